@@ -1,0 +1,35 @@
+"""matcher: assignment of waiting children to youth-care capacity with OR-Tools.
+
+The arc level (`AssignmentProblem`, `solve`, `verify`) is a general assignment
+problem; the domain level (`Scenario`) compiles into it.
+"""
+
+from matcher.problem import (
+    AssignmentProblem,
+    ProblemBuilder,
+    ProblemValidationError,
+    Sense,
+    ValidationIssue,
+)
+from matcher.solution import (
+    Solution,
+    SolveOptions,
+    Status,
+    VerificationError,
+    VerifyReport,
+    verify,
+)
+
+__all__ = [
+    "AssignmentProblem",
+    "ProblemBuilder",
+    "ProblemValidationError",
+    "Sense",
+    "Solution",
+    "SolveOptions",
+    "Status",
+    "ValidationIssue",
+    "VerificationError",
+    "VerifyReport",
+    "verify",
+]

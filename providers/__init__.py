@@ -1,0 +1,1 @@
+"""providers: provider data, reference data, import/export, storage and demo data."""

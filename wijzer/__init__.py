@@ -1,0 +1,1 @@
+"""wijzer: the beschikbaarheidswijzer web app."""
