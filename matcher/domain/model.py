@@ -1,0 +1,376 @@
+"""The domain level: an immutable description of waiting children and provider capacity.
+
+Everything is a frozen dataclass; codes are enums; money is integer euro cents; dates are
+`datetime.date`.  A `Scenario` is compiled into the arc-level `AssignmentProblem` by
+`matcher.domain.compile`.  Children are identified by a pseudonymous `ref` only: never a
+name, BSN or address.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+from matcher.domain.caretypes import CareCategory, CareType
+
+__all__ = [
+    "Budget",
+    "CareCategory",
+    "CareNeed",
+    "CareType",
+    "Child",
+    "ChildAttribute",
+    "Contract",
+    "Expertise",
+    "FamilyBundle",
+    "MeasureType",
+    "Mode",
+    "Norm2Anchor",
+    "Offering",
+    "Policy",
+    "Refusal",
+    "Region",
+    "RegionalNorm",
+    "RegionalNormAnchor",
+    "Release",
+    "Scenario",
+    "Subcontract",
+    "Weights",
+]
+
+
+class MeasureType(enum.Enum):
+    OTS = "OTS"
+    MACHTIGING_UHP = "MACHTIGING_UHP"
+    OTS_MACHTIGING_UHP = "OTS_MACHTIGING_UHP"
+    JEUGDRECLASSERING = "JEUGDRECLASSERING"
+    VOOGDIJ = "VOOGDIJ"
+    VOLUNTARY = "VOLUNTARY"
+
+
+class ChildAttribute(enum.Enum):
+    """Characteristics of a child that providers may declare as contra-indication."""
+
+    ZEDENVERLEDEN = "zedenverleden"
+    SEXUALLY_TRANSGRESSIVE = "sexually_transgressive"
+    AGGRESSION = "aggression"
+    LVB = "lvb"
+    SEVERE_PSYCHIATRY = "severe_psychiatry"
+    TRAUMA_ATTACHMENT = "trauma_attachment"
+    UNSTABLE_SITUATION = "unstable_situation"
+    SUICIDALITY = "suicidality"
+    EXTERNALISING = "externalising"
+    COMPLEX_DIVORCE = "complex_divorce"
+    ADDICTION = "addiction"
+    NEEDS_CLOSED_SETTING = "needs_closed_setting"
+    MULTI_COMPLEX = "multi_complex"
+
+
+class Expertise(enum.Enum):
+    LVB = "lvb"
+    TRAUMA = "trauma"
+    ASS = "ass"
+    FORENSIC = "forensic"
+    ADDICTION = "addiction"
+
+
+class Mode(enum.Enum):
+    """ADVISORY: providers may still refuse (today's practice); BINDING: acceptance duty."""
+
+    ADVISORY = "ADVISORY"
+    BINDING = "BINDING"
+
+
+class Norm2Anchor(enum.Enum):
+    """Where the six weeks of norm 2 start (the norms do not say; configurable)."""
+
+    LATER_OF_RULING_AND_GI = "LATER_OF_RULING_AND_GI"
+    RULING = "RULING"
+    GI_NOTIFIED = "GI_NOTIFIED"
+
+
+class RegionalNormAnchor(enum.Enum):
+    NEED_DETERMINED = "NEED_DETERMINED"
+    AANMELDING = "AANMELDING"
+
+
+@dataclass(frozen=True)
+class RegionalNorm:
+    """An extra regional definition (e.g. Amsterdam-Amstelland: 6 weeks after the need is clear).
+
+    It is always shown next to the inspection norm, never instead of it.
+    """
+
+    name: str
+    weeks: int = 6
+    anchor: RegionalNormAnchor = RegionalNormAnchor.NEED_DETERMINED
+
+
+@dataclass(frozen=True)
+class CareNeed:
+    """One kind of help a child waits for, with the clock dates of that help.
+
+    `start_date` is the day the help itself began: an intake, an aanmelding or
+    overbruggingshulp never set it.  `alternatives` are other care types that the
+    professional considers passend; they count toward norm 3 only when
+    `alternative_accepted` (by family and professional) is true.
+    """
+
+    id: str
+    care_type: CareType
+    alternatives: tuple[CareType, ...] = ()
+    alternative_accepted: bool = False
+    need_determined_date: date | None = None
+    aanmelding_date: date | None = None
+    intake_date: date | None = None
+    bridging_start_date: date | None = None
+    start_date: date | None = None
+    current_offering: str | None = None
+    family_prefers_waitlist_at: str | None = None
+    late_explanation: str | None = None
+    resolved_by_breakthrough: bool = False
+
+
+@dataclass(frozen=True)
+class Child:
+    """A waiting child (pseudonymous `ref` only).
+
+    `gemeente` is the GM code of the gemeente that pays (woonplaatsbeginsel); `region` is the
+    jeugdhulpregio where the child lives (used for in/out of region).  Give `age_years` or
+    `birth_month` (first day of the month).
+    """
+
+    ref: str
+    gemeente: str
+    region: str
+    needs: tuple[CareNeed, ...]
+    age_years: int | None = None
+    birth_month: date | None = None
+    measure: MeasureType = MeasureType.OTS
+    gi: str = ""
+    ruling_date: date | None = None
+    gi_notified_date: date | None = None
+    koers_date: date | None = None
+    caseworker_assigned_date: date | None = None
+    urgent_deadline: date | None = None
+    acute_unsafety: bool = False
+    attributes: frozenset[ChildAttribute] = frozenset()
+    times_discussed: int = 0
+    family_id: str | None = None
+
+    def age_on(self, day: date) -> int:
+        """Age in whole years on `day` (from the birth month, or `age_years` as given)."""
+        if self.birth_month is not None:
+            years = day.year - self.birth_month.year
+            if day.month < self.birth_month.month:
+                years -= 1
+            return years
+        return int(self.age_years or 0)
+
+    def need(self, need_id: str) -> CareNeed:
+        for n in self.needs:
+            if n.id == need_id:
+                return n
+        raise KeyError(need_id)
+
+
+@dataclass(frozen=True)
+class Release:
+    """`places` places become free at `on` (the weekly release schedule)."""
+
+    on: date
+    places: int
+
+
+@dataclass(frozen=True)
+class Offering:
+    """A provider x care type x location with its capacity and acceptance rules.
+
+    `free_now` places can start at once (after `intake_lead_days`); `releases` add places
+    later.  `service_area` lists gemeente or region codes served besides the own `region`.
+    `stated_preferences` is kept for the record only: provider preferences such as
+    "prefers lower complexity" are never a matching input (R15).
+    """
+
+    id: str
+    provider: str
+    care_type: CareType
+    region: str
+    free_now: int = 0
+    releases: tuple[Release, ...] = ()
+    location_gemeente: str = ""
+    service_area: frozenset[str] = frozenset()
+    age_min: int = 0
+    age_max: int = 23
+    expertise: frozenset[Expertise] = frozenset()
+    contra_indications: frozenset[ChildAttribute] = frozenset()
+    waived_contra_indications: frozenset[ChildAttribute] = frozenset()
+    requires_stability: bool | None = None
+    intake_stop: bool = False
+    price_cents: int = 0
+    intake_lead_days: int = 0
+    duration_weeks: int = 26
+    perceel: str = ""
+    stated_preferences: tuple[str, ...] = ()
+    last_confirmed: date | None = None
+
+    @property
+    def effective_perceel(self) -> str:
+        return self.perceel or self.care_type.category.value
+
+    @property
+    def needs_stability(self) -> bool:
+        if self.requires_stability is None:
+            return self.care_type.requires_stability
+        return self.requires_stability
+
+
+@dataclass(frozen=True)
+class Contract:
+    """`buyer` (a region or gemeente code) purchased `care_type` from `provider`."""
+
+    id: str
+    provider: str
+    care_type: CareType
+    buyer: str
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class Subcontract:
+    """Whether hoofdaannemer `main_provider` accepts `sub_provider` as onderaannemer.
+
+    A hoofdaannemer cannot be forced: `accepts=False` records an explicit refusal.
+    `care_type=None` means for every care type.
+    """
+
+    main_provider: str
+    sub_provider: str
+    accepts: bool = True
+    care_type: CareType | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A jeugdhulpregio and the gemeenten that purchase jointly through it."""
+
+    code: str
+    gemeenten: tuple[str, ...]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget ceiling and what is already spent, in euro cents.
+
+    The ceiling applies to a placement when every scope field that is set matches:
+    `provider` (the delivering provider or its hoofdaannemer), `perceel`, the child's
+    `gemeente`, or the purchasing `region` of the child's gemeente.
+    """
+
+    id: str
+    ceiling_cents: int
+    spent_cents: int = 0
+    provider: str | None = None
+    perceel: str | None = None
+    gemeente: str | None = None
+    region: str | None = None
+
+    @property
+    def remaining_cents(self) -> int:
+        return max(0, self.ceiling_cents - self.spent_cents)
+
+
+@dataclass(frozen=True)
+class FamilyBundle:
+    """Needs of one family that are served together at one offering, or not at all (R24)."""
+
+    id: str
+    members: tuple[tuple[str, str], ...]  # (child ref, need id)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A provider's refusal of a child at an offering.
+
+    With a declared `contra_indication` it is a contra-indication; without it, in ADVISORY
+    mode it is recorded as PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION, and in BINDING mode
+    it is ignored (acceptance duty).
+    """
+
+    offering: str
+    child_ref: str
+    contra_indication: ChildAttribute | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Sub-weights of the objective (see docs/matching-rules.md).
+
+    Tiers 1 (within the norm) and 2 (priority) get weights computed from the scenario
+    size so that they dominate everything below them.  Within one child, the fit weights
+    are lexicographic: home > keep + region + cost_levels, keep > region + cost_levels,
+    region > cost_levels.
+    """
+
+    priority_overdue: int = 2000
+    priority_urgent: int = 1000
+    priority_max_wait_days: int = 999
+    home: int = 40
+    keep: int = 20
+    region: int = 10
+    cost_levels: int = 9
+
+
+@dataclass(frozen=True)
+class Policy:
+    mode: Mode = Mode.ADVISORY
+    allow_out_of_region: bool = False
+    allow_late: bool = False
+    holidays: str = "NL"
+    norm2_anchor: Norm2Anchor = Norm2Anchor.LATER_OF_RULING_AND_GI
+    regional_norm: RegionalNorm | None = None
+    bundle_families: bool = True
+    escalation_after: int = 2
+    overdue_grace_days: int = 28
+    horizon_weeks: int = 52
+    weights: Weights = field(default_factory=Weights)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Children, offerings, contracts, budgets and policy on one `evaluation_date`."""
+
+    evaluation_date: date
+    children: tuple[Child, ...] = ()
+    offerings: tuple[Offering, ...] = ()
+    contracts: tuple[Contract, ...] = ()
+    subcontracts: tuple[Subcontract, ...] = ()
+    regions: tuple[Region, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    bundles: tuple[FamilyBundle, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    name: str = ""
+    version: int = 1
+
+    @cached_property
+    def child_by_ref(self) -> dict[str, Child]:
+        return {c.ref: c for c in self.children}
+
+    @cached_property
+    def offering_by_id(self) -> dict[str, Offering]:
+        return {o.id: o for o in self.offerings}
+
+    @cached_property
+    def purchase_region_of(self) -> dict[str, str]:
+        """gemeente code -> the region code it purchases through."""
+        out: dict[str, str] = {}
+        for r in self.regions:
+            for g in r.gemeenten:
+                out[g] = r.code
+        return out
