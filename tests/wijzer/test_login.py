@@ -1,0 +1,119 @@
+"""Login, logout, rate limit and redirects."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.wijzer.conftest import PASSWORD, csrf_from, login
+from wijzer.auth import LoginRateLimiter, Role, hash_password, verify_password
+from wijzer.routers.login import WRONG_LOGIN, safe_next
+
+
+def _post_login(client: TestClient, username: str, password: str, **extra: str):
+    token = csrf_from(client.get("/inloggen").text)
+    data = {"gebruikersnaam": username, "wachtwoord": password, "csrf_token": token, **extra}
+    return client.post("/inloggen", data=data, follow_redirects=False)
+
+
+def test_login_then_me(client: TestClient) -> None:
+    login(client, "test-verwijzer")
+    me = client.get("/api/v1/ik").json()
+    assert me["role"] == "verwijzer"
+    assert me["username"] == "test-verwijzer"
+
+
+def test_wrong_password_gives_b1_message_and_no_session(client: TestClient) -> None:
+    response = _post_login(client, "test-verwijzer", "fout")
+    assert response.status_code == 401
+    assert WRONG_LOGIN in response.text
+    assert client.get("/api/v1/ik").status_code == 401
+
+
+def test_unknown_user_gets_the_same_message(client: TestClient) -> None:
+    response = _post_login(client, "bestaat-niet", "fout")
+    assert response.status_code == 401
+    assert WRONG_LOGIN in response.text
+
+
+def test_empty_fields_get_an_error_summary_linked_to_fields(client: TestClient) -> None:
+    response = _post_login(client, "", "")
+    assert response.status_code == 422
+    html = response.text
+    assert 'href="#veld-gebruikersnaam"' in html
+    assert 'href="#veld-wachtwoord"' in html
+    assert 'id="veld-gebruikersnaam"' in html
+    assert 'aria-describedby="fout-gebruikersnaam"' in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_rate_limit_blocks_even_the_right_password(client: TestClient) -> None:
+    # The fixture allows 3 failures.
+    for _ in range(3):
+        assert _post_login(client, "test-tafel", "fout").status_code == 401
+    blocked = _post_login(client, "test-tafel", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "te vaak" in blocked.text
+    assert client.get("/api/v1/ik").status_code == 401
+
+
+def test_rate_limit_window_expires() -> None:
+    now = [0.0]
+    limiter = LoginRateLimiter(2, 60, clock=lambda: now[0])
+    keys = ["user:a"]
+    limiter.record_failure(keys)
+    limiter.record_failure(keys)
+    assert limiter.retry_after(keys) == 60
+    now[0] = 59.5
+    assert limiter.retry_after(keys) == 1
+    now[0] = 60.0
+    assert limiter.retry_after(keys) == 0
+
+
+def test_login_redirects_only_to_local_paths(client: TestClient) -> None:
+    ok = _post_login(client, "test-verwijzer", PASSWORD, volgende="/zoeken?leeftijd=9")
+    assert ok.headers["location"] == "/zoeken?leeftijd=9"
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
+        assert safe_next(evil) == "/"
+
+
+def test_session_changes_on_login_and_ends_on_logout(client: TestClient) -> None:
+    client.get("/inloggen")
+    before = client.cookies.get("wijzer_sessie")
+    login(client, "test-inkoop")
+    after = client.cookies.get("wijzer_sessie")
+    assert before != after
+    token = csrf_from(client.get("/").text)
+    out = client.post("/uitloggen", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/api/v1/ik").status_code == 401
+
+
+def test_csrf_token_rotates_on_login(client: TestClient) -> None:
+    old = csrf_from(client.get("/inloggen").text)
+    login(client, "test-beheer")
+    new = csrf_from(client.get("/").text)
+    assert old != new
+
+
+def test_passwords_are_argon2() -> None:
+    hashed = hash_password("geheim wachtwoord")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "geheim wachtwoord")
+    assert not verify_password(hashed, "ander wachtwoord")
+    assert not verify_password("geen hash", "x")
+
+
+def test_protected_page_redirects_to_login_with_return_path(client: TestClient) -> None:
+    response = client.get("/zoeken?x=1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inloggen?volgende=/zoeken%3Fx%3D1"
+
+
+def test_role_is_read_fresh_each_request(client: TestClient, accounts) -> None:
+    login(client, "test-verwijzer")
+    assert client.get("/zoeken").status_code == 200
+    # The account disappears (e.g. removed by beheer): the session stops working.
+    accounts._accounts.pop("test-verwijzer")
+    assert client.get("/api/v1/ik").status_code == 401
+    assert Role.VERWIJZER.value == "verwijzer"

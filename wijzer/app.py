@@ -1,0 +1,130 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from wijzer.auth import (
+    AccountDirectory,
+    LoginRateLimiter,
+    MemoryAccountDirectory,
+    NotAllowedError,
+    NotAuthenticatedError,
+)
+from wijzer.rendering import make_templates, render
+from wijzer.routers import ROUTERS
+from wijzer.security import CsrfError, SecurityHeadersMiddleware, csrf_protect
+from wijzer.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("wijzer")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    accounts: AccountDirectory | None = None,
+) -> FastAPI:
+    """Build a new, independent app; all state hangs off ``app.state``."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Beschikbaarheidswijzer",
+        version="0.1.0",
+        description="JSON API van de beschikbaarheidswijzer. Alle routes vragen een sessie.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.templates = make_templates()
+    app.state.accounts = accounts if accounts is not None else MemoryAccountDirectory()
+    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
+
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    if not secret:
+        log.warning("WIJZER_SECRET_KEY is not set: sessions end when the server stops")
+        secret = secrets.token_urlsafe(48)
+    # Order: the headers middleware is outermost so even session errors carry the headers.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="wijzer_sessie",
+        max_age=settings.session_max_age_s,
+        same_site="strict",
+        https_only=settings.https_only_cookies,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(NotAuthenticatedError)
+    async def _not_authenticated(request: Request, exc: NotAuthenticatedError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "U bent niet ingelogd."}, status_code=401)
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        response = RedirectResponse(f"/inloggen?volgende={_quote(target)}", status_code=303)
+        return response
+
+    @app.exception_handler(NotAllowedError)
+    async def _not_allowed(request: Request, exc: NotAllowedError) -> Response:
+        message = "U mag deze pagina niet gebruiken met uw rol."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Geen toegang", "message": message},
+            status_code=403,
+        )
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        message = (
+            "Het formulier is verlopen of niet geldig. Laad de pagina opnieuw en probeer het "
+            "nog een keer."
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Formulier verlopen", "message": message},
+            status_code=403,
+        )
+
+    @app.exception_handler(404)
+    async def _not_found(request: Request, exc: Exception) -> Response:
+        message = "Deze pagina bestaat niet."
+        if _wants_json(request):
+            detail = getattr(exc, "detail", None)
+            return JSONResponse({"detail": detail or message}, status_code=404)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Niet gevonden", "message": message},
+            status_code=404,
+        )
+
+    return app
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

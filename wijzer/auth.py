@@ -1,0 +1,193 @@
+"""Accounts as the web app sees them, password checks, login rate limit and role checks.
+
+Where accounts are stored is not decided here: the app talks to an
+``AccountDirectory``. Role and organisation scoping of the data itself happens
+in the data layer; the role check here only decides who may open a page.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Protocol
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
+
+SESSION_USER_KEY = "user"
+SESSION_LOGIN_AT_KEY = "login_at"
+
+
+class Role(StrEnum):
+    VERWIJZER = "verwijzer"
+    AANBIEDER = "aanbieder"
+    TAFEL = "tafel"
+    INKOOP = "inkoop"
+    BEHEER = "beheer"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.VERWIJZER: "Verwijzer",
+    Role.AANBIEDER: "Aanbieder",
+    Role.TAFEL: "Zorgbemiddelingstafel",
+    Role.INKOOP: "Inkoop",
+    Role.BEHEER: "Beheer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The logged-in account: who, which role, for which organisation and regions."""
+
+    username: str
+    role: Role
+    organisation_id: str | None = None
+    organisation_name: str | None = None
+    regions: tuple[str, ...] = ()
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+class AccountDirectory(Protocol):
+    """Where the app finds accounts. Implementations must not leak whether a user exists."""
+
+    def authenticate(self, username: str, password: str) -> Principal | None: ...
+
+    def get(self, username: str) -> Principal | None: ...
+
+
+_HASHER = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against a fixed hash when the user does not exist keeps the response
+# time the same, so timing does not reveal which usernames exist.
+_DUMMY_HASH = _HASHER.hash("no such account")
+
+
+def verify_dummy(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+@dataclass
+class MemoryAccountDirectory:
+    """Accounts held in memory with argon2 hashes; for tests and as a fallback store."""
+
+    _accounts: dict[str, tuple[str, Principal]] = field(default_factory=dict)
+
+    def add(self, principal: Principal, password: str) -> None:
+        self._accounts[principal.username.lower()] = (hash_password(password), principal)
+
+    def authenticate(self, username: str, password: str) -> Principal | None:
+        entry = self._accounts.get(username.lower())
+        if entry is None:
+            verify_dummy(password)
+            return None
+        password_hash, principal = entry
+        return principal if verify_password(password_hash, password) else None
+
+    def get(self, username: str) -> Principal | None:
+        entry = self._accounts.get(username.lower())
+        return entry[1] if entry else None
+
+
+class LoginRateLimiter:
+    """Counts failed logins per username and per client address in a sliding window.
+
+    Held on ``app.state`` (one per app), not at module level. With several
+    server processes each keeps its own count; the limit then holds per process.
+    """
+
+    def __init__(
+        self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
+        while stamps and now - stamps[0] >= self.window_s:
+            stamps.popleft()
+        return stamps
+
+    def retry_after(self, keys: Iterable[str]) -> int:
+        """Seconds until a new attempt is allowed; 0 when allowed now."""
+        now = self._clock()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                stamps = self._recent(key, now)
+                if len(stamps) >= self.max_failures:
+                    wait = max(wait, self.window_s - (now - stamps[0]))
+        return int(wait) + (1 if wait > int(wait) else 0)
+
+    def record_failure(self, keys: Iterable[str]) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def limiter_keys(username: str, client_host: str | None) -> list[str]:
+    return [f"user:{username.strip().lower()}", f"ip:{client_host or 'unknown'}"]
+
+
+class NotAuthenticatedError(Exception):
+    """No valid session: HTML goes to the login page, the API answers 401."""
+
+
+class NotAllowedError(Exception):
+    """Logged in, but this role may not use this page or endpoint."""
+
+
+def current_user(request: Request) -> Principal | None:
+    username = request.session.get(SESSION_USER_KEY)
+    if not isinstance(username, str):
+        return None
+    directory: AccountDirectory = request.app.state.accounts
+    # Looked up on every request so a removed account or changed role counts at once.
+    return directory.get(username)
+
+
+OptionalUser = Annotated[Principal | None, Depends(current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[Request], Principal]:
+    """A dependency that lets only the given roles through."""
+    allowed = frozenset(roles)
+
+    def dependency(request: Request) -> Principal:
+        user = current_user(request)
+        if user is None:
+            raise NotAuthenticatedError
+        if user.role not in allowed:
+            raise NotAllowedError
+        request.state.user = user
+        return user
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,98 @@
+"""One context object per view, rendered as HTML (Jinja2) or handed to the JSON API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from wijzer.auth import Principal, Role, current_user
+from wijzer.security import csrf_token
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Zoeken", "/zoeken", frozenset({Role.VERWIJZER, Role.TAFEL, Role.BEHEER})),
+    NavItem("Tafel", "/tafel", frozenset({Role.TAFEL, Role.BEHEER})),
+    NavItem("Inkoop", "/inkoop", frozenset({Role.INKOOP, Role.BEHEER})),
+    NavItem("Mijn aanbod", "/aanbieder", frozenset({Role.AANBIEDER, Role.BEHEER})),
+    NavItem("Rapportage", "/rapportage", frozenset({Role.TAFEL, Role.INKOOP, Role.BEHEER})),
+)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    templates.env.globals["nav_items"] = NAV_ITEMS
+    templates.env.filters["nl_date"] = _nl_date
+    templates.env.filters["euro"] = _euro
+    return templates
+
+
+_MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+
+def _nl_date(value: Any) -> str:
+    if value is None:
+        return "onbekend"
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _euro(cents: int | None) -> str:
+    if cents is None:
+        return "onbekend"
+    whole, rest = divmod(int(cents), 100)
+    return f"€ {whole:,}".replace(",", ".") + f",{rest:02d}"
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: BaseModel | dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    user: Principal | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """Render a page. An htmx request gets only the page's ``partial`` block."""
+    templates: Jinja2Templates = request.app.state.templates
+    values: dict[str, Any] = {
+        "ctx": context,
+        "user": user if user is not None else current_user(request),
+        "csrf_token": csrf_token(request),
+        "partial_only": is_htmx(request),
+    }
+    if extra:
+        values.update(extra)
+    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    response.headers.append("Vary", "HX-Request")
+    return response

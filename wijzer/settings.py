@@ -1,0 +1,25 @@
+"""Typed settings for the wijzer, read from the environment (prefix WIJZER_)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the app needs to start; nothing is read from module-level globals."""
+
+    model_config = SettingsConfigDict(env_prefix="WIJZER_", extra="ignore")
+
+    database_url: str = "sqlite:///var/wijzer.sqlite3"
+    # Without a configured key every process gets a fresh random key, so sessions
+    # do not survive a restart. That is the safe default for a demo.
+    secret_key: SecretStr | None = None
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    # Only send the session cookie over HTTPS; switch on behind TLS.
+    https_only_cookies: bool = False
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=15 * 60, ge=1)
+    # A provider's figure older than this is marked as stale in the search results.
+    stale_after_days: int = Field(default=14, ge=1)
+    debug: bool = False
