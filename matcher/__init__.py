@@ -19,8 +19,10 @@ from matcher.solution import (
     VerifyReport,
     verify,
 )
+from matcher.solve import STRATEGIES, solve
 
 __all__ = [
+    "STRATEGIES",
     "AssignmentProblem",
     "ProblemBuilder",
     "ProblemValidationError",
@@ -31,5 +33,6 @@ __all__ = [
     "ValidationIssue",
     "VerificationError",
     "VerifyReport",
+    "solve",
     "verify",
 ]

@@ -1,0 +1,1 @@
+"""Solver building blocks behind `matcher.solve` (flow, heuristics, CP-SAT, HiGHS MIP)."""

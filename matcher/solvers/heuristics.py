@@ -1,0 +1,146 @@
+"""Fast primal heuristics on a `Core`: repair an over-full choice, refill greedily.
+
+These give every strategy a feasible incumbent within a fraction of a second:
+the min-cost-flow relaxation (budgets dropped) repaired to feasibility, or an
+earlier solution (warm start) repaired the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.solvers.core import Core, IntArray
+
+
+def repair(core: Core, chosen: IntArray) -> IntArray:
+    """Drop chosen arcs until no resource is over capacity.
+
+    Per over-full resource (canonical order), the chosen arcs using it leave
+    in order of least weight per unit of that resource, optional items before
+    must-assign items.  Dropping never raises another resource's use, so one
+    pass suffices.
+    """
+    chosen = chosen.copy()
+    use = core.usage_exact(chosen)
+    over = np.flatnonzero(use > core.capacity)
+    if over.size == 0:
+        return chosen
+    sel = np.zeros(core.n_arcs, dtype=bool)
+    sel[chosen[chosen >= 0]] = True
+    use_arc = core.use_arc()
+    mask = sel[use_arc] & (use > core.capacity)[core.use_res]
+    ent_arc, ent_res, ent_amt = use_arc[mask], core.use_res[mask], core.use_amount[mask]
+    must_arc = core.must[core.arc_item[ent_arc]]
+    ratio = core.weight[ent_arc] / np.maximum(ent_amt, 1)
+    o = np.lexsort((ent_arc, ratio, must_arc, ent_res))
+    ent_arc, ent_res = ent_arc[o], ent_res[o]
+    ptr, res_l, amt_l = core.use_ptr, core.use_res, core.use_amount
+    cap = core.capacity
+    use_l = use.tolist()
+    dropped = np.zeros(core.n_arcs, dtype=bool)
+    for a, r in zip(ent_arc.tolist(), ent_res.tolist(), strict=True):
+        if use_l[r] <= cap[r] or dropped[a]:
+            continue
+        dropped[a] = True
+        for k in range(int(ptr[a]), int(ptr[a + 1])):
+            use_l[int(res_l[k])] -= int(amt_l[k])
+    it = core.arc_item[np.flatnonzero(dropped)]
+    chosen[it] = -1
+    return chosen
+
+
+def refill(core: Core, chosen: IntArray) -> IntArray:
+    """Give unassigned items the best arc that still fits, must-assign first.
+
+    Optional items only take arcs with a positive weight (weight 0 changes
+    nothing).  Arcs are tried in order of (must-assign first, weight
+    descending, canonical index), so the result is deterministic.
+    """
+    chosen = chosen.copy()
+    free = chosen < 0
+    cand = np.flatnonzero(free[core.arc_item])
+    if cand.size == 0:
+        return chosen
+    must = core.must[core.arc_item[cand]]
+    cand = cand[must | (core.weight[cand] > 0)]
+    if cand.size == 0:
+        return chosen
+    must = core.must[core.arc_item[cand]]
+    o = np.lexsort((cand, -core.weight[cand], ~must))
+    cand = cand[o]
+    slack = (core.capacity - core.usage_exact(chosen)).tolist()
+    ptr = core.use_ptr.tolist()
+    res_l = core.use_res.tolist()
+    amt_l = core.use_amount.tolist()
+    item_l = core.arc_item.tolist()
+    taken = (~free).tolist()
+    for a in cand.tolist():
+        i = item_l[a]
+        if taken[i]:
+            continue
+        lo, hi = ptr[a], ptr[a + 1]
+        fits = True
+        for k in range(lo, hi):
+            if slack[res_l[k]] < amt_l[k]:
+                fits = False
+                break
+        if not fits:
+            continue
+        for k in range(lo, hi):
+            slack[res_l[k]] -= amt_l[k]
+        taken[i] = True
+        chosen[i] = a
+    return chosen
+
+
+def improve_moves(core: Core, chosen: IntArray, rounds: int = 2) -> IntArray:
+    """Move assigned items to a better arc that fits (first improvement).
+
+    A cheap local search after refill: each round visits items in canonical
+    order and moves an item to its best arc whose extra use fits the slack.
+    """
+    chosen = chosen.copy()
+    slack = (core.capacity - core.usage_exact(chosen)).tolist()
+    ptr = core.use_ptr.tolist()
+    res_l = core.use_res.tolist()
+    amt_l = core.use_amount.tolist()
+    w = core.weight.tolist()
+    iptr = core.item_ptr.tolist()
+    ch = chosen.tolist()
+    for _ in range(rounds):
+        moved = False
+        for i in range(core.n_items):
+            cur = ch[i]
+            if cur < 0:
+                continue
+            best, best_w = -1, w[cur]
+            for a in range(iptr[i], iptr[i + 1]):
+                if w[a] <= best_w:
+                    continue
+                # extra use of a once cur is released
+                ok = True
+                for k in range(ptr[a], ptr[a + 1]):
+                    need = amt_l[k]
+                    r = res_l[k]
+                    for k2 in range(ptr[cur], ptr[cur + 1]):
+                        if res_l[k2] == r:
+                            need -= amt_l[k2]
+                    if need > slack[r]:
+                        ok = False
+                        break
+                if ok:
+                    best, best_w = a, w[a]
+            if best >= 0:
+                for k in range(ptr[cur], ptr[cur + 1]):
+                    slack[res_l[k]] += amt_l[k]
+                for k in range(ptr[best], ptr[best + 1]):
+                    slack[res_l[k]] -= amt_l[k]
+                ch[i] = best
+                moved = True
+        if not moved:
+            break
+    return np.asarray(ch, dtype=np.int64)
+
+
+def repair_and_fill(core: Core, chosen: IntArray) -> IntArray:
+    return refill(core, repair(core, chosen))

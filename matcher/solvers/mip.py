@@ -1,0 +1,201 @@
+"""HiGHS MIP (or LP) through OR-Tools MathOpt, built as a proto from numpy.
+
+HiGHS can overrun its time limit on big models and prints to stdout even
+with output off, so the solve runs in a forked child process: the parent
+waits until the hard deadline, then kills the child.  The child's stdout and
+stderr go to /dev/null at the file-descriptor level.  The child also fixes
+HiGHS' thread count afresh, so different calls cannot clash on it.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from matcher.solvers.core import Core, IntArray
+
+
+@dataclass
+class MipResult:
+    status: str  # OPTIMAL, FEASIBLE, NO_SOLUTION, INFEASIBLE, TIMEOUT, ERROR
+    chosen: IntArray | None
+    bound: float | None  # max form including core.const (dual bound)
+    primal: float | None = None  # LP optimum (max form) when relax=True
+    x: Any = None  # LP values when relax=True
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def build_model_proto(core: Core, relax: bool = False) -> Any:
+    from ortools.math_opt import model_pb2
+
+    n_a, n_i = core.n_arcs, core.n_items
+    mp_ = model_pb2.ModelProto()
+    v = mp_.variables
+    v.ids.extend(np.arange(n_a, dtype=np.int64))
+    v.lower_bounds.extend(np.zeros(n_a))
+    v.upper_bounds.extend(np.ones(n_a))
+    v.integers.extend(np.full(n_a, not relax, dtype=bool))
+    mp_.objective.maximize = True
+    mp_.objective.offset = float(core.const)
+    nz = np.flatnonzero(core.weight != 0)
+    mp_.objective.linear_coefficients.ids.extend(nz.astype(np.int64))
+    mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64))
+
+    # rows 0..n_i-1: one per item; then one per resource that can overflow
+    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
+    rows_r = np.flatnonzero(total > core.capacity)
+    row_of_res = np.full(core.n_resources, -1, dtype=np.int64)
+    row_of_res[rows_r] = n_i + np.arange(rows_r.size)
+    lc = mp_.linear_constraints
+    n_rows = n_i + rows_r.size
+    lc.ids.extend(np.arange(n_rows, dtype=np.int64))
+    lb = np.concatenate([np.where(core.must, 1.0, -np.inf), np.full(rows_r.size, -np.inf)])
+    ub = np.concatenate([np.ones(n_i), core.capacity[rows_r].astype(np.float64)])
+    lc.lower_bounds.extend(lb)
+    lc.upper_bounds.extend(ub)
+
+    use_arc = core.use_arc()
+    keep = row_of_res[core.use_res] >= 0
+    r_rows = np.concatenate([core.arc_item, row_of_res[core.use_res[keep]]])
+    r_cols = np.concatenate([np.arange(n_a, dtype=np.int64), use_arc[keep]])
+    r_vals = np.concatenate([np.ones(n_a), core.use_amount[keep].astype(np.float64)])
+    o = np.lexsort((r_cols, r_rows))
+    mat = mp_.linear_constraint_matrix
+    mat.row_ids.extend(r_rows[o])
+    mat.column_ids.extend(r_cols[o])
+    mat.coefficients.extend(r_vals[o])
+    return mp_
+
+
+def _solve_in_process(
+    core: Core, time_limit_s: float, relative_gap: float, relax: bool, threads: int
+) -> dict[str, Any]:
+    from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
+    from ortools.math_opt.core.python import solver
+    from ortools.math_opt.python import init_arguments, parameters
+
+    t0 = time.perf_counter()
+    proto = build_model_proto(core, relax)
+    build = time.perf_counter() - t0
+    prm = parameters.SolveParameters(
+        time_limit=timedelta(seconds=max(0.01, time_limit_s - build)),
+        relative_gap_tolerance=relative_gap,
+        enable_output=False,
+    )
+    prm.highs.int_options["threads"] = threads
+    res = solver.solve(
+        proto,
+        parameters.SolverType.HIGHS.value,
+        init_arguments.StreamableSolverInitArguments().to_proto(),
+        prm.to_proto(),
+        model_parameters_pb2.ModelSolveParametersProto(),
+        None,
+        callback_pb2.CallbackRegistrationProto(),
+        None,
+        None,
+    )
+    if isinstance(res, bytes):
+        res = result_pb2.SolveResultProto.FromString(res)
+    term = res.termination
+    reason = result_pb2.TerminationReasonProto.Name(term.reason)
+    out: dict[str, Any] = {
+        "reason": reason,
+        "detail": term.detail,
+        "dual": float(term.objective_bounds.dual_bound),
+        "primal": float(term.objective_bounds.primal_bound),
+        "x": None,
+        "build_s": build,
+        "nodes": int(res.solve_stats.node_count),
+    }
+    if len(res.solutions) and res.solutions[0].HasField("primal_solution"):
+        sv = res.solutions[0].primal_solution.variable_values
+        x = np.zeros(core.n_arcs)
+        x[np.asarray(sv.ids, dtype=np.int64)] = np.asarray(sv.values)
+        out["x"] = x
+    return out
+
+
+def _child(
+    conn: Any, core: Core, time_limit_s: float, relative_gap: float, relax: bool, threads: int
+) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads)
+    except Exception as exc:  # the parent reports it; a child must not crash silently
+        out = {"reason": "ERROR", "detail": repr(exc)}
+    conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    conn.close()
+
+
+def solve_mip(
+    core: Core,
+    *,
+    time_limit_s: float,
+    relative_gap: float,
+    threads: int,
+    relax: bool = False,
+    grace_s: float = 0.5,
+) -> MipResult:
+    """HiGHS on the core; killed when it overruns ``time_limit_s + grace_s``."""
+    t0 = time.perf_counter()
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # no fork on this platform: no hard deadline either
+        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads)
+    else:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_child, args=(send, core, time_limit_s, relative_gap, relax, threads)
+        )
+        proc.start()
+        send.close()
+        deadline = t0 + time_limit_s + grace_s
+        got = recv.poll(max(0.0, deadline - time.perf_counter()))
+        if got:
+            try:
+                out = pickle.loads(recv.recv_bytes())  # noqa: S301 - our own child
+            except EOFError:
+                out = {"reason": "ERROR", "detail": "the solver process ended without answer"}
+        else:
+            out = {"reason": "TIMEOUT", "detail": "hard deadline reached; solver stopped"}
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        recv.close()
+    wall = time.perf_counter() - t0
+    stats = {
+        "highs_reason": out["reason"],
+        "highs_detail": out.get("detail", ""),
+        "highs_wall_time_s": wall,
+        "highs_nodes": out.get("nodes"),
+    }
+    reason = out["reason"]
+    dual = out.get("dual")
+    bound = dual if dual is not None and math.isfinite(dual) else None
+    if reason == "TERMINATION_REASON_INFEASIBLE":
+        return MipResult("INFEASIBLE", None, None, stats=stats)
+    x = out.get("x")
+    if relax:
+        primal = out.get("primal")
+        if reason != "TERMINATION_REASON_OPTIMAL" or x is None:
+            return MipResult("NO_SOLUTION", None, None, stats=stats)
+        return MipResult("OPTIMAL", None, primal, primal=primal, x=x, stats=stats)
+    if x is None:
+        return MipResult(
+            "TIMEOUT" if reason == "TIMEOUT" else "NO_SOLUTION", None, bound, stats=stats
+        )
+    on = np.flatnonzero(x > 0.5)
+    chosen = np.full(core.n_items, -1, dtype=np.int64)
+    chosen[core.arc_item[on]] = on
+    st = "OPTIMAL" if reason == "TERMINATION_REASON_OPTIMAL" else "FEASIBLE"
+    return MipResult(st, chosen, bound, stats=stats)
