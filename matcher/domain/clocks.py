@@ -1,0 +1,199 @@
+"""Norm clocks, norm statuses and the three wait measures.
+
+Norm 1: a vaste jeugdbeschermer within 5 working days after the GI is notified.
+Norm 2: a gedragen koers within 6 weeks (anchor configurable) or sooner if urgent.
+Norm 3: passende hulp started within 3 calendar months after the ruling, or sooner
+("zoveel eerder", `urgent_deadline`).  An intake or overbruggingshulp is never a start.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from dateutil.relativedelta import relativedelta
+
+from matcher.domain.model import (
+    CareNeed,
+    Child,
+    Norm2Anchor,
+    Policy,
+    RegionalNorm,
+    RegionalNormAnchor,
+)
+
+
+class NormStatus(enum.Enum):
+    ON_TIME = "ON_TIME"
+    LATE = "LATE"
+    LATE_EXPLAINED = "LATE_EXPLAINED"
+    LATE_RESOLVED_BY_BREAKTHROUGH = "LATE_RESOLVED_BY_BREAKTHROUGH"
+    PENDING = "PENDING"  # not started, deadline not yet passed
+    UNKNOWN = "UNKNOWN"  # the clock's anchor date is missing
+
+
+class ReferralStatus(enum.Enum):
+    AANGEMELD = "AANGEMELD"
+    INTAKE_DONE = "INTAKE_DONE"
+    WAITLIST_AFTER_INTAKE = "WAITLIST_AFTER_INTAKE"
+    BRIDGING = "BRIDGING"
+    STARTED = "STARTED"
+
+
+@lru_cache(maxsize=64)
+def _holiday_set(country: str, year: int) -> frozenset[date]:
+    if not country:
+        return frozenset()
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+def is_working_day(day: date, country: str = "NL") -> bool:
+    return day.weekday() < 5 and day not in _holiday_set(country, day.year)
+
+
+def add_working_days(start: date, n: int, country: str = "NL") -> date:
+    """The date `n` working days after `start` (weekends and, if `country`, public holidays)."""
+    day = start
+    left = n
+    while left > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, country):
+            left -= 1
+    return day
+
+
+def _min_date(a: date, b: date | None) -> date:
+    return a if b is None or a <= b else b
+
+
+def deadline_norm1(child: Child, policy: Policy) -> date | None:
+    if child.gi_notified_date is None:
+        return None
+    return add_working_days(child.gi_notified_date, 5, policy.holidays)
+
+
+def norm2_anchor(child: Child, policy: Policy) -> date | None:
+    r, g = child.ruling_date, child.gi_notified_date
+    if policy.norm2_anchor is Norm2Anchor.RULING:
+        return r
+    if policy.norm2_anchor is Norm2Anchor.GI_NOTIFIED:
+        return g
+    dates = [d for d in (r, g) if d is not None]
+    return max(dates) if dates else None
+
+
+def deadline_norm2(child: Child, policy: Policy) -> date | None:
+    anchor = norm2_anchor(child, policy)
+    if anchor is None:
+        return child.urgent_deadline
+    return _min_date(anchor + timedelta(days=42), child.urgent_deadline)
+
+
+def deadline_norm3(child: Child) -> date | None:
+    """min(ruling + 3 calendar months, urgent deadline); the inspection definition."""
+    if child.ruling_date is None:
+        return child.urgent_deadline
+    return _min_date(child.ruling_date + relativedelta(months=3), child.urgent_deadline)
+
+
+def deadline_regional(need: CareNeed, norm: RegionalNorm) -> date | None:
+    anchor = (
+        need.need_determined_date
+        if norm.anchor is RegionalNormAnchor.NEED_DETERMINED
+        else need.aanmelding_date
+    )
+    return None if anchor is None else anchor + timedelta(weeks=norm.weeks)
+
+
+def status(
+    deadline: date | None,
+    start: date | None,
+    as_of: date,
+    *,
+    explanation: str | None = None,
+    resolved_by_breakthrough: bool = False,
+) -> NormStatus:
+    """Comply or explain: a missed deadline is LATE unless explained or achieved by the
+    doorbraakaanpak; both are reported apart from ON_TIME."""
+    if deadline is None:
+        return NormStatus.UNKNOWN
+    if start is not None and start <= deadline:
+        return NormStatus.ON_TIME
+    if start is None and as_of <= deadline:
+        return NormStatus.PENDING
+    if resolved_by_breakthrough and start is not None:
+        return NormStatus.LATE_RESOLVED_BY_BREAKTHROUGH
+    if explanation:
+        return NormStatus.LATE_EXPLAINED
+    return NormStatus.LATE
+
+
+def norm1_status(child: Child, policy: Policy, as_of: date) -> NormStatus:
+    return status(deadline_norm1(child, policy), child.caseworker_assigned_date, as_of)
+
+
+def norm2_status(child: Child, policy: Policy, as_of: date) -> NormStatus:
+    return status(deadline_norm2(child, policy), child.koers_date, as_of)
+
+
+def norm3_status(child: Child, need: CareNeed, as_of: date) -> NormStatus:
+    return status(
+        deadline_norm3(child),
+        need.start_date,
+        as_of,
+        explanation=need.late_explanation,
+        resolved_by_breakthrough=need.resolved_by_breakthrough,
+    )
+
+
+def regional_status(child: Child, need: CareNeed, norm: RegionalNorm, as_of: date) -> NormStatus:
+    return status(deadline_regional(need, norm), need.start_date, as_of)
+
+
+@dataclass(frozen=True)
+class Waits:
+    """Days waited until the start (or until `as_of` while still waiting)."""
+
+    since_ruling: int | None
+    since_need_determined: int | None
+    since_referral: int | None
+
+
+def waits(child: Child, need: CareNeed, as_of: date) -> Waits:
+    end = need.start_date or as_of
+
+    def days(anchor: date | None) -> int | None:
+        return None if anchor is None else (end - anchor).days
+
+    return Waits(
+        since_ruling=days(child.ruling_date),
+        since_need_determined=days(need.need_determined_date),
+        since_referral=days(need.aanmelding_date),
+    )
+
+
+def days_late(child: Child, need: CareNeed, as_of: date) -> int:
+    """Days past the norm-3 deadline at the start, or at `as_of` while waiting (0 if on time)."""
+    dl = deadline_norm3(child)
+    if dl is None:
+        return 0
+    end = need.start_date or as_of
+    return max(0, (end - dl).days)
+
+
+def classify_provider_report(reported_started: bool, help_began: bool) -> ReferralStatus:
+    """A provider's "gestart" after only an intake is stored as INTAKE_DONE (R16)."""
+    if reported_started and help_began:
+        return ReferralStatus.STARTED
+    if reported_started:
+        return ReferralStatus.INTAKE_DONE
+    return ReferralStatus.AANGEMELD
+
+
+def waiting_on(need: CareNeed, day: date) -> bool:
+    """True when the need still waits on `day`: intake and bridging help do not end a wait."""
+    return need.start_date is None or need.start_date > day

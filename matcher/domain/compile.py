@@ -1,0 +1,397 @@
+"""Compile a `Scenario` into the arc-level `AssignmentProblem`.
+
+Items: one per waiting need, or one per family bundle (all members or none).
+Resources: the places of an offering per *release group* and the budget ceilings.
+Options: ``<offering>@<group>``.  Only eligible pairs become arcs.
+
+Time.  Places of an offering free up on known dates (free now, then the release
+schedule).  A child can use a place that frees early enough for help to start by its
+target date, i.e. any place released up to its *cutoff* slot.  The sets of usable
+places are nested prefixes, so the child gets one arc to every release group up to its
+cutoff, and every group is a resource with the places released in it.  Consecutive
+release dates that no child's cutoff separates are merged into one group (exact: no
+child can tell them apart), which keeps the problem a transportation problem with few
+arcs.  Late arcs (policy `allow_late`) go to groups after the cutoff.
+
+Objective (MAXIMIZE; see docs/matching-rules.md): per placed member
+``W1 * within_norm + W2 * priority + fit``, with ``fit = home * (5 - home rank) +
+keep * kept + region * in_region + cost level``.  W1 and W2 are computed from the
+number of members so that each tier outweighs everything below it over the whole
+scenario.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from matcher.domain.caretypes import MAX_HOME_RANK
+from matcher.domain.clocks import deadline_norm3
+from matcher.domain.eligibility import (
+    Eligibility,
+    PairCheck,
+    PairContext,
+    ScenarioIndex,
+    evaluate,
+    in_region,
+    start_of,
+    target_date,
+)
+from matcher.domain.model import Child, Scenario, Weights
+from matcher.problem import MAX_ABS_INT, AssignmentProblem, Sense
+
+
+class WeightsTooLargeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TierWeights:
+    """The weights used in one compiled problem and which orders they guarantee."""
+
+    within_norm: int
+    priority: int
+    home: int
+    keep: int
+    region: int
+    cost_levels: int
+    priority_max: int
+    fit_max: int
+    members: int
+    priority_strict: bool  # True: tier 2 outweighs all fit over the whole scenario
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return {
+            "within_norm": self.within_norm,
+            "priority": self.priority,
+            "home": self.home,
+            "keep": self.keep,
+            "region": self.region,
+            "cost_levels": self.cost_levels,
+            "priority_max": self.priority_max,
+            "fit_max": self.fit_max,
+            "members": self.members,
+            "priority_strict": self.priority_strict,
+        }
+
+
+def tier_weights(w: Weights, members: int) -> TierWeights:
+    """W2 > N * fit_max and W1 > N * (P_max * W2 + fit_max): a strict order over N members.
+
+    If that does not fit the arc level's integer range, tier 2 falls back to "per child"
+    (W2 = fit_max + 1); tier 1 always stays strict.
+    """
+    n = max(1, members)
+    fit_max = w.home * (MAX_HOME_RANK - 1) + w.keep + w.region + w.cost_levels
+    p_max = w.priority_overdue + w.priority_urgent + w.priority_max_wait_days
+    strict = True
+    w2 = n * fit_max + 1
+    w1 = n * (p_max * w2 + fit_max) + 1
+    # an arc of a bundle carries up to n members; the total objective up to n * per-member
+    if n * (w1 + p_max * w2 + fit_max) > MAX_ABS_INT:
+        strict = False
+        w2 = fit_max + 1
+        w1 = n * (p_max * w2 + fit_max) + 1
+        if n * (w1 + p_max * w2 + fit_max) > MAX_ABS_INT:
+            raise WeightsTooLargeError(f"{members} members do not fit the objective range")
+    return TierWeights(
+        within_norm=w1,
+        priority=w2,
+        home=w.home,
+        keep=w.keep,
+        region=w.region,
+        cost_levels=w.cost_levels,
+        priority_max=p_max,
+        fit_max=fit_max,
+        members=members,
+        priority_strict=strict,
+    )
+
+
+def priority_points(scenario: Scenario, child: Child) -> int:
+    """Tier 2: overdue first, then urgent ("zoveel eerder" or acute unsafety), then days
+    waited since the ruling (capped)."""
+    w = scenario.policy.weights
+    ev = scenario.evaluation_date
+    dl = deadline_norm3(child)
+    p = 0
+    if dl is not None and dl < ev:
+        p += w.priority_overdue
+    if child.urgent_deadline is not None or child.acute_unsafety:
+        p += w.priority_urgent
+    if child.ruling_date is not None:
+        p += max(0, min(w.priority_max_wait_days, (ev - child.ruling_date).days))
+    return p
+
+
+@dataclass(frozen=True)
+class Group:
+    offering: str
+    index: int
+    first_release: date
+    last_release: date
+    places: int
+    first_slot: int
+    last_slot: int
+
+
+@dataclass(frozen=True)
+class ArcInfo:
+    item: str
+    offering: str
+    group: int
+    within_norm: bool
+    kept: bool
+    in_region: bool
+    alternative: bool
+    priority: int
+    home: int
+    cost_level: int
+    members: int
+
+
+@dataclass
+class Compiled:
+    """The problem plus everything needed to read its solution back in domain terms."""
+
+    scenario: Scenario
+    problem: AssignmentProblem
+    eligibility: Eligibility
+    weights: TierWeights
+    item_members: dict[str, tuple[tuple[str, str], ...]]
+    arcs: list[ArcInfo]
+    groups: dict[str, list[Group]]
+    targets: dict[str, date]
+    cutoffs: dict[tuple[str, str, str], int]  # (ref, need, offering) -> last usable slot
+    bundle_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    bundle_infeasible: set[str] = field(default_factory=set)
+
+    def item_of(self, ref: str, need_id: str) -> str:
+        return self.bundle_of.get((ref, need_id), need_item(ref, need_id))
+
+
+def need_item(ref: str, need_id: str) -> str:
+    return f"n:{ref}:{need_id}"
+
+
+def bundle_item(bundle_id: str) -> str:
+    return f"b:{bundle_id}"
+
+
+def option_id(offering: str, group: int) -> str:
+    return f"{offering}@{group}"
+
+
+def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None) -> Compiled:
+    idx = eligibility.index if eligibility is not None else ScenarioIndex(scenario)
+    elig = eligibility or evaluate(scenario, idx)
+    ev = scenario.evaluation_date
+    pol = scenario.policy
+    children = scenario.child_by_ref
+    offerings = scenario.offering_by_id
+    targets = {c.ref: target_date(scenario, c) for c in scenario.children}
+
+    # -- items: needs and bundles ------------------------------------------------
+    bundle_of: dict[tuple[str, str], str] = {}
+    item_members: dict[str, tuple[tuple[str, str], ...]] = {}
+    if pol.bundle_families:
+        for bd in scenario.bundles:
+            in_pool = tuple(mk for mk in bd.members if mk in elig.pairs)
+            if not in_pool:
+                continue
+            for mk in in_pool:
+                bundle_of[mk] = bundle_item(bd.id)
+            item_members[bundle_item(bd.id)] = in_pool
+    for key in elig.pairs:
+        if key not in bundle_of:
+            item_members[need_item(*key)] = (key,)
+
+    # -- cutoffs per eligible pair ---------------------------------------------
+    slots = idx.slots
+    cutoffs: dict[tuple[str, str, str], int] = {}
+    own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
+    for (ref, nid), checks in elig.pairs.items():
+        child = children[ref]
+        need = child.need(nid)
+        for pc in checks:
+            if not pc.eligible:
+                continue
+            o = offerings[pc.offering_id]
+            if need.current_offering == o.id:
+                cutoffs[(ref, nid, o.id)] = len(slots[o.id]) - 1 if pol.allow_late else 0
+                own[o.id] += 1
+                continue
+            t = targets[ref]
+            starts = [start_of(s, o, ev) for s in slots[o.id]]
+            cutoffs[(ref, nid, o.id)] = bisect_right(starts, t) - 1
+
+    # -- release groups per offering -----------------------------------------
+    groups: dict[str, list[Group]] = {}
+    cuts_by_off: dict[str, set[int]] = defaultdict(set)
+    for (_, _, oid), c in cutoffs.items():
+        if c >= 0:
+            cuts_by_off[oid].add(c)
+    for oid, cuts in cuts_by_off.items():
+        sl = slots[oid]
+        ends = sorted(cuts | ({len(sl) - 1} if pol.allow_late else set()))
+        out: list[Group] = []
+        lo = 0
+        for end in ends:
+            places = sum(s.places for s in sl[lo : end + 1]) + (own[oid] if lo == 0 else 0)
+            out.append(Group(oid, len(out), sl[lo].release, sl[end].release, places, lo, end))
+            lo = end + 1
+        groups[oid] = out
+
+    # -- cost levels -------------------------------------------------------------
+    w = pol.weights
+    max_price = max((o.price_cents for o in scenario.offerings), default=0)
+
+    def cost_level(price: int) -> int:
+        if max_price <= 0:
+            return w.cost_levels
+        return round(w.cost_levels * (1 - price / max_price))
+
+    n_members = sum(len(v) for v in item_members.values())
+    tw = tier_weights(w, n_members)
+
+    # -- arcs ----------------------------------------------------------------------
+    check_of: dict[tuple[str, str, str], PairCheck] = {}
+    for (ref, nid), checks in elig.pairs.items():
+        for pc in checks:
+            if pc.eligible:
+                check_of[(ref, nid, pc.offering_id)] = pc
+
+    items = list(item_members)
+    item_pos = {it: i for i, it in enumerate(items)}
+    res_ids: list[str] = []
+    res_cap: list[int] = []
+    res_pos: dict[str, int] = {}
+
+    def resource(rid: str, cap: int) -> int:
+        p = res_pos.get(rid)
+        if p is None:
+            p = res_pos[rid] = len(res_ids)
+            res_ids.append(rid)
+            res_cap.append(cap)
+        return p
+
+    for oid in sorted(groups):
+        for g in groups[oid]:
+            resource(f"place:{oid}@{g.index}", g.places)
+    for bg in scenario.budgets:
+        resource(f"budget:{bg.id}", bg.remaining_cents)
+
+    opt_ids: list[str] = []
+    opt_pos: dict[str, int] = {}
+    a_item: list[int] = []
+    a_opt: list[int] = []
+    a_val: list[int] = []
+    ptr: list[int] = [0]
+    u_res: list[int] = []
+    u_amt: list[int] = []
+    infos: list[ArcInfo] = []
+    bundle_infeasible: set[str] = set()
+
+    for it in items:
+        members = item_members[it]
+        # offerings eligible for every member
+        common: list[str] | None = None
+        for ref, nid in members:
+            offs = [pc.offering_id for pc in elig.eligible(ref, nid)]
+            common = offs if common is None else [o for o in common if o in offs]
+        if not common:
+            if len(members) > 1:
+                bundle_infeasible.add(it)
+            continue
+        m = len(members)
+        for oid in common:
+            o = offerings[oid]
+            cut = min(cutoffs[(ref, nid, oid)] for ref, nid in members)
+            pcs = [check_of[(ref, nid, oid)] for ref, nid in members]
+            kept = all(children[r].need(n).current_offering == oid for r, n in members)
+            alt = any(pc.is_alternative for pc in pcs)
+            reg = all(
+                in_region(PairContext(scenario, children[r], children[r].need(n), o, ev, idx))
+                for r, n in members
+            )
+            prio = sum(priority_points(scenario, children[r]) for r, _ in members)
+            home = MAX_HOME_RANK - o.care_type.home_likeness_rank
+            cl = cost_level(o.price_cents)
+            budgets = [
+                (res_pos[f"budget:{bg.id}"], o.price_cents * m)
+                for bg in idx.budgets_for(children[members[0][0]], o, pcs[0].via_main_contractor)
+                if o.price_cents > 0
+            ]
+            if any(amt > res_cap[r] for r, amt in budgets):
+                continue
+            for g in groups.get(oid, []):
+                within = g.last_slot <= cut
+                if not within and not pol.allow_late:
+                    break
+                if g.places < m:
+                    continue
+                fit = w.home * home + w.keep * int(kept and g.index == 0) + w.region * int(reg)
+                fit += cl
+                value = m * tw.within_norm * int(within) + tw.priority * prio + m * fit
+                oi = f"{oid}@{g.index}"
+                op = opt_pos.get(oi)
+                if op is None:
+                    op = opt_pos[oi] = len(opt_ids)
+                    opt_ids.append(oi)
+                a_item.append(item_pos[it])
+                a_opt.append(op)
+                a_val.append(value)
+                u_res.append(res_pos[f"place:{oid}@{g.index}"])
+                u_amt.append(m)
+                for r, amt in budgets:
+                    u_res.append(r)
+                    u_amt.append(amt)
+                ptr.append(len(u_res))
+                infos.append(
+                    ArcInfo(
+                        item=it,
+                        offering=oid,
+                        group=g.index,
+                        within_norm=within,
+                        kept=kept and g.index == 0,
+                        in_region=reg,
+                        alternative=alt,
+                        priority=prio,
+                        home=home,
+                        cost_level=cl,
+                        members=m,
+                    )
+                )
+
+    problem = AssignmentProblem.create(
+        items=items,
+        options=opt_ids,
+        resources=res_ids,
+        capacity=np.asarray(res_cap, dtype=np.int64),
+        arc_item=np.asarray(a_item, dtype=np.int32),
+        arc_option=np.asarray(a_opt, dtype=np.int32),
+        arc_value=np.asarray(a_val, dtype=np.int64),
+        use_ptr=np.asarray(ptr, dtype=np.int64),
+        use_resource=np.asarray(u_res, dtype=np.int32),
+        use_amount=np.asarray(u_amt, dtype=np.int64),
+        sense=Sense.MAXIMIZE,
+        name=scenario.name or "scenario",
+        meta={"weights": tw.as_dict(), "evaluation_date": ev.isoformat()},
+    )
+    return Compiled(
+        scenario=scenario,
+        problem=problem,
+        eligibility=elig,
+        weights=tw,
+        item_members=item_members,
+        arcs=infos,
+        groups=groups,
+        targets=targets,
+        cutoffs=cutoffs,
+        bundle_of=bundle_of,
+        bundle_infeasible=bundle_infeasible,
+    )

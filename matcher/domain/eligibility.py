@@ -1,0 +1,509 @@
+"""Eligibility of a child's need at an offering: eligible, or the typed reasons why not.
+
+One function per rule; its docstring says whether the rule is Hard (the pair never
+becomes an arc) or Soft (a warning or a term of the objective).  `check_pair` runs the
+hard rules in a fixed order and keeps every failing reason; the first one is the reason
+shown per candidate ("one reason per child x provider").  Ineligible pairs are masked
+out before compilation: they never become arcs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+from matcher.domain.caretypes import CareType
+from matcher.domain.clocks import deadline_norm3
+from matcher.domain.model import (
+    Budget,
+    CareNeed,
+    Child,
+    ChildAttribute,
+    Expertise,
+    Mode,
+    Offering,
+    Refusal,
+    Scenario,
+)
+
+
+class Reason(enum.Enum):
+    """Why a need cannot be served at an offering (or at all)."""
+
+    NO_PROVIDER_OFFERS_CARE_TYPE = "NO_PROVIDER_OFFERS_CARE_TYPE"
+    ALTERNATIVE_NOT_ACCEPTED = "ALTERNATIVE_NOT_ACCEPTED"
+    FAMILY_PREFERS_WAITLIST = "FAMILY_PREFERS_WAITLIST"
+    CONTRA_INDICATION = "CONTRA_INDICATION"
+    NO_LVB_EXPERTISE = "NO_LVB_EXPERTISE"
+    UNSTABLE_SITUATION = "UNSTABLE_SITUATION"
+    AGE_OUT_OF_RANGE = "AGE_OUT_OF_RANGE"
+    NOT_PURCHASED = "NOT_PURCHASED"
+    NOT_PURCHASED_NO_MAIN_CONTRACTOR = "NOT_PURCHASED_NO_MAIN_CONTRACTOR"
+    MAIN_CONTRACTOR_DECLINES = "MAIN_CONTRACTOR_DECLINES"
+    ONLY_OUT_OF_REGION = "ONLY_OUT_OF_REGION"
+    INTAKE_STOP = "INTAKE_STOP"
+    PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION = "PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION"
+    BUDGET_CEILING_REACHED = "BUDGET_CEILING_REACHED"
+    WAIT_EXCEEDS_DEADLINE = "WAIT_EXCEEDS_DEADLINE"
+    NO_CAPACITY = "NO_CAPACITY"
+    FAMILY_BUNDLE_INFEASIBLE = "FAMILY_BUNDLE_INFEASIBLE"
+
+
+class PairWarning(enum.Enum):
+    """Facts about an eligible pair that a person must see."""
+
+    TURNS_18_DURING_CARE = "TURNS_18_DURING_CARE"
+    OUT_OF_REGION = "OUT_OF_REGION"
+    DEPENDS_ON_WAIVER = "DEPENDS_ON_WAIVER"
+    VIA_MAIN_CONTRACTOR = "VIA_MAIN_CONTRACTOR"
+    LATE = "LATE"
+    REFUSAL_IGNORED_BINDING = "REFUSAL_IGNORED_BINDING"
+    ALTERNATIVE = "ALTERNATIVE"
+
+
+# iJw WJ759 "reden afwijzing" where one fits (../ref/ijw_wj759_reden_afwijzing.csv, iJw 3.2).
+WJ759: dict[Reason, str] = {
+    Reason.BUDGET_CEILING_REACHED: "2",  # Past niet binnen budget
+    Reason.NOT_PURCHASED: "3",  # Geen contract
+    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: "3",
+    Reason.MAIN_CONTRACTOR_DECLINES: "3",
+    Reason.CONTRA_INDICATION: "7",  # Zorginhoudelijke afkeur
+    Reason.NO_LVB_EXPERTISE: "7",
+    Reason.UNSTABLE_SITUATION: "7",
+    Reason.AGE_OUT_OF_RANGE: "9",  # Leeftijdsgrens is bereikt
+}
+
+WJ759_TEXT = {
+    "2": "Past niet binnen budget",
+    "3": "Geen contract",
+    "7": "Zorginhoudelijke afkeur",
+    "9": "Leeftijdsgrens is bereikt",
+}
+
+
+def wj759(reason: Reason) -> str | None:
+    return WJ759.get(reason)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Places of an offering that free up on `release` (index 0: free now)."""
+
+    release: date
+    places: int
+
+
+@dataclass(frozen=True)
+class PairContext:
+    scenario: Scenario
+    child: Child
+    need: CareNeed
+    offering: Offering
+    target: date  # the date help must start by to count as within the norm
+    index: ScenarioIndex
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """The outcome for one (child, need, offering)."""
+
+    child_ref: str
+    need_id: str
+    offering_id: str
+    reasons: tuple[Reason, ...]
+    warnings: tuple[PairWarning, ...] = ()
+    via_main_contractor: str | None = None
+    main_contractors_declining: tuple[str, ...] = ()
+    contra_indications: tuple[ChildAttribute, ...] = ()
+    is_alternative: bool = False
+    earliest_start: date | None = None
+    blocking_budgets: tuple[str, ...] = ()
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    @property
+    def reason(self) -> Reason | None:
+        return self.reasons[0] if self.reasons else None
+
+
+class ScenarioIndex:
+    """Lookups computed once per scenario (contracts, subcontracts, budgets, refusals)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        ev = scenario.evaluation_date
+        self.contracted: dict[tuple[CareType, str], set[str]] = defaultdict(set)
+        for c in scenario.contracts:
+            if c.valid_from is not None and c.valid_from > ev:
+                continue
+            if c.valid_until is not None and c.valid_until < ev:
+                continue
+            self.contracted[(c.care_type, c.buyer)].add(c.provider)
+        self.subcontract: dict[tuple[str, str, CareType | None], bool] = {}
+        for s in scenario.subcontracts:
+            self.subcontract[(s.main_provider, s.sub_provider, s.care_type)] = s.accepts
+        self.refusals: dict[tuple[str, str], list[Refusal]] = defaultdict(list)
+        for r in scenario.refusals:
+            self.refusals[(r.offering, r.child_ref)].append(r)
+        self.by_care_type: dict[CareType, list[Offering]] = defaultdict(list)
+        for o in scenario.offerings:
+            self.by_care_type[o.care_type].append(o)
+        self.horizon_end = ev + timedelta(weeks=scenario.policy.horizon_weeks)
+
+    def buyers(self, child: Child) -> tuple[str, ...]:
+        region = self.scenario.purchase_region_of.get(child.gemeente)
+        return (child.gemeente,) if region is None else (child.gemeente, region)
+
+    def contracted_providers(self, child: Child, care_type: CareType) -> set[str]:
+        out: set[str] = set()
+        for b in self.buyers(child):
+            out |= self.contracted.get((care_type, b), set())
+        return out
+
+    def accepts_sub(self, main: str, sub: str, care_type: CareType) -> bool | None:
+        v = self.subcontract.get((main, sub, care_type))
+        if v is None:
+            v = self.subcontract.get((main, sub, None))
+        return v
+
+    def budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
+        region = self.scenario.purchase_region_of.get(child.gemeente)
+        out = []
+        for b in self.scenario.budgets:
+            if b.provider is not None and b.provider not in (offering.provider, via):
+                continue
+            if b.perceel is not None and b.perceel != offering.effective_perceel:
+                continue
+            if b.gemeente is not None and b.gemeente != child.gemeente:
+                continue
+            if b.region is not None and b.region != region:
+                continue
+            out.append(b)
+        return out
+
+    @cached_property
+    def slots(self) -> dict[str, tuple[Slot, ...]]:
+        """Per offering: free places now, then releases within the horizon, by date."""
+        ev = self.scenario.evaluation_date
+        out: dict[str, tuple[Slot, ...]] = {}
+        for o in self.scenario.offerings:
+            by_day: dict[date, int] = defaultdict(int)
+            by_day[ev] += o.free_now
+            for r in o.releases:
+                if r.places > 0 and r.on <= self.horizon_end:
+                    by_day[max(ev, r.on)] += r.places
+            out[o.id] = tuple(Slot(d, p) for d, p in sorted(by_day.items()))
+        return out
+
+
+def target_date(scenario: Scenario, child: Child) -> date:
+    """The start date that counts as "within the norm" for the objective.
+
+    The norm-3 deadline (incl. "zoveel eerder"); for a child already past it on the
+    evaluation date, help starting within `overdue_grace_days` counts (the best that
+    can still be done).  Without a ruling date: evaluation date + 3 months.
+    """
+    ev = scenario.evaluation_date
+    dl = deadline_norm3(child)
+    if dl is None:
+        from dateutil.relativedelta import relativedelta
+
+        return ev + relativedelta(months=3)
+    if dl < ev:
+        return ev + timedelta(days=scenario.policy.overdue_grace_days)
+    return dl
+
+
+def start_of(slot: Slot, offering: Offering, ev: date) -> date:
+    return max(ev, slot.release) + timedelta(days=offering.intake_lead_days)
+
+
+# --------------------------------------------------------------------------- rules
+# Each rule returns the failing reason or None.
+
+
+def rule_care_type(ctx: PairContext) -> Reason | None:
+    """Hard: the offering provides the needed care type, or an alternative that family and
+    professional accepted as passend (R1; alternatives count only when accepted)."""
+    ct = ctx.offering.care_type
+    if ct == ctx.need.care_type:
+        return None
+    if ct in ctx.need.alternatives:
+        return None if ctx.need.alternative_accepted else Reason.ALTERNATIVE_NOT_ACCEPTED
+    return Reason.NO_PROVIDER_OFFERS_CARE_TYPE
+
+
+def rule_family_preference(ctx: PairContext) -> Reason | None:
+    """Hard: a family that prefers to stay on one waiting list is not referred elsewhere
+    (R20)."""
+    pref = ctx.need.family_prefers_waitlist_at
+    if pref is None or pref in (ctx.offering.id, ctx.offering.provider):
+        return None
+    return Reason.FAMILY_PREFERS_WAITLIST
+
+
+def contra_indications_hit(ctx: PairContext) -> tuple[ChildAttribute, ...]:
+    declared = ctx.offering.contra_indications - ctx.offering.waived_contra_indications
+    hits = set(ctx.child.attributes & declared)
+    for r in ctx.index.refusals.get((ctx.offering.id, ctx.child.ref), ()):
+        if (
+            r.contra_indication is not None
+            and r.contra_indication in ctx.child.attributes
+            and r.contra_indication not in ctx.offering.waived_contra_indications
+        ):
+            hits.add(r.contra_indication)
+    return tuple(sorted(hits, key=lambda a: a.value))
+
+
+def rule_contra_indication(ctx: PairContext) -> Reason | None:
+    """Hard: none of the child's attributes is a contra-indication the offering declared and
+    did not waive (R3, R4).  A waiver (maatwerk) is a what-if and flags the placement."""
+    return Reason.CONTRA_INDICATION if contra_indications_hit(ctx) else None
+
+
+def rule_lvb_expertise(ctx: PairContext) -> Reason | None:
+    """Hard: a child with LVB needs an offering with LVB expertise (R5; a requirement,
+    not an exclusion)."""
+    if ChildAttribute.LVB in ctx.child.attributes and Expertise.LVB not in ctx.offering.expertise:
+        return Reason.NO_LVB_EXPERTISE
+    return None
+
+
+def rule_stability(ctx: PairContext) -> Reason | None:
+    """Hard: treatment that needs a stable situation cannot start while the child's
+    situation is unstable (R6)."""
+    if ctx.offering.needs_stability and ChildAttribute.UNSTABLE_SITUATION in ctx.child.attributes:
+        return Reason.UNSTABLE_SITUATION
+    return None
+
+
+def _ages(ctx: PairContext) -> tuple[int, int]:
+    start = max(ctx.scenario.evaluation_date, ctx.scenario.evaluation_date)
+    end = start + timedelta(weeks=ctx.offering.duration_weeks)
+    a0 = ctx.child.age_on(start)
+    if ctx.child.birth_month is None:
+        return a0, a0 + ctx.offering.duration_weeks // 52
+    return a0, ctx.child.age_on(end)
+
+
+def rule_age(ctx: PairContext) -> Reason | None:
+    """Hard: age at the start and at the planned end lie in the offering's age range (R8)."""
+    a0, a1 = _ages(ctx)
+    if a0 < ctx.offering.age_min or a1 > ctx.offering.age_max:
+        return Reason.AGE_OUT_OF_RANGE
+    return None
+
+
+def purchase_route(ctx: PairContext) -> tuple[Reason | None, str | None, tuple[str, ...]]:
+    """(reason, hoofdaannemer used, hoofdaannemers that decline) for R10/R11."""
+    ct = ctx.offering.care_type
+    contracted = ctx.index.contracted_providers(ctx.child, ct)
+    if ctx.offering.provider in contracted:
+        return None, None, ()
+    if not contracted:
+        return Reason.NOT_PURCHASED, None, ()
+    declining: list[str] = []
+    for main in sorted(contracted):
+        ok = ctx.index.accepts_sub(main, ctx.offering.provider, ct)
+        if ok:
+            return None, main, ()
+        if ok is False:
+            declining.append(main)
+    return Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR, None, tuple(declining)
+
+
+def rule_purchased(ctx: PairContext) -> Reason | None:
+    """Hard: the care type is purchased from this provider for the child's gemeente
+    (woonplaatsbeginsel), directly or through a contracted hoofdaannemer that accepts this
+    provider as onderaannemer (R10, R11)."""
+    return purchase_route(ctx)[0]
+
+
+def in_region(ctx: PairContext) -> bool:
+    o, c = ctx.offering, ctx.child
+    return o.region == c.region or c.gemeente in o.service_area or c.region in o.service_area
+
+
+def rule_region(ctx: PairContext) -> Reason | None:
+    """Hard unless the policy allows out-of-region placements (R9); then Soft: a warning
+    and no in-region bonus in the objective."""
+    if in_region(ctx) or ctx.scenario.policy.allow_out_of_region:
+        return None
+    return Reason.ONLY_OUT_OF_REGION
+
+
+def rule_intake_stop(ctx: PairContext) -> Reason | None:
+    """Hard: no new children at an offering with an opnamestop (R13); the current
+    placement of a child there is not affected."""
+    if ctx.offering.intake_stop and ctx.need.current_offering != ctx.offering.id:
+        return Reason.INTAKE_STOP
+    return None
+
+
+def rule_provider_refusal(ctx: PairContext) -> Reason | None:
+    """Hard in ADVISORY mode only: a refusal without a declared contra-indication is
+    respected but recorded as such (R15, R18).  In BINDING mode it is ignored."""
+    if ctx.scenario.policy.mode is not Mode.ADVISORY:
+        return None
+    for r in ctx.index.refusals.get((ctx.offering.id, ctx.child.ref), ()):
+        if r.contra_indication is None or r.contra_indication not in ctx.child.attributes:
+            return Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION
+    return None
+
+
+def blocking_budgets(ctx: PairContext, via: str | None) -> tuple[str, ...]:
+    price = ctx.offering.price_cents
+    if price <= 0:
+        return ()
+    return tuple(
+        b.id
+        for b in ctx.index.budgets_for(ctx.child, ctx.offering, via)
+        if price > b.remaining_cents
+    )
+
+
+def rule_budget(ctx: PairContext) -> Reason | None:
+    """Hard: the price fits in what is left (ceiling minus spent) of every budget that
+    applies (R12).  Competition for the rest of a ceiling is decided by the solver."""
+    via = purchase_route(ctx)[1]
+    return Reason.BUDGET_CEILING_REACHED if blocking_budgets(ctx, via) else None
+
+
+def own_place(ctx: PairContext) -> bool:
+    return ctx.need.current_offering == ctx.offering.id
+
+
+def rule_time(ctx: PairContext) -> Reason | None:
+    """Hard unless the policy allows late placements (R14): some place frees up early
+    enough for help to start (after the intake lead time) by the child's target date.
+    An offering with no place at all in the horizon gives NO_CAPACITY."""
+    if own_place(ctx):
+        return None
+    slots = ctx.index.slots[ctx.offering.id]
+    ev = ctx.scenario.evaluation_date
+    if not any(s.places > 0 for s in slots):
+        return Reason.NO_CAPACITY
+    if any(s.places > 0 and start_of(s, ctx.offering, ev) <= ctx.target for s in slots):
+        return None
+    return None if ctx.scenario.policy.allow_late else Reason.WAIT_EXCEEDS_DEADLINE
+
+
+HARD_RULES: tuple[Callable[[PairContext], Reason | None], ...] = (
+    rule_care_type,
+    rule_family_preference,
+    rule_contra_indication,
+    rule_lvb_expertise,
+    rule_stability,
+    rule_age,
+    rule_purchased,
+    rule_region,
+    rule_intake_stop,
+    rule_provider_refusal,
+    rule_budget,
+    rule_time,
+)
+
+
+def check_pair(
+    scenario: Scenario,
+    child: Child,
+    need: CareNeed,
+    offering: Offering,
+    index: ScenarioIndex | None = None,
+) -> PairCheck:
+    idx = index or ScenarioIndex(scenario)
+    ctx = PairContext(scenario, child, need, offering, target_date(scenario, child), idx)
+    reasons: list[Reason] = []
+    for rule in HARD_RULES:
+        r = rule(ctx)
+        if r is not None:
+            reasons.append(r)
+            if r in (Reason.NO_PROVIDER_OFFERS_CARE_TYPE,):
+                break
+    _, via, declining = purchase_route(ctx)
+    warnings: list[PairWarning] = []
+    if not reasons:
+        warnings = list(soft_warnings(ctx, via))
+    ev = scenario.evaluation_date
+    starts = [start_of(s, offering, ev) for s in idx.slots.get(offering.id, ()) if s.places > 0]
+    if own_place(ctx):
+        starts.append(ev)
+    return PairCheck(
+        child_ref=child.ref,
+        need_id=need.id,
+        offering_id=offering.id,
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+        via_main_contractor=via,
+        main_contractors_declining=declining,
+        contra_indications=contra_indications_hit(ctx),
+        is_alternative=offering.care_type != need.care_type,
+        earliest_start=min(starts) if starts else None,
+        blocking_budgets=blocking_budgets(ctx, via),
+    )
+
+
+def soft_warnings(ctx: PairContext, via: str | None) -> Iterable[PairWarning]:
+    """Soft: warnings shown with an eligible pair (turning 18, out of region, waiver,
+    hoofdaannemer route, late start, ignored refusal, alternative help)."""
+    a0, a1 = _ages(ctx)
+    if a0 < 18 <= a1:
+        yield PairWarning.TURNS_18_DURING_CARE
+    if not in_region(ctx):
+        yield PairWarning.OUT_OF_REGION
+    if ctx.child.attributes & ctx.offering.waived_contra_indications:
+        yield PairWarning.DEPENDS_ON_WAIVER
+    if via is not None:
+        yield PairWarning.VIA_MAIN_CONTRACTOR
+    if ctx.offering.care_type != ctx.need.care_type:
+        yield PairWarning.ALTERNATIVE
+    if ctx.scenario.policy.mode is Mode.BINDING and ctx.index.refusals.get(
+        (ctx.offering.id, ctx.child.ref)
+    ):
+        yield PairWarning.REFUSAL_IGNORED_BINDING
+    ev = ctx.scenario.evaluation_date
+    slots = ctx.index.slots[ctx.offering.id]
+    if not own_place(ctx) and not any(
+        s.places > 0 and start_of(s, ctx.offering, ev) <= ctx.target for s in slots
+    ):
+        yield PairWarning.LATE
+
+
+def candidates(scenario: Scenario, need: CareNeed, index: ScenarioIndex) -> list[Offering]:
+    """Offerings of the needed care type and of its alternatives (the candidate set)."""
+    out = list(index.by_care_type.get(need.care_type, ()))
+    for alt in need.alternatives:
+        if alt != need.care_type:
+            out.extend(index.by_care_type.get(alt, ()))
+    return out
+
+
+@dataclass
+class Eligibility:
+    """Every pair check of a scenario, per (child ref, need id)."""
+
+    scenario: Scenario
+    index: ScenarioIndex
+    pairs: dict[tuple[str, str], list[PairCheck]] = field(default_factory=dict)
+
+    def eligible(self, child_ref: str, need_id: str) -> list[PairCheck]:
+        return [p for p in self.pairs.get((child_ref, need_id), []) if p.eligible]
+
+
+def evaluate(scenario: Scenario, index: ScenarioIndex | None = None) -> Eligibility:
+    idx = index or ScenarioIndex(scenario)
+    out = Eligibility(scenario, idx)
+    for child in scenario.children:
+        for need in child.needs:
+            if need.start_date is not None and need.current_offering is None:
+                continue  # help already started: not waiting
+            out.pairs[(child.ref, need.id)] = [
+                check_pair(scenario, child, need, o, idx) for o in candidates(scenario, need, idx)
+            ]
+    return out

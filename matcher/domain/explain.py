@@ -1,0 +1,473 @@
+"""Explanations: why a need stayed unplaced, who took the places, what would help.
+
+For every unplaced need: the reason per candidate offering, a summary code, the binding
+resources with the children that use them, and the smallest change that would place the
+child.  That change is found by re-solving (warm-started) a few candidate changes that
+touch the child's own candidate offerings, smallest first; it is never guessed.  Also a
+per-rule breakdown of the objective.  Everything is available as JSON and as short B1
+Dutch sentences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from matcher.domain.caretypes import CareType
+from matcher.domain.eligibility import WJ759, PairCheck, Reason
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
+from matcher.domain.whatif import (
+    AddPlaces,
+    AllowOutOfRegion,
+    ChangeCeiling,
+    Delta,
+    LiftIntakeStop,
+    WaiveContraIndication,
+    apply_all,
+    delta_to_json,
+)
+from matcher.solution import SolveOptions
+
+_BARE = {
+    Reason.NO_CAPACITY,
+    Reason.BUDGET_CEILING_REACHED,
+    Reason.NOT_PURCHASED,
+    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR,
+    Reason.NO_PROVIDER_OFFERS_CARE_TYPE,
+    Reason.FAMILY_BUNDLE_INFEASIBLE,
+}
+
+
+@dataclass(frozen=True)
+class CandidateReason:
+    offering: str
+    provider: str
+    reason: Reason
+    all_reasons: tuple[Reason, ...]
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "offering": self.offering,
+            "provider": self.provider,
+            "reason": self.reason.value,
+            "all_reasons": [r.value for r in self.all_reasons],
+            "wj759": WJ759.get(self.reason),
+            **self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class BindingResource:
+    resource: str
+    kind: str  # "places" or "budget"
+    offering: str | None
+    taken_by: tuple[str, ...]  # child refs
+
+
+@dataclass
+class SmallestChange:
+    deltas: tuple[Delta, ...]
+    placed_at: str
+    within_norm: bool
+    tried: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deltas": [delta_to_json(d) for d in self.deltas],
+            "placed_at": self.placed_at,
+            "within_norm": self.within_norm,
+            "tried": self.tried,
+        }
+
+
+@dataclass
+class NeedExplanation:
+    child_ref: str
+    need_id: str
+    care_type: str
+    summary: str
+    candidates: list[CandidateReason]
+    binding: list[BindingResource]
+    times_discussed_after: int
+    escalate: bool
+    suggest_discretionary_request: bool
+    smallest_change: SmallestChange | None = None
+    search_note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "child": self.child_ref,
+            "need": self.need_id,
+            "care_type": self.care_type,
+            "summary": self.summary,
+            "candidates": [c.to_json() for c in self.candidates],
+            "binding": [
+                {
+                    "resource": b.resource,
+                    "kind": b.kind,
+                    "offering": b.offering,
+                    "taken_by": list(b.taken_by),
+                }
+                for b in self.binding
+            ],
+            "times_discussed_after": self.times_discussed_after,
+            "escalate": self.escalate,
+            "suggest_discretionary_request": self.suggest_discretionary_request,
+            "smallest_change": self.smallest_change.to_json() if self.smallest_change else None,
+            "search_note": self.search_note,
+            "sentences": sentences(self),
+        }
+
+
+@dataclass
+class Explanation:
+    needs: list[NeedExplanation]
+    objective: dict[str, dict[str, int]]
+    excluded_pairs: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unplaced": [n.to_json() for n in self.needs],
+            "objective_breakdown": self.objective,
+            "excluded_pairs_by_reason": self.excluded_pairs,
+        }
+
+
+# ------------------------------------------------------------------ analysis
+
+
+def _usage(r: MatchResult) -> tuple[np.ndarray, dict[str, list[str]]]:
+    p = r.compiled.problem
+    use = np.zeros(p.n_resources, dtype=np.int64)
+    users: dict[str, list[str]] = defaultdict(list)
+    look = {
+        (p.item_ids[int(i)], p.option_ids[int(o)]): a
+        for a, (i, o) in enumerate(zip(p.arc_item, p.arc_option, strict=True))
+    }
+    for item, opt in r.solution.assignments.items():
+        a = look[(item, opt)]
+        lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
+        refs = [ref for ref, _ in r.compiled.item_members[item]]
+        for k in range(lo, hi):
+            ri = int(p.use_resource[k])
+            use[ri] += int(p.use_amount[k])
+            users[p.resource_ids[ri]].extend(refs)
+    return use, users
+
+
+def _solution_reason(
+    r: MatchResult, item: str, oid: str, use: np.ndarray
+) -> tuple[Reason, list[tuple[str, int]]]:
+    """Why an eligible candidate was not used: the resources its arcs would overflow."""
+    p = r.compiled.problem
+    full: list[tuple[str, int]] = []
+    for a, info in enumerate(r.compiled.arcs):
+        if info.item != item or info.offering != oid:
+            continue
+        lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
+        for k in range(lo, hi):
+            ri = int(p.use_resource[k])
+            if use[ri] + int(p.use_amount[k]) > int(p.capacity[ri]):
+                full.append((p.resource_ids[ri], ri))
+    if any(rid.startswith("place:") for rid, _ in full):
+        return Reason.NO_CAPACITY, full
+    if full:
+        return Reason.BUDGET_CEILING_REACHED, full
+    return Reason.NO_CAPACITY, full
+
+
+def _summary(reasons: list[Reason]) -> str:
+    if not reasons:
+        return Reason.NO_PROVIDER_OFFERS_CARE_TYPE.value
+    first = reasons[0]
+    if all(x == first for x in reasons):
+        return first.value if first in _BARE else f"ALL_CANDIDATES_{first.value}"
+    return "MIXED"
+
+
+def explain(
+    r: MatchResult,
+    *,
+    search: bool = True,
+    max_tries_per_need: int = 6,
+    time_budget_s: float = 20.0,
+    options: SolveOptions | None = None,
+) -> Explanation:
+    sc = r.scenario
+    comp = r.compiled
+    offs = sc.offering_by_id
+    kids = sc.child_by_ref
+    use, users = _usage(r)
+    out: list[NeedExplanation] = []
+    deadline = time.perf_counter() + time_budget_s
+    for ref, nid in r.unplaced:
+        child = kids[ref]
+        need = child.need(nid)
+        item = comp.item_of(ref, nid)
+        cands: list[CandidateReason] = []
+        binding: dict[str, BindingResource] = {}
+        fixes: list[tuple[tuple[Delta, ...], tuple[int, int], str]] = []
+        for pc in comp.eligibility.pairs.get((ref, nid), []):
+            o = offs[pc.offering_id]
+            detail: dict[str, Any] = {}
+            if pc.contra_indications:
+                detail["contra_indications"] = [a.value for a in pc.contra_indications]
+            if pc.main_contractors_declining:
+                detail["main_contractors"] = {
+                    m: Reason.MAIN_CONTRACTOR_DECLINES.value for m in pc.main_contractors_declining
+                }
+            if pc.blocking_budgets:
+                detail["budgets"] = list(pc.blocking_budgets)
+            if pc.via_main_contractor:
+                detail["via_main_contractor"] = pc.via_main_contractor
+            if pc.earliest_start:
+                detail["earliest_start"] = pc.earliest_start.isoformat()
+            reasons = list(pc.reasons)
+            full: list[tuple[str, int]] = []
+            if pc.eligible:
+                if item in comp.bundle_infeasible:
+                    reasons = [Reason.FAMILY_BUNDLE_INFEASIBLE]
+                else:
+                    reason, full = _solution_reason(r, item, o.id, use)
+                    reasons = [reason]
+                    for rid, _ in full:
+                        binding[rid] = BindingResource(
+                            rid,
+                            "places" if rid.startswith("place:") else "budget",
+                            o.id if rid.startswith("place:") else None,
+                            tuple(sorted(set(users.get(rid, [])))),
+                        )
+            cands.append(CandidateReason(o.id, o.provider, reasons[0], tuple(reasons), detail))
+            fx = _fix(r, pc, reasons, full, use)
+            if fx is not None:
+                fixes.append(fx)
+        summary = _summary([c.reason for c in cands])
+        if item in comp.bundle_infeasible:
+            summary = Reason.FAMILY_BUNDLE_INFEASIBLE.value
+        after = child.times_discussed + 1
+        ne = NeedExplanation(
+            child_ref=ref,
+            need_id=nid,
+            care_type=need.care_type.value,
+            summary=summary,
+            candidates=cands,
+            binding=sorted(binding.values(), key=lambda b: b.resource),
+            times_discussed_after=after,
+            escalate=after >= sc.policy.escalation_after
+            or summary == f"ALL_CANDIDATES_{Reason.CONTRA_INDICATION.value}",
+            suggest_discretionary_request=any(
+                Reason.BUDGET_CEILING_REACHED in c.all_reasons for c in cands
+            ),
+        )
+        if search and fixes:
+            if time.perf_counter() > deadline:
+                ne.search_note = "time budget used up; no change searched"
+            else:
+                ne.smallest_change, ne.search_note = _search(
+                    r, ref, nid, fixes, max_tries_per_need, deadline, options
+                )
+        elif search:
+            ne.search_note = "no change to the candidate offerings can fix every reason"
+        out.append(ne)
+    excluded: dict[str, int] = defaultdict(int)
+    for pcs in comp.eligibility.pairs.values():
+        for pc in pcs:
+            if pc.reason is not None:
+                excluded[pc.reason.value] += 1
+    return Explanation(out, objective_breakdown(r), dict(sorted(excluded.items())))
+
+
+_RANK = {
+    AddPlaces: 1,
+    ChangeCeiling: 2,
+    LiftIntakeStop: 3,
+    WaiveContraIndication: 4,
+    AllowOutOfRegion: 5,
+}
+
+
+def _fix(
+    r: MatchResult,
+    pc: PairCheck,
+    reasons: list[Reason],
+    full: list[tuple[str, int]],
+    use: np.ndarray,
+) -> tuple[tuple[Delta, ...], tuple[int, int], str] | None:
+    """The deltas that lift every reason of this candidate, or None if one cannot be lifted."""
+    sc = r.scenario
+    o = sc.offering_by_id[pc.offering_id]
+    budgets = {b.id: b for b in sc.budgets}
+    deltas: list[Delta] = []
+    euros = 0
+    p = r.compiled.problem
+    for reason in reasons:
+        if reason is Reason.CONTRA_INDICATION:
+            deltas += [WaiveContraIndication(o.id, a) for a in pc.contra_indications]
+        elif reason in (Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE):
+            from datetime import timedelta
+
+            ev = sc.evaluation_date
+            if ev + timedelta(days=o.intake_lead_days) > r.compiled.targets[pc.child_ref]:
+                return None
+            deltas.append(AddPlaces(o.id, 1))
+            for rid, ri in full:
+                if rid.startswith("budget:"):
+                    need = o.price_cents - (int(p.capacity[ri]) - int(use[ri]))
+                    deltas.append(ChangeCeiling(rid.removeprefix("budget:"), need))
+                    euros += need
+        elif reason is Reason.BUDGET_CEILING_REACHED:
+            if full:
+                for rid, ri in full:
+                    need = o.price_cents - (int(p.capacity[ri]) - int(use[ri]))
+                    deltas.append(ChangeCeiling(rid.removeprefix("budget:"), need))
+                    euros += need
+            else:
+                for bid in pc.blocking_budgets:
+                    need = o.price_cents - budgets[bid].remaining_cents
+                    deltas.append(ChangeCeiling(bid, need))
+                    euros += need
+        elif reason is Reason.INTAKE_STOP:
+            deltas.append(LiftIntakeStop(o.id))
+        elif reason is Reason.ONLY_OUT_OF_REGION:
+            deltas.append(AllowOutOfRegion(True))
+        else:
+            return None
+    if not deltas:
+        return None
+    rank = sum(_RANK.get(type(d), 9) for d in deltas)
+    return tuple(deltas), (len(deltas) * 10 + rank, euros), o.id
+
+
+def _search(
+    r: MatchResult,
+    ref: str,
+    nid: str,
+    fixes: list[tuple[tuple[Delta, ...], tuple[int, int], str]],
+    max_tries: int,
+    deadline: float,
+    options: SolveOptions | None,
+) -> tuple[SmallestChange | None, str]:
+    seen: set[tuple[Delta, ...]] = set()
+    tried = 0
+    base_opts = options or DEFAULT_OPTIONS
+    for deltas, _, _oid in sorted(fixes, key=lambda f: (f[1], f[2])):
+        if deltas in seen:
+            continue
+        seen.add(deltas)
+        if tried >= max_tries or time.perf_counter() > deadline:
+            return None, f"stopped after {tried} re-solves (limit)"
+        tried += 1
+        sc2 = apply_all(r.scenario, deltas)
+        r2 = match(sc2, replace(base_opts, warm_start=r.solution))
+        pl = r2.placements.get((ref, nid))
+        if pl is not None and r2.n_within_norm >= r.n_within_norm:
+            return SmallestChange(deltas, pl.offering, pl.within_norm, tried), ""
+    return None, f"none of {tried} candidate change(s) placed the child when re-solved"
+
+
+def objective_breakdown(r: MatchResult) -> dict[str, dict[str, int]]:
+    """Per rule (tier): how many points the chosen arcs earned and its weight."""
+    comp = r.compiled
+    w = comp.weights
+    look = {(i.item, f"{i.offering}@{i.group}"): i for i in comp.arcs}
+    tot: dict[str, int] = defaultdict(int)
+    for item, opt in r.solution.assignments.items():
+        info = look[(item, opt)]
+        m = info.members
+        tot["within_norm"] += m * int(info.within_norm)
+        tot["priority"] += info.priority
+        tot["home"] += m * info.home
+        tot["keep"] += m * int(info.kept)
+        tot["region"] += m * int(info.in_region)
+        tot["cost"] += m * info.cost_level
+    weights = {
+        "within_norm": w.within_norm,
+        "priority": w.priority,
+        "home": w.home,
+        "keep": w.keep,
+        "region": w.region,
+        "cost": 1,
+    }
+    return {
+        k: {"points": tot[k], "weight": weights[k], "score": tot[k] * weights[k]} for k in weights
+    }
+
+
+# ------------------------------------------------------------------ Dutch text
+
+_NL = {
+    Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "deze hulp wordt niet aangeboden",
+    Reason.ALTERNATIVE_NOT_ACCEPTED: "dit alternatief is niet door gezin en professional gekozen",
+    Reason.FAMILY_PREFERS_WAITLIST: "het gezin wil op een andere wachtlijst blijven",
+    Reason.CONTRA_INDICATION: "de aanbieder noemt een contra-indicatie",
+    Reason.NO_LVB_EXPERTISE: "de aanbieder heeft geen LVB-deskundigheid",
+    Reason.UNSTABLE_SITUATION: "de situatie is nog niet stabiel genoeg voor deze behandeling",
+    Reason.AGE_OUT_OF_RANGE: "de leeftijd past niet",
+    Reason.NOT_PURCHASED: "deze hulp is niet ingekocht voor de gemeente",
+    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: (
+        "niet ingekocht, en geen hoofdaannemer neemt deze aanbieder als onderaannemer"
+    ),
+    Reason.MAIN_CONTRACTOR_DECLINES: "de hoofdaannemer wil deze onderaannemer niet",
+    Reason.ONLY_OUT_OF_REGION: "de plek ligt buiten de regio",
+    Reason.INTAKE_STOP: "er is een opnamestop",
+    Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION: (
+        "de aanbieder weigert zonder contra-indicatie te noemen"
+    ),
+    Reason.BUDGET_CEILING_REACHED: "het budgetplafond is bereikt",
+    Reason.WAIT_EXCEEDS_DEADLINE: "er komt pas een plek vrij na de uiterste datum",
+    Reason.NO_CAPACITY: "de plekken zijn vol",
+    Reason.FAMILY_BUNDLE_INFEASIBLE: "er is geen plek voor het hele gezin samen",
+}
+
+
+def reason_nl(reason: Reason) -> str:
+    return _NL[reason]
+
+
+def _euro(cents: int) -> str:
+    return f"€ {cents / 100:,.0f}".replace(",", ".")
+
+
+def delta_nl(d: Delta) -> str:
+    if isinstance(d, AddPlaces):
+        return f"er bij {d.offering} {d.places} plek(ken) bij komt"
+    if isinstance(d, ChangeCeiling):
+        return f"het budgetplafond {d.budget} met {_euro(d.amount_cents)} omhoog gaat"
+    if isinstance(d, WaiveContraIndication):
+        return f"{d.offering} de contra-indicatie {d.attribute.value} laat vallen (maatwerk)"
+    if isinstance(d, LiftIntakeStop):
+        return f"de opnamestop bij {d.offering} wordt opgeheven"
+    if isinstance(d, AllowOutOfRegion):
+        return "een plek buiten de regio is toegestaan"
+    return str(d)
+
+
+def sentences(ne: NeedExplanation) -> list[str]:
+    label = CareType(ne.care_type).label_nl
+    out = [f"Kind {ne.child_ref} heeft nog geen plek voor {label}."]
+    for c in ne.candidates:
+        text = reason_nl(c.reason)
+        if c.reason is Reason.CONTRA_INDICATION and "contra_indications" in c.detail:
+            text += f" ({', '.join(c.detail['contra_indications'])})"
+        out.append(f"{c.offering}: {text}.")
+    for b in ne.binding:
+        if b.taken_by:
+            what = "De plekken" if b.kind == "places" else "Het budget"
+            where = b.offering or b.resource.removeprefix("budget:")
+            out.append(f"{what} bij {where} gingen naar: {', '.join(b.taken_by)}.")
+    if ne.suggest_discretionary_request:
+        out.append("Doe een discretionaire aanvraag bij de gemeente.")
+    if ne.escalate:
+        out.append(
+            f"Dit kind is nu {ne.times_discussed_after} keer besproken. "
+            "Schakel op naar wie doorzettingsmacht heeft."
+        )
+    if ne.smallest_change is not None:
+        what = " en ".join(delta_nl(d) for d in ne.smallest_change.deltas)
+        out.append(f"Als {what}, kan het kind starten bij {ne.smallest_change.placed_at}.")
+    return out

@@ -1,0 +1,181 @@
+"""Solve a scenario and read the answer back in domain terms."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from matcher.domain.clocks import NormStatus, deadline_norm3, status
+from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.eligibility import PairWarning, start_of
+from matcher.domain.model import Scenario
+from matcher.solution import Solution, SolveOptions
+
+DEFAULT_OPTIONS = SolveOptions(time_limit_s=10.0, relative_gap=0.0)
+
+
+class PlacementKind(enum.Enum):
+    PRIMARY = "PRIMARY"
+    ALTERNATIVE = "ALTERNATIVE"
+    KEPT = "KEPT"
+
+
+@dataclass(frozen=True)
+class Placement:
+    child_ref: str
+    need_id: str
+    offering: str
+    provider: str
+    care_type: str
+    start: date
+    deadline: date | None
+    norm_status: NormStatus
+    within_norm: bool
+    kind: PlacementKind
+    via_main_contractor: str | None = None
+    bundle: str | None = None
+    warnings: tuple[PairWarning, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "child": self.child_ref,
+            "need": self.need_id,
+            "offering": self.offering,
+            "provider": self.provider,
+            "care_type": self.care_type,
+            "start": self.start.isoformat(),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "norm_status": self.norm_status.value,
+            "within_norm": self.within_norm,
+            "kind": self.kind.value,
+            "via_main_contractor": self.via_main_contractor,
+            "bundle": self.bundle,
+            "warnings": [w.value for w in self.warnings],
+        }
+
+
+@dataclass
+class MatchResult:
+    scenario: Scenario
+    compiled: Compiled
+    solution: Solution
+    placements: dict[tuple[str, str], Placement] = field(default_factory=dict)
+    unplaced: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def n_within_norm(self) -> int:
+        return sum(1 for p in self.placements.values() if p.within_norm)
+
+    @property
+    def n_on_time(self) -> int:
+        return sum(1 for p in self.placements.values() if p.norm_status is NormStatus.ON_TIME)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "needs": len(self.placements) + len(self.unplaced),
+            "placed": len(self.placements),
+            "within_norm": self.n_within_norm,
+            "on_time": self.n_on_time,
+            "unplaced": len(self.unplaced),
+            "solver_status": self.solution.status.value,
+            "objective": self.solution.objective,
+            "best_bound": self.solution.best_bound,
+            "wall_time_s": round(self.solution.wall_time_s, 4),
+            "strategy": self.solution.strategy,
+        }
+
+
+def solve_compiled(compiled: Compiled, options: SolveOptions | None = None) -> Solution:
+    from matcher.solve import solve
+
+    return solve(compiled.problem, options or DEFAULT_OPTIONS)
+
+
+def match(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    compiled: Compiled | None = None,
+) -> MatchResult:
+    """Compile, solve and decode: the domain entry point."""
+    comp = compiled or compile_scenario(scenario)
+    sol = solve_compiled(comp, options)
+    return decode(comp, sol)
+
+
+def decode(comp: Compiled, sol: Solution) -> MatchResult:
+    sc = comp.scenario
+    ev = sc.evaluation_date
+    children = sc.child_by_ref
+    offerings = sc.offering_by_id
+    slots = comp.eligibility.index.slots
+    look: dict[tuple[str, str], int] = {}
+    for a, info in enumerate(comp.arcs):
+        look[(info.item, f"{info.offering}@{info.group}")] = a
+    checks = {
+        (pc.child_ref, pc.need_id, pc.offering_id): pc
+        for pcs in comp.eligibility.pairs.values()
+        for pc in pcs
+    }
+
+    # Earliest-deadline-first over the release slots gives each placed member a real
+    # start date; it always succeeds because the solver kept every prefix within capacity.
+    by_off: dict[str, list[tuple[int, int, str, str, str, bool]]] = defaultdict(list)
+    for item, opt in sol.assignments.items():
+        info = comp.arcs[look[(item, opt)]]
+        g = comp.groups[info.offering][info.group]
+        for ref, nid in comp.item_members[item]:
+            kept = children[ref].need(nid).current_offering == info.offering and g.index == 0
+            by_off[info.offering].append((0 if kept else 1, g.last_slot, ref, nid, item, kept))
+    result = MatchResult(sc, comp, sol)
+    for oid, members in by_off.items():
+        o = offerings[oid]
+        pool = [[i, s.places] for i, s in enumerate(slots[oid])]
+        for _, _, ref, nid, item, kept in sorted(members):
+            child = children[ref]
+            need = child.need(nid)
+            if kept:
+                start = ev
+            else:
+                k = next(j for j, (_, left) in enumerate(pool) if left > 0)
+                pool[k][1] -= 1
+                start = start_of(slots[oid][pool[k][0]], o, ev)
+            dl = deadline_norm3(child)
+            pc = checks[(ref, nid, oid)]
+            info = comp.arcs[look[(item, sol.assignments[item])]]
+            counts = not pc.is_alternative or need.alternative_accepted
+            st = status(dl, start, ev) if counts else NormStatus.PENDING
+            kind = (
+                PlacementKind.KEPT
+                if kept
+                else PlacementKind.ALTERNATIVE
+                if pc.is_alternative
+                else PlacementKind.PRIMARY
+            )
+            warnings = tuple(
+                w for w in pc.warnings if w is not PairWarning.LATE or not info.within_norm
+            )
+            if not info.within_norm and PairWarning.LATE not in warnings:
+                warnings += (PairWarning.LATE,)
+            result.placements[(ref, nid)] = Placement(
+                child_ref=ref,
+                need_id=nid,
+                offering=oid,
+                provider=o.provider,
+                care_type=o.care_type.value,
+                start=start,
+                deadline=dl,
+                norm_status=st,
+                within_norm=info.within_norm,
+                kind=kind,
+                via_main_contractor=pc.via_main_contractor,
+                bundle=item if item.startswith("b:") else None,
+                warnings=warnings,
+            )
+    for key in comp.eligibility.pairs:
+        if key not in result.placements:
+            result.unplaced.append(key)
+    return result

@@ -1,0 +1,374 @@
+"""What-if: immutable deltas on a Scenario, warm-started re-solves and `compare`.
+
+Every delta is a frozen dataclass; `apply(scenario, delta)` returns a new scenario and
+never changes its input.  `compare(a, b)` reports placed-within-the-norm per gemeente
+and per care type, the children that moved and the cost difference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Union
+
+from matcher.domain.match import MatchResult, match
+from matcher.domain.model import (
+    Child,
+    ChildAttribute,
+    Contract,
+    Offering,
+    Release,
+    Scenario,
+)
+from matcher.solution import SolveOptions
+
+
+class DeltaError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AddPlaces:
+    """Add `places` at an offering: free now (`on` is None) or released on `on`.
+    Negative `places` removes free places (never below zero)."""
+
+    offering: str
+    places: int = 1
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class SetReleases:
+    offering: str
+    releases: tuple[Release, ...]
+
+
+@dataclass(frozen=True)
+class ChangeCeiling:
+    """Lift (positive) or lower (negative) a budget ceiling by `amount_cents`."""
+
+    budget: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class WaiveContraIndication:
+    """The provider waives contra-indication `attribute` at `offering` (maatwerk)."""
+
+    offering: str
+    attribute: ChildAttribute
+
+
+@dataclass(frozen=True)
+class LiftIntakeStop:
+    offering: str
+
+
+@dataclass(frozen=True)
+class AddChildren:
+    children: tuple[Child, ...]
+
+
+@dataclass(frozen=True)
+class RemoveChildren:
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GemeenteLeaves:
+    """A gemeente leaves the joint purchase: region contracts and budgets stop covering it."""
+
+    gemeente: str
+
+
+@dataclass(frozen=True)
+class AllowOutOfRegion:
+    allowed: bool = True
+
+
+@dataclass(frozen=True)
+class AllowLate:
+    allowed: bool = True
+
+
+@dataclass(frozen=True)
+class AddContract:
+    contract: Contract
+
+
+Delta = Union[  # noqa: UP007 - a runtime alias used in isinstance-free dispatch and typing
+    AddPlaces,
+    SetReleases,
+    ChangeCeiling,
+    WaiveContraIndication,
+    LiftIntakeStop,
+    AddChildren,
+    RemoveChildren,
+    GemeenteLeaves,
+    AllowOutOfRegion,
+    AllowLate,
+    AddContract,
+]
+
+
+def _offering(sc: Scenario, oid: str) -> Offering:
+    o = sc.offering_by_id.get(oid)
+    if o is None:
+        raise DeltaError(f"onbekend aanbod {oid!r}")
+    return o
+
+
+def _replace_offering(sc: Scenario, new: Offering) -> Scenario:
+    return replace(sc, offerings=tuple(new if o.id == new.id else o for o in sc.offerings))
+
+
+def apply(sc: Scenario, delta: Delta) -> Scenario:
+    """A new scenario with `delta` applied (pure)."""
+    if isinstance(delta, AddPlaces):
+        o = _offering(sc, delta.offering)
+        if delta.on is None:
+            new = replace(o, free_now=max(0, o.free_now + delta.places))
+        else:
+            new = replace(o, releases=(*o.releases, Release(delta.on, max(0, delta.places))))
+        return _replace_offering(sc, new)
+    if isinstance(delta, SetReleases):
+        o = _offering(sc, delta.offering)
+        return _replace_offering(sc, replace(o, releases=tuple(delta.releases)))
+    if isinstance(delta, ChangeCeiling):
+        if delta.budget not in {b.id for b in sc.budgets}:
+            raise DeltaError(f"onbekend budget {delta.budget!r}")
+        return replace(
+            sc,
+            budgets=tuple(
+                replace(b, ceiling_cents=max(0, b.ceiling_cents + delta.amount_cents))
+                if b.id == delta.budget
+                else b
+                for b in sc.budgets
+            ),
+        )
+    if isinstance(delta, WaiveContraIndication):
+        o = _offering(sc, delta.offering)
+        new = replace(o, waived_contra_indications=o.waived_contra_indications | {delta.attribute})
+        sc2 = _replace_offering(sc, new)
+        # a waiver also covers recorded refusals on that ground
+        return replace(
+            sc2,
+            refusals=tuple(
+                r
+                for r in sc.refusals
+                if not (r.offering == delta.offering and r.contra_indication == delta.attribute)
+            ),
+        )
+    if isinstance(delta, LiftIntakeStop):
+        o = _offering(sc, delta.offering)
+        return _replace_offering(sc, replace(o, intake_stop=False))
+    if isinstance(delta, AddChildren):
+        known = set(sc.child_by_ref)
+        clash = [c.ref for c in delta.children if c.ref in known]
+        if clash:
+            raise DeltaError(f"kinderen bestaan al: {', '.join(clash)}")
+        return replace(sc, children=sc.children + tuple(delta.children))
+    if isinstance(delta, RemoveChildren):
+        gone = set(delta.refs)
+        return replace(
+            sc,
+            children=tuple(c for c in sc.children if c.ref not in gone),
+            bundles=tuple(
+                replace(b, members=tuple(m for m in b.members if m[0] not in gone))
+                for b in sc.bundles
+            ),
+            refusals=tuple(r for r in sc.refusals if r.child_ref not in gone),
+        )
+    if isinstance(delta, GemeenteLeaves):
+        return replace(
+            sc,
+            regions=tuple(
+                replace(r, gemeenten=tuple(g for g in r.gemeenten if g != delta.gemeente))
+                for r in sc.regions
+            ),
+        )
+    if isinstance(delta, AllowOutOfRegion):
+        return replace(sc, policy=replace(sc.policy, allow_out_of_region=delta.allowed))
+    if isinstance(delta, AllowLate):
+        return replace(sc, policy=replace(sc.policy, allow_late=delta.allowed))
+    if isinstance(delta, AddContract):
+        return replace(sc, contracts=(*sc.contracts, delta.contract))
+    raise DeltaError(f"onbekende wijziging {delta!r}")
+
+
+def apply_all(sc: Scenario, deltas: Iterable[Delta]) -> Scenario:
+    for d in deltas:
+        sc = apply(sc, d)
+    return sc
+
+
+# ---------------------------------------------------------------- JSON form
+
+_KINDS: dict[str, type] = {
+    "add_places": AddPlaces,
+    "set_releases": SetReleases,
+    "change_ceiling": ChangeCeiling,
+    "waive_contra_indication": WaiveContraIndication,
+    "lift_intake_stop": LiftIntakeStop,
+    "add_children": AddChildren,
+    "remove_children": RemoveChildren,
+    "gemeente_leaves": GemeenteLeaves,
+    "allow_out_of_region": AllowOutOfRegion,
+    "allow_late": AllowLate,
+    "add_contract": AddContract,
+}
+_KIND_OF = {v: k for k, v in _KINDS.items()}
+
+
+def delta_from_json(data: Mapping[str, Any], where: str = "$") -> Delta:
+    """One delta from its JSON form ``{"kind": "add_places", "offering": ..., ...}``."""
+    from matcher.domain.io import ScenarioValidationError, _Reader
+    from matcher.problem import ValidationIssue
+
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    cls = _KINDS.get(str(kind))
+    if cls is None:
+        raise ScenarioValidationError(
+            [ValidationIssue(f"{where}.kind", f"kies uit: {', '.join(_KINDS)}")]
+        )
+    rd = _Reader()
+    body = {k: v for k, v in data.items() if k != "kind"}
+    obj = rd.obj(cls, body, where)
+    if rd.issues or obj is None:
+        raise ScenarioValidationError(rd.issues)
+    return obj  # type: ignore[no-any-return]
+
+
+def deltas_from_json(data: Any) -> list[Delta]:
+    from matcher.domain.io import ScenarioValidationError
+
+    items = data if isinstance(data, list) else data.get("deltas", [data])
+    out: list[Delta] = []
+    issues: list[Any] = []
+    for i, d in enumerate(items):
+        try:
+            out.append(delta_from_json(d, f"$[{i}]"))
+        except ScenarioValidationError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ScenarioValidationError(issues)
+    return out
+
+
+def delta_to_json(delta: Delta) -> dict[str, Any]:
+    from matcher.domain.io import _enc
+
+    out: dict[str, Any] = {"kind": _KIND_OF[type(delta)]}
+    for f in dataclasses.fields(delta):
+        out[f.name] = _enc(getattr(delta, f.name), f.name)
+    return out
+
+
+# ------------------------------------------------------------------ compare
+
+
+@dataclass(frozen=True)
+class Move:
+    child_ref: str
+    need_id: str
+    before: str | None
+    after: str | None
+
+
+@dataclass
+class Comparison:
+    within_norm_before: int
+    within_norm_after: int
+    on_time_before: int
+    on_time_after: int
+    by_gemeente: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_care_type: dict[str, tuple[int, int]] = field(default_factory=dict)
+    moves: list[Move] = field(default_factory=list)
+    cost_before_cents: int = 0
+    cost_after_cents: int = 0
+
+    @property
+    def cost_difference_cents(self) -> int:
+        return self.cost_after_cents - self.cost_before_cents
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "within_norm": {"before": self.within_norm_before, "after": self.within_norm_after},
+            "on_time": {"before": self.on_time_before, "after": self.on_time_after},
+            "by_gemeente": {
+                k: {"before": a, "after": b} for k, (a, b) in sorted(self.by_gemeente.items())
+            },
+            "by_care_type": {
+                k: {"before": a, "after": b} for k, (a, b) in sorted(self.by_care_type.items())
+            },
+            "moves": [dataclasses.asdict(m) for m in self.moves],
+            "cost_difference_cents": self.cost_difference_cents,
+        }
+
+
+def _counts(r: MatchResult) -> tuple[Counter[str], Counter[str], int]:
+    g: Counter[str] = Counter()
+    ct: Counter[str] = Counter()
+    cost = 0
+    kids = r.scenario.child_by_ref
+    offs = r.scenario.offering_by_id
+    for (ref, nid), p in r.placements.items():
+        cost += offs[p.offering].price_cents
+        if p.within_norm:
+            g[kids[ref].gemeente] += 1
+            ct[kids[ref].need(nid).care_type.value] += 1
+    return g, ct, cost
+
+
+def compare(a: MatchResult, b: MatchResult) -> Comparison:
+    ga, cta, costa = _counts(a)
+    gb, ctb, costb = _counts(b)
+    moves = []
+    keys = sorted(set(a.placements) | set(b.placements) | set(a.unplaced) | set(b.unplaced))
+    for key in keys:
+        pa, pb = a.placements.get(key), b.placements.get(key)
+        oa = pa.offering if pa else None
+        ob = pb.offering if pb else None
+        if oa != ob:
+            moves.append(Move(key[0], key[1], oa, ob))
+    gem = {k: (ga[k], gb[k]) for k in set(ga) | set(gb)}
+    cts = {k: (cta[k], ctb[k]) for k in set(cta) | set(ctb)}
+    return Comparison(
+        within_norm_before=a.n_within_norm,
+        within_norm_after=b.n_within_norm,
+        on_time_before=a.n_on_time,
+        on_time_after=b.n_on_time,
+        by_gemeente=gem,
+        by_care_type=cts,
+        moves=moves,
+        cost_before_cents=costa,
+        cost_after_cents=costb,
+    )
+
+
+@dataclass
+class WhatIf:
+    base: MatchResult
+    result: MatchResult
+    deltas: tuple[Delta, ...]
+    comparison: Comparison
+
+
+def what_if(
+    scenario: Scenario,
+    deltas: Sequence[Delta],
+    *,
+    base: MatchResult | None = None,
+    options: SolveOptions | None = None,
+) -> WhatIf:
+    """Apply `deltas`, re-solve warm-started from the base answer, and compare."""
+    from matcher.domain.match import DEFAULT_OPTIONS
+
+    opts = options or DEFAULT_OPTIONS
+    b = base or match(scenario, opts)
+    new_sc = apply_all(scenario, deltas)
+    r = match(new_sc, replace(opts, warm_start=b.solution))
+    return WhatIf(b, r, tuple(deltas), compare(b, r))
