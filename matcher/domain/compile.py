@@ -304,7 +304,8 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             offs = [pc.offering_id for pc in elig.eligible(ref, nid)]
             common = offs if common is None else [o for o in common if o in offs]
         if not common:
-            if len(members) > 1:
+            # each member could be served, but not all at one offering
+            if len(members) > 1 and all(elig.eligible(ref, nid) for ref, nid in members):
                 bundle_infeasible.add(it)
             continue
         m = len(members)

@@ -332,8 +332,9 @@ def in_region(ctx: PairContext) -> bool:
 
 def rule_region(ctx: PairContext) -> Reason | None:
     """Hard unless the policy allows out-of-region placements (R9); then Soft: a warning
-    and no in-region bonus in the objective."""
-    if in_region(ctx) or ctx.scenario.policy.allow_out_of_region:
+    and no in-region bonus in the objective.  A current placement is not a new placement
+    and may stay where it is."""
+    if in_region(ctx) or ctx.scenario.policy.allow_out_of_region or own_place(ctx):
         return None
     return Reason.ONLY_OUT_OF_REGION
 
@@ -501,7 +502,8 @@ def evaluate(scenario: Scenario, index: ScenarioIndex | None = None) -> Eligibil
     out = Eligibility(scenario, idx)
     for child in scenario.children:
         for need in child.needs:
-            if need.start_date is not None and need.current_offering is None:
+            started = need.start_date is not None and need.start_date <= scenario.evaluation_date
+            if started and need.current_offering is None:
                 continue  # help already started: not waiting
             out.pairs[(child.ref, need.id)] = [
                 check_pair(scenario, child, need, o, idx) for o in candidates(scenario, need, idx)

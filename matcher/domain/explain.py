@@ -96,8 +96,14 @@ class NeedExplanation:
     times_discussed_after: int
     escalate: bool
     suggest_discretionary_request: bool
-    smallest_change: SmallestChange | None = None
+    changes: list[SmallestChange] = field(default_factory=list)
     search_note: str = ""
+
+    @property
+    def smallest_change(self) -> SmallestChange | None:
+        """The first verified change in size order (places < ceiling < intake stop <
+        waiver < out of region; fewer deltas first)."""
+        return self.changes[0] if self.changes else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +125,7 @@ class NeedExplanation:
             "escalate": self.escalate,
             "suggest_discretionary_request": self.suggest_discretionary_request,
             "smallest_change": self.smallest_change.to_json() if self.smallest_change else None,
+            "other_changes": [c.to_json() for c in self.changes[1:]],
             "search_note": self.search_note,
             "sentences": sentences(self),
         }
@@ -246,7 +253,10 @@ def explain(
             fx = _fix(r, pc, reasons, full, use)
             if fx is not None:
                 fixes.append(fx)
-        summary = _summary([c.reason for c in cands])
+        # alternatives nobody chose are shown, but they are no candidates for the summary
+        summary = _summary(
+            [c.reason for c in cands if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED]
+        )
         if item in comp.bundle_infeasible:
             summary = Reason.FAMILY_BUNDLE_INFEASIBLE.value
         after = child.times_discussed + 1
@@ -268,7 +278,7 @@ def explain(
             if time.perf_counter() > deadline:
                 ne.search_note = "time budget used up; no change searched"
             else:
-                ne.smallest_change, ne.search_note = _search(
+                ne.changes, ne.search_note = _search(
                     r, ref, nid, fixes, max_tries_per_need, deadline, options
                 )
         elif search:
@@ -351,23 +361,33 @@ def _search(
     max_tries: int,
     deadline: float,
     options: SolveOptions | None,
-) -> tuple[SmallestChange | None, str]:
+    max_found: int = 3,
+) -> tuple[list[SmallestChange], str]:
+    """Re-solve candidate changes, smallest first; keep the ones that place the child
+    without lowering the number placed within the norm."""
     seen: set[tuple[Delta, ...]] = set()
     tried = 0
+    found: list[SmallestChange] = []
     base_opts = options or DEFAULT_OPTIONS
+    note = ""
     for deltas, _, _oid in sorted(fixes, key=lambda f: (f[1], f[2])):
         if deltas in seen:
             continue
         seen.add(deltas)
         if tried >= max_tries or time.perf_counter() > deadline:
-            return None, f"stopped after {tried} re-solves (limit)"
+            note = f"stopped after {tried} re-solves (limit)"
+            break
         tried += 1
         sc2 = apply_all(r.scenario, deltas)
         r2 = match(sc2, replace(base_opts, warm_start=r.solution))
         pl = r2.placements.get((ref, nid))
         if pl is not None and r2.n_within_norm >= r.n_within_norm:
-            return SmallestChange(deltas, pl.offering, pl.within_norm, tried), ""
-    return None, f"none of {tried} candidate change(s) placed the child when re-solved"
+            found.append(SmallestChange(deltas, pl.offering, pl.within_norm, tried))
+            if len(found) >= max_found:
+                break
+    if not found and not note:
+        note = f"none of {tried} candidate change(s) placed the child when re-solved"
+    return found, note
 
 
 def objective_breakdown(r: MatchResult) -> dict[str, dict[str, int]]:

@@ -138,7 +138,7 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
             child = children[ref]
             need = child.need(nid)
             if kept:
-                start = ev
+                start = need.start_date or ev
             else:
                 k = next(j for j, (_, left) in enumerate(pool) if left > 0)
                 pool[k][1] -= 1
