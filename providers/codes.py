@@ -1,0 +1,32 @@
+"""Allowed values of the code columns, from the reference data of one year."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from providers import reference
+from providers.schema import BUDGET_LEVELS
+
+
+def code_values(
+    name: str,
+    year: int = reference.DEFAULT_YEAR,
+    care_types: Mapping[str, reference.CareTypeInfo] | None = None,
+) -> dict[str, str]:
+    """{code: Dutch label} for a code column (`Column.codes`)."""
+    if name == "gemeente":
+        return {c: f"{g.name} ({g.region_code})" for c, g in reference.gemeenten(year).items()}
+    if name == "regio":
+        return {c: r.name for c, r in reference.jeugdregios(year).items()}
+    if name == "zorgvorm":
+        cts = care_types if care_types is not None else reference.care_types()
+        return {c: f"{i.label} ({i.category})" for c, i in cts.items()}
+    if name == "kenmerk":
+        return {c: i.label for c, i in reference.attributes().items()}
+    if name == "gi":
+        return {c: i.label for c, i in reference.gis().items()}
+    if name == "maatregel":
+        return {c: i.label for c, i in reference.measures().items()}
+    if name == "budgetniveau":
+        return {v: v for v in BUDGET_LEVELS}
+    raise KeyError(name)

@@ -1,0 +1,24 @@
+"""Reading and writing the import format: CSV (both dialects), XLSX and JSON.
+
+`read_tables` only loads raw cells; `providers.validate` checks and types
+them.  `write_template` makes the downloadable XLSX template and `export`
+writes tables to XLSX, CSV or JSON with formula injection neutralised.
+"""
+
+from providers.io.export import export_csv, export_json, export_tables, export_xlsx, safe_cell
+from providers.io.read import MAX_FILE_BYTES, RawTable, read_bytes, read_path, read_tables
+from providers.io.template import write_template
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "RawTable",
+    "export_csv",
+    "export_json",
+    "export_tables",
+    "export_xlsx",
+    "read_bytes",
+    "read_path",
+    "read_tables",
+    "safe_cell",
+    "write_template",
+]

@@ -1,0 +1,656 @@
+"""Accounts, principals and the scoped queries the web app uses.
+
+Every function takes a `Principal` and returns only what that principal may
+see or change; role checks live here, not in templates or routes.
+
+- verwijzer: searches all offerings; sees the children of its own organisation.
+- aanbieder: searches offerings; edits only its own provider's offerings.
+- tafel: sees the waiting list of its own region (pseudonymous).
+- inkoop: aggregates only, cells under `SMALL_CELL` children suppressed.
+- beheer: everything, including the audit log.
+
+Reads and writes of case data (children) and every export are written to the
+append-only audit log, with pseudonymous refs but never the values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.orm import Session
+
+from providers.store.models import (
+    Account,
+    AuditAction,
+    AuditEntry,
+    Budget,
+    Child,
+    ChildNeed,
+    ChildStatus,
+    Offering,
+    Organisation,
+    OrganisationKind,
+    Provider,
+    Role,
+    utcnow,
+)
+
+SMALL_CELL = 5
+DEFAULT_STALE_DAYS = 14
+STALE_ENV = "WIJZER_STALE_AFTER_DAYS"
+
+_hasher = PasswordHasher()
+
+
+class AccessDenied(PermissionError):
+    """The principal may not do this; `message` is B1 Dutch for the user."""
+
+    def __init__(self, message: str = "U heeft geen toegang tot deze gegevens.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(LookupError):
+    def __init__(self, message: str = "Niet gevonden.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConflictError(RuntimeError):
+    """Someone else changed the record since the user loaded it (HTTP 409)."""
+
+    def __init__(self, current_version: int, current: OfferingView | None = None) -> None:
+        self.current_version = current_version
+        self.current = current
+        self.message = (
+            "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
+            "Bekijk de nieuwe cijfers en probeer het opnieuw."
+        )
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: role, organisation and the scope that follows from it."""
+
+    username: str
+    role: Role
+    organisation_id: int | None
+    region_code: str | None = None  # scope of tafel / inkoop / verwijzer
+    provider_id: int | None = None  # for role aanbieder
+    gi_code: str | None = None
+
+    @staticmethod
+    def system(username: str = "systeem") -> Principal:
+        return Principal(username, Role.BEHEER, None)
+
+
+# --- accounts -----------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_organisation(
+    session: Session,
+    name: str,
+    kind: OrganisationKind,
+    *,
+    region_code: str | None = None,
+    gemeente_code: str | None = None,
+    gi_code: str | None = None,
+    provider_id: int | None = None,
+) -> Organisation:
+    org = Organisation(
+        name=name,
+        kind=kind.value,
+        region_code=region_code,
+        gemeente_code=gemeente_code,
+        gi_code=gi_code,
+        provider_id=provider_id,
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_account(
+    session: Session, username: str, password: str, role: Role, organisation: Organisation
+) -> Account:
+    if role is Role.AANBIEDER and organisation.provider_id is None:
+        raise ValueError("an aanbieder account needs an organisation linked to a provider")
+    acc = Account(
+        username=username,
+        role=role.value,
+        organisation_id=organisation.id,
+        password_hash=hash_password(password),
+        active=True,
+        failed_logins=0,
+    )
+    session.add(acc)
+    session.flush()
+    return acc
+
+
+def principal_for(session: Session, account: Account) -> Principal:
+    org = session.get(Organisation, account.organisation_id)
+    assert org is not None
+    return Principal(
+        username=account.username,
+        role=Role(account.role),
+        organisation_id=org.id,
+        region_code=org.region_code,
+        provider_id=org.provider_id,
+        gi_code=org.gi_code,
+    )
+
+
+def authenticate(session: Session, username: str, password: str) -> Principal | None:
+    """Check a password; None if wrong or unknown (the caller rate-limits)."""
+    acc = session.scalar(select(Account).where(Account.username == username))
+    if acc is None or not acc.active:
+        # Spend the same time as a real check so usernames cannot be probed.
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(acc.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        acc.failed_logins += 1
+        session.flush()
+        return None
+    if _hasher.check_needs_rehash(acc.password_hash):
+        acc.password_hash = hash_password(password)
+    acc.failed_logins = 0
+    acc.last_login_at = utcnow()
+    session.flush()
+    return principal_for(session, acc)
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+# --- audit ----------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    principal: Principal,
+    action: AuditAction,
+    entity: str,
+    refs: Sequence[str] = (),
+    *,
+    count: int | None = None,
+    detail: str = "",
+) -> None:
+    """Append one audit entry (refs are pseudonyms or ids, never values)."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor=principal.username,
+            role=principal.role.value,
+            organisation_id=principal.organisation_id,
+            action=action.value,
+            entity=entity,
+            record_count=len(refs) if count is None else count,
+            record_refs=",".join(refs)[:100_000],
+            detail=detail[:400],
+        )
+    )
+
+
+def audit_entries(session: Session, principal: Principal, limit: int = 200) -> list[AuditEntry]:
+    if principal.role is not Role.BEHEER:
+        raise AccessDenied()
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return list(rows)
+
+
+# --- offerings --------------------------------------------------------------------
+
+
+def stale_after_days() -> int:
+    try:
+        return int(os.environ.get(STALE_ENV, DEFAULT_STALE_DAYS))
+    except ValueError:
+        return DEFAULT_STALE_DAYS
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def is_stale(
+    confirmed_at: dt.datetime, *, now: dt.datetime | None = None, max_age_days: int | None = None
+) -> bool:
+    age = (now or utcnow()) - _aware(confirmed_at)
+    return age > dt.timedelta(days=stale_after_days() if max_age_days is None else max_age_days)
+
+
+@dataclass(frozen=True)
+class OfferingView:
+    id: int
+    ext_id: str
+    provider_id: int
+    provider_ext_id: str
+    provider_name: str
+    care_type: str
+    gemeente_code: str
+    region_code: str
+    places_free: int
+    release_per_week: float
+    age_min: int
+    age_max: int
+    lvb_expertise: bool
+    contra_indications: tuple[str, ...]
+    intake_stop: bool
+    price_cents: int
+    intake_days: int
+    expected_wait_days: int
+    service_regions: tuple[str, ...]
+    confirmed_by: str
+    confirmed_at: dt.datetime
+    stale: bool
+    version: int
+
+
+def _split(s: str | None) -> tuple[str, ...]:
+    return tuple(x for x in (s or "").split(",") if x)
+
+
+def _view(o: Offering, p: Provider, now: dt.datetime, max_age: int | None) -> OfferingView:
+    return OfferingView(
+        id=o.id,
+        ext_id=o.ext_id,
+        provider_id=p.id,
+        provider_ext_id=p.ext_id,
+        provider_name=p.name,
+        care_type=o.care_type,
+        gemeente_code=o.gemeente_code,
+        region_code=o.region_code,
+        places_free=o.places_free,
+        release_per_week=o.release_per_week,
+        age_min=o.age_min,
+        age_max=o.age_max,
+        lvb_expertise=o.lvb_expertise,
+        contra_indications=_split(o.contra_indications),
+        intake_stop=o.intake_stop,
+        price_cents=o.price_cents,
+        intake_days=o.intake_days,
+        expected_wait_days=o.expected_wait_days,
+        service_regions=_split(o.service_regions) or (o.region_code,),
+        confirmed_by=o.confirmed_by,
+        confirmed_at=_aware(o.confirmed_at),
+        stale=is_stale(o.confirmed_at, now=now, max_age_days=max_age),
+        version=o.version,
+    )
+
+
+def search_offerings(
+    session: Session,
+    principal: Principal,
+    *,
+    care_types: Iterable[str] | None = None,
+    region_code: str | None = None,
+    age: int | None = None,
+    only_free: bool = False,
+    now: dt.datetime | None = None,
+    max_age_days: int | None = None,
+    limit: int | None = None,
+) -> list[OfferingView]:
+    """Offerings anyone signed in may search (capacity is not case data)."""
+    now = now or utcnow()
+    q = select(Offering, Provider).join(Provider, Offering.provider_id == Provider.id)
+    if care_types is not None:
+        q = q.where(Offering.care_type.in_(list(care_types)))
+    if region_code:
+        q = q.where(Offering.region_code == region_code)
+    if age is not None:
+        q = q.where(Offering.age_min <= age, Offering.age_max >= age)
+    if only_free:
+        q = q.where(Offering.places_free > 0)
+    q = q.order_by(Offering.id)
+    if limit:
+        q = q.limit(limit)
+    return [_view(o, p, now, max_age_days) for o, p in session.execute(q)]
+
+
+def offerings_for_edit(session: Session, principal: Principal) -> list[OfferingView]:
+    """The offerings this principal may change: an aanbieder only its own."""
+    cond: ColumnElement[bool]
+    if principal.role is Role.BEHEER:
+        cond = true()
+    elif principal.role is Role.AANBIEDER and principal.provider_id is not None:
+        cond = Offering.provider_id == principal.provider_id
+    else:
+        raise AccessDenied("Alleen de aanbieder zelf kan dit aanbod wijzigen.")
+    q = (
+        select(Offering, Provider)
+        .join(Provider, Offering.provider_id == Provider.id)
+        .where(cond)
+        .order_by(Offering.id)
+    )
+    now = utcnow()
+    return [_view(o, p, now, None) for o, p in session.execute(q)]
+
+
+def get_offering(session: Session, principal: Principal, offering_id: int) -> OfferingView:
+    row = session.execute(
+        select(Offering, Provider)
+        .join(Provider, Offering.provider_id == Provider.id)
+        .where(Offering.id == offering_id)
+    ).first()
+    if row is None:
+        raise NotFound("Dit aanbod bestaat niet.")
+    return _view(row[0], row[1], utcnow(), None)
+
+
+EDITABLE = {
+    "places_free",
+    "release_per_week",
+    "expected_wait_days",
+    "intake_stop",
+    "intake_days",
+    "contra_indications",
+    "lvb_expertise",
+    "age_min",
+    "age_max",
+}
+
+
+def update_offering(
+    session: Session,
+    principal: Principal,
+    offering_id: int,
+    expected_version: int,
+    changes: dict[str, object],
+    *,
+    now: dt.datetime | None = None,
+) -> OfferingView:
+    """Change places/waits of one offering if nobody changed it since `expected_version`.
+
+    One UPDATE ... WHERE version = expected_version does the check and the
+    write at once, so of two concurrent updates exactly one matches; the other
+    gets `ConflictError`.  The principal confirms the new figures (who, when).
+    Commits nothing: the caller commits the session.
+    """
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if principal.role not in (Role.AANBIEDER, Role.BEHEER):
+        raise AccessDenied("Alleen de aanbieder zelf kan dit aanbod wijzigen.")
+    values: dict[str, object] = {}
+    for k, v in changes.items():
+        if k == "contra_indications":
+            values[k] = ",".join(v) if not isinstance(v, str) else v  # type: ignore[call-overload]
+        else:
+            values[k] = v
+    for k in ("places_free", "expected_wait_days", "intake_days"):
+        if k in values and (not isinstance(values[k], int) or int(values[k]) < 0):  # type: ignore[call-overload]
+            raise ValueError(f"{k} must be a whole number >= 0")
+    now = now or utcnow()
+    cond = [Offering.id == offering_id, Offering.version == expected_version]
+    if principal.role is Role.AANBIEDER:
+        cond.append(Offering.provider_id == principal.provider_id)
+    stmt = (
+        update(Offering)
+        .where(*cond)
+        .values(
+            **values,
+            version=Offering.version + 1,
+            confirmed_by=principal.username,
+            confirmed_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(stmt)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.get(Offering, offering_id, populate_existing=True)
+        if current is None:
+            raise NotFound("Dit aanbod bestaat niet.")
+        if principal.role is Role.AANBIEDER and current.provider_id != principal.provider_id:
+            raise AccessDenied("Dit aanbod is van een andere aanbieder.")
+        raise ConflictError(current.version, get_offering(session, principal, offering_id))
+    audit(
+        session,
+        principal,
+        AuditAction.WRITE,
+        "offerings",
+        [str(offering_id)],
+        detail=",".join(sorted(values)),
+    )
+    session.flush()
+    return get_offering(session, principal, offering_id)
+
+
+def update_budget_spent(
+    session: Session, principal: Principal, budget_id: int, expected_version: int, spent_cents: int
+) -> None:
+    if principal.role not in (Role.INKOOP, Role.BEHEER):
+        raise AccessDenied()
+    if spent_cents < 0:
+        raise ValueError("spent_cents must be >= 0")
+    cond = [Budget.id == budget_id, Budget.version == expected_version]
+    if principal.role is Role.INKOOP and principal.region_code:
+        cond.append(Budget.region_code == principal.region_code)
+    res = session.execute(
+        update(Budget)
+        .where(*cond)
+        .values(
+            spent_cents=spent_cents,
+            version=Budget.version + 1,
+            confirmed_by=principal.username,
+            confirmed_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        b = session.get(Budget, budget_id, populate_existing=True)
+        if b is None:
+            raise NotFound()
+        if (
+            principal.role is Role.INKOOP
+            and principal.region_code
+            and b.region_code != principal.region_code
+        ):
+            raise AccessDenied()
+        raise ConflictError(b.version)
+
+
+# --- children (case data) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildView:
+    id: int
+    ref: str
+    gemeente_code: str
+    region_code: str
+    birth_month: str
+    gi: str
+    measure: str
+    ruling_date: dt.date
+    gi_notified_date: dt.date | None
+    urgent_deadline: dt.date | None
+    needs: tuple[str, ...]
+    attributes: tuple[str, ...]
+    family_ref: str | None
+    current_offering_id: int | None
+    status: str
+    organisation_id: int | None
+
+
+def _child_scope(principal: Principal) -> list[object]:
+    if principal.role is Role.BEHEER:
+        return []
+    if principal.role is Role.TAFEL:
+        if not principal.region_code:
+            raise AccessDenied("Uw tafel hoort niet bij een regio.")
+        return [Child.region_code == principal.region_code]
+    if principal.role is Role.VERWIJZER:
+        return [Child.organisation_id == principal.organisation_id]
+    raise AccessDenied("Deze rol ziet geen gegevens van kinderen.")
+
+
+def _child_view(c: Child) -> ChildView:
+    return ChildView(
+        id=c.id,
+        ref=c.ref,
+        gemeente_code=c.gemeente_code,
+        region_code=c.region_code,
+        birth_month=c.birth_month,
+        gi=c.gi,
+        measure=c.measure,
+        ruling_date=c.ruling_date,
+        gi_notified_date=c.gi_notified_date,
+        urgent_deadline=c.urgent_deadline,
+        needs=tuple(n.care_type for n in c.needs),
+        attributes=_split(c.attributes),
+        family_ref=c.family_ref,
+        current_offering_id=c.current_offering_id,
+        status=c.status,
+        organisation_id=c.organisation_id,
+    )
+
+
+def waiting_list(
+    session: Session,
+    principal: Principal,
+    *,
+    refs: Iterable[str] | None = None,
+    include_all_statuses: bool = False,
+    purpose: str = "",
+) -> list[ChildView]:
+    """The children this principal may see (tafel: own region; verwijzer: own
+    organisation; beheer: all).  The read is audited with the refs shown."""
+    cond = _child_scope(principal)
+    q = select(Child).where(*cond)
+    if not include_all_statuses:
+        q = q.where(Child.status == ChildStatus.WAITING.value)
+    if refs is not None:
+        q = q.where(Child.ref.in_(list(refs)))
+    children = [_child_view(c) for c in session.scalars(q.order_by(Child.ruling_date, Child.ref))]
+    audit(
+        session, principal, AuditAction.READ, "children", [c.ref for c in children], detail=purpose
+    )
+    session.flush()
+    return children
+
+
+def get_child(session: Session, principal: Principal, ref: str) -> ChildView:
+    found = waiting_list(session, principal, refs=[ref], include_all_statuses=True)
+    if not found:
+        # Same answer for "does not exist" and "not yours": no probing of refs.
+        raise NotFound("Dit kind staat niet op uw lijst.")
+    return found[0]
+
+
+def set_child_status(
+    session: Session, principal: Principal, ref: str, status: ChildStatus, on: dt.date
+) -> None:
+    if principal.role not in (Role.TAFEL, Role.VERWIJZER, Role.BEHEER):
+        raise AccessDenied()
+    cond = _child_scope(principal)
+    child = session.scalar(select(Child).where(Child.ref == ref, *cond))
+    if child is None:
+        raise NotFound("Dit kind staat niet op uw lijst.")
+    child.status = status.value
+    if status is ChildStatus.PLACED:
+        child.placed_at = on
+    elif status is ChildStatus.CLOSED:
+        child.closed_at = on
+    audit(session, principal, AuditAction.WRITE, "children", [ref], detail="status")
+    session.flush()
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    """One cell of an aggregate; `count` is None when suppressed (< SMALL_CELL)."""
+
+    key: tuple[str, ...]
+    count: int | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    by: tuple[str, ...]
+    rows: tuple[AggregateRow, ...]
+    total: int | None  # None when the total itself is a small cell
+    suppressed_cells: int = 0
+    note: str = field(default="Aantallen onder 5 kinderen worden niet getoond.")
+
+
+AGG_FIELDS = {
+    "gemeente": Child.gemeente_code,
+    "regio": Child.region_code,
+    "gi": Child.gi,
+    "maatregel": Child.measure,
+}
+
+
+def waiting_aggregates(
+    session: Session,
+    principal: Principal,
+    by: Sequence[str] = ("gemeente", "zorgvorm"),
+    *,
+    region_code: str | None = None,
+) -> Aggregate:
+    """Counts of waiting children; for inkoop (and tafel/beheer) with small cells suppressed.
+
+    Counts are of child needs when grouping by zorgvorm, else of children.
+    Every cell under SMALL_CELL is suppressed, for every role, so an
+    aggregate can be shown to anyone allowed to see it.
+    """
+    if principal.role not in (Role.INKOOP, Role.TAFEL, Role.BEHEER):
+        raise AccessDenied("Deze rol ziet geen overzichten van wachtenden.")
+    scope = region_code
+    if principal.role in (Role.INKOOP, Role.TAFEL) and principal.region_code:
+        if region_code and region_code != principal.region_code:
+            raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
+        scope = principal.region_code
+    unknown = set(by) - set(AGG_FIELDS) - {"zorgvorm"}
+    if unknown:
+        raise ValueError(f"cannot group by {sorted(unknown)}")
+    cols = [ChildNeed.care_type if b == "zorgvorm" else AGG_FIELDS[b] for b in by]
+    q = select(*cols, func.count(func.distinct(Child.id))).select_from(Child)
+    if "zorgvorm" in by:
+        q = q.join(ChildNeed, ChildNeed.child_id == Child.id)
+    q = q.where(Child.status == ChildStatus.WAITING.value)
+    if scope:
+        q = q.where(Child.region_code == scope)
+    q = q.group_by(*cols)
+    counts: Counter[tuple[str, ...]] = Counter()
+    for row in session.execute(q):
+        counts[tuple(str(x) for x in row[:-1])] = int(row[-1])
+    tq = select(func.count(Child.id)).where(Child.status == ChildStatus.WAITING.value)
+    if scope:
+        tq = tq.where(Child.region_code == scope)
+    total = int(session.scalar(tq) or 0)
+    rows = []
+    suppressed = 0
+    for key in sorted(counts):
+        n = counts[key]
+        small = n < SMALL_CELL
+        suppressed += small
+        rows.append(AggregateRow(key, None if small else n, small))
+    return Aggregate(tuple(by), tuple(rows), None if 0 < total < SMALL_CELL else total, suppressed)
+
+
+def record_export(
+    session: Session, principal: Principal, entity: str, refs: Sequence[str], fmt: str
+) -> None:
+    """Call when case data leaves the system (decision list, report, export)."""
+    audit(session, principal, AuditAction.EXPORT, entity, refs, detail=f"formaat={fmt}")
+    session.flush()

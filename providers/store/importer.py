@@ -1,0 +1,451 @@
+"""All-or-nothing import of validated tables into the database.
+
+`import_files` reads, validates and writes in one transaction: either every
+row of every file is stored, or nothing is and the caller gets every problem
+at once (`ImportRejected`).  Rows are upserted by their own key (aanbieder_id,
+aanbod_id, contract_id, budget_id, kind_ref), so a provider can upload a new
+version of its list.  Roles limit what may be imported (see `_permission`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from providers import reference
+from providers.errors import ImportRejected, Problem
+from providers.io.read import MAX_FILE_BYTES, RawTable, read_bytes, read_tables
+from providers.store.access import Principal, audit
+from providers.store.models import (
+    AuditAction,
+    Budget,
+    Child,
+    ChildNeed,
+    Contract,
+    ImportBatch,
+    Offering,
+    Provider,
+    Role,
+    SubcontractAcceptance,
+    utcnow,
+)
+from providers.validate import Validated, validate
+
+ALLOWED_TABLES: dict[Role, set[str]] = {
+    Role.BEHEER: {"aanbieders", "aanbod", "contracten", "budgetten", "kinderen"},
+    Role.INKOOP: {"aanbieders", "aanbod", "contracten", "budgetten"},
+    Role.AANBIEDER: {"aanbod"},
+    Role.TAFEL: {"kinderen"},
+    Role.VERWIJZER: {"kinderen"},
+}
+
+
+@dataclass
+class ImportSummary:
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    batch_id: int | None = None
+
+    def total(self) -> int:
+        return sum(self.inserted.values()) + sum(self.updated.values())
+
+
+def _confirmed(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
+
+
+def known_keys(session: Session) -> dict[str, set[str]]:
+    """Keys already stored, so a partial upload may refer to them."""
+    return {
+        "aanbieders": set(session.scalars(select(Provider.ext_id))),
+        "aanbod": set(session.scalars(select(Offering.ext_id))),
+    }
+
+
+def _permission(session: Session, principal: Principal, v: Validated, year: int) -> list[Problem]:
+    problems: list[Problem] = []
+    allowed = ALLOWED_TABLES[principal.role]
+    gem = reference.gemeenten(year)
+    own_provider = None
+    if principal.role is Role.AANBIEDER and principal.provider_id is not None:
+        own_provider = session.scalar(
+            select(Provider.ext_id).where(Provider.id == principal.provider_id)
+        )
+    for t, records in v.records.items():
+        file, sheet = v.sources[t]
+        if t not in allowed:
+            problems.append(
+                Problem(
+                    file,
+                    sheet,
+                    None,
+                    None,
+                    f"Met uw rol kunt u de tabel {t} niet inlezen.",
+                    "GEEN_TOEGANG",
+                )
+            )
+            continue
+        for rec, row in zip(records, v.rows[t], strict=True):
+            if principal.role is Role.AANBIEDER and rec.get("aanbieder_id") != own_provider:
+                problems.append(
+                    Problem(
+                        file,
+                        sheet,
+                        row,
+                        "aanbieder_id",
+                        "U kunt alleen uw eigen aanbod inlezen.",
+                        "GEEN_TOEGANG",
+                    )
+                )
+            scoped = principal.role in (Role.TAFEL, Role.INKOOP) and principal.region_code
+            if scoped:
+                region = rec.get("regio") or (
+                    gem[rec["gemeente"]].region_code if rec.get("gemeente") else None
+                )
+                if region is not None and region != principal.region_code:
+                    problems.append(
+                        Problem(
+                            file,
+                            sheet,
+                            row,
+                            "gemeente" if "gemeente" in rec else "regio",
+                            f"Deze rij hoort bij regio {region}; u kunt alleen regio "
+                            f"{principal.region_code} inlezen.",
+                            "GEEN_TOEGANG",
+                        )
+                    )
+    return problems
+
+
+def _upsert(
+    session: Session, model: Any, rows: list[dict[str, Any]], key: str = "ext_id"
+) -> tuple[dict[str, int], int, int]:
+    """Insert new rows, update existing ones by `key`; return (key -> id, inserted, updated)."""
+    existing: dict[str, tuple[int, int | None]] = {}
+    keys = [r[key] for r in rows]
+    has_version = hasattr(model, "version")
+    for chunk_start in range(0, len(keys), 5000):
+        chunk = keys[chunk_start : chunk_start + 5000]
+        cols = [model.id, getattr(model, key)] + ([model.version] if has_version else [])
+        for rec in session.execute(select(*cols).where(getattr(model, key).in_(chunk))):
+            existing[rec[1]] = (rec[0], rec[2] if has_version else None)
+    new = [r for r in rows if r[key] not in existing]
+    old = []
+    for r in rows:
+        if r[key] in existing:
+            rid, ver = existing[r[key]]
+            upd = dict(r, id=rid)
+            if has_version:
+                upd["version"] = (ver or 0) + 1
+            old.append(upd)
+    if new:
+        session.execute(insert(model), new)
+    if old:
+        session.execute(update(model), old)
+    ids: dict[str, int] = {k: v[0] for k, v in existing.items()}
+    if new:
+        new_keys = [r[key] for r in new]
+        for chunk_start in range(0, len(new_keys), 5000):
+            chunk = new_keys[chunk_start : chunk_start + 5000]
+            for rid, k in session.execute(
+                select(model.id, getattr(model, key)).where(getattr(model, key).in_(chunk))
+            ):
+                ids[k] = rid
+    return ids, len(new), len(old)
+
+
+def _provider_ids(
+    session: Session, wanted: Iterable[str], local: Mapping[str, int]
+) -> dict[str, int]:
+    need = set(wanted) - set(local)
+    out = dict(local)
+    if need:
+        for rid, k in session.execute(
+            select(Provider.id, Provider.ext_id).where(Provider.ext_id.in_(need))
+        ):
+            out[k] = rid
+    return out
+
+
+def write_validated(
+    session: Session,
+    principal: Principal,
+    v: Validated,
+    *,
+    year: int = reference.DEFAULT_YEAR,
+    files: str = "",
+) -> ImportSummary:
+    """Write validated tables in the caller's transaction (the caller commits or rolls back)."""
+    problems = _permission(session, principal, v, year)
+    if problems:
+        raise ImportRejected(problems)
+    gem = reference.gemeenten(year)
+    s = ImportSummary()
+    now = utcnow()
+
+    prov_ids: dict[str, int] = {}
+    if "aanbieders" in v.records:
+        rows = [
+            {
+                "ext_id": r["aanbieder_id"],
+                "name": r["naam"],
+                "region_code": r["regio"],
+                "is_main_contractor": bool(r["hoofdaannemer"]),
+                "updated_at": now,
+            }
+            for r in v.records["aanbieders"]
+        ]
+        prov_ids, s.inserted["aanbieders"], s.updated["aanbieders"] = _upsert(
+            session, Provider, rows
+        )
+        mains = [prov_ids[r["aanbieder_id"]] for r in v.records["aanbieders"]]
+        if mains:
+            session.execute(
+                delete(SubcontractAcceptance).where(
+                    SubcontractAcceptance.main_provider_id.in_(mains)
+                )
+            )
+        subs = {x for r in v.records["aanbieders"] for x in r["accepteert_onderaannemers"]}
+        prov_ids = _provider_ids(session, subs, prov_ids)
+        acc = [
+            {"main_provider_id": prov_ids[r["aanbieder_id"]], "sub_provider_id": prov_ids[x]}
+            for r in v.records["aanbieders"]
+            for x in r["accepteert_onderaannemers"]
+        ]
+        if acc:
+            session.execute(insert(SubcontractAcceptance), acc)
+
+    def pid(ext: str | None) -> int | None:
+        return prov_ids[ext] if ext is not None else None
+
+    for t in ("aanbod", "contracten", "budgetten"):
+        if t in v.records:
+            prov_ids = _provider_ids(
+                session,
+                {r["aanbieder_id"] for r in v.records[t] if r.get("aanbieder_id")},
+                prov_ids,
+            )
+
+    off_ids: dict[str, int] = {}
+    if "aanbod" in v.records:
+        rows = []
+        for r in v.records["aanbod"]:
+            region = gem[r["gemeente"]].region_code
+            rows.append(
+                {
+                    "ext_id": r["aanbod_id"],
+                    "provider_id": pid(r["aanbieder_id"]),
+                    "care_type": r["zorgvorm"],
+                    "gemeente_code": r["gemeente"],
+                    "region_code": region,
+                    "places_free": r["plaatsen_vrij"],
+                    "release_per_week": r["vrijkomend_per_week"] or 0.0,
+                    "age_min": 0 if r["leeftijd_min"] is None else r["leeftijd_min"],
+                    "age_max": 23 if r["leeftijd_max"] is None else r["leeftijd_max"],
+                    "lvb_expertise": bool(r["lvb_expertise"]),
+                    "contra_indications": ",".join(r["contra_indicaties"]),
+                    "intake_stop": bool(r["opnamestop"]),
+                    "price_cents": r["prijs_per_plaatsing"] or 0,
+                    "intake_days": 14 if r["intake_dagen"] is None else r["intake_dagen"],
+                    "expected_wait_days": r["verwachte_wachttijd_dagen"] or 0,
+                    # empty = the offering's own region (kept empty so exports round-trip)
+                    "service_regions": ",".join(r["werkgebied"]),
+                    "confirmed_by": r["bevestigd_door"],
+                    "confirmed_at": _confirmed(r["bevestigd_op"]),
+                    "updated_at": now,
+                }
+            )
+        off_ids, s.inserted["aanbod"], s.updated["aanbod"] = _upsert(session, Offering, rows)
+
+    if "contracten" in v.records:
+        rows = [
+            {
+                "ext_id": r["contract_id"],
+                "provider_id": pid(r["aanbieder_id"]),
+                "region_code": r["regio"],
+                "gemeente_code": r["gemeente"],
+                "care_type": r["zorgvorm"],
+                "perceel": r["perceel"],
+                "valid_from": r["geldig_van"],
+                "valid_until": r["geldig_tot"],
+            }
+            for r in v.records["contracten"]
+        ]
+        _, s.inserted["contracten"], s.updated["contracten"] = _upsert(session, Contract, rows)
+
+    if "budgetten" in v.records:
+        rows = [
+            {
+                "ext_id": r["budget_id"],
+                "level": r["niveau"],
+                "region_code": r["regio"],
+                "provider_id": pid(r["aanbieder_id"]),
+                "gemeente_code": r["gemeente"],
+                "perceel": r["perceel"],
+                "care_types": ",".join(r["zorgvormen"]),
+                "ceiling_cents": r["plafond"],
+                "spent_cents": r["besteed"] or 0,
+                "confirmed_by": r["bevestigd_door"],
+                "confirmed_at": _confirmed(r["bevestigd_op"]),
+            }
+            for r in v.records["budgetten"]
+        ]
+        _, s.inserted["budgetten"], s.updated["budgetten"] = _upsert(session, Budget, rows)
+
+    if "kinderen" in v.records:
+        wanted = {r["huidig_aanbod_id"] for r in v.records["kinderen"] if r.get("huidig_aanbod_id")}
+        missing = wanted - set(off_ids)
+        if missing:
+            for rid, k in session.execute(
+                select(Offering.id, Offering.ext_id).where(Offering.ext_id.in_(missing))
+            ):
+                off_ids[k] = rid
+        org_id = principal.organisation_id if principal.role is Role.VERWIJZER else None
+        rows = []
+        for r in v.records["kinderen"]:
+            row = {
+                "ref": r["kind_ref"],
+                "gemeente_code": r["gemeente"],
+                "region_code": gem[r["gemeente"]].region_code,
+                "birth_month": r["geboortemaand"],
+                "gi": r["gi"],
+                "measure": r["maatregel"],
+                "ruling_date": r["uitspraakdatum"],
+                "gi_notified_date": r["gi_in_kennis_datum"],
+                "urgent_deadline": r["urgente_deadline"],
+                "attributes": ",".join(r["kenmerken"]),
+                "family_ref": r["gezin_ref"],
+                "current_offering_id": off_ids.get(r["huidig_aanbod_id"])
+                if r.get("huidig_aanbod_id")
+                else None,
+                "created_at": now,
+            }
+            if org_id is not None:
+                row["organisation_id"] = org_id
+            rows.append(row)
+        child_ids, s.inserted["kinderen"], s.updated["kinderen"] = _upsert(
+            session, Child, rows, key="ref"
+        )
+        updated_ids = [child_ids[r["kind_ref"]] for r in v.records["kinderen"]]
+        for i in range(0, len(updated_ids), 5000):
+            session.execute(
+                delete(ChildNeed).where(ChildNeed.child_id.in_(updated_ids[i : i + 5000]))
+            )
+        needs = [
+            {"child_id": child_ids[r["kind_ref"]], "seq": seq, "care_type": ct}
+            for r in v.records["kinderen"]
+            for seq, ct in enumerate(
+                c for c in (r["zorgvorm"], r["zorgvorm_2"], r["zorgvorm_3"]) if c
+            )
+        ]
+        if needs:
+            session.execute(insert(ChildNeed), needs)
+
+    counts = {t: s.inserted.get(t, 0) + s.updated.get(t, 0) for t in v.records}
+    batch = ImportBatch(
+        at=now, actor=principal.username, files=files[:1000], counts=json.dumps(counts)
+    )
+    session.add(batch)
+    session.flush()
+    s.batch_id = batch.id
+    if "kinderen" in v.records:
+        audit(
+            session,
+            principal,
+            AuditAction.IMPORT,
+            "children",
+            count=len(v.records["kinderen"]),
+            detail=f"import_batch={batch.id}",
+        )
+    session.flush()
+    return s
+
+
+def import_raw(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    tables: list[RawTable],
+    read_problems: list[Problem],
+    *,
+    files: str = "",
+    year: int = reference.DEFAULT_YEAR,
+    care_types: Mapping[str, reference.CareTypeInfo] | None = None,
+    today: dt.date | None = None,
+) -> ImportSummary:
+    with sessions() as session, session.begin():
+        v = validate(
+            tables,
+            read_problems,
+            year=year,
+            care_types=care_types,
+            known_keys=known_keys(session),
+            today=today,
+        )
+        try:
+            return write_validated(session, principal, v, year=year, files=files)
+        except IntegrityError as exc:
+            # Validation should have caught this; never leave half an import.
+            raise ImportRejected(
+                [
+                    Problem(
+                        files or "(upload)",
+                        None,
+                        None,
+                        None,
+                        "De gegevens passen niet bij wat al is opgeslagen.",
+                        "DATABASE",
+                    )
+                ]
+            ) from exc
+        except DBAPIError as exc:
+            raise ImportRejected(
+                [
+                    Problem(
+                        files or "(upload)",
+                        None,
+                        None,
+                        None,
+                        "De database gaf een fout; er is niets ingelezen.",
+                        "DATABASE",
+                    )
+                ]
+            ) from exc
+
+
+def import_files(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    paths: Iterable[Path | str] | Path | str,
+    **kwargs: Any,
+) -> ImportSummary:
+    """Read, validate and store files (or a directory) all-or-nothing."""
+    tables, problems = read_tables(paths, kwargs.pop("max_bytes", MAX_FILE_BYTES))
+    names = ", ".join(sorted({t.file for t in tables}))
+    return import_raw(sessions, principal, tables, problems, files=names, **kwargs)
+
+
+def import_upload(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    uploads: Iterable[tuple[str, bytes]],
+    **kwargs: Any,
+) -> ImportSummary:
+    """Same as `import_files` for uploaded (name, bytes) pairs (the web app)."""
+    tables: list[RawTable] = []
+    problems: list[Problem] = []
+    max_bytes = kwargs.pop("max_bytes", MAX_FILE_BYTES)
+    names = []
+    for name, data in uploads:
+        t, p = read_bytes(name, data, max_bytes)
+        tables.extend(t)
+        problems.extend(p)
+        names.append(name)
+    return import_raw(sessions, principal, tables, problems, files=", ".join(names), **kwargs)

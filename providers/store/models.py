@@ -1,0 +1,279 @@
+"""SQLAlchemy 2 models.
+
+Money in integer euro cents; places and waits carry who confirmed them and
+when, and a `version` for optimistic concurrency.  The schema itself is made
+by the alembic migrations in `migrations/` (never by `create_all`), so every
+database gets exactly the tested DDL, including CHECK constraints and the
+triggers that keep the audit log append-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    VERWIJZER = "verwijzer"
+    AANBIEDER = "aanbieder"
+    TAFEL = "tafel"
+    INKOOP = "inkoop"
+    BEHEER = "beheer"
+
+
+class OrganisationKind(enum.StrEnum):
+    GI = "gi"
+    LOKAAL_TEAM = "lokaal_team"
+    AANBIEDER = "aanbieder"
+    GEMEENTE = "gemeente"
+    REGIO = "regio"  # jeugdregio / inkooporganisatie / zorgbemiddelingstafel
+    BEHEER = "beheer"
+
+
+class ChildStatus(enum.StrEnum):
+    WAITING = "wachtend"
+    PLACED = "geplaatst"
+    CLOSED = "afgesloten"
+
+
+class AuditAction(enum.StrEnum):
+    READ = "lezen"
+    WRITE = "schrijven"
+    EXPORT = "export"
+    IMPORT = "import"
+    DELETE = "verwijderen"
+
+
+def _in(col: str, values: type[enum.StrEnum]) -> str:
+    return f"{col} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint(_in("kind", OrganisationKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    gemeente_code: Mapped[str | None] = mapped_column(String(8))
+    gi_code: Mapped[str | None] = mapped_column(String(20))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(8))
+    is_main_contractor: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SubcontractAcceptance(Base):
+    """A hoofdaannemer accepts this onderaannemer (DOMAIN R10/R11)."""
+
+    __tablename__ = "subcontract_acceptances"
+
+    main_provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    sub_provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Offering(Base):
+    __tablename__ = "offerings"
+    __table_args__ = (
+        CheckConstraint("places_free >= 0", name="places_free_nonnegative"),
+        CheckConstraint("release_per_week >= 0", name="release_nonnegative"),
+        CheckConstraint("age_min <= age_max", name="age_range"),
+        CheckConstraint("price_cents >= 0", name="price_nonnegative"),
+        CheckConstraint("expected_wait_days >= 0", name="wait_nonnegative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(40), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    care_type: Mapped[str] = mapped_column(String(60), index=True)
+    gemeente_code: Mapped[str] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(8), index=True)
+    places_free: Mapped[int] = mapped_column(Integer)
+    release_per_week: Mapped[float] = mapped_column(Float, default=0.0)
+    age_min: Mapped[int] = mapped_column(Integer, default=0)
+    age_max: Mapped[int] = mapped_column(Integer, default=18)
+    lvb_expertise: Mapped[bool] = mapped_column(Boolean, default=False)
+    contra_indications: Mapped[str] = mapped_column(String(400), default="")
+    intake_stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    intake_days: Mapped[int] = mapped_column(Integer, default=14)
+    expected_wait_days: Mapped[int] = mapped_column(Integer, default=0)
+    service_regions: Mapped[str] = mapped_column(String(400), default="")
+    confirmed_by: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    provider: Mapped[Provider] = relationship()
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+    __table_args__ = (CheckConstraint("valid_from <= valid_until", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(40), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(8), index=True)
+    gemeente_code: Mapped[str | None] = mapped_column(String(8))
+    care_type: Mapped[str] = mapped_column(String(60))
+    perceel: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+    __table_args__ = (
+        CheckConstraint("ceiling_cents >= 0", name="ceiling_nonnegative"),
+        CheckConstraint("spent_cents >= 0", name="spent_nonnegative"),
+        CheckConstraint("level IN ('aanbieder', 'perceel', 'gemeente', 'regio')", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str] = mapped_column(String(40), unique=True)
+    level: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(String(8), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    gemeente_code: Mapped[str | None] = mapped_column(String(8))
+    perceel: Mapped[str | None] = mapped_column(String(100))
+    care_types: Mapped[str] = mapped_column(String(2000), default="")
+    ceiling_cents: Mapped[int] = mapped_column(Integer)
+    spent_cents: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_by: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Child(Base):
+    """A waiting child: pseudonymous ref only, never a name, BSN or address."""
+
+    __tablename__ = "children"
+    __table_args__ = (CheckConstraint(_in("status", ChildStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    gemeente_code: Mapped[str] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(8), index=True)
+    birth_month: Mapped[str] = mapped_column(String(7))
+    gi: Mapped[str] = mapped_column(String(20))
+    measure: Mapped[str] = mapped_column(String(30))
+    ruling_date: Mapped[dt.date] = mapped_column(Date)
+    gi_notified_date: Mapped[dt.date | None] = mapped_column(Date)
+    urgent_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    attributes: Mapped[str] = mapped_column(String(400), default="")
+    family_ref: Mapped[str | None] = mapped_column(String(40))
+    current_offering_id: Mapped[int | None] = mapped_column(ForeignKey("offerings.id"))
+    status: Mapped[str] = mapped_column(String(20), default=ChildStatus.WAITING.value)
+    placed_at: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    needs: Mapped[list[ChildNeed]] = relationship(
+        order_by="ChildNeed.seq", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ChildNeed(Base):
+    __tablename__ = "child_needs"
+    __table_args__ = (UniqueConstraint("child_id", "seq", name="uq_child_needs_child_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    care_type: Mapped[str] = mapped_column(String(60))
+
+
+class AuditEntry(Base):
+    """Append-only: who read, wrote or exported which case records; never values.
+
+    `record_refs` lists pseudonymous refs (or internal ids), so access can be
+    traced per child as NEN 7513 asks, without copying the data itself.
+    Database triggers refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(40))
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    record_refs: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(String(400), default="")
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    files: Mapped[str] = mapped_column(String(1000))
+    counts: Mapped[str] = mapped_column(String(400))
