@@ -13,11 +13,12 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from wijzer.auth import (
     AccountDirectory,
+    DatabaseAccountDirectory,
     LoginRateLimiter,
-    MemoryAccountDirectory,
     NotAllowedError,
     NotAuthenticatedError,
 )
+from wijzer.db import engine_for, sessions_for
 from wijzer.rendering import make_templates, render
 from wijzer.routers import ROUTERS
 from wijzer.security import CsrfError, SecurityHeadersMiddleware, csrf_protect
@@ -49,7 +50,11 @@ def create_app(
     )
     app.state.settings = settings
     app.state.templates = make_templates()
-    app.state.accounts = accounts if accounts is not None else MemoryAccountDirectory()
+    app.state.engine = engine_for(settings)
+    app.state.sessions = sessions_for(app.state.engine)
+    app.state.accounts = (
+        accounts if accounts is not None else DatabaseAccountDirectory(app.state.sessions)
+    )
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None

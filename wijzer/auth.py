@@ -12,23 +12,22 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from providers.store.models import Account, Organisation
+from providers.store.models import Role as Role
+
+if TYPE_CHECKING:
+    from providers.store.access import Principal as StorePrincipal
 
 SESSION_USER_KEY = "user"
 SESSION_LOGIN_AT_KEY = "login_at"
-
-
-class Role(StrEnum):
-    VERWIJZER = "verwijzer"
-    AANBIEDER = "aanbieder"
-    TAFEL = "tafel"
-    INKOOP = "inkoop"
-    BEHEER = "beheer"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -46,13 +45,28 @@ class Principal:
 
     username: str
     role: Role
-    organisation_id: str | None = None
+    organisation_id: int | None = None
     organisation_name: str | None = None
-    regions: tuple[str, ...] = ()
+    region_code: str | None = None
+    provider_id: int | None = None
+    gi_code: str | None = None
 
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
+
+    def store(self) -> StorePrincipal:
+        """The same principal as the data layer's scoped queries take it."""
+        from providers.store.access import Principal as StorePrincipal
+
+        return StorePrincipal(
+            username=self.username,
+            role=self.role,
+            organisation_id=self.organisation_id,
+            region_code=self.region_code,
+            provider_id=self.provider_id,
+            gi_code=self.gi_code,
+        )
 
 
 class AccountDirectory(Protocol):
@@ -106,6 +120,42 @@ class MemoryAccountDirectory:
     def get(self, username: str) -> Principal | None:
         entry = self._accounts.get(username.lower())
         return entry[1] if entry else None
+
+
+class DatabaseAccountDirectory:
+    """Accounts in the provider data store (argon2 hashes, active flag, organisation)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def _principal(self, session: Session, account: Account) -> Principal:
+        org = session.get(Organisation, account.organisation_id)
+        return Principal(
+            username=account.username,
+            role=Role(account.role),
+            organisation_id=account.organisation_id,
+            organisation_name=org.name if org else None,
+            region_code=org.region_code if org else None,
+            provider_id=org.provider_id if org else None,
+            gi_code=org.gi_code if org else None,
+        )
+
+    def authenticate(self, username: str, password: str) -> Principal | None:
+        from providers.store import access
+
+        with self._sessions.begin() as session:
+            found = access.authenticate(session, username, password)
+            if found is None:
+                return None
+            account = session.scalar(select(Account).where(Account.username == found.username))
+            return self._principal(session, account) if account else None
+
+    def get(self, username: str) -> Principal | None:
+        with self._sessions() as session:
+            account = session.scalar(
+                select(Account).where(Account.username == username, Account.active.is_(True))
+            )
+            return self._principal(session, account) if account else None
 
 
 class LoginRateLimiter:

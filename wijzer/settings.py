@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,4 +24,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=15 * 60, ge=1)
     # A provider's figure older than this is marked as stale in the search results.
     stale_after_days: int = Field(default=14, ge=1)
+    # Fix "today" for demonstrations and tests; empty means the real date.
+    today: dt.date | None = None
     debug: bool = False
+
+    def current_date(self) -> dt.date:
+        return self.today or dt.date.today()

@@ -1,53 +1,66 @@
-"""In-process app fixtures: a TestClient per test and one account per role."""
+"""In-process app fixtures: a migrated SQLite database with the test data set,
+copied per test, and a TestClient per test."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from providers.store.db import make_engine, migrate, session_factory
+from tests.wijzer.data import PASSWORD, TODAY, seed
 from wijzer.app import create_app
-from wijzer.auth import MemoryAccountDirectory, Principal, Role
+from wijzer.auth import Role
 from wijzer.settings import Settings
 
-PASSWORD = "correct paard batterij niet"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
+__all__ = ["PASSWORD", "TODAY", "csrf_from", "login", "username_for"]
 
-def principal_for(role: Role) -> Principal:
-    return Principal(
-        username=f"test-{role.value}",
-        role=role,
-        organisation_id="ORG-1" if role is Role.AANBIEDER else None,
-        regions=("ZHZ",),
-    )
+
+def username_for(role: Role) -> str:
+    return f"test-{role.value}"
 
 
 @pytest.fixture(scope="session")
-def _hashed_accounts() -> MemoryAccountDirectory:
-    # argon2 is slow on purpose; hash once per test run and copy per test.
-    directory = MemoryAccountDirectory()
-    for role in Role:
-        directory.add(principal_for(role), PASSWORD)
-    return directory
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    # Migrating and hashing passwords is slow; do it once and copy the file per test.
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with session_factory(engine).begin() as session:
+        ids = seed(session)
+    engine.dispose()
+    return path, ids
 
 
 @pytest.fixture
-def accounts(_hashed_accounts: MemoryAccountDirectory) -> MemoryAccountDirectory:
-    return MemoryAccountDirectory(dict(_hashed_accounts._accounts))
+def ids(template_db: tuple[Path, dict[str, int]]) -> dict[str, int]:
+    return template_db[1]
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(secret_key="test-secret-" + "x" * 32, login_max_failures=3)
+def settings(tmp_path: Path, template_db: tuple[Path, dict[str, int]]) -> Settings:
+    db = tmp_path / "wijzer.sqlite3"
+    shutil.copy(template_db[0], db)
+    return Settings(
+        secret_key="test-secret-" + "x" * 32,
+        login_max_failures=3,
+        database_url=f"sqlite:///{db}",
+        today=TODAY,
+    )
 
 
 @pytest.fixture
-def app(settings: Settings, accounts: MemoryAccountDirectory) -> FastAPI:
-    return create_app(settings, accounts=accounts)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
 
 
 @pytest.fixture
@@ -75,7 +88,7 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
 @pytest.fixture
 def login_as(client: TestClient) -> Callable[[Role], TestClient]:
     def do(role: Role) -> TestClient:
-        login(client, principal_for(role).username)
+        login(client, username_for(role))
         return client
 
     return do

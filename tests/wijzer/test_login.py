@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from providers.store.models import Account
 from tests.wijzer.conftest import PASSWORD, csrf_from, login
 from wijzer.auth import LoginRateLimiter, Role, hash_password, verify_password
 from wijzer.routers.login import WRONG_LOGIN, safe_next
@@ -110,10 +112,19 @@ def test_protected_page_redirects_to_login_with_return_path(client: TestClient) 
     assert response.headers["location"] == "/inloggen?volgende=/zoeken%3Fx%3D1"
 
 
-def test_role_is_read_fresh_each_request(client: TestClient, accounts) -> None:
+def test_a_deactivated_account_loses_its_session_at_once(client: TestClient, app) -> None:
     login(client, "test-verwijzer")
     assert client.get("/zoeken").status_code == 200
-    # The account disappears (e.g. removed by beheer): the session stops working.
-    accounts._accounts.pop("test-verwijzer")
+    with app.state.sessions.begin() as session:
+        session.execute(
+            update(Account).where(Account.username == "test-verwijzer").values(active=False)
+        )
     assert client.get("/api/v1/ik").status_code == 401
-    assert Role.VERWIJZER.value == "verwijzer"
+    assert client.get("/zoeken", follow_redirects=False).status_code == 303
+
+
+def test_me_shows_scope(client: TestClient) -> None:
+    login(client, "test-aanbieder")
+    me = client.get("/api/v1/ik").json()
+    assert me["role"] == Role.AANBIEDER.value
+    assert me["provider_id"] is not None

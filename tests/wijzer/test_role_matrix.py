@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.wijzer.conftest import login, principal_for
+from tests.wijzer.conftest import login, username_for
 from wijzer.auth import Role
 from wijzer.routers import all_routes
 from wijzer.security import SAFE_METHODS
@@ -26,6 +26,7 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/aanbieder": ("/aanbieder", frozenset({A, B})),
     "/rapportage": ("/rapportage", frozenset({T, INK, B})),
     "/api/v1/ik": ("/api/v1/ik", ALL),
+    "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
 }
 
 
@@ -47,7 +48,7 @@ UNSAFE_MATRIX: dict[str, frozenset[Role]] = {}
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_role_matrix(client: TestClient, role: Role) -> None:
-    login(client, principal_for(role).username)
+    login(client, username_for(role))
     for path, (url, allowed) in GET_MATRIX.items():
         response = client.get(url, follow_redirects=False)
         if allowed is None or role in allowed:

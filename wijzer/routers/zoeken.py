@@ -1,4 +1,4 @@
-"""Zoeken naar hulp: the pages of this user group."""
+"""Zoeken (verwijzer): search help that can really start before the child's deadline."""
 
 from __future__ import annotations
 
@@ -8,13 +8,42 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from wijzer.auth import Principal, Role, require_roles
+from wijzer.db import DbSession
 from wijzer.rendering import render
+from wijzer.settings import Settings
+from wijzer.views import zoeken as view
 
 ROLES = (Role.VERWIJZER, Role.TAFEL, Role.BEHEER)
 router = APIRouter(prefix="/zoeken", include_in_schema=False)
 User = Annotated[Principal, Depends(require_roles(*ROLES))]
 
 
+def build_context(request: Request, user: Principal, db: DbSession) -> view.SearchContext:
+    """The one context object of the search, for the page and the API alike."""
+    settings: Settings = request.app.state.settings
+    params = request.query_params
+    form = view.parse_form(params, {"kenmerken": params.getlist("kenmerken")})
+    today = settings.current_date()
+    if not params:
+        return view.SearchContext(
+            form=form, today=today, stale_after_days=settings.stale_after_days
+        )
+    return view.search(db, user, form, today=today, stale_after_days=settings.stale_after_days)
+
+
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User) -> HTMLResponse:
-    return render(request, "not_ready.html", {"title": "Zoeken naar hulp"}, user=user)
+def page(request: Request, user: User, db: DbSession) -> HTMLResponse:
+    ctx = build_context(request, user, db)
+    return render(
+        request,
+        "zoeken/index.html",
+        ctx,
+        user=user,
+        status_code=422 if ctx.errors else 200,
+        extra={
+            "care_types": view.care_type_options(),
+            "gemeenten": view.gemeente_options(),
+            "attributes": view.attribute_options(),
+            "query_string": str(request.query_params),
+        },
+    )

@@ -2,32 +2,23 @@
 (function () {
   "use strict";
 
-  function focusRegion(region) {
-    if (!region) return;
-    var target = region.querySelector("[data-focus-after-swap]") || region;
-    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-    target.focus();
+  function focusElement(el) {
+    if (!el) return;
+    if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
   }
 
-  // After htmx replaces part of the page, move focus there so keyboard and
-  // screen-reader users hear the new content (WCAG 2.4.3, 4.1.3).
-  document.addEventListener("htmx:afterSettle", function (evt) {
-    var el = evt.detail.elt;
-    var region = el && el.isConnected ? el : document.getElementById(evt.detail.target && evt.detail.target.id);
-    if (region && region.closest) {
-      var summary = region.querySelector(".wijzer-error-summary");
-      focusRegion(summary ? summary.parentNode.querySelector(".wijzer-error-summary") && summary : region);
-    }
-  });
-
-  // CSRF header for htmx requests that carry no form (e.g. buttons outside a form).
-  document.addEventListener("htmx:configRequest", function (evt) {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) evt.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  // After htmx replaces part of the page, move focus to the new content so
+  // keyboard and screen-reader users land on it (WCAG 2.4.3, 4.1.3). An error
+  // summary wins over the results heading.
+  document.addEventListener("htmx:afterSettle", function () {
+    focusElement(
+      document.querySelector(".wijzer-error-summary[data-focus-after-swap]") ||
+        document.querySelector("[data-focus-after-swap]")
+    );
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.querySelector("[data-focus-on-load]");
-    if (summary) summary.focus();
+    focusElement(document.querySelector("[data-focus-on-load]"));
   });
 })();

@@ -1,0 +1,149 @@
+"""A small, hand-made data set in the real store: each offering tests one rule of the search.
+
+Zuid-Holland Zuid (JZ31) buys traumatherapie. Today is fixed at TODAY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from providers.store import access
+from providers.store.models import (
+    Budget,
+    Contract,
+    Offering,
+    OrganisationKind,
+    Provider,
+    Role,
+    SubcontractAcceptance,
+)
+
+TODAY = dt.date(2026, 11, 20)
+PASSWORD = "correct paard batterij niet"
+REGION = "JZ31"
+DORDRECHT, ZWIJNDRECHT, UTRECHT = "GM0505", "GM0642", "GM0344"
+CARE = "TRAUMATHERAPIE"
+
+
+def _at(days_ago: int) -> dt.datetime:
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(9), tzinfo=dt.UTC)
+
+
+def seed(session: Session) -> dict[str, int]:
+    """Insert the data set; returns ids by name for the tests."""
+    p = {
+        key: Provider(ext_id=ext, name=name, region_code=region, is_main_contractor=main)
+        for key, ext, name, region, main in [
+            ("main", "P-HOOFD", "Hulp Zuid", REGION, True),
+            ("sub", "P-SUB", "Kleine Praktijk", REGION, False),
+            ("far", "P-VER", "Verre Zorg", "JZ22", False),
+            ("stop", "P-STOP", "Opnamestop Zorg", REGION, False),
+            ("budget", "P-BUDGET", "Budget Zorg", REGION, False),
+            ("none", "P-GEEN", "Niet Ingekocht", REGION, False),
+        ]
+    }
+    session.add_all(p.values())
+    session.flush()
+
+    def offering(key: str, provider: str, gemeente: str, region: str, **kw: object) -> Offering:
+        values: dict[str, object] = {
+            "places_free": 1,
+            "release_per_week": 0.0,
+            "age_min": 0,
+            "age_max": 18,
+            "intake_days": 14,
+            "expected_wait_days": 0,
+            "price_cents": 300_000,
+            "confirmed_by": "test",
+            "confirmed_at": _at(3),
+        }
+        values.update(kw)
+        return Offering(
+            ext_id=key,
+            provider_id=p[provider].id,
+            care_type=CARE,
+            gemeente_code=gemeente,
+            region_code=region,
+            **values,
+        )
+
+    offerings = {
+        "snel": offering(
+            "O-SNEL",
+            "main",
+            DORDRECHT,
+            REGION,
+            places_free=2,
+            expected_wait_days=10,
+            contra_indications="ZEDENVERLEDEN",
+        ),
+        "sub": offering(
+            "O-SUB",
+            "sub",
+            ZWIJNDRECHT,
+            REGION,
+            places_free=0,
+            release_per_week=0.5,
+            expected_wait_days=60,
+            confirmed_at=_at(40),
+        ),
+        "ver": offering("O-VER", "far", UTRECHT, "JZ22"),
+        "stop": offering("O-STOP", "stop", DORDRECHT, REGION, intake_stop=True),
+        "budget": offering("O-BUDGET", "budget", DORDRECHT, REGION),
+        "oud": offering("O-OUD", "main", DORDRECHT, REGION, age_min=12, age_max=18),
+        "geen": offering("O-GEEN", "none", DORDRECHT, REGION),
+    }
+    session.add_all(offerings.values())
+    for key in ("main", "far", "stop", "budget"):
+        session.add(
+            Contract(
+                ext_id=f"C-{key}",
+                provider_id=p[key].id,
+                region_code=REGION,
+                care_type=CARE,
+                valid_from=dt.date(2026, 1, 1),
+                valid_until=dt.date(2027, 12, 31),
+            )
+        )
+    session.add(SubcontractAcceptance(main_provider_id=p["main"].id, sub_provider_id=p["sub"].id))
+    session.add(
+        Budget(
+            ext_id="B-BUDGET",
+            level="aanbieder",
+            region_code=REGION,
+            provider_id=p["budget"].id,
+            ceiling_cents=1_000_000,
+            spent_cents=900_000,
+            confirmed_by="test",
+            confirmed_at=_at(1),
+        )
+    )
+    session.flush()
+
+    orgs = {
+        Role.VERWIJZER: access.create_organisation(
+            session, "GI Test", OrganisationKind.GI, region_code=REGION, gi_code="WSS"
+        ),
+        Role.AANBIEDER: access.create_organisation(
+            session, "Hulp Zuid", OrganisationKind.AANBIEDER, provider_id=p["main"].id
+        ),
+        Role.TAFEL: access.create_organisation(
+            session, "Tafel ZHZ", OrganisationKind.REGIO, region_code=REGION
+        ),
+        Role.INKOOP: access.create_organisation(
+            session, "Inkoop ZHZ", OrganisationKind.REGIO, region_code=REGION
+        ),
+        Role.BEHEER: access.create_organisation(session, "Beheer", OrganisationKind.BEHEER),
+    }
+    for role, org in orgs.items():
+        access.create_account(session, f"test-{role.value}", PASSWORD, role, org)
+    other = access.create_organisation(
+        session, "Budget Zorg", OrganisationKind.AANBIEDER, provider_id=p["budget"].id
+    )
+    access.create_account(session, "test-ander-aanbieder", PASSWORD, Role.AANBIEDER, other)
+    session.flush()
+    ids = {f"offering:{k}": o.id for k, o in offerings.items()}
+    ids.update({f"provider:{k}": v.id for k, v in p.items()})
+    return ids

@@ -1,0 +1,209 @@
+"""Zoeken: the verwijzer's search, read from the HTML and from the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from providers import reference
+from tests.wijzer.conftest import login
+from tests.wijzer.data import DORDRECHT
+from wijzer import catalogue
+
+
+@pytest.fixture
+def verwijzer(client: TestClient) -> TestClient:
+    login(client, "test-verwijzer")
+    return client
+
+
+BASE = {"zorgvorm": "TRAUMATHERAPIE", "leeftijd": "9", "gemeente": DORDRECHT}
+
+
+def api(client: TestClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/zoeken", params={**BASE, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_provider(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["provider"]: r for r in rows}
+
+
+def test_empty_form_shows_no_results(verwijzer: TestClient) -> None:
+    html = verwijzer.get("/zoeken").text
+    assert "Zoeken naar hulp" in html
+    assert "aanbiedingen passen" not in html
+
+
+def test_contracted_and_via_main_contractor_fit(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, uitspraak="2026-11-01")
+    fit = by_provider(ctx["results"])
+    assert set(fit) == {"Hulp Zuid", "Kleine Praktijk"}
+    assert any(f["code"] == "hoofdaannemer" for f in fit["Kleine Praktijk"]["flags"])
+    assert not any(f["code"] == "hoofdaannemer" for f in fit["Hulp Zuid"]["flags"])
+
+
+def test_direct_only_moves_the_sub_contractor_to_not_fitting(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, route="direct", ook_niet_passend="1")
+    assert set(by_provider(ctx["results"])) == {"Hulp Zuid"}
+    reasons = by_provider(ctx["non_fitting"])["Kleine Praktijk"]["reasons"]
+    assert reasons == ["Alleen via hoofdaannemer Hulp Zuid"]
+
+
+def test_non_fitting_reasons(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, ook_niet_passend="1")
+    reasons = {p: r["reasons"] for p, r in by_provider(ctx["non_fitting"]).items()}
+    assert reasons["Verre Zorg"] == ["Buiten de regio"]
+    assert reasons["Opnamestop Zorg"] == ["Opnamestop: neemt nu geen nieuwe kinderen aan"]
+    assert reasons["Budget Zorg"] == ["Budgetplafond bereikt"]
+    assert reasons["Niet Ingekocht"] == [
+        "Niet ingekocht, en geen hoofdaannemer zet deze aanbieder in"
+    ]
+    # Hulp Zuid has two offerings: the one for 12-18 year olds does not fit a 9-year-old.
+    ages = [r for r in ctx["non_fitting"] if r["provider"] == "Hulp Zuid"]
+    assert ages[0]["reasons"] == ["Leeftijd past niet (van 12 tot en met 18 jaar)"]
+    assert ctx["non_fitting_count"] == 5
+    flags = {f["code"] for f in by_provider(ctx["non_fitting"])["Opnamestop Zorg"]["flags"]}
+    assert "opnamestop" in flags
+
+
+def test_switch_off_hides_non_fitting_but_counts_them(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer)
+    assert ctx["non_fitting"] == []
+    assert ctx["non_fitting_count"] == 5
+    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Budgetplafond bereikt"}
+
+
+def test_out_of_region_allowed_with_a_flag(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, regio="buiten")
+    far = by_provider(ctx["results"])["Verre Zorg"]
+    assert any(f["code"] == "buiten_regio" for f in far["flags"])
+    # Dordrecht to Utrecht centre: 0.31 deg north (34.4 km), 0.37 deg east (25.2 km).
+    assert far["distance_km"] == pytest.approx(42.6, abs=0.3)
+
+
+def test_contra_indication_excludes_with_its_name(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, kenmerken="ZEDENVERLEDEN", ook_niet_passend="1")
+    assert "Hulp Zuid" not in {r["provider"] for r in ctx["results"]}
+    snel = [r for r in ctx["non_fitting"] if r["provider"] == "Hulp Zuid" and r["places_free"] == 2]
+    label = reference.attributes()["ZEDENVERLEDEN"].label
+    assert snel[0]["reasons"] == [f"Neemt geen kinderen aan met: {label}"]
+
+
+def test_every_reference_attribute_maps_to_a_domain_attribute() -> None:
+    # A code the search cannot translate would silently match nothing.
+    assert set(reference.attributes()) == set(catalogue.ATTRIBUTE_BY_CODE)
+    assert len(set(catalogue.ATTRIBUTE_BY_CODE.values())) == len(catalogue.ATTRIBUTE_BY_CODE)
+
+
+def test_lvb_needs_expertise(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, kenmerken="LVB")
+    assert ctx["results"] == []
+    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Heeft geen LVB-expertise"}
+
+
+def test_expected_start_against_the_deadline(verwijzer: TestClient) -> None:
+    # Ruling 1 Nov 2026: deadline 1 Feb 2027. Today is 20 Nov 2026.
+    ctx = api(verwijzer, uitspraak="2026-11-01")
+    assert ctx["deadline"] == "2027-02-01"
+    fit = by_provider(ctx["results"])
+    fast = fit["Hulp Zuid"]
+    # Free now: start after the 14-day intake; the provider states 10 days wait + intake.
+    assert fast["start_low"] == "2026-12-04"
+    assert fast["start_high"] == "2026-12-14"
+    assert fast["start_status"] == "op_tijd"
+    slow = fit["Kleine Praktijk"]
+    # No place now; 0.5 a week frees one in week 2, then 14 days intake.
+    assert slow["start_low"] == "2026-12-18"
+    assert slow["start_high"] == "2027-02-02"
+    assert slow["start_status"] == "mogelijk_te_laat"
+    assert [r["provider"] for r in ctx["results"]] == ["Hulp Zuid", "Kleine Praktijk"]
+
+
+def test_earlier_deadline_wins_and_makes_options_late(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, uitspraak="2026-11-01", deadline="2026-12-10")
+    assert ctx["deadline"] == "2026-12-10"
+    fit = by_provider(ctx["results"])
+    assert fit["Hulp Zuid"]["start_status"] == "mogelijk_te_laat"
+    assert fit["Kleine Praktijk"]["start_status"] == "te_laat"
+
+
+def test_without_ruling_date_three_months_from_today(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer)
+    assert ctx["deadline"] == "2027-02-20"
+    assert "3 maanden vanaf vandaag" in ctx["deadline_basis"]
+
+
+def test_stale_marker(verwijzer: TestClient) -> None:
+    fit = by_provider(api(verwijzer)["results"])
+    assert fit["Kleine Praktijk"]["stale"] is True
+    assert fit["Kleine Praktijk"]["last_confirmed"] == "2026-10-11"
+    assert fit["Hulp Zuid"]["stale"] is False
+
+
+def test_html_shows_the_columns_and_markers(verwijzer: TestClient) -> None:
+    html = verwijzer.get("/zoeken", params={**BASE, "uitspraak": "2026-11-01"}).text
+    for text in (
+        "Afstand (hemelsbreed)",
+        "Verwachte start",
+        "Laatst bevestigd",
+        "Via hoofdaannemer Hulp Zuid",
+        "Verouderd",
+        "tussen 4 december 2026 en 14 december 2026",
+        "Deadline: 1 februari 2027",
+        "8 km",
+    ):
+        assert text in html, text
+
+
+def test_htmx_request_gets_only_the_region(verwijzer: TestClient) -> None:
+    response = verwijzer.get("/zoeken", params=BASE, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert "data-focus-after-swap" in response.text
+    assert "HX-Request" in response.headers["vary"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"zorgvorm": "BESTAAT_NIET"}, "zorgvorm", "Kies welke hulp het kind nodig heeft."),
+        ({"leeftijd": ""}, "leeftijd", "Vul de leeftijd van het kind in."),
+        ({"leeftijd": "-1"}, "leeftijd", "Vul een leeftijd in van 0 tot en met 23 jaar."),
+        ({"leeftijd": "negen"}, "leeftijd", "Vul een leeftijd in van 0 tot en met 23 jaar."),
+        ({"leeftijd": "99"}, "leeftijd", "Vul een leeftijd in van 0 tot en met 23 jaar."),
+        ({"gemeente": "GM9999"}, "gemeente", "Kies de gemeente die de hulp betaalt."),
+        ({"uitspraak": "31-02-2026"}, "uitspraak", "Vul de datum van de uitspraak in"),
+        ({"uitspraak": "2030-01-01"}, "uitspraak", "kan niet in de toekomst liggen"),
+        ({"deadline": "gisteren"}, "deadline", "Vul de eerdere deadline in"),
+        ({"kenmerken": "ONBEKEND"}, "kenmerken", "kennen we niet"),
+    ],
+)
+def test_bad_input_gets_b1_errors_linked_to_fields(
+    verwijzer: TestClient, params: dict[str, str], field: str, message: str
+) -> None:
+    html = verwijzer.get("/zoeken", params={**BASE, **params})
+    assert html.status_code == 422
+    assert f'href="#veld-{field}"' in html.text
+    assert message in html.text
+    assert f'id="veld-{field}"' in html.text
+    as_json = verwijzer.get("/api/v1/zoeken", params={**BASE, **params})
+    assert as_json.status_code == 422
+    errors = as_json.json()["errors"]["items"]
+    assert [e["field"] for e in errors] == [field]
+
+
+def test_all_errors_at_once(verwijzer: TestClient) -> None:
+    body = verwijzer.get("/api/v1/zoeken", params={"leeftijd": "x"}).json()
+    fields = [e["field"] for e in body["errors"]["items"]]
+    assert fields == ["zorgvorm", "leeftijd", "gemeente"]
+
+
+def test_no_case_data_in_a_search(verwijzer: TestClient) -> None:
+    # The search form has no field for a name, BSN or address.
+    html = verwijzer.get("/zoeken").text
+    for word in ("naam", "bsn", "adres"):
+        assert f'name="{word}"' not in html.lower()

@@ -1,0 +1,158 @@
+"""Offerings, contracts and budgets from the data store as matcher domain objects.
+
+The search asks the domain's eligibility rules (matcher.domain.eligibility)
+whether each offering fits; it needs the store rows in domain form. This
+adapter covers exactly what the search reads. When the data layer offers a
+converter to ``matcher.Scenario`` this module should call it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.domain import (
+    Budget,
+    CareType,
+    ChildAttribute,
+    Contract,
+    Expertise,
+    Offering,
+    Region,
+    Release,
+    Subcontract,
+)
+from providers import reference
+from providers.store import models
+from providers.store.access import OfferingView
+
+# Reference codes (providers.reference.attributes) -> the domain's child attributes.
+ATTRIBUTE_BY_CODE: dict[str, ChildAttribute] = {
+    "ZEDENVERLEDEN": ChildAttribute.ZEDENVERLEDEN,
+    "SEKSUEEL_GRENSOVERSCHRIJDEND": ChildAttribute.SEXUALLY_TRANSGRESSIVE,
+    "AGRESSIE": ChildAttribute.AGGRESSION,
+    "LVB": ChildAttribute.LVB,
+    "ERNSTIGE_PSYCHIATRIE": ChildAttribute.SEVERE_PSYCHIATRY,
+    "TRAUMA_HECHTING": ChildAttribute.TRAUMA_ATTACHMENT,
+    "INSTABIELE_SITUATIE": ChildAttribute.UNSTABLE_SITUATION,
+    "SUICIDALITEIT": ChildAttribute.SUICIDALITY,
+    "EXTERNALISEREND": ChildAttribute.EXTERNALISING,
+    "COMPLEXE_SCHEIDING": ChildAttribute.COMPLEX_DIVORCE,
+    "VERSLAVING": ChildAttribute.ADDICTION,
+    "GESLOTEN_SETTING_NODIG": ChildAttribute.NEEDS_CLOSED_SETTING,
+    "MEERVOUDIG_COMPLEX": ChildAttribute.MULTI_COMPLEX,
+}
+
+# How far ahead weekly releases are laid out (the domain's default horizon).
+RELEASE_WEEKS = 52
+
+
+@cache
+def gemeenten() -> dict[str, reference.Gemeente]:
+    return reference.gemeenten()
+
+
+@cache
+def regions() -> tuple[Region, ...]:
+    return tuple(
+        Region(code=r.code, gemeenten=tuple(r.gemeente_codes), name=r.name)
+        for r in reference.jeugdregios().values()
+    )
+
+
+def attributes_of(codes: Sequence[str]) -> frozenset[ChildAttribute]:
+    return frozenset(ATTRIBUTE_BY_CODE[c] for c in codes if c in ATTRIBUTE_BY_CODE)
+
+
+def releases(per_week: float, today: dt.date) -> tuple[Release, ...]:
+    """A steady weekly release rate as whole places on dates (0.5 a week: one every 2 weeks)."""
+    if per_week <= 0:
+        return ()
+    out: list[Release] = []
+    done = 0
+    for week in range(1, RELEASE_WEEKS + 1):
+        due = math.floor(per_week * week + 1e-9)
+        if due > done:
+            out.append(Release(on=today + dt.timedelta(weeks=week), places=due - done))
+            done = due
+    return tuple(out)
+
+
+def offering_of(view: OfferingView, today: dt.date) -> Offering:
+    return Offering(
+        id=str(view.id),
+        provider=view.provider_ext_id,
+        care_type=CareType(view.care_type),
+        region=view.region_code,
+        free_now=view.places_free,
+        releases=releases(view.release_per_week, today),
+        location_gemeente=view.gemeente_code,
+        service_area=frozenset(view.service_regions),
+        age_min=view.age_min,
+        age_max=view.age_max,
+        expertise=frozenset({Expertise.LVB}) if view.lvb_expertise else frozenset(),
+        contra_indications=attributes_of(view.contra_indications),
+        intake_stop=view.intake_stop,
+        price_cents=view.price_cents,
+        intake_lead_days=view.intake_days,
+        last_confirmed=view.confirmed_at.date(),
+    )
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """Who bought what: contracts, accepted onderaannemers and budgets, for one care type."""
+
+    contracts: tuple[Contract, ...]
+    subcontracts: tuple[Subcontract, ...]
+    budgets: tuple[Budget, ...]
+
+
+def purchase_for(session: Session, care_type: str) -> Purchase:
+    providers_by_id = {p.id: p.ext_id for p in session.scalars(select(models.Provider))}
+    contracts = tuple(
+        Contract(
+            id=c.ext_id,
+            provider=providers_by_id[c.provider_id],
+            care_type=CareType(c.care_type),
+            buyer=c.gemeente_code or c.region_code,
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+        )
+        for c in session.scalars(
+            select(models.Contract).where(models.Contract.care_type == care_type)
+        )
+    )
+    subcontracts = tuple(
+        Subcontract(
+            main_provider=providers_by_id[s.main_provider_id],
+            sub_provider=providers_by_id[s.sub_provider_id],
+            accepts=True,
+        )
+        for s in session.scalars(select(models.SubcontractAcceptance))
+    )
+    budgets = []
+    for b in session.scalars(select(models.Budget)):
+        scoped_types = [t for t in (b.care_types or "").split(",") if t]
+        if scoped_types and care_type not in scoped_types:
+            continue
+        budgets.append(
+            Budget(
+                id=b.ext_id,
+                ceiling_cents=b.ceiling_cents,
+                spent_cents=b.spent_cents,
+                provider=providers_by_id.get(b.provider_id) if b.provider_id else None,
+                perceel=b.perceel if b.level == "perceel" else None,
+                gemeente=b.gemeente_code if b.level == "gemeente" else None,
+                # Every store budget belongs to the region that set it; a gemeente
+                # budget is already narrower than that.
+                region=None if b.level == "gemeente" else b.region_code,
+            )
+        )
+    return Purchase(contracts, subcontracts, tuple(budgets))

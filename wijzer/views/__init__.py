@@ -1,0 +1,1 @@
+"""View contexts: each page computes one object, rendered as HTML or returned as JSON."""
