@@ -39,7 +39,6 @@ from matcher.domain.eligibility import (
     evaluate,
     in_region,
     start_of,
-    target_date,
 )
 from matcher.domain.model import Child, Scenario, Weights
 from matcher.problem import MAX_ABS_INT, AssignmentProblem, Sense
@@ -193,7 +192,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     pol = scenario.policy
     children = scenario.child_by_ref
     offerings = scenario.offering_by_id
-    targets = {c.ref: target_date(scenario, c) for c in scenario.children}
+    targets = {c.ref: idx.target(c) for c in scenario.children}
 
     # -- items: needs and bundles ------------------------------------------------
     bundle_of: dict[tuple[str, str], str] = {}
@@ -317,6 +316,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             alt = any(pc.is_alternative for pc in pcs)
             reg = all(
                 in_region(PairContext(scenario, children[r], children[r].need(n), o, ev, idx))
+                or children[r].need(n).current_offering == oid
                 for r, n in members
             )
             prio = sum(priority_points(scenario, children[r]) for r, _ in members)

@@ -97,14 +97,33 @@ class Slot:
     places: int
 
 
-@dataclass(frozen=True)
 class PairContext:
-    scenario: Scenario
-    child: Child
-    need: CareNeed
-    offering: Offering
-    target: date  # the date help must start by to count as within the norm
-    index: ScenarioIndex
+    """One (child, need, offering) under evaluation, with lazily cached lookups."""
+
+    __slots__ = ("_purchase", "child", "index", "need", "offering", "scenario", "target")
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        child: Child,
+        need: CareNeed,
+        offering: Offering,
+        target: date,
+        index: ScenarioIndex,
+    ) -> None:
+        self.scenario = scenario
+        self.child = child
+        self.need = need
+        self.offering = offering
+        self.target = target  # the date help must start by to count as within the norm
+        self.index = index
+        self._purchase: tuple[Reason | None, str | None, tuple[str, ...]] | None = None
+
+    @property
+    def purchase(self) -> tuple[Reason | None, str | None, tuple[str, ...]]:
+        if self._purchase is None:
+            self._purchase = purchase_route(self)
+        return self._purchase
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,16 @@ class ScenarioIndex:
         for o in scenario.offerings:
             self.by_care_type[o.care_type].append(o)
         self.horizon_end = ev + timedelta(weeks=scenario.policy.horizon_weeks)
+        self.budgets_by_provider: dict[str | None, list[Budget]] = defaultdict(list)
+        for b in scenario.budgets:
+            self.budgets_by_provider[b.provider].append(b)
+        self._targets: dict[str, date] = {}
+
+    def target(self, child: Child) -> date:
+        t = self._targets.get(child.ref)
+        if t is None:
+            t = self._targets[child.ref] = target_date(self.scenario, child)
+        return t
 
     def buyers(self, child: Child) -> tuple[str, ...]:
         region = self.scenario.purchase_region_of.get(child.gemeente)
@@ -175,9 +204,12 @@ class ScenarioIndex:
     def budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
         region = self.scenario.purchase_region_of.get(child.gemeente)
         out = []
-        for b in self.scenario.budgets:
-            if b.provider is not None and b.provider not in (offering.provider, via):
-                continue
+        pool = self.budgets_by_provider.get(None, []) + self.budgets_by_provider.get(
+            offering.provider, []
+        )
+        if via is not None and via != offering.provider:
+            pool += self.budgets_by_provider.get(via, [])
+        for b in pool:
             if b.perceel is not None and b.perceel != offering.effective_perceel:
                 continue
             if b.gemeente is not None and b.gemeente != child.gemeente:
@@ -199,6 +231,16 @@ class ScenarioIndex:
                 if r.places > 0 and r.on <= self.horizon_end:
                     by_day[max(ev, r.on)] += r.places
             out[o.id] = tuple(Slot(d, p) for d, p in sorted(by_day.items()))
+        return out
+
+    @cached_property
+    def first_start(self) -> dict[str, date | None]:
+        """Per offering: the earliest start over all slots with places (None: no places)."""
+        ev = self.scenario.evaluation_date
+        out: dict[str, date | None] = {}
+        for o in self.scenario.offerings:
+            starts = [start_of(s, o, ev) for s in self.slots[o.id] if s.places > 0]
+            out[o.id] = min(starts) if starts else None
         return out
 
 
@@ -322,7 +364,7 @@ def rule_purchased(ctx: PairContext) -> Reason | None:
     """Hard: the care type is purchased from this provider for the child's gemeente
     (woonplaatsbeginsel), directly or through a contracted hoofdaannemer that accepts this
     provider as onderaannemer (R10, R11)."""
-    return purchase_route(ctx)[0]
+    return ctx.purchase[0]
 
 
 def in_region(ctx: PairContext) -> bool:
@@ -372,8 +414,7 @@ def blocking_budgets(ctx: PairContext, via: str | None) -> tuple[str, ...]:
 def rule_budget(ctx: PairContext) -> Reason | None:
     """Hard: the price fits in what is left (ceiling minus spent) of every budget that
     applies (R12).  Competition for the rest of a ceiling is decided by the solver."""
-    via = purchase_route(ctx)[1]
-    return Reason.BUDGET_CEILING_REACHED if blocking_budgets(ctx, via) else None
+    return Reason.BUDGET_CEILING_REACHED if blocking_budgets(ctx, ctx.purchase[1]) else None
 
 
 def own_place(ctx: PairContext) -> bool:
@@ -386,11 +427,10 @@ def rule_time(ctx: PairContext) -> Reason | None:
     An offering with no place at all in the horizon gives NO_CAPACITY."""
     if own_place(ctx):
         return None
-    slots = ctx.index.slots[ctx.offering.id]
-    ev = ctx.scenario.evaluation_date
-    if not any(s.places > 0 for s in slots):
+    first = ctx.index.first_start[ctx.offering.id]
+    if first is None:
         return Reason.NO_CAPACITY
-    if any(s.places > 0 and start_of(s, ctx.offering, ev) <= ctx.target for s in slots):
+    if first <= ctx.target:
         return None
     return None if ctx.scenario.policy.allow_late else Reason.WAIT_EXCEEDS_DEADLINE
 
@@ -417,24 +457,29 @@ def check_pair(
     need: CareNeed,
     offering: Offering,
     index: ScenarioIndex | None = None,
+    *,
+    full: bool = True,
 ) -> PairCheck:
+    """Run the hard rules in order.  `full=False` stops at the first failing rule (enough
+    to decide eligibility and the reason shown); `full=True` keeps every failing reason."""
     idx = index or ScenarioIndex(scenario)
-    ctx = PairContext(scenario, child, need, offering, target_date(scenario, child), idx)
+    ctx = PairContext(scenario, child, need, offering, idx.target(child), idx)
     reasons: list[Reason] = []
     for rule in HARD_RULES:
         r = rule(ctx)
         if r is not None:
             reasons.append(r)
-            if r in (Reason.NO_PROVIDER_OFFERS_CARE_TYPE,):
+            if not full or r is Reason.NO_PROVIDER_OFFERS_CARE_TYPE:
                 break
-    _, via, declining = purchase_route(ctx)
+    first = idx.first_start[offering.id]
+    if own_place(ctx):
+        first = scenario.evaluation_date
+    if reasons and not full:
+        return PairCheck(child.ref, need.id, offering.id, tuple(reasons), earliest_start=first)
+    _, via, declining = ctx.purchase
     warnings: list[PairWarning] = []
     if not reasons:
         warnings = list(soft_warnings(ctx, via))
-    ev = scenario.evaluation_date
-    starts = [start_of(s, offering, ev) for s in idx.slots.get(offering.id, ()) if s.places > 0]
-    if own_place(ctx):
-        starts.append(ev)
     return PairCheck(
         child_ref=child.ref,
         need_id=need.id,
@@ -445,7 +490,7 @@ def check_pair(
         main_contractors_declining=declining,
         contra_indications=contra_indications_hit(ctx),
         is_alternative=offering.care_type != need.care_type,
-        earliest_start=min(starts) if starts else None,
+        earliest_start=first,
         blocking_budgets=blocking_budgets(ctx, via),
     )
 
@@ -468,11 +513,8 @@ def soft_warnings(ctx: PairContext, via: str | None) -> Iterable[PairWarning]:
         (ctx.offering.id, ctx.child.ref)
     ):
         yield PairWarning.REFUSAL_IGNORED_BINDING
-    ev = ctx.scenario.evaluation_date
-    slots = ctx.index.slots[ctx.offering.id]
-    if not own_place(ctx) and not any(
-        s.places > 0 and start_of(s, ctx.offering, ev) <= ctx.target for s in slots
-    ):
+    first = ctx.index.first_start[ctx.offering.id]
+    if not own_place(ctx) and (first is None or first > ctx.target):
         yield PairWarning.LATE
 
 
@@ -497,7 +539,11 @@ class Eligibility:
         return [p for p in self.pairs.get((child_ref, need_id), []) if p.eligible]
 
 
-def evaluate(scenario: Scenario, index: ScenarioIndex | None = None) -> Eligibility:
+def evaluate(
+    scenario: Scenario, index: ScenarioIndex | None = None, *, full: bool = False
+) -> Eligibility:
+    """Check every candidate pair.  With `full=False` an ineligible pair carries only its
+    first (shown) reason; `explain` re-checks the pairs of unplaced needs in full."""
     idx = index or ScenarioIndex(scenario)
     out = Eligibility(scenario, idx)
     for child in scenario.children:
@@ -506,6 +552,7 @@ def evaluate(scenario: Scenario, index: ScenarioIndex | None = None) -> Eligibil
             if started and need.current_offering is None:
                 continue  # help already started: not waiting
             out.pairs[(child.ref, need.id)] = [
-                check_pair(scenario, child, need, o, idx) for o in candidates(scenario, need, idx)
+                check_pair(scenario, child, need, o, idx, full=full)
+                for o in candidates(scenario, need, idx)
             ]
     return out

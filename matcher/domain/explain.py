@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from matcher.domain.caretypes import CareType
-from matcher.domain.eligibility import WJ759, PairCheck, Reason
+from matcher.domain.eligibility import WJ759, PairCheck, Reason, check_pair
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.whatif import (
     AddPlaces,
@@ -219,8 +219,13 @@ def explain(
         cands: list[CandidateReason] = []
         binding: dict[str, BindingResource] = {}
         fixes: list[tuple[tuple[Delta, ...], tuple[int, int], str]] = []
-        for pc in comp.eligibility.pairs.get((ref, nid), []):
-            o = offs[pc.offering_id]
+        for pc0 in comp.eligibility.pairs.get((ref, nid), []):
+            o = offs[pc0.offering_id]
+            pc = (
+                pc0
+                if pc0.eligible
+                else check_pair(sc, child, need, o, comp.eligibility.index, full=True)
+            )
             detail: dict[str, Any] = {}
             if pc.contra_indications:
                 detail["contra_indications"] = [a.value for a in pc.contra_indications]
