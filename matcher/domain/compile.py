@@ -213,20 +213,23 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     slots = idx.slots
     cutoffs: dict[tuple[str, str, str], int] = {}
     own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
+    starts_of: dict[str, list[date]] = {}
     for (ref, nid), checks in elig.pairs.items():
         child = children[ref]
         need = child.need(nid)
         for pc in checks:
             if not pc.eligible:
                 continue
-            o = offerings[pc.offering_id]
-            if need.current_offering == o.id:
-                cutoffs[(ref, nid, o.id)] = len(slots[o.id]) - 1 if pol.allow_late else 0
-                own[o.id] += 1
+            oid = pc.offering_id
+            if need.current_offering == oid:
+                cutoffs[(ref, nid, oid)] = len(slots[oid]) - 1 if pol.allow_late else 0
+                own[oid] += 1
                 continue
-            t = targets[ref]
-            starts = [start_of(s, o, ev) for s in slots[o.id]]
-            cutoffs[(ref, nid, o.id)] = bisect_right(starts, t) - 1
+            starts = starts_of.get(oid)
+            if starts is None:
+                o = offerings[oid]
+                starts = starts_of[oid] = [start_of(s, o, ev) for s in slots[oid]]
+            cutoffs[(ref, nid, oid)] = bisect_right(starts, targets[ref]) - 1
 
     # -- release groups per offering -----------------------------------------
     groups: dict[str, list[Group]] = {}
@@ -264,6 +267,11 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             if pc.eligible:
                 check_of[(ref, nid, pc.offering_id)] = pc
 
+    prio_of = {
+        ref: priority_points(scenario, children[ref])
+        for it in item_members.values()
+        for ref, _ in it
+    }
     items = list(item_members)
     item_pos = {it: i for i, it in enumerate(items)}
     res_ids: list[str] = []
@@ -319,7 +327,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                 or children[r].need(n).current_offering == oid
                 for r, n in members
             )
-            prio = sum(priority_points(scenario, children[r]) for r, _ in members)
+            prio = sum(prio_of[r] for r, _ in members)
             home = MAX_HOME_RANK - o.care_type.home_likeness_rank
             cl = cost_level(o.price_cents)
             budgets = [
