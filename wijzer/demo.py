@@ -1,42 +1,45 @@
-"""``python -m wijzer demo``: a local wijzer with demo data and one account per role."""
+"""``python -m wijzer demo``: a local wijzer with demo data and one account per role.
+
+The data comes from the data layer's demo generator (one jeugdregio, fictional
+providers, pseudonymous children) and goes in through the same importer as a
+region's own files. Every run gives each demo account a new random password.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from providers import demo as demo_data
+from providers.io import export_tables
+from providers.store import access
+from providers.store.importer import import_files
+from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
 from wijzer.app import create_app
-from wijzer.auth import MemoryAccountDirectory, Principal, Role
+from wijzer.auth import ROLE_LABELS, Role
+from wijzer.db import engine_for, prepare, sessions_for
 from wijzer.settings import Settings
+
+DEMO_REGION = "JZ31"  # Zuid-Holland Zuid
+DEMO_SEED = 1
+# More than the region's real list (about 25), so every page has something to show.
+DEMO_CHILDREN = 120
 
 
 @dataclass(frozen=True)
 class DemoAccount:
-    principal: Principal
+    username: str
+    role: Role
     password: str
-
-
-def demo_accounts() -> list[DemoAccount]:
-    """One account per role, each with a fresh random password for this run."""
-    organisations: dict[Role, tuple[str | None, str | None]] = {
-        Role.VERWIJZER: ("GI-DEMO", "Demo gecertificeerde instelling"),
-        Role.AANBIEDER: (None, None),
-        Role.TAFEL: ("TAFEL-DEMO", "Demo zorgbemiddelingstafel"),
-        Role.INKOOP: ("INKOOP-DEMO", "Demo inkoopteam"),
-        Role.BEHEER: (None, None),
-    }
-    accounts = []
-    for role in Role:
-        org_id, org_name = organisations[role]
-        principal = Principal(
-            username=role.value, role=role, organisation_id=org_id, organisation_name=org_name
-        )
-        accounts.append(DemoAccount(principal, secrets.token_urlsafe(9)))
-    return accounts
+    organisation: str
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -46,23 +49,87 @@ def sqlite_path(database_url: str) -> Path | None:
     return None
 
 
+def load_demo_data(sessions: sessionmaker[Session], today: dt.date, out: TextIO) -> None:
+    """Generate the demo region and import it, unless the database already has offerings."""
+    with sessions() as session:
+        present = session.scalar(select(func.count()).select_from(Offering)) or 0
+    if present:
+        print(f"Demodata staat al in de database ({present} aanbiedingen).", file=out)
+        return
+    records = demo_data.generate_region(
+        DEMO_REGION, seed=DEMO_SEED, n_children=DEMO_CHILDREN, today=today
+    )
+    with tempfile.TemporaryDirectory(prefix="wijzer-demo-") as tmp:
+        files = export_tables(records, "csv", Path(tmp))
+        summary = import_files(sessions, access.Principal.system("demo"), files, today=today)
+    counts = ", ".join(f"{n} {t}" for t, n in sorted(summary.inserted.items()))
+    print(f"Demodata ingelezen: {counts}.", file=out)
+
+
+def _organisation(session: Session, role: Role) -> Organisation:
+    if role is Role.AANBIEDER:
+        provider = session.scalars(
+            select(Provider).where(Provider.region_code == DEMO_REGION).order_by(Provider.ext_id)
+        ).first()
+        if provider is None:
+            raise RuntimeError("the demo data has no provider in the demo region")
+        existing = session.scalars(
+            select(Organisation).where(Organisation.provider_id == provider.id)
+        ).first()
+        return existing or access.create_organisation(
+            session, provider.name, OrganisationKind.AANBIEDER, provider_id=provider.id
+        )
+    kind, name = {
+        Role.VERWIJZER: (OrganisationKind.GI, "Demo gecertificeerde instelling"),
+        Role.TAFEL: (OrganisationKind.REGIO, "Demo zorgbemiddelingstafel"),
+        Role.INKOOP: (OrganisationKind.REGIO, "Demo inkoopteam"),
+        Role.BEHEER: (OrganisationKind.BEHEER, "Demo beheer"),
+    }[role]
+    existing = session.scalars(select(Organisation).where(Organisation.name == name)).first()
+    return existing or access.create_organisation(
+        session, name, kind, region_code=None if role is Role.BEHEER else DEMO_REGION
+    )
+
+
+def seed_accounts(sessions: sessionmaker[Session]) -> list[DemoAccount]:
+    """One account per role, named after the role, with a fresh password."""
+    accounts = []
+    with sessions.begin() as session:
+        for role in Role:
+            org = _organisation(session, role)
+            password = secrets.token_urlsafe(9)
+            account = session.scalar(select(Account).where(Account.username == role.value))
+            if account is None:
+                access.create_account(session, role.value, password, role, org)
+            else:
+                account.password_hash = access.hash_password(password)
+                account.active = True
+                account.failed_logins = 0
+            accounts.append(DemoAccount(role.value, role, password, org.name))
+    return accounts
+
+
 def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
     path = sqlite_path(settings.database_url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    directory = MemoryAccountDirectory()
-    accounts = demo_accounts()
-    for account in accounts:
-        directory.add(account.principal, account.password)
+    engine = engine_for(settings)
+    prepare(engine)
+    sessions = sessions_for(engine)
     print("Beschikbaarheidswijzer (demo)", file=out)
     print(f"Database: {settings.database_url}", file=out)
+    load_demo_data(sessions, settings.current_date(), out)
+    accounts = seed_accounts(sessions)
+    engine.dispose()
     print("", file=out)
-    print("Demo-accounts (wachtwoorden gelden alleen voor deze keer starten):", file=out)
-    width = max(len(a.principal.username) for a in accounts)
-    for account in accounts:
-        p = account.principal
-        print(f"  {p.username:<{width}}  {account.password}  ({p.role_label})", file=out)
+    print("Demo-accounts (de wachtwoorden gelden tot de volgende start):", file=out)
+    width = max(len(a.username) for a in accounts)
+    for a in accounts:
+        print(
+            f"  {a.username:<{width}}  {a.password}  {ROLE_LABELS[a.role]}, {a.organisation}",
+            file=out,
+        )
     print("", file=out)
     print(f"Open http://{host}:{port}/ in uw browser. Stoppen: Ctrl+C.", file=out, flush=True)
-    uvicorn.run(create_app(settings, accounts=directory), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
