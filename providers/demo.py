@@ -103,12 +103,14 @@ AGE_RANGE: dict[str, tuple[int, int]] = {
 }
 
 REGIONAL_GI = {
+    # Zuid-West (DOMAIN §1b/§1c); elsewhere the national GI stands in.
     "JZ31": "INTERVENCE",
     "JZ24": "JBW",
-    "JZ25": "JBW",
-    "JZ26": "JBW",
-    "JZ30": "JBRR",
+    "JZ18": "JBW",
+    "JZ27": "JBW",
+    "JZ29": "JBRR",
     "JZ13": "JBRA",
+    **{r: "DJGB" for r in ("JZ03", "JZ05", "JZ06", "JZ09", "JZ10", "JZ11", "JZ15", "JZ16")},
 }
 
 # DOMAIN §5a: ZHZ waiting children per gemeente on 06-07-2021.
@@ -332,7 +334,7 @@ class _Builder:
         rng = self.rng
         gems = self.regions[region].gemeente_codes
         weights = [GEMEENTE_WEIGHTS.get(g, 1.0 if region != "JZ31" else 0.5) for g in gems]
-        regional_gi = REGIONAL_GI.get(region, "JBW")
+        regional_gi = REGIONAL_GI.get(region, "LJR")
         made = 0
         while made < n:
             family = rng.random() < 0.10 and n - made >= 2
@@ -460,7 +462,7 @@ def generate_region(
     if not 20 <= n <= 600:
         raise ValueError("a demo region has 20 to 600 waiting children")
     b = _Builder(seed, today or dt.date.today(), year)
-    n_off = max(12, n // 3)
+    n_off = max(20, n // 2)
     # Scarcity: free places per offering, so total free ~ 30-50% of demand.
     b.region_supply(region, n_off, scarcity=max(0.4, 0.4 * n / n_off))
     b.out_of_region(region)
