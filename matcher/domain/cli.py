@@ -1,0 +1,192 @@
+"""``python -m matcher match`` and ``python -m matcher whatif`` (registered via `register`).
+
+A readable table for people, or one JSON document on stdout with ``--json``.
+Exit codes as in `matcher.cli`: 0 an answer, 2 invalid input, 3 no answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INPUT, EXIT_NO_ANSWER = 0, 2, 3
+
+
+def register(sub: Any) -> None:
+    m = sub.add_parser(
+        "match",
+        help="match a scenario (children, offerings, contracts, budgets)",
+        description="Match waiting children to care capacity and explain who stays unplaced.",
+    )
+    m.add_argument("scenario", help="scenario JSON (docs/scenario-format.md)")
+    m.add_argument("--explain", action="store_true", help="explain every unplaced need")
+    m.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    m.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    m.set_defaults(func=run_match)
+    w = sub.add_parser(
+        "whatif",
+        help="apply deltas to a scenario and compare",
+        description="Apply one or more deltas (JSON object or list) and compare with the base.",
+    )
+    w.add_argument("scenario", help="scenario JSON")
+    w.add_argument("delta", help="delta JSON: one object, a list, or {'deltas': [...]}")
+    w.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    w.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    w.set_defaults(func=run_whatif)
+
+
+def _print_issues(exc: Exception) -> None:
+    issues = getattr(exc, "issues", None)
+    print("Het bestand klopt niet:", file=sys.stderr)
+    for i in issues or [exc]:
+        print(f"  - {i}", file=sys.stderr)
+
+
+def _load(path: str) -> Any:
+    from matcher.domain.io import ScenarioValidationError, load
+
+    try:
+        return load(path)
+    except (OSError, ScenarioValidationError) as exc:
+        _print_issues(exc)
+        return None
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from matcher.domain.match import DEFAULT_OPTIONS
+
+    return replace(DEFAULT_OPTIONS, time_limit_s=args.time_limit)
+
+
+def _quiet() -> Any:
+    from matcher.cli import quiet_stdout
+
+    return quiet_stdout()
+
+
+def result_json(r: Any) -> dict[str, Any]:
+    return {
+        "summary": r.summary(),
+        "placements": [p.to_json() for _, p in sorted(r.placements.items())],
+        "unplaced": [{"child": c, "need": n} for c, n in r.unplaced],
+    }
+
+
+def _table(rows: list[list[str]], head: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def _human(r: Any) -> str:
+    s = r.summary()
+    parts = [
+        f"Hulpvragen: {s['needs']}  geplaatst: {s['placed']}  binnen de norm: {s['within_norm']}"
+        f"  op tijd (inspectienorm): {s['on_time']}  zonder plek: {s['unplaced']}",
+        f"Rekenstatus: {s['solver_status']} ({s['strategy']}, {s['wall_time_s']} s)",
+        "",
+    ]
+    rows = [
+        [
+            p.child_ref,
+            p.need_id,
+            p.offering,
+            p.start.isoformat(),
+            p.deadline.isoformat() if p.deadline else "-",
+            p.norm_status.value,
+            ",".join(w.value for w in p.warnings) or "-",
+        ]
+        for _, p in sorted(r.placements.items())
+    ]
+    if rows:
+        head = ["kind", "hulpvraag", "aanbod", "start", "uiterlijk", "status", "let op"]
+        parts.append(_table(rows, head))
+    return "\n".join(parts)
+
+
+def run_match(args: argparse.Namespace) -> int:
+    sc = _load(args.scenario)
+    if sc is None:
+        return EXIT_INPUT
+    from matcher.domain.explain import explain
+    from matcher.domain.match import match
+
+    with _quiet():
+        r = match(sc, _options(args))
+        ex = explain(r) if args.explain else None
+    if not r.solution.status.has_solution:
+        print(f"Geen oplossing: {r.solution.status.value}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if args.json:
+        doc = result_json(r)
+        if ex is not None:
+            doc["explanation"] = ex.to_json()
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(_human(r))
+    if ex is not None:
+        for ne in ex.needs:
+            print()
+            print(f"{ne.child_ref}/{ne.need_id}: {ne.summary}")
+            for line in ne.to_json()["sentences"]:
+                print(f"  {line}")
+    return EXIT_OK
+
+
+def run_whatif(args: argparse.Namespace) -> int:
+    sc = _load(args.scenario)
+    if sc is None:
+        return EXIT_INPUT
+    from matcher.domain.io import ScenarioValidationError
+    from matcher.domain.whatif import DeltaError, delta_to_json, deltas_from_json, what_if
+
+    try:
+        deltas = deltas_from_json(json.loads(Path(args.delta).read_text(encoding="utf-8")))
+    except (OSError, ValueError, ScenarioValidationError) as exc:
+        _print_issues(exc)
+        return EXIT_INPUT
+    try:
+        with _quiet():
+            w = what_if(sc, deltas, options=_options(args))
+    except DeltaError as exc:
+        _print_issues(exc)
+        return EXIT_INPUT
+    if not w.result.solution.status.has_solution:
+        print(f"Geen oplossing: {w.result.solution.status.value}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if args.json:
+        doc = {
+            "deltas": [delta_to_json(d) for d in w.deltas],
+            "base": result_json(w.base),
+            "result": result_json(w.result),
+            "comparison": w.comparison.to_json(),
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    c = w.comparison
+    print(f"Binnen de norm: {c.within_norm_before} -> {c.within_norm_after}")
+    print(f"Op tijd (inspectienorm): {c.on_time_before} -> {c.on_time_after}")
+    euros = f"{c.cost_difference_cents / 100:+,.2f}".replace(",", " ").replace(".", ",")
+    print(f"Kosten: {euros.replace(' ', '.')} euro")
+    rows = [[g, a, b, b - a] for g, (a, b) in sorted(c.by_gemeente.items())]
+    if rows:
+        print()
+        print(_table([[str(x) for x in r] for r in rows], ["gemeente", "voor", "na", "verschil"]))
+    rows = [[t, a, b, b - a] for t, (a, b) in sorted(c.by_care_type.items())]
+    if rows:
+        print()
+        print(_table([[str(x) for x in r] for r in rows], ["hulpvorm", "voor", "na", "verschil"]))
+    if c.moves:
+        print()
+        mv = [[m.child_ref, m.need_id, m.before or "-", m.after or "-"] for m in c.moves]
+        print(_table(mv, ["kind", "hulpvraag", "voor", "na"]))
+    print()
+    print(_human(w.result))
+    return EXIT_OK
