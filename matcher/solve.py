@@ -10,8 +10,14 @@ Strategies (see docs/solver.md for the measurements behind the choice):
 - ``mip``: the same incumbent, then HiGHS MIP (MathOpt) under a hard deadline;
   the better of the two answers is kept.
 - ``cpsat-plain``: CP-SAT without hint or incumbent (a reference only).
-- ``auto`` (default): ``flow`` for transportation problems, ``cpsat`` up to
-  `CPSAT_MAX_ARCS` free arcs, ``mip`` above.
+- ``auto`` (default): ``flow`` for transportation problems; ``cpsat`` for
+  small problems and for GAP-like ones (all items must-assign) up to
+  `CPSAT_MAX_ARCS` free arcs; ``mip`` otherwise.
+
+Non-flow strategies first build incumbents (flow + repair, warm start +
+repair, and when time allows LP rounding and LP-priced flow + repair, then a
+local move search), use the LP's reduced costs to drop arcs that cannot be
+in a better answer, and hand the best incumbent to CP-SAT or HiGHS as hint.
 
 Every answer is recomputed from the assignment (`objective_of`), the bound is
 the best proven one and `stats["bound_source"]` says where it came from.
@@ -38,9 +44,26 @@ from matcher.solvers.core import (
 
 STRATEGIES = ("auto", "flow", "cpsat", "mip", "cpsat-plain")
 
-# Above this many free arcs CP-SAT's presolve and memory grow faster than its
-# answers improve, and the MIP route wins (docs/solver.md).
+# CP-SAT for tiny problems (no process start) and for GAP-like ones (every
+# item must be assigned) up to CPSAT_MAX_ARCS free arcs.  With optional items
+# and budget rows in euro cents the HiGHS MIP route wins from about 200 arcs
+# up (docs/solver.md).
+CPSAT_SMALL_ARCS = 64
 CPSAT_MAX_ARCS = 60_000
+
+# Below this many free arcs the LP step costs more than it saves.
+LP_MIN_ARCS = 1_000
+
+# CP-SAT parameters beyond workers, seed, time and gap (docs/solver.md says
+# which were measured and why these are kept).
+CPSAT_PARAMS: dict[str, Any] = {}
+
+# Below this much time left, starting CP-SAT or a HiGHS process costs more
+# than it can find; the incumbent is returned.
+MIN_SEARCH_S = 0.25
+
+# HiGHS LP time per free arc, measured on generated instances (docs/solver.md).
+LP_SECONDS_PER_ARC = 2e-5
 
 # Problems this small get the local move search on top of repair + refill.
 LOCAL_SEARCH_MAX_ARCS = 200_000
@@ -87,7 +110,9 @@ def solve(problem: AssignmentProblem, options: SolveOptions | None = None) -> So
     if strategy == "auto":
         if problem.is_transportation():
             strategy = "flow"
-        elif core.n_arcs <= CPSAT_MAX_ARCS:
+        elif core.n_arcs <= CPSAT_SMALL_ARCS or (
+            bool(core.must.all()) and core.n_arcs <= CPSAT_MAX_ARCS
+        ):
             strategy = "cpsat"
         else:
             strategy = "mip"
@@ -102,7 +127,9 @@ def _run(
     core: Core, strategy: str, opts: SolveOptions, clock: _Clock, stats: dict[str, Any]
 ) -> Solution:
     if strategy == "cpsat-plain":
-        return _cpsat(core, None, None, "none", opts, clock, stats, strategy)
+        ch, b, src, proven = _cpsat(core, None, None, "none", opts, clock, stats)
+        stats["bound_source"] = src
+        return _finish(core, ch, b, proven, opts, clock, stats, strategy)
 
     from matcher.solvers.flow import solve_flow
     from matcher.solvers.heuristics import improve_moves, repair_and_fill
@@ -117,7 +144,7 @@ def _run(
     bound = float(fr.bound) if fr is not None else None
     bound_source = "min-cost flow relaxation (budget rows dropped)" if fr is not None else "none"
 
-    # incumbent: flow + repair, and the warm start + repair; keep the better
+    # incumbents: flow + repair, and the warm start + repair; keep the best
     t = time.perf_counter()
     candidates: list[tuple[str, IntArray]] = []
     if fr is not None:
@@ -127,6 +154,21 @@ def _run(
         candidates.append(("warm start+repair", repair_and_fill(core, ws)))
     if not candidates:
         candidates.append(("greedy", repair_and_fill(core, np.full(core.n_items, -1))))
+    stats["heuristic_s"] = round(time.perf_counter() - t, 6)
+
+    # the LP gives a far better bound than the flow relaxation and budget
+    # prices that steer the flow to an answer that (nearly) fits the budgets
+    lp = None
+    if strategy != "flow" and _lp_worth_it(core, opts, clock):
+        t = time.perf_counter()
+        lp_bound, lp_cands, lp_stats, lp = _lp_heuristics(core, opts, clock)
+        stats.update(lp_stats)
+        stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
+        candidates.extend(lp_cands)
+        if lp_bound is not None and (bound is None or lp_bound < bound):
+            bound, bound_source = lp_bound, "LP relaxation (HiGHS)"
+
+    t = time.perf_counter()
     best_name, best = "", None
     for name, ch in candidates:
         if not core.is_feasible(ch):
@@ -135,7 +177,7 @@ def _run(
             best_name, best = name, ch
     if best is not None and core.n_arcs <= LOCAL_SEARCH_MAX_ARCS:
         best = improve_moves(core, best)
-    stats["heuristic_s"] = round(time.perf_counter() - t, 6)
+    stats["local_search_s"] = round(time.perf_counter() - t, 6)
     stats["incumbent_source"] = best_name or "none"
     if best is not None:
         stats["incumbent_objective"] = core.to_sense(core.value(best))
@@ -143,9 +185,74 @@ def _run(
     if strategy == "flow":
         stats["bound_source"] = bound_source
         return _finish(core, best, bound, False, opts, clock, stats, strategy)
-    if strategy == "cpsat":
-        return _cpsat(core, best, bound, bound_source, opts, clock, stats, strategy)
-    return _mip(core, best, bound, bound_source, opts, clock, stats, strategy)
+    if clock.left() < MIN_SEARCH_S:
+        # too little time to start a solver process: the incumbent is the answer
+        stats["bound_source"] = bound_source
+        return _finish(core, best, bound, False, opts, clock, stats, strategy)
+    # reduced-cost fixing: an arc whose LP reduced cost exceeds the gap between
+    # the LP bound and the incumbent cannot be in any better answer; dropping
+    # it keeps every better answer (and the incumbent) and shrinks the search
+    work, back = core, None
+    if best is not None and lp is not None and lp.reduced_costs is not None and bound is not None:
+        v = core.value(best)
+        keep = (lp.x > 1e-9) | (bound - np.abs(lp.reduced_costs) >= v + 0.5)
+        keep[best[best >= 0]] = True
+        stats["rc_fixed_arcs"] = int(core.n_arcs - keep.sum())
+        if not keep.all():
+            work, back = core.restrict(keep)
+            best = _to_sub(best, back)
+    sol_core = _cpsat if strategy == "cpsat" else _mip
+    chosen, bound, bound_source, proven = sol_core(
+        work, best, bound, bound_source, opts, clock, stats
+    )
+    if back is not None and chosen is not None:
+        chosen = np.where(chosen >= 0, back[np.maximum(chosen, 0)], -1)
+    stats["bound_source"] = bound_source
+    return _finish(core, chosen, bound, proven, opts, clock, stats, strategy)
+
+
+def _to_sub(chosen: IntArray, back: IntArray) -> IntArray:
+    """Map a choice of core arcs onto the arcs of a restricted core."""
+    pos = np.full(int(back.max()) + 1 if back.size else 1, -1, dtype=np.int64)
+    pos[back] = np.arange(back.size)
+    safe = np.minimum(np.maximum(chosen, 0), pos.size - 1)
+    return np.where(chosen >= 0, pos[safe], -1)
+
+
+def _lp_worth_it(core: Core, opts: SolveOptions, clock: _Clock) -> bool:
+    """The LP pays when it fits in a fraction of the time left (measured rate)."""
+    if core.n_arcs < LP_MIN_ARCS:
+        return False
+    expected = 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
+    return clock.left() > 3 * expected
+
+
+def _lp_heuristics(
+    core: Core, opts: SolveOptions, clock: _Clock
+) -> tuple[float | None, list[tuple[str, IntArray]], dict[str, Any], Any]:
+    from matcher.solvers.flow import solve_flow
+    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
+    from matcher.solvers.mip import solve_mip
+
+    r = solve_mip(
+        core,
+        time_limit_s=clock.left() * 0.4,
+        relative_gap=opts.relative_gap,
+        threads=opts.workers,
+        relax=True,
+        grace_s=0.1,
+    )
+    stats = {"lp_" + k.removeprefix("highs_"): v for k, v in r.stats.items()}
+    if r.x is None or r.duals is None:
+        return None, [], stats, None
+    cands: list[tuple[str, IntArray]] = [("LP rounding", from_lp(core, r.x, r.duals))]
+    pw = priced_weight(core, r.duals)
+    top = float(np.abs(pw).max()) if pw.size else 1.0
+    scale = max(1.0, 1e9 / max(top, 1.0))
+    fr = solve_flow(core, np.round(pw * scale).astype(np.int64))
+    if fr is not None:
+        cands.append(("LP-priced flow+repair", repair_and_fill(core, fr.chosen, pw)))
+    return r.bound, cands, stats, r
 
 
 def _cpsat(
@@ -156,23 +263,26 @@ def _cpsat(
     opts: SolveOptions,
     clock: _Clock,
     stats: dict[str, Any],
-    strategy: str,
-) -> Solution:
+) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.cpsat import solve_cpsat
 
     if hint is not None and _proven(core, hint, bound, opts):
-        stats["bound_source"] = bound_source
-        return _finish(core, hint, bound, True, opts, clock, stats, strategy)
+        return hint, bound, bound_source, True
     r = solve_cpsat(
         core,
         time_limit_s=clock.left(),
         relative_gap=opts.relative_gap,
-        workers=opts.workers,
+        # one worker on tiny models: as fast, and ties then break the same way
+        workers=1 if core.n_arcs <= CPSAT_SMALL_ARCS else opts.workers,
         seed=opts.seed,
         hint=hint,
+        params=CPSAT_PARAMS,
     )
     stats.update(r.stats)
     if r.status == "INFEASIBLE":
+        if hint is not None:
+            # only possible on a restricted core: nothing beats the incumbent
+            return hint, float(core.value(hint)), "reduced-cost fixing + cpsat", True
         raise CoreInfeasible("CP-SAT proved that the must-assign items cannot all be placed")
     best = hint
     if (
@@ -184,8 +294,7 @@ def _cpsat(
         stats["incumbent_source"] = "cpsat"
     if r.bound is not None and (bound is None or r.bound < bound):
         bound, bound_source = r.bound, "cpsat"
-    stats["bound_source"] = bound_source
-    return _finish(core, best, bound, r.status == "OPTIMAL", opts, clock, stats, strategy)
+    return best, bound, bound_source, r.status == "OPTIMAL"
 
 
 def _mip(
@@ -196,14 +305,12 @@ def _mip(
     opts: SolveOptions,
     clock: _Clock,
     stats: dict[str, Any],
-    strategy: str,
-) -> Solution:
+) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.heuristics import repair_and_fill
     from matcher.solvers.mip import solve_mip
 
     if hint is not None and _proven(core, hint, bound, opts):
-        stats["bound_source"] = bound_source
-        return _finish(core, hint, bound, True, opts, clock, stats, strategy)
+        return hint, bound, bound_source, True
     # keep a little time to assemble the answer after the child is stopped
     r = solve_mip(
         core,
@@ -211,9 +318,12 @@ def _mip(
         relative_gap=opts.relative_gap,
         threads=opts.workers,
         grace_s=0.2,
+        hint=hint,
     )
     stats.update(r.stats)
     if r.status == "INFEASIBLE":
+        if hint is not None:
+            return hint, float(core.value(hint)), "reduced-cost fixing + highs-mip", True
         raise CoreInfeasible("HiGHS proved that the must-assign items cannot all be placed")
     best = hint
     if r.chosen is not None:
@@ -223,8 +333,7 @@ def _mip(
             stats["incumbent_source"] = "highs-mip"
     if r.bound is not None and (bound is None or r.bound < bound):
         bound, bound_source = r.bound, "highs-mip dual bound"
-    stats["bound_source"] = bound_source
-    return _finish(core, best, bound, r.status == "OPTIMAL", opts, clock, stats, strategy)
+    return best, bound, bound_source, r.status == "OPTIMAL"
 
 
 def _proven(core: Core, chosen: IntArray, bound: float | None, opts: SolveOptions) -> bool:

@@ -15,7 +15,7 @@ items with a negative weight can never help and are dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -102,6 +102,28 @@ class Core:
         if bool(np.any((chosen < 0) & self.must)):
             return False
         return bool(np.all(self.usage_exact(chosen) <= self.capacity))
+
+    def restrict(self, keep: BoolArray) -> tuple[Core, IntArray]:
+        """The same core with only the arcs in `keep`; also new -> old arc map."""
+        arcs = np.flatnonzero(keep).astype(np.int64)
+        counts = np.diff(self.use_ptr)[arcs]
+        ptr = np.zeros(arcs.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        idx = np.repeat(self.use_ptr[arcs] - ptr[:-1], counts) + np.arange(int(ptr[-1]))
+        arc_item = self.arc_item[arcs]
+        item_ptr = np.zeros(self.n_items + 1, dtype=np.int64)
+        np.cumsum(np.bincount(arc_item, minlength=self.n_items), out=item_ptr[1:])
+        sub = replace(
+            self,
+            arc_item=arc_item,
+            arc_orig=self.arc_orig[arcs],
+            weight=self.weight[arcs],
+            use_ptr=ptr,
+            use_res=self.use_res[idx],
+            use_amount=self.use_amount[idx],
+            item_ptr=item_ptr,
+        )
+        return sub, arcs
 
     def to_sense(self, max_form: float) -> float:
         return max_form if self.problem.sense is Sense.MAXIMIZE else -max_form

@@ -54,12 +54,16 @@ def primary_resource(core: Core) -> IntArray:
     return prim
 
 
-def solve_flow(core: Core) -> FlowResult | None:
-    """Solve the flow problem; None when costs are out of the solver's range."""
+def solve_flow(core: Core, weight: IntArray | None = None) -> FlowResult | None:
+    """Solve the flow problem; None when costs are out of the solver's range.
+
+    `weight` replaces the arc weights (e.g. weights priced by budget duals);
+    the returned bound is then in those weights, not a bound of the problem.
+    """
     from ortools.graph.python import min_cost_flow
 
     n, m = core.n_items, core.n_arcs
-    exact = is_flow_core(core)
+    exact = is_flow_core(core) and weight is None
     if n == 0:
         return FlowResult(np.zeros(0, dtype=np.int64), core.const, exact)
     prim = primary_resource(core)
@@ -67,7 +71,8 @@ def solve_flow(core: Core) -> FlowResult | None:
     item_node = 2 + np.arange(n, dtype=np.int64)
     res_node = 2 + n + np.arange(core.n_resources, dtype=np.int64)
 
-    heads_arc = np.where(prim >= 0, res_node[np.maximum(prim, 0)], sink)
+    heads_arc = np.full(m, sink, dtype=np.int64)
+    heads_arc[prim >= 0] = res_node[prim[prim >= 0]]
     optional = np.flatnonzero(~core.must)
     used_res = np.unique(prim[prim >= 0])
     tails = np.concatenate(
@@ -84,9 +89,8 @@ def solve_flow(core: Core) -> FlowResult | None:
             np.minimum(core.capacity[used_res], n),
         ]
     )
-    costs = np.concatenate(
-        [-core.weight, np.zeros(n + optional.size + used_res.size, dtype=np.int64)]
-    )
+    w = core.weight if weight is None else weight
+    costs = np.concatenate([-w, np.zeros(n + optional.size + used_res.size, dtype=np.int64)])
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), caps, costs

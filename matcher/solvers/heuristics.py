@@ -8,6 +8,7 @@ earlier solution (warm start) repaired the same way.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from matcher.solvers.core import Core, IntArray
 
@@ -49,12 +50,13 @@ def repair(core: Core, chosen: IntArray) -> IntArray:
     return chosen
 
 
-def refill(core: Core, chosen: IntArray) -> IntArray:
+def refill(core: Core, chosen: IntArray, order: npt.NDArray[np.float64] | None = None) -> IntArray:
     """Give unassigned items the best arc that still fits, must-assign first.
 
     Optional items only take arcs with a positive weight (weight 0 changes
     nothing).  Arcs are tried in order of (must-assign first, weight
-    descending, canonical index), so the result is deterministic.
+    descending, canonical index), so the result is deterministic.  `order`
+    replaces the weight as the sort key (e.g. weights priced by budget duals).
     """
     chosen = chosen.copy()
     free = chosen < 0
@@ -66,7 +68,8 @@ def refill(core: Core, chosen: IntArray) -> IntArray:
     if cand.size == 0:
         return chosen
     must = core.must[core.arc_item[cand]]
-    o = np.lexsort((cand, -core.weight[cand], ~must))
+    key = core.weight[cand] if order is None else order[cand]
+    o = np.lexsort((cand, -key, ~must))
     cand = cand[o]
     slack = (core.capacity - core.usage_exact(chosen)).tolist()
     ptr = core.use_ptr.tolist()
@@ -142,5 +145,25 @@ def improve_moves(core: Core, chosen: IntArray, rounds: int = 2) -> IntArray:
     return np.asarray(ch, dtype=np.int64)
 
 
-def repair_and_fill(core: Core, chosen: IntArray) -> IntArray:
-    return refill(core, repair(core, chosen))
+def repair_and_fill(
+    core: Core, chosen: IntArray, order: npt.NDArray[np.float64] | None = None
+) -> IntArray:
+    return refill(core, repair(core, chosen), order)
+
+
+def priced_weight(core: Core, prices: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Arc weight minus the priced use of its resources (Lagrangian weight)."""
+    cost = np.bincount(
+        core.use_arc(), weights=prices[core.use_res] * core.use_amount, minlength=core.n_arcs
+    )
+    out: npt.NDArray[np.float64] = core.weight.astype(np.float64) - cost
+    return out
+
+
+def from_lp(core: Core, x: npt.NDArray[np.float64], prices: npt.NDArray[np.float64]) -> IntArray:
+    """LP rounding: keep the arcs at 1, then repair and refill by LP value and price."""
+    chosen = np.full(core.n_items, -1, dtype=np.int64)
+    one = np.flatnonzero(x > 1 - 1e-6)
+    chosen[core.arc_item[one]] = one
+    key = x * 1e9 + priced_weight(core, prices)
+    return repair_and_fill(core, chosen, key)

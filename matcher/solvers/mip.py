@@ -30,6 +30,8 @@ class MipResult:
     bound: float | None  # max form including core.const (dual bound)
     primal: float | None = None  # LP optimum (max form) when relax=True
     x: Any = None  # LP values when relax=True
+    duals: Any = None  # LP resource prices (>= 0, max form) when relax=True
+    reduced_costs: Any = None  # LP reduced costs per arc when relax=True
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,8 +52,7 @@ def build_model_proto(core: Core, relax: bool = False) -> Any:
     mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64))
 
     # rows 0..n_i-1: one per item; then one per resource that can overflow
-    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
-    rows_r = np.flatnonzero(total > core.capacity)
+    rows_r = resource_rows(core)
     row_of_res = np.full(core.n_resources, -1, dtype=np.int64)
     row_of_res[rows_r] = n_i + np.arange(rows_r.size)
     lc = mp_.linear_constraints
@@ -76,7 +77,12 @@ def build_model_proto(core: Core, relax: bool = False) -> Any:
 
 
 def _solve_in_process(
-    core: Core, time_limit_s: float, relative_gap: float, relax: bool, threads: int
+    core: Core,
+    time_limit_s: float,
+    relative_gap: float,
+    relax: bool,
+    threads: int,
+    hint: IntArray | None = None,
 ) -> dict[str, Any]:
     from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
@@ -91,12 +97,19 @@ def _solve_in_process(
         enable_output=False,
     )
     prm.highs.int_options["threads"] = threads
+    mps = model_parameters_pb2.ModelSolveParametersProto()
+    if hint is not None and not relax:
+        on = np.zeros(core.n_arcs)
+        on[hint[hint >= 0]] = 1.0
+        h = mps.solution_hints.add()
+        h.variable_values.ids.extend(np.arange(core.n_arcs, dtype=np.int64))
+        h.variable_values.values.extend(on)
     res = solver.solve(
         proto,
         parameters.SolverType.HIGHS.value,
         init_arguments.StreamableSolverInitArguments().to_proto(),
         prm.to_proto(),
-        model_parameters_pb2.ModelSolveParametersProto(),
+        mps,
         None,
         callback_pb2.CallbackRegistrationProto(),
         None,
@@ -120,17 +133,39 @@ def _solve_in_process(
         x = np.zeros(core.n_arcs)
         x[np.asarray(sv.ids, dtype=np.int64)] = np.asarray(sv.values)
         out["x"] = x
+    if relax and len(res.solutions) and res.solutions[0].HasField("dual_solution"):
+        dv = res.solutions[0].dual_solution.dual_values
+        y = np.zeros(core.n_items + core.n_resources)
+        y[np.asarray(dv.ids, dtype=np.int64)] = np.asarray(dv.values)
+        out["row_duals"] = y
+        out["row_res"] = resource_rows(core)
+        rc = res.solutions[0].dual_solution.reduced_costs
+        z = np.zeros(core.n_arcs)
+        z[np.asarray(rc.ids, dtype=np.int64)] = np.asarray(rc.values)
+        out["reduced_costs"] = z
     return out
 
 
+def resource_rows(core: Core) -> IntArray:
+    """Resources that get a row (those that can overflow), in row order."""
+    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
+    return np.flatnonzero(total > core.capacity).astype(np.int64)
+
+
 def _child(
-    conn: Any, core: Core, time_limit_s: float, relative_gap: float, relax: bool, threads: int
+    conn: Any,
+    core: Core,
+    time_limit_s: float,
+    relative_gap: float,
+    relax: bool,
+    threads: int,
+    hint: IntArray | None,
 ) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
-        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads)
+        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint)
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"reason": "ERROR", "detail": repr(exc)}
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
@@ -145,17 +180,18 @@ def solve_mip(
     threads: int,
     relax: bool = False,
     grace_s: float = 0.5,
+    hint: IntArray | None = None,
 ) -> MipResult:
     """HiGHS on the core; killed when it overruns ``time_limit_s + grace_s``."""
     t0 = time.perf_counter()
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # no fork on this platform: no hard deadline either
-        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads)
+        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint)
     else:
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_child, args=(send, core, time_limit_s, relative_gap, relax, threads)
+            target=_child, args=(send, core, time_limit_s, relative_gap, relax, threads, hint)
         )
         proc.start()
         send.close()
@@ -189,7 +225,20 @@ def solve_mip(
         primal = out.get("primal")
         if reason != "TERMINATION_REASON_OPTIMAL" or x is None:
             return MipResult("NO_SOLUTION", None, None, stats=stats)
-        return MipResult("OPTIMAL", None, primal, primal=primal, x=x, stats=stats)
+        duals = np.zeros(core.n_resources)
+        if out.get("row_duals") is not None:
+            rr = out["row_res"]
+            duals[rr] = np.abs(out["row_duals"][core.n_items : core.n_items + rr.size])
+        return MipResult(
+            "OPTIMAL",
+            None,
+            primal,
+            primal=primal,
+            x=x,
+            duals=duals,
+            reduced_costs=out.get("reduced_costs"),
+            stats=stats,
+        )
     if x is None:
         return MipResult(
             "TIMEOUT" if reason == "TIMEOUT" else "NO_SOLUTION", None, bound, stats=stats
