@@ -201,3 +201,31 @@ def test_generator_is_seeded_and_records_are_json() -> None:
     assert pp.problem.n_items == len(a.children) + len(inflow_children(a, 1))
     plan = plan_purchases(compile_region(synthetic_region(7, regions=1)), 20_000_000, OPTS)
     json.dumps(plan.to_record())
+
+
+def test_advice_over_inflow_draws_beats_naive_on_those_draws() -> None:
+    from matcher.planning import inflow_scenarios
+
+    inst = synthetic_region(21, regions=1, children_per_region=30, months=4)
+    pp = compile_region(inst)
+    draws = inflow_scenarios(inst, 3, seed=99)
+    budget = 30_000_000
+    adv = plan_purchases(pp, budget, OPTS, scenarios=draws)
+    assert adv.rule == "advice-3-draws"
+    assert adv.proven_optimal
+    assert adv.spent_cents <= budget
+    nv = naive_units(pp, budget)
+    total_adv = sum(evaluate(d, adv.units, OPTS).within_norm for d in draws)
+    total_nv = sum(evaluate(d, nv, OPTS).within_norm for d in draws)
+    total_none = sum(evaluate(d, {}, OPTS).within_norm for d in draws)
+    assert total_adv >= total_nv
+    assert total_adv > total_none
+
+
+def test_scenarios_must_offer_the_same_purchases() -> None:
+    pp = tiny()
+    other = PlanningProblem(
+        pp.problem, pp.within_norm, pp.candidates[:1], pp.item_care_type, pp.item_region
+    )
+    with pytest.raises(PlanningInputError):
+        plan_purchases(pp, 100, OPTS, scenarios=[other])
