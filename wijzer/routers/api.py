@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
-from wijzer.routers import zoeken
+from wijzer.routers import aanbieder, zoeken
+from wijzer.views import aanbieder as aanbieder_view
 from wijzer.views import zoeken as zoeken_view
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -59,3 +60,74 @@ def search(
 ) -> Response:
     ctx = zoeken.build_context(request, user, db)
     return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
+
+
+AanbiederUser = Annotated[Principal, Depends(require_roles(*aanbieder.ROLES))]
+
+
+@router.get(
+    "/aanbod",
+    response_model=aanbieder_view.OfferingList,
+    summary="Het aanbod dat u mag wijzigen",
+)
+def own_offerings(request: Request, user: AanbiederUser, db: DbSession) -> Response:
+    ctx = aanbieder_view.list_own(
+        db, user, stale_after_days=request.app.state.settings.stale_after_days
+    )
+    return JSONResponse(ctx.model_dump(mode="json"))
+
+
+class OfferingUpdate(BaseModel):
+    """New figures for one offering, with the version they were based on."""
+
+    version: int
+    places_free: int
+    release_per_week: float
+    expected_wait_days: int
+    intake_days: int
+    intake_stop: bool
+    lvb_expertise: bool
+    age_min: int
+    age_max: int
+    contra_indications: list[str] = []
+
+
+class Conflict(BaseModel):
+    detail: str
+    current: aanbieder_view.OfferingRow
+
+
+@router.put(
+    "/aanbod/{offering_id}",
+    response_model=aanbieder_view.OfferingRow,
+    summary="Aanbod bijwerken (alleen als niemand het intussen wijzigde)",
+    responses={
+        409: {"model": Conflict, "description": "Iemand anders wijzigde het aanbod intussen"},
+        422: {"description": "Fouten in de invoer, per veld"},
+        404: {"description": "Aanbod bestaat niet of is niet van u"},
+    },
+)
+def update_offering(
+    request: Request, user: AanbiederUser, offering_id: int, body: OfferingUpdate
+) -> Response:
+    form = aanbieder_view.OfferingForm(
+        version=str(body.version),
+        places_free=str(body.places_free),
+        release_per_week=repr(body.release_per_week),
+        expected_wait_days=str(body.expected_wait_days),
+        intake_days=str(body.intake_days),
+        intake_stop=body.intake_stop,
+        lvb_expertise=body.lvb_expertise,
+        age_min=str(body.age_min),
+        age_max=str(body.age_max),
+        contra_indications=body.contra_indications,
+    )
+    changes, version, errors = aanbieder_view.validate(form)
+    if changes is None or version is None:
+        return JSONResponse({"errors": errors.model_dump()}, status_code=422)
+    outcome = aanbieder.save(request.app.state.sessions, user, offering_id, version, changes)
+    if outcome.saved is not None:
+        return JSONResponse(outcome.saved.model_dump(mode="json"))
+    assert outcome.current is not None
+    conflict = Conflict(detail=aanbieder_view.CONFLICT_MESSAGE, current=outcome.current)
+    return JSONResponse(conflict.model_dump(mode="json"), status_code=409)

@@ -1,0 +1,227 @@
+"""Aanbieder: a provider keeps its own offerings up to date.
+
+Every save carries the version the form was loaded with; the data layer
+writes only if nobody saved in between (optimistic concurrency), so two people
+editing at once never overwrite each other without knowing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from providers.store import access
+from wijzer import catalogue
+from wijzer.auth import Principal
+from wijzer.forms import FormErrors
+from wijzer.views.zoeken import attribute_options, care_type_labels
+
+MAX_PLACES = 10_000
+MAX_DAYS = 3 * 365
+MAX_RELEASE_PER_WEEK = 100.0
+MAX_AGE = 23
+
+CONFLICT_MESSAGE = (
+    "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
+    "Hieronder ziet u wat nu is opgeslagen en wat u invulde. Pas uw invoer aan en sla "
+    "opnieuw op."
+)
+
+
+class OfferingRow(BaseModel):
+    id: int
+    ext_id: str
+    provider: str
+    care_type: str
+    care_type_label: str
+    location: str
+    places_free: int
+    release_per_week: float
+    expected_wait_days: int
+    intake_days: int
+    intake_stop: bool
+    lvb_expertise: bool
+    age_min: int
+    age_max: int
+    contra_indications: list[str]
+    confirmed_by: str
+    confirmed_at: dt.datetime
+    stale: bool
+    version: int
+
+
+class OfferingList(BaseModel):
+    offerings: list[OfferingRow]
+    saved_id: int | None = None
+    stale_after_days: int
+
+
+class OfferingForm(BaseModel):
+    """What the user typed, as text, so a wrong value can be shown back."""
+
+    version: str = ""
+    places_free: str = ""
+    release_per_week: str = ""
+    expected_wait_days: str = ""
+    intake_days: str = ""
+    intake_stop: bool = False
+    lvb_expertise: bool = False
+    age_min: str = ""
+    age_max: str = ""
+    contra_indications: list[str] = Field(default_factory=list)
+
+
+class EditContext(BaseModel):
+    offering: OfferingRow
+    form: OfferingForm
+    errors: FormErrors = Field(default_factory=FormErrors)
+    conflict: bool = False
+    conflict_message: str = ""
+
+
+def row_of(view: access.OfferingView) -> OfferingRow:
+    location = catalogue.gemeenten().get(view.gemeente_code)
+    return OfferingRow(
+        id=view.id,
+        ext_id=view.ext_id,
+        provider=view.provider_name,
+        care_type=view.care_type,
+        care_type_label=care_type_labels().get(view.care_type, view.care_type),
+        location=location.name if location else view.gemeente_code,
+        places_free=view.places_free,
+        release_per_week=view.release_per_week,
+        expected_wait_days=view.expected_wait_days,
+        intake_days=view.intake_days,
+        intake_stop=view.intake_stop,
+        lvb_expertise=view.lvb_expertise,
+        age_min=view.age_min,
+        age_max=view.age_max,
+        contra_indications=list(view.contra_indications),
+        confirmed_by=view.confirmed_by,
+        confirmed_at=view.confirmed_at,
+        stale=view.stale,
+        version=view.version,
+    )
+
+
+def list_own(
+    session: Session, user: Principal, *, stale_after_days: int, saved_id: int | None = None
+) -> OfferingList:
+    views = access.offerings_for_edit(session, user.store())
+    rows = [
+        row_of(v).model_copy(
+            update={"stale": access.is_stale(v.confirmed_at, max_age_days=stale_after_days)}
+        )
+        for v in views
+    ]
+    rows.sort(key=lambda r: (r.care_type_label, r.location, r.id))
+    return OfferingList(offerings=rows, saved_id=saved_id, stale_after_days=stale_after_days)
+
+
+def own_offering(session: Session, user: Principal, offering_id: int) -> OfferingRow | None:
+    """The offering if this user may edit it; None otherwise (we do not say whose it is)."""
+    for view in access.offerings_for_edit(session, user.store()):
+        if view.id == offering_id:
+            return row_of(view)
+    return None
+
+
+def form_of(row: OfferingRow) -> OfferingForm:
+    return OfferingForm(
+        version=str(row.version),
+        places_free=str(row.places_free),
+        release_per_week=f"{row.release_per_week:g}",
+        expected_wait_days=str(row.expected_wait_days),
+        intake_days=str(row.intake_days),
+        intake_stop=row.intake_stop,
+        lvb_expertise=row.lvb_expertise,
+        age_min=str(row.age_min),
+        age_max=str(row.age_max),
+        contra_indications=list(row.contra_indications),
+    )
+
+
+def parse_form(values: Mapping[str, Any], multi: Sequence[str]) -> OfferingForm:
+    def text(name: str) -> str:
+        v = values.get(name, "")
+        return v.strip() if isinstance(v, str) else ""
+
+    def flag(name: str) -> bool:
+        return text(name) in ("1", "on", "true", "ja")
+
+    return OfferingForm(
+        version=text("version"),
+        places_free=text("places_free"),
+        release_per_week=text("release_per_week").replace(",", "."),
+        expected_wait_days=text("expected_wait_days"),
+        intake_days=text("intake_days"),
+        intake_stop=flag("intake_stop"),
+        lvb_expertise=flag("lvb_expertise"),
+        age_min=text("age_min"),
+        age_max=text("age_max"),
+        contra_indications=[c for c in multi if c],
+    )
+
+
+def _whole(
+    errors: FormErrors, field: str, value: str, label: str, low: int, high: int
+) -> int | None:
+    if not value:
+        errors.add(field, f"Vul {label} in.")
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        errors.add(field, f"Vul bij {label} een heel getal in van {low} tot en met {high}.")
+        return None
+    return int(value)
+
+
+def validate(form: OfferingForm) -> tuple[dict[str, object] | None, int | None, FormErrors]:
+    """(changes for the data layer, the version the form was loaded with, errors)."""
+    errors = FormErrors()
+    places = _whole(
+        errors, "places_free", form.places_free, "het aantal vrije plekken", 0, MAX_PLACES
+    )
+    release: float | None = None
+    try:
+        release = float(form.release_per_week)
+        if not 0 <= release <= MAX_RELEASE_PER_WEEK or release != release:
+            raise ValueError
+    except ValueError:
+        errors.add(
+            "release_per_week",
+            "Vul bij plekken die per week vrijkomen een getal in van 0 tot en met 100, "
+            "bijvoorbeeld 0,5.",
+        )
+        release = None
+    wait = _whole(
+        errors, "expected_wait_days", form.expected_wait_days, "de wachttijd", 0, MAX_DAYS
+    )
+    intake = _whole(errors, "intake_days", form.intake_days, "de tijd tot de start", 0, MAX_DAYS)
+    age_min = _whole(errors, "age_min", form.age_min, "de jongste leeftijd", 0, MAX_AGE)
+    age_max = _whole(errors, "age_max", form.age_max, "de oudste leeftijd", 0, MAX_AGE)
+    if age_min is not None and age_max is not None and age_min > age_max:
+        errors.add("age_max", "De oudste leeftijd moet even hoog of hoger zijn dan de jongste.")
+    known = {code for code, _ in attribute_options()}
+    if any(c not in known for c in form.contra_indications):
+        errors.add("contra_indications", "Een van de contra-indicaties kennen we niet.")
+    version = int(form.version) if form.version.isdigit() else None
+    if version is None:
+        errors.add("places_free", "Het formulier is niet compleet. Open het aanbod opnieuw.")
+    if errors:
+        return None, version, errors
+    changes: dict[str, object] = {
+        "places_free": places,
+        "release_per_week": release,
+        "expected_wait_days": wait,
+        "intake_days": intake,
+        "intake_stop": form.intake_stop,
+        "lvb_expertise": form.lvb_expertise,
+        "age_min": age_min,
+        "age_max": age_max,
+        "contra_indications": sorted(form.contra_indications),
+    }
+    return changes, version, errors
