@@ -26,6 +26,7 @@ from typing import Any
 SUBCOMMANDS: list[str] = [
     "matcher.cli:add_solve_command",
     "matcher.domain.cli:register",
+    "matcher.sweep:add_sweep_command",
 ]
 
 EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_NO_ANSWER = 0, 1, 2, 3
