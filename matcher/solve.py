@@ -7,12 +7,12 @@ Strategies (see docs/solver.md for the measurements behind the choice):
   relaxation (budget rows dropped) repaired to feasibility, with the
   relaxation optimum as bound.
 - ``cpsat``: a flow + repair (or warm-start) incumbent as hint, then CP-SAT.
-- ``mip``: the same incumbent, then HiGHS MIP (MathOpt) under a hard deadline;
-  the better of the two answers is kept.
+- ``mip``: the same incumbent, then HiGHS MIP (MathOpt) under a hard deadline,
+  then (up to `CPSAT_MAX_ARCS` free arcs) CP-SAT polishing of the best answer
+  in the last `POLISH_SHARE` of the time.
 - ``cpsat-plain``: CP-SAT without hint or incumbent (a reference only).
 - ``auto`` (default): ``flow`` for transportation problems; ``cpsat`` for
-  small problems and for GAP-like ones (all items must-assign) up to
-  `CPSAT_MAX_ARCS` free arcs; ``mip`` otherwise.
+  tiny problems (up to `CPSAT_SMALL_ARCS` free arcs); ``mip`` otherwise.
 
 Non-flow strategies first build incumbents (flow + repair, warm start +
 repair, and when time allows LP rounding and LP-priced flow + repair, then a
@@ -44,10 +44,11 @@ from matcher.solvers.core import (
 
 STRATEGIES = ("auto", "flow", "cpsat", "mip", "cpsat-plain")
 
-# CP-SAT for tiny problems (no process start) and for GAP-like ones (every
-# item must be assigned) up to CPSAT_MAX_ARCS free arcs.  With optional items
-# and budget rows in euro cents the HiGHS MIP route wins from about 200 arcs
-# up (docs/solver.md).
+# CP-SAT alone for tiny problems (no process start).  Above, HiGHS MIP wins
+# on budget rows in euro cents (from about 200 arcs) and on the GAP
+# instances; CP-SAT then polishes its answer up to CPSAT_MAX_ARCS free arcs,
+# beyond which CP-SAT's memory grows faster than its answers improve
+# (docs/solver.md).
 CPSAT_SMALL_ARCS = 64
 CPSAT_MAX_ARCS = 60_000
 
@@ -57,6 +58,11 @@ LP_MIN_ARCS = 1_000
 # CP-SAT parameters beyond workers, seed, time and gap (docs/solver.md says
 # which were measured and why these are kept).
 CPSAT_PARAMS: dict[str, Any] = {}
+
+# Share of the time the MIP route leaves to CP-SAT polishing, and the least
+# time left for which polishing is tried (docs/solver.md).
+POLISH_SHARE = 0.25
+POLISH_MIN_S = 2.0
 
 # Below this much time left, starting CP-SAT or a HiGHS process costs more
 # than it can find; the incumbent is returned.
@@ -110,9 +116,7 @@ def solve(problem: AssignmentProblem, options: SolveOptions | None = None) -> So
     if strategy == "auto":
         if problem.is_transportation():
             strategy = "flow"
-        elif core.n_arcs <= CPSAT_SMALL_ARCS or (
-            bool(core.must.all()) and core.n_arcs <= CPSAT_MAX_ARCS
-        ):
+        elif core.n_arcs <= CPSAT_SMALL_ARCS:
             strategy = "cpsat"
         else:
             strategy = "mip"
@@ -201,10 +205,25 @@ def _run(
         if not keep.all():
             work, back = core.restrict(keep)
             best = _to_sub(best, back)
-    sol_core = _cpsat if strategy == "cpsat" else _mip
-    chosen, bound, bound_source, proven = sol_core(
-        work, best, bound, bound_source, opts, clock, stats
-    )
+    if strategy == "cpsat":
+        chosen, bound, bound_source, proven = _cpsat(
+            work, best, bound, bound_source, opts, clock, stats
+        )
+    else:
+        polish = core.n_arcs <= CPSAT_MAX_ARCS
+        share = POLISH_SHARE if polish and clock.left() > POLISH_MIN_S else 0.0
+        chosen, bound, bound_source, proven = _mip(
+            work, best, bound, bound_source, opts, clock, stats, reserve_s=share * clock.left()
+        )
+        if polish and not proven and clock.left() > MIN_SEARCH_S:
+            # CP-SAT's neighbourhood search polishes the MIP answer in the time
+            # left (and finds a first answer fast when HiGHS found none)
+            before = work.value(chosen) if chosen is not None else None
+            chosen, bound, bound_source, proven = _cpsat(
+                work, chosen, bound, bound_source, opts, clock, stats
+            )
+            if before is not None and chosen is not None:
+                stats["polish_gain"] = work.value(chosen) - before
     if back is not None and chosen is not None:
         chosen = np.where(chosen >= 0, back[np.maximum(chosen, 0)], -1)
     stats["bound_source"] = bound_source
@@ -305,6 +324,7 @@ def _mip(
     opts: SolveOptions,
     clock: _Clock,
     stats: dict[str, Any],
+    reserve_s: float = 0.0,
 ) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.heuristics import repair_and_fill
     from matcher.solvers.mip import solve_mip
@@ -314,7 +334,7 @@ def _mip(
     # keep a little time to assemble the answer after the child is stopped
     r = solve_mip(
         core,
-        time_limit_s=max(0.05, clock.left() - 0.3),
+        time_limit_s=max(0.05, clock.left() - 0.3 - reserve_s),
         relative_gap=opts.relative_gap,
         threads=opts.workers,
         grace_s=0.2,
