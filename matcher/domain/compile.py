@@ -185,6 +185,40 @@ def option_id(offering: str, group: int) -> str:
     return f"{offering}@{group}"
 
 
+def drop_redundant_uses(
+    arc_item: np.ndarray,
+    use_ptr: np.ndarray,
+    use_res: np.ndarray,
+    use_amt: np.ndarray,
+    capacity: np.ndarray,
+    n_items: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Remove the uses of resources that can never be exceeded.
+
+    Every item takes at most one arc, so a resource can never be used beyond the sum,
+    over items, of the largest amount any arc of that item uses of it.  When that sum fits
+    the capacity the resource cannot bind and its rows only glue the problem together
+    (fewer rows: more independent components, more often a pure transportation problem).
+    """
+    if use_res.size == 0:
+        return use_ptr, use_res, use_amt
+    counts = np.diff(use_ptr)
+    use_arc = np.repeat(np.arange(arc_item.size), counts)
+    item_of_use = arc_item[use_arc].astype(np.int64)
+    n_res = capacity.size
+    key = item_of_use * n_res + use_res.astype(np.int64)
+    order = np.lexsort((use_amt, key))
+    last = np.ones(key.size, dtype=bool)
+    last[:-1] = key[order][1:] != key[order][:-1]
+    pick = order[last]  # per (item, resource): the use with the largest amount
+    demand = np.bincount(use_res[pick], weights=use_amt[pick], minlength=n_res)
+    redundant = demand <= capacity
+    keep = ~redundant[use_res]
+    new_counts = np.bincount(use_arc[keep], minlength=arc_item.size)
+    new_ptr = np.concatenate(([0], np.cumsum(new_counts))).astype(np.int64)
+    return new_ptr, use_res[keep], use_amt[keep]
+
+
 def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None) -> Compiled:
     idx = eligibility.index if eligibility is not None else ScenarioIndex(scenario)
     elig = eligibility or evaluate(scenario, idx)
@@ -376,17 +410,25 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                     )
                 )
 
+    arc_item = np.asarray(a_item, dtype=np.int32)
+    use_ptr = np.asarray(ptr, dtype=np.int64)
+    use_res = np.asarray(u_res, dtype=np.int32)
+    use_amt = np.asarray(u_amt, dtype=np.int64)
+    capacity = np.asarray(res_cap, dtype=np.int64)
+    use_ptr, use_res, use_amt = drop_redundant_uses(
+        arc_item, use_ptr, use_res, use_amt, capacity, len(items)
+    )
     problem = AssignmentProblem.create(
         items=items,
         options=opt_ids,
         resources=res_ids,
-        capacity=np.asarray(res_cap, dtype=np.int64),
-        arc_item=np.asarray(a_item, dtype=np.int32),
+        capacity=capacity,
+        arc_item=arc_item,
         arc_option=np.asarray(a_opt, dtype=np.int32),
         arc_value=np.asarray(a_val, dtype=np.int64),
-        use_ptr=np.asarray(ptr, dtype=np.int64),
-        use_resource=np.asarray(u_res, dtype=np.int32),
-        use_amount=np.asarray(u_amt, dtype=np.int64),
+        use_ptr=use_ptr,
+        use_resource=use_res,
+        use_amount=use_amt,
         sense=Sense.MAXIMIZE,
         name=scenario.name or "scenario",
         meta={"weights": tw.as_dict(), "evaluation_date": ev.isoformat()},

@@ -178,6 +178,7 @@ class ScenarioIndex:
         for b in scenario.budgets:
             self.budgets_by_provider[b.provider].append(b)
         self._targets: dict[str, date] = {}
+        self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
 
     def target(self, child: Child) -> date:
         t = self._targets.get(child.ref)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from matcher.domain.caretypes import CareType
 from matcher.domain.eligibility import WJ759, PairCheck, Reason, check_pair
-from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
+from matcher.domain.incremental import resolve
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult
 from matcher.domain.whatif import (
     AddPlaces,
     AllowOutOfRegion,
@@ -384,7 +385,7 @@ def _search(
             break
         tried += 1
         sc2 = apply_all(r.scenario, deltas)
-        r2 = match(sc2, replace(base_opts, warm_start=r.solution))
+        r2, _ = resolve(r, sc2, base_opts)
         pl = r2.placements.get((ref, nid))
         if pl is not None and r2.n_within_norm >= r.n_within_norm:
             found.append(SmallestChange(deltas, pl.offering, pl.within_norm, tried))

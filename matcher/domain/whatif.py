@@ -364,11 +364,14 @@ def what_if(
     base: MatchResult | None = None,
     options: SolveOptions | None = None,
 ) -> WhatIf:
-    """Apply `deltas`, re-solve warm-started from the base answer, and compare."""
+    """Apply `deltas`, re-solve warm-started from the base answer (only the parts of the
+    problem the deltas changed, see `matcher.domain.incremental`), and compare."""
     from matcher.domain.match import DEFAULT_OPTIONS
 
     opts = options or DEFAULT_OPTIONS
+    from matcher.domain.incremental import resolve
+
     b = base or match(scenario, opts)
     new_sc = apply_all(scenario, deltas)
-    r = match(new_sc, replace(opts, warm_start=b.solution))
+    r, _ = resolve(b, new_sc, opts)
     return WhatIf(b, r, tuple(deltas), compare(b, r))

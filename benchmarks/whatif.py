@@ -1,0 +1,132 @@
+"""What-if re-solve time on a synthetic regional scenario (about 600 children, 300 offerings).
+
+    .venv/bin/python benchmarks/whatif.py [--children 600] [--offerings 300] [--seed 0]
+        [--deltas 20] [--no-budgets] [--check]
+
+For each of `--deltas` random one-delta what-ifs (add a place, lift a ceiling, waive a
+contra-indication, lift an intake stop, add a child) it times the full what-if path:
+apply the delta, re-check the affected pairs, compile, re-solve the changed components
+warm-started from the base answer, and decode.  `--check` also solves every changed
+scenario from scratch and compares the objectives (slow).  Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from matcher.domain.incremental import resolve
+from matcher.domain.match import DEFAULT_OPTIONS, match
+from matcher.domain.model import CareNeed
+from matcher.domain.synth import generate
+from matcher.domain.whatif import (
+    AddChildren,
+    AddPlaces,
+    ChangeCeiling,
+    LiftIntakeStop,
+    WaiveContraIndication,
+    apply,
+)
+
+
+def random_delta(sc, rng: random.Random, k: int):
+    kind = k % 5
+    if kind == 0 or (kind == 1 and not sc.budgets):
+        return "add_places", AddPlaces(rng.choice(sc.offerings).id, 1)
+    if kind == 1:
+        return "change_ceiling", ChangeCeiling(rng.choice(sc.budgets).id, 500_000)
+    if kind == 2:
+        with_ci = [o for o in sc.offerings if o.contra_indications]
+        o = rng.choice(with_ci)
+        return "waive_ci", WaiveContraIndication(o.id, sorted(o.contra_indications, key=str)[0])
+    if kind == 3:
+        stops = [o for o in sc.offerings if o.intake_stop] or list(sc.offerings)
+        return "lift_intake_stop", LiftIntakeStop(rng.choice(stops).id)
+    c = rng.choice(sc.children)
+    new = replace(
+        c,
+        ref=f"NEW{k:03d}",
+        ruling_date=sc.evaluation_date - timedelta(days=rng.randrange(5, 80)),
+        needs=(CareNeed("n1", c.needs[0].care_type),),
+    )
+    return "add_child", AddChildren((new,))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--children", type=int, default=600)
+    ap.add_argument("--offerings", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--deltas", type=int, default=20)
+    ap.add_argument("--no-budgets", action="store_true")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=30.0)
+    args = ap.parse_args()
+
+    opts = replace(DEFAULT_OPTIONS, time_limit_s=args.time_limit)
+    sc = generate(args.children, args.offerings, seed=args.seed, budgets=not args.no_budgets)
+    t = time.perf_counter()
+    base = match(sc, opts)
+    t_base = time.perf_counter() - t
+    p = base.compiled.problem
+    rng = random.Random(args.seed)
+    rows: dict[str, list[tuple[float, bool, bool | None, int]]] = defaultdict(list)
+    for k in range(args.deltas):
+        name, delta = random_delta(sc, rng, k)
+        t = time.perf_counter()
+        r, _ = resolve(base, apply(sc, delta), opts)
+        dt = time.perf_counter() - t
+        same: bool | None = None
+        if args.check:
+            full = match(apply(sc, delta), opts)
+            same = full.solution.objective == r.solution.objective
+        rows[name].append(
+            (dt, r.solution.status.value == "OPTIMAL", same, r.solution.stats["items_resolved"])
+        )
+
+    load = os.getloadavg()[0]
+    print(
+        f"scenario {sc.name}: {len(sc.children)} children, {len(sc.offerings)} offerings, "
+        f"{len(sc.budgets)} budgets; {p.n_items} items, {p.n_arcs} arcs, "
+        f"{p.n_resources} resources"
+    )
+    print(
+        f"base solve {t_base:.2f} s ({base.solution.status.value}, "
+        f"{base.solution.strategy}); load average {load:.2f}"
+    )
+    print()
+    head = f"{'delta':<18}{'n':>4}{'median s':>10}{'p90 s':>9}{'max s':>9}"
+    head += f"{'optimal':>9}{'items re-solved (median)':>26}"
+    if args.check:
+        head += f"{'= scratch':>11}"
+    print(head)
+    every: list[float] = []
+    for name in sorted(rows):
+        ts = sorted(x[0] for x in rows[name])
+        every += ts
+        p90 = ts[min(len(ts) - 1, int(0.9 * len(ts)))]
+        line = f"{name:<18}{len(ts):>4}{statistics.median(ts):>10.3f}{p90:>9.3f}{ts[-1]:>9.3f}"
+        line += f"{sum(x[1] for x in rows[name]):>6}/{len(ts):<2}"
+        line += f"{statistics.median(x[3] for x in rows[name]):>26.0f}"
+        if args.check:
+            line += f"{sum(bool(x[2]) for x in rows[name]):>8}/{len(ts):<2}"
+        print(line)
+    every.sort()
+    p90 = every[min(len(every) - 1, int(0.9 * len(every)))]
+    print(
+        f"{'all':<18}{len(every):>4}{statistics.median(every):>10.3f}{p90:>9.3f}{every[-1]:>9.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

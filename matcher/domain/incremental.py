@@ -1,0 +1,265 @@
+"""Fast what-if re-solves: reuse what a delta cannot have changed.
+
+1. Eligibility: only pairs whose child, offering, budgets or refusals changed are checked
+   again (a change of policy, regions, contracts or subcontracts re-checks everything).
+2. Solving: the new problem splits into connected components (items linked through the
+   resources they may use).  A component whose items, arcs and capacities are identical
+   to the base problem, and that no other base item could reach, keeps its part of the
+   base answer: the objective is a sum over components, so the restriction of an optimal
+   answer to a component is optimal for it.  Only the other components are solved,
+   warm-started from the base answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.eligibility import (
+    Eligibility,
+    PairCheck,
+    ScenarioIndex,
+    candidates,
+    check_pair,
+    evaluate,
+)
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, decode
+from matcher.domain.model import Scenario
+from matcher.problem import AssignmentProblem
+from matcher.solution import Solution, SolveOptions, Status, objective_of
+
+
+def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
+    old = base.scenario
+    if (
+        new.policy != old.policy
+        or new.regions != old.regions
+        or new.contracts != old.contracts
+        or new.subcontracts != old.subcontracts
+        or new.evaluation_date != old.evaluation_date
+    ):
+        return evaluate(new)
+    old_offs, new_offs = old.offering_by_id, new.offering_by_id
+    changed_offs = {k for k, o in new_offs.items() if old_offs.get(k) != o}
+    changed_offs |= set(old_offs) - set(new_offs)
+    old_b = {b.id: b for b in old.budgets}
+    new_b = {b.id: b for b in new.budgets}
+    changed_b = [
+        new_b.get(k) or old_b[k] for k in set(old_b) | set(new_b) if old_b.get(k) != new_b.get(k)
+    ]
+    if any(b.provider is None for b in changed_b):
+        return evaluate(new)
+    budget_providers = {b.provider for b in changed_b}
+    if new.refusals != old.refusals:
+        for r in set(new.refusals) ^ set(old.refusals):
+            changed_offs.add(r.offering)
+    old_kids = old.child_by_ref
+    idx = ScenarioIndex(new)
+    out = Eligibility(new, idx)
+    for child in new.children:
+        same_child = old_kids.get(child.ref) == child
+        for need in child.needs:
+            started = need.start_date is not None and need.start_date <= new.evaluation_date
+            if started and need.current_offering is None:
+                continue
+            prev: dict[str, PairCheck] = {}
+            if same_child:
+                prev = {pc.offering_id: pc for pc in base.pairs.get((child.ref, need.id), [])}
+            checks = []
+            for o in candidates(new, need, idx):
+                pc = prev.get(o.id)
+                if (
+                    pc is None
+                    or o.id in changed_offs
+                    or o.provider in budget_providers
+                    or pc.via_main_contractor in budget_providers
+                ):
+                    pc = check_pair(new, child, need, o, idx, full=False)
+                checks.append(pc)
+            out.pairs[(child.ref, need.id)] = checks
+    return out
+
+
+def _arc_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
+    """Per item: its arcs as (option, value, ((resource, amount), ...)), sorted."""
+    per: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    res = p.resource_ids
+    for a in range(p.n_arcs):
+        lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
+        uses = tuple(
+            sorted((res[int(p.use_resource[k])], int(p.use_amount[k])) for k in range(lo, hi))
+        )
+        per[p.item_ids[int(p.arc_item[a])]].append(
+            (p.option_ids[int(p.arc_option[a])], int(p.arc_value[a]), uses)
+        )
+    return {k: tuple(sorted(v)) for k, v in per.items()}
+
+
+_SIG_CACHE: dict[int, tuple[AssignmentProblem, dict[str, tuple[Any, ...]]]] = {}
+
+
+def _cached_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
+    """The base problem is re-used by many what-ifs; keep its signatures (a small cache
+    keyed by identity, holding the problem so the id stays valid)."""
+    hit = _SIG_CACHE.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    if len(_SIG_CACHE) >= 4:
+        _SIG_CACHE.pop(next(iter(_SIG_CACHE)))
+    sig = _arc_signatures(p)
+    _SIG_CACHE[id(p)] = (p, sig)
+    return sig
+
+
+def _components(p: AssignmentProblem) -> np.ndarray:
+    """Component label per item (items linked by sharing a resource)."""
+    parent = list(range(p.n_items + p.n_resources))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ua = p.use_arc_index()
+    for a, r in zip(ua.tolist(), p.use_resource.tolist(), strict=True):
+        i = int(p.arc_item[a])
+        ri, rj = find(i), find(p.n_items + int(r))
+        if ri != rj:
+            parent[ri] = rj
+    return np.asarray([find(i) for i in range(p.n_items)], dtype=np.int64)
+
+
+def _subproblem(p: AssignmentProblem, items: np.ndarray) -> AssignmentProblem:
+    keep_item = np.zeros(p.n_items, dtype=bool)
+    keep_item[items] = True
+    arcs = np.flatnonzero(keep_item[p.arc_item])
+    new_item = np.full(p.n_items, -1, dtype=np.int64)
+    new_item[items] = np.arange(items.size)
+    counts = np.diff(p.use_ptr)[arcs]
+    starts = p.use_ptr[arcs]
+    idx = (
+        np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        + np.arange(int(counts.sum()))
+        if arcs.size
+        else np.zeros(0, dtype=np.int64)
+    )
+    used_res = np.unique(p.use_resource[idx]) if idx.size else np.zeros(0, dtype=np.int32)
+    new_res = np.full(p.n_resources, -1, dtype=np.int64)
+    new_res[used_res] = np.arange(used_res.size)
+    used_opt = np.unique(p.arc_option[arcs]) if arcs.size else np.zeros(0, dtype=np.int32)
+    new_opt = np.full(p.n_options, -1, dtype=np.int64)
+    new_opt[used_opt] = np.arange(used_opt.size)
+    return AssignmentProblem.create(
+        items=[p.item_ids[int(i)] for i in items],
+        options=[p.option_ids[int(o)] for o in used_opt],
+        resources=[p.resource_ids[int(r)] for r in used_res],
+        capacity=p.capacity[used_res],
+        arc_item=new_item[p.arc_item[arcs]].astype(np.int32),
+        arc_option=new_opt[p.arc_option[arcs]].astype(np.int32),
+        arc_value=p.arc_value[arcs],
+        use_ptr=np.concatenate(([0], np.cumsum(counts))),
+        use_resource=new_res[p.use_resource[idx]].astype(np.int32),
+        use_amount=p.use_amount[idx],
+        must_assign=p.must_assign[items],
+        unassigned_penalty=p.unassigned_penalty[items],
+        pinned=p.pinned[arcs],
+        forbidden=p.forbidden[arcs],
+        sense=p.sense,
+        name=p.name,
+    )
+
+
+def solve_by_components(
+    new: AssignmentProblem,
+    base: AssignmentProblem,
+    base_solution: Solution,
+    options: SolveOptions,
+) -> Solution:
+    from matcher.solve import solve
+
+    t0 = time.perf_counter()
+    sig_new = _arc_signatures(new)
+    sig_old = _cached_signatures(base)
+    cap_old = dict(zip(base.resource_ids, base.capacity.tolist(), strict=True))
+    old_item_res: dict[str, set[str]] = defaultdict(set)
+    for item, arcs in sig_old.items():
+        for _, _, uses in arcs:
+            for r, _ in uses:
+                old_item_res[r].add(item)
+    labels = _components(new)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, lab in enumerate(labels.tolist()):
+        members[lab].append(i)
+    res_of_item: dict[int, set[str]] = defaultdict(set)
+    for a, r in zip(new.use_arc_index().tolist(), new.use_resource.tolist(), strict=True):
+        res_of_item[int(new.arc_item[a])].add(new.resource_ids[int(r)])
+    cap_new = dict(zip(new.resource_ids, new.capacity.tolist(), strict=True))
+    assignments: dict[str, str] = {}
+    reused_ok = base_solution.status is Status.OPTIMAL
+    all_optimal = reused_ok
+    bound_slack = 0.0
+    solved_items = 0
+    for _lab, its in sorted(members.items()):
+        ids = {new.item_ids[i] for i in its}
+        resources = set().union(*(res_of_item[i] for i in its))
+        same = (
+            all(sig_new.get(k) == sig_old.get(k) for k in ids)
+            and all(cap_old.get(r) == cap_new[r] for r in resources)
+            and all(old_item_res[r] <= ids for r in resources)
+        )
+        if same and reused_ok:
+            for k in ids:
+                if k in base_solution.assignments:
+                    assignments[k] = base_solution.assignments[k]
+            continue
+        sub = _subproblem(new, np.asarray(its, dtype=np.int64))
+        warm = {k: v for k, v in base_solution.assignments.items() if k in ids}
+        sol = solve(
+            sub,
+            replace(
+                options,
+                warm_start=Solution(Status.FEASIBLE, None, None, None, warm, (), 0.0, ""),
+            ),
+        )
+        solved_items += len(its)
+        if not sol.status.has_solution:
+            return sol
+        if sol.status is not Status.OPTIMAL:
+            all_optimal = False
+        if sol.best_bound is not None and sol.objective is not None:
+            bound_slack += float(sol.best_bound) - float(sol.objective)
+        assignments.update(sol.assignments)
+    look = new.arc_lookup()
+    item_ix, opt_ix = new.item_index(), new.option_index()
+    chosen = [look[(item_ix[k], opt_ix[v])] for k, v in assignments.items()]
+    obj = objective_of(new, chosen)
+    unassigned = tuple(k for k in new.item_ids if k not in assignments)
+    bound = obj + bound_slack
+    return Solution(
+        status=Status.OPTIMAL if all_optimal else Status.FEASIBLE,
+        objective=obj,
+        best_bound=bound if all_optimal or bound_slack else None,
+        gap=abs(bound - obj) / max(1.0, abs(obj)),
+        assignments=assignments,
+        unassigned=unassigned,
+        wall_time_s=time.perf_counter() - t0,
+        strategy="components",
+        stats={"components": len(members), "items_resolved": solved_items},
+    )
+
+
+def resolve(
+    base: MatchResult, new: Scenario, options: SolveOptions | None = None
+) -> tuple[MatchResult, Compiled]:
+    """Re-solve `new` (the base scenario with deltas applied) reusing the base answer."""
+    opts = options or DEFAULT_OPTIONS
+    elig = evaluate_incremental(new, base.compiled.eligibility)
+    comp = compile_scenario(new, elig)
+    sol = solve_by_components(comp.problem, base.compiled.problem, base.solution, opts)
+    return decode(comp, sol), comp
