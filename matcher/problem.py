@@ -260,6 +260,7 @@ def validate_arrays(p: AssignmentProblem) -> list[ValidationIssue]:
                 add(ValidationIssue(f"{kind}s[{k}]", f"duplicate {kind} id {s!r}"))
             seen.add(s)
 
+    n_id_issues = len(issues)
     for name, arr, n in (
         ("must_assign", p.must_assign, n_i),
         ("unassigned_penalty", p.unassigned_penalty, n_i),
@@ -275,7 +276,7 @@ def validate_arrays(p: AssignmentProblem) -> list[ValidationIssue]:
         add(ValidationIssue("use_ptr", f"has {p.use_ptr.shape[0]} entries, expected {n_a + 1}"))
     if p.use_resource.shape[0] != p.use_amount.shape[0]:
         add(ValidationIssue("use_amount", "use_resource and use_amount differ in length"))
-    if issues:
+    if len(issues) > n_id_issues:
         return issues  # shapes are wrong: the element checks below would misfire
 
     if p.use_ptr.size and (

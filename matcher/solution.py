@@ -169,8 +169,9 @@ def verify(problem: AssignmentProblem, solution: Solution, *, tol: float = 1e-6)
             f"item {problem.item_ids[problem.arc_item[a]]!r} uses forbidden arc to "
             f"option {problem.option_ids[problem.arc_option[a]]!r}"
         )
+    chosen_arcs = set(arcs)
     for a in np.flatnonzero(problem.pinned):
-        if a not in set(arcs):
+        if int(a) not in chosen_arcs:
             issues.append(
                 f"pinned arc {problem.item_ids[problem.arc_item[a]]!r} -> "
                 f"{problem.option_ids[problem.arc_option[a]]!r} is not in the solution"

@@ -12,7 +12,9 @@ Strategies (see docs/solver.md for the measurements behind the choice):
   in the last `POLISH_SHARE` of the time.
 - ``cpsat-plain``: CP-SAT without hint or incumbent (a reference only).
 - ``auto`` (default): ``flow`` for transportation problems; ``cpsat`` for
-  tiny problems (up to `CPSAT_SMALL_ARCS` free arcs); ``mip`` otherwise.
+  tiny problems (up to `CPSAT_SMALL_ARCS` free arcs) and for GAP-like ones
+  (every item must-assign, up to `CPSAT_MAX_ARCS` free arcs); ``mip``
+  otherwise.
 
 Non-flow strategies first build incumbents (flow + repair, warm start +
 repair, and when time allows LP rounding and LP-priced flow + repair, then a
@@ -44,9 +46,10 @@ from matcher.solvers.core import (
 
 STRATEGIES = ("auto", "flow", "cpsat", "mip", "cpsat-plain")
 
-# CP-SAT alone for tiny problems (no process start).  Above, HiGHS MIP wins
-# on budget rows in euro cents (from about 200 arcs) and on the GAP
-# instances; CP-SAT then polishes its answer up to CPSAT_MAX_ARCS free arcs,
+# CP-SAT alone for tiny problems (no process start) and for GAP-like ones
+# (every item must be assigned) up to CPSAT_MAX_ARCS free arcs.  HiGHS MIP
+# wins on optional items with budget rows in euro cents (from about 200
+# arcs); CP-SAT then polishes its answer up to CPSAT_MAX_ARCS free arcs,
 # beyond which CP-SAT's memory grows faster than its answers improve
 # (docs/solver.md).
 CPSAT_SMALL_ARCS = 64
@@ -116,7 +119,9 @@ def solve(problem: AssignmentProblem, options: SolveOptions | None = None) -> So
     if strategy == "auto":
         if problem.is_transportation():
             strategy = "flow"
-        elif core.n_arcs <= CPSAT_SMALL_ARCS:
+        elif core.n_arcs <= CPSAT_SMALL_ARCS or (
+            bool(core.must.all()) and core.n_arcs <= CPSAT_MAX_ARCS
+        ):
             strategy = "cpsat"
         else:
             strategy = "mip"
