@@ -274,6 +274,9 @@ def estimate_flow(history: History, day: float, *, window_days: float = 365.0) -
         slip_probability=slip_p,
         slip_mean_days=slip_mean,
         cancel_per_week=cancel,
+        evidence_weeks=weeks,
+        evidence_stays=int(los.size),
+        evidence_intakes=int(leads.size),
     )
 
 

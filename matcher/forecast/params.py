@@ -43,6 +43,13 @@ class FlowParams:
     slip_probability: float
     slip_mean_days: float
     cancel_per_week: float
+    # How much history the estimates rest on (0 = take them as exact).  With
+    # evidence the forecast draws the rates and medians per run, so an
+    # estimate from ten referrals gives a wider interval than one from a
+    # thousand (parameter uncertainty, not only process noise).
+    evidence_weeks: float = 0.0  # weeks of referrals behind inflow and urgent share
+    evidence_stays: int = 0  # stays behind the length-of-stay estimate
+    evidence_intakes: int = 0  # intakes behind the lead-time estimate
 
     def issues(self) -> list[str]:
         out: list[str] = []
@@ -52,6 +59,9 @@ class FlowParams:
             "intake_lead_median_days",
             "slip_mean_days",
             "cancel_per_week",
+            "evidence_weeks",
+            "evidence_stays",
+            "evidence_intakes",
         ):
             v = float(getattr(self, name))
             if not math.isfinite(v) or v < 0:

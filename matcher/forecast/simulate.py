@@ -123,6 +123,33 @@ def residual_beyond(
     return np.concatenate(got)
 
 
+def draw_params(rng: np.random.Generator, flow: FlowParams) -> FlowParams:
+    """One draw of the parameters given how much history they rest on.
+
+    Urgent referrals: Gamma posterior of a Poisson rate (Jeffreys prior).
+    Medians of stays and intake lead times: lognormal with the standard error
+    of a mean of logs.  Without evidence the parameters are returned as they
+    are and no random numbers are used.
+    """
+    from dataclasses import replace
+
+    changes: dict[str, float] = {}
+    if flow.evidence_weeks > 0:
+        urgent = flow.inflow_per_week * flow.urgent_share * flow.evidence_weeks
+        # only the urgent stream matters to the queue: carry it as the inflow
+        changes["inflow_per_week"] = rng.gamma(urgent + 0.5) / flow.evidence_weeks
+        changes["urgent_share"] = 1.0
+    if flow.evidence_stays >= 2:
+        se = flow.los_sigma / math.sqrt(flow.evidence_stays)
+        changes["los_median_days"] = flow.los_median_days * math.exp(rng.normal(0.0, se))
+    if flow.evidence_intakes >= 2 and flow.intake_lead_median_days > 0:
+        se = flow.intake_lead_sigma / math.sqrt(flow.evidence_intakes)
+        changes["intake_lead_median_days"] = flow.intake_lead_median_days * math.exp(
+            rng.normal(0.0, se)
+        )
+    return replace(flow, **changes) if changes else flow  # type: ignore[arg-type]
+
+
 def simulate_starts(
     state: OfferingState,
     *,
@@ -148,9 +175,11 @@ def simulate_starts(
     n_sched = int(sched.sum())
     week_of = np.repeat(np.arange(sched.size, dtype=np.float64), sched)
     n_unsched = state.capacity - state.free_now - n_sched
-    urgent_rate = flow.inflow_per_week * flow.urgent_share / 7.0
     cancel_rate = flow.cancel_per_week / 7.0
+    base_flow = flow
     for r in range(runs):
+        flow = draw_params(rng, base_flow)
+        urgent_rate = flow.inflow_per_week * flow.urgent_share / 7.0
         planned = 7.0 * week_of + 7.0 * rng.random(n_sched)
         rel = np.concatenate(
             (

@@ -224,3 +224,44 @@ def test_calibration_check_fails_a_forecast_that_treats_intake_as_start() -> Non
         adjust=lambda f: replace(f, intake_lead_median_days=0.0, urgent_share=0.0),
     )
     assert rep.coverage < 0.72, rep.to_record()
+
+
+def test_parameter_draws_widen_with_little_evidence() -> None:
+    from matcher.forecast.simulate import draw_params
+
+    flow = DEFAULT_FLOW["AMBULANT"]
+    rng = np.random.default_rng(0)
+    state_before = rng.bit_generator.state
+    assert draw_params(rng, flow) is flow
+    assert rng.bit_generator.state == state_before  # no evidence: no draws
+
+    def spread(weeks: float, stays: int) -> tuple[float, float]:
+        f = replace(flow, evidence_weeks=weeks, evidence_stays=stays, evidence_intakes=stays)
+        r = np.random.default_rng(1)
+        draws = [draw_params(r, f) for _ in range(400)]
+        urgent = np.array([d.inflow_per_week * d.urgent_share for d in draws])
+        los = np.log([d.los_median_days for d in draws])
+        return float(urgent.std()), float(los.std())
+
+    few = spread(10.0, 10)
+    many = spread(1000.0, 1000)
+    assert few[0] > 3 * many[0]
+    assert few[1] > 3 * many[1]
+
+
+def test_little_evidence_gives_a_wider_interval() -> None:
+    base = replace(DEFAULT_FLOW["AMBULANT"], cancel_per_week=0.0)
+    queue = tuple(QueueEntry(f"c{i}") for i in range(10))
+    sure = state(queue, capacity=12, flow=replace(base, evidence_weeks=5000, evidence_stays=5000))
+    unsure = replace(sure, flow=replace(base, evidence_weeks=8, evidence_stays=4))
+
+    def widths(st: OfferingState) -> list[float]:
+        out = []
+        for f in forecast_offering(st, runs=400, seed=2, horizon_days=730)[:4]:
+            assert f.low_days is not None
+            high = 730.0 if f.high_days is None else f.high_days  # None: beyond the horizon
+            out.append(high - f.low_days)
+        return out
+
+    w_sure, w_unsure = widths(sure), widths(unsure)
+    assert np.mean(w_unsure) > np.mean(w_sure)
