@@ -62,8 +62,9 @@ class TierWeights:
     fit_max: int
     members: int
     priority_strict: bool  # True: tier 2 outweighs all fit over the whole scenario
+    priority_mode: str = "strict"  # "strict", "per_child" or "coarse"
 
-    def as_dict(self) -> dict[str, int | bool]:
+    def as_dict(self) -> dict[str, int | bool | str]:
         return {
             "within_norm": self.within_norm,
             "priority": self.priority,
@@ -75,28 +76,40 @@ class TierWeights:
             "fit_max": self.fit_max,
             "members": self.members,
             "priority_strict": self.priority_strict,
+            "priority_mode": self.priority_mode,
         }
+
+
+COARSE_PRIORITY_MAX = 7  # overdue 4 + urgent 2 + waited 90 days or more 1
 
 
 def tier_weights(w: Weights, members: int) -> TierWeights:
     """W2 > N * fit_max and W1 > N * (P_max * W2 + fit_max): a strict order over N members.
 
     If that does not fit the arc level's integer range, tier 2 falls back to "per child"
-    (W2 = fit_max + 1); tier 1 always stays strict.
+    (W2 = fit_max + 1), and beyond that to coarse priority points (overdue, urgent,
+    waited 90 days: 0..7); tier 1 always stays strict.
     """
     n = max(1, members)
     fit_max = w.home * (MAX_HOME_RANK - 1) + w.keep + w.region + w.cost_levels
     p_max = w.priority_overdue + w.priority_urgent + w.priority_max_wait_days
-    strict = True
+
+    def fits(w1: int, w2: int, pm: int) -> bool:
+        return n * (w1 + pm * w2 + fit_max) <= MAX_ABS_INT
+
+    mode = "strict"
     w2 = n * fit_max + 1
     w1 = n * (p_max * w2 + fit_max) + 1
-    # an arc of a bundle carries up to n members; the total objective up to n * per-member
-    if n * (w1 + p_max * w2 + fit_max) > MAX_ABS_INT:
-        strict = False
+    if not fits(w1, w2, p_max):
+        mode = "per_child"
         w2 = fit_max + 1
         w1 = n * (p_max * w2 + fit_max) + 1
-        if n * (w1 + p_max * w2 + fit_max) > MAX_ABS_INT:
-            raise WeightsTooLargeError(f"{members} members do not fit the objective range")
+    if not fits(w1, w2, p_max):
+        mode = "coarse"
+        p_max = COARSE_PRIORITY_MAX
+        w1 = n * (p_max * w2 + fit_max) + 1
+    if not fits(w1, w2, p_max):
+        raise WeightsTooLargeError(f"{members} members do not fit the objective range")
     return TierWeights(
         within_norm=w1,
         priority=w2,
@@ -107,24 +120,28 @@ def tier_weights(w: Weights, members: int) -> TierWeights:
         priority_max=p_max,
         fit_max=fit_max,
         members=members,
-        priority_strict=strict,
+        priority_strict=mode == "strict",
+        priority_mode=mode,
     )
 
 
-def priority_points(scenario: Scenario, child: Child) -> int:
+def priority_points(scenario: Scenario, child: Child, mode: str = "strict") -> int:
     """Tier 2: overdue first, then urgent ("zoveel eerder" or acute unsafety), then days
-    waited since the ruling (capped)."""
+    waited since the ruling (capped).  In "coarse" mode: 4 overdue + 2 urgent + 1 when
+    waited 90 days or more."""
     w = scenario.policy.weights
     ev = scenario.evaluation_date
     dl = deadline_norm3(child)
-    p = 0
-    if dl is not None and dl < ev:
-        p += w.priority_overdue
-    if child.urgent_deadline is not None or child.acute_unsafety:
-        p += w.priority_urgent
-    if child.ruling_date is not None:
-        p += max(0, min(w.priority_max_wait_days, (ev - child.ruling_date).days))
-    return p
+    overdue = dl is not None and dl < ev
+    urgent = child.urgent_deadline is not None or child.acute_unsafety
+    days = 0 if child.ruling_date is None else max(0, (ev - child.ruling_date).days)
+    if mode == "coarse":
+        return 4 * overdue + 2 * urgent + int(days >= 90)
+    return (
+        w.priority_overdue * overdue
+        + w.priority_urgent * urgent
+        + min(w.priority_max_wait_days, days)
+    )
 
 
 @dataclass(frozen=True)

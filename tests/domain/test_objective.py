@@ -106,6 +106,9 @@ def test_tier_weights_fall_back_per_child_for_very_large_scenarios():
     assert not tw.priority_strict
     assert tw.priority == tw.fit_max + 1
     assert tw.within_norm > 20_000 * (tw.priority_max * tw.priority + tw.fit_max)
+    national = tier_weights(Weights(), 300_000)
+    assert national.priority_mode == "coarse"
+    assert national.within_norm > 300_000 * (national.priority_max * national.priority + 199)
     with pytest.raises(WeightsTooLargeError):
         tier_weights(Weights(), 10_000_000)
 
