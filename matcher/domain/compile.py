@@ -185,6 +185,7 @@ class Compiled:
     cutoffs: dict[tuple[str, str, str], int]  # (ref, need, offering) -> last usable slot
     bundle_of: dict[tuple[str, str], str] = field(default_factory=dict)
     bundle_infeasible: set[str] = field(default_factory=set)
+    own_places: dict[str, int] = field(default_factory=dict)  # places of current placements
 
     def item_of(self, ref: str, need_id: str) -> str:
         return self.bundle_of.get((ref, need_id), need_item(ref, need_id))
@@ -462,4 +463,5 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         cutoffs=cutoffs,
         bundle_of=bundle_of,
         bundle_infeasible=bundle_infeasible,
+        own_places=dict(own),
     )

@@ -235,12 +235,29 @@ class ScenarioIndex:
         return out
 
     @cached_property
+    def held_places(self) -> dict[str, int]:
+        """Per offering: places held by waiting children placed there now.  They free up
+        if that child moves, so other children may be matched to them."""
+        out: dict[str, int] = defaultdict(int)
+        for c in self.scenario.children:
+            for n in c.needs:
+                if n.current_offering is not None:
+                    out[n.current_offering] += 1
+        return out
+
+    @cached_property
     def first_start(self) -> dict[str, date | None]:
-        """Per offering: the earliest start over all slots with places (None: no places)."""
+        """Per offering: the earliest start over all slots with places, counting places
+        held by children who may move (None: no place at all)."""
         ev = self.scenario.evaluation_date
         out: dict[str, date | None] = {}
+        held = self.held_places
         for o in self.scenario.offerings:
-            starts = [start_of(s, o, ev) for s in self.slots[o.id] if s.places > 0]
+            starts = [
+                start_of(s, o, ev)
+                for i, s in enumerate(self.slots[o.id])
+                if s.places > 0 or (i == 0 and held.get(o.id, 0) > 0)
+            ]
             out[o.id] = min(starts) if starts else None
         return out
 

@@ -60,6 +60,8 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
             changed_offs.add(r.offering)
     old_kids = old.child_by_ref
     idx = ScenarioIndex(new)
+    held_old, held_new = base.index.held_places, idx.held_places
+    changed_offs |= {k for k in set(held_old) | set(held_new) if held_old[k] != held_new[k]}
     out = Eligibility(new, idx)
     for child in new.children:
         same_child = old_kids.get(child.ref) == child

@@ -134,6 +134,10 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
     for oid, members in by_off.items():
         o = offerings[oid]
         pool = [[i, s.places] for i, s in enumerate(slots[oid])]
+        # a current placement whose child moves elsewhere frees its place now
+        n_kept = sum(1 for m in members if m[5])
+        if pool:
+            pool[0][1] += comp.own_places.get(oid, 0) - n_kept
         for _, _, ref, nid, item, kept in sorted(members):
             child = children[ref]
             need = child.need(nid)

@@ -184,3 +184,22 @@ def test_lexicographic_order_against_brute_force(seed):
     ]
     assert tiers(chosen) == best
     assert r.n_within_norm == best[0]
+
+
+def test_a_place_freed_by_a_move_goes_to_another_child():
+    k = child(
+        "K",
+        CareType.RESIDENTIEEL_JENO,
+        alternatives=(GH,),
+        alternative_accepted=True,
+        current_offering="R1",
+    )
+    other = child("W", CareType.RESIDENTIEEL_JENO)
+    sc = scenario(
+        [k, other],
+        [offering("R1", CareType.RESIDENTIEEL_JENO, free_now=0), offering("GH1", GH)],
+    )
+    r = match(sc)
+    assert r.placements[("K", "n")].offering == "GH1"
+    assert r.placements[("W", "n")].offering == "R1"
+    assert r.placements[("W", "n")].start == sc.evaluation_date
