@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.wijzer.conftest import PASSWORD, principal_for
+from providers.store.db import make_engine, migrate, session_factory
+from tests.wijzer.data import PASSWORD, TODAY, seed
 from wijzer.app import create_app
-from wijzer.auth import MemoryAccountDirectory, Role
+from wijzer.auth import Role
 from wijzer.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,21 +60,34 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def accounts_for_browser() -> MemoryAccountDirectory:
-    directory = MemoryAccountDirectory()
-    for role in Role:
-        directory.add(principal_for(role), PASSWORD)
-    return directory
+def browser_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, int]]:
+    path = tmp_path_factory.mktemp("browser-db") / "wijzer.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine).begin() as session:
+        ids = seed(session)
+    engine.dispose()
+    return url, ids
 
 
 @pytest.fixture(scope="session")
-def live_server(accounts_for_browser: MemoryAccountDirectory) -> Iterator[str]:
+def ids(browser_db: tuple[str, dict[str, int]]) -> dict[str, int]:
+    return browser_db[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_db: tuple[str, dict[str, int]]) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
     app = create_app(
-        Settings(secret_key="browser-test-" + "y" * 32, login_max_failures=50),
-        accounts=accounts_for_browser,
+        Settings(
+            secret_key="browser-test-" + "y" * 32,
+            login_max_failures=50,
+            database_url=browser_db[0],
+            today=TODAY,
+        )
     )
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -115,7 +129,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def login(page: Page, base: str, role: Role) -> None:
     page.goto(f"{base}/inloggen")
-    page.get_by_label("Gebruikersnaam").fill(principal_for(role).username)
+    page.get_by_label("Gebruikersnaam").fill(f"test-{role.value}")
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state("networkidle")
@@ -141,15 +155,21 @@ def assert_accessible(page: Page) -> None:
     assert not bad, json.dumps(bad, indent=2)
 
 
-def assert_no_console_errors(page: Page) -> None:
-    problems = page.console_problems  # type: ignore[attr-defined]
+def assert_no_console_errors(page: Page, allow: tuple[str, ...] = ()) -> None:
+    """No script errors and no CSP violations; `allow` names expected HTTP statuses."""
+    problems = [
+        p
+        for p in page.console_problems  # type: ignore[attr-defined]
+        if not any(f"status of {status}" in p for status in allow)
+    ]
     assert not problems, problems
 
 
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret would inject a style, which our CSP rightly blocks.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 

@@ -443,6 +443,4 @@ def _flags(
         flags.append(Flag(code="buiten_regio", text="Buiten de regio", level="warn"))
     if PairWarning.TURNS_18_DURING_CARE in check.warnings:
         flags.append(Flag(code="wordt_18", text="Wordt 18 tijdens de hulp", level="warn"))
-    if view.stale:
-        flags.append(Flag(code="verouderd", text="Cijfers verouderd", level="warn"))
     return flags
