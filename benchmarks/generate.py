@@ -40,8 +40,8 @@ class GeneratorConfig:
     min_options: int = 5
     max_options: int = 50
     places_per_child: float = 0.7  # total places / children: care is scarce
-    provider_ceiling: float = 0.8  # share of what the provider's places would cost
-    gemeente_ceiling: float = 0.75  # share of the gemeente's expected spend
+    provider_ceiling: float = 0.9  # share of what the provider's places would cost
+    gemeente_ceiling: float = 0.9  # share of the gemeente's expected spend
     offerings_per_provider: int = 7
     children_per_gemeente: int = 250
 

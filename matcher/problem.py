@@ -347,7 +347,9 @@ def validate_arrays(p: AssignmentProblem) -> list[ValidationIssue]:
             )
         use_arc = p.use_arc_index().astype(np.int64)
         ukey = use_arc * max(n_r, 1) + p.use_resource.astype(np.int64)
-        if np.unique(ukey).size != ukey.size:
+        # sort + diff: np.unique (numpy 2.4, hash based) is ~15x slower here
+        sorted_keys = np.sort(ukey)
+        if bool(np.any(sorted_keys[1:] == sorted_keys[:-1])):
             add(ValidationIssue("arcs.uses", "an arc lists the same resource twice"))
 
     both = np.flatnonzero(p.pinned & p.forbidden)

@@ -168,6 +168,7 @@ def _run(
     # the LP gives a far better bound than the flow relaxation and budget
     # prices that steer the flow to an answer that (nearly) fits the budgets
     lp = None
+    strategy_done = strategy == "flow"
     if strategy != "flow" and _lp_worth_it(core, opts, clock):
         t = time.perf_counter()
         lp_bound, lp_cands, lp_stats, lp = _lp_heuristics(core, opts, clock)
@@ -176,6 +177,32 @@ def _run(
         candidates.extend(lp_cands)
         if lp_bound is not None and (bound is None or lp_bound < bound):
             bound, bound_source = lp_bound, "LP relaxation (HiGHS)"
+    elif strategy == "mip" and core.n_arcs >= LP_MIN_ARCS and clock.left() > MIN_SEARCH_S:
+        # too large for the LP in the time given: Lagrangian prices on the
+        # budget rows around min-cost flow give both answers and a bound,
+        # and HiGHS could not do better in the time left
+        from matcher.solvers.lagrange import lagrangian
+
+        t = time.perf_counter()
+        start = max(
+            (ch for _, ch in candidates if core.is_feasible(ch)),
+            key=core.value,
+            default=None,
+        )
+        margin = 0.3 + 0.03 * opts.time_limit_s
+        lr = lagrangian(
+            core,
+            deadline=clock.t0 + clock.limit - margin,
+            start=start,
+            first=fr.chosen if fr is not None else None,
+        )
+        stats["lagrange_s"] = round(time.perf_counter() - t, 6)
+        stats["lagrange_iterations"] = lr.iterations
+        if lr.chosen is not None:
+            candidates.append(("Lagrangian-priced flow+repair", lr.chosen))
+        if lr.bound is not None and (bound is None or lr.bound < bound):
+            bound, bound_source = lr.bound, "Lagrangian relaxation of the budget rows (flow)"
+        strategy_done = True
 
     t = time.perf_counter()
     best_name, best = "", None
@@ -194,7 +221,7 @@ def _run(
     if strategy == "flow":
         stats["bound_source"] = bound_source
         return _finish(core, best, bound, False, opts, clock, stats, strategy)
-    if clock.left() < MIN_SEARCH_S:
+    if strategy_done or clock.left() < MIN_SEARCH_S:
         # too little time to start a solver process: the incumbent is the answer
         stats["bound_source"] = bound_source
         return _finish(core, best, bound, False, opts, clock, stats, strategy)

@@ -74,7 +74,7 @@ def solve_flow(core: Core, weight: IntArray | None = None) -> FlowResult | None:
     heads_arc = np.full(m, sink, dtype=np.int64)
     heads_arc[prim >= 0] = res_node[prim[prim >= 0]]
     optional = np.flatnonzero(~core.must)
-    used_res = np.unique(prim[prim >= 0])
+    used_res = np.flatnonzero(np.bincount(prim[prim >= 0], minlength=core.n_resources))
     tails = np.concatenate(
         [item_node[core.arc_item], np.full(n, src), item_node[optional], res_node[used_res]]
     )

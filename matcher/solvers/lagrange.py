@@ -1,0 +1,107 @@
+"""Lagrangian relaxation of the budget rows around min-cost flow.
+
+For prices lam >= 0 on the rows the flow cannot carry (budgets), the flow
+optimum with arc weights ``w - lam . uses`` plus ``lam . capacity`` is an
+upper bound (max form) on the optimum, for every lam.  Subgradient steps
+(Polyak step towards the best answer found) move the prices; every flow
+answer is repaired and refilled into a feasible incumbent.  This is the route
+for problems too large for the LP within the time limit: each step costs one
+flow solve.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.solvers.core import Core, IntArray
+from matcher.solvers.flow import primary_resource, solve_flow
+from matcher.solvers.heuristics import priced_weight, repair_and_fill
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class LagrangeResult:
+    chosen: IntArray | None
+    bound: float | None  # max form, valid upper bound
+    iterations: int
+
+
+def priced_rows(core: Core) -> npt.NDArray[np.bool_]:
+    """Resources the flow network drops (so they get a price)."""
+    prim = primary_resource(core)
+    in_flow = np.zeros(core.n_resources, dtype=bool)
+    in_flow[prim[prim >= 0]] = True
+    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
+    return ~in_flow & (total > core.capacity)
+
+
+def lagrangian(
+    core: Core,
+    deadline: float,
+    start: IntArray | None = None,
+    prices: FloatArray | None = None,
+    max_iter: int = 200,
+    first: IntArray | None = None,
+) -> LagrangeResult:
+    """Subgradient search until `deadline` (perf_counter seconds).
+
+    `first` is the flow answer at zero prices when the caller has it already
+    (it saves one flow solve).
+    """
+    rows = priced_rows(core)
+    lam = np.zeros(core.n_resources) if prices is None else np.where(rows, prices, 0.0)
+    best = start.copy() if start is not None and core.is_feasible(start) else None
+    best_v = core.value(best) if best is not None else -np.inf
+    bound = np.inf
+    theta, stall = 1.0, 0
+    it = 0
+    cap = core.capacity.astype(np.float64)
+    last = 0.0  # duration of the last step: never start one that cannot end in time
+    while it < max_iter and time.perf_counter() + last < deadline:
+        t_step = time.perf_counter()
+        it += 1
+        pw = priced_weight(core, lam)
+        if it == 1 and first is not None and not lam.any():
+            x, scale = first, np.inf
+        else:
+            top = float(np.abs(pw).max()) if pw.size else 1.0
+            # coarse integer costs keep the flow's cost scaling short; the
+            # bound below pays for the rounding
+            scale = max(1.0, 1e6 / max(top, 1.0))
+            fr = solve_flow(core, np.round(pw * scale).astype(np.int64))
+            if fr is None:
+                break
+            x = fr.chosen
+        on = x[x >= 0]
+        # bound from the real-valued priced weights of the flow answer, plus
+        # the most the rounding of the weights could have cost (1/scale each)
+        val = core.const + float(pw[on].sum()) + float(lam @ cap) + core.n_items / scale
+        if val < bound - 1e-9:
+            bound, stall = val, 0
+        else:
+            stall += 1
+            if stall >= 3:
+                theta, stall = theta / 2, 0
+        if it > 1 or first is None:  # the caller repaired the first flow already
+            cand = repair_and_fill(core, x, pw)
+            if core.is_feasible(cand) and core.value(cand) > best_v:
+                best, best_v = cand, core.value(cand)
+        if best is not None and bound - best_v <= 1e-9 * max(1.0, abs(best_v)):
+            break
+        use = core.usage_exact(x).astype(np.float64)
+        g = np.where(rows, cap - use, 0.0)
+        # prices that are zero and whose row has slack stay at zero
+        g[(lam <= 0) & (g > 0)] = 0.0
+        norm = float(g @ g)
+        if norm <= 0:
+            break
+        target = best_v if best is not None else val - 0.01 * abs(val)
+        step = theta * max(val - target, 1e-9 * max(1.0, abs(val))) / norm
+        lam = np.maximum(0.0, lam - step * g)
+        last = time.perf_counter() - t_step
+    return LagrangeResult(best, None if not np.isfinite(bound) else bound, it)
