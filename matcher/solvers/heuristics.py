@@ -148,7 +148,10 @@ def improve_moves(core: Core, chosen: IntArray, rounds: int = 2) -> IntArray:
 def repair_and_fill(
     core: Core, chosen: IntArray, order: npt.NDArray[np.float64] | None = None
 ) -> IntArray:
-    return refill(core, repair(core, chosen), order)
+    out = refill(core, repair(core, chosen), order)
+    if bool(np.any(core.must & (out < 0))):
+        out = place_must(core, out, order)
+    return out
 
 
 def priced_weight(core: Core, prices: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -167,3 +170,99 @@ def from_lp(core: Core, x: npt.NDArray[np.float64], prices: npt.NDArray[np.float
     chosen[core.arc_item[one]] = one
     key = x * 1e9 + priced_weight(core, prices)
     return repair_and_fill(core, chosen, key)
+
+
+def place_must(
+    core: Core, chosen: IntArray, order: npt.NDArray[np.float64] | None = None
+) -> IntArray:
+    """Place unassigned must-assign items, moving one blocking item if needed.
+
+    For each unplaced must-assign item (canonical order) try its arcs by
+    `order` (default: weight), first where it fits as is, then after moving
+    one item that uses the arc's resources to another of its arcs where that
+    item fits.  The move losing the least weight wins.  This turns LP
+    rounding on GAP-like problems into a feasible answer in most cases.
+    """
+    chosen = chosen.copy()
+    key = core.weight.astype(np.float64) if order is None else order
+    todo = np.flatnonzero(core.must & (chosen < 0))
+    if todo.size == 0:
+        return chosen
+    slack = (core.capacity - core.usage_exact(chosen)).tolist()
+    ptr = core.use_ptr.tolist()
+    res_l = core.use_res.tolist()
+    amt_l = core.use_amount.tolist()
+    w = core.weight.tolist()
+    iptr = core.item_ptr.tolist()
+    ch = chosen.tolist()
+    # items currently using each resource
+    users: dict[int, set[int]] = {}
+    for i, a in enumerate(ch):
+        if a >= 0:
+            for k in range(ptr[a], ptr[a + 1]):
+                users.setdefault(res_l[k], set()).add(i)
+
+    def fits(a: int, freed: dict[int, int]) -> bool:
+        return all(
+            slack[res_l[k]] + freed.get(res_l[k], 0) >= amt_l[k] for k in range(ptr[a], ptr[a + 1])
+        )
+
+    def take(i: int, a: int, sign: int) -> None:
+        for k in range(ptr[a], ptr[a + 1]):
+            slack[res_l[k]] -= sign * amt_l[k]
+            if sign > 0:
+                users.setdefault(res_l[k], set()).add(i)
+            else:
+                users.get(res_l[k], set()).discard(i)
+
+    for j in todo.tolist():
+        arcs = sorted(range(iptr[j], iptr[j + 1]), key=lambda a: (-key[a], a))
+        done = False
+        for a in arcs:
+            if fits(a, {}):
+                take(j, a, 1)
+                ch[j] = a
+                done = True
+                break
+        if done:
+            continue
+        best: tuple[float, int, int, int] | None = None  # (loss, a, k, b)
+        for a in arcs:
+            blockers = set()
+            for kk in range(ptr[a], ptr[a + 1]):
+                if slack[res_l[kk]] < amt_l[kk]:
+                    blockers |= users.get(res_l[kk], set())
+            for k in sorted(blockers):
+                cur = ch[k]
+                freed = {res_l[q]: amt_l[q] for q in range(ptr[cur], ptr[cur + 1])}
+                if not fits(a, freed):
+                    continue
+                for b in range(iptr[k], iptr[k + 1]):
+                    if b == cur:
+                        continue
+                    # b must fit once k left cur and j took a
+                    need: dict[int, int] = {}
+                    for q in range(ptr[b], ptr[b + 1]):
+                        need[res_l[q]] = need.get(res_l[q], 0) + amt_l[q]
+                    ok = True
+                    for r, q in need.items():
+                        s = slack[r] + freed.get(r, 0)
+                        for qa in range(ptr[a], ptr[a + 1]):
+                            if res_l[qa] == r:
+                                s -= amt_l[qa]
+                        if s < q:
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                    loss = (w[cur] - w[b]) - w[a]
+                    if best is None or (loss, a, k, b) < best:
+                        best = (loss, a, k, b)
+        if best is not None:
+            _, a, k, b = best
+            take(k, ch[k], -1)
+            take(k, b, 1)
+            ch[k] = b
+            take(j, a, 1)
+            ch[j] = a
+    return np.asarray(ch, dtype=np.int64)
