@@ -163,12 +163,17 @@ class DaskExecutor:
             futures.append(fut)
         results: list[Any] = [None] * total
         done = 0
-        for fut in as_completed(futures):
-            lo, hi = spans[fut.key]
-            results[lo:hi] = fut.result()
-            done += hi - lo
-            if progress:
-                progress(done, total)
+        try:
+            for fut in as_completed(futures):
+                lo, hi = spans[fut.key]
+                results[lo:hi] = fut.result()  # re-raises a task's exception here
+                done += hi - lo
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            # one failed scenario fails the sweep; do not leave the rest running
+            self.client.cancel(futures)
+            raise
         return results
 
     def close(self) -> None:

@@ -169,3 +169,22 @@ def test_importing_the_sweep_loads_neither_dask_nor_rich() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def fail_on_three(ctx: int, task: int) -> int:
+    if task == 3:
+        raise ValueError("scenario 3 is broken")
+    return task
+
+
+def test_a_failing_scenario_fails_the_sweep_on_both_executors(cluster: Any) -> None:
+    with pytest.raises(ValueError, match="scenario 3"):
+        InProcessExecutor().map(fail_on_three, 0, list(range(6)))
+    ex = DaskExecutor(cluster, batch_size=2)
+    try:
+        with pytest.raises(ValueError, match="scenario 3"):
+            ex.map(fail_on_three, 0, list(range(6)))
+        # the executor is still usable afterwards
+        assert ex.map(square_plus, 0, [2]) == [4]
+    finally:
+        ex.close()
