@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.problem import AssignmentProblem, ProblemBuilder, Sense
-from matcher.solution import SolveOptions, Status
+from matcher.solution import SolveOptions, Status, verify
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -200,6 +200,7 @@ def evaluate(
     sol = solve(prob, options or SolveOptions(time_limit_s=30.0, workers=1))
     if not sol.status.has_solution:
         raise RuntimeError(f"evaluation found no solution: {sol.status.value} {dict(sol.stats)}")
+    verify(prob, sol)  # capacities, purchases and objective, checked independently
     look = prob.arc_lookup()
     items, options_ix = prob.item_index(), prob.option_index()
     within: set[str] = set()
