@@ -9,7 +9,6 @@ converter to ``matcher.Scenario`` this module should call it instead.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -25,28 +24,17 @@ from matcher.domain import (
     Expertise,
     Offering,
     Region,
-    Release,
     Subcontract,
 )
 from providers import reference
+from providers.convert import releases
 from providers.store import models
 from providers.store.access import OfferingView
 
-# Reference codes (providers.reference.attributes) -> the domain's child attributes.
+# Reference codes (providers.reference.attributes) -> the domain's child attributes;
+# the reference data names the matcher value of each code.
 ATTRIBUTE_BY_CODE: dict[str, ChildAttribute] = {
-    "ZEDENVERLEDEN": ChildAttribute.ZEDENVERLEDEN,
-    "SEKSUEEL_GRENSOVERSCHRIJDEND": ChildAttribute.SEXUALLY_TRANSGRESSIVE,
-    "AGRESSIE": ChildAttribute.AGGRESSION,
-    "LVB": ChildAttribute.LVB,
-    "ERNSTIGE_PSYCHIATRIE": ChildAttribute.SEVERE_PSYCHIATRY,
-    "TRAUMA_HECHTING": ChildAttribute.TRAUMA_ATTACHMENT,
-    "INSTABIELE_SITUATIE": ChildAttribute.UNSTABLE_SITUATION,
-    "SUICIDALITEIT": ChildAttribute.SUICIDALITY,
-    "EXTERNALISEREND": ChildAttribute.EXTERNALISING,
-    "COMPLEXE_SCHEIDING": ChildAttribute.COMPLEX_DIVORCE,
-    "VERSLAVING": ChildAttribute.ADDICTION,
-    "GESLOTEN_SETTING_NODIG": ChildAttribute.NEEDS_CLOSED_SETTING,
-    "MEERVOUDIG_COMPLEX": ChildAttribute.MULTI_COMPLEX,
+    code: ChildAttribute(info.get("matcher")) for code, info in reference.attributes().items()
 }
 
 # How far ahead weekly releases are laid out (the domain's default horizon).
@@ -70,20 +58,6 @@ def attributes_of(codes: Sequence[str]) -> frozenset[ChildAttribute]:
     return frozenset(ATTRIBUTE_BY_CODE[c] for c in codes if c in ATTRIBUTE_BY_CODE)
 
 
-def releases(per_week: float, today: dt.date) -> tuple[Release, ...]:
-    """A steady weekly release rate as whole places on dates (0.5 a week: one every 2 weeks)."""
-    if per_week <= 0:
-        return ()
-    out: list[Release] = []
-    done = 0
-    for week in range(1, RELEASE_WEEKS + 1):
-        due = math.floor(per_week * week + 1e-9)
-        if due > done:
-            out.append(Release(on=today + dt.timedelta(weeks=week), places=due - done))
-            done = due
-    return tuple(out)
-
-
 def offering_of(view: OfferingView, today: dt.date) -> Offering:
     return Offering(
         id=str(view.id),
@@ -91,7 +65,11 @@ def offering_of(view: OfferingView, today: dt.date) -> Offering:
         care_type=CareType(view.care_type),
         region=view.region_code,
         free_now=view.places_free,
-        releases=releases(view.release_per_week, today),
+        # The same release schedule as the data layer's converter, so the search and
+        # the matching agree on when places free up.
+        releases=releases(
+            view.release_per_week, view.places_free, view.expected_wait_days, today, RELEASE_WEEKS
+        ),
         location_gemeente=view.gemeente_code,
         service_area=frozenset(view.service_regions),
         age_min=view.age_min,

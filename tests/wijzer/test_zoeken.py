@@ -116,17 +116,28 @@ def test_expected_start_against_the_deadline(verwijzer: TestClient) -> None:
     assert fast["start_high"] == "2026-12-14"
     assert fast["start_status"] == "op_tijd"
     slow = fit["Kleine Praktijk"]
-    # No place now; 0.5 a week frees one in week 2, then 14 days intake.
-    assert slow["start_low"] == "2026-12-18"
-    assert slow["start_high"] == "2027-02-02"
-    assert slow["start_status"] == "mogelijk_te_laat"
+    # No place now, a stated wait of 60 days and 0.5 places a week: the data layer's
+    # schedule frees the first place a week after the wait (26 January), then 14 days
+    # intake. The stated wait plus intake (2 February) is earlier, so no range.
+    assert slow["start_low"] == "2027-02-09"
+    assert slow["start_high"] == "2027-02-09"
+    assert slow["start_status"] == "te_laat"
     assert [r["provider"] for r in ctx["results"]] == ["Hulp Zuid", "Kleine Praktijk"]
+
+
+def test_a_range_when_free_places_come_before_the_stated_wait(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, uitspraak="2026-10-01")
+    fast = by_provider(ctx["results"])["Hulp Zuid"]
+    # Deadline 1 January 2027: the whole range (4 to 14 December) is before it.
+    assert (fast["start_low"], fast["start_high"]) == ("2026-12-04", "2026-12-14")
+    assert fast["start_status"] == "op_tijd"
 
 
 def test_earlier_deadline_wins_and_makes_options_late(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, uitspraak="2026-11-01", deadline="2026-12-10")
     assert ctx["deadline"] == "2026-12-10"
     fit = by_provider(ctx["results"])
+    # 4 December is before the deadline, 14 December after it.
     assert fit["Hulp Zuid"]["start_status"] == "mogelijk_te_laat"
     assert fit["Kleine Praktijk"]["start_status"] == "te_laat"
 
@@ -153,6 +164,7 @@ def test_html_shows_the_columns_and_markers(verwijzer: TestClient) -> None:
         "Via hoofdaannemer Hulp Zuid",
         "Verouderd",
         "tussen 4 december 2026 en 14 december 2026",
+        "9 februari 2027",
         "Deadline: 1 februari 2027",
         "8 km",
     ):
