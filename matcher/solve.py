@@ -71,8 +71,9 @@ POLISH_MIN_S = 2.0
 # than it can find; the incumbent is returned.
 MIN_SEARCH_S = 0.25
 
-# HiGHS LP time per free arc, measured on generated instances (docs/solver.md).
-LP_SECONDS_PER_ARC = 2e-5
+# HiGHS LP time per free arc on generated instances: 2e-5 s on an idle
+# machine, up to 1e-4 s on a loaded one (docs/solver.md).
+LP_SECONDS_PER_ARC = 5e-5
 
 # Problems this small get the local move search on top of repair + refill.
 LOCAL_SEARCH_MAX_ARCS = 200_000
@@ -177,10 +178,20 @@ def _run(
         candidates.extend(lp_cands)
         if lp_bound is not None and (bound is None or lp_bound < bound):
             bound, bound_source = lp_bound, "LP relaxation (HiGHS)"
-    elif strategy == "mip" and core.n_arcs >= LP_MIN_ARCS and clock.left() > MIN_SEARCH_S:
-        # too large for the LP in the time given: Lagrangian prices on the
-        # budget rows around min-cost flow give both answers and a bound,
-        # and HiGHS could not do better in the time left
+        if lp is None:
+            stats["lp_failed"] = True
+        elif clock.left() < 4 * _lp_expected_s(core):
+            # HiGHS would spend the time left on re-solving the LP at its root
+            strategy_done = strategy == "mip"
+    if (
+        strategy == "mip"
+        and (lp is None or strategy_done)
+        and core.n_arcs >= LP_MIN_ARCS
+        and clock.left() > MIN_SEARCH_S
+    ):
+        # too large for the LP (or for HiGHS after the LP) in the time given:
+        # Lagrangian prices on the budget rows around min-cost flow give both
+        # answers and a bound; started from the LP prices when there are any
         from matcher.solvers.lagrange import lagrangian
 
         t = time.perf_counter()
@@ -189,12 +200,14 @@ def _run(
             key=core.value,
             default=None,
         )
-        margin = 0.3 + 0.03 * opts.time_limit_s
+        # assembling the answer of a national instance takes about a second
+        margin = 0.3 + 0.06 * opts.time_limit_s
         lr = lagrangian(
             core,
             deadline=clock.t0 + clock.limit - margin,
             start=start,
-            first=fr.chosen if fr is not None else None,
+            prices=lp.duals if lp is not None else None,
+            first=fr.chosen if fr is not None and lp is None else None,
         )
         stats["lagrange_s"] = round(time.perf_counter() - t, 6)
         stats["lagrange_iterations"] = lr.iterations
@@ -274,8 +287,11 @@ def _lp_worth_it(core: Core, opts: SolveOptions, clock: _Clock) -> bool:
     """The LP pays when it fits in a fraction of the time left (measured rate)."""
     if core.n_arcs < LP_MIN_ARCS:
         return False
-    expected = 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
-    return clock.left() > 3 * expected
+    return clock.left() > 2 * _lp_expected_s(core)
+
+
+def _lp_expected_s(core: Core) -> float:
+    return 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
 
 
 def _lp_heuristics(
@@ -287,7 +303,7 @@ def _lp_heuristics(
 
     r = solve_mip(
         core,
-        time_limit_s=clock.left() * 0.4,
+        time_limit_s=clock.left() * 0.6,
         relative_gap=opts.relative_gap,
         threads=opts.workers,
         relax=True,

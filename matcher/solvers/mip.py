@@ -184,6 +184,10 @@ def solve_mip(
 ) -> MipResult:
     """HiGHS on the core; killed when it overruns ``time_limit_s + grace_s``."""
     t0 = time.perf_counter()
+    # import MathOpt here, once, so that every forked child has it already
+    from ortools.math_opt.core.python import solver  # noqa: F401
+    from ortools.math_opt.python import parameters  # noqa: F401
+
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # no fork on this platform: no hard deadline either

@@ -1,0 +1,119 @@
+"""Scale benchmark: generated instances from 1k x 200 to 100k x 10k.
+
+Each size runs in its own process so that peak memory (the process and its
+solver children) is measured per size.  Prints a Markdown table: generation
+and model-building time, solve time, peak memory, objective, proven bound,
+gap, where the bound came from, and the target of issue 2 for that size.
+
+    .venv/bin/python -m benchmarks.scale                 # all four sizes
+    .venv/bin/python -m benchmarks.scale --sizes 1k 10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+# size name -> (children, offerings, time limit s, target gap, target s, target GB)
+SIZES: dict[str, tuple[int, int, float, float, float, float]] = {
+    "1k": (1_000, 200, 2.0, 0.001, 2.0, 8.0),
+    "10k": (10_000, 2_000, 10.0, 0.005, 10.0, 8.0),
+    "50k": (50_000, 5_000, 60.0, 0.01, 60.0, 4.0),
+    "100k": (100_000, 10_000, 180.0, 0.02, 180.0, 8.0),
+}
+
+
+def run_one(children: int, offerings: int, time_limit: float, seed: int) -> dict[str, object]:
+    from benchmarks.generate import GeneratorConfig, generate
+    from matcher import SolveOptions, solve, verify
+    from matcher.solvers.core import build_core
+
+    t0 = time.perf_counter()
+    p = generate(GeneratorConfig(children, offerings, seed=seed))
+    gen_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    build_core(p)  # model building alone (canonical core), for the table
+    build_s = time.perf_counter() - t0
+    sol = solve(p, SolveOptions(time_limit_s=time_limit, seed=seed))
+    rep = verify(p, sol)
+    budget_rows = [r for r in p.resource_ids if not r.startswith("place:")]
+    tight = sum(
+        1
+        for r in budget_rows
+        if rep.resource_use.get(r, 0) > 0.99 * int(p.capacity[p.resource_ids.index(r)])
+    )
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return {
+        "arcs": p.n_arcs,
+        "budget_rows": len(budget_rows),
+        "tight_budget_rows": tight,
+        "generate_s": gen_s,
+        "build_s": build_s,
+        "solve_s": sol.wall_time_s,
+        "peak_gb": peak_kb / 2**20,
+        "objective": sol.objective,
+        "bound": sol.best_bound,
+        "gap": sol.gap,
+        "status": sol.status.value,
+        "strategy": sol.strategy,
+        "bound_source": sol.stats.get("bound_source", "-"),
+        "placed": rep.n_assigned,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--one", nargs=3, type=float, metavar=("CHILDREN", "OFFERINGS", "LIMIT"))
+    a = ap.parse_args()
+    if a.one:
+        c, o, lim = a.one
+        print(json.dumps(run_one(int(c), int(o), lim, a.seed)))
+        return
+    print(f"# scale benchmark, seed {a.seed}, 2 workers, load average at start {os.getloadavg()}")
+    print(
+        "| size | arcs | budget rows (tight) | generate s | build s | solve s | peak GB "
+        "| objective | bound | gap | bound from | target | met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in a.sizes:
+        c, o, lim, tgap, ts, tgb = SIZES[name]
+        r = subprocess.run(
+            [sys.executable, "-m", "benchmarks.scale", "--seed", str(a.seed),
+             "--one", str(c), str(o), str(lim)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if r.returncode != 0:
+            print(f"| {name} | failed: {r.stderr.strip().splitlines()[-1:]} |", flush=True)
+            continue
+        d = json.loads(r.stdout.strip().splitlines()[-1])
+        gap = d["gap"]
+        met = (
+            gap is not None
+            and gap <= tgap
+            and float(d["solve_s"]) <= ts
+            and float(d["peak_gb"]) <= tgb
+        )
+        print(
+            f"| {c // 1000}k x {o // 1000 if o >= 1000 else o}{'k' if o >= 1000 else ''} "
+            f"| {d['arcs']} | {d['budget_rows']} ({d['tight_budget_rows']}) "
+            f"| {d['generate_s']:.1f} | {d['build_s']:.2f} | {d['solve_s']:.1f} "
+            f"| {d['peak_gb']:.2f} | {d['objective']} | {d['bound']:.0f} "
+            f"| {'-' if gap is None else f'{gap:.3%}'} | {d['bound_source']} "
+            f"| {tgap:.1%} in {ts:.0f} s, {tgb:.0f} GB | {'yes' if met else 'NO'} |",
+            flush=True,
+        )
+    print(f"\nload average at end {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
