@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.problem import AssignmentProblem, ProblemBuilder, Sense
+from matcher.problem import AssignmentProblem, Sense
 from matcher.solution import SolveOptions, Status, verify
 
 BoolArray = npt.NDArray[np.bool_]
@@ -201,13 +201,8 @@ def evaluate(
     if not sol.status.has_solution:
         raise RuntimeError(f"evaluation found no solution: {sol.status.value} {dict(sol.stats)}")
     verify(prob, sol)  # capacities, purchases and objective, checked independently
-    look = prob.arc_lookup()
-    items, options_ix = prob.item_index(), prob.option_index()
-    within: set[str] = set()
-    for it, op in sol.assignments.items():
-        a = look[(items[it], options_ix[op])]
-        if pp.within_norm[a]:
-            within.add(it)
+    arcs = _arcs_of(pp, sol.assignments)
+    within = {prob.item_ids[int(i)] for i in prob.arc_item[arcs & pp.within_norm]}
     return Evaluation(
         units={k: v for k, v in units.items() if v > 0},
         spent_cents=pp.spend(units),
@@ -379,11 +374,24 @@ def _solve_purchase_mip(
 
 
 def _arcs_of(pp: PlanningProblem, assignments: Mapping[str, str]) -> BoolArray:
+    """Mask of the arcs an assignment uses (sorted keys, no per-arc dict)."""
     p = pp.problem
-    look, items, opts = p.arc_lookup(), p.item_index(), p.option_index()
+    items, opts = p.item_index(), p.option_index()
+    n_opt = max(1, p.n_options)
+    key = p.arc_item.astype(np.int64) * n_opt + p.arc_option
+    order = np.argsort(key, kind="stable")
+    want = np.fromiter(
+        (items[it] * n_opt + opts[op] for it, op in assignments.items()),
+        dtype=np.int64,
+        count=len(assignments),
+    )
+    pos = np.searchsorted(key[order], want)
+    if want.size and (
+        np.any(pos >= key.size) or np.any(key[order][np.minimum(pos, key.size - 1)] != want)
+    ):
+        raise RuntimeError("an assignment uses an arc the problem does not have")
     mask = np.zeros(p.n_arcs, dtype=np.bool_)
-    for it, op in assignments.items():
-        mask[look[(items[it], opts[op])]] = True
+    mask[order[pos]] = True
     return mask
 
 
@@ -666,7 +674,15 @@ def synthetic_region(
                 )
             for _ in range(demand):
                 children.append(
-                    _child(rng, f"kind-{seed}-{n:04d}", ct, rg, as_of, as_of, offerings, purchases)
+                    _child(
+                        rng,
+                        f"kind-{seed}-{n:04d}",
+                        ct,
+                        rg,
+                        as_of,
+                        as_of,
+                        _sources(offerings, purchases).get((ct, rg), ()),
+                    )
                 )
                 n += 1
     return RegionInstance(
@@ -681,6 +697,18 @@ def synthetic_region(
     )
 
 
+def _sources(
+    offerings: Sequence[PlanOffering], purchases: Sequence[PlanPurchaseSpec]
+) -> dict[tuple[str, str], list[str]]:
+    """Offering and purchase ids per (care type, region), offerings first."""
+    out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for o in offerings:
+        out[(o.care_type, o.region)].append(o.id)
+    for pc in purchases:
+        out[(pc.care_type, pc.region)].append(pc.id)
+    return out
+
+
 def _child(
     rng: np.random.Generator,
     ref: str,
@@ -688,14 +716,11 @@ def _child(
     rg: str,
     referred: date,
     as_of: date,
-    offerings: Sequence[PlanOffering],
-    purchases: Sequence[PlanPurchaseSpec],
+    ids: Sequence[str],
 ) -> PlanChild:
     waited = int(rng.integers(0, 150)) if referred == as_of else int(rng.integers(0, 30))
     ruling = referred - timedelta(days=waited)
     norm = 42 if rng.random() < 0.15 else 91  # "zoveel eerder" for some
-    ids = [o.id for o in offerings if o.care_type == ct and o.region == rg]
-    ids += [p.id for p in purchases if p.care_type == ct and p.region == rg]
     not_for = frozenset(i for i in ids if rng.random() < 0.15)
     return PlanChild(ref, ct, rg, referred, ruling + timedelta(days=norm), not_for)
 
@@ -705,6 +730,7 @@ def inflow_children(
 ) -> tuple[PlanChild, ...]:
     """Children referred during the horizon: Poisson per care type x region."""
     rng = np.random.default_rng(seed)
+    sources = _sources(inst.offerings, inst.purchases)
     out: list[PlanChild] = []
     n = 0
     for (ct, rg), lam in sorted(inst.inflow_per_month.items()):
@@ -720,8 +746,7 @@ def inflow_children(
                     rg,
                     referred,
                     inst.as_of,
-                    inst.offerings,
-                    inst.purchases,
+                    sources.get((ct, rg), ()),
                 )
             )
             n += 1
@@ -750,22 +775,29 @@ def compile_region(
     express; stays are assumed to outlast the horizon.
     """
     kids = (*inst.children, *extra_children)
-    b = ProblemBuilder(sense=Sense.MAXIMIZE, name=inst.name)
-    groups: dict[tuple[str, str], list[tuple[str, str, date, int]]] = defaultdict(list)
+    # Built straight into index arrays: a sweep compiles thousands of these,
+    # and the row-wise builder's per-arc bookkeeping dominated the time.
+    res_ids: list[str] = []
+    res_cap: list[int] = []
+    # (care type, region) -> [(source id, resource index, ordinal date, lead)]
+    groups: dict[tuple[str, str], list[tuple[str, int, int, int]]] = defaultdict(list)
     for o in inst.offerings:
         for m, places in enumerate(o.places_by_month):
             if places > 0:
-                rid = f"place:{o.id}@{m}"
-                b.resource(rid, places)
                 groups[(o.care_type, o.region)].append(
-                    (o.id, rid, inst.month_start(m), o.intake_lead_days)
+                    (o.id, len(res_ids), inst.month_start(m).toordinal(), o.intake_lead_days)
                 )
+                res_ids.append(f"place:{o.id}@{m}")
+                res_cap.append(places)
     candidates: list[CandidatePurchase] = []
     for pc in inst.purchases:
         rid = f"buy:{pc.id}"
-        b.resource(rid, 0)
         on = inst.month_start(pc.available_month)
-        groups[(pc.care_type, pc.region)].append((pc.id, rid, on, pc.intake_lead_days))
+        groups[(pc.care_type, pc.region)].append(
+            (pc.id, len(res_ids), on.toordinal(), pc.intake_lead_days)
+        )
+        res_ids.append(rid)
+        res_cap.append(0)
         candidates.append(
             CandidatePurchase(
                 id=pc.id,
@@ -778,24 +810,52 @@ def compile_region(
                 available_on=on,
             )
         )
+    # one option per resource, numbered in order of first use (as the row-wise
+    # builder did, so solutions and tie-breaks stay the same)
+    opt_of_res: dict[int, int] = {}
+    a_item: list[int] = []
+    a_opt: list[int] = []
+    a_res: list[int] = []
     within: list[bool] = []
     care: list[str] = []
     region: list[str] = []
-    for c in kids:
-        b.item(c.ref)
+    for i, c in enumerate(kids):
         care.append(c.care_type)
         region.append(c.region)
-        for src, rid, on, lead in groups.get((c.care_type, c.region), []):
+        referred = c.referred_on.toordinal()
+        deadline = c.deadline.toordinal()
+        for src, ri, free_day, lead in groups.get((c.care_type, c.region), ()):
             if src in c.not_for:
                 continue
-            start = max(on, c.referred_on) + timedelta(days=lead)
-            ok = start <= c.deadline
-            b.arc(c.ref, rid, int(ok), {rid: 1})
-            within.append(ok)
-    prob = b.build()
+            a_item.append(i)
+            a_res.append(ri)
+            op = opt_of_res.get(ri)
+            if op is None:
+                op = opt_of_res[ri] = len(opt_of_res)
+            a_opt.append(op)
+            within.append(max(free_day, referred) + lead <= deadline)
+    options = [""] * len(opt_of_res)
+    for ri, op in opt_of_res.items():
+        options[op] = res_ids[ri]
+    n_arcs = len(a_item)
+    w = np.asarray(within, dtype=np.bool_)
+    prob = AssignmentProblem.create(
+        items=[c.ref for c in kids],
+        options=options,
+        resources=res_ids,
+        capacity=res_cap,
+        arc_item=a_item,
+        arc_option=a_opt,
+        arc_value=w.astype(np.int64),
+        use_ptr=np.arange(n_arcs + 1, dtype=np.int64),
+        use_resource=a_res,
+        use_amount=np.ones(n_arcs, dtype=np.int64),
+        sense=Sense.MAXIMIZE,
+        name=inst.name,
+    )
     return PlanningProblem(
         problem=prob,
-        within_norm=np.asarray(within, dtype=np.bool_),
+        within_norm=w,
         candidates=tuple(candidates),
         item_care_type=tuple(care),
         item_region=tuple(region),
