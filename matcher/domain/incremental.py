@@ -179,21 +179,17 @@ def _subproblem(p: AssignmentProblem, items: np.ndarray) -> AssignmentProblem:
 
 def solve_by_components(
     new: AssignmentProblem,
-    base: AssignmentProblem,
-    base_solution: Solution,
+    base: AssignmentProblem | None,
+    base_solution: Solution | None,
     options: SolveOptions,
-) -> Solution:
+    base_proven: frozenset[str] = frozenset(),
+) -> tuple[Solution, frozenset[str]]:
+    """Solve `new` component by component; reuse base answers of unchanged components
+    whose items were proven optimal in the base.  Returns the solution and the items
+    whose component was proven optimal (for the next re-solve)."""
     from matcher.solve import solve
 
     t0 = time.perf_counter()
-    sig_new = _arc_signatures(new)
-    sig_old = _cached_signatures(base)
-    cap_old = dict(zip(base.resource_ids, base.capacity.tolist(), strict=True))
-    old_item_res: dict[str, set[str]] = defaultdict(set)
-    for item, arcs in sig_old.items():
-        for _, _, uses in arcs:
-            for r, _ in uses:
-                old_item_res[r].add(item)
     labels = _components(new)
     members: dict[int, list[int]] = defaultdict(list)
     for i, lab in enumerate(labels.tolist()):
@@ -201,58 +197,85 @@ def solve_by_components(
     res_of_item: dict[int, set[str]] = defaultdict(set)
     for a, r in zip(new.use_arc_index().tolist(), new.use_resource.tolist(), strict=True):
         res_of_item[int(new.arc_item[a])].add(new.resource_ids[int(r)])
-    cap_new = dict(zip(new.resource_ids, new.capacity.tolist(), strict=True))
+    if base is not None and base_solution is not None and base_proven:
+        sig_new = _arc_signatures(new)
+        sig_old = _cached_signatures(base)
+        cap_old = dict(zip(base.resource_ids, base.capacity.tolist(), strict=True))
+        cap_new = dict(zip(new.resource_ids, new.capacity.tolist(), strict=True))
+        old_item_res: dict[str, set[str]] = defaultdict(set)
+        for item, arcs in sig_old.items():
+            for _, _, uses in arcs:
+                for r, _ in uses:
+                    old_item_res[r].add(item)
+    base_assign = dict(base_solution.assignments) if base_solution is not None else {}
     assignments: dict[str, str] = {}
-    reused_ok = base_solution.status is Status.OPTIMAL
-    all_optimal = reused_ok
-    bound_slack = 0.0
+    proven: set[str] = set()
+    bound_slack: float | None = 0.0
     solved_items = 0
-    for _lab, its in sorted(members.items()):
+    reused = 0
+    # the largest components first, so that they get the most of the time limit
+    for its in sorted(members.values(), key=lambda v: (-len(v), v[0])):
         ids = {new.item_ids[i] for i in its}
         resources = set().union(*(res_of_item[i] for i in its))
-        same = (
-            all(sig_new.get(k) == sig_old.get(k) for k in ids)
+        if (
+            base_proven
+            and ids <= base_proven
+            and all(sig_new.get(k) == sig_old.get(k) for k in ids)
             and all(cap_old.get(r) == cap_new[r] for r in resources)
             and all(old_item_res[r] <= ids for r in resources)
-        )
-        if same and reused_ok:
+        ):
             for k in ids:
-                if k in base_solution.assignments:
-                    assignments[k] = base_solution.assignments[k]
+                if k in base_assign:
+                    assignments[k] = base_assign[k]
+            proven |= ids
+            reused += 1
             continue
         sub = _subproblem(new, np.asarray(its, dtype=np.int64))
-        warm = {k: v for k, v in base_solution.assignments.items() if k in ids}
+        warm = {k: v for k, v in base_assign.items() if k in ids}
+        left = max(0.05, options.time_limit_s - (time.perf_counter() - t0))
         sol = solve(
             sub,
             replace(
                 options,
+                time_limit_s=left,
                 warm_start=Solution(Status.FEASIBLE, None, None, None, warm, (), 0.0, ""),
             ),
         )
         solved_items += len(its)
         if not sol.status.has_solution:
-            return sol
-        if sol.status is not Status.OPTIMAL:
-            all_optimal = False
-        if sol.best_bound is not None and sol.objective is not None:
-            bound_slack += float(sol.best_bound) - float(sol.objective)
+            return sol, frozenset()
+        if sol.status is Status.OPTIMAL:
+            proven |= ids
+        if bound_slack is not None and sol.best_bound is not None and sol.objective is not None:
+            bound_slack += max(0.0, float(sol.best_bound) - float(sol.objective))
+        elif sol.status is not Status.OPTIMAL:
+            bound_slack = None
         assignments.update(sol.assignments)
     look = new.arc_lookup()
     item_ix, opt_ix = new.item_index(), new.option_index()
     chosen = [look[(item_ix[k], opt_ix[v])] for k, v in assignments.items()]
     obj = objective_of(new, chosen)
     unassigned = tuple(k for k in new.item_ids if k not in assignments)
-    bound = obj + bound_slack
-    return Solution(
-        status=Status.OPTIMAL if all_optimal else Status.FEASIBLE,
-        objective=obj,
-        best_bound=bound if all_optimal or bound_slack else None,
-        gap=abs(bound - obj) / max(1.0, abs(obj)),
-        assignments=assignments,
-        unassigned=unassigned,
-        wall_time_s=time.perf_counter() - t0,
-        strategy="components",
-        stats={"components": len(members), "items_resolved": solved_items},
+    all_optimal = len(proven) == new.n_items
+    bound = None if bound_slack is None else obj + bound_slack
+    return (
+        Solution(
+            status=Status.OPTIMAL if all_optimal else Status.FEASIBLE,
+            objective=obj,
+            best_bound=bound,
+            gap=None if bound is None else abs(bound - obj) / max(1.0, abs(obj)),
+            assignments=assignments,
+            unassigned=unassigned,
+            wall_time_s=time.perf_counter() - t0,
+            strategy="components",
+            stats={
+                "components": len(members),
+                "components_reused": reused,
+                "items_resolved": solved_items,
+                "items_proven_optimal": len(proven),
+            },
+        ),
+        frozenset(proven),
     )
 
 
@@ -263,5 +286,9 @@ def resolve(
     opts = options or DEFAULT_OPTIONS
     elig = evaluate_incremental(new, base.compiled.eligibility)
     comp = compile_scenario(new, elig)
-    sol = solve_by_components(comp.problem, base.compiled.problem, base.solution, opts)
-    return decode(comp, sol), comp
+    sol, proven = solve_by_components(
+        comp.problem, base.compiled.problem, base.solution, opts, base.proven_items
+    )
+    result = decode(comp, sol)
+    result.proven_items = proven
+    return result, comp

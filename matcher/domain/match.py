@@ -64,6 +64,8 @@ class MatchResult:
     solution: Solution
     placements: dict[tuple[str, str], Placement] = field(default_factory=dict)
     unplaced: list[tuple[str, str]] = field(default_factory=list)
+    # items whose independent part of the problem was solved to proven optimality
+    proven_items: frozenset[str] = frozenset()
 
     @property
     def n_within_norm(self) -> int:
@@ -100,10 +102,20 @@ def match(
     *,
     compiled: Compiled | None = None,
 ) -> MatchResult:
-    """Compile, solve and decode: the domain entry point."""
+    """Compile, solve and decode: the domain entry point.
+
+    The problem is solved per independent component (see `matcher.domain.incremental`):
+    parts without budget rows or bundles are transportation problems that min-cost flow
+    solves exactly, and a what-if can reuse every part it did not change.
+    """
+    from matcher.domain.incremental import solve_by_components
+
     comp = compiled or compile_scenario(scenario)
-    sol = solve_compiled(comp, options)
-    return decode(comp, sol)
+    opts = options or DEFAULT_OPTIONS
+    sol, proven = solve_by_components(comp.problem, None, opts.warm_start, opts)
+    result = decode(comp, sol)
+    result.proven_items = proven
+    return result
 
 
 def decode(comp: Compiled, sol: Solution) -> MatchResult:
