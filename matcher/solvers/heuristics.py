@@ -186,7 +186,9 @@ def place_must(
     chosen = chosen.copy()
     key = core.weight.astype(np.float64) if order is None else order
     todo = np.flatnonzero(core.must & (chosen < 0))
-    if todo.size == 0:
+    if todo.size == 0 or todo.size > max(20, core.n_items // 20):
+        # many unplaced items: one-item moves will not fix it, and the search
+        # below would cost seconds (the caller falls back to CP-SAT or HiGHS)
         return chosen
     slack = (core.capacity - core.usage_exact(chosen)).tolist()
     ptr = core.use_ptr.tolist()
