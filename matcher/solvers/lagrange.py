@@ -23,6 +23,9 @@ from matcher.solvers.heuristics import priced_weight, repair_and_fill
 
 FloatArray = npt.NDArray[np.float64]
 
+# first Polyak step factor (halved after 3 steps without a better bound)
+THETA0 = 1.0
+
 
 @dataclass
 class LagrangeResult:
@@ -58,7 +61,7 @@ def lagrangian(
     best = start.copy() if start is not None and core.is_feasible(start) else None
     best_v = core.value(best) if best is not None else -np.inf
     bound = np.inf
-    theta, stall = 1.0, 0
+    theta, stall = THETA0, 0
     it = 0
     cap = core.capacity.astype(np.float64)
     last = 0.0  # duration of the last step: never start one that cannot end in time
