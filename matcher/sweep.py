@@ -365,7 +365,8 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
     if not enabled:
         yield None
         return
-    from rich.progress import (  # lazy: CLI only
+    from rich.console import Console  # lazy: CLI only
+    from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
@@ -379,7 +380,7 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
-        console=None,
+        console=Console(stderr=True),  # stdout stays clean for --json
     ) as bar:
         yield _RichProgress(bar, bar.add_task("sweep", total=None))
 

@@ -188,3 +188,19 @@ def test_a_failing_scenario_fails_the_sweep_on_both_executors(cluster: Any) -> N
         assert ex.map(square_plus, 0, [2]) == [4]
     finally:
         ex.close()
+
+
+def test_rich_progress_bar_follows_the_callback() -> None:
+    pytest.importorskip("rich")
+    from matcher.sweep import _progress_bar
+
+    with _progress_bar(True) as progress:
+        assert progress is not None
+        progress(0, 4)
+        progress(3, 4)
+        bar = progress.bar  # type: ignore[attr-defined]
+        task = bar.tasks[0]
+        assert task.total == 4
+        assert task.completed == 3
+    with _progress_bar(False) as nothing:
+        assert nothing is None
