@@ -75,22 +75,19 @@ class Core:
     def use_arc(self) -> IntArray:
         return np.repeat(np.arange(self.n_arcs, dtype=np.int64), np.diff(self.use_ptr))
 
-    def usage(self, chosen: IntArray) -> IntArray:
-        """Resource use of a choice (per core item: core arc or -1)."""
-        sel = np.zeros(self.n_arcs, dtype=bool)
-        sel[chosen[chosen >= 0]] = True
-        mask = np.repeat(sel, np.diff(self.use_ptr))
-        return np.bincount(
-            self.use_res[mask], weights=self.use_amount[mask], minlength=self.n_resources
-        ).astype(np.int64)
-
     def usage_exact(self, chosen: IntArray) -> IntArray:
-        """Integer resource use (bincount weights are floats; this is exact)."""
+        """Integer resource use, exact (float sums only while they are exact)."""
         sel = np.zeros(self.n_arcs, dtype=bool)
         sel[chosen[chosen >= 0]] = True
         mask = np.repeat(sel, np.diff(self.use_ptr))
+        amounts = self.use_amount[mask]
+        if amounts.size == 0 or int(amounts.max()) * amounts.size < 2**52:
+            # bincount sums in float64, exact below 2**53 and ~10x faster than add.at
+            return np.bincount(
+                self.use_res[mask], weights=amounts, minlength=self.n_resources
+            ).astype(np.int64)
         out = np.zeros(self.n_resources, dtype=np.int64)
-        np.add.at(out, self.use_res[mask], self.use_amount[mask])
+        np.add.at(out, self.use_res[mask], amounts)
         return out
 
     def value(self, chosen: IntArray) -> int:
