@@ -19,6 +19,7 @@ from wijzer.auth import (
     NotAuthenticatedError,
 )
 from wijzer.db import engine_for, sessions_for
+from wijzer.jobs import JobRunner
 from wijzer.rendering import make_templates, render
 from wijzer.routers import ROUTERS
 from wijzer.security import CsrfError, SecurityHeadersMiddleware, csrf_protect
@@ -55,6 +56,8 @@ def create_app(
     app.state.accounts = (
         accounts if accounts is not None else DatabaseAccountDirectory(app.state.sessions)
     )
+    app.state.jobs = JobRunner()
+    app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from providers.store import access
 from providers.store.models import (
     Budget,
+    Child,
+    ChildNeed,
     Contract,
     Offering,
     OrganisationKind,
@@ -120,6 +122,28 @@ def seed(session: Session) -> dict[str, int]:
             confirmed_at=_at(1),
         )
     )
+    session.flush()
+
+    # Waiting children (pseudonymous refs only). K-004 lives in another region.
+    for ref, gemeente, region, born, ruling, attrs in [
+        ("K-001", DORDRECHT, REGION, "2017-03", dt.date(2026, 10, 1), ""),
+        ("K-002", ZWIJNDRECHT, REGION, "2016-05", dt.date(2026, 9, 1), "ZEDENVERLEDEN"),
+        ("K-003", DORDRECHT, REGION, "2018-01", dt.date(2026, 11, 1), ""),
+        ("K-004", UTRECHT, "JZ22", "2015-07", dt.date(2026, 8, 1), ""),
+    ]:
+        session.add(
+            Child(
+                ref=ref,
+                gemeente_code=gemeente,
+                region_code=region,
+                birth_month=born,
+                gi="WSS",
+                measure="OTS",
+                ruling_date=ruling,
+                attributes=attrs,
+                needs=[ChildNeed(seq=1, care_type=CARE)],
+            )
+        )
     session.flush()
 
     orgs = {

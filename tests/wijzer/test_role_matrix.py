@@ -17,8 +17,15 @@ V, A, T, INK, B = Role.VERWIJZER, Role.AANBIEDER, Role.TAFEL, Role.INKOOP, Role.
 ALL = frozenset(Role)
 PUBLIC = None  # no login needed
 
-# route path -> (a concrete URL to call, roles that may use it)
+# route path -> (a concrete URL to call, roles that may use it). A run that does not
+# exist gives 404 to a role that passes the role check, 403 to the others.
 GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
+    "/tafel/runs/{job_id}": ("/tafel/runs/geen", frozenset({T, B})),
+    "/tafel/vergelijk": ("/tafel/vergelijk?a=geen&b=geen", frozenset({T, B})),
+    "/tafel/runs/{job_id}/besluitenlijst.{fmt}": (
+        "/tafel/runs/geen/besluitenlijst.csv",
+        frozenset({T, B}),
+    ),
     "/": ("/", PUBLIC),
     "/toegankelijkheid": ("/toegankelijkheid", PUBLIC),
     "/inloggen": ("/inloggen", PUBLIC),
@@ -35,6 +42,8 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
 UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
+    ("POST", "/tafel/runs"): frozenset({T, B}),
+    ("POST", "/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),
 }
@@ -60,7 +69,8 @@ def test_get_matrix(client: TestClient, ids: dict[str, int], role: Role) -> None
     for path, (url, allowed) in GET_MATRIX.items():
         response = client.get(_url(url, ids), follow_redirects=False)
         if allowed is None or role in allowed:
-            assert response.status_code == 200, (role, path, response.status_code)
+            expected = 404 if "geen" in url else 200
+            assert response.status_code == expected, (role, path, response.status_code)
         else:
             assert response.status_code == 403, (role, path, response.status_code)
             if not url.startswith("/api/"):
@@ -100,6 +110,16 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     )
     allowed = UNSAFE_MATRIX[("PUT", "/api/v1/aanbod/{offering_id}")]
     assert put.status_code == (200 if role in allowed else 403), (role, put.status_code)
+    run = client.post(
+        "/tafel/runs", data={"kind": "K-001", "csrf_token": token}, follow_redirects=False
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/tafel/runs")]
+    assert run.status_code == (303 if role in allowed else 403), (role, run.status_code)
+    rerun = client.post(
+        "/tafel/runs/geen/opnieuw", data={"csrf_token": token}, follow_redirects=False
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/tafel/runs/{job_id}/opnieuw")]
+    assert rerun.status_code == (404 if role in allowed else 403), (role, rerun.status_code)
 
 
 def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:

@@ -1,20 +1,160 @@
-"""Zorgbemiddelingstafel: the pages of this user group."""
+"""Tafel (zorgbemiddeling): waiting list, matching runs, pin/forbid, compare, export."""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
 
+from providers.io.export import export_csv, export_xlsx
+from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
+from wijzer.db import DbSession
+from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import render
+from wijzer.settings import Settings
+from wijzer.views import tafel as view
 
 ROLES = (Role.TAFEL, Role.BEHEER)
 router = APIRouter(prefix="/tafel", include_in_schema=False)
 User = Annotated[Principal, Depends(require_roles(*ROLES))]
+NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
+MAX_CHILDREN = 600
+
+
+def jobs_of(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs
+    return runner
+
+
+def own_job(request: Request, user: Principal, job_id: str) -> Job:
+    job = jobs_of(request).get(job_id)
+    # A table sees only runs of its own region; beheer sees all.
+    if job is None or (user.role is not Role.BEHEER and job.scope != user.region_code):
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    return job
+
+
+def start_run(request: Request, user: Principal, params: view.RunParams, label: str) -> Job:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    settings: Settings = request.app.state.settings
+    today = settings.current_date()
+    return jobs_of(request).submit(
+        owner=user.username,
+        scope=user.region_code,
+        label=label,
+        params=params,
+        work=lambda progress: view.run_matching(
+            sessions, user, params, today=today, progress=progress
+        ),
+    )
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User) -> HTMLResponse:
-    return render(request, "not_ready.html", {"title": "Zorgbemiddelingstafel"}, user=user)
+def index(request: Request, user: User, db: DbSession) -> Response:
+    settings: Settings = request.app.state.settings
+    runs = jobs_of(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
+    ctx = view.waiting(db, user, today=settings.current_date(), runs=runs)
+    return render(request, "tafel/index.html", ctx, user=user)
+
+
+@router.post("/runs", response_class=HTMLResponse)
+async def new_run(request: Request, user: User) -> Response:
+    form = await request.form()
+    refs = [r for r in form.getlist("kind") if isinstance(r, str) and r]
+    if not refs or len(refs) > MAX_CHILDREN:
+        sessions: sessionmaker[Session] = request.app.state.sessions
+        settings: Settings = request.app.state.settings
+        with sessions() as db:
+            ctx = view.waiting(db, user, today=settings.current_date(), runs=[])
+        from wijzer.forms import FormErrors
+
+        errors = FormErrors()
+        errors.add("kinderen", f"Kies 1 tot {MAX_CHILDREN} kinderen om te matchen.")
+        return render(
+            request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
+        )
+    job = start_run(request, user, view.RunParams(refs=refs), f"Matching van {len(refs)} kinderen")
+    return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
+
+
+@router.get("/runs/{job_id}", response_class=HTMLResponse)
+def run_page(request: Request, user: User, job_id: str) -> Response:
+    ctx = view.run_context(own_job(request, user, job_id))
+    return render(request, "tafel/run.html", ctx, user=user)
+
+
+@router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
+async def rerun(request: Request, user: User, job_id: str) -> Response:
+    parent = view.run_context(own_job(request, user, job_id))
+    if parent.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    form = await request.form()
+    rows = {f"{r.child_ref}|{r.need_id}": r for r in parent.outcome.rows}
+    pins = list(parent.params.pins)
+    forbids = list(parent.params.forbids)
+    for key in form.getlist("vastzetten"):
+        row = rows.get(str(key))
+        if row and row.placed and row.offering and row.option:
+            pins.append(
+                view.Choice(
+                    child_ref=row.child_ref,
+                    need_id=row.need_id,
+                    offering=row.offering,
+                    option=row.option,
+                )
+            )
+    for key in form.getlist("uitsluiten"):
+        row = rows.get(str(key))
+        if row and row.placed and row.offering:
+            forbids.append(
+                view.Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering)
+            )
+    params = view.RunParams(refs=parent.params.refs, pins=pins, forbids=forbids, parent=parent.id)
+    label = f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"
+    job = start_run(request, user, params, label)
+    return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
+
+
+@router.get("/vergelijk", response_class=HTMLResponse)
+def compare(request: Request, user: User, a: str, b: str) -> Response:
+    ctx = view.compare(
+        view.run_context(own_job(request, user, a)), view.run_context(own_job(request, user, b))
+    )
+    return render(request, "tafel/compare.html", ctx, user=user)
+
+
+@router.get("/runs/{job_id}/besluitenlijst.{fmt}")
+def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = view.run_context(own_job(request, user, job_id))
+    if ctx.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    rows = view.export_rows(ctx.outcome)
+    access.record_export(
+        db,
+        user.store(),
+        "tafel_besluitenlijst",
+        sorted({r.child_ref for r in ctx.outcome.rows}),
+        fmt,
+    )
+    db.commit()
+    name = f"besluitenlijst-{job_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        text = io.StringIO()
+        export_csv(view.EXPORT_COLUMNS, rows, text, dialect="excel-nl")
+        return Response(
+            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    data = io.BytesIO()
+    export_xlsx({"besluitenlijst": (view.EXPORT_COLUMNS, rows)}, data)
+    return Response(
+        data.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )

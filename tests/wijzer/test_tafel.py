@@ -1,0 +1,149 @@
+"""Tafel: the region's waiting list, a matching run with progress, explanations,
+pin/forbid and run again, compare, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from providers.store.models import AuditEntry
+from tests.wijzer.conftest import csrf_from, login
+
+
+@pytest.fixture
+def tafel(client: TestClient) -> TestClient:
+    login(client, "test-tafel")
+    return client
+
+
+def _run(client: TestClient, refs: list[str]) -> str:
+    token = csrf_from(client.get("/tafel").text)
+    response = client.post(
+        "/tafel/runs", data={"kind": refs, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return _wait(client, response.headers["location"])
+
+
+def _wait(client: TestClient, location: str) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        html = client.get(location).text
+        if 'hx-trigger="every 1s"' not in html:
+            return location
+        time.sleep(0.2)
+    raise AssertionError("the run did not finish")
+
+
+def test_waiting_list_is_the_own_region_only(tafel: TestClient, app: FastAPI) -> None:
+    html = tafel.get("/tafel").text
+    for ref in ("K-001", "K-002", "K-003"):
+        assert ref in html
+    assert "K-004" not in html
+    assert "3 wachtende kinderen" in html
+    with app.state.sessions() as s:
+        reads = s.scalars(select(AuditEntry).where(AuditEntry.entity == "children")).all()
+    assert reads
+    assert reads[-1].actor == "test-tafel"
+    assert "K-004" not in reads[-1].record_refs
+
+
+def test_run_places_and_explains(tafel: TestClient) -> None:
+    location = _run(tafel, ["K-001", "K-002", "K-003"])
+    html = tafel.get(location).text
+    assert "Uitkomst:" in html
+    # K-002 has zedenverleden: Hulp Zuid's fast offering refuses it.
+    assert "Vastzetten" in html
+    assert "besluitenlijst.xlsx" in html
+    match = re.search(r"Uitkomst: (\d+) van (\d+) binnen de norm", html)
+    assert match
+    # K-001 and K-003 take the two free places at Hulp Zuid. K-002 (zedenverleden) is
+    # refused there; the only other route starts in February, after its 1 December
+    # deadline, so K-002 stays without a place and gets an explanation.
+    assert (match.group(1), match.group(2)) == ("2", "3")
+    row = html.split(">K-002</th>")[1].split("</tr>")[0]
+    assert "Nog geen plek" in row
+    assert "Kind K-002 heeft nog geen plek" in row
+    for ref in ("K-001", "K-003"):
+        placed = html.split(f">{ref}</th>")[1].split("</tr>")[0]
+        assert "Hulp Zuid (Dordrecht)" in placed
+        assert "Binnen de norm" in placed
+
+
+def test_progress_page_while_running_has_a_live_status(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    response = tafel.post("/tafel/runs", data={"kind": ["K-001"], "csrf_token": token})
+    html = response.text
+    if 'hx-trigger="every 1s"' in html:  # still running: the progress region is there
+        assert 'role="status"' in html
+        assert "<progress" in html
+        assert "Vernieuwen" in html
+
+
+def test_no_children_selected_is_a_b1_error(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    response = tafel.post("/tafel/runs", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "Kies 1 tot 600 kinderen" in response.text
+    assert 'href="#veld-kinderen"' in response.text
+
+
+def test_pin_forbid_rerun_and_compare(tafel: TestClient) -> None:
+    first = _run(tafel, ["K-001", "K-002", "K-003"])
+    html = tafel.get(first).text
+    placed = re.findall(r'name="uitsluiten" value="([^"]+)"', html)
+    assert placed
+    token = csrf_from(html)
+    job_id = first.rsplit("/", 1)[1]
+    response = tafel.post(
+        f"/tafel/runs/{job_id}/opnieuw",
+        data={"uitsluiten": placed[0], "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    second = _wait(tafel, response.headers["location"])
+    html2 = tafel.get(second).text
+    assert "1 uitgesloten" in html2
+    compare = tafel.get(f"/tafel/vergelijk?a={job_id}&b={second.rsplit('/', 1)[1]}")
+    assert compare.status_code == 200
+    assert "Twee berekeningen naast elkaar" in compare.text
+    child = placed[0].split("|")[0]
+    # The forbidden placement is gone for that child in run B.
+    row = compare.text.split(f">{child}</th>")[1].split("</tr>")[0]
+    assert "Anders" in row
+
+
+def test_export_csv_and_xlsx_are_audited(tafel: TestClient, app: FastAPI) -> None:
+    location = _run(tafel, ["K-001", "K-003"])
+    csv_response = tafel.get(f"{location}/besluitenlijst.csv")
+    assert csv_response.status_code == 200
+    assert "attachment" in csv_response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(csv_response.text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:4] == ["kind", "behoefte", "hulp", "uitkomst"]
+    assert {r[0] for r in rows[1:]} == {"K-001", "K-003"}
+    xlsx = tafel.get(f"{location}/besluitenlijst.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert sheet["A1"].value == "kind"
+    with app.state.sessions() as s:
+        exports = s.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()
+    assert len(exports) == 2
+    assert "K-001" in exports[0].record_refs
+
+
+def test_other_region_cannot_open_a_run(app: FastAPI, tafel: TestClient) -> None:
+    location = _run(tafel, ["K-001"])
+    with TestClient(app) as other:
+        login(other, "test-verwijzer")
+        assert other.get(location).status_code == 403
+    with TestClient(app) as unknown:
+        login(unknown, "test-tafel")
+        assert unknown.get("/tafel/runs/bestaat-niet").status_code == 404
