@@ -208,6 +208,7 @@ def _run(
             start=start,
             prices=lp.duals if lp is not None else None,
             first=fr.chosen if fr is not None and lp is None else None,
+            est_step_s=stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0),
         )
         stats["lagrange_s"] = round(time.perf_counter() - t, 6)
         stats["lagrange_iterations"] = lr.iterations

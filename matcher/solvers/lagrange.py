@@ -50,11 +50,13 @@ def lagrangian(
     prices: FloatArray | None = None,
     max_iter: int = 200,
     first: IntArray | None = None,
+    est_step_s: float = 0.0,
 ) -> LagrangeResult:
     """Subgradient search until `deadline` (perf_counter seconds).
 
     `first` is the flow answer at zero prices when the caller has it already
-    (it saves one flow solve).
+    (it saves one flow solve); `est_step_s` is the expected time of one step
+    (a flow solve and a repair) before the first one is measured.
     """
     rows = priced_rows(core)
     lam = np.zeros(core.n_resources) if prices is None else np.where(rows, prices, 0.0)
@@ -64,13 +66,15 @@ def lagrangian(
     theta, stall = THETA0, 0
     it = 0
     cap = core.capacity.astype(np.float64)
-    last = 0.0  # duration of the last step: never start one that cannot end in time
+    last = est_step_s  # duration of the last step: never start one that cannot end in time
     while it < max_iter and time.perf_counter() + last < deadline:
         t_step = time.perf_counter()
         it += 1
         pw = priced_weight(core, lam)
+        fr_used = True
         if it == 1 and first is not None and not lam.any():
             x, scale = first, np.inf
+            fr_used = False
         else:
             top = float(np.abs(pw).max()) if pw.size else 1.0
             # coarse integer costs keep the flow's cost scaling short; the
@@ -106,5 +110,6 @@ def lagrangian(
         target = best_v if best is not None else val - 0.01 * abs(val)
         step = theta * max(val - target, 1e-9 * max(1.0, abs(val))) / norm
         lam = np.maximum(0.0, lam - step * g)
-        last = time.perf_counter() - t_step
+        if fr_used:
+            last = time.perf_counter() - t_step
     return LagrangeResult(best, None if not np.isfinite(bound) else bound, it)
