@@ -1,4 +1,4 @@
-"""Inkoop: the pages of this user group."""
+"""Inkoop: who waits for which help, as aggregates with small cells suppressed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from wijzer.auth import Principal, Role, require_roles
+from wijzer.db import DbSession
 from wijzer.rendering import render
+from wijzer.views import inkoop as view
 
 ROLES = (Role.INKOOP, Role.BEHEER)
 router = APIRouter(prefix="/inkoop", include_in_schema=False)
@@ -16,5 +18,5 @@ User = Annotated[Principal, Depends(require_roles(*ROLES))]
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User) -> HTMLResponse:
-    return render(request, "not_ready.html", {"title": "Inkoop"}, user=user)
+def index(request: Request, user: User, db: DbSession) -> HTMLResponse:
+    return render(request, "inkoop/index.html", view.overview(db, user), user=user)

@@ -1,0 +1,71 @@
+"""Inkoop: aggregates only, small cells suppressed, every chart also a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from providers.store.models import Child, ChildNeed
+from tests.wijzer.conftest import login
+from tests.wijzer.data import CARE, DORDRECHT, REGION
+
+
+def _add_children(app: FastAPI, n: int) -> None:
+    with app.state.sessions.begin() as s:
+        for i in range(n):
+            s.add(
+                Child(
+                    ref=f"K-EXTRA-{i}",
+                    gemeente_code=DORDRECHT,
+                    region_code=REGION,
+                    birth_month="2015-01",
+                    gi="WSS",
+                    measure="OTS",
+                    ruling_date=dt.date(2026, 10, 1),
+                    needs=[ChildNeed(seq=1, care_type=CARE)],
+                )
+            )
+
+
+def test_small_region_shows_nothing_identifying(client: TestClient) -> None:
+    login(client, "test-inkoop")
+    html = client.get("/inkoop").text
+    assert "K-00" not in html
+    # Three waiting children in the region: every cell and the total are suppressed.
+    assert "Totaal: minder dan 5" in html
+    assert "<svg" not in html
+
+
+def test_counts_chart_and_table_agree(client: TestClient, app: FastAPI) -> None:
+    _add_children(app, 6)
+    login(client, "test-inkoop")
+    html = client.get("/inkoop").text
+    assert "K-EXTRA" not in html
+    assert "Totaal: 9" in html
+    # Dordrecht has 8 (K-001, K-003 and 6 more); Zwijndrecht 1, which is suppressed.
+    table = html.split('id="tabel-gemeente"')[1].split("</table>")[0]
+    assert re.search(r">Dordrecht</th><td[^>]*>8</td>", table)
+    assert re.search(r">Zwijndrecht</th><td[^>]*>minder dan 5</td>", table)
+    chart = html.split('id="grafiek-gemeente-titel"')[1].split("</svg>")[0]
+    assert ">Dordrecht</text>" in chart
+    assert ">8</text>" in chart
+    assert "Zwijndrecht" not in chart
+    assert 'role="img"' in html
+
+
+def test_chart_scales_to_the_largest_bar() -> None:
+    from wijzer.views.inkoop import CHART_WIDTH, LABEL_WIDTH, Cell, chart_of
+
+    cells = [
+        Cell(key="a", label="A", count=10, suppressed=False),
+        Cell(key="b", label="B", count=5, suppressed=False),
+        Cell(key="c", label="C", count=None, suppressed=True),
+    ]
+    chart = chart_of("t", cells)
+    assert [b.label for b in chart.bars] == ["A", "B"]
+    full = CHART_WIDTH - LABEL_WIDTH - 40
+    assert chart.bars[0].width == full
+    assert chart.bars[1].width == full // 2
