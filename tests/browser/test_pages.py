@@ -63,3 +63,12 @@ def test_works_without_javascript(browser, live_server: str) -> None:
     pg.get_by_role("button", name="Inloggen").click()
     expect(pg.get_by_role("navigation", name="Hoofdmenu")).to_be_visible()
     context.close()
+
+
+def test_inkoop_overview(page: Page, live_server: str) -> None:
+    login(page, live_server, Role.INKOOP)
+    page.goto(f"{live_server}/inkoop")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wie wacht op welke hulp")
+    assert_no_console_errors(page)
+    assert_accessible(page)
+    screenshot(page, "inkoop")

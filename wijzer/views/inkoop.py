@@ -16,10 +16,10 @@ from providers.store import access
 from wijzer import catalogue
 from wijzer.auth import Principal
 
-CHART_WIDTH = 640
+CHART_WIDTH = 760
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 250
+LABEL_WIDTH = 320
 
 
 class Cell(BaseModel):
