@@ -7,7 +7,10 @@ For each of `--deltas` random one-delta what-ifs (add a place, lift a ceiling, w
 contra-indication, lift an intake stop, add a child) it times the full what-if path:
 apply the delta, re-check the affected pairs, compile, re-solve the changed components
 warm-started from the base answer, and decode.  `--check` also solves every changed
-scenario from scratch and compares the objectives (slow).  Prints one table.
+scenario from scratch (time limit `--check-time-limit`) and reports how many answers have
+the same objective and the largest difference in children placed within the norm
+(slow).  `--time-limit` caps each what-if re-solve (a time-boxed what-if).  Prints one
+table.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def main() -> None:
     ap.add_argument("--no-budgets", action="store_true")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--time-limit", type=float, default=30.0)
+    ap.add_argument("--check-time-limit", type=float, default=60.0)
     args = ap.parse_args()
 
     opts = replace(DEFAULT_OPTIONS, time_limit_s=args.time_limit)
@@ -80,18 +84,27 @@ def main() -> None:
     t_base = time.perf_counter() - t
     p = base.compiled.problem
     rng = random.Random(args.seed)
-    rows: dict[str, list[tuple[float, bool, bool | None, int]]] = defaultdict(list)
+    rows: dict[str, list[tuple[float, bool, bool | None, int, int]]] = defaultdict(list)
+    exact = replace(DEFAULT_OPTIONS, time_limit_s=args.check_time_limit)
     for k in range(args.deltas):
         name, delta = random_delta(sc, rng, k)
         t = time.perf_counter()
         r, _ = resolve(base, apply(sc, delta), opts)
         dt = time.perf_counter() - t
         same: bool | None = None
+        diff = 0
         if args.check:
-            full = match(apply(sc, delta), opts)
+            full = match(apply(sc, delta), exact)
             same = full.solution.objective == r.solution.objective
+            diff = full.n_within_norm - r.n_within_norm
         rows[name].append(
-            (dt, r.solution.status.value == "OPTIMAL", same, r.solution.stats["items_resolved"])
+            (
+                dt,
+                r.solution.status.value == "OPTIMAL",
+                same,
+                r.solution.stats["items_resolved"],
+                diff,
+            )
         )
 
     load = os.getloadavg()[0]
@@ -102,13 +115,14 @@ def main() -> None:
     )
     print(
         f"base solve {t_base:.2f} s ({base.solution.status.value}, "
-        f"{base.solution.strategy}); load average {load:.2f}"
+        f"{base.solution.strategy}, {base.n_within_norm} within the norm); "
+        f"what-if time limit {args.time_limit} s; load average {load:.2f}"
     )
     print()
     head = f"{'delta':<18}{'n':>4}{'median s':>10}{'p90 s':>9}{'max s':>9}"
     head += f"{'optimal':>9}{'items re-solved (median)':>26}"
     if args.check:
-        head += f"{'= scratch':>11}"
+        head += f"{'= scratch':>11}{'max within-norm short':>23}"
     print(head)
     every: list[float] = []
     for name in sorted(rows):
@@ -120,6 +134,7 @@ def main() -> None:
         line += f"{statistics.median(x[3] for x in rows[name]):>26.0f}"
         if args.check:
             line += f"{sum(bool(x[2]) for x in rows[name]):>8}/{len(ts):<2}"
+            line += f"{max(x[4] for x in rows[name]):>23}"
         print(line)
     every.sort()
     p90 = every[min(len(every) - 1, int(0.9 * len(every)))]

@@ -84,11 +84,14 @@ COARSE_PRIORITY_MAX = 7  # overdue 4 + urgent 2 + waited 90 days or more 1
 
 
 def tier_weights(w: Weights, members: int) -> TierWeights:
-    """W2 > N * fit_max and W1 > N * (P_max * W2 + fit_max): a strict order over N members.
+    """W1 > N * (P_max * W2 + fit_max): one more member within the norm outweighs
+    everything below, for N members.
 
-    If that does not fit the arc level's integer range, tier 2 falls back to "per child"
-    (W2 = fit_max + 1), and beyond that to coarse priority points (overdue, urgent,
-    waited 90 days: 0..7); tier 1 always stays strict.
+    Tier 2 is "per child" by default (W2 = fit_max + 1: one priority point outweighs all
+    fit points of one child).  With `Weights.strict_priority`, W2 = N * fit_max + 1 (one
+    point outweighs the fit of everyone) when that fits the integer range.  For very
+    large N the priority points become coarse (overdue, urgent, waited 90 days: 0..7).
+    Tier 1 always stays strict.
     """
     n = max(1, members)
     fit_max = w.home * (MAX_HOME_RANK - 1) + w.keep + w.region + w.cost_levels
@@ -100,7 +103,7 @@ def tier_weights(w: Weights, members: int) -> TierWeights:
     mode = "strict"
     w2 = n * fit_max + 1
     w1 = n * (p_max * w2 + fit_max) + 1
-    if not fits(w1, w2, p_max):
+    if not w.strict_priority or not fits(w1, w2, p_max):
         mode = "per_child"
         w2 = fit_max + 1
         w1 = n * (p_max * w2 + fit_max) + 1

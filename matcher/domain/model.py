@@ -311,10 +311,12 @@ class Refusal:
 class Weights:
     """Sub-weights of the objective (see docs/matching-rules.md).
 
-    Tiers 1 (within the norm) and 2 (priority) get weights computed from the scenario
-    size so that they dominate everything below them.  Within one child, the fit weights
-    are lexicographic: home > keep + region + cost_levels, keep > region + cost_levels,
-    region > cost_levels.
+    Tier 1 (within the norm) gets a weight computed from the scenario size so that it
+    dominates everything below it.  Tier 2 (priority): one point outweighs all fit points
+    of one child; with `strict_priority` it outweighs the fit of all children together
+    (exact but numerically hard for the MIP solvers at a few hundred children).  Within
+    one child the fit weights are lexicographic: home > keep + region + cost_levels,
+    keep > region + cost_levels, region > cost_levels.
     """
 
     priority_overdue: int = 2000
@@ -324,6 +326,7 @@ class Weights:
     keep: int = 20
     region: int = 10
     cost_levels: int = 9
+    strict_priority: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -92,7 +93,7 @@ def test_cost_last():
 
 
 def test_tier_weights_are_strict():
-    w = Weights()
+    w = Weights(strict_priority=True)
     for n in (1, 10, 600):
         tw = tier_weights(w, n)
         assert tw.priority_strict
@@ -101,8 +102,19 @@ def test_tier_weights_are_strict():
         assert n * (tw.within_norm + tw.priority_max * tw.priority + tw.fit_max) <= MAX_ABS_INT
 
 
+def test_default_priority_is_per_child_and_tier_1_stays_strict():
+    for n in (1, 10, 600, 20_000):
+        tw = tier_weights(Weights(), n)
+        assert tw.priority_mode == "per_child"
+        assert tw.priority == tw.fit_max + 1
+        assert tw.within_norm > n * (tw.priority_max * tw.priority + tw.fit_max)
+    # an overdue or urgent child outweighs the fit of a thousand others
+    w = Weights()
+    assert w.priority_urgent * (tier_weights(w, 1).fit_max + 1) > 1000 * 199
+
+
 def test_tier_weights_fall_back_per_child_for_very_large_scenarios():
-    tw = tier_weights(Weights(), 20_000)
+    tw = tier_weights(Weights(strict_priority=True), 20_000)
     assert not tw.priority_strict
     assert tw.priority == tw.fit_max + 1
     assert tw.within_norm > 20_000 * (tw.priority_max * tw.priority + tw.fit_max)
@@ -162,6 +174,10 @@ def tiny(seed: int):
 @pytest.mark.parametrize("seed", range(12))
 def test_lexicographic_order_against_brute_force(seed):
     sc = tiny(seed)
+    sc = replace(
+        sc,
+        policy=replace(sc.policy, weights=replace(sc.policy.weights, strict_priority=True)),
+    )
     comp = compile_scenario(sc)
     p = comp.problem
     if p.n_arcs == 0 or np.prod([1 + np.sum(p.arc_item == i) for i in range(p.n_items)]) > 200000:
@@ -203,3 +219,16 @@ def test_a_place_freed_by_a_move_goes_to_another_child():
     assert r.placements[("K", "n")].offering == "GH1"
     assert r.placements[("W", "n")].offering == "R1"
     assert r.placements[("W", "n")].start == sc.evaluation_date
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_default_weights_keep_tier_1_optimal_against_brute_force(seed):
+    sc = tiny(seed)
+    comp = compile_scenario(sc)
+    p = comp.problem
+    sol = match(sc, SolveOptions(time_limit_s=10, relative_gap=0.0), compiled=comp).solution
+    best = max(
+        sum(comp.arcs[a].members for a in arcs if comp.arcs[a].within_norm)
+        for arcs in _brute_force(p)
+    )
+    assert decode(comp, sol).n_within_norm == best
