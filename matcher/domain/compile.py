@@ -34,10 +34,8 @@ from matcher.domain.clocks import deadline_norm3
 from matcher.domain.eligibility import (
     Eligibility,
     PairCheck,
-    PairContext,
     ScenarioIndex,
     evaluate,
-    in_region,
     start_of,
 )
 from matcher.domain.model import Child, Scenario, Weights
@@ -128,13 +126,15 @@ def tier_weights(w: Weights, members: int) -> TierWeights:
     )
 
 
-def priority_points(scenario: Scenario, child: Child, mode: str = "strict") -> int:
+def priority_points(
+    scenario: Scenario, child: Child, mode: str = "strict", deadline: date | None = None
+) -> int:
     """Tier 2: overdue first, then urgent ("zoveel eerder" or acute unsafety), then days
     waited since the ruling (capped).  In "coarse" mode: 4 overdue + 2 urgent + 1 when
     waited 90 days or more."""
     w = scenario.policy.weights
     ev = scenario.evaluation_date
-    dl = deadline_norm3(child)
+    dl = deadline if deadline is not None else deadline_norm3(child)
     overdue = dl is not None and dl < ev
     urgent = child.urgent_deadline is not None or child.acute_unsafety
     days = 0 if child.ruling_date is None else max(0, (ev - child.ruling_date).days)
@@ -358,58 +358,71 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     infos: list[ArcInfo] = []
     bundle_infeasible: set[str] = set()
 
+    group_ids: dict[str, list[tuple[Group, int, int]]] = {}
+    for oid in sorted(groups):
+        lst = []
+        for g in groups[oid]:
+            oi = f"{oid}@{g.index}"
+            op = opt_pos[oi] = len(opt_ids)
+            opt_ids.append(oi)
+            lst.append((g, op, res_pos[f"place:{oid}@{g.index}"]))
+        group_ids[oid] = lst
+    cost_of = {o.id: cost_level(o.price_cents) for o in scenario.offerings}
+    budget_pos = {bg.id: res_pos[f"budget:{bg.id}"] for bg in scenario.budgets}
+    w_within, w_prio = tw.within_norm, tw.priority
+
     for it in items:
         members = item_members[it]
+        m = len(members)
         # offerings eligible for every member
-        common: list[str] | None = None
-        for ref, nid in members:
-            offs = [pc.offering_id for pc in elig.eligible(ref, nid)]
-            common = offs if common is None else [o for o in common if o in offs]
+        per_member = [
+            {pc.offering_id: pc for pc in elig.pairs.get(key, ()) if pc.eligible} for key in members
+        ]
+        common = [o for o in per_member[0] if all(o in d for d in per_member[1:])]
         if not common:
             # each member could be served, but not all at one offering
-            if len(members) > 1 and all(elig.eligible(ref, nid) for ref, nid in members):
+            if m > 1 and all(per_member):
                 bundle_infeasible.add(it)
             continue
-        m = len(members)
+        prio = sum(prio_of[r] for r, _ in members)
+        first_child = children[members[0][0]]
+        item_ix = item_pos[it]
         for oid in common:
             o = offerings[oid]
-            cut = min(cutoffs[(ref, nid, oid)] for ref, nid in members)
-            pcs = [check_of[(ref, nid, oid)] for ref, nid in members]
-            kept = all(children[r].need(n).current_offering == oid for r, n in members)
+            pcs = [d[oid] for d in per_member]
+            if m == 1:
+                cut = cutoffs[(members[0][0], members[0][1], oid)]
+                kept = children[members[0][0]].need(members[0][1]).current_offering == oid
+            else:
+                cut = min(cutoffs[(ref, nid, oid)] for ref, nid in members)
+                kept = all(children[r].need(n).current_offering == oid for r, n in members)
             alt = any(pc.is_alternative for pc in pcs)
-            reg = all(
-                in_region(PairContext(scenario, children[r], children[r].need(n), o, ev, idx))
-                or children[r].need(n).current_offering == oid
-                for r, n in members
-            )
-            prio = sum(prio_of[r] for r, _ in members)
+            reg = all(pc.in_region for pc in pcs)
             home = MAX_HOME_RANK - o.care_type.home_likeness_rank
-            cl = cost_level(o.price_cents)
-            budgets = [
-                (res_pos[f"budget:{bg.id}"], o.price_cents * m)
-                for bg in idx.budgets_for(children[members[0][0]], o, pcs[0].via_main_contractor)
+            cl = cost_of[oid]
+            budgets = (
+                [
+                    (budget_pos[bg.id], o.price_cents * m)
+                    for bg in idx.budgets_for(first_child, o, pcs[0].via_main_contractor)
+                ]
                 if o.price_cents > 0
-            ]
+                else []
+            )
             if any(amt > res_cap[r] for r, amt in budgets):
                 continue
-            for g in groups.get(oid, []):
+            base_fit = w.home * home + w.region * int(reg) + cl
+            for g, op, ri in group_ids.get(oid, ()):
                 within = g.last_slot <= cut
                 if not within and not pol.allow_late:
                     break
                 if g.places < m:
                     continue
-                fit = w.home * home + w.keep * int(kept and g.index == 0) + w.region * int(reg)
-                fit += cl
-                value = m * tw.within_norm * int(within) + tw.priority * prio + m * fit
-                oi = f"{oid}@{g.index}"
-                op = opt_pos.get(oi)
-                if op is None:
-                    op = opt_pos[oi] = len(opt_ids)
-                    opt_ids.append(oi)
-                a_item.append(item_pos[it])
+                k = kept and g.index == 0
+                fit = base_fit + w.keep * int(k)
+                a_item.append(item_ix)
                 a_opt.append(op)
-                a_val.append(value)
-                u_res.append(res_pos[f"place:{oid}@{g.index}"])
+                a_val.append(m * w_within * int(within) + w_prio * prio + m * fit)
+                u_res.append(ri)
                 u_amt.append(m)
                 for r, amt in budgets:
                     u_res.append(r)
@@ -421,7 +434,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                         offering=oid,
                         group=g.index,
                         within_norm=within,
-                        kept=kept and g.index == 0,
+                        kept=k,
                         in_region=reg,
                         alternative=alt,
                         priority=prio,

@@ -141,6 +141,7 @@ class PairCheck:
     is_alternative: bool = False
     earliest_start: date | None = None
     blocking_budgets: tuple[str, ...] = ()
+    in_region: bool = True
 
     @property
     def eligible(self) -> bool:
@@ -178,13 +179,20 @@ class ScenarioIndex:
         for b in scenario.budgets:
             self.budgets_by_provider[b.provider].append(b)
         self._targets: dict[str, date] = {}
+        self._deadlines: dict[str, date | None] = {}
         self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
 
     def target(self, child: Child) -> date:
         t = self._targets.get(child.ref)
         if t is None:
-            t = self._targets[child.ref] = target_date(self.scenario, child)
+            t = self._targets[child.ref] = target_date(self.scenario, child, self.deadline(child))
         return t
+
+    def deadline(self, child: Child) -> date | None:
+        """The norm-3 deadline, computed once per child."""
+        if child.ref not in self._deadlines:
+            self._deadlines[child.ref] = deadline_norm3(child)
+        return self._deadlines[child.ref]
 
     def buyers(self, child: Child) -> tuple[str, ...]:
         region = self.scenario.purchase_region_of.get(child.gemeente)
@@ -262,7 +270,7 @@ class ScenarioIndex:
         return out
 
 
-def target_date(scenario: Scenario, child: Child) -> date:
+def target_date(scenario: Scenario, child: Child, deadline: date | None = None) -> date:
     """The start date that counts as "within the norm" for the objective.
 
     The norm-3 deadline (incl. "zoveel eerder"); for a child already past it on the
@@ -270,7 +278,7 @@ def target_date(scenario: Scenario, child: Child) -> date:
     can still be done).  Without a ruling date: evaluation date + 3 months.
     """
     ev = scenario.evaluation_date
-    dl = deadline_norm3(child)
+    dl = deadline if deadline is not None else deadline_norm3(child)
     if dl is None:
         from dateutil.relativedelta import relativedelta
 
@@ -510,6 +518,7 @@ def check_pair(
         is_alternative=offering.care_type != need.care_type,
         earliest_start=first,
         blocking_budgets=blocking_budgets(ctx, via),
+        in_region=in_region(ctx) or own_place(ctx),
     )
 
 
