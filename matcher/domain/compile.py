@@ -15,9 +15,10 @@ arcs.  Late arcs (policy `allow_late`) go to groups after the cutoff.
 
 Objective (MAXIMIZE; see docs/matching-rules.md): per placed member
 ``W1 * within_norm + W2 * priority + fit``, with ``fit = home * (5 - home rank) +
-keep * kept + region * in_region + cost level``.  W1 and W2 are computed from the
-number of members so that each tier outweighs everything below it over the whole
-scenario.
+keep * kept + region * in_region + cost level``.  W1 is computed from the number of
+members so that one more member within the norm outweighs everything below it over the
+whole scenario; W2 makes one priority point outweigh the fit of one child (or, with
+`Weights.strict_priority`, of all children).
 """
 
 from __future__ import annotations
