@@ -93,44 +93,76 @@ class Purchase:
 
 
 def purchase_for(session: Session, care_type: str) -> Purchase:
-    providers_by_id = {p.id: p.ext_id for p in session.scalars(select(models.Provider))}
+    # Plain column selects: a search must not build thousands of ORM objects.
+    prov, con = models.Provider, models.Contract
+    sub, bud = models.SubcontractAcceptance, models.Budget
+    providers_by_id = {pid: ext for pid, ext in session.execute(select(prov.id, prov.ext_id))}
     contracts = tuple(
         Contract(
-            id=c.ext_id,
-            provider=providers_by_id[c.provider_id],
-            care_type=CareType(c.care_type),
-            buyer=c.gemeente_code or c.region_code,
-            valid_from=c.valid_from,
-            valid_until=c.valid_until,
+            id=ext_id,
+            provider=providers_by_id[provider_id],
+            care_type=CareType(care_type),
+            buyer=gemeente or region,
+            valid_from=valid_from,
+            valid_until=valid_until,
         )
-        for c in session.scalars(
-            select(models.Contract).where(models.Contract.care_type == care_type)
+        for ext_id, provider_id, gemeente, region, valid_from, valid_until in session.execute(
+            select(
+                con.ext_id,
+                con.provider_id,
+                con.gemeente_code,
+                con.region_code,
+                con.valid_from,
+                con.valid_until,
+            ).where(con.care_type == care_type)
         )
     )
     subcontracts = tuple(
         Subcontract(
-            main_provider=providers_by_id[s.main_provider_id],
-            sub_provider=providers_by_id[s.sub_provider_id],
+            main_provider=providers_by_id[main_id],
+            sub_provider=providers_by_id[sub_id],
             accepts=True,
         )
-        for s in session.scalars(select(models.SubcontractAcceptance))
+        for main_id, sub_id in session.execute(select(sub.main_provider_id, sub.sub_provider_id))
     )
     budgets = []
-    for b in session.scalars(select(models.Budget)):
-        scoped_types = [t for t in (b.care_types or "").split(",") if t]
+    for (
+        ext_id,
+        level,
+        region,
+        provider_id,
+        gemeente,
+        perceel,
+        types,
+        ceiling,
+        spent,
+    ) in session.execute(
+        select(
+            bud.ext_id,
+            bud.level,
+            bud.region_code,
+            bud.provider_id,
+            bud.gemeente_code,
+            bud.perceel,
+            bud.care_types,
+            bud.ceiling_cents,
+            bud.spent_cents,
+        )
+    ):
+        scoped_types = [t for t in (types or "").split(",") if t]
         if scoped_types and care_type not in scoped_types:
             continue
         budgets.append(
             Budget(
-                id=b.ext_id,
-                ceiling_cents=b.ceiling_cents,
-                spent_cents=b.spent_cents,
-                provider=providers_by_id.get(b.provider_id) if b.provider_id else None,
-                perceel=b.perceel if b.level == "perceel" else None,
-                gemeente=b.gemeente_code if b.level == "gemeente" else None,
+                id=ext_id,
+                ceiling_cents=ceiling,
+                spent_cents=spent,
+                provider=providers_by_id.get(provider_id) if provider_id else None,
+                perceel=perceel if level == "perceel" else None,
+                gemeente=gemeente if level == "gemeente" else None,
                 # Every store budget belongs to the region that set it; a gemeente
                 # budget is already narrower than that.
-                region=None if b.level == "gemeente" else b.region_code,
+                region=None if level == "gemeente" else region,
             )
         )
     return Purchase(contracts, subcontracts, tuple(budgets))

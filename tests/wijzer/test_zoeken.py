@@ -53,10 +53,18 @@ def test_direct_only_moves_the_sub_contractor_to_not_fitting(verwijzer: TestClie
     assert reasons == ["Alleen via hoofdaannemer Hulp Zuid"]
 
 
-def test_non_fitting_reasons(verwijzer: TestClient) -> None:
+def test_out_of_region_is_counted_not_listed(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, ook_niet_passend="1")
+    assert "Verre Zorg" not in {r["provider"] for r in ctx["non_fitting"]}
+    assert ctx["out_of_region_count"] == 1
+    html = verwijzer.get("/zoeken", params={**BASE, "ook_niet_passend": "1"}).text
+    assert "Buiten de regio is er nog 1 aanbod voor deze hulp" in html
+
+
+def test_non_fitting_reasons(verwijzer: TestClient) -> None:
+    ctx = api(verwijzer, ook_niet_passend="1", regio="buiten")
     reasons = {p: r["reasons"] for p, r in by_provider(ctx["non_fitting"]).items()}
-    assert reasons["Verre Zorg"] == ["Buiten de regio"]
+    assert "Verre Zorg" not in reasons  # fits once out of region is allowed
     assert reasons["Opnamestop Zorg"] == ["Opnamestop: neemt nu geen nieuwe kinderen aan"]
     assert reasons["Budget Zorg"] == ["Budgetplafond bereikt"]
     assert reasons["Niet Ingekocht"] == [
@@ -65,7 +73,8 @@ def test_non_fitting_reasons(verwijzer: TestClient) -> None:
     # Hulp Zuid has two offerings: the one for 12-18 year olds does not fit a 9-year-old.
     ages = [r for r in ctx["non_fitting"] if r["provider"] == "Hulp Zuid"]
     assert ages[0]["reasons"] == ["Leeftijd past niet (van 12 tot en met 18 jaar)"]
-    assert ctx["non_fitting_count"] == 5
+    # Too old, intake stop, budget, not purchased (out of region is counted apart).
+    assert ctx["non_fitting_count"] == 4
     flags = {f["code"] for f in by_provider(ctx["non_fitting"])["Opnamestop Zorg"]["flags"]}
     assert "opnamestop" in flags
 
@@ -73,7 +82,8 @@ def test_non_fitting_reasons(verwijzer: TestClient) -> None:
 def test_switch_off_hides_non_fitting_but_counts_them(verwijzer: TestClient) -> None:
     ctx = api(verwijzer)
     assert ctx["non_fitting"] == []
-    assert ctx["non_fitting_count"] == 5
+    # Too old, intake stop, budget, not purchased (out of region is counted apart).
+    assert ctx["non_fitting_count"] == 4
     assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Budgetplafond bereikt"}
 
 

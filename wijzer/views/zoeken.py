@@ -147,6 +147,9 @@ class SearchContext(BaseModel):
     )
     non_fitting_count: int = 0
     non_fitting_reasons: list[ReasonCount] = Field(default_factory=list)
+    out_of_region_count: int = Field(
+        default=0, description="offerings outside the region, not checked further"
+    )
 
 
 # ------------------------------------------------------------------ options
@@ -317,6 +320,15 @@ def search(
         now=dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC),
         max_age_days=stale_after_days,
     )
+    if form.regio is Area.IN_REGION:
+        # Offerings outside the region cannot fit; they are counted, not listed, so a
+        # verwijzer is not flooded with "buiten de regio" rows (and the search stays fast).
+        area = {home.code, home.region_code}
+        inside = [
+            v for v in views if v.region_code == home.region_code or area & set(v.service_regions)
+        ]
+        ctx.out_of_region_count = len(views) - len(inside)
+        views = inside
     purchase = catalogue.purchase_for(session, query.care_type)
     scenario = Scenario(
         evaluation_date=today,

@@ -1,0 +1,186 @@
+"""Benchmark: the verwijzer search under load (loopback, bounded in time).
+
+    .venv/bin/python benchmarks/wijzer_search_load.py [--offerings 5000] [--users 20]
+        [--seconds 30] [--seed 1]
+
+Builds a fresh SQLite database in a temporary folder with the data layer's
+national demo generator (`--offerings` offerings over all regions) through the
+importer, adds one verwijzer account, starts `python -m wijzer serve` in its own
+process on a free 127.0.0.1 port, then runs `--users` concurrent logged-in
+clients (asyncio + httpx), each searching with seeded random care type, age and
+gemeente for `--seconds` after a short warm-up. Every search is a full page
+(HTML) with the offerings that do not fit switched on. Prints one table.
+The client and the server share the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "benchmark wachtwoord"
+
+
+def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], list[str]]:
+    import datetime as dt
+
+    from providers import demo
+    from providers.io import export_tables
+    from providers.store import access
+    from providers.store.db import make_engine, migrate, session_factory
+    from providers.store.importer import import_files
+    from providers.store.models import OrganisationKind, Role
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    data = demo.generate_national(
+        n_children=1000, n_offerings=offerings, seed=seed, today=dt.date.today()
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        files = export_tables(data, "csv", Path(tmp))
+        import_files(sessions, access.Principal.system("benchmark"), files)
+    with sessions.begin() as s:
+        org = access.create_organisation(s, "Benchmark GI", OrganisationKind.GI, gi_code="WSS")
+        access.create_account(s, "bench", PASSWORD, Role.VERWIJZER, org)
+    engine.dispose()
+    care_types = sorted({o["zorgvorm"] for o in data["aanbod"]})
+    gemeenten = sorted({o["gemeente"] for o in data["aanbod"]})
+    return care_types, gemeenten
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def user(
+    base: str, seed: int, care_types: list[str], gemeenten: list[str], stop_at: float,
+    warm_until: float, latencies: list[float], errors: list[str],
+) -> None:
+    import httpx
+
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        page = await client.get("/inloggen")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = await client.post(
+            "/inloggen",
+            data={"gebruikersnaam": "bench", "wachtwoord": PASSWORD, "csrf_token": token},
+        )
+        if r.status_code != 303:
+            errors.append(f"login {r.status_code}")
+            return
+        while time.monotonic() < stop_at:
+            params = {
+                "zorgvorm": rng.choice(care_types),
+                "leeftijd": str(rng.randint(4, 17)),
+                "gemeente": rng.choice(gemeenten),
+                "uitspraak": "2026-10-01",
+                "regio": rng.choice(["binnen", "buiten"]),
+                "ook_niet_passend": "1",
+            }
+            t0 = time.perf_counter()
+            try:
+                r = await client.get("/zoeken", params=params)
+                ok = r.status_code == 200 and ("passen" in r.text or "aanbod past" in r.text)
+            except httpx.HTTPError as exc:
+                ok = False
+                r = None
+                errors.append(type(exc).__name__)
+            elapsed = time.perf_counter() - t0
+            if time.monotonic() >= warm_until:
+                latencies.append(elapsed)
+                if not ok and r is not None:
+                    errors.append(str(r.status_code))
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--offerings", type=int, default=5000)
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp:
+        db = Path(tmp) / "wijzer.sqlite3"
+        t0 = time.perf_counter()
+        care_types, gemeenten = build_database(db, args.offerings, args.seed)
+        build_s = time.perf_counter() - t0
+        port = free_port()
+        env = dict(
+            os.environ,
+            WIJZER_DATABASE_URL=f"sqlite:///{db}",
+            WIJZER_SECRET_KEY="benchmark-" + "k" * 40,
+            WIJZER_LOGIN_MAX_FAILURES="1000",
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "wijzer.app:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            latencies: list[float] = []
+            errors: list[str] = []
+            start = time.monotonic()
+            warm_until = start + args.warmup
+            stop_at = warm_until + args.seconds
+            async def run_all() -> None:
+                await asyncio.gather(
+                    *(
+                        user(base, args.seed * 1000 + i, care_types, gemeenten, stop_at,
+                             warm_until, latencies, errors)
+                        for i in range(args.users)
+                    )
+                )
+            asyncio.run(run_all())
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    ms = [x * 1000 for x in latencies]
+    if not ms:
+        print("no measurements; errors:", sorted(set(errors)))
+        return 1
+    print(f"database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)")
+    print("| users | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {args.users} | {args.seconds:.0f} | {len(ms)} | {len(ms) / args.seconds:.1f} | "
+        f"{pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {max(ms):.1f} | "
+        f"{len(errors)} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
