@@ -79,6 +79,7 @@ class TierWeights:
         }
 
 
+WEIGHT_BUCKET = 1024  # the member count behind W1 is rounded up to a multiple of this
 COARSE_PRIORITY_MAX = 7  # overdue 4 + urgent 2 + waited 90 days or more 1
 
 
@@ -314,7 +315,9 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         return round(w.cost_levels * (1 - price / max_price))
 
     n_members = sum(len(v) for v in item_members.values())
-    tw = tier_weights(w, n_members)
+    # Round N up so that adding or removing a few children does not change every arc
+    # value (a what-if can then reuse the untouched parts of the answer).
+    tw = tier_weights(w, -(-max(1, n_members) // WEIGHT_BUCKET) * WEIGHT_BUCKET)
 
     # -- arcs ----------------------------------------------------------------------
     check_of: dict[tuple[str, str, str], PairCheck] = {}
