@@ -14,7 +14,22 @@ from wijzer.routers import aanbieder, zoeken
 from wijzer.views import aanbieder as aanbieder_view
 from wijzer.views import zoeken as zoeken_view
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+# Every endpoint needs a session (401) and a role that may use it (403, also for a
+# missing CSRF token on a state-changing call); documented so clients and the schema
+# tests know every answer.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    responses={
+        401: {"model": ErrorDetail, "description": "Niet ingelogd"},
+        403: {"model": ErrorDetail, "description": "Geen toegang met deze rol, of CSRF-token mist"},
+    },
+)
 
 
 class Me(BaseModel):
