@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,18 +125,36 @@ def _permission(session: Session, principal: Principal, v: Validated, year: int)
     return problems
 
 
+# Above this many keys, read the whole key column once instead of long IN
+# lists: PostgreSQL compares every row with every bound parameter of such a
+# list, which made a national import take minutes instead of seconds.
+SCAN_ABOVE = 1000
+
+
+def _ids_by_key(
+    session: Session, model: Any, key: str, wanted: list[str], *, version: bool = False
+) -> dict[str, tuple[int, int | None]]:
+    col = getattr(model, key)
+    cols = [model.id, col] + ([model.version] if version else [])
+    out: dict[str, tuple[int, int | None]] = {}
+    if len(wanted) > SCAN_ABOVE:
+        want = set(wanted)
+        for rec in session.execute(select(*cols)):
+            if rec[1] in want:
+                out[rec[1]] = (rec[0], rec[2] if version else None)
+        return out
+    if wanted:
+        for rec in session.execute(select(*cols).where(col.in_(wanted))):
+            out[rec[1]] = (rec[0], rec[2] if version else None)
+    return out
+
+
 def _upsert(
     session: Session, model: Any, rows: list[dict[str, Any]], key: str = "ext_id"
 ) -> tuple[dict[str, int], int, int]:
     """Insert new rows, update existing ones by `key`; return (key -> id, inserted, updated)."""
-    existing: dict[str, tuple[int, int | None]] = {}
-    keys = [r[key] for r in rows]
     has_version = hasattr(model, "version")
-    for chunk_start in range(0, len(keys), 5000):
-        chunk = keys[chunk_start : chunk_start + 5000]
-        cols = [model.id, getattr(model, key)] + ([model.version] if has_version else [])
-        for rec in session.execute(select(*cols).where(getattr(model, key).in_(chunk))):
-            existing[rec[1]] = (rec[0], rec[2] if has_version else None)
+    existing = _ids_by_key(session, model, key, [r[key] for r in rows], version=has_version)
     new = [r for r in rows if r[key] not in existing]
     old = []
     for r in rows:
@@ -146,32 +164,32 @@ def _upsert(
             if has_version:
                 upd["version"] = (ver or 0) + 1
             old.append(upd)
-    if new:
-        session.execute(insert(model), new)
+    # Core statements on the table: the ORM bulk path splits rows into many
+    # small batches by which values are None, which costs minutes on PostgreSQL.
+    table = model.__table__
+    conn = session.connection()
+    for i in range(0, len(new), 10_000):
+        conn.execute(insert(table), new[i : i + 10_000])
     if old:
-        session.execute(update(model), old)
+        cols = sorted({k for r in old for k in r} - {"id"})
+        # Parameters named like columns become the SET clause.
+        stmt = update(table).where(table.c.id == bindparam("_id"))
+        for i in range(0, len(old), 10_000):
+            conn.execute(
+                stmt, [{**{c: r.get(c) for c in cols}, "_id": r["id"]} for r in old[i : i + 10_000]]
+            )
     ids: dict[str, int] = {k: v[0] for k, v in existing.items()}
-    if new:
-        new_keys = [r[key] for r in new]
-        for chunk_start in range(0, len(new_keys), 5000):
-            chunk = new_keys[chunk_start : chunk_start + 5000]
-            for rid, k in session.execute(
-                select(model.id, getattr(model, key)).where(getattr(model, key).in_(chunk))
-            ):
-                ids[k] = rid
+    for k, (rid, _) in _ids_by_key(session, model, key, [r[key] for r in new]).items():
+        ids[k] = rid
     return ids, len(new), len(old)
 
 
 def _provider_ids(
     session: Session, wanted: Iterable[str], local: Mapping[str, int]
 ) -> dict[str, int]:
-    need = set(wanted) - set(local)
     out = dict(local)
-    if need:
-        for rid, k in session.execute(
-            select(Provider.id, Provider.ext_id).where(Provider.ext_id.in_(need))
-        ):
-            out[k] = rid
+    need = sorted(set(wanted) - set(local))
+    out.update({k: v[0] for k, v in _ids_by_key(session, Provider, "ext_id", need).items()})
     return out
 
 
@@ -221,7 +239,7 @@ def write_validated(
             for x in r["accepteert_onderaannemers"]
         ]
         if acc:
-            session.execute(insert(SubcontractAcceptance), acc)
+            session.connection().execute(insert(SubcontractAcceptance.__table__), acc)
 
     def pid(ext: str | None) -> int | None:
         return prov_ids[ext] if ext is not None else None
@@ -302,12 +320,10 @@ def write_validated(
 
     if "kinderen" in v.records:
         wanted = {r["huidig_aanbod_id"] for r in v.records["kinderen"] if r.get("huidig_aanbod_id")}
-        missing = wanted - set(off_ids)
-        if missing:
-            for rid, k in session.execute(
-                select(Offering.id, Offering.ext_id).where(Offering.ext_id.in_(missing))
-            ):
-                off_ids[k] = rid
+        missing = sorted(wanted - set(off_ids))
+        off_ids.update(
+            {k: v[0] for k, v in _ids_by_key(session, Offering, "ext_id", missing).items()}
+        )
         org_id = principal.organisation_id if principal.role is Role.VERWIJZER else None
         rows = []
         for r in v.records["kinderen"]:
@@ -331,10 +347,12 @@ def write_validated(
             if org_id is not None:
                 row["organisation_id"] = org_id
             rows.append(row)
+        refs = [r["ref"] for r in rows]
+        # Only children already stored can have needs to replace.
+        updated_ids = [i for i, _ in _ids_by_key(session, Child, "ref", refs).values()]
         child_ids, s.inserted["kinderen"], s.updated["kinderen"] = _upsert(
             session, Child, rows, key="ref"
         )
-        updated_ids = [child_ids[r["kind_ref"]] for r in v.records["kinderen"]]
         for i in range(0, len(updated_ids), 5000):
             session.execute(
                 delete(ChildNeed).where(ChildNeed.child_id.in_(updated_ids[i : i + 5000]))
@@ -346,8 +364,8 @@ def write_validated(
                 c for c in (r["zorgvorm"], r["zorgvorm_2"], r["zorgvorm_3"]) if c
             )
         ]
-        if needs:
-            session.execute(insert(ChildNeed), needs)
+        for i in range(0, len(needs), 10_000):
+            session.connection().execute(insert(ChildNeed.__table__), needs[i : i + 10_000])
 
     counts = {t: s.inserted.get(t, 0) + s.updated.get(t, 0) for t in v.records}
     batch = ImportBatch(
