@@ -19,13 +19,14 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
-# Every endpoint needs a session (401) and a role that may use it (403, also for a
-# missing CSRF token on a state-changing call); documented so clients and the schema
-# tests know every answer.
+# A body that is not UTF-8 cannot be read (400); every endpoint needs a session (401)
+# and a role that may use it (403, also for a missing CSRF token on a state-changing
+# call). Documented so clients and the schema tests know every answer.
 router = APIRouter(
     prefix="/api/v1",
     tags=["api"],
     responses={
+        400: {"model": ErrorDetail, "description": "De invoer is geen leesbare tekst (UTF-8)"},
         401: {"model": ErrorDetail, "description": "Niet ingelogd"},
         403: {"model": ErrorDetail, "description": "Geen toegang met deze rol, of CSRF-token mist"},
     },
