@@ -1,0 +1,196 @@
+"""Property-based API tests with schemathesis against /api/v1, in-process (ASGI).
+
+Every operation is called with schema-valid (positive) and schema-invalid
+(negative) requests, as every role and without a session, with a fixed seed
+(hypothesis ``derandomize``). Each response must not be a server error, must
+have a documented status code and content type, and must match the response
+schema. A stateful test follows the real flow of a provider: read the own
+offerings, update one with the version just read, and see a stale version
+refused with a conflict that matches the schema.
+
+Not checked: ``positive_data_acceptance``. The search takes its parameters as a
+form (all optional strings in the schema) and answers a documented 422 with B1
+Dutch messages per field when, e.g., the care type is missing; a schema-valid
+request may therefore be refused on purpose.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.security.conftest import _settings, csrf_from, login, username_for
+from wijzer.app import create_app
+from wijzer.auth import Role
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+# Chosen so the whole schema run stays near 20 s on a 2-core machine.
+MAX_EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
+ALLOWED = {
+    "GET /api/v1/ik": set(Role),
+    "GET /api/v1/zoeken": {Role.VERWIJZER, Role.TAFEL, Role.BEHEER},
+    "GET /api/v1/aanbod": {Role.AANBIEDER, Role.BEHEER},
+    "PUT /api/v1/aanbod/{offering_id}": {Role.AANBIEDER, Role.BEHEER},
+}
+DENIED_EXAMPLES = 5
+
+
+@pytest.fixture(scope="module")
+def api_app(
+    tmp_path_factory: pytest.TempPathFactory, template_db: tuple[Path, dict[str, int]]
+) -> Iterator[FastAPI]:
+    db = tmp_path_factory.mktemp("schema-db") / "wijzer.sqlite3"
+    shutil.copy(template_db[0], db)
+    # A high login limit: this module logs in many times from one address.
+    app = create_app(_settings(f"sqlite:///{db}", login_max_failures=1000))
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def schema(api_app: FastAPI) -> Any:
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", api_app)
+
+
+def _auth_headers(app: FastAPI, role: Role | None) -> dict[str, str]:
+    """Session cookie and CSRF token of a real login (nothing for anonymous)."""
+    if role is None:
+        return {}
+    with TestClient(app, base_url="http://testserver") as c:
+        login(c, username_for(role))
+        token = csrf_from(c.get("/").text)
+        cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+    return {"Cookie": cookie, "X-CSRF-Token": token}
+
+
+def test_schema_lists_every_api_route(schema: Any) -> None:
+    labels = {op.ok().label for op in schema.get_all_operations()}
+    assert labels == set(ALLOWED)
+
+
+def _fuzz(operation: Any, headers: dict[str, str], mode: GenerationMode, n: int) -> int:
+    calls = 0
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        nonlocal calls
+        # Headers of the session go last so a generated header cannot replace them.
+        merged = {**(case.headers or {}), **headers}
+        response = case.call(headers=merged)
+        calls += 1
+        case.validate_response(response, checks=CHECKS, headers=merged)
+
+    run()
+    return calls
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anoniem")
+@pytest.mark.parametrize("mode", list(MAX_EXAMPLES), ids=lambda m: m.value)
+def test_every_operation_conforms(
+    api_app: FastAPI, schema: Any, role: Role | None, mode: GenerationMode
+) -> None:
+    headers = _auth_headers(api_app, role)
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        allowed = role is not None and role in ALLOWED[operation.label]
+        n = MAX_EXAMPLES[mode] if allowed else DENIED_EXAMPLES
+        if mode is GenerationMode.NEGATIVE and not _has_input(operation):
+            continue  # nothing to make invalid
+        assert _fuzz(operation, headers, mode, n) >= 1, operation.label
+
+
+def _has_input(operation: Any) -> bool:
+    return bool(operation.body) or any(True for _ in operation.iter_parameters())
+
+
+def _own_offerings(client: TestClient) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/aanbod")
+    assert response.status_code == 200
+    rows: list[dict[str, Any]] = response.json()["offerings"]
+    assert rows, "the provider of the test data has offerings"
+    return rows
+
+
+BODY = st.fixed_dictionaries(
+    {
+        "places_free": st.integers(-3, 10_050),
+        "release_per_week": st.floats(-1, 1_100, allow_nan=False, allow_infinity=False),
+        "expected_wait_days": st.integers(-3, 4_000),
+        "intake_days": st.integers(-3, 800),
+        "intake_stop": st.booleans(),
+        "lvb_expertise": st.booleans(),
+        "age_min": st.integers(-1, 30),
+        "age_max": st.integers(-1, 30),
+        "contra_indications": st.lists(st.sampled_from(["ZEDENVERLEDEN", "GEEN_CODE"]), max_size=2),
+    }
+)
+
+
+def test_stateful_provider_flow(api_app: FastAPI, schema: Any) -> None:
+    """Read own offerings -> update with that version -> a stale version conflicts.
+
+    Every answer is validated against the schema of its operation; the state the
+    API reports afterwards must equal what was accepted (or be unchanged).
+    """
+    put_op = schema["/api/v1/aanbod/{offering_id}"]["PUT"]
+    with TestClient(api_app, base_url="http://testserver") as client:
+        login(client, username_for(Role.AANBIEDER))
+        token = csrf_from(client.get("/").text)
+        client.headers["X-CSRF-Token"] = token
+
+        @given(body=BODY, pick=st.integers(0, 10))
+        @settings(max_examples=40, derandomize=True, deadline=None, database=None)
+        def step(body: dict[str, Any], pick: int) -> None:
+            rows = _own_offerings(client)
+            before = rows[pick % len(rows)]
+            oid, version = before["id"], before["version"]
+            response = client.put(f"/api/v1/aanbod/{oid}", json={**body, "version": version})
+            case = put_op.Case(path_parameters={"offering_id": oid}, body={**body})
+            case.validate_response(response, checks=CHECKS)
+            after = next(r for r in _own_offerings(client) if r["id"] == oid)
+            if response.status_code == 200:
+                assert after["version"] == version + 1
+                assert after["places_free"] == body["places_free"]
+                assert response.json()["version"] == after["version"]
+                stale = client.put(f"/api/v1/aanbod/{oid}", json={**body, "version": version})
+                assert stale.status_code == 409
+                put_op.Case(path_parameters={"offering_id": oid}).validate_response(
+                    stale, checks=CHECKS
+                )
+                assert stale.json()["current"]["version"] == version + 1
+                assert "opnieuw" in stale.json()["detail"]
+            else:
+                assert response.status_code == 422, response.text
+                assert after == before
+
+        step()
