@@ -42,6 +42,13 @@ from matcher.domain.whatif import (
 )
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the MIP runs in a forked
+    child): a fairer figure than wall time on a machine shared with other work."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def random_delta(sc, rng: random.Random, k: int):
     kind = k % 5
     if kind == 0 or (kind == 1 and not sc.budgets):
@@ -84,13 +91,15 @@ def main() -> None:
     t_base = time.perf_counter() - t
     p = base.compiled.problem
     rng = random.Random(args.seed)
-    rows: dict[str, list[tuple[float, bool, bool | None, int, int]]] = defaultdict(list)
+    rows: dict[str, list[tuple[float, bool, bool | None, int, int, float]]] = defaultdict(list)
     exact = replace(DEFAULT_OPTIONS, time_limit_s=args.check_time_limit)
     for k in range(args.deltas):
         name, delta = random_delta(sc, rng, k)
+        c0 = _cpu()
         t = time.perf_counter()
         r, _ = resolve(base, apply(sc, delta), opts)
         dt = time.perf_counter() - t
+        cpu = _cpu() - c0
         same: bool | None = None
         diff = 0
         if args.check:
@@ -104,6 +113,7 @@ def main() -> None:
                 same,
                 r.solution.stats["items_resolved"],
                 diff,
+                cpu,
             )
         )
 
@@ -119,17 +129,20 @@ def main() -> None:
         f"what-if time limit {args.time_limit} s; load average {load:.2f}"
     )
     print()
-    head = f"{'delta':<18}{'n':>4}{'median s':>10}{'p90 s':>9}{'max s':>9}"
+    head = f"{'delta':<18}{'n':>4}{'median s':>10}{'p90 s':>9}{'max s':>9}{'median cpu s':>14}"
     head += f"{'optimal':>9}{'items re-solved (median)':>26}"
     if args.check:
         head += f"{'= scratch':>11}{'max within-norm short':>23}"
     print(head)
     every: list[float] = []
+    cpus: list[float] = []
     for name in sorted(rows):
         ts = sorted(x[0] for x in rows[name])
         every += ts
         p90 = ts[min(len(ts) - 1, int(0.9 * len(ts)))]
         line = f"{name:<18}{len(ts):>4}{statistics.median(ts):>10.3f}{p90:>9.3f}{ts[-1]:>9.3f}"
+        line += f"{statistics.median(x[5] for x in rows[name]):>14.3f}"
+        cpus += [x[5] for x in rows[name]]
         line += f"{sum(x[1] for x in rows[name]):>6}/{len(ts):<2}"
         line += f"{statistics.median(x[3] for x in rows[name]):>26.0f}"
         if args.check:
@@ -140,6 +153,7 @@ def main() -> None:
     p90 = every[min(len(every) - 1, int(0.9 * len(every)))]
     print(
         f"{'all':<18}{len(every):>4}{statistics.median(every):>10.3f}{p90:>9.3f}{every[-1]:>9.3f}"
+        f"{statistics.median(cpus):>14.3f}"
     )
 
 
