@@ -70,8 +70,15 @@ def free_port() -> int:
 
 
 async def user(
-    base: str, seed: int, care_types: list[str], gemeenten: list[str], stop_at: float,
-    warm_until: float, latencies: list[float], errors: list[str],
+    base: str,
+    seed: int,
+    care_types: list[str],
+    gemeenten: list[str],
+    stop_at: float,
+    warm_until: float,
+    latencies: list[float],
+    errors: list[str],
+    think: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     import httpx
 
@@ -108,6 +115,8 @@ async def user(
                 latencies.append(elapsed)
                 if not ok and r is not None:
                     errors.append(str(r.status_code))
+            if think[1] > 0:
+                await asyncio.sleep(rng.uniform(*think))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -121,6 +130,15 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("MIN", "MAX"),
+        help="seconds each user waits between searches (uniform), like locust's wait_time",
+    )
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp:
         db = Path(tmp) / "wijzer.sqlite3"
@@ -135,9 +153,23 @@ def main() -> int:
             WIJZER_LOGIN_MAX_FAILURES="1000",
         )
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "wijzer.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "wijzer.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--workers",
+                str(args.workers),
+            ],
+            cwd=ROOT,
+            env=env,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -155,14 +187,25 @@ def main() -> int:
             start = time.monotonic()
             warm_until = start + args.warmup
             stop_at = warm_until + args.seconds
+
             async def run_all() -> None:
                 await asyncio.gather(
                     *(
-                        user(base, args.seed * 1000 + i, care_types, gemeenten, stop_at,
-                             warm_until, latencies, errors)
+                        user(
+                            base,
+                            args.seed * 1000 + i,
+                            care_types,
+                            gemeenten,
+                            stop_at,
+                            warm_until,
+                            latencies,
+                            errors,
+                            tuple(args.think),
+                        )
                         for i in range(args.users)
                     )
                 )
+
             asyncio.run(run_all())
         finally:
             server.terminate()
@@ -172,10 +215,15 @@ def main() -> int:
         print("no measurements; errors:", sorted(set(errors)))
         return 1
     print(f"database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)")
-    print("| users | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| {args.users} | {args.seconds:.0f} | {len(ms)} | {len(ms) / args.seconds:.1f} | "
+        "| users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms | p99 ms "
+        "| max ms | errors |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    think = f"{args.think[0]:g}-{args.think[1]:g}"
+    print(
+        f"| {args.users} | {think} | {args.workers} | {args.seconds:.0f} | {len(ms)} | "
+        f"{len(ms) / args.seconds:.1f} | "
         f"{pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {max(ms):.1f} | "
         f"{len(errors)} |"
     )

@@ -92,7 +92,12 @@ class Purchase:
     budgets: tuple[Budget, ...]
 
 
-def purchase_for(session: Session, care_type: str) -> Purchase:
+def purchase_for(session: Session, care_type: str, region: str) -> Purchase:
+    """What `region` (the child's purchasing region and its gemeenten) bought of `care_type`.
+
+    Contracts and budgets of other regions never apply to a child of this region, so
+    they are not read.
+    """
     # Plain column selects: a search must not build thousands of ORM objects.
     prov, con = models.Provider, models.Contract
     sub, bud = models.SubcontractAcceptance, models.Budget
@@ -114,16 +119,22 @@ def purchase_for(session: Session, care_type: str) -> Purchase:
                 con.region_code,
                 con.valid_from,
                 con.valid_until,
-            ).where(con.care_type == care_type)
+            ).where(con.care_type == care_type, con.region_code == region)
         )
     )
+    mains = {c.provider for c in contracts}
+    main_ids = [pid for pid, ext in providers_by_id.items() if ext in mains]
     subcontracts = tuple(
         Subcontract(
             main_provider=providers_by_id[main_id],
             sub_provider=providers_by_id[sub_id],
             accepts=True,
         )
-        for main_id, sub_id in session.execute(select(sub.main_provider_id, sub.sub_provider_id))
+        for main_id, sub_id in session.execute(
+            select(sub.main_provider_id, sub.sub_provider_id).where(
+                sub.main_provider_id.in_(main_ids)
+            )
+        )
     )
     budgets = []
     for (

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=15 * 60, ge=1)
     # A provider's figure older than this is marked as stale in the search results.
     stale_after_days: int = Field(default=14, ge=1)
+    # Seconds a table run may spend searching the smallest change that would place
+    # each unplaced child; the reasons per offering are always given.
+    explain_budget_s: float = Field(default=2.5, ge=0.0, le=60.0)
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
     debug: bool = False

@@ -48,7 +48,12 @@ def start_run(request: Request, user: Principal, params: view.RunParams, label: 
         label=label,
         params=params,
         work=lambda progress: view.run_matching(
-            sessions, user, params, today=today, progress=progress
+            sessions,
+            user,
+            params,
+            today=today,
+            progress=progress,
+            explain_budget_s=settings.explain_budget_s,
         ),
     )
 

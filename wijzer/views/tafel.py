@@ -29,7 +29,7 @@ from wijzer import catalogue
 from wijzer.auth import Principal
 from wijzer.jobs import Job, JobStatus, Progress
 
-EXPLAIN_BUDGET_S = 8.0
+EXPLAIN_BUDGET_S = 2.5
 
 
 class WaitingRow(BaseModel):
@@ -211,6 +211,7 @@ def run_matching(
     *,
     today: dt.date,
     progress: Progress,
+    explain_budget_s: float = EXPLAIN_BUDGET_S,
 ) -> RunOutcome:
     progress("Gegevens ophalen", 10)
     with sessions.begin() as session:
@@ -243,7 +244,7 @@ def run_matching(
         )
     result = match(scenario, compiled=compiled)
     progress("Uitleg zoeken voor kinderen zonder plek", 65)
-    explanation = explain(result, time_budget_s=EXPLAIN_BUDGET_S)
+    explanation = explain(result, time_budget_s=explain_budget_s)
     progress("Uitkomst klaarzetten", 95)
 
     offerings = scenario.offering_by_id

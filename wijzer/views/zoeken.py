@@ -329,7 +329,7 @@ def search(
         ]
         ctx.out_of_region_count = len(views) - len(inside)
         views = inside
-    purchase = catalogue.purchase_for(session, query.care_type)
+    purchase = catalogue.purchase_for(session, query.care_type, home.region_code)
     scenario = Scenario(
         evaluation_date=today,
         children=(child,),
