@@ -305,11 +305,7 @@ class _Parser:
                 else (None if k is Kind.INT else self.number(s))
             )
         if num is None or (k is Kind.INT and num != num.to_integral_value()):
-            what = (
-                "een geheel getal"
-                if k is Kind.INT
-                else ("een bedrag" if k is Kind.EUR else "een getal")
-            )
+            what = "geheel getal" if k is Kind.INT else ("bedrag" if k is Kind.EUR else "getal")
             self.problem(row, name, f"'{_text(v)}' is geen {what}.", "GETAL")
             return None
         if col.min is not None and num < Decimal(str(col.min)):

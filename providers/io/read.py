@@ -92,9 +92,17 @@ def _read_xlsx(name: str, data: bytes, problems: list[Problem]) -> list[RawTable
     try:
         # data_only=False keeps formulas visible, so we can refuse them.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        # The library's own text is English and technical; the user needs only this.
         problems.append(
-            Problem(name, None, None, None, f"Dit is geen geldig Excel-bestand (.xlsx): {exc}.")
+            Problem(
+                name,
+                None,
+                None,
+                None,
+                "Dit is geen geldig Excel-bestand (.xlsx). Sla het in Excel opnieuw op als "
+                "'Excel-werkmap (.xlsx)'.",
+            )
         )
         return []
     out: list[RawTable] = []
@@ -133,8 +141,22 @@ def _read_xlsx(name: str, data: bytes, problems: list[Problem]) -> list[RawTable
 def _read_json(name: str, data: bytes, problems: list[Problem]) -> list[RawTable]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(Problem(name, None, None, None, f"Dit is geen geldige JSON: {exc}."))
+    except UnicodeDecodeError:
+        problems.append(
+            Problem(name, None, None, None, "Het bestand is niet opgeslagen als UTF-8.", "CODERING")
+        )
+        return []
+    except json.JSONDecodeError as exc:
+        problems.append(
+            Problem(
+                name,
+                None,
+                None,
+                None,
+                f"Dit is geen geldige JSON: er gaat iets mis in regel {exc.lineno}, "
+                f"teken {exc.colno}.",
+            )
+        )
         return []
     if not isinstance(doc, dict):
         problems.append(
