@@ -28,6 +28,8 @@ MAX_TEXT = 200
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}$")
 DIGITS_RE = re.compile(r"\d")
 INT_RE = re.compile(r"^[+-]?\d+$")
+NL_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+EN_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 NL_DATE_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -140,9 +142,15 @@ class _Parser:
 
     def number(self, s: str) -> Decimal | None:
         t = s.replace("€", "").replace(" ", "").replace("\u00a0", "")
+        # Thousands separators only in groups of three, so "12.3.4" is refused
+        # instead of silently read as 1234.
         if self.raw.decimal_comma or ("," in t and "." not in t):
+            if not NL_NUMBER_RE.match(t):
+                return None
             t = t.replace(".", "").replace(",", ".")
-        elif "," in t and "." in t:
+        else:
+            if not EN_NUMBER_RE.match(t):
+                return None
             t = t.replace(",", "")  # 1,234.56
         try:
             d = Decimal(t)

@@ -262,3 +262,32 @@ def test_budget_level_rules() -> None:
     got = {(x.row, x.column) for x in p}
     assert {(2, "aanbieder_id"), (2, "perceel"), (3, "gemeente")} <= got
     assert (4, "plafond") not in got  # 1,5 is a valid amount (euro 1.50)
+
+
+@pytest.mark.parametrize(
+    ("text", "semicolon", "cents"),
+    [
+        ("1.234,56", True, 123456),
+        ("1234,5", True, 123450),
+        ("12.3.4", True, None),
+        ("1.23,00", True, None),
+        ("1,234.56", False, 123456),
+        ("1234.5", False, 123450),
+        ("12,34", False, 1234),  # a lone comma is a decimal comma
+        ("1,2,3", False, None),
+        ("abc", False, None),
+    ],
+)
+def test_amounts_with_thousands_separators(text: str, semicolon: bool, cents: int | None) -> None:
+    sep = ";" if semicolon else ","
+    budgets = (
+        sep.join(["budget_id", "niveau", "regio", "plafond", "bevestigd_door", "bevestigd_op"])
+        + "\n"
+        + sep.join(["B1", "regio", "JZ31", f'"{text}"', "inkoop", "2025-05-01"])
+        + "\n"
+    )
+    if cents is None:
+        p = _problems({"budgetten.csv": budgets})
+        assert [(x.column, x.code) for x in p] == [("plafond", "GETAL")]
+    else:
+        assert _check({"budgetten.csv": budgets}).records["budgetten"][0]["plafond"] == cents
