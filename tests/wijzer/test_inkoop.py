@@ -69,3 +69,13 @@ def test_chart_scales_to_the_largest_bar() -> None:
     full = CHART_WIDTH - LABEL_WIDTH - 40
     assert chart.bars[0].width == full
     assert chart.bars[1].width == full // 2
+
+
+def test_api_has_the_same_numbers(client: TestClient, app: FastAPI) -> None:
+    _add_children(app, 6)
+    login(client, "test-inkoop")
+    body = client.get("/api/v1/inkoop/wachtenden").json()
+    by_gemeente = next(b for b in body["breakdowns"] if b["by"] == "gemeente")
+    cells = {c["label"]: c["count"] for c in by_gemeente["cells"]}
+    assert cells == {"Dordrecht": 8, "Zwijndrecht": None}
+    assert "K-EXTRA-0" not in str(body)

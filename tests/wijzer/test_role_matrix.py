@@ -38,6 +38,8 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/ik": ("/api/v1/ik", ALL),
     "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),
+    "/api/v1/inkoop/wachtenden": ("/api/v1/inkoop/wachtenden", frozenset({INK, B})),
+    "/api/v1/tafel/runs/{job_id}": ("/api/v1/tafel/runs/geen", frozenset({T, B})),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -46,6 +48,7 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),
+    ("POST", "/api/v1/tafel/runs"): frozenset({T, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -120,6 +123,11 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     )
     allowed = UNSAFE_MATRIX[("POST", "/tafel/runs/{job_id}/opnieuw")]
     assert rerun.status_code == (404 if role in allowed else 403), (role, rerun.status_code)
+    api_run = client.post(
+        "/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers={"X-CSRF-Token": token}
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/api/v1/tafel/runs")]
+    assert api_run.status_code == (202 if role in allowed else 403), (role, api_run.status_code)
 
 
 def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:

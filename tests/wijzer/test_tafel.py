@@ -147,3 +147,31 @@ def test_other_region_cannot_open_a_run(app: FastAPI, tafel: TestClient) -> None
     with TestClient(app) as unknown:
         login(unknown, "test-tafel")
         assert unknown.get("/tafel/runs/bestaat-niet").status_code == 404
+
+
+def test_api_run_reports_progress_then_the_outcome(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    started = tafel.post(
+        "/api/v1/tafel/runs",
+        json={"refs": ["K-001", "K-002", "K-003"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert started.status_code == 202
+    location = started.headers["location"]
+    deadline = time.monotonic() + 60
+    body = tafel.get(location).json()
+    while not body["done"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        body = tafel.get(location).json()
+    assert body["status"] == "klaar"
+    assert body["outcome"]["summary"]["within_norm"] == 2
+    unplaced = [r for r in body["outcome"]["rows"] if not r["placed"]]
+    assert [r["child_ref"] for r in unplaced] == ["K-002"]
+    assert unplaced[0]["sentences"][0] == "Kind K-002 heeft nog geen plek voor traumatherapie."
+
+
+def test_api_run_needs_children(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    response = tafel.post("/api/v1/tafel/runs", json={"refs": []}, headers={"X-CSRF-Token": token})
+    assert response.status_code == 422
+    assert "Kies 1 tot 600 kinderen" in response.json()["detail"]

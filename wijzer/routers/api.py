@@ -10,8 +10,10 @@ from pydantic import BaseModel
 
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
-from wijzer.routers import aanbieder, zoeken
+from wijzer.routers import aanbieder, inkoop, tafel, zoeken
 from wijzer.views import aanbieder as aanbieder_view
+from wijzer.views import inkoop as inkoop_view
+from wijzer.views import tafel as tafel_view
 from wijzer.views import zoeken as zoeken_view
 
 
@@ -147,3 +149,53 @@ def update_offering(
     assert outcome.current is not None
     conflict = Conflict(detail=aanbieder_view.CONFLICT_MESSAGE, current=outcome.current)
     return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
+
+
+InkoopUser = Annotated[Principal, Depends(require_roles(*inkoop.ROLES))]
+TafelUser = Annotated[Principal, Depends(require_roles(*tafel.ROLES))]
+
+
+@router.get(
+    "/inkoop/wachtenden",
+    response_model=inkoop_view.InkoopContext,
+    summary="Wachtenden per hulpvorm en per gemeente (aantallen onder 5 verborgen)",
+)
+def inkoop_overview(user: InkoopUser, db: DbSession) -> Response:
+    return JSONResponse(inkoop_view.overview(db, user).model_dump(mode="json"))
+
+
+class RunRequest(BaseModel):
+    """Which children of the table's waiting list to match (pseudonymous refs)."""
+
+    refs: list[str]
+
+
+@router.post(
+    "/tafel/runs",
+    response_model=tafel_view.RunContext,
+    status_code=202,
+    summary="Start een matching als achtergrondtaak",
+    responses={422: {"description": "Geen of te veel kinderen gekozen"}},
+)
+def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Response:
+    if not body.refs or len(body.refs) > tafel.MAX_CHILDREN:
+        message = f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen."
+        return JSONResponse({"detail": message}, status_code=422)
+    params = tafel_view.RunParams(refs=body.refs)
+    job = tafel.start_run(request, user, params, f"Matching van {len(body.refs)} kinderen")
+    return JSONResponse(
+        tafel_view.run_context(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/tafel/runs/{job.id}"},
+    )
+
+
+@router.get(
+    "/tafel/runs/{job_id}",
+    response_model=tafel_view.RunContext,
+    summary="Voortgang en uitkomst van een matching",
+    responses={404: {"description": "Bestaat niet of is niet van uw regio"}},
+)
+def table_run(request: Request, user: TafelUser, job_id: str) -> Response:
+    job = tafel.own_job(request, user, job_id)
+    return JSONResponse(tafel_view.run_context(job).model_dump(mode="json"))
