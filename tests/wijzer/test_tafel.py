@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +18,8 @@ from sqlalchemy import select
 
 from providers.store.models import AuditEntry
 from tests.wijzer.conftest import csrf_from, login
+from tests.wijzer.data import REGION
+from wijzer.views.tafel import RunParams
 
 
 @pytest.fixture
@@ -78,14 +82,31 @@ def test_run_places_and_explains(tafel: TestClient) -> None:
         assert "Binnen de norm" in placed
 
 
-def test_progress_page_while_running_has_a_live_status(tafel: TestClient) -> None:
-    token = csrf_from(tafel.get("/tafel").text)
-    response = tafel.post("/tafel/runs", data={"kind": ["K-001"], "csrf_token": token})
-    html = response.text
-    if 'hx-trigger="every 1s"' in html:  # still running: the progress region is there
-        assert 'role="status"' in html
-        assert "<progress" in html
-        assert "Vernieuwen" in html
+def test_progress_page_while_running_has_a_live_status(tafel: TestClient, app: FastAPI) -> None:
+    release = threading.Event()
+
+    def work(progress: Callable[[str, int], None]) -> None:
+        progress("Rekenen", 35)
+        release.wait(10)
+
+    job = app.state.jobs.submit(
+        owner="test-tafel", scope=REGION, label="Proef", params=RunParams(refs=["K-001"]), work=work
+    )
+    deadline = time.monotonic() + 10
+    while job.percent != 35 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    html = tafel.get(f"/tafel/runs/{job.id}").text
+    assert 'hx-trigger="every 1s"' in html
+    assert '<progress id="voortgang" max="100" value="35">' in html
+    assert 'role="status">Rekenen (35%)' in html
+    assert "Vernieuwen" in html
+    partial = tafel.get(f"/tafel/runs/{job.id}", headers={"HX-Request": "true"}).text
+    assert "<html" not in partial
+    assert "<progress" in partial
+    release.set()
+    while job.status.value != "klaar" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 'hx-trigger="every 1s"' not in tafel.get(f"/tafel/runs/{job.id}").text
 
 
 def test_no_children_selected_is_a_b1_error(tafel: TestClient) -> None:
@@ -175,3 +196,18 @@ def test_api_run_needs_children(tafel: TestClient) -> None:
     response = tafel.post("/api/v1/tafel/runs", json={"refs": []}, headers={"X-CSRF-Token": token})
     assert response.status_code == 422
     assert "Kies 1 tot 600 kinderen" in response.json()["detail"]
+
+
+def test_a_failed_run_says_so(tafel: TestClient, app: FastAPI) -> None:
+    def work(progress: Callable[[str, int], None]) -> None:
+        raise RuntimeError("kapot")
+
+    job = app.state.jobs.submit(
+        owner="test-tafel", scope=REGION, label="Proef", params=RunParams(refs=[]), work=work
+    )
+    deadline = time.monotonic() + 10
+    while job.status.value != "mislukt" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    html = tafel.get(f"/tafel/runs/{job.id}").text
+    assert "Er ging iets mis bij het rekenen" in html
+    assert "kapot" not in html  # no internals on the page
