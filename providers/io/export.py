@@ -82,7 +82,8 @@ def export_xlsx(
     from openpyxl.styles import Font
 
     wb = Workbook(write_only=False)
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    if wb.active is not None:
+        wb.remove(wb.active)
     for name, (header, rows) in sheets.items():
         ws = wb.create_sheet(name[:31])
         ws.append([safe_cell(h) for h in header])

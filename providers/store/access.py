@@ -21,6 +21,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -392,7 +393,7 @@ def update_offering(
     values: dict[str, object] = {}
     for k, v in changes.items():
         if k == "contra_indications":
-            values[k] = ",".join(v) if not isinstance(v, str) else v  # type: ignore[call-overload]
+            values[k] = v if isinstance(v, str) else ",".join(cast(Iterable[str], v))
         else:
             values[k] = v
     for k in ("places_free", "expected_wait_days", "intake_days"):
@@ -491,7 +492,7 @@ class ChildView:
     organisation_id: int | None
 
 
-def _child_scope(principal: Principal) -> list[object]:
+def _child_scope(principal: Principal) -> list[ColumnElement[bool]]:
     if principal.role is Role.BEHEER:
         return []
     if principal.role is Role.TAFEL:

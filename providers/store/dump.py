@@ -159,6 +159,7 @@ def load_records(
                 }
             )
         out["kinderen"] = rows
-        audit(session, principal, action, "children", [r["kind_ref"] for r in rows], detail=purpose)
+        refs = [str(r["kind_ref"]) for r in rows]
+        audit(session, principal, action, "children", refs, detail=purpose)
         session.flush()
     return out

@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -166,7 +166,7 @@ def _upsert(
             old.append(upd)
     # Core statements on the table: the ORM bulk path splits rows into many
     # small batches by which values are None, which costs minutes on PostgreSQL.
-    table = model.__table__
+    table = cast(Table, model.__table__)
     conn = session.connection()
     for i in range(0, len(new), 10_000):
         conn.execute(insert(table), new[i : i + 10_000])
@@ -239,7 +239,7 @@ def write_validated(
             for x in r["accepteert_onderaannemers"]
         ]
         if acc:
-            session.connection().execute(insert(SubcontractAcceptance.__table__), acc)
+            session.connection().execute(insert(cast(Table, SubcontractAcceptance.__table__)), acc)
 
     def pid(ext: str | None) -> int | None:
         return prov_ids[ext] if ext is not None else None
@@ -365,7 +365,9 @@ def write_validated(
             )
         ]
         for i in range(0, len(needs), 10_000):
-            session.connection().execute(insert(ChildNeed.__table__), needs[i : i + 10_000])
+            session.connection().execute(
+                insert(cast(Table, ChildNeed.__table__)), needs[i : i + 10_000]
+            )
 
     counts = {t: s.inserted.get(t, 0) + s.updated.get(t, 0) for t in v.records}
     batch = ImportBatch(
