@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -114,6 +115,19 @@ def create_app(
             "errors/error.html",
             {"title": "Formulier verlopen", "message": message},
             status_code=403,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        message = "De gegevens in uw verzoek kloppen niet."
+        if _wants_json(request):
+            fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+            return JSONResponse({"detail": message, "fields": fields}, status_code=422)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Niet gevonden", "message": message},
+            status_code=404,
         )
 
     @app.exception_handler(404)

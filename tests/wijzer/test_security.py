@@ -120,3 +120,17 @@ def test_skip_link_and_language(client: TestClient) -> None:
     assert 'href="#inhoud"' in html
     assert 'id="inhoud"' in html
     assert "cdn" not in html.lower()
+
+
+def test_bad_path_values_get_a_b1_page_or_json(client: TestClient) -> None:
+    login(client, "test-aanbieder")
+    page = client.get("/aanbieder/aanbod/geen-getal")
+    assert page.status_code == 404
+    assert "kloppen niet" in page.text
+    assert "<html" in page.text
+    token = csrf_from(client.get("/aanbieder").text)
+    api = client.put(
+        "/api/v1/aanbod/geen-getal", json={"version": "x"}, headers={"X-CSRF-Token": token}
+    )
+    assert api.status_code == 422
+    assert api.json()["detail"] == "De gegevens in uw verzoek kloppen niet."
