@@ -5,6 +5,7 @@ python -m providers demo --national --children 100000 --offerings 10000 --out DI
 python -m providers import DIR_OR_FILES... [--database-url URL]
 python -m providers export --out FILE_OR_DIR --format xlsx|csv|json
 python -m providers template --out sjabloon.xlsx
+python -m providers retention --months 24
 python -m providers db upgrade
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -102,6 +104,21 @@ def cmd_db(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(a: argparse.Namespace) -> int:
+    from providers.store import Principal, purge_case_data
+
+    sessions = _sessions(a.database_url)
+    with sessions() as s, s.begin():
+        n = purge_case_data(
+            s, Principal.system(a.actor), months=a.months, today=a.date or dt.date.today()
+        )
+    print(
+        f"{n} kinderen verwijderd (geplaatst of afgesloten, ouder dan {a.months} maanden); "
+        "de aantallen zijn bewaard"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m providers", description=__doc__.splitlines()[0]
@@ -145,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", required=True)
     t.add_argument("--year", type=int, default=reference.DEFAULT_YEAR)
     t.set_defaults(func=cmd_template)
+
+    r = sub.add_parser("retention", help="remove old case rows, keep counts")
+    r.add_argument(
+        "--months", type=int, default=int(os.environ.get("WIJZER_RETENTION_MONTHS", "24"))
+    )
+    r.add_argument("--date", type=_date, default=None)
+    r.add_argument("--database-url")
+    r.add_argument("--actor", default="bewaartermijn")
+    r.set_defaults(func=cmd_retention)
 
     b = sub.add_parser("db", help="database migrations")
     b.add_argument("action", choices=("upgrade",))

@@ -50,6 +50,7 @@ from providers.store.models import (
     OrganisationKind,
     Role,
 )
+from providers.store.retention import purge_case_data
 
 __all__ = [
     "SMALL_CELL",
@@ -87,6 +88,7 @@ __all__ = [
     "migrate",
     "offerings_for_edit",
     "principal_for",
+    "purge_case_data",
     "record_export",
     "search_offerings",
     "session_factory",

@@ -269,6 +269,36 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(String(400), default="")
 
 
+class CaseStatistic(Base):
+    """Counts kept when case rows are removed by the retention job.
+
+    One row per month of placement/closure x region x gemeente x care type x
+    status, so reports over past months still add up after the children
+    themselves are gone (AVG data minimisation).
+    """
+
+    __tablename__ = "case_statistics"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "region_code",
+            "gemeente_code",
+            "care_type",
+            "status",
+            name="uq_case_statistics_cell",
+        ),
+        CheckConstraint("children >= 0", name="children_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of placement or closure
+    region_code: Mapped[str] = mapped_column(String(8))
+    gemeente_code: Mapped[str] = mapped_column(String(8))
+    care_type: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    children: Mapped[int] = mapped_column(Integer)
+
+
 class ImportBatch(Base):
     __tablename__ = "import_batches"
 

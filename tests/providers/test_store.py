@@ -53,7 +53,7 @@ def _load(sessions: sessionmaker[Session], demo_dir: Path) -> None:
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
 
 
 def test_import_then_reimport_updates_in_place(
@@ -453,3 +453,47 @@ def test_accounts_and_authentication(sessions: sessionmaker[Session]) -> None:
         assert authenticate(s, "niemand", "fout") is None
     with sessions() as s, s.begin(), pytest.raises(ValueError, match="aanbieder"):
         create_account(s, "x", "y", Role.AANBIEDER, s.merge(org))
+
+
+def test_retention_removes_old_case_rows_and_keeps_counts(
+    sessions: sessionmaker[Session], demo_dir: Path
+) -> None:
+    from providers.store import ChildStatus, purge_case_data, set_child_status
+    from providers.store.models import CaseStatistic
+
+    _load(sessions, demo_dir)
+    with sessions() as s, s.begin():
+        kids = waiting_list(s, SYSTEM)
+        old_placed, old_closed, recent, waiting = kids[0], kids[1], kids[2], kids[3]
+        set_child_status(s, SYSTEM, old_placed.ref, ChildStatus.PLACED, dt.date(2023, 1, 15))
+        set_child_status(s, SYSTEM, old_closed.ref, ChildStatus.CLOSED, dt.date(2023, 3, 2))
+        set_child_status(s, SYSTEM, recent.ref, ChildStatus.PLACED, dt.date(2025, 5, 1))
+    with sessions() as s, s.begin(), pytest.raises(AccessDenied):
+        purge_case_data(
+            s, Principal("t", Role.TAFEL, None, region_code="JZ31"), months=24, today=TODAY
+        )
+    with sessions() as s, s.begin():
+        assert purge_case_data(s, SYSTEM, months=24, today=TODAY) == 2
+    with sessions() as s:
+        refs = set(s.scalars(select(Child.ref)))
+        assert old_placed.ref not in refs
+        assert old_closed.ref not in refs
+        assert {recent.ref, waiting.ref} <= refs
+        assert len(refs) == 58
+        stats = {
+            (c.month, c.gemeente_code, c.care_type, c.status): c.children
+            for c in s.scalars(select(CaseStatistic))
+        }
+        expected: dict[tuple[str, str, str, str], int] = {}
+        for kid, month, status in (
+            (old_placed, "2023-01", "geplaatst"),
+            (old_closed, "2023-03", "afgesloten"),
+        ):
+            for need in kid.needs:
+                key = (month, kid.gemeente_code, need, status)
+                expected[key] = expected.get(key, 0) + 1
+        assert stats == expected
+        deleted = s.scalars(select(AuditEntry).where(AuditEntry.action == "verwijderen")).one()
+        assert set(deleted.record_refs.split(",")) == {old_placed.ref, old_closed.ref}
+    with sessions() as s, s.begin():
+        assert purge_case_data(s, SYSTEM, months=24, today=TODAY) == 0
