@@ -121,8 +121,12 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         message = "De gegevens in uw verzoek kloppen niet."
         if _wants_json(request):
-            fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
-            return JSONResponse({"detail": message, "fields": fields}, status_code=422)
+            # The shape FastAPI documents for 422 (loc, msg, type), with a B1 message.
+            detail = [
+                {"loc": list(e.get("loc", ())), "msg": message, "type": str(e.get("type", ""))}
+                for e in exc.errors()
+            ]
+            return JSONResponse({"detail": detail}, status_code=422)
         return render(
             request,
             "errors/error.html",

@@ -8,6 +8,7 @@ state-changing request, either as the form field ``csrf_token`` or as the
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Iterable
 
@@ -59,10 +60,14 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = str(scope.get("path", "")).startswith(self.static_prefix)
+        path = str(scope.get("path", ""))
+        is_static = path.startswith(self.static_prefix)
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
@@ -71,7 +76,35 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # An unexpected error would otherwise reach the server's outermost handler,
+            # which answers without these headers and in English. Answer here, then
+            # re-raise so the error is still logged.
+            if not started:
+                await _server_error(path, send_with_headers)
+            raise
+
+
+SERVER_ERROR = "Er ging iets mis bij de wijzer. Probeer het later opnieuw."
+
+
+async def _server_error(path: str, send: Send) -> None:
+    if path.startswith("/api/"):
+        body = json.dumps({"detail": SERVER_ERROR}).encode()
+        content_type = b"application/json"
+    else:
+        body = f'<!doctype html><html lang="nl"><title>Fout</title><p>{SERVER_ERROR}</p>'.encode()
+        content_type = b"text/html; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class CsrfError(Exception):

@@ -133,4 +133,6 @@ def test_bad_path_values_get_a_b1_page_or_json(client: TestClient) -> None:
         "/api/v1/aanbod/geen-getal", json={"version": "x"}, headers={"X-CSRF-Token": token}
     )
     assert api.status_code == 422
-    assert api.json()["detail"] == "De gegevens in uw verzoek kloppen niet."
+    detail = api.json()["detail"]
+    assert {d["msg"] for d in detail} == {"De gegevens in uw verzoek kloppen niet."}
+    assert ["path", "offering_id"] in [d["loc"] for d in detail]
