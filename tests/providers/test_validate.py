@@ -291,3 +291,64 @@ def test_amounts_with_thousands_separators(text: str, semicolon: bool, cents: in
         assert [(x.column, x.code) for x in p] == [("plafond", "GETAL")]
     else:
         assert _check({"budgetten.csv": budgets}).records["budgetten"][0]["plafond"] == cents
+
+
+def test_xlsx_cells_typed_by_excel(tmp_path: Path) -> None:
+    """Excel stores numbers, dates and numeric-looking codes as typed cells."""
+    from openpyxl import load_workbook
+
+    from providers.io import write_template
+
+    path = tmp_path / "ingevuld.xlsx"
+    write_template(path)
+    wb = load_workbook(path)
+    ws = wb["kinderen"]
+    # a correct row with Excel types: gemeente typed as the number 505, dates as dates
+    ws.append(
+        [
+            "K-1",
+            505,
+            dt.datetime(2012, 5, 1),
+            "INTERVENCE",
+            "OTS",
+            dt.datetime(2025, 1, 10),
+            None,
+            None,
+            "GEZINSHUIS",
+        ]
+    )
+    # a BSN typed as a number (the leading zero is gone) and a name in gezin_ref
+    ws.append(
+        [
+            12345672,
+            "GM0505",
+            "2012-05",
+            "INTERVENCE",
+            "OTS",
+            "10-01-2025",
+            None,
+            None,
+            "GEZINSHUIS",
+            None,
+            None,
+            None,
+            "Jan de Vries",
+        ]
+    )
+    wb.save(path)
+    tables, problems = read_tables(path)
+    with pytest.raises(ImportRejected) as exc:
+        validate(tables, problems, today=TODAY)
+    got = {(p.sheet, p.row, p.column, p.code) for p in exc.value.problems}
+    assert got == {("kinderen", 3, "kind_ref", "BSN"), ("kinderen", 3, "gezin_ref", "NAAM")}
+    # without the bad row the typed row reads correctly
+    wb = load_workbook(path)
+    wb["kinderen"].delete_rows(3)
+    wb.save(path)
+    v = validate(*read_tables(path), today=TODAY)
+    rec = v.records["kinderen"][0]
+    assert (rec["gemeente"], rec["geboortemaand"], rec["uitspraakdatum"]) == (
+        "GM0505",
+        "2012-05",
+        dt.date(2025, 1, 10),
+    )
