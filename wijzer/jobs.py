@@ -46,7 +46,8 @@ class JobRunner:
     """Runs jobs on a small thread pool and keeps the most recent ones."""
 
     def __init__(self, max_workers: int = 2, keep: int = 100) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wijzer-job")
+        self._max_workers = max_workers
+        self._pool: ThreadPoolExecutor | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._keep = keep
@@ -81,7 +82,14 @@ class JobRunner:
             job.status = JobStatus.DONE
             job.step, job.percent = "Klaar", 100
 
-        self._pool.submit(run)
+        with self._lock:
+            # Created on first use and again after a shutdown: the app may be started
+            # and stopped more than once (tests, reloads).
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self._max_workers, thread_name_prefix="wijzer-job"
+                )
+            self._pool.submit(run)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -94,4 +102,7 @@ class JobRunner:
         return [j for j in reversed(jobs) if scope is None or j.scope == scope]
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -211,3 +211,14 @@ def test_a_failed_run_says_so(tafel: TestClient, app: FastAPI) -> None:
     html = tafel.get(f"/tafel/runs/{job.id}").text
     assert "Er ging iets mis bij het rekenen" in html
     assert "kapot" not in html  # no internals on the page
+
+
+def test_runner_works_again_after_the_app_restarts(app: FastAPI) -> None:
+    for _ in range(2):
+        with TestClient(app) as c:  # each context runs startup and shutdown
+            login(c, "test-tafel")
+            token = csrf_from(c.get("/tafel").text)
+            r = c.post(
+                "/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers={"X-CSRF-Token": token}
+            )
+            assert r.status_code == 202

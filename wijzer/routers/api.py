@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
@@ -164,10 +164,15 @@ def inkoop_overview(user: InkoopUser, db: DbSession) -> Response:
     return JSONResponse(inkoop_view.overview(db, user).model_dump(mode="json"))
 
 
+JOB_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
 class RunRequest(BaseModel):
     """Which children of the table's waiting list to match (pseudonymous refs)."""
 
-    refs: list[str]
+    refs: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        max_length=600
+    )
 
 
 @router.post(
@@ -196,6 +201,10 @@ def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Resp
     summary="Voortgang en uitkomst van een matching",
     responses={404: {"description": "Bestaat niet of is niet van uw regio"}},
 )
-def table_run(request: Request, user: TafelUser, job_id: str) -> Response:
+def table_run(
+    request: Request,
+    user: TafelUser,
+    job_id: Annotated[str, Path(pattern=JOB_ID_PATTERN, max_length=64)],
+) -> Response:
     job = tafel.own_job(request, user, job_id)
     return JSONResponse(tafel_view.run_context(job).model_dump(mode="json"))
