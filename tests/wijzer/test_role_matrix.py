@@ -35,6 +35,7 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/aanbieder": ("/aanbieder", frozenset({A, B})),
     "/aanbieder/aanbod/{offering_id}": ("/aanbieder/aanbod/{snel}", frozenset({A, B})),
     "/rapportage": ("/rapportage", frozenset({T, INK, B})),
+    "/rapportage/uitvraag.{fmt}": ("/rapportage/uitvraag.csv", frozenset({T, B})),
     "/api/v1/ik": ("/api/v1/ik", ALL),
     "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),

@@ -1,20 +1,64 @@
-"""Rapportage: the pages of this user group."""
+"""Rapportage: the monthly uniforme uitvraag (momentopname), as HTML, CSV and XLSX."""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 
+from providers.io.export import export_csv, export_xlsx
+from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
+from wijzer.db import DbSession
 from wijzer.rendering import render
+from wijzer.settings import Settings
+from wijzer.views import rapportage as view
 
 ROLES = (Role.TAFEL, Role.INKOOP, Role.BEHEER)
 router = APIRouter(prefix="/rapportage", include_in_schema=False)
 User = Annotated[Principal, Depends(require_roles(*ROLES))]
+# The file has a row per child: not for inkoop.
+EXPORT_ROLES = (Role.TAFEL, Role.BEHEER)
+ExportUser = Annotated[Principal, Depends(require_roles(*EXPORT_ROLES))]
+
+
+def build(request: Request, user: Principal) -> view.ReportContext | None:
+    """None for inkoop: the report holds rows per child, inkoop sees totals only."""
+    if user.role is Role.INKOOP:
+        return None
+    settings: Settings = request.app.state.settings
+    return view.report(request.app.state.sessions, user, today=settings.current_date())
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User) -> HTMLResponse:
-    return render(request, "not_ready.html", {"title": "Rapportage"}, user=user)
+def index(request: Request, user: User) -> Response:
+    return render(request, "rapportage/index.html", build(request, user), user=user)
+
+
+@router.get("/uitvraag.{fmt}")
+def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = build(request, user)
+    if ctx is None:
+        raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
+    rows = view.csv_rows(ctx)
+    access.record_export(db, user.store(), "uitvraag", [c.child_ref for c in ctx.children], fmt)
+    db.commit()
+    name = f"uitvraag-{ctx.count_date.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        text = io.StringIO()
+        export_csv(view.CSV_COLUMNS, rows, text, dialect="excel-nl")
+        return Response(
+            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    data = io.BytesIO()
+    export_xlsx({"uitvraag": (view.CSV_COLUMNS, rows)}, data)
+    return Response(
+        data.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )

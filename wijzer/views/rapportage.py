@@ -1,0 +1,186 @@
+"""Rapportage: the uniforme uitvraag as a momentopname of today.
+
+(a) which children wait, (b) for which help, (c) which obstacles, per gemeente
+and per GI, with the inspection definition always shown. The report itself is
+``matcher.domain.uitvraag.build_report``; the obstacles per child are the
+domain's eligibility reasons when no offering fits. Inflow and outflow need the
+previous month's snapshot, which the data layer does not keep yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.domain import CareType
+from matcher.domain.eligibility import evaluate
+from matcher.domain.explain import reason_nl
+from matcher.domain.uitvraag import Snapshot, WaitingRecord, build_report
+from providers import reference
+from providers.convert import scenario_from_db
+from wijzer import catalogue
+from wijzer.auth import Principal
+
+STATUS_TEXT = {
+    "ON_TIME": "Op tijd",
+    "LATE": "Te laat",
+    "LATE_EXPLAINED": "Te laat, met reden",
+    "LATE_RESOLVED_BY_BREAKTHROUGH": "Te laat, opgelost",
+    "PENDING": "Wacht, deadline nog niet voorbij",
+    "UNKNOWN": "Onbekend",
+}
+
+
+class ChildRow(BaseModel):
+    child_ref: str
+    gi: str
+    gemeente: str
+    measure: str
+    ruling_date: str
+    days_since_ruling: int
+    deadline: str
+    norm_status: str
+    care_types: list[str]
+    obstacles: list[str]
+
+
+class Section(BaseModel):
+    key: str
+    label: str
+    waiting: int
+    care_types: dict[str, int]
+    obstacles: dict[str, int]
+    norm_status: dict[str, int]
+
+
+class ReportContext(BaseModel):
+    count_date: dt.date
+    region: str
+    definitions: dict[str, str]
+    children: list[ChildRow]
+    by_gemeente: list[Section]
+    by_gi: list[Section]
+    flow_note: str
+
+
+def _care_label(code: str) -> str:
+    try:
+        return CareType(code).label_nl
+    except ValueError:
+        return code
+
+
+def _sections(raw: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[Section]:
+    return [
+        Section(
+            key=key,
+            label=labels.get(key, key),
+            waiting=int(v["a_waiting"]),
+            care_types={_care_label(k): n for k, n in v["b_care_types"].items()},
+            obstacles=dict(v["c_obstacles"]),
+            norm_status={STATUS_TEXT.get(k, k): n for k, n in v["norm_status"].items()},
+        )
+        for key, v in raw.items()
+    ]
+
+
+def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) -> ReportContext:
+    with sessions.begin() as session:  # the read of children is audited
+        scenario = scenario_from_db(
+            session, user.store(), evaluation_date=today, region_code=user.region_code
+        )
+    eligibility = evaluate(scenario)
+    records = []
+    for child in scenario.children:
+        obstacles: set[str] = set()
+        for need in child.needs:
+            checks = eligibility.pairs.get((child.ref, need.id), [])
+            if not checks:
+                obstacles.add("Deze hulp wordt niet aangeboden")
+            elif not any(c.eligible for c in checks):
+                obstacles.update(
+                    reason_nl(c.reason).capitalize() for c in checks if c.reason is not None
+                )
+        if child.ruling_date is None:
+            continue
+        records.append(
+            WaitingRecord(
+                request_id=child.ref,
+                child_ref=child.ref,
+                gi=child.gi,
+                gemeente=child.gemeente,
+                measure=child.measure,
+                ruling_date=child.ruling_date,
+                care_types=tuple(n.care_type for n in child.needs),
+                obstacles=tuple(sorted(obstacles)),
+                urgent_deadline=child.urgent_deadline,
+            )
+        )
+    region = user.region_code or "alle regio's"
+    built = build_report(Snapshot(count_date=today, region=region, records=tuple(records)))
+    gemeenten = {code: g.name for code, g in catalogue.gemeenten().items()}
+    gis = {code: c.label for code, c in reference.gis().items()}
+    measures = {c.get("matcher"): c.label for c in reference.measures().values()}
+    children = [
+        ChildRow(
+            child_ref=r["child_ref"],
+            gi=gis.get(r["gi"], r["gi"]),
+            gemeente=gemeenten.get(r["gemeente"], r["gemeente"]),
+            measure=measures.get(r["measure"], r["measure"]),
+            ruling_date=r["ruling_date"],
+            days_since_ruling=r["days_since_ruling"],
+            deadline=r["deadline"],
+            norm_status=STATUS_TEXT.get(r["norm_status"], r["norm_status"]),
+            care_types=[_care_label(c) for c in r["care_types"]],
+            obstacles=list(r["obstacles"]),
+        )
+        for r in built.rows
+    ]
+    children.sort(key=lambda c: (c.deadline, c.child_ref))
+    return ReportContext(
+        count_date=built.count_date,
+        region=region,
+        definitions=built.definitions,
+        children=children,
+        by_gemeente=_sections(built.by_gemeente, gemeenten),
+        by_gi=_sections(built.by_gi, gis),
+        flow_note=(
+            "Instroom en uitstroom over de maand ontbreken nog: daarvoor is de momentopname "
+            "van vorige maand nodig, en die wordt nog niet bewaard."
+        ),
+    )
+
+
+CSV_COLUMNS = (
+    "kind",
+    "gi",
+    "gemeente",
+    "maatregel",
+    "uitspraak",
+    "dagen_sinds_uitspraak",
+    "deadline",
+    "norm",
+    "hulp",
+    "belemmeringen",
+)
+
+
+def csv_rows(ctx: ReportContext) -> list[list[object]]:
+    return [
+        [
+            c.child_ref,
+            c.gi,
+            c.gemeente,
+            c.measure,
+            c.ruling_date,
+            c.days_since_ruling,
+            c.deadline,
+            c.norm_status,
+            ", ".join(c.care_types),
+            "; ".join(c.obstacles),
+        ]
+        for c in ctx.children
+    ]
