@@ -72,3 +72,13 @@ def test_inkoop_overview(page: Page, live_server: str) -> None:
     assert_no_console_errors(page)
     assert_accessible(page)
     screenshot(page, "inkoop")
+
+
+def test_rapportage(page: Page, live_server: str) -> None:
+    login(page, live_server, Role.TAFEL)
+    page.goto(f"{live_server}/rapportage")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uniforme uitvraag")
+    expect(page.get_by_text("Norm van de inspectie:")).to_be_visible()
+    assert_no_console_errors(page)
+    assert_accessible(page)
+    screenshot(page, "rapportage")
