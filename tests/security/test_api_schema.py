@@ -54,6 +54,9 @@ ALLOWED = {
     "GET /api/v1/zoeken": {Role.VERWIJZER, Role.TAFEL, Role.BEHEER},
     "GET /api/v1/aanbod": {Role.AANBIEDER, Role.BEHEER},
     "PUT /api/v1/aanbod/{offering_id}": {Role.AANBIEDER, Role.BEHEER},
+    "GET /api/v1/inkoop/wachtenden": {Role.INKOOP, Role.BEHEER},
+    "POST /api/v1/tafel/runs": {Role.TAFEL, Role.BEHEER},
+    "GET /api/v1/tafel/runs/{job_id}": {Role.TAFEL, Role.BEHEER},
 }
 DENIED_EXAMPLES = 5
 
