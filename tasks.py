@@ -60,12 +60,61 @@ def install_system_packages() -> None:
     run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, env=env)
 
 
+def audit_dependencies() -> None:
+    """pip-audit of the installed packages; fails on a known vulnerability.
+
+    When no vulnerability database can be used (no network, or an index that does
+    not serve PyPI's per-version JSON, so every package is skipped), it says so
+    plainly and does not fail: "nothing checked" must never read as "clean".
+    """
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "audit.json"
+        cmd = [str(BIN / "pip-audit"), "--skip-editable", "--progress-spinner", "off"]
+        print("+", " ".join(cmd), flush=True)
+        done = subprocess.run(
+            [*cmd, "-f", "json", "-o", str(report)], cwd=ROOT, capture_output=True, text=True
+        )
+        if not report.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            print(
+                f"note: pip-audit could not reach a vulnerability database ({last}); "
+                "dependencies NOT audited",
+                flush=True,
+            )
+            return
+        deps = json.loads(report.read_text())["dependencies"]
+    audited = [d for d in deps if "skip_reason" not in d]
+    vulnerable = [d for d in audited if d.get("vulns")]
+    for d in vulnerable:
+        ids = ", ".join(v["id"] for v in d["vulns"])
+        print(f"VULNERABLE: {d['name']} {d['version']}: {ids}", flush=True)
+    if vulnerable:
+        sys.exit(1)
+    if not audited:
+        print(
+            f"note: pip-audit reached no usable vulnerability data; all {len(deps)} "
+            "packages were skipped, so dependencies are NOT audited",
+            flush=True,
+        )
+        return
+    print(
+        f"pip-audit: {len(audited)} packages audited, no known vulnerabilities "
+        f"({len(deps) - len(audited)} skipped)",
+        flush=True,
+    )
+
+
 def test(extra: list[str]) -> None:
     install()
     install_system_packages()
     run(BIN / "ruff", "check", ".")
     run(BIN / "mypy", "matcher")
     run(BIN / "lint-imports")
+    run(BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", "matcher", "providers", "wijzer")
+    audit_dependencies()
     run(PY, "-m", "pytest", *extra)
 
 
