@@ -19,6 +19,7 @@ from wijzer.auth import (
     NotAllowedError,
     NotAuthenticatedError,
 )
+from wijzer.catalogue import SearchCache
 from wijzer.db import engine_for, sessions_for
 from wijzer.jobs import JobRunner
 from wijzer.rendering import make_templates, render
@@ -57,6 +58,8 @@ def create_app(
     app.state.accounts = (
         accounts if accounts is not None else DatabaseAccountDirectory(app.state.sessions)
     )
+    # Offerings, purchase data and forecasts for the search, rebuilt when the data changes.
+    app.state.search_cache = SearchCache(settings.stale_after_days)
     app.state.jobs = JobRunner()
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)

@@ -229,3 +229,38 @@ def test_no_case_data_in_a_search(verwijzer: TestClient) -> None:
     html = verwijzer.get("/zoeken").text
     for word in ("naam", "bsn", "adres"):
         assert f'name="{word}"' not in html.lower()
+
+
+def test_cached_search_sees_a_provider_update_at_once(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    # The search keeps offerings per app; a save must be visible in the next search.
+    from tests.wijzer.conftest import csrf_from
+
+    login(client, "test-beheer")
+    before = by_provider(api(client)["results"])["Hulp Zuid"]
+    assert before["places_free"] == 2
+    cache = client.app.state.search_cache  # type: ignore[attr-defined]
+    misses = cache.misses
+    api(client)
+    assert cache.misses == misses  # the second search was served from the cache
+    token = csrf_from(client.get("/").text)
+    body = {
+        "version": 1,
+        "places_free": 5,
+        "release_per_week": 0.0,
+        "expected_wait_days": 10,
+        "intake_days": 14,
+        "intake_stop": False,
+        "lvb_expertise": False,
+        "age_min": 0,
+        "age_max": 18,
+        "contra_indications": ["ZEDENVERLEDEN"],
+    }
+    put = client.put(
+        f"/api/v1/aanbod/{ids['offering:snel']}", json=body, headers={"X-CSRF-Token": token}
+    )
+    assert put.status_code == 200, put.text
+    after = by_provider(api(client)["results"])["Hulp Zuid"]
+    assert after["places_free"] == 5
+    assert cache.misses == misses + 1

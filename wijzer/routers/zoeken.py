@@ -28,7 +28,14 @@ def build_context(request: Request, user: Principal, db: DbSession) -> view.Sear
         return view.SearchContext(
             form=form, today=today, stale_after_days=settings.stale_after_days
         )
-    return view.search(db, user, form, today=today, stale_after_days=settings.stale_after_days)
+    return view.search(
+        db,
+        user,
+        form,
+        today=today,
+        stale_after_days=settings.stale_after_days,
+        cache=request.app.state.search_cache,
+    )
 
 
 @router.get("", response_class=HTMLResponse)

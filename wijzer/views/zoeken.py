@@ -295,6 +295,7 @@ def search(
     *,
     today: dt.date,
     stale_after_days: int,
+    cache: catalogue.SearchCache | None = None,
 ) -> SearchContext:
     ctx = SearchContext(form=form, today=today, stale_after_days=stale_after_days)
     query, ctx.errors = validate(form, today)
@@ -313,27 +314,28 @@ def search(
         urgent_deadline=query.deadline,
         attributes=catalogue.attributes_of(query.attributes),
     )
-    views = access.search_offerings(
-        session,
-        user.store(),
-        care_types=[query.care_type],
-        now=dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC),
-        max_age_days=stale_after_days,
-    )
+    if cache is None:
+        cache = catalogue.SearchCache(stale_after_days)
+    cache.sync(session, today)
+    catalog = cache.offerings(session, user.store(), query.care_type, today)
+    pairs = list(zip(catalog.views, catalog.offerings, strict=True))
     if form.regio is Area.IN_REGION:
         # Offerings outside the region cannot fit; they are counted, not listed, so a
         # verwijzer is not flooded with "buiten de regio" rows (and the search stays fast).
         area = {home.code, home.region_code}
         inside = [
-            v for v in views if v.region_code == home.region_code or area & set(v.service_regions)
+            (v, o)
+            for v, o in pairs
+            if v.region_code == home.region_code or not area.isdisjoint(v.service_regions)
         ]
-        ctx.out_of_region_count = len(views) - len(inside)
-        views = inside
-    purchase = catalogue.purchase_for(session, query.care_type, home.region_code)
+        ctx.out_of_region_count = len(pairs) - len(inside)
+        pairs = inside
+    views = [v for v, _ in pairs]
+    purchase = cache.purchase(session, query.care_type, home.region_code)
     scenario = Scenario(
         evaluation_date=today,
         children=(child,),
-        offerings=tuple(catalogue.offering_of(v, today) for v in views),
+        offerings=tuple(o for _, o in pairs),
         contracts=purchase.contracts,
         subcontracts=purchase.subcontracts,
         regions=catalogue.regions(),
@@ -346,6 +348,7 @@ def search(
         name="zoekvraag",
     )
     index = ScenarioIndex(scenario)
+    catalogue.prime_index(index, catalog)
     deadline = deadline_norm3(child)
     if deadline is None:
         from dateutil.relativedelta import relativedelta
