@@ -97,7 +97,10 @@ def solve_cpsat(
     p.relative_gap_limit = relative_gap
     p.log_search_progress = False
     for k, v in (params or {}).items():
-        setattr(p, k, v)
+        if isinstance(v, list | tuple):
+            getattr(p, k).extend(v)  # repeated fields (e.g. subsolvers)
+        else:
+            setattr(p, k, v)
     w = cmh.SolveWrapper()
     w.set_parameters(p)
     resp = w.solve(model)  # type: ignore[no-untyped-call]
