@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from providers import reference
 from tests.wijzer.conftest import login
-from tests.wijzer.data import DORDRECHT
+from tests.wijzer.data import DORDRECHT, TODAY
 from wijzer import catalogue
 
 
@@ -264,3 +264,26 @@ def test_cached_search_sees_a_provider_update_at_once(
     after = by_provider(api(client)["results"])["Hulp Zuid"]
     assert after["places_free"] == 5
     assert cache.misses == misses + 1
+
+
+def test_results_show_a_seeded_start_forecast(verwijzer: TestClient) -> None:
+    first = by_provider(api(verwijzer, uitspraak="2026-11-01")["results"])
+    again = by_provider(api(verwijzer, uitspraak="2026-11-01")["results"])
+    f = first["Hulp Zuid"]["forecast"]
+    assert f is not None
+    assert f["runs"] > 0
+    # Two free places: help starts after the intake time, well within the deadline.
+    assert f["low"] <= f["median"] <= f["high"]
+    # An intake is not a start: even with a free place the start lies after today.
+    assert f["low"] > TODAY.isoformat()
+    assert f["p_after_deadline"] < 0.2
+    assert again["Hulp Zuid"]["forecast"] == f  # seeded: the same figures every time
+    # No free place, one every two weeks after a 60-day wait: later, and a passed
+    # deadline makes a late start likely.
+    late = by_provider(api(verwijzer, uitspraak="2026-06-01")["results"])
+    sub = late["Kleine Praktijk"]["forecast"]
+    assert sub["median"] > f["median"]
+    assert sub["p_after_deadline"] > 0.9
+    html = verwijzer.get("/zoeken", params={**BASE, "uitspraak": "2026-11-01"}).text
+    assert "Voorspelde start" in html
+    assert "Kans te laat" in html

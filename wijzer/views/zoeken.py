@@ -8,12 +8,14 @@ if not, why. The view computes one ``SearchContext`` for HTML and JSON alike.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from functools import cache
 
+import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,9 @@ from matcher.domain.eligibility import (
     ScenarioIndex,
     check_pair,
 )
+from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
+from matcher.forecast.domain import state_from_offering
+from matcher.forecast.simulate import summarise
 from providers import reference
 from providers.store import access
 from wijzer import catalogue
@@ -34,6 +39,11 @@ from wijzer.forms import FormErrors
 
 MAX_AGE = 23
 QUERY_CHILD = "zoekvraag"
+# The start forecast is simulated for the first results only: they are the ones a
+# verwijzer acts on, and a simulation costs milliseconds per offering (cached after that).
+FORECAST_ROWS = 10
+FORECAST_RUNS = 200
+FORECAST_SEED = 1
 # A budget that has room for this few placements or fewer gets a warning flag.
 BUDGET_WARN_PLACEMENTS = 3
 
@@ -94,6 +104,18 @@ class Flag(BaseModel):
     level: str = Field(description="ok, warn or bad: how the flag is shown")
 
 
+class StartForecastView(BaseModel):
+    """The simulated real start at this offering for a referral made today
+    (matcher.forecast): median and 80 % interval, and the chance of missing the deadline."""
+
+    median: dt.date | None = Field(description="None: later than the simulated two years")
+    low: dt.date | None = Field(description="10th percentile of the start date")
+    high: dt.date | None = Field(description="90th percentile of the start date")
+    p_after_deadline: float | None = Field(description="chance that help starts too late")
+    runs: int
+    seed: int
+
+
 class ResultRow(BaseModel):
     offering_id: int
     provider: str
@@ -113,6 +135,9 @@ class ResultRow(BaseModel):
     intake_stop: bool
     last_confirmed: dt.date
     stale: bool
+    forecast: StartForecastView | None = Field(
+        default=None, description="only for the first FORECAST_ROWS results"
+    )
 
 
 class SearchForm(BaseModel):
@@ -150,6 +175,7 @@ class SearchContext(BaseModel):
     out_of_region_count: int = Field(
         default=0, description="offerings outside the region, not checked further"
     )
+    forecast_rows: int = FORECAST_ROWS
 
 
 # ------------------------------------------------------------------ options
@@ -415,6 +441,12 @@ def search(
             r.provider,
         )
     )
+    offering_by_id = {o.id: o for o in scenario.offerings}
+    urgent = child.urgent_deadline is not None or child.acute_unsafety
+    for row in ctx.results[:FORECAST_ROWS]:
+        row.forecast = _forecast(
+            cache, offering_by_id[str(row.offering_id)], today, urgent, deadline
+        )
     ctx.non_fitting.sort(key=lambda r: (r.distance_km or 1e9, r.provider))
     ctx.non_fitting_count = sum(1 for _ in views) - len(ctx.results)
     ctx.non_fitting_reasons = [
@@ -422,6 +454,46 @@ def search(
         for r, n in sorted(reason_counts.items(), key=lambda x: -x[1])
     ]
     return ctx
+
+
+def _forecast(
+    cache: catalogue.SearchCache,
+    offering: Offering,
+    today: dt.date,
+    urgent: bool,
+    deadline: dt.date,
+) -> StartForecastView | None:
+    """Forecast for a child referred today: cached per offering (and data version),
+    so only the deadline is applied per search."""
+    try:
+        base = state_from_offering(offering, as_of=today)
+    except ForecastInputError:
+        return None
+    entry = QueueEntry(ref=QUERY_CHILD, urgent=urgent, deadline=deadline)
+    state = with_new_referral(base, entry)
+    # The same per-offering seed as matcher.forecast.forecast_child, so the figures
+    # here match a forecast made there with FORECAST_SEED.
+    seed = (FORECAST_SEED * 1_000_003 + zlib.crc32(offering.id.encode())) % (2**63)
+
+    def simulate() -> np.ndarray | None:
+        try:
+            return simulate_starts(state, runs=FORECAST_RUNS, seed=seed)
+        except ForecastInputError:
+            return None
+
+    starts = cache.forecast((offering.id, urgent), simulate)
+    if starts is None:
+        return None
+    position = [e.ref for e in state.queue].index(QUERY_CHILD)
+    f = summarise(state, starts, seed=seed, runs=FORECAST_RUNS)[position]
+    return StartForecastView(
+        median=f.median_date,
+        low=f.low_date,
+        high=f.high_date,
+        p_after_deadline=f.p_after_deadline,
+        runs=f.runs,
+        seed=f.seed,
+    )
 
 
 def _flags(
