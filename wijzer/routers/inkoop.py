@@ -1,22 +1,277 @@
-"""Inkoop: who waits for which help, as aggregates with small cells suppressed."""
+"""Inkoop: who waits (aggregates) and scenarios with the matching, aggregates only.
+
+Two routers: the HTML pages under /inkoop (out of the schema) and the JSON API
+under /api/v1/inkoop (in the schema). A scenario runs as a background job on the
+app's job runner, the same one the Tafel page uses; the job keeps only the
+suppressed aggregates the data layer returned.
+"""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.orm import Session, sessionmaker
 
+from providers import scenarios as data
+from providers.io.export import export_csv, export_xlsx
+from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
+from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import render
+from wijzer.settings import Settings
 from wijzer.views import inkoop as view
+from wijzer.views import inkoop_scenario as sview
 
 ROLES = (Role.INKOOP, Role.BEHEER)
 router = APIRouter(prefix="/inkoop", include_in_schema=False)
 User = Annotated[Principal, Depends(require_roles(*ROLES))]
+NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
+JOB_ID = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)]
+
+
+def _jobs(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs
+    return runner
+
+
+def own_scenario(request: Request, user: Principal, job_id: str) -> Job:
+    """A scenario job of the user's region. Other jobs on the runner (a table's
+    matching, with rows per child) are never shown here: same answer as "not found"."""
+    job = _jobs(request).get(job_id)
+    if (
+        job is None
+        or not isinstance(job.params, sview.ScenarioParams)
+        or (user.role is not Role.BEHEER and job.scope != user.region_code)
+    ):
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    return job
+
+
+def _options(db: Session, request: Request, user: Principal) -> data.RegionOptions:
+    settings: Settings = request.app.state.settings
+    try:
+        return data.region_options(db, user.store(), today=settings.current_date())
+    except access.AccessDenied as exc:
+        raise HTTPException(status_code=403, detail=exc.message) from exc
+
+
+def start_scenario(request: Request, user: Principal, params: sview.ScenarioParams) -> Job:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    settings: Settings = request.app.state.settings
+    today = settings.current_date()
+    changes = len(params.extra_places) + len(params.ceiling_lifts) + len(params.gemeenten_leave)
+    return _jobs(request).submit(
+        owner=user.username,
+        scope=user.region_code,
+        label=f"Inkoopscenario met {changes} wijziging{'en' if changes != 1 else ''}",
+        params=params,
+        work=lambda progress: sview.run(sessions, user, params, today=today, progress=progress),
+    )
+
+
+def _page(
+    request: Request,
+    user: Principal,
+    db: Session,
+    form_ctx: sview.FormContext,
+    status_code: int = 200,
+) -> HTMLResponse:
+    scenarios = [
+        sview.job_context(j)
+        for j in _jobs(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
+        if isinstance(j.params, sview.ScenarioParams)
+    ][:10]
+    return render(
+        request,
+        "inkoop/index.html",
+        view.overview(db, user),
+        user=user,
+        status_code=status_code,
+        extra={"scenario": form_ctx, "errors": form_ctx.errors, "scenarios": scenarios},
+    )
 
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, user: User, db: DbSession) -> HTMLResponse:
-    return render(request, "inkoop/index.html", view.overview(db, user), user=user)
+    opts = _options(db, request, user)
+    db.commit()
+    return _page(request, user, db, sview.form_context(opts))
+
+
+@router.post("/scenario", response_class=HTMLResponse)
+async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    leave = [g for g in form.getlist("uitstappen") if isinstance(g, str)]
+    opts = _options(db, request, user)
+    raw = sview.read_form(values, leave, opts)
+    req, errors = sview.validate(raw, opts)
+    if req is None:
+        db.commit()
+        return _page(request, user, db, sview.form_context(opts, raw, errors), status_code=422)
+    job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
+
+
+@router.get("/scenario/{job_id}", response_class=HTMLResponse)
+def scenario_page(request: Request, user: User, job_id: JOB_ID) -> Response:
+    ctx = sview.job_context(own_scenario(request, user, job_id))
+    return render(request, "inkoop/scenario.html", ctx, user=user)
+
+
+@router.get("/scenario/{job_id}/totalen.{fmt}")
+def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = sview.job_context(own_scenario(request, user, job_id))
+    if ctx.result is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    rows = sview.export_rows(ctx.result)
+    # Aggregates only: the export is logged without refs.
+    access.record_export(db, user.store(), "inkoop_scenario", [], fmt)
+    db.commit()
+    name = f"inkoopscenario-{job_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        text = io.StringIO()
+        export_csv(sview.EXPORT_COLUMNS, rows, text, dialect="excel-nl")
+        return Response(
+            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    out = io.BytesIO()
+    export_xlsx({"totalen": (sview.EXPORT_COLUMNS, rows)}, out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+# ------------------------------------------------------------------------- JSON API
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+api_router = APIRouter(
+    prefix="/api/v1/inkoop",
+    tags=["api"],
+    responses={
+        400: {"model": ErrorDetail, "description": "De invoer is geen leesbare tekst (UTF-8)"},
+        401: {"model": ErrorDetail, "description": "Niet ingelogd"},
+        403: {"model": ErrorDetail, "description": "Geen toegang met deze rol, of CSRF-token mist"},
+    },
+)
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+
+
+class ExtraPlacesIn(BaseModel):
+    care_type: Code
+    region: Code
+    places: int = Field(ge=1, le=sview.MAX_PLACES)
+
+
+class CeilingLiftIn(BaseModel):
+    budget: Code
+    amount_euro: int = Field(ge=1, le=sview.MAX_EURO)
+
+
+class ScenarioIn(BaseModel):
+    """The changes to compute; at least one."""
+
+    extra_places: list[ExtraPlacesIn] = Field(default_factory=list, max_length=20)
+    ceiling_lifts: list[CeilingLiftIn] = Field(default_factory=list, max_length=50)
+    gemeenten_leave: list[Code] = Field(default_factory=list, max_length=50)
+
+
+class OptionsOut(BaseModel):
+    region: str
+    care_types: list[sview.Option]
+    regions: list[sview.Option]
+    gemeenten: list[sview.Option]
+    budgets: list[sview.CeilingRow]
+
+
+@api_router.get(
+    "/scenario-opties",
+    response_model=OptionsOut,
+    summary="Wat een inkoopscenario kan veranderen: hulpvormen, regio's, budgetten, gemeenten",
+)
+def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
+    opts = _options(db, request, user)
+    db.commit()
+    ctx = sview.form_context(opts)
+    return OptionsOut(
+        region=ctx.region,
+        care_types=ctx.care_types,
+        regions=ctx.regions,
+        gemeenten=ctx.gemeenten,
+        budgets=ctx.form.ceilings,
+    )
+
+
+@api_router.post(
+    "/scenarios",
+    response_model=sview.JobContext,
+    status_code=202,
+    summary="Start een inkoopscenario als achtergrondtaak (uitkomst: alleen totalen)",
+    responses={422: {"description": "Fouten in het scenario, per veld (loc, msg, type)"}},
+)
+def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> Response:
+    req = data.ScenarioRequest(
+        tuple(data.ExtraPlaces(e.care_type, e.region, e.places) for e in body.extra_places),
+        tuple(data.CeilingLift(c.budget, c.amount_euro * 100) for c in body.ceiling_lifts),
+        tuple(sorted(set(body.gemeenten_leave))),
+    )
+    opts = _options(db, request, user)
+    issues: dict[str, str] = {}
+    if req.empty:
+        issues["scenario"] = "Kies minstens één wijziging."
+    for i, e in enumerate(req.extra_places):
+        if e.care_type not in opts.care_types:
+            issues[f"extra_places.{i}.care_type"] = "Deze hulpvorm wordt in uw regio niet geboden."
+        if e.region not in opts.regions:
+            issues[f"extra_places.{i}.region"] = "Kies een regio uit de scenario-opties."
+        elif (e.care_type, e.region) not in opts.placeable:
+            issues[f"extra_places.{i}.care_type"] = sview.NOT_PLACEABLE
+    budgets = {b for b, _ in opts.budgets}
+    for i, c in enumerate(req.ceiling_lifts):
+        if c.budget not in budgets:
+            issues[f"ceiling_lifts.{i}.budget"] = "Dit budget bestaat niet in uw regio."
+    if any(g not in opts.gemeenten for g in req.gemeenten_leave):
+        issues["gemeenten_leave"] = "Deze gemeente doet niet mee aan de inkoop van uw regio."
+    db.commit()
+    if issues:
+        detail = [
+            {
+                "loc": ["body", *(int(p) if p.isdigit() else p for p in name.split("."))],
+                "msg": message,
+                "type": "value_error",
+            }
+            for name, message in issues.items()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+    job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    return JSONResponse(
+        sview.job_context(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/inkoop/scenarios/{job.id}"},
+    )
+
+
+@api_router.get(
+    "/scenarios/{job_id}",
+    response_model=sview.JobContext,
+    summary="Voortgang en uitkomst van een inkoopscenario (alleen totalen)",
+    responses={404: {"model": ErrorDetail, "description": "Geen scenario van uw regio"}},
+)
+def api_scenario(request: Request, user: User, job_id: JOB_ID) -> Response:
+    ctx = sview.job_context(own_scenario(request, user, job_id))
+    return JSONResponse(ctx.model_dump(mode="json"))

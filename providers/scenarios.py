@@ -1,0 +1,508 @@
+"""Inkoop scenarios: a matching on the case rows, returned as aggregates only.
+
+Inkoop may never see a child's row, yet a scenario ("5 more places", "lift
+this ceiling", "this gemeente leaves the joint purchase") needs the matching
+on the region's waiting children.  The functions here read the region's
+children with system rights, match the baseline and the scenario
+(warm-started), and hand back only counts:
+
+- placed within the norm per gemeente and per care type (baseline, scenario,
+  difference);
+- the bottlenecks: children blocked per reason and per care type.
+
+Every cell under `SMALL_CELL` children is suppressed.  So that a total minus
+the shown cells cannot give a suppressed cell back, rows are suppressed
+together (both columns of a row, and the difference) and more rows are
+suppressed until the hidden rows are at least two and hide at least
+`2 * SMALL_CELL` children per column (see `protect`).
+
+The read is audited twice: the system read lists the pseudonyms as every
+read of children does, with the inkoop user named in its purpose; the inkoop
+user gets an entry "aggregaat" with the number of children and no refs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.domain import (
+    AddPlaces,
+    CareType,
+    ChangeCeiling,
+    Delta,
+    GemeenteLeaves,
+    MatchResult,
+    Reason,
+    Scenario,
+    explain,
+    match,
+    what_if,
+)
+from providers.convert import scenario_from_db
+from providers.store.access import SMALL_CELL, AccessDenied, Principal, audit
+from providers.store.models import AuditAction, Child, ChildStatus, Role
+
+Progress = Callable[[str, int], None]
+
+# Reason groups in the order inkoop asked for them (DOMAIN 6c question 3).
+REASON_GROUPS: dict[str, str] = {
+    "niet_ingekocht": "Niet ingekocht",
+    "budgetplafond": "Budgetplafond bereikt",
+    "opnamestop": "Opnamestop",
+    "contra_indicatie": "Contra-indicatie",
+    "geen_capaciteit": "Geen plek op tijd",
+    "geen_aanbod": "Niemand biedt deze hulp",
+    "buiten_regio": "Alleen buiten de regio",
+    "anders": "Andere reden (leeftijd, expertise, weigering, gezin)",
+    "meerdere": "Meerdere redenen",
+}
+_GROUP_OF: dict[Reason, str] = {
+    Reason.NOT_PURCHASED: "niet_ingekocht",
+    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: "niet_ingekocht",
+    Reason.MAIN_CONTRACTOR_DECLINES: "niet_ingekocht",
+    Reason.BUDGET_CEILING_REACHED: "budgetplafond",
+    Reason.INTAKE_STOP: "opnamestop",
+    Reason.CONTRA_INDICATION: "contra_indicatie",
+    Reason.NO_CAPACITY: "geen_capaciteit",
+    Reason.WAIT_EXCEEDS_DEADLINE: "geen_capaciteit",
+    Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "geen_aanbod",
+    Reason.ONLY_OUT_OF_REGION: "buiten_regio",
+}
+
+
+class ScenarioInputError(ValueError):
+    """The scenario asks for something that does not exist; `issues` maps a field to a
+    B1 Dutch message."""
+
+    def __init__(self, issues: Mapping[str, str]) -> None:
+        super().__init__("; ".join(issues.values()))
+        self.issues = dict(issues)
+
+
+@dataclass(frozen=True)
+class ExtraPlaces:
+    """`places` more places free now for `care_type` in `region`."""
+
+    care_type: str
+    region: str
+    places: int
+
+
+@dataclass(frozen=True)
+class CeilingLift:
+    budget: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    extra_places: tuple[ExtraPlaces, ...] = ()
+    ceiling_lifts: tuple[CeilingLift, ...] = ()
+    gemeenten_leave: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.extra_places or self.ceiling_lifts or self.gemeenten_leave)
+
+
+@dataclass(frozen=True)
+class AggRow:
+    """One row of an aggregate table; None means suppressed (or derived from a
+    suppressed cell)."""
+
+    key: str
+    baseline: int | None
+    scenario: int | None
+
+    @property
+    def difference(self) -> int | None:
+        if self.baseline is None or self.scenario is None:
+            return None
+        return self.scenario - self.baseline
+
+
+@dataclass(frozen=True)
+class AggTable:
+    """Rows of a partition with the column totals (`total`)."""
+
+    by: str  # reden
+    rows: tuple[AggRow, ...]
+    total: AggRow
+    suppressed_rows: int
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """Needs of one gemeente or care type: placed within the norm and blocked, before and
+    after.  A hidden row hides all four cells."""
+
+    key: str
+    within: AggRow
+    blocked: AggRow
+
+    @property
+    def hidden(self) -> bool:
+        return self.within.baseline is None
+
+
+@dataclass(frozen=True)
+class GroupTable:
+    by: str  # gemeente, zorgvorm
+    rows: tuple[GroupRow, ...]
+    within: AggRow  # column totals
+    blocked: AggRow
+    suppressed_rows: int
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    region: str
+    evaluation_date: dt.date
+    needs: int | None  # waiting needs in the region (hidden with a hidden total)
+    within_norm: AggRow
+    blocked: AggRow
+    by_gemeente: GroupTable
+    by_care_type: GroupTable
+    blocked_by_reason: AggTable
+    applied: tuple[str, ...] = field(default_factory=tuple)  # B1 description of each change
+
+
+@dataclass(frozen=True)
+class RegionOptions:
+    """What the scenario form may offer: no case data, only the region's supply."""
+
+    region: str
+    care_types: tuple[str, ...]  # care types with an offering in the region
+    regions: tuple[str, ...]  # regions of those offerings
+    budgets: tuple[tuple[str, int], ...]  # (budget id, what is left in cents)
+    gemeenten: tuple[str, ...]
+    # (care type, region) pairs where extra places can go: a purchased offering there
+    # that takes new children
+    placeable: tuple[tuple[str, str], ...] = ()
+
+
+# ------------------------------------------------------------------ suppression
+
+
+def _small(n: int) -> bool:
+    return 0 < n < SMALL_CELL
+
+
+def protect(rows: Mapping[str, Sequence[int]], *, margin_hidden: bool = False) -> set[str]:
+    """The keys of the rows to hide in a table of counts with column totals.
+
+    Primary: a row with any cell of 1 to 4.  Secondary, when the totals are
+    shown: while just one row is hidden, or the hidden rows hide 1 to
+    2 * SMALL_CELL - 1 children in some column, also hide the row with the
+    smallest non-zero cell.  Then a total minus the shown rows gives only a sum
+    over two or more hidden rows that is not itself small, never one row.  When
+    the totals are hidden (they would give away a small cell elsewhere), at least
+    one non-zero row is hidden, so the shown rows do not add up to the total.
+    All-zero rows protect nothing and are never chosen.
+    """
+    hidden = {k for k, vals in rows.items() if any(_small(v) for v in vals)}
+    width = max((len(v) for v in rows.values()), default=0)
+
+    def weak() -> bool:
+        if margin_hidden:
+            return not any(any(v > 0 for v in rows[k]) for k in hidden)
+        if not hidden:
+            return False
+        if len(hidden) == 1:
+            return True
+        return any(0 < sum(rows[k][c] for k in hidden) < 2 * SMALL_CELL for c in range(width))
+
+    while weak():
+        left = [
+            (min(v for v in vals if v > 0), k)
+            for k, vals in rows.items()
+            if k not in hidden and any(v > 0 for v in vals)
+        ]
+        if not left:
+            break
+        hidden.add(min(left)[1])
+    return hidden
+
+
+def _shown(n: int, hide: bool = False) -> int | None:
+    return None if hide or _small(n) else n
+
+
+def _group_table(
+    by: str,
+    keys: Sequence[str],
+    within: tuple[Counter[str], Counter[str]],
+    blocked: tuple[Counter[str], Counter[str]],
+    totals: tuple[AggRow, AggRow],
+) -> GroupTable:
+    (wb, ws), (bb, bs) = within, blocked
+    cells = {k: (wb[k], ws[k], bb[k], bs[k]) for k in keys}
+    margin_hidden = any(v is None for t in totals for v in (t.baseline, t.scenario))
+    hidden = protect(cells, margin_hidden=margin_hidden)
+    none = AggRow("", None, None)
+    rows = tuple(
+        GroupRow(k, none, none)
+        if k in hidden
+        else GroupRow(k, AggRow(k, wb[k], ws[k]), AggRow(k, bb[k], bs[k]))
+        for k in keys
+    )
+    return GroupTable(by, rows, totals[0], totals[1], len(hidden))
+
+
+def _reason_table(blocked: tuple[Counter[str], Counter[str]], total: AggRow) -> AggTable:
+    bb, bs = blocked
+    keys = list(REASON_GROUPS)
+    cells = {k: (bb[k], bs[k]) for k in keys}
+    hidden = protect(cells, margin_hidden=total.baseline is None or total.scenario is None)
+    rows = tuple(AggRow(k, None, None) if k in hidden else AggRow(k, bb[k], bs[k]) for k in keys)
+    return AggTable("reden", rows, total, len(hidden))
+
+
+# ------------------------------------------------------------------ the matching
+
+
+def _system_for(user: Principal, region: str) -> Principal:
+    return Principal(
+        username=f"systeem voor {user.username}"[:80],
+        role=Role.BEHEER,
+        organisation_id=user.organisation_id,
+        region_code=region,
+    )
+
+
+def _busiest_region(session: Session) -> str | None:
+    """For beheer without a region of its own: the region with the most waiting children."""
+    row = session.execute(
+        select(Child.region_code, func.count(Child.id))
+        .where(Child.status == ChildStatus.WAITING.value)
+        .group_by(Child.region_code)
+        .order_by(func.count(Child.id).desc(), Child.region_code)
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
+
+
+def _region_of(session: Session, user: Principal, region: str | None) -> str:
+    if user.role is Role.INKOOP:
+        if not user.region_code:
+            raise AccessDenied("Uw account hoort niet bij een regio.")
+        if region and region != user.region_code:
+            raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
+        return user.region_code
+    if user.role is Role.BEHEER:
+        chosen = region or user.region_code or _busiest_region(session)
+        if not chosen:
+            raise AccessDenied("Kies een regio.")
+        return chosen
+    raise AccessDenied("Deze rol kan geen inkoopscenario's berekenen.")
+
+
+def load_region(
+    session: Session, user: Principal, *, today: dt.date, region: str | None = None
+) -> Scenario:
+    """The region's scenario, read with system rights on behalf of `user` (inkoop or
+    beheer), audited; never hand it to a route."""
+    code = _region_of(session, user, region)
+    system = _system_for(user, code)
+    sc = scenario_from_db(session, system, evaluation_date=today, region_code=code)
+    audit(
+        session,
+        user,
+        AuditAction.READ,
+        "kinderen (aggregaat)",
+        (),
+        count=len(sc.children),
+        detail="inkoop-scenario: alleen totalen, cellen onder 5 verborgen",
+    )
+    session.flush()
+    return sc
+
+
+def region_options(
+    session: Session, user: Principal, *, today: dt.date, region: str | None = None
+) -> RegionOptions:
+    """The supply side of the region, for the form (offerings and budgets are not case
+    data; the gemeenten come from the reference list)."""
+    from providers import reference
+
+    code = _region_of(session, user, region)
+    from providers.store.dump import load_records
+
+    system = _system_for(user, code)
+    records = load_records(session, system, ("aanbod", "budgetten", "contracten"), region_code=code)
+    gem = reference.gemeenten()
+    cts = sorted({str(o["zorgvorm"]) for o in records["aanbod"]})
+    regions = sorted({gem[str(o["gemeente"])].region_code for o in records["aanbod"]})
+    budgets = tuple(
+        (str(b["budget_id"]), int(b["plafond"]) - int(b["besteed"] or 0))
+        for b in records["budgetten"]
+    )
+    region_ref = reference.jeugdregios().get(code)
+    gemeenten = tuple(region_ref.gemeente_codes) if region_ref else ()
+    contracted = {(str(c["aanbieder_id"]), str(c["zorgvorm"])) for c in records["contracten"]}
+    placeable = sorted(
+        {
+            (str(o["zorgvorm"]), gem[str(o["gemeente"])].region_code)
+            for o in records["aanbod"]
+            if not o["opnamestop"] and (str(o["aanbieder_id"]), str(o["zorgvorm"])) in contracted
+        }
+    )
+    return RegionOptions(code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable))
+
+
+def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[str]]:
+    """The domain deltas of a request, and a B1 line per change.
+
+    Extra places for a care type and region go to the offerings of that care type
+    in that region that are purchased and take new children (no intake stop), one
+    place at a time in turn, so no single provider gets them all.
+    """
+    issues: dict[str, str] = {}
+    deltas: list[Delta] = []
+    lines: list[str] = []
+    for i, ep in enumerate(req.extra_places):
+        if ep.places <= 0:
+            continue
+        try:
+            ct = CareType(ep.care_type)
+        except ValueError:
+            issues[f"plekken_{i}"] = "Deze hulpvorm kennen we niet."
+            continue
+        contracted = {c.provider for c in sc.contracts if c.care_type is ct}
+        targets = sorted(
+            o.id
+            for o in sc.offerings
+            if o.care_type is ct
+            and o.region == ep.region
+            and not o.intake_stop
+            and o.provider in contracted
+        )
+        if not targets:
+            issues[f"plekken_{i}"] = (
+                f"Er is geen ingekocht aanbod voor {ct.label_nl} in regio {ep.region} "
+                "zonder opnamestop. Kies een andere hulpvorm."
+            )
+            continue
+        per: Counter[str] = Counter()
+        for k in range(ep.places):
+            per[targets[k % len(targets)]] += 1
+        deltas.extend(AddPlaces(oid, n) for oid, n in sorted(per.items()))
+        lines.append(f"{ep.places} extra plek(ken) {ct.label_nl} in regio {ep.region}")
+    budget_ids = {b.id for b in sc.budgets}
+    for i, cl in enumerate(req.ceiling_lifts):
+        if cl.amount_cents <= 0:
+            continue
+        if cl.budget not in budget_ids:
+            issues[f"plafond_{i}"] = "Dit budget bestaat niet in uw regio."
+            continue
+        deltas.append(ChangeCeiling(cl.budget, cl.amount_cents))
+        lines.append(
+            f"budgetplafond {cl.budget} € {cl.amount_cents // 100:,} hoger".replace(",", ".")
+        )
+    members = {g for r in sc.regions for g in r.gemeenten}
+    for g in req.gemeenten_leave:
+        if g not in members:
+            issues["gemeenten"] = "Deze gemeente doet niet mee aan de inkoop van uw regio."
+            continue
+        deltas.append(GemeenteLeaves(g))
+        lines.append(f"gemeente {g} stapt uit de gezamenlijke inkoop")
+    if issues:
+        raise ScenarioInputError(issues)
+    return deltas, lines
+
+
+def _within(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
+    kids = r.scenario.child_by_ref
+    g: Counter[str] = Counter()
+    ct: Counter[str] = Counter()
+    for (ref, nid), p in r.placements.items():
+        if p.within_norm:
+            g[kids[ref].gemeente] += 1
+            ct[kids[ref].need(nid).care_type.value] += 1
+    return g, ct
+
+
+def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
+    """Needs not placed within the norm, per reason group and per care type.
+
+    A need counts once: under the group of its candidates' reasons when they all
+    fall in one group, otherwise under "meerdere" (a partition, so a stacked chart
+    adds up)."""
+    by_reason: Counter[str] = Counter()
+    by_ct: Counter[str] = Counter()
+    kids = r.scenario.child_by_ref
+    for (ref, nid), p in r.placements.items():
+        if not p.within_norm:  # placed late (only with allow_late)
+            by_reason["geen_capaciteit"] += 1
+            by_ct[kids[ref].need(nid).care_type.value] += 1
+    for ne in explain(r, search=False).needs:
+        groups = {
+            _GROUP_OF.get(c.reason, "anders")
+            for c in ne.candidates
+            if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED
+        }
+        if ne.summary == Reason.FAMILY_BUNDLE_INFEASIBLE.value:
+            groups = {"anders"}
+        if not groups:
+            groups = {"geen_aanbod"}
+        by_reason[groups.pop() if len(groups) == 1 else "meerdere"] += 1
+        by_ct[ne.care_type] += 1
+    return by_reason, by_ct
+
+
+def run_scenario(
+    session: Session,
+    user: Principal,
+    req: ScenarioRequest,
+    *,
+    today: dt.date,
+    region: str | None = None,
+    progress: Progress | None = None,
+) -> ScenarioOutcome:
+    """Baseline and scenario for the user's region, as suppressed aggregates only."""
+    step = progress or (lambda _s, _p: None)
+    step("Gegevens van de regio lezen", 5)
+    code = _region_of(session, user, region)
+    sc = load_region(session, user, today=today, region=code)
+    deltas, lines = deltas_for(sc, req)
+    step("De huidige situatie berekenen", 15)
+    base = match(sc)
+    step("Het scenario berekenen", 45)
+    wi = what_if(sc, deltas, base=base)
+    step("Knelpunten zoeken", 70)
+    gb, cb = _within(base)
+    gs, cs = _within(wi.result)
+    rb, bcb = _blocked(base)
+    rs, bcs = _blocked(wi.result)
+    step("Totalen maken", 95)
+    gemeenten = sorted({c.gemeente for c in sc.children})
+    care = sorted({n.care_type.value for c in sc.children for n in c.needs})
+    n_needs = sum(len(c.needs) for c in sc.children)
+    # needs = within + blocked in each column: when one of the two is small, hiding it
+    # alone would not help, so both go, and the number of needs with them.
+    wt = (base.n_within_norm, wi.result.n_within_norm)
+    bt = (n_needs - wt[0], n_needs - wt[1])
+    hide = tuple(_small(w) or _small(b) for w, b in zip(wt, bt, strict=True))
+    within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
+    blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
+    # per gemeente: needs minus within the norm (a need is placed within the norm or not)
+    need_g: Counter[str] = Counter(c.gemeente for c in sc.children for _ in c.needs)
+    bgb = Counter({k: need_g[k] - gb[k] for k in need_g})
+    bgs = Counter({k: need_g[k] - gs[k] for k in need_g})
+    return ScenarioOutcome(
+        region=code,
+        evaluation_date=today,
+        needs=_shown(n_needs, any(hide)),
+        within_norm=within,
+        blocked=blocked,
+        by_gemeente=_group_table("gemeente", gemeenten, (gb, gs), (bgb, bgs), (within, blocked)),
+        by_care_type=_group_table("zorgvorm", care, (cb, cs), (bcb, bcs), (within, blocked)),
+        blocked_by_reason=_reason_table((rb, rs), blocked),
+        applied=tuple(lines),
+    )

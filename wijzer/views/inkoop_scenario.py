@@ -1,0 +1,476 @@
+"""Inkoop scenarios: the form, the background job and the result as charts and tables.
+
+The matching itself runs in the data layer (`providers.scenarios`), which gives
+back only suppressed aggregates; nothing here ever holds a child's row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.domain import CareType
+from providers import scenarios as data
+from wijzer import catalogue
+from wijzer.auth import Principal
+from wijzer.forms import FormErrors
+from wijzer.jobs import Job, JobStatus
+
+Progress = Callable[[str, int], None]
+PLACE_ROWS = 3
+MAX_PLACES = 500
+MAX_EURO = 100_000_000
+HIDDEN = "verborgen"
+NOT_PLACEABLE = (
+    "Voor deze hulpvorm is in deze regio geen ingekocht aanbod zonder opnamestop. "
+    "Kies een andere hulpvorm of regio."
+)
+NOTE = (
+    "Aantallen onder 5 worden niet getoond. Soms is ook een groter aantal verborgen, "
+    "zodat niemand een verborgen aantal kan terugrekenen uit het totaal."
+)
+
+# --------------------------------------------------------------------- form
+
+
+class PlaceRow(BaseModel):
+    index: int
+    care_type: str = ""
+    region: str = ""
+    places: str = ""
+
+
+class CeilingRow(BaseModel):
+    index: int
+    budget: str
+    left_euro: int
+    amount: str = ""
+
+
+class ScenarioForm(BaseModel):
+    places: list[PlaceRow]
+    ceilings: list[CeilingRow]
+    leave: list[str] = Field(default_factory=list)
+
+
+class Option(BaseModel):
+    value: str
+    label: str
+
+
+class FormContext(BaseModel):
+    region: str
+    care_types: list[Option]
+    regions: list[Option]
+    gemeenten: list[Option]
+    form: ScenarioForm
+    errors: FormErrors = Field(default_factory=FormErrors)
+
+    @property
+    def care_type_pairs(self) -> list[tuple[str, str]]:
+        return [(o.value, o.label) for o in self.care_types]
+
+    @property
+    def region_pairs(self) -> list[tuple[str, str]]:
+        return [(o.value, o.label) for o in self.regions]
+
+
+def gemeente_name(code: str) -> str:
+    g = catalogue.gemeenten().get(code)
+    return g.name if g else code
+
+
+def care_label(code: str) -> str:
+    try:
+        return CareType(code).label_nl
+    except ValueError:
+        return code
+
+
+def empty_form(opts: data.RegionOptions) -> ScenarioForm:
+    return ScenarioForm(
+        places=[
+            PlaceRow(index=i, region=opts.region if i == 1 else "")
+            for i in range(1, PLACE_ROWS + 1)
+        ],
+        ceilings=[
+            CeilingRow(index=i, budget=b, left_euro=left // 100)
+            for i, (b, left) in enumerate(opts.budgets, start=1)
+        ],
+    )
+
+
+def form_context(
+    opts: data.RegionOptions, form: ScenarioForm | None = None, errors: FormErrors | None = None
+) -> FormContext:
+    return FormContext(
+        region=opts.region,
+        care_types=[
+            Option(value=c, label=care_label(c)) for c in sorted(opts.care_types, key=care_label)
+        ],
+        regions=[Option(value=r, label=r) for r in opts.regions],
+        gemeenten=[
+            Option(value=g, label=gemeente_name(g))
+            for g in sorted(opts.gemeenten, key=gemeente_name)
+        ],
+        form=form or empty_form(opts),
+        errors=errors or FormErrors(),
+    )
+
+
+_WHOLE = re.compile(r"^(\d+|\d{1,3}(\.\d{3})+)$")
+
+
+def _whole(text: str) -> int | None:
+    t = text.strip().replace(" ", "")
+    if not _WHOLE.match(t):
+        return None
+    return int(t.replace(".", ""))
+
+
+def read_form(
+    values: Mapping[str, str], leave: list[str], opts: data.RegionOptions
+) -> ScenarioForm:
+    """The raw form as typed (kept for showing it again with errors)."""
+    form = empty_form(opts)
+    for row in form.places:
+        row.care_type = values.get(f"zorgvorm_{row.index}", "")
+        row.region = values.get(f"regio_{row.index}", row.region)
+        row.places = values.get(f"plekken_{row.index}", "")
+    for c in form.ceilings:
+        c.amount = values.get(f"plafond_{c.index}", "")
+    form.leave = leave
+    return form
+
+
+def validate(
+    form: ScenarioForm, opts: data.RegionOptions
+) -> tuple[data.ScenarioRequest | None, FormErrors]:
+    errors = FormErrors()
+    extra: list[data.ExtraPlaces] = []
+    for row in form.places:
+        if not row.places.strip() and not row.care_type:
+            continue
+        n = _whole(row.places) if row.places.strip() else None
+        if n is None or n > MAX_PLACES:
+            errors.add(
+                f"plekken_{row.index}",
+                f"Vul bij extra plekken een heel getal in van 1 tot {MAX_PLACES}.",
+            )
+            continue
+        if not row.care_type:
+            errors.add(f"zorgvorm_{row.index}", "Kies de hulpvorm voor de extra plekken.")
+            continue
+        if row.care_type not in opts.care_types:
+            errors.add(f"zorgvorm_{row.index}", "Kies een hulpvorm uit de lijst.")
+            continue
+        if row.region not in opts.regions:
+            errors.add(f"regio_{row.index}", "Kies een regio uit de lijst.")
+            continue
+        if (row.care_type, row.region) not in opts.placeable:
+            errors.add(f"zorgvorm_{row.index}", NOT_PLACEABLE)
+            continue
+        if n > 0:
+            extra.append(data.ExtraPlaces(row.care_type, row.region, n))
+    lifts: list[data.CeilingLift] = []
+    for c in form.ceilings:
+        if not c.amount.strip():
+            continue
+        euro = _whole(c.amount)
+        if euro is None or euro > MAX_EURO:
+            errors.add(
+                f"plafond_{c.index}",
+                "Vul het bedrag in hele euro's in, bijvoorbeeld 50000 of 50.000.",
+            )
+            continue
+        if euro > 0:
+            lifts.append(data.CeilingLift(c.budget, euro * 100))
+    members = set(opts.gemeenten)
+    if any(g not in members for g in form.leave):
+        errors.add("gemeenten", "Kies alleen gemeenten uit de lijst.")
+    elif len(set(form.leave)) >= len(members) and members:
+        errors.add("gemeenten", "Er moet minstens één gemeente in de gezamenlijke inkoop blijven.")
+    req = data.ScenarioRequest(tuple(extra), tuple(lifts), tuple(sorted(set(form.leave))))
+    if not errors and req.empty:
+        errors.add(
+            "plekken_1",
+            "Kies minstens één wijziging: extra plekken, een hoger plafond of een gemeente "
+            "die uitstapt.",
+        )
+    return (None if errors else req), errors
+
+
+# --------------------------------------------------------------------- result
+
+
+class Cell(BaseModel):
+    baseline: int | None
+    scenario: int | None
+    difference: int | None
+
+
+class Row(BaseModel):
+    key: str
+    label: str
+    within: Cell | None = None  # group tables
+    blocked: Cell | None = None
+    hidden: bool = False
+
+
+class Bar(BaseModel):
+    series: str  # "nu" or "scenario"
+    value: int
+    y: int
+    width: int
+    text_x: int
+
+
+class ChartRow(BaseModel):
+    label: str
+    y: int
+    bars: list[Bar]
+
+
+class Chart(BaseModel):
+    id: str
+    title: str
+    height: int
+    rows: list[ChartRow]
+
+
+class Table(BaseModel):
+    id: str
+    title: str
+    by_label: str
+    kind: str  # "groep" (binnen de norm + geblokkeerd) or "reden" (geblokkeerd)
+    rows: list[Row]
+    total: Row
+    hidden_rows: int
+    chart: Chart
+
+
+class ScenarioResult(BaseModel):
+    region: str
+    evaluation_date: dt.date
+    applied: list[str]
+    needs: int | None
+    within: Cell
+    blocked: Cell
+    tables: list[Table]
+    note: str = NOTE
+
+
+class ScenarioParams(BaseModel):
+    """What the user asked (no case data), kept with the job."""
+
+    extra_places: list[tuple[str, str, int]] = Field(default_factory=list)
+    ceiling_lifts: list[tuple[str, int]] = Field(default_factory=list)
+    gemeenten_leave: list[str] = Field(default_factory=list)
+
+    @staticmethod
+    def of(req: data.ScenarioRequest) -> ScenarioParams:
+        return ScenarioParams(
+            extra_places=[(e.care_type, e.region, e.places) for e in req.extra_places],
+            ceiling_lifts=[(c.budget, c.amount_cents) for c in req.ceiling_lifts],
+            gemeenten_leave=list(req.gemeenten_leave),
+        )
+
+    def request(self) -> data.ScenarioRequest:
+        return data.ScenarioRequest(
+            tuple(data.ExtraPlaces(c, r, n) for c, r, n in self.extra_places),
+            tuple(data.CeilingLift(b, a) for b, a in self.ceiling_lifts),
+            tuple(self.gemeenten_leave),
+        )
+
+
+class JobContext(BaseModel):
+    id: str
+    label: str
+    status: str
+    step: str
+    percent: int
+    done: bool
+    error: str
+    params: ScenarioParams
+    result: ScenarioResult | None
+
+
+CHART_WIDTH = 760
+LABEL_WIDTH = 300
+BAR = 16
+ROW_GAP = 14
+
+
+def _cell(r: data.AggRow) -> Cell:
+    return Cell(baseline=r.baseline, scenario=r.scenario, difference=r.difference)
+
+
+def chart(id_: str, title: str, rows: list[tuple[str, int, int]]) -> Chart:
+    """Two bars per row (now and in the scenario), scaled to the largest value."""
+    top = max((max(b, s) for _, b, s in rows), default=0)
+    room = CHART_WIDTH - LABEL_WIDTH - 50
+    out: list[ChartRow] = []
+    y = 0
+    for label, b, s in rows:
+        bars = []
+        for k, (series, v) in enumerate((("nu", b), ("scenario", s))):
+            width = round(room * v / top) if top else 0
+            bars.append(
+                Bar(
+                    series=series,
+                    value=v,
+                    y=y + k * BAR,
+                    width=width,
+                    text_x=LABEL_WIDTH + width + 6,
+                )
+            )
+        out.append(ChartRow(label=label, y=y, bars=bars))
+        y += 2 * BAR + ROW_GAP
+    return Chart(id=id_, title=title, height=max(y, 1), rows=out)
+
+
+def _group(t: data.GroupTable, title: str, id_: str, label: Callable[[str], str]) -> Table:
+    rows = [
+        Row(key=r.key, label=label(r.key), hidden=True)
+        if r.hidden
+        else Row(key=r.key, label=label(r.key), within=_cell(r.within), blocked=_cell(r.blocked))
+        for r in t.rows
+    ]
+    # The chart shows placed within the norm; most first.
+    shown = sorted(
+        (r for r in rows if r.within is not None),
+        key=lambda r: (-(r.within.scenario or 0), r.label) if r.within else (0, r.label),
+    )
+    bars = [(r.label, r.within.baseline or 0, r.within.scenario or 0) for r in shown if r.within]
+    return Table(
+        id=id_,
+        title=title,
+        by_label="Gemeente" if t.by == "gemeente" else "Hulpvorm",
+        kind="groep",
+        rows=rows,
+        total=Row(key="totaal", label="Totaal", within=_cell(t.within), blocked=_cell(t.blocked)),
+        hidden_rows=t.suppressed_rows,
+        chart=chart(id_, f"{title}: binnen de norm, nu en in het scenario", bars),
+    )
+
+
+def _reasons(t: data.AggTable) -> Table:
+    rows = [
+        Row(
+            key=r.key,
+            label=data.REASON_GROUPS[r.key],
+            blocked=None if r.baseline is None else _cell(r),
+            hidden=r.baseline is None,
+        )
+        for r in t.rows
+    ]
+    # Ranked: most children blocked in the scenario first; empty reasons last.
+    rows.sort(
+        key=lambda r: (
+            r.hidden,
+            -(r.blocked.scenario or 0) if r.blocked else 0,
+            -(r.blocked.baseline or 0) if r.blocked else 0,
+            r.label,
+        )
+    )
+    bars = [
+        (r.label, r.blocked.baseline or 0, r.blocked.scenario or 0)
+        for r in rows
+        if r.blocked and (r.blocked.baseline or r.blocked.scenario)
+    ]
+    return Table(
+        id="reden",
+        title="Knelpunten: geblokkeerd per reden",
+        by_label="Reden",
+        kind="reden",
+        rows=rows,
+        total=Row(key="totaal", label="Totaal", blocked=_cell(t.total)),
+        hidden_rows=t.suppressed_rows,
+        chart=chart("reden", "Geblokkeerd per reden, nu en in het scenario", bars),
+    )
+
+
+def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
+    care = _group(o.by_care_type, "Per hulpvorm", "zorgvorm", care_label)
+    return ScenarioResult(
+        region=o.region,
+        evaluation_date=o.evaluation_date,
+        applied=list(o.applied),
+        needs=o.needs,
+        within=_cell(o.within_norm),
+        blocked=_cell(o.blocked),
+        tables=[
+            _reasons(o.blocked_by_reason),
+            care,
+            _group(o.by_gemeente, "Per gemeente", "gemeente", gemeente_name),
+        ],
+    )
+
+
+def run(
+    sessions: sessionmaker[Session],
+    user: Principal,
+    params: ScenarioParams,
+    *,
+    today: dt.date,
+    progress: Progress,
+) -> ScenarioResult:
+    with sessions.begin() as session:
+        outcome = data.run_scenario(
+            session, user.store(), params.request(), today=today, progress=progress
+        )
+    return result_of(outcome)
+
+
+def job_context(job: Job) -> JobContext:
+    assert isinstance(job.params, ScenarioParams)
+    result = job.result if isinstance(job.result, ScenarioResult) else None
+    return JobContext(
+        id=job.id,
+        label=job.label,
+        status=job.status.value,
+        step=job.step,
+        percent=job.percent,
+        done=job.status in (JobStatus.DONE, JobStatus.FAILED),
+        error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
+        params=job.params,
+        result=result,
+    )
+
+
+# --------------------------------------------------------------------- export
+
+EXPORT_COLUMNS = (
+    "tabel",
+    "groep",
+    "binnen de norm nu",
+    "binnen de norm scenario",
+    "verschil binnen de norm",
+    "geblokkeerd nu",
+    "geblokkeerd scenario",
+    "verschil geblokkeerd",
+)
+
+
+def _v(n: int | None) -> int | str:
+    return HIDDEN if n is None else n
+
+
+def export_rows(r: ScenarioResult) -> list[list[int | str]]:
+    """Aggregates only, the same cells as the page; hidden cells say so."""
+    out: list[list[int | str]] = []
+    for t in r.tables:
+        for row in [*t.rows, t.total]:
+            cells: list[int | str] = [t.title, row.label]
+            for col, c in (("within", row.within), ("blocked", row.blocked)):
+                if c is None:
+                    shown_here = not (t.kind == "reden" and col == "within")
+                    cells += [HIDDEN] * 3 if row.hidden and shown_here else ["", "", ""]
+                else:
+                    cells += [_v(c.baseline), _v(c.scenario), _v(c.difference)]
+            out.append(cells)
+    return out
