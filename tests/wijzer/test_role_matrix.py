@@ -32,6 +32,11 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/zoeken": ("/zoeken", frozenset({V, T, B})),
     "/tafel": ("/tafel", frozenset({T, B})),
     "/inkoop": ("/inkoop", frozenset({INK, B})),
+    "/inkoop/scenario/{job_id}": ("/inkoop/scenario/geen", frozenset({INK, B})),
+    "/inkoop/scenario/{job_id}/totalen.{fmt}": (
+        "/inkoop/scenario/geen/totalen.csv",
+        frozenset({INK, B}),
+    ),
     "/aanbieder": ("/aanbieder", frozenset({A, B})),
     "/aanbieder/aanbod/{offering_id}": ("/aanbieder/aanbod/{snel}", frozenset({A, B})),
     "/rapportage": ("/rapportage", frozenset({T, INK, B})),
@@ -40,6 +45,8 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),
     "/api/v1/inkoop/wachtenden": ("/api/v1/inkoop/wachtenden", frozenset({INK, B})),
+    "/api/v1/inkoop/scenario-opties": ("/api/v1/inkoop/scenario-opties", frozenset({INK, B})),
+    "/api/v1/inkoop/scenarios/{job_id}": ("/api/v1/inkoop/scenarios/geen", frozenset({INK, B})),
     "/api/v1/tafel/runs/{job_id}": ("/api/v1/tafel/runs/geen", frozenset({T, B})),
 }
 
@@ -50,6 +57,8 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),
     ("POST", "/api/v1/tafel/runs"): frozenset({T, B}),
+    ("POST", "/inkoop/scenario"): frozenset({INK, B}),
+    ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -129,6 +138,28 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     )
     allowed = UNSAFE_MATRIX[("POST", "/api/v1/tafel/runs")]
     assert api_run.status_code == (202 if role in allowed else 403), (role, api_run.status_code)
+    scenario = client.post(
+        "/inkoop/scenario",
+        data={
+            "zorgvorm_1": "TRAUMATHERAPIE",
+            "regio_1": "JZ31",
+            "plekken_1": "2",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/inkoop/scenario")]
+    assert scenario.status_code == (303 if role in allowed else 403), (role, scenario.status_code)
+    api_scenario = client.post(
+        "/api/v1/inkoop/scenarios",
+        json={"extra_places": [{"care_type": "TRAUMATHERAPIE", "region": "JZ31", "places": 2}]},
+        headers={"X-CSRF-Token": token},
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/api/v1/inkoop/scenarios")]
+    assert api_scenario.status_code == (202 if role in allowed else 403), (
+        role,
+        api_scenario.status_code,
+    )
 
 
 def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:

@@ -15,6 +15,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     zoeken.router,
     tafel.router,
     inkoop.router,
+    inkoop.api_router,
     aanbieder.router,
     rapportage.router,
     api.router,
