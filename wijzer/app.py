@@ -95,6 +95,12 @@ def create_app(
 
     @app.exception_handler(NotAllowedError)
     async def _not_allowed(request: Request, exc: NotAllowedError) -> Response:
+        log.warning(
+            "access refused: user=%r %s %s",
+            request.session.get("user"),
+            request.method,
+            request.url.path,
+        )
         message = "U mag deze pagina niet gebruiken met uw rol."
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=403)
@@ -107,6 +113,12 @@ def create_app(
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:
+        log.warning(
+            "csrf token missing or wrong: user=%r %s %s",
+            request.session.get("user"),
+            request.method,
+            request.url.path,
+        )
         message = (
             "Het formulier is verlopen of niet geldig. Laad de pagina opnieuw en probeer het "
             "nog een keer."
