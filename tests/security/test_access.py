@@ -478,3 +478,17 @@ def test_postgres_app_role_has_no_update_or_delete_on_the_audit_log(
         with pg_admin.connect() as conn:
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+@SQLITE_ONLY
+def test_refused_access_and_csrf_failures_are_logged(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = logged_in(app, Role.VERWIJZER)
+    with caplog.at_level("WARNING", logger="wijzer"):
+        assert client.get("/inkoop").status_code == 403
+        assert client.post("/uitloggen", data={}).status_code == 403
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("wijzer")]
+    assert any("access refused" in m and "test-verwijzer" in m and "/inkoop" in m for m in lines)
+    assert any("csrf" in m and "/uitloggen" in m for m in lines)
+    assert not any(PASSWORD in m for m in lines)
