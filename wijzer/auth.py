@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 SESSION_USER_KEY = "user"
 SESSION_LOGIN_AT_KEY = "login_at"
+# The server-side session token (providers.store.sessions); without a live one the
+# signed cookie alone signs nobody in, so logout really ends a session.
+SESSION_ID_KEY = "sid"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -216,11 +219,24 @@ class NotAllowedError(Exception):
 
 def current_user(request: Request) -> Principal | None:
     username = request.session.get(SESSION_USER_KEY)
-    if not isinstance(username, str):
+    token = request.session.get(SESSION_ID_KEY)
+    if not isinstance(username, str) or not isinstance(token, str):
         return None
+    # Asked several times per request (role check, page); look it up once.
+    key = (username, token)
+    cached = getattr(request.state, "current_user", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    from providers.store.sessions import session_user
+
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions() as session:
+        live = session_user(session, token)
     directory: AccountDirectory = request.app.state.accounts
     # Looked up on every request so a removed account or changed role counts at once.
-    return directory.get(username)
+    user = directory.get(username) if live == username else None
+    request.state.current_user = (key, user)
+    return user
 
 
 OptionalUser = Annotated[Principal | None, Depends(current_user)]

@@ -307,3 +307,46 @@ class ImportBatch(Base):
     actor: Mapped[str] = mapped_column(String(100))
     files: Mapped[str] = mapped_column(String(1000))
     counts: Mapped[str] = mapped_column(String(400))
+
+
+class WebSession(Base):
+    """A signed-in browser session, kept on the server so it can be ended.
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy of
+    this table does not let anyone sign in. Logout and a password change set
+    `ended_at`; a cookie whose session has ended is worth nothing.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UitvraagSnapshot(Base):
+    """The waiting list of one region on one count date (momentopname).
+
+    `records` is JSON with one entry per waiting child (pseudonymous ref, GI,
+    gemeente, measure, ruling date, care types, earlier deadline); `exits` lists
+    the children of the previous snapshot that left the list since, with how
+    (started, closed). Month-on-month stock and inflow/outflow are computed from
+    consecutive snapshots by matcher.domain.uitvraag.reconcile.
+    """
+
+    __tablename__ = "uitvraag_snapshots"
+    __table_args__ = (
+        UniqueConstraint("region_code", "count_date", name="uq_uitvraag_snapshots_region_date"),
+        CheckConstraint("waiting >= 0", name="waiting_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8))  # "*" for all regions (beheer)
+    count_date: Mapped[dt.date] = mapped_column(Date)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    taken_by: Mapped[str] = mapped_column(String(100))
+    waiting: Mapped[int] = mapped_column(Integer)
+    records: Mapped[str] = mapped_column(Text)
+    exits: Mapped[str] = mapped_column(Text, default="[]")

@@ -128,3 +128,55 @@ def test_me_shows_scope(client: TestClient) -> None:
     me = client.get("/api/v1/ik").json()
     assert me["role"] == Role.AANBIEDER.value
     assert me["provider_id"] is not None
+
+
+def _copy_of_cookie(app, client: TestClient) -> TestClient:  # type: ignore[no-untyped-def]
+    replay = TestClient(app, base_url="http://testserver")
+    replay.cookies.set("wijzer_sessie", client.cookies.get("wijzer_sessie"))
+    return replay
+
+
+def test_a_copied_cookie_stops_working_after_logout(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    login(client, "test-beheer")
+    copy = _copy_of_cookie(app, client)
+    assert copy.get("/api/v1/ik").status_code == 200  # the copy works while signed in
+    token = csrf_from(client.get("/").text)
+    client.post("/uitloggen", data={"csrf_token": token})
+    assert copy.get("/api/v1/ik").status_code == 401
+    # Signing in again gives a new session; the old copy stays dead.
+    login(client, "test-beheer")
+    assert client.get("/api/v1/ik").status_code == 200
+    assert copy.get("/api/v1/ik").status_code == 401
+
+
+def test_a_password_change_ends_every_session_of_the_account(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    from providers.store import access
+    from providers.store.sessions import change_password
+
+    login(client, "test-tafel")
+    other = TestClient(app, base_url="http://testserver")
+    login(other, "test-tafel")
+    bystander = TestClient(app, base_url="http://testserver")
+    login(bystander, "test-verwijzer")
+    with app.state.sessions.begin() as db:
+        change_password(
+            db, access.Principal.system(), "test-tafel", "een nieuw wachtwoord van 2026"
+        )
+    assert client.get("/api/v1/ik").status_code == 401
+    assert other.get("/api/v1/ik").status_code == 401
+    assert bystander.get("/api/v1/ik").status_code == 200
+    login(client, "test-tafel", "een nieuw wachtwoord van 2026")
+    assert client.get("/api/v1/ik").status_code == 200
+
+
+def test_only_the_account_itself_or_beheer_changes_a_password(app) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from providers.store import access
+    from providers.store.sessions import change_password
+
+    someone = access.Principal("test-verwijzer", Role.VERWIJZER, None)
+    with app.state.sessions.begin() as db, pytest.raises(access.AccessDenied):
+        change_password(db, someone, "test-tafel", "een nieuw wachtwoord van 2026")
+    with app.state.sessions.begin() as db, pytest.raises(ValueError, match="12 tekens"):
+        change_password(db, someone, "test-verwijzer", "kort")

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from providers.store.sessions import end_session, start_session
 from wijzer.auth import (
+    SESSION_ID_KEY,
     SESSION_LOGIN_AT_KEY,
     SESSION_USER_KEY,
     AccountDirectory,
@@ -84,6 +86,9 @@ def login(
     limiter.reset(keys[0])
     # A fresh session on login: nothing from before login carries over (session fixation).
     request.session.clear()
+    with request.app.state.sessions.begin() as db:
+        token = start_session(db, principal.username, request.app.state.settings.session_max_age_s)
+    request.session[SESSION_ID_KEY] = token
     request.session[SESSION_USER_KEY] = principal.username
     request.session[SESSION_LOGIN_AT_KEY] = int(time.time())
     rotate_csrf_token(request)
@@ -92,5 +97,10 @@ def login(
 
 @router.post("/uitloggen")
 def logout(request: Request) -> Response:
+    token = request.session.get(SESSION_ID_KEY)
+    if isinstance(token, str):
+        # Ended on the server: a copy of the cookie no longer signs anyone in.
+        with request.app.state.sessions.begin() as db:
+            end_session(db, token)
     request.session.clear()
     return RedirectResponse("/inloggen?uitgelogd=1", status_code=303)

@@ -1,0 +1,90 @@
+"""Server-side web sessions: a session can be ended, and then a copied cookie is worthless.
+
+The browser gets a random token (in the app's signed cookie); the database keeps
+only its SHA-256, who it belongs to, when it expires and whether it was ended.
+Logout ends one session; a password change ends all sessions of that account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from providers.store.access import AccessDenied, Principal, hash_password
+from providers.store.models import Account, Role, WebSession, utcnow
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def start_session(session: Session, username: str, max_age_s: int) -> str:
+    """A new session for `username`; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            token_hash=_hash(token),
+            username=username,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=max_age_s),
+        )
+    )
+    session.flush()
+    return token
+
+
+def session_user(session: Session, token: str, *, now: dt.datetime | None = None) -> str | None:
+    """The username of a live session, or None (unknown, ended or expired token)."""
+    row = session.execute(
+        select(WebSession.username, WebSession.expires_at, WebSession.ended_at).where(
+            WebSession.token_hash == _hash(token)
+        )
+    ).first()
+    if row is None or row.ended_at is not None:
+        return None
+    if _aware(row.expires_at) <= (now or utcnow()):
+        return None
+    return str(row.username)
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == _hash(token), WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_all_sessions(session: Session, username: str) -> int:
+    """End every live session of this account; returns how many were ended."""
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.username == username, WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def change_password(
+    session: Session, principal: Principal, username: str, new_password: str
+) -> None:
+    """Set a new password (the account itself or beheer) and end all its sessions."""
+    if principal.username != username and principal.role is not Role.BEHEER:
+        raise AccessDenied("U kunt alleen uw eigen wachtwoord wijzigen.")
+    if len(new_password) < 12:
+        raise ValueError("Een wachtwoord heeft minstens 12 tekens.")
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        raise AccessDenied()
+    account.password_hash = hash_password(new_password)
+    session.flush()
+    end_all_sessions(session, username)
