@@ -405,7 +405,9 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
         lines.append(
             f"budgetplafond {cl.budget} € {cl.amount_cents // 100:,} hoger".replace(",", ".")
         )
-    members = {g for r in sc.regions for g in r.gemeenten}
+    # the joint purchase is that of the region whose children are in the scenario
+    own = {c.region for c in sc.children}
+    members = {g for r in sc.regions if r.code in own for g in r.gemeenten}
     for g in req.gemeenten_leave:
         if g not in members:
             issues["gemeenten"] = "Deze gemeente doet niet mee aan de inkoop van uw regio."

@@ -10,16 +10,18 @@ from fastapi.testclient import TestClient
 
 from providers.store.models import Child, ChildNeed
 from tests.wijzer.conftest import login
-from tests.wijzer.data import CARE, DORDRECHT, REGION
+from tests.wijzer.data import CARE, DORDRECHT, REGION, ZWIJNDRECHT
+
+ALBLASSERDAM = "GM0482"
 
 
-def _add_children(app: FastAPI, n: int) -> None:
+def _add_children(app: FastAPI, n: int, gemeente: str = DORDRECHT) -> None:
     with app.state.sessions.begin() as s:
         for i in range(n):
             s.add(
                 Child(
-                    ref=f"K-EXTRA-{i}",
-                    gemeente_code=DORDRECHT,
+                    ref=f"K-EXTRA-{gemeente}-{i}",
+                    gemeente_code=gemeente,
                     region_code=REGION,
                     birth_month="2015-01",
                     gi="WSS",
@@ -40,20 +42,36 @@ def test_small_region_shows_nothing_identifying(client: TestClient) -> None:
 
 
 def test_counts_chart_and_table_agree(client: TestClient, app: FastAPI) -> None:
-    _add_children(app, 6)
+    # Dordrecht 2 + 18 = 20, Zwijndrecht 1 + 11 = 12, Alblasserdam 2 (suppressed).
+    _add_children(app, 18)
+    _add_children(app, 11, ZWIJNDRECHT)
+    _add_children(app, 2, ALBLASSERDAM)
     login(client, "test-inkoop")
     html = client.get("/inkoop").text
     assert "K-EXTRA" not in html
-    assert "Totaal: 9" in html
-    # Dordrecht has 8 (K-001, K-003 and 6 more); Zwijndrecht 1, which is suppressed.
+    assert "Totaal: 34" in html
     table = html.split('id="tabel-gemeente"')[1].split("</table>")[0]
-    assert re.search(r">Dordrecht</th><td[^>]*>8</td>", table)
-    assert re.search(r">Zwijndrecht</th><td[^>]*>minder dan 5</td>", table)
+    assert re.search(r">Dordrecht</th><td[^>]*>20</td>", table)
+    assert re.search(r">Alblasserdam</th><td[^>]*>verborgen</td>", table)
+    # 34 - 20 - 12 would give Alblasserdam's 2: Zwijndrecht is hidden as well.
+    assert re.search(r">Zwijndrecht</th><td[^>]*>verborgen</td>", table)
     chart = html.split('id="grafiek-gemeente-titel"')[1].split("</svg>")[0]
     assert ">Dordrecht</text>" in chart
-    assert ">8</text>" in chart
+    assert ">20</text>" in chart
     assert "Zwijndrecht" not in chart
+    assert "Alblasserdam" not in chart
     assert 'role="img"' in html
+
+
+def test_one_hidden_cell_never_follows_from_the_total(client: TestClient, app: FastAPI) -> None:
+    # Dordrecht 8, Zwijndrecht 1 (small), total 9: Dordrecht must go too.
+    _add_children(app, 6)
+    login(client, "test-inkoop")
+    html = client.get("/inkoop").text
+    table = html.split('id="tabel-gemeente"')[1].split("</table>")[0]
+    assert "Totaal: 9" in html
+    assert re.search(r">Dordrecht</th><td[^>]*>verborgen</td>", table)
+    assert re.search(r">Zwijndrecht</th><td[^>]*>verborgen</td>", table)
 
 
 def test_chart_scales_to_the_largest_bar() -> None:
@@ -72,10 +90,12 @@ def test_chart_scales_to_the_largest_bar() -> None:
 
 
 def test_api_has_the_same_numbers(client: TestClient, app: FastAPI) -> None:
-    _add_children(app, 6)
+    _add_children(app, 18)
+    _add_children(app, 11, ZWIJNDRECHT)
+    _add_children(app, 2, ALBLASSERDAM)
     login(client, "test-inkoop")
     body = client.get("/api/v1/inkoop/wachtenden").json()
     by_gemeente = next(b for b in body["breakdowns"] if b["by"] == "gemeente")
     cells = {c["label"]: c["count"] for c in by_gemeente["cells"]}
-    assert cells == {"Dordrecht": 8, "Zwijndrecht": None}
-    assert "K-EXTRA-0" not in str(body)
+    assert cells == {"Dordrecht": 20, "Zwijndrecht": None, "Alblasserdam": None}
+    assert "K-EXTRA" not in str(body)
