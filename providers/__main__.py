@@ -119,6 +119,25 @@ def cmd_retention(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_uitvraag(a: argparse.Namespace) -> int:
+    from providers.store import Principal
+    from providers.store.uitvraag import take_snapshot
+
+    sessions = _sessions(a.database_url)
+    with sessions() as s, s.begin():
+        info = take_snapshot(
+            s,
+            Principal.system(a.actor),
+            count_date=a.date or dt.date.today(),
+            region_code=a.region,
+        )
+    print(
+        f"momentopname {info.region_code} op {info.count_date.isoformat()}: "
+        f"{info.waiting} wachtende kinderen, {info.exits} vertrokken sinds de vorige"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m providers", description=__doc__.splitlines()[0]
@@ -171,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--database-url")
     r.add_argument("--actor", default="bewaartermijn")
     r.set_defaults(func=cmd_retention)
+
+    u = sub.add_parser("uitvraag", help="store this month's momentopname of the waiting list")
+    u.add_argument("--region", help="jeugdregio code; without it all regions together")
+    u.add_argument("--date", type=_date, default=None, help="count date (default today)")
+    u.add_argument("--database-url")
+    u.add_argument("--actor", default="uitvraag")
+    u.set_defaults(func=cmd_uitvraag)
 
     b = sub.add_parser("db", help="database migrations")
     b.add_argument("action", choices=("upgrade",))

@@ -21,7 +21,7 @@ def test_tafel_sees_its_region_with_definitions(client: TestClient) -> None:
     assert "K-004" not in html
     assert "Norm van de inspectie:" in html
     assert "binnen 3 maanden na de uitspraak" in html
-    assert "Instroom en uitstroom over de maand ontbreken nog" in html
+    assert "nog geen twee momentopnames bewaard" in html
 
 
 def test_obstacles_only_when_nothing_fits(client: TestClient) -> None:
@@ -64,3 +64,76 @@ def test_export_is_audited(client: TestClient, app: FastAPI) -> None:
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "uitvraag")).all()
     assert [a.action for a in audit] == ["export"]
     assert client.get("/rapportage/uitvraag.pdf").status_code == 404
+
+
+def test_monthly_snapshots_give_stock_and_flow(app: FastAPI, client: TestClient) -> None:
+    import datetime as dt
+
+    import pytest
+
+    from providers.store import access
+    from providers.store.models import Child, ChildNeed
+    from providers.store.uitvraag import monthly_flows, take_snapshot
+    from tests.wijzer.data import CARE, DORDRECHT, REGION
+
+    tafel = access.Principal("test-tafel", access.Role.TAFEL, None, region_code=REGION)
+    with app.state.sessions.begin() as db:
+        first = take_snapshot(db, tafel, count_date=dt.date(2026, 10, 31))
+    assert first.waiting == 3  # K-001..K-003; K-004 is in another region
+    with app.state.sessions.begin() as db:
+        # K-001 starts; K-005 gets a new measure; K-006 waited already but is newly reported.
+        k1 = db.scalar(select(Child).where(Child.ref == "K-001"))
+        k1.status, k1.placed_at = "geplaatst", dt.date(2026, 11, 10)
+        for ref, ruling in (("K-005", dt.date(2026, 11, 5)), ("K-006", dt.date(2026, 9, 15))):
+            db.add(
+                Child(
+                    ref=ref,
+                    gemeente_code=DORDRECHT,
+                    region_code=REGION,
+                    birth_month="2016-01",
+                    gi="WSS",
+                    measure="OTS",
+                    ruling_date=ruling,
+                    attributes="",
+                    needs=[ChildNeed(seq=1, care_type=CARE)],
+                )
+            )
+        db.flush()
+        take_snapshot(db, tafel, count_date=dt.date(2026, 11, 30))
+    with app.state.sessions() as db:
+        ((since, flow),) = monthly_flows(db, tafel)
+    assert since == dt.date(2026, 10, 31)
+    assert (flow.stock_start, flow.stock_end) == (3, 4)
+    assert (flow.inflow_new_measures, flow.inflow_newly_reported) == (1, 1)
+    assert flow.outflow == {"STARTED": 1}
+    assert flow.balanced
+
+    login(client, "test-tafel")
+    html = client.get("/rapportage").text
+    assert "Voorraad, instroom en uitstroom per maand" in html
+    assert "31 oktober 2026 tot 30 november 2026" in html
+    api = client.get("/api/v1/rapportage/uitvraag").json()
+    assert api["flows"][0]["started"] == 1
+    assert api["flows"][0]["stock_end"] == 4
+    assert "binnen 3 maanden" in api["definitions"]["inspection"]
+    csv_text = client.get("/rapportage/stroom.csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
+    assert rows[1][2] == "3"
+    assert rows[1][-2] == "4"
+
+    # Inkoop and a table of another region take no snapshots.
+    with app.state.sessions.begin() as db, pytest.raises(access.AccessDenied):
+        take_snapshot(
+            db,
+            access.Principal("x", access.Role.INKOOP, None, region_code=REGION),
+            count_date=dt.date(2026, 11, 30),
+        )
+    with app.state.sessions.begin() as db, pytest.raises(access.AccessDenied):
+        monthly_flows(db, tafel, region_code="JZ22")
+
+
+def test_without_two_snapshots_the_page_says_so(client: TestClient) -> None:
+    login(client, "test-tafel")
+    html = client.get("/rapportage").text
+    assert "nog geen twee momentopnames bewaard" in html
+    assert client.get("/api/v1/rapportage/uitvraag").json()["flows"] == []

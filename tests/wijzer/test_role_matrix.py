@@ -41,6 +41,9 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/aanbieder/aanbod/{offering_id}": ("/aanbieder/aanbod/{snel}", frozenset({A, B})),
     "/rapportage": ("/rapportage", frozenset({T, INK, B})),
     "/rapportage/uitvraag.{fmt}": ("/rapportage/uitvraag.csv", frozenset({T, B})),
+    "/rapportage/stroom.{fmt}": ("/rapportage/stroom.csv", frozenset({T, B})),
+    "/api/v1/rapportage/uitvraag": ("/api/v1/rapportage/uitvraag", frozenset({T, B})),
+    "/api/v1/tafel/vergelijk": ("/api/v1/tafel/vergelijk?a=geen&b=geen", frozenset({T, B})),
     "/api/v1/ik": ("/api/v1/ik", ALL),
     "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),
@@ -57,6 +60,7 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),
     ("POST", "/api/v1/tafel/runs"): frozenset({T, B}),
+    ("POST", "/api/v1/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
     ("POST", "/inkoop/scenario"): frozenset({INK, B}),
     ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
 }
@@ -138,6 +142,14 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     )
     allowed = UNSAFE_MATRIX[("POST", "/api/v1/tafel/runs")]
     assert api_run.status_code == (202 if role in allowed else 403), (role, api_run.status_code)
+    api_rerun = client.post(
+        "/api/v1/tafel/runs/geen/opnieuw", json={}, headers={"X-CSRF-Token": token}
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/api/v1/tafel/runs/{job_id}/opnieuw")]
+    assert api_rerun.status_code == (404 if role in allowed else 403), (
+        role,
+        api_rerun.status_code,
+    )
     scenario = client.post(
         "/inkoop/scenario",
         data={

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
-from wijzer.routers import aanbieder, inkoop, tafel, zoeken
+from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
 from wijzer.views import aanbieder as aanbieder_view
 from wijzer.views import inkoop as inkoop_view
+from wijzer.views import rapportage as rapportage_view
 from wijzer.views import tafel as tafel_view
 from wijzer.views import zoeken as zoeken_view
 
@@ -208,3 +209,82 @@ def table_run(
 ) -> Response:
     job = tafel.own_job(request, user, job_id)
     return JSONResponse(tafel_view.run_context(job).model_dump(mode="json"))
+
+
+class Choice(BaseModel):
+    """A placed row of the earlier run: the child (pseudonymous ref) and its need."""
+
+    child_ref: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    need_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class RerunRequest(BaseModel):
+    """Pin (keep) or forbid placements of the earlier run, then match again."""
+
+    vastzetten: list[Choice] = Field(default_factory=list, max_length=600)
+    uitsluiten: list[Choice] = Field(default_factory=list, max_length=600)
+
+
+@router.post(
+    "/tafel/runs/{job_id}/opnieuw",
+    response_model=tafel_view.RunContext,
+    status_code=202,
+    summary="Opnieuw matchen met vastgezette of uitgesloten plaatsingen",
+    responses={
+        404: {"description": "Bestaat niet of is niet van uw regio"},
+        409: {"model": ErrorDetail, "description": "De eerdere berekening is nog niet klaar"},
+    },
+)
+def rerun_table_run(
+    request: Request,
+    user: TafelUser,
+    job_id: Annotated[str, Path(pattern=JOB_ID_PATTERN, max_length=64)],
+    body: RerunRequest,
+) -> Response:
+    parent = tafel_view.run_context(tafel.own_job(request, user, job_id))
+    if parent.outcome is None:
+        return JSONResponse({"detail": "Deze berekening is nog niet klaar."}, status_code=409)
+    params, label = tafel.rerun_params(
+        parent,
+        [f"{c.child_ref}|{c.need_id}" for c in body.vastzetten],
+        [f"{c.child_ref}|{c.need_id}" for c in body.uitsluiten],
+    )
+    job = tafel.start_run(request, user, params, label)
+    return JSONResponse(
+        tafel_view.run_context(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/tafel/runs/{job.id}"},
+    )
+
+
+@router.get(
+    "/tafel/vergelijk",
+    response_model=tafel_view.CompareContext,
+    summary="Twee matchings naast elkaar",
+    responses={404: {"description": "Bestaat niet of is niet van uw regio"}},
+)
+def compare_table_runs(
+    request: Request,
+    user: TafelUser,
+    a: Annotated[str, Query(pattern=JOB_ID_PATTERN, max_length=64)],
+    b: Annotated[str, Query(pattern=JOB_ID_PATTERN, max_length=64)],
+) -> Response:
+    ctx = tafel_view.compare(
+        tafel_view.run_context(tafel.own_job(request, user, a)),
+        tafel_view.run_context(tafel.own_job(request, user, b)),
+    )
+    return JSONResponse(ctx.model_dump(mode="json"))
+
+
+RapportageUser = Annotated[Principal, Depends(require_roles(*rapportage.EXPORT_ROLES))]
+
+
+@router.get(
+    "/rapportage/uitvraag",
+    response_model=rapportage_view.ReportContext,
+    summary="De uniforme uitvraag: momentopname, per gemeente en GI, voorraad en stroom per maand",
+)
+def uitvraag(request: Request, user: RapportageUser) -> Response:
+    ctx = rapportage.build(request, user)
+    assert ctx is not None  # inkoop does not pass the role check
+    return JSONResponse(ctx.model_dump(mode="json"))

@@ -56,7 +56,39 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
             "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
         )
     data = io.BytesIO()
-    export_xlsx({"uitvraag": (view.CSV_COLUMNS, rows)}, data)
+    export_xlsx(
+        {
+            "uitvraag": (view.CSV_COLUMNS, rows),
+            "voorraad_en_stroom": (view.FLOW_COLUMNS, view.flow_rows(ctx)),
+        },
+        data,
+    )
+    return Response(
+        data.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+@router.get("/stroom.{fmt}")
+def flow_export(request: Request, user: ExportUser, fmt: str) -> Response:
+    """Stock and inflow/outflow per month (counts only)."""
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = build(request, user)
+    if ctx is None:
+        raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
+    rows = view.flow_rows(ctx)
+    name = f"voorraad-en-stroom-{ctx.count_date.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        text = io.StringIO()
+        export_csv(view.FLOW_COLUMNS, rows, text, dialect="excel-nl")
+        return Response(
+            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    data = io.BytesIO()
+    export_xlsx({"voorraad_en_stroom": (view.FLOW_COLUMNS, rows)}, data)
     return Response(
         data.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

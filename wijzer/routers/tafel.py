@@ -92,17 +92,17 @@ def run_page(request: Request, user: User, job_id: str) -> Response:
     return render(request, "tafel/run.html", ctx, user=user)
 
 
-@router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
-async def rerun(request: Request, user: User, job_id: str) -> Response:
-    parent = view.run_context(own_job(request, user, job_id))
-    if parent.outcome is None:
-        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    form = await request.form()
+def rerun_params(
+    parent: view.RunContext, pin_keys: list[str], forbid_keys: list[str]
+) -> tuple[view.RunParams, str]:
+    """The parent run's choices plus new pins and forbids, given as "child|need" keys
+    of placed rows; keys of rows that are not placed are ignored."""
+    assert parent.outcome is not None
     rows = {f"{r.child_ref}|{r.need_id}": r for r in parent.outcome.rows}
     pins = list(parent.params.pins)
     forbids = list(parent.params.forbids)
-    for key in form.getlist("vastzetten"):
-        row = rows.get(str(key))
+    for key in pin_keys:
+        row = rows.get(key)
         if row and row.placed and row.offering and row.option:
             pins.append(
                 view.Choice(
@@ -112,14 +112,27 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
                     option=row.option,
                 )
             )
-    for key in form.getlist("uitsluiten"):
-        row = rows.get(str(key))
+    for key in forbid_keys:
+        row = rows.get(key)
         if row and row.placed and row.offering:
             forbids.append(
                 view.Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering)
             )
     params = view.RunParams(refs=parent.params.refs, pins=pins, forbids=forbids, parent=parent.id)
-    label = f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"
+    return params, f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"
+
+
+@router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
+async def rerun(request: Request, user: User, job_id: str) -> Response:
+    parent = view.run_context(own_job(request, user, job_id))
+    if parent.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    form = await request.form()
+    params, label = rerun_params(
+        parent,
+        [str(k) for k in form.getlist("vastzetten")],
+        [str(k) for k in form.getlist("uitsluiten")],
+    )
     job = start_run(request, user, params, label)
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 

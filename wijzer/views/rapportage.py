@@ -21,6 +21,7 @@ from matcher.domain.explain import reason_nl
 from matcher.domain.uitvraag import Snapshot, WaitingRecord, build_report
 from providers import reference
 from providers.convert import scenario_from_db
+from providers.store.uitvraag import monthly_flows
 from wijzer import catalogue
 from wijzer.auth import Principal
 
@@ -56,6 +57,22 @@ class Section(BaseModel):
     norm_status: dict[str, int]
 
 
+class FlowRow(BaseModel):
+    """One month between two stored momentopnames (matcher.domain.uitvraag.reconcile)."""
+
+    from_date: dt.date
+    count_date: dt.date
+    stock_start: int
+    inflow_new_measures: int
+    inflow_newly_reported: int
+    started: int
+    cancelled: int
+    unexplained: int
+    other_outflow: int
+    stock_end: int
+    balanced: bool
+
+
 class ReportContext(BaseModel):
     count_date: dt.date
     region: str
@@ -63,6 +80,7 @@ class ReportContext(BaseModel):
     children: list[ChildRow]
     by_gemeente: list[Section]
     by_gi: list[Section]
+    flows: list[FlowRow] = []
     flow_note: str
 
 
@@ -91,6 +109,29 @@ def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) 
     with sessions.begin() as session:  # the read of children is audited
         scenario = scenario_from_db(
             session, user.store(), evaluation_date=today, region_code=user.region_code
+        )
+        month_flows = monthly_flows(session, user.store(), region_code=user.region_code)
+    flows = []
+    for from_date, f in month_flows:
+        out = dict(f.outflow)
+        started = out.pop("STARTED", 0) + out.pop("ALTERNATIVE_ACCEPTED", 0)
+        unexplained = out.pop("UNEXPLAINED", 0)
+        cancelled = sum(n for k, n in list(out.items()) if k.startswith("CANCELLED"))
+        other = sum(n for k, n in out.items() if not k.startswith("CANCELLED"))
+        flows.append(
+            FlowRow(
+                from_date=from_date,
+                count_date=f.count_date,
+                stock_start=f.stock_start,
+                inflow_new_measures=f.inflow_new_measures,
+                inflow_newly_reported=f.inflow_newly_reported,
+                started=started,
+                cancelled=cancelled,
+                unexplained=unexplained,
+                other_outflow=other,
+                stock_end=f.stock_end,
+                balanced=f.balanced,
+            )
         )
     eligibility = evaluate(scenario)
     records = []
@@ -147,9 +188,16 @@ def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) 
         children=children,
         by_gemeente=_sections(built.by_gemeente, gemeenten),
         by_gi=_sections(built.by_gi, gis),
+        flows=flows,
         flow_note=(
-            "Instroom en uitstroom over de maand ontbreken nog: daarvoor is de momentopname "
-            "van vorige maand nodig, en die wordt nog niet bewaard."
+            "Voorraad, instroom en uitstroom komen uit de bewaarde maandelijkse momentopnames "
+            "(python -m providers uitvraag). Instroom is een nieuwe maatregel, of een kind "
+            "dat al wachtte maar nieuw gemeld is. Uitstroom: gestart, afgemeld, of zonder "
+            "bekende reden van de lijst."
+            if flows
+            else "Er zijn nog geen twee momentopnames bewaard, dus instroom en uitstroom per "
+            "maand zijn er nog niet. Bewaar elke maand een momentopname "
+            "(python -m providers uitvraag)."
         ),
     )
 
@@ -183,4 +231,38 @@ def csv_rows(ctx: ReportContext) -> list[list[object]]:
             "; ".join(c.obstacles),
         ]
         for c in ctx.children
+    ]
+
+
+FLOW_COLUMNS = (
+    "van",
+    "teldatum",
+    "voorraad_begin",
+    "instroom_nieuwe_maatregel",
+    "instroom_nieuw_gemeld",
+    "uitstroom_gestart",
+    "uitstroom_afgemeld",
+    "uitstroom_onbekend",
+    "uitstroom_anders",
+    "voorraad_eind",
+    "sluit_aan",
+)
+
+
+def flow_rows(ctx: ReportContext) -> list[list[object]]:
+    return [
+        [
+            f.from_date.isoformat(),
+            f.count_date.isoformat(),
+            f.stock_start,
+            f.inflow_new_measures,
+            f.inflow_newly_reported,
+            f.started,
+            f.cancelled,
+            f.unexplained,
+            f.other_outflow,
+            f.stock_end,
+            "ja" if f.balanced else "nee",
+        ]
+        for f in ctx.flows
     ]
