@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -222,3 +223,60 @@ def test_runner_works_again_after_the_app_restarts(app: FastAPI) -> None:
                 "/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers={"X-CSRF-Token": token}
             )
             assert r.status_code == 202
+
+
+def _api_wait(client: TestClient, location: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    body = client.get(location).json()
+    while not body["done"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        body = client.get(location).json()
+    assert body["status"] == "klaar", body
+    return body  # type: ignore[no-any-return]
+
+
+def test_api_pin_forbid_rerun_and_compare(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    headers = {"X-CSRF-Token": token}
+    started = tafel.post(
+        "/api/v1/tafel/runs", json={"refs": ["K-001", "K-002", "K-003"]}, headers=headers
+    )
+    first = _api_wait(tafel, started.headers["location"])
+    placed = [r for r in first["outcome"]["rows"] if r["placed"]]
+    pin, forbid = placed[0], placed[1]
+    rerun = tafel.post(
+        f"/api/v1/tafel/runs/{first['id']}/opnieuw",
+        json={
+            "vastzetten": [{"child_ref": pin["child_ref"], "need_id": pin["need_id"]}],
+            "uitsluiten": [{"child_ref": forbid["child_ref"], "need_id": forbid["need_id"]}],
+        },
+        headers=headers,
+    )
+    assert rerun.status_code == 202, rerun.text
+    second = _api_wait(tafel, rerun.headers["location"])
+    assert second["params"]["parent"] == first["id"]
+    rows = {r["child_ref"]: r for r in second["outcome"]["rows"]}
+    assert rows[pin["child_ref"]]["pinned"]
+    assert rows[pin["child_ref"]]["offering"] == pin["offering"]
+    assert rows[forbid["child_ref"]]["offering"] != forbid["offering"]
+    compare = tafel.get("/api/v1/tafel/vergelijk", params={"a": first["id"], "b": second["id"]})
+    assert compare.status_code == 200
+    changed = {r["child_ref"] for r in compare.json()["rows"] if r["changed"]}
+    assert forbid["child_ref"] in changed
+    assert pin["child_ref"] not in changed
+    missing = tafel.get("/api/v1/tafel/vergelijk", params={"a": first["id"], "b": "geen"})
+    assert missing.status_code == 404
+
+
+def test_explanation_names_providers_not_offering_ids(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    started = tafel.post(
+        "/api/v1/tafel/runs", json={"refs": ["K-002"]}, headers={"X-CSRF-Token": token}
+    )
+    body = _api_wait(tafel, started.headers["location"])
+    (row,) = body["outcome"]["rows"]
+    text = " ".join(row["sentences"])
+    assert "Budget Zorg (Dordrecht): het budgetplafond is bereikt." in row["sentences"]
+    assert "Hulp Zuid (Dordrecht): de aanbieder noemt een contra-indicatie" in text
+    assert "O-BUDGET" not in text
+    assert "O-SNEL" not in text
