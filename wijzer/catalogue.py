@@ -272,7 +272,7 @@ class SearchCache:
         self._offerings: dict[str, CareTypeOfferings] = {}
         self._purchases: dict[tuple[str, str], Purchase] = {}
         self._tables: PurchaseTables | None = None
-        self._forecasts: dict[tuple[str, bool], object] = {}
+        self._forecasts: dict[tuple[str, int, bool], object] = {}
         self.hits = 0
         self.misses = 0
 
@@ -281,11 +281,14 @@ class SearchCache:
         key = (today, *data_version(session))
         with self._lock:
             if key != self._key:
+                # Forecasts are keyed by offering version and day, so a write to one
+                # offering does not throw away the forecasts of the others.
+                if self._key is None or self._key[0] != today or len(self._forecasts) > 50_000:
+                    self._forecasts = {}
                 self._key = key
                 self._offerings = {}
                 self._purchases = {}
                 self._tables = None
-                self._forecasts = {}
 
     def offerings(
         self, session: Session, principal: Principal, care_type: str, today: dt.date
@@ -330,8 +333,8 @@ class SearchCache:
                 self._purchases[(care_type, region)] = found
         return found
 
-    def forecast(self, key: tuple[str, bool], compute: Callable[[], T]) -> T:
-        """A per-offering value that only changes with the data (e.g. a forecast)."""
+    def forecast(self, key: tuple[str, int, bool], compute: Callable[[], T]) -> T:
+        """A per-offering value (offering id, its version, ...) such as a forecast."""
         found = self._forecasts.get(key)
         if found is None:
             found = compute()

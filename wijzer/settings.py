@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Seconds a table run may spend searching the smallest change that would place
     # each unplaced child; the reasons per offering are always given.
     explain_budget_s: float = Field(default=2.5, ge=0.0, le=60.0)
+    # How many of the first search results get a simulated start forecast (0: none).
+    search_forecast_rows: int = Field(default=10, ge=0, le=100)
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
     debug: bool = False

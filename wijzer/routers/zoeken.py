@@ -35,6 +35,7 @@ def build_context(request: Request, user: Principal, db: DbSession) -> view.Sear
         today=today,
         stale_after_days=settings.stale_after_days,
         cache=request.app.state.search_cache,
+        forecast_rows=settings.search_forecast_rows,
     )
 
 

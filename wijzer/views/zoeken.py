@@ -322,6 +322,7 @@ def search(
     today: dt.date,
     stale_after_days: int,
     cache: catalogue.SearchCache | None = None,
+    forecast_rows: int = FORECAST_ROWS,
 ) -> SearchContext:
     ctx = SearchContext(form=form, today=today, stale_after_days=stale_after_days)
     query, ctx.errors = validate(form, today)
@@ -442,10 +443,17 @@ def search(
         )
     )
     offering_by_id = {o.id: o for o in scenario.offerings}
+    version_of = {v.id: v.version for v in views}
     urgent = child.urgent_deadline is not None or child.acute_unsafety
-    for row in ctx.results[:FORECAST_ROWS]:
+    ctx.forecast_rows = forecast_rows
+    for row in ctx.results[:forecast_rows]:
         row.forecast = _forecast(
-            cache, offering_by_id[str(row.offering_id)], today, urgent, deadline
+            cache,
+            offering_by_id[str(row.offering_id)],
+            version_of[row.offering_id],
+            today,
+            urgent,
+            deadline,
         )
     ctx.non_fitting.sort(key=lambda r: (r.distance_km or 1e9, r.provider))
     ctx.non_fitting_count = sum(1 for _ in views) - len(ctx.results)
@@ -459,6 +467,7 @@ def search(
 def _forecast(
     cache: catalogue.SearchCache,
     offering: Offering,
+    version: int,
     today: dt.date,
     urgent: bool,
     deadline: dt.date,
@@ -481,7 +490,7 @@ def _forecast(
         except ForecastInputError:
             return None
 
-    starts = cache.forecast((offering.id, urgent), simulate)
+    starts = cache.forecast((offering.id, version, urgent), simulate)
     if starts is None:
         return None
     position = [e.ref for e in state.queue].index(QUERY_CHILD)
