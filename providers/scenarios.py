@@ -59,7 +59,7 @@ REASON_GROUPS: dict[str, str] = {
     "geen_capaciteit": "Geen plek op tijd",
     "geen_aanbod": "Niemand biedt deze hulp",
     "buiten_regio": "Alleen buiten de regio",
-    "anders": "Andere reden (leeftijd, expertise, weigering, gezin)",
+    "anders": "Andere reden",  # age, LVB expertise, stability, refusal, family
     "meerdere": "Meerdere redenen",
 }
 _GROUP_OF: dict[Reason, str] = {

@@ -86,17 +86,15 @@ def gemeente_name(code: str) -> str:
 
 def care_label(code: str) -> str:
     try:
-        return CareType(code).label_nl
+        label = CareType(code).label_nl
     except ValueError:
         return code
+    return label[:1].upper() + label[1:]
 
 
 def empty_form(opts: data.RegionOptions) -> ScenarioForm:
     return ScenarioForm(
-        places=[
-            PlaceRow(index=i, region=opts.region if i == 1 else "")
-            for i in range(1, PLACE_ROWS + 1)
-        ],
+        places=[PlaceRow(index=i, region=opts.region) for i in range(1, PLACE_ROWS + 1)],
         ceilings=[
             CeilingRow(index=i, budget=b, left_euro=left // 100)
             for i, (b, left) in enumerate(opts.budgets, start=1)
@@ -112,7 +110,11 @@ def form_context(
         care_types=[
             Option(value=c, label=care_label(c)) for c in sorted(opts.care_types, key=care_label)
         ],
-        regions=[Option(value=r, label=r) for r in opts.regions],
+        # the own region first: it is what a browser sends when nothing is chosen
+        regions=[
+            Option(value=r, label=r if r != opts.region else f"{r} (eigen regio)")
+            for r in sorted(opts.regions, key=lambda r: (r != opts.region, r))
+        ],
         gemeenten=[
             Option(value=g, label=gemeente_name(g))
             for g in sorted(opts.gemeenten, key=gemeente_name)
