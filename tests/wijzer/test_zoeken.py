@@ -261,9 +261,15 @@ def test_cached_search_sees_a_provider_update_at_once(
         f"/api/v1/aanbod/{ids['offering:snel']}", json=body, headers={"X-CSRF-Token": token}
     )
     assert put.status_code == 200, put.text
+    kept = {k for k in cache._forecasts if k[0] != str(ids["offering:snel"])}
+    assert kept  # the other offering's forecast was made by the first search
     after = by_provider(api(client)["results"])["Hulp Zuid"]
     assert after["places_free"] == 5
     assert cache.misses == misses + 1
+    # Forecasts are keyed by offering version: the updated offering gets a new one,
+    # the other offering keeps its forecast.
+    assert kept <= set(cache._forecasts)
+    assert (str(ids["offering:snel"]), 2, False) in cache._forecasts
 
 
 def test_results_show_a_seeded_start_forecast(verwijzer: TestClient) -> None:
