@@ -123,7 +123,7 @@ def highs_plain(p: AssignmentProblem, limit: float) -> Solution:
 
     t0 = time.perf_counter()
     core = build_core(p)
-    r = solve_mip(core, time_limit_s=limit, relative_gap=1e-4, threads=2, grace_s=0.5)
+    r = solve_mip(core, time_limit_s=limit, relative_gap=1e-4, grace_s=0.5)
     wall = time.perf_counter() - t0
     if r.chosen is None:
         return Solution(Status.NO_SOLUTION_IN_TIME, None, None, None, {}, (), wall, "highs")

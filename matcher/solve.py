@@ -75,6 +75,12 @@ MIN_SEARCH_S = 0.25
 # machine, up to 1e-4 s on a loaded one (docs/solver.md).
 LP_SECONDS_PER_ARC = 5e-5
 
+# HiGHS runs in this process (no fork, no pickling: what-if re-solves of a
+# few thousand arcs) up to this many free arcs, where it keeps to its time
+# limit; the MIP there runs without presolve, which proved the what-if
+# components optimal at the root 2-6x faster (docs/solver.md).
+INPROCESS_MAX_ARCS = 20_000
+
 # Problems this small get the local move search on top of repair + refill.
 LOCAL_SEARCH_MAX_ARCS = 200_000
 
@@ -169,8 +175,16 @@ def _run(
     # the LP gives a far better bound than the flow relaxation and budget
     # prices that steer the flow to an answer that (nearly) fits the budgets
     lp = None
+    lp_tried = False
     strategy_done = strategy == "flow"
-    if strategy != "flow" and _lp_worth_it(core, opts, clock):
+    # a warm-started small MIP (a what-if re-solve) skips the separate LP:
+    # HiGHS solves the same LP at its root, and the warm start is a better
+    # hint than LP rounding there (docs/solver.md)
+    warm_small_mip = (
+        strategy == "mip" and opts.warm_start is not None and core.n_arcs <= INPROCESS_MAX_ARCS
+    )
+    if strategy != "flow" and not warm_small_mip and _lp_worth_it(core, opts, clock):
+        lp_tried = True
         t = time.perf_counter()
         lp_bound, lp_cands, lp_stats, lp = _lp_heuristics(core, opts, clock)
         stats.update(lp_stats)
@@ -185,6 +199,7 @@ def _run(
             strategy_done = strategy == "mip"
     if (
         strategy == "mip"
+        and not warm_small_mip
         and (lp is None or strategy_done)
         and core.n_arcs >= LP_MIN_ARCS
         and clock.left() > MIN_SEARCH_S
@@ -216,7 +231,9 @@ def _run(
             candidates.append(("Lagrangian-priced flow+repair", lr.chosen))
         if lr.bound is not None and (bound is None or lr.bound < bound):
             bound, bound_source = lr.bound, "Lagrangian relaxation of the budget rows (flow)"
-        strategy_done = True
+        # after a failed LP (HiGHS error) the search still runs: its own
+        # failure falls back to CP-SAT
+        strategy_done = strategy_done or not lp_tried
 
     t = time.perf_counter()
     best_name, best = "", None
@@ -261,6 +278,8 @@ def _run(
         chosen, bound, bound_source, proven = _mip(
             work, best, bound, bound_source, opts, clock, stats, reserve_s=share * clock.left()
         )
+        if stats.get("highs_failed") and not polish and clock.left() > MIN_SEARCH_S:
+            polish = core.n_arcs <= 4 * CPSAT_MAX_ARCS  # a fallback beats no search
         if polish and not proven and clock.left() > MIN_SEARCH_S:
             # CP-SAT's neighbourhood search polishes the MIP answer in the time
             # left (and finds a first answer fast when HiGHS found none)
@@ -306,9 +325,9 @@ def _lp_heuristics(
         core,
         time_limit_s=clock.left() * 0.6,
         relative_gap=opts.relative_gap,
-        threads=opts.workers,
         relax=True,
         grace_s=0.1,
+        in_process=core.n_arcs <= INPROCESS_MAX_ARCS,
     )
     stats = {"lp_" + k.removeprefix("highs_"): v for k, v in r.stats.items()}
     if r.x is None or r.duals is None:
@@ -381,15 +400,21 @@ def _mip(
     if hint is not None and _proven(core, hint, bound, opts):
         return hint, bound, bound_source, True
     # keep a little time to assemble the answer after the child is stopped
+    small = core.n_arcs <= INPROCESS_MAX_ARCS
     r = solve_mip(
         core,
-        time_limit_s=max(0.05, clock.left() - 0.3 - reserve_s),
+        time_limit_s=max(0.05, clock.left() - (0.05 if small else 0.3) - reserve_s),
         relative_gap=opts.relative_gap,
-        threads=opts.workers,
         grace_s=0.2,
         hint=hint,
+        in_process=small,
+        presolve=not small,
     )
     stats.update(r.stats)
+    if r.status == "ERROR":
+        # HiGHS failed (e.g. "kError [INTERNAL]" on objective coefficients near
+        # 1e13): its bound proves nothing; CP-SAT takes over (see _run)
+        stats["highs_failed"] = True
     if r.status == "INFEASIBLE":
         if hint is not None:
             return hint, float(core.value(hint)), "reduced-cost fixing + highs-mip", True

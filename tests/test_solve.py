@@ -359,3 +359,48 @@ def test_deterministic_on_generated_instance() -> None:
         a, b = solve(p, opts), solve(p, opts)
         assert a.objective == b.objective, strategy
         assert dict(a.assignments) == dict(b.assignments), strategy
+
+
+def test_highs_failure_falls_back_to_cpsat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed HiGHS run (e.g. "kError [INTERNAL]") proves nothing: CP-SAT takes over
+    and the answer is as good as CP-SAT's own."""
+    from benchmarks.generate import GeneratorConfig, generate
+    from matcher.solvers import mip
+
+    p = generate(GeneratorConfig(24, 6, seed=3))
+    reference = solve(p, SolveOptions(time_limit_s=30.0, strategy="cpsat", workers=1))
+    assert reference.status is Status.OPTIMAL
+
+    def failing(core, **kw):  # type: ignore[no-untyped-def]
+        return mip.MipResult("ERROR", None, None, stats={"highs_reason": "ERROR"})
+
+    monkeypatch.setattr(mip, "solve_mip", failing)
+    sol = solve(p, SolveOptions(time_limit_s=30.0, strategy="mip", workers=1))
+    verify(p, sol)
+    assert sol.stats["highs_failed"] is True
+    assert sol.stats["bound_source"] != "highs-mip dual bound"
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == reference.objective
+
+
+def test_warm_started_resolve_matches_scratch() -> None:
+    """A what-if re-solve (warm start, small model: HiGHS in this process without
+    presolve and without the separate LP) proves the same optimum as a cold solve."""
+    from benchmarks.generate import GeneratorConfig, generate
+
+    p = generate(GeneratorConfig(60, 15, seed=3))
+    base = solve(p, SolveOptions(time_limit_s=30.0, relative_gap=0.0))
+    assert base.status is Status.OPTIMAL
+    used = sorted(set(base.assignments.values()))[0]
+    r = p.resource_ids.index(f"place:{used}")
+    cap = p.capacity.copy()
+    cap[r] = max(0, cap[r] - 1)
+    q = dataclasses.replace(p, capacity=cap)
+    warm = solve(q, SolveOptions(time_limit_s=30.0, relative_gap=0.0, warm_start=base))
+    cold = solve(q, SolveOptions(time_limit_s=30.0, relative_gap=0.0))
+    verify(q, warm)
+    assert warm.strategy == "mip"
+    assert warm.stats["highs_in_process"] is True
+    assert warm.status is Status.OPTIMAL
+    assert cold.status is Status.OPTIMAL
+    assert warm.objective == cold.objective

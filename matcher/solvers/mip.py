@@ -1,10 +1,20 @@
 """HiGHS MIP (or LP) through OR-Tools MathOpt, built as a proto from numpy.
 
 HiGHS can overrun its time limit on big models and prints to stdout even
-with output off, so the solve runs in a forked child process: the parent
+with output off, so a big solve runs in a forked child process: the parent
 waits until the hard deadline, then kills the child.  The child's stdout and
-stderr go to /dev/null at the file-descriptor level.  The child also fixes
-HiGHS' thread count afresh, so different calls cannot clash on it.
+stderr go to /dev/null at the file-descriptor level.
+
+Small models (`in_process=True`, chosen by the caller by size) are solved in
+this process: a fork, the pickled answer and the child's start cost more than
+the solve itself (what-if re-solves of a few thousand arcs), and HiGHS keeps
+to its time limit on models that small.
+
+HiGHS fixes its thread scheduler at the first solve in a process, and a
+forked child inherits that state without the threads: a later solve with
+another thread count fails ("kError [INTERNAL]"), and a forked solve after
+an in-process one with two threads hangs.  So every HiGHS solve here runs
+with one thread (`HIGHS_THREADS`); HiGHS' MIP search is sequential anyway.
 """
 
 from __future__ import annotations
@@ -13,7 +23,11 @@ import math
 import multiprocessing as mp
 import os
 import pickle
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,6 +35,9 @@ from typing import Any
 import numpy as np
 
 from matcher.solvers.core import Core, IntArray
+
+# one thread setting for every HiGHS solve in any process (module docstring)
+HIGHS_THREADS = 1
 
 
 @dataclass
@@ -83,6 +100,7 @@ def _solve_in_process(
     relax: bool,
     threads: int,
     hint: IntArray | None = None,
+    presolve: bool = True,
 ) -> dict[str, Any]:
     from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
@@ -97,6 +115,8 @@ def _solve_in_process(
         enable_output=False,
     )
     prm.highs.int_options["threads"] = threads
+    if not presolve:
+        prm.highs.string_options["presolve"] = "off"
     mps = model_parameters_pb2.ModelSolveParametersProto()
     if hint is not None and not relax:
         on = np.zeros(core.n_arcs)
@@ -146,6 +166,31 @@ def _solve_in_process(
     return out
 
 
+_FD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _quiet_fds() -> Iterator[None]:
+    """Send file descriptors 1 and 2 to /dev/null while HiGHS runs in this
+    process: it prints some messages even with output off, which would break
+    the CLI's one-JSON-document stdout."""
+    with _FD_LOCK:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(AttributeError, ValueError, OSError):
+                stream.flush()
+        saved = [os.dup(1), os.dup(2)]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in (*saved, devnull):
+                os.close(fd)
+
+
 def resource_rows(core: Core) -> IntArray:
     """Resources that get a row (those that can overflow), in row order."""
     total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
@@ -160,12 +205,13 @@ def _child(
     relax: bool,
     threads: int,
     hint: IntArray | None,
+    presolve: bool,
 ) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
-        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint)
+        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"reason": "ERROR", "detail": repr(exc)}
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
@@ -177,25 +223,40 @@ def solve_mip(
     *,
     time_limit_s: float,
     relative_gap: float,
-    threads: int,
+    threads: int = HIGHS_THREADS,
     relax: bool = False,
     grace_s: float = 0.5,
     hint: IntArray | None = None,
+    in_process: bool = False,
+    presolve: bool = True,
 ) -> MipResult:
-    """HiGHS on the core; killed when it overruns ``time_limit_s + grace_s``."""
+    """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
+    grace_s``, or in this process when ``in_process`` (small models only).
+
+    ``threads`` must stay `HIGHS_THREADS` in a process that mixes calls
+    (module docstring); it is a parameter for one-off measurements."""
     t0 = time.perf_counter()
     # import MathOpt here, once, so that every forked child has it already
     from ortools.math_opt.core.python import solver  # noqa: F401
     from ortools.math_opt.python import parameters  # noqa: F401
 
     try:
-        ctx = mp.get_context("fork")
+        ctx = None if in_process else mp.get_context("fork")
     except ValueError:  # no fork on this platform: no hard deadline either
-        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint)
+        ctx = None
+    if ctx is None:
+        try:
+            with _quiet_fds():
+                out = _solve_in_process(
+                    core, time_limit_s, relative_gap, relax, threads, hint, presolve
+                )
+        except Exception as exc:  # HiGHS reports some failures as exceptions
+            out = {"reason": "ERROR", "detail": repr(exc)}
     else:
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_child, args=(send, core, time_limit_s, relative_gap, relax, threads, hint)
+            target=_child,
+            args=(send, core, time_limit_s, relative_gap, relax, threads, hint, presolve),
         )
         proc.start()
         send.close()
@@ -214,6 +275,7 @@ def solve_mip(
         recv.close()
     wall = time.perf_counter() - t0
     stats = {
+        "highs_in_process": ctx is None,
         "highs_reason": out["reason"],
         "highs_detail": out.get("detail", ""),
         "highs_wall_time_s": wall,
@@ -243,12 +305,16 @@ def solve_mip(
             reduced_costs=out.get("reduced_costs"),
             stats=stats,
         )
+    if reason in ("ERROR", "TERMINATION_REASON_OTHER_ERROR", "TERMINATION_REASON_NUMERICAL_ERROR"):
+        # a failed HiGHS run proves nothing: no bound; an answer it left is
+        # still checked by the caller and may serve as a hint
+        bound = None
+        reason = "ERROR"
     if x is None:
-        return MipResult(
-            "TIMEOUT" if reason == "TIMEOUT" else "NO_SOLUTION", None, bound, stats=stats
-        )
+        st = reason if reason in ("TIMEOUT", "ERROR") else "NO_SOLUTION"
+        return MipResult(st, None, bound, stats=stats)
     on = np.flatnonzero(x > 0.5)
     chosen = np.full(core.n_items, -1, dtype=np.int64)
     chosen[core.arc_item[on]] = on
-    st = "OPTIMAL" if reason == "TERMINATION_REASON_OPTIMAL" else "FEASIBLE"
+    st = {"TERMINATION_REASON_OPTIMAL": "OPTIMAL", "ERROR": "ERROR"}.get(reason, "FEASIBLE")
     return MipResult(st, chosen, bound, stats=stats)
