@@ -62,6 +62,7 @@ __all__ = [
     "TODAY",
     "count_rows",
     "csrf_from",
+    "drop_role",
     "logged_in",
     "login",
     "pg_url_for_schema",
@@ -85,6 +86,14 @@ def pg_url_for_schema(schema: str, application_name: str = "wijzer-test") -> str
     return f"{base}{sep}options={options}&application_name={application_name}"
 
 
+def drop_role(admin: Engine, role: str) -> None:
+    """Drop a database role and what it was granted, if it exists (roles are cluster-wide)."""
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine | None]:
     url = os.environ.get(PG_ENV)
@@ -100,6 +109,12 @@ def pg_admin() -> Iterator[Engine | None]:
         ).scalars()
         for name in list(names):
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        roles = conn.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"), {"p": RUN_PREFIX + "%"}
+        ).scalars()
+        leftover = list(roles)
+    for role in leftover:
+        drop_role(admin, role)
     admin.dispose()
 
 

@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
 from providers.store.models import AuditEntry, Offering, OrganisationKind
-from tests.security.conftest import PASSWORD, csrf_from, logged_in, login, username_for
+from tests.security.conftest import (
+    PASSWORD,
+    csrf_from,
+    drop_role,
+    logged_in,
+    login,
+    username_for,
+)
 from tests.wijzer.test_role_matrix import GET_MATRIX, OPEN_UNSAFE, UNSAFE_MATRIX
 from wijzer.auth import Role
 from wijzer.security import SAFE_METHODS
@@ -440,12 +447,11 @@ def test_postgres_app_role_has_no_update_or_delete_on_the_audit_log(
     app: FastAPI = request.getfixturevalue("app")
     role = f"{schema}_app"
     sql = _app_role_sql().replace("wijzer_app", role).replace("public", f'"{schema}"')
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        for statement in (s.strip() for s in sql.split(";")):
-            if statement:
-                conn.execute(text(statement))
     try:
+        with pg_admin.connect() as conn:
+            for statement in (s.strip() for s in sql.split(";")):
+                if statement:
+                    conn.execute(text(statement))
         with app.state.engine.connect() as conn:
             conn.execute(text(f'SET ROLE "{role}"'))
             # What the app does: read, write case data, append to the log.
@@ -470,9 +476,7 @@ def test_postgres_app_role_has_no_update_or_delete_on_the_audit_log(
                     conn.execute(text(statement))
                 conn.rollback()
     finally:
-        with pg_admin.connect() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        drop_role(pg_admin, role)
 
 
 @SQLITE_ONLY
