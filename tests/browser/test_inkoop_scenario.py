@@ -123,3 +123,20 @@ def test_inkoop_scenario_end_to_end(page: Page, demo_server: str) -> None:
     assert_no_console_errors(page, allow=("422",))  # the form error above
     assert_accessible(page)
     screenshot(page, "inkoop-scenario-uitkomst")
+
+
+def test_purchase_advice_against_the_naive_rule(page: Page, demo_server: str) -> None:
+    _login(page, demo_server)
+    page.goto(f"{demo_server}/inkoop")
+    page.get_by_label("Budget in euro").fill("1.000.000")
+    page.get_by_role("button", name="Advies berekenen").click()
+    heading = page.locator("#uitkomst-titel")
+    expect(heading).to_be_visible(timeout=60_000)
+    expect(heading).to_have_text("Inkoopadvies voor regio JZ31")
+    rows = page.locator("#tabel-regels").locator("xpath=..").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator("th")).to_contain_text("Advies")
+    assert "K-" not in page.content()
+    assert_no_console_errors(page)
+    assert_accessible(page)
+    screenshot(page, "inkoop-advies")

@@ -291,3 +291,46 @@ def test_requests_for_what_does_not_exist_are_refused(sessions: sessionmaker[Ses
             ),
         )
     assert set(e.value.issues) == {"plekken_0", "plafond_0", "gemeenten"}
+
+
+# ------------------------------------------------------------------ purchase advice
+
+
+@pytest.fixture(scope="module")
+def advice(sessions: sessionmaker[Session]) -> s.AdviceOutcome:
+    with sessions.begin() as db:
+        user = principal(db, f"inkoop-{REGION}")
+        return s.purchase_advice(db, user, 100_000_000, today=TODAY, max_places=10)
+
+
+def test_advice_beats_or_equals_the_naive_rule(advice: s.AdviceOutcome) -> None:
+    best, naive = advice.rules
+    assert (best.rule, naive.rule) == ("advies", "langste_wachtlijst")
+    assert best.within_norm is not None
+    assert naive.within_norm is not None
+    assert best.within_norm >= naive.within_norm
+    for r in advice.rules:
+        assert r.spent_cents <= advice.budget_cents
+        assert sum(p.spent_cents for p in r.purchases) == r.spent_cents
+        assert all(p.places <= advice.max_places for p in r.purchases)
+
+
+def test_advice_hides_small_counts_and_holds_no_refs(
+    sessions: sessionmaker[Session], advice: s.AdviceOutcome
+) -> None:
+    with sessions() as db:
+        refs = list(db.scalars(select(Child.ref)))
+    text = repr(advice)
+    assert not any(ref in text for ref in refs)
+    for r in advice.rules:
+        for p in r.purchases:
+            assert p.children is None or p.children == 0 or p.children >= 5
+            # euros per child would give the count back
+            assert (p.cents_per_child is None) == (not p.children)
+
+
+def test_no_budget_buys_nothing(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as db:
+        out = s.purchase_advice(db, principal(db, f"inkoop-{REGION}"), 0, today=TODAY)
+    assert all(r.spent_cents == 0 and not r.purchases for r in out.rules)
+    assert all(r.gained in (0, None) for r in out.rules)

@@ -164,3 +164,29 @@ def test_job_progress_page_without_javascript(client: TestClient) -> None:
     html = client.get(response.headers["location"]).text
     # Either still running (progress with a plain refresh link) or done.
     assert ("Vernieuwen" in html and "<progress" in html) or "Uitkomst voor regio" in html
+
+
+def test_advice_form_errors_and_run(client: TestClient, app: FastAPI) -> None:
+    login(client, "test-inkoop")
+    token = csrf_from(client.get("/inkoop").text)
+    before = len(app.state.jobs.for_scope(None))
+    bad = client.post("/inkoop/advies", data={"csrf_token": token, "budget": "een ton"})
+    assert bad.status_code == 422
+    assert 'href="#veld-budget"' in bad.text
+    assert "hele euro" in bad.text
+    assert len(app.state.jobs.for_scope(None)) == before
+    ok = client.post(
+        "/inkoop/advies",
+        data={"csrf_token": token, "budget": "1.000.000", "max_plekken": "3"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    job_id = ok.headers["location"].rsplit("/", 1)[1]
+    body = _wait(client, job_id)
+    assert body["status"] == "klaar"
+    assert [r["rule"] for r in body["advice"]["rules"]] == ["advies", "langste_wachtlijst"]
+    html = client.get(ok.headers["location"]).text
+    assert "Inkoopadvies voor regio JZ31" in html
+    assert "K-00" not in html
+    csv = client.get(f"/inkoop/scenario/{job_id}/totalen.csv").text
+    assert csv.lstrip("\ufeff").startswith("regel;hulpvorm;plekken")

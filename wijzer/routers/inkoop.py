@@ -45,7 +45,7 @@ def own_scenario(request: Request, user: Principal, job_id: str) -> Job:
     job = _jobs(request).get(job_id)
     if (
         job is None
-        or not isinstance(job.params, sview.ScenarioParams)
+        or not isinstance(job.params, sview.ScenarioParams | sview.AdviceParams)
         or (user.role is not Role.BEHEER and job.scope != user.region_code)
     ):
         raise HTTPException(status_code=404, detail=NOT_FOUND)
@@ -84,7 +84,7 @@ def _page(
     scenarios = [
         sview.job_context(j)
         for j in _jobs(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
-        if isinstance(j.params, sview.ScenarioParams)
+        if isinstance(j.params, sview.ScenarioParams | sview.AdviceParams)
     ][:10]
     return render(
         request,
@@ -118,6 +118,37 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 
+def start_advice(request: Request, user: Principal, params: sview.AdviceParams) -> Job:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    settings: Settings = request.app.state.settings
+    today = settings.current_date()
+    euro = f"{params.budget_cents // 100:,}".replace(",", ".")
+    return _jobs(request).submit(
+        owner=user.username,
+        scope=user.region_code,
+        label=f"Inkoopadvies voor € {euro}",
+        params=params,
+        work=lambda progress: sview.run_advice(
+            sessions, user, params, today=today, progress=progress
+        ),
+    )
+
+
+@router.post("/advies", response_class=HTMLResponse)
+async def new_advice(request: Request, user: User, db: DbSession) -> Response:
+    form = await request.form()
+    budget, places = str(form.get("budget", "")), str(form.get("max_plekken", ""))
+    params, errors = sview.validate_advice(budget, places)
+    if params is None:
+        opts = _options(db, request, user)
+        db.commit()
+        ctx = sview.form_context(opts, errors=errors)
+        ctx.advice_budget, ctx.advice_places = budget, places
+        return _page(request, user, db, ctx, status_code=422)
+    job = start_advice(request, user, params)
+    return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
+
+
 @router.get("/scenario/{job_id}", response_class=HTMLResponse)
 def scenario_page(request: Request, user: User, job_id: JOB_ID) -> Response:
     ctx = sview.job_context(own_scenario(request, user, job_id))
@@ -129,9 +160,12 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
     ctx = sview.job_context(own_scenario(request, user, job_id))
-    if ctx.result is None:
+    if ctx.result is not None:
+        columns, rows = sview.EXPORT_COLUMNS, sview.export_rows(ctx.result)
+    elif ctx.advice is not None:
+        columns, rows = sview.ADVICE_COLUMNS, sview.advice_rows(ctx.advice)
+    else:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    rows = sview.export_rows(ctx.result)
     # Aggregates only: the export is logged without refs.
     access.record_export(db, user.store(), "inkoop_scenario", [], fmt)
     db.commit()
@@ -139,12 +173,12 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         text = io.StringIO()
-        export_csv(sview.EXPORT_COLUMNS, rows, text, dialect="excel-nl")
+        export_csv(columns, rows, text, dialect="excel-nl")
         return Response(
             "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
         )
     out = io.BytesIO()
-    export_xlsx({"totalen": (sview.EXPORT_COLUMNS, rows)}, out)
+    export_xlsx({"totalen": (columns, rows)}, out)
     return Response(
         out.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -259,6 +293,30 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
         ]
         return JSONResponse({"detail": detail}, status_code=422)
     job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    return JSONResponse(
+        sview.job_context(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/inkoop/scenarios/{job.id}"},
+    )
+
+
+class AdviceIn(BaseModel):
+    """A budget in whole euros and the most places to buy per care type."""
+
+    budget_euro: int = Field(ge=1, le=sview.MAX_EURO)
+    max_places: int = Field(default=10, ge=1, le=50)
+
+
+@api_router.post(
+    "/advies",
+    response_model=sview.JobContext,
+    status_code=202,
+    summary="Start een inkoopadvies (meeste kinderen binnen de norm per euro) als achtergrondtaak",
+    responses={422: {"description": "Fouten in de invoer (loc, msg, type)"}},
+)
+def api_advice(request: Request, user: User, body: AdviceIn) -> Response:
+    params = sview.AdviceParams(budget_cents=body.budget_euro * 100, max_places=body.max_places)
+    job = start_advice(request, user, params)
     return JSONResponse(
         sview.job_context(job).model_dump(mode="json"),
         status_code=202,

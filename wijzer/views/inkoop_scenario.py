@@ -69,6 +69,8 @@ class FormContext(BaseModel):
     gemeenten: list[Option]
     form: ScenarioForm
     errors: FormErrors = Field(default_factory=FormErrors)
+    advice_budget: str = ""
+    advice_places: str = "10"
 
     @property
     def care_type_pairs(self) -> list[tuple[str, str]]:
@@ -242,6 +244,7 @@ class Chart(BaseModel):
     title: str
     height: int
     rows: list[ChartRow]
+    after_label: str = "Scenario"
 
 
 class Table(BaseModel):
@@ -289,6 +292,42 @@ class ScenarioParams(BaseModel):
         )
 
 
+class AdviceParams(BaseModel):
+    budget_cents: int
+    max_places: int
+
+
+class PurchaseRow(BaseModel):
+    care_type: str
+    label: str
+    places: int
+    spent_cents: int
+    children: int | None
+    cents_per_child: int | None
+
+
+class RuleRow(BaseModel):
+    rule: str
+    label: str
+    spent_cents: int
+    within_norm: int | None
+    gained: int | None
+    per_million_euro: float | None
+    purchases: list[PurchaseRow]
+
+
+class AdviceResult(BaseModel):
+    region: str
+    evaluation_date: dt.date
+    budget_cents: int
+    max_places: int
+    baseline_within_norm: int | None
+    rules: list[RuleRow]
+    proven_optimal: bool
+    chart: Chart
+    note: str = NOTE
+
+
 class JobContext(BaseModel):
     id: str
     label: str
@@ -297,8 +336,9 @@ class JobContext(BaseModel):
     percent: int
     done: bool
     error: str
-    params: ScenarioParams
+    params: ScenarioParams | AdviceParams
     result: ScenarioResult | None
+    advice: AdviceResult | None = None
 
 
 CHART_WIDTH = 760
@@ -428,9 +468,93 @@ def run(
     return result_of(outcome)
 
 
+RULE_LABELS = {
+    "advies": "Advies (meeste kinderen binnen de norm)",
+    "langste_wachtlijst": "Langste wachtlijst eerst",
+}
+
+
+def advice_of(o: data.AdviceOutcome) -> AdviceResult:
+    rules = [
+        RuleRow(
+            rule=r.rule,
+            label=RULE_LABELS[r.rule],
+            spent_cents=r.spent_cents,
+            within_norm=r.within_norm,
+            gained=r.gained,
+            per_million_euro=None if r.per_million_euro is None else round(r.per_million_euro, 1),
+            purchases=[
+                PurchaseRow(
+                    care_type=p.care_type,
+                    label=care_label(p.care_type),
+                    places=p.places,
+                    spent_cents=p.spent_cents,
+                    children=p.children,
+                    cents_per_child=p.cents_per_child,
+                )
+                for p in r.purchases
+            ],
+        )
+        for r in o.rules
+    ]
+    bars = [
+        (r.label, o.baseline_within_norm, r.within_norm)
+        for r in rules
+        if o.baseline_within_norm is not None and r.within_norm is not None
+    ]
+    return AdviceResult(
+        region=o.region,
+        evaluation_date=o.evaluation_date,
+        budget_cents=o.budget_cents,
+        max_places=o.max_places,
+        baseline_within_norm=o.baseline_within_norm,
+        rules=rules,
+        proven_optimal=o.proven_optimal,
+        chart=chart(
+            "advies",
+            "Binnen de norm: nu en na de inkoop, per regel",
+            [(label, b, a) for label, b, a in bars if b is not None and a is not None],
+        ).model_copy(update={"after_label": "Na inkoop"}),
+    )
+
+
+def run_advice(
+    sessions: sessionmaker[Session],
+    user: Principal,
+    params: AdviceParams,
+    *,
+    today: dt.date,
+    progress: Progress,
+) -> AdviceResult:
+    with sessions.begin() as session:
+        outcome = data.purchase_advice(
+            session,
+            user.store(),
+            params.budget_cents,
+            today=today,
+            max_places=params.max_places,
+            progress=progress,
+        )
+    return advice_of(outcome)
+
+
+def validate_advice(budget: str, places: str) -> tuple[AdviceParams | None, FormErrors]:
+    errors = FormErrors()
+    euro = _whole(budget)
+    if euro is None or not 0 < euro <= MAX_EURO:
+        errors.add("budget", "Vul het budget in hele euro's in, bijvoorbeeld 1000000 of 1.000.000.")
+    n = _whole(places or "10")
+    if n is None or not 1 <= n <= 50:
+        errors.add("max_plekken", "Vul een heel getal in van 1 tot 50.")
+    if errors or euro is None or n is None:
+        return None, errors
+    return AdviceParams(budget_cents=euro * 100, max_places=n), errors
+
+
 def job_context(job: Job) -> JobContext:
-    assert isinstance(job.params, ScenarioParams)
+    assert isinstance(job.params, ScenarioParams | AdviceParams)
     result = job.result if isinstance(job.result, ScenarioResult) else None
+    advice = job.result if isinstance(job.result, AdviceResult) else None
     return JobContext(
         id=job.id,
         label=job.label,
@@ -441,6 +565,7 @@ def job_context(job: Job) -> JobContext:
         error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
         params=job.params,
         result=result,
+        advice=advice,
     )
 
 
@@ -460,6 +585,34 @@ EXPORT_COLUMNS = (
 
 def _v(n: int | None) -> int | str:
     return HIDDEN if n is None else n
+
+
+ADVICE_COLUMNS = (
+    "regel",
+    "hulpvorm",
+    "plekken",
+    "kosten (euro)",
+    "kinderen binnen de norm door deze inkoop",
+    "euro per kind",
+)
+
+
+def advice_rows(a: AdviceResult) -> list[list[int | str]]:
+    out: list[list[int | str]] = []
+    for r in a.rules:
+        for p in r.purchases:
+            out.append(
+                [
+                    r.label,
+                    p.label,
+                    p.places,
+                    p.spent_cents // 100,
+                    _v(p.children),
+                    HIDDEN if p.cents_per_child is None else p.cents_per_child // 100,
+                ]
+            )
+        out.append([r.label, "Totaal", "", r.spent_cents // 100, _v(r.gained), ""])
+    return out
 
 
 def export_rows(r: ScenarioResult) -> list[list[int | str]]:
