@@ -63,6 +63,8 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
     ("POST", "/inkoop/scenario"): frozenset({INK, B}),
     ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
+    ("POST", "/inkoop/advies"): frozenset({INK, B}),
+    ("POST", "/api/v1/inkoop/advies"): frozenset({INK, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -171,6 +173,21 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     assert api_scenario.status_code == (202 if role in allowed else 403), (
         role,
         api_scenario.status_code,
+    )
+    advice = client.post(
+        "/inkoop/advies",
+        data={"budget": "100000", "max_plekken": "2", "csrf_token": token},
+        follow_redirects=False,
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/inkoop/advies")]
+    assert advice.status_code == (303 if role in allowed else 403), (role, advice.status_code)
+    api_advice = client.post(
+        "/api/v1/inkoop/advies", json={"budget_euro": 100000}, headers={"X-CSRF-Token": token}
+    )
+    allowed = UNSAFE_MATRIX[("POST", "/api/v1/inkoop/advies")]
+    assert api_advice.status_code == (202 if role in allowed else 403), (
+        role,
+        api_advice.status_code,
     )
 
 
