@@ -62,6 +62,8 @@ def create_app(
     app.state.search_cache = SearchCache(settings.stale_after_days)
     app.state.jobs = JobRunner()
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
+    if settings.search_warm:
+        app.router.add_event_handler("startup", lambda: _start_warming(app))
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -163,6 +165,29 @@ def create_app(
         )
 
     return app
+
+
+def _start_warming(app: FastAPI) -> None:
+    import threading
+
+    from providers.store.access import Principal as StorePrincipal
+    from wijzer.views.zoeken import warm_cache
+
+    settings: Settings = app.state.settings
+
+    def work() -> None:
+        try:
+            n = warm_cache(
+                app.state.sessions,
+                app.state.search_cache,
+                StorePrincipal.system("zoeken-voorbereiden"),
+                today=settings.current_date(),
+            )
+            log.info("search cache warmed: %d offerings", n)
+        except Exception:  # a cold cache is slower, not wrong
+            log.exception("warming the search cache failed")
+
+    threading.Thread(target=work, name="search-warm", daemon=True).start()
 
 
 def _quote(path: str) -> str:

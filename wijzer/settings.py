@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     # each unplaced child; the reasons per offering are always given.
     explain_budget_s: float = Field(default=2.5, ge=0.0, le=60.0)
     # How many of the first search results get a simulated start forecast (0: none).
-    search_forecast_rows: int = Field(default=10, ge=0, le=100)
+    search_forecast_rows: int = Field(default=5, ge=0, le=100)
+    # Fill the search cache (offerings and start forecasts) in a background thread at
+    # start-up; switch on in production (each server process warms its own cache).
+    search_warm: bool = False
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
     debug: bool = False

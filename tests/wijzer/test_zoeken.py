@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from providers import reference
@@ -293,3 +294,17 @@ def test_results_show_a_seeded_start_forecast(verwijzer: TestClient) -> None:
     html = verwijzer.get("/zoeken", params={**BASE, "uitspraak": "2026-11-01"}).text
     assert "Voorspelde start" in html
     assert "Kans te laat" in html
+
+
+def test_warming_fills_offerings_and_forecasts(app: FastAPI, verwijzer: TestClient) -> None:
+    from providers.store import access
+    from wijzer.views.zoeken import warm_cache
+
+    cache = app.state.search_cache
+    seen = warm_cache(app.state.sessions, cache, access.Principal.system(), today=TODAY)
+    assert seen == 7  # every offering of the test data, all of one care type
+    misses, forecasts = cache.misses, len(cache._forecasts)
+    assert forecasts >= 5
+    api(verwijzer, uitspraak="2026-11-01")
+    assert cache.misses == misses
+    assert len(cache._forecasts) == forecasts

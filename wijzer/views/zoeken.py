@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareNeed, CareType, Child, Offering, Policy, Scenario
 from matcher.domain.clocks import deadline_norm3
@@ -41,8 +41,8 @@ MAX_AGE = 23
 QUERY_CHILD = "zoekvraag"
 # The start forecast is simulated for the first results only: they are the ones a
 # verwijzer acts on, and a simulation costs milliseconds per offering (cached after that).
-FORECAST_ROWS = 10
-FORECAST_RUNS = 200
+FORECAST_ROWS = 5
+FORECAST_RUNS = 100
 FORECAST_SEED = 1
 # A budget that has room for this few placements or fewer gets a warning flag.
 BUDGET_WARN_PLACEMENTS = 3
@@ -503,6 +503,30 @@ def _forecast(
         runs=f.runs,
         seed=f.seed,
     )
+
+
+def warm_cache(
+    sessions: sessionmaker[Session],
+    cache: catalogue.SearchCache,
+    principal: access.Principal,
+    *,
+    today: dt.date,
+    forecast: bool = True,
+) -> int:
+    """Fill the search cache for every care type, and the forecast of a regular
+    (not urgent) referral at every offering, so the first searches of the day do not
+    pay for them. Returns the number of offerings seen. Runs in a background thread."""
+    seen = 0
+    with sessions() as session:
+        cache.sync(session, today)
+        for care_type in CareType:
+            catalog = cache.offerings(session, principal, care_type.value, today)
+            for view, offering in zip(catalog.views, catalog.offerings, strict=True):
+                seen += 1
+                if forecast:
+                    # The deadline only enters the summary, not the simulation.
+                    _forecast(cache, offering, view.version, today, False, today)
+    return seen
 
 
 def _flags(
