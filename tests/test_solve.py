@@ -404,3 +404,59 @@ def test_warm_started_resolve_matches_scratch() -> None:
     assert warm.status is Status.OPTIMAL
     assert cold.status is Status.OPTIMAL
     assert warm.objective == cold.objective
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_problems(budgets=True), st.sampled_from([0.0, 0.25, 1.0]))
+def test_lagrangian_bound_holds(p: AssignmentProblem, share: float) -> None:
+    """Every Lagrangian bound (whatever the start prices) is at least the optimum,
+    and its answer fits."""
+    import time
+
+    from matcher.solvers import lagrange
+    from matcher.solvers.core import CoreInfeasible, build_core
+
+    truth = brute_force(p)
+    if not truth.feasible:
+        return
+    try:
+        core = build_core(p)
+    except CoreInfeasible:
+        return
+    old = lagrange.START_PRICE_SHARE
+    lagrange.START_PRICE_SHARE = share
+    try:
+        lr = lagrange.lagrangian(core, deadline=time.perf_counter() + 5.0, max_iter=30)
+    finally:
+        lagrange.START_PRICE_SHARE = old
+    if lr.bound is not None:
+        assert truth.objective is not None
+        # max form: bound >= optimum (to within the float allowance)
+        b = core.to_sense(lr.bound)
+        if p.sense is Sense.MAXIMIZE:
+            assert b >= truth.objective - 1e-6
+        else:
+            assert b <= truth.objective + 1e-6
+    if lr.chosen is not None:
+        assert core.is_feasible(lr.chosen)
+
+
+def test_start_prices_marginal_arc() -> None:
+    """One budget of 10 over three chosen arcs (value per unit 5, 3, 1; use 6 each):
+    the row runs out at the second arc, so its price is share x 3."""
+    from matcher.solvers import lagrange
+    from matcher.solvers.core import build_core
+
+    b = ProblemBuilder()
+    b.resource("budget", 10)
+    for k, v in enumerate((30, 18, 6)):
+        b.resource(f"place{k}", 1)
+        b.item(f"c{k}")
+        b.arc(f"c{k}", f"o{k}", v, {f"place{k}": 1, "budget": 6})
+    core = build_core(b.build())
+    x = core.item_ptr[:-1].copy()  # every item on its (only) arc
+    rows = lagrange.priced_rows(core)
+    lam = lagrange.start_prices(core, x, rows)
+    r = core.problem.resource_ids.index("budget")
+    assert lam[r] == pytest.approx(lagrange.START_PRICE_SHARE * 3.0)
+    assert np.count_nonzero(lam) == 1

@@ -26,6 +26,53 @@ FloatArray = npt.NDArray[np.float64]
 # first Polyak step factor (halved after 3 steps without a better bound)
 THETA0 = 1.0
 
+# integer cost resolution of the priced flow: coarser costs shorten the
+# flow's cost scaling; the bound pays n_items / scale for the rounding
+FLOW_COST_SCALE = 1e6
+
+# repair a priced flow answer into an incumbent every this many steps (and
+# on the last step): a repair costs half a flow solve at 10k x 2k and rarely
+# beats the previous one
+REPAIR_EVERY = 1
+
+
+# initial prices from the zero-price flow answer: per over-full row, this
+# share of the value per unit of its marginal chosen arc (docs/solver.md)
+START_PRICE_SHARE = 0.25
+
+
+def start_prices(core: Core, x: IntArray, rows: npt.NDArray[np.bool_]) -> FloatArray:
+    """Per over-full priced row, the value per unit of the chosen arc at which
+    the row's capacity runs out (the chosen arcs by value per unit, best
+    first), times `START_PRICE_SHARE`: a price that would drop the marginal
+    arcs if the children had nowhere else to go."""
+    lam = np.zeros(core.n_resources)
+    on = x[x >= 0]
+    if on.size == 0 or START_PRICE_SHARE <= 0:
+        return lam
+    sel = np.zeros(core.n_arcs, dtype=bool)
+    sel[on] = True
+    ua = core.use_arc()
+    m = sel[ua] & rows[core.use_res]
+    arc, res, amt = ua[m], core.use_res[m], core.use_amount[m].astype(np.float64)
+    if arc.size == 0:
+        return lam
+    ratio = np.maximum(core.weight[arc], 0.0) / np.maximum(amt, 1.0)
+    o = np.lexsort((arc, -ratio, res))
+    res, amt, ratio = res[o], amt[o], ratio[o]
+    cum = np.cumsum(amt)
+    first = np.searchsorted(res, res, side="left")
+    before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+    within = cum - before  # cumulative use inside the row
+    over = within > core.capacity[res]
+    # first entry per row over its capacity: its ratio is the price
+    idx = np.flatnonzero(over)
+    if idx.size:
+        r_over = res[idx]
+        firsts = idx[np.r_[True, r_over[1:] != r_over[:-1]]]
+        lam[res[firsts]] = START_PRICE_SHARE * ratio[firsts]
+    return lam
+
 
 @dataclass
 class LagrangeResult:
@@ -79,7 +126,7 @@ def lagrangian(
             top = float(np.abs(pw).max()) if pw.size else 1.0
             # coarse integer costs keep the flow's cost scaling short; the
             # bound below pays for the rounding
-            scale = max(1.0, 1e6 / max(top, 1.0))
+            scale = max(1.0, FLOW_COST_SCALE / max(top, 1.0))
             fr = solve_flow(core, np.round(pw * scale).astype(np.int64))
             if fr is None:
                 break
@@ -88,13 +135,28 @@ def lagrangian(
         # bound from the real-valued priced weights of the flow answer, plus
         # the most the rounding of the weights could have cost (1/scale each)
         val = core.const + float(pw[on].sum()) + float(lam @ cap) + core.n_items / scale
+        if it == 1 and prices is None and START_PRICE_SHARE > 0:
+            # after the zero-price step (the plain flow bound) start from
+            # marginal-value prices instead of a first subgradient step
+            if val < bound - 1e-9:
+                bound = val
+            if first is None:
+                cand = repair_and_fill(core, x, pw)
+                if core.is_feasible(cand) and core.value(cand) > best_v:
+                    best, best_v = cand, core.value(cand)
+            lam = start_prices(core, x, rows)
+            if fr_used:
+                last = time.perf_counter() - t_step
+            continue
         if val < bound - 1e-9:
             bound, stall = val, 0
         else:
             stall += 1
             if stall >= 3:
                 theta, stall = theta / 2, 0
-        if it > 1 or first is None:  # the caller repaired the first flow already
+        last_step = time.perf_counter() + 2 * last >= deadline or it >= max_iter
+        if (it > 1 or first is None) and (it % REPAIR_EVERY == 0 or last_step):
+            # (the caller repaired the first flow already)
             cand = repair_and_fill(core, x, pw)
             if core.is_feasible(cand) and core.value(cand) > best_v:
                 best, best_v = cand, core.value(cand)
@@ -112,4 +174,6 @@ def lagrangian(
         lam = np.maximum(0.0, lam - step * g)
         if fr_used:
             last = time.perf_counter() - t_step
+            if it % REPAIR_EVERY != 0:
+                last *= 1.5  # allowance for a step that repairs
     return LagrangeResult(best, None if not np.isfinite(bound) else bound, it)
