@@ -112,7 +112,7 @@ def test_inkoop_scenario_end_to_end(page: Page, demo_server: str) -> None:
     assert diff == after - now
 
     # Every chart bar has the same number in its table.
-    for table_id in ("reden", "zorgvorm"):
+    for table_id in ("reden", "zorgvorm", "wachttijd"):
         chart = page.locator(f"#grafiek-{table_id}-titel").locator("xpath=..")
         values = [int(v) for v in chart.locator("text.wijzer-chart__value").all_text_contents()]
         table_text = page.locator(f"#tabel-{table_id}").locator("xpath=..").inner_text()

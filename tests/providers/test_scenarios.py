@@ -152,6 +152,7 @@ def test_only_aggregates_leave(sessions: sessionmaker[Session], outcome: s.Scena
             "by_care_type",
             "blocked_by_reason",
             "applied",
+            "forecast",  # days to a start, per care type: no child in it
         }
 
 
@@ -334,3 +335,24 @@ def test_no_budget_buys_nothing(sessions: sessionmaker[Session]) -> None:
         out = s.purchase_advice(db, principal(db, f"inkoop-{REGION}"), 0, today=TODAY)
     assert all(r.spent_cents == 0 and not r.purchases for r in out.rules)
     assert all(r.gained in (0, None) for r in out.rules)
+
+
+def test_forecast_waits_drop_only_where_places_are_added(
+    sessions: sessionmaker[Session], outcome: s.ScenarioOutcome
+) -> None:
+    with sessions() as db:
+        opts = s.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
+    added = opts.placeable[0][0]
+    rows = {f.care_type: f for f in outcome.forecast}
+    assert added in rows
+    f = rows[added]
+    assert f.baseline is not None
+    assert f.scenario is not None
+    assert f.scenario[1] < f.baseline[1]
+    for ct, other in rows.items():
+        if ct != added:
+            # same offerings, same seeds: the same simulation
+            assert other.baseline == other.scenario, ct
+        if other.baseline is not None:
+            low, median, high = other.baseline
+            assert low <= median <= high

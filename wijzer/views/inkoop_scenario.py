@@ -258,6 +258,19 @@ class Table(BaseModel):
     chart: Chart
 
 
+class Interval(BaseModel):
+    low: int
+    median: int
+    high: int
+
+
+class ForecastLine(BaseModel):
+    care_type: str
+    label: str
+    baseline: Interval | None
+    scenario: Interval | None
+
+
 class ScenarioResult(BaseModel):
     region: str
     evaluation_date: dt.date
@@ -266,6 +279,8 @@ class ScenarioResult(BaseModel):
     within: Cell
     blocked: Cell
     tables: list[Table]
+    forecast: list[ForecastLine] = Field(default_factory=list)
+    forecast_chart: Chart | None = None
     note: str = NOTE
 
 
@@ -436,8 +451,37 @@ def _reasons(t: data.AggTable) -> Table:
     )
 
 
+def _interval(t: tuple[float, float, float] | None) -> Interval | None:
+    if t is None:
+        return None
+    return Interval(low=round(t[0]), median=round(t[1]), high=round(t[2]))
+
+
+def _forecast(o: data.ScenarioOutcome) -> tuple[list[ForecastLine], Chart]:
+    lines = [
+        ForecastLine(
+            care_type=f.care_type,
+            label=care_label(f.care_type),
+            baseline=_interval(f.baseline),
+            scenario=_interval(f.scenario),
+        )
+        for f in o.forecast
+    ]
+    # Longest wait now first: that is where a purchase matters most.
+    lines.sort(key=lambda f: (-(f.baseline.median if f.baseline else 0), f.label))
+    bars = [
+        (f.label, f.baseline.median, f.scenario.median)
+        for f in lines
+        if f.baseline is not None and f.scenario is not None
+    ]
+    return lines, chart(
+        "wachttijd", "Verwachte wachttijd in dagen (mediaan), nu en in het scenario", bars
+    )
+
+
 def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
     care = _group(o.by_care_type, "Per hulpvorm", "zorgvorm", care_label)
+    forecast, forecast_chart = _forecast(o)
     return ScenarioResult(
         region=o.region,
         evaluation_date=o.evaluation_date,
@@ -450,6 +494,8 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
             care,
             _group(o.by_gemeente, "Per gemeente", "gemeente", gemeente_name),
         ],
+        forecast=forecast,
+        forecast_chart=forecast_chart,
     )
 
 
