@@ -402,7 +402,12 @@ def _group(t: data.GroupTable, title: str, id_: str, label: Callable[[str], str]
         (r for r in rows if r.within is not None),
         key=lambda r: (-(r.within.scenario or 0), r.label) if r.within else (0, r.label),
     )
-    bars = [(r.label, r.within.baseline or 0, r.within.scenario or 0) for r in shown if r.within]
+    # rows that are 0 now and in the scenario say nothing in a chart (they stay in the table)
+    bars = [
+        (r.label, r.within.baseline or 0, r.within.scenario or 0)
+        for r in shown
+        if r.within and (r.within.baseline or r.within.scenario)
+    ]
     return Table(
         id=id_,
         title=title,
