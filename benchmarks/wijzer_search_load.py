@@ -8,7 +8,10 @@ national demo generator (`--offerings` offerings over all regions) through the
 importer, adds one verwijzer account, starts `python -m wijzer serve` in its own
 process on a free 127.0.0.1 port, then runs `--users` concurrent logged-in
 clients (asyncio + httpx), each searching with seeded random care type, age and
-gemeente for `--seconds` after a short warm-up. Every search is a full page
+gemeente for `--seconds` after a warm-up (`--warmup`, default 5 s). Set
+WIJZER_SEARCH_WARM=1 in the environment to let each server process fill its search
+cache (offerings and start forecasts) at start-up, as in production; use a warm-up
+long enough for that (about 90 s on a busy 2-core machine). Every search is a full page
 (HTML) with the offerings that do not fit switched on. Prints one table.
 The client and the server share the machine.
 """
@@ -138,7 +141,8 @@ def main() -> int:
         metavar=("MIN", "MAX"),
         help="seconds each user waits between searches (uniform), like locust's wait_time",
     )
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    # One uvicorn process per core is how the wijzer is deployed (see docs/wijzer.md).
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp:
         db = Path(tmp) / "wijzer.sqlite3"
