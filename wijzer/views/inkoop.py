@@ -65,9 +65,10 @@ def _label(by: str, key: str) -> str:
         return g.name if g else key
     if by == "zorgvorm":
         try:
-            return CareType(key).label_nl
+            label = CareType(key).label_nl
         except ValueError:
             return key
+        return label[:1].upper() + label[1:]
     return key
 
 
