@@ -47,7 +47,9 @@ def create_app(
         version="0.1.0",
         description="JSON API van de beschikbaarheidswijzer. Alle routes vragen een sessie.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Swagger UI needs an inline script and a CDN, which the CSP forbids;
+        # the OpenAPI document itself is served.
+        docs_url=None,
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
     )
