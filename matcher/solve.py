@@ -81,6 +81,12 @@ LP_SECONDS_PER_ARC = 5e-5
 # components optimal at the root 2-6x faster (docs/solver.md).
 INPROCESS_MAX_ARCS = 20_000
 
+# GAP-like problems (every item must-assign, one resource per arc): shares of
+# the time left after the LP that the tabu search (gap_search.py) gets to
+# improve CP-SAT's hint and then to polish CP-SAT's answer (docs/solver.md).
+TABU_FIRST_SHARE = 0.15
+TABU_SHARE = 0.15
+
 # Problems this small get the local move search on top of repair + refill.
 LOCAL_SEARCH_MAX_ARCS = 200_000
 
@@ -269,9 +275,32 @@ def _run(
             work, back = core.restrict(keep)
             best = _to_sub(best, back)
     if strategy == "cpsat":
+        from matcher.solvers.gap_search import is_gap_like, tabu_search
+
+        gap_like = is_gap_like(work)
+        first_s = TABU_FIRST_SHARE * clock.left() if gap_like else 0.0
+        if first_s > 0 and best is not None and not _proven(work, best, bound, opts):
+            # a better hint: CP-SAT's neighbourhood search starts from it
+            t = time.perf_counter()
+            b0 = work.value(best)
+            best = tabu_search(work, best, deadline=time.perf_counter() + first_s, seed=opts.seed)
+            stats["tabu_first_s"] = round(time.perf_counter() - t, 6)
+            stats["tabu_first_gain"] = work.value(best) - b0
+        tabu_s = TABU_SHARE * clock.left() if gap_like else 0.0
         chosen, bound, bound_source, proven = _cpsat(
-            work, best, bound, bound_source, opts, clock, stats
+            work, best, bound, bound_source, opts, clock, stats, reserve_s=tabu_s
         )
+        if tabu_s > 0 and chosen is not None and not proven and clock.left() > 0.1:
+            t = time.perf_counter()
+            tabu_before = work.value(chosen)
+            chosen = tabu_search(
+                work, chosen, deadline=clock.t0 + clock.limit - 0.05, seed=opts.seed
+            )
+            stats["tabu_s"] = round(time.perf_counter() - t, 6)
+            stats["tabu_gain"] = work.value(chosen) - tabu_before
+            if stats["tabu_gain"] > 0:
+                stats["incumbent_source"] = "cpsat+tabu"
+                proven = _proven(work, chosen, bound, opts)
     else:
         polish = core.n_arcs <= CPSAT_MAX_ARCS
         share = POLISH_SHARE if polish and clock.left() > POLISH_MIN_S else 0.0
@@ -350,6 +379,7 @@ def _cpsat(
     opts: SolveOptions,
     clock: _Clock,
     stats: dict[str, Any],
+    reserve_s: float = 0.0,
 ) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.cpsat import solve_cpsat
 
@@ -357,7 +387,7 @@ def _cpsat(
         return hint, bound, bound_source, True
     r = solve_cpsat(
         core,
-        time_limit_s=clock.left(),
+        time_limit_s=max(0.05, clock.left() - reserve_s),
         relative_gap=opts.relative_gap,
         # one worker on tiny models: as fast, and ties then break the same way
         workers=1 if core.n_arcs <= CPSAT_SMALL_ARCS else opts.workers,
