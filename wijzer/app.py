@@ -153,6 +153,21 @@ def create_app(
             status_code=404,
         )
 
+    @app.exception_handler(400)
+    async def _unreadable(request: Request, exc: Exception) -> Response:
+        # The framework's own 400 (a body it cannot parse) is in English.
+        message = (
+            "Uw verzoek kon niet worden gelezen. Controleer de gegevens en probeer het opnieuw."
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=400)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Verzoek niet leesbaar", "message": message},
+            status_code=400,
+        )
+
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> Response:
         message = "Deze pagina bestaat niet."

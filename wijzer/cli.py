@@ -9,10 +9,18 @@ from collections.abc import Sequence
 import uvicorn
 
 from wijzer.app import create_app
+from wijzer.db import engine_for, prepare
 from wijzer.settings import Settings
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
+    # An upgraded app on an older database would fail at the first login; the
+    # migrations are idempotent, so bring the schema up to date before serving.
+    engine = engine_for(settings)
+    try:
+        prepare(engine)
+    finally:
+        engine.dispose()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

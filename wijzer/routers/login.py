@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 
@@ -22,6 +23,10 @@ from wijzer.auth import (
 from wijzer.forms import FormErrors
 from wijzer.rendering import render
 from wijzer.security import rotate_csrf_token
+
+# Security events (ASVS V16.3.1): who tried to log in, from where, and the outcome;
+# never the password.
+log = logging.getLogger("wijzer.login")
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,6 +77,9 @@ def login(
             f"Er is te vaak een verkeerd wachtwoord gebruikt. Probeer het over {minutes} "
             "minuten opnieuw.",
         )
+        log.warning(
+            "login refused by rate limit user=%r from=%s", gebruikersnaam[:80], _client(request)
+        )
         response = render(request, "auth/login.html", ctx, status_code=429, user=None)
         response.headers["Retry-After"] = str(wait)
         return response
@@ -80,10 +88,12 @@ def login(
     principal = directory.authenticate(gebruikersnaam.strip(), wachtwoord)
     if principal is None:
         limiter.record_failure(keys)
+        log.warning("login failed user=%r from=%s", gebruikersnaam[:80], _client(request))
         ctx.errors.add("gebruikersnaam", WRONG_LOGIN)
         return render(request, "auth/login.html", ctx, status_code=401, user=None)
 
     limiter.reset(keys[0])
+    log.info("login ok user=%r from=%s", principal.username, _client(request))
     # A fresh session on login: nothing from before login carries over (session fixation).
     request.session.clear()
     with request.app.state.sessions.begin() as db:
@@ -95,6 +105,10 @@ def login(
     return RedirectResponse(ctx.next_url, status_code=303)
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
 @router.post("/uitloggen")
 def logout(request: Request) -> Response:
     token = request.session.get(SESSION_ID_KEY)
@@ -102,5 +116,6 @@ def logout(request: Request) -> Response:
         # Ended on the server: a copy of the cookie no longer signs anyone in.
         with request.app.state.sessions.begin() as db:
             end_session(db, token)
+    log.info("logout user=%r", request.session.get(SESSION_USER_KEY))
     request.session.clear()
     return RedirectResponse("/inloggen?uitgelogd=1", status_code=303)
