@@ -14,7 +14,7 @@ from matcher.cli import SUBCOMMANDS, build_parser
 from matcher.io import write_problem
 
 ROOT = Path(__file__).resolve().parents[1]
-GAP_DIR = ROOT.parent / "shared" / "benchmarks" / "gap"
+GAP_DIR = ROOT / "tests" / "fixtures" / "gap"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

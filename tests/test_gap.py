@@ -14,7 +14,7 @@ import pytest
 from matcher import SolveOptions, Status, solve, verify
 from matcher.io import read_orlib_gap
 
-GAP_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "gap"
+GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 
 
 def best_known() -> dict[str, int]:

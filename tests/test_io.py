@@ -21,7 +21,7 @@ from matcher.io import (
 )
 from tests.test_solve_helpers import tiny_problems
 
-GAP_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "gap"
+GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "problem.schema.json"
 
 

@@ -197,13 +197,11 @@ def test_time(lead):
 
 
 def test_wj759_mapping_uses_known_codes():
-    import csv
-    from pathlib import Path
+    from providers.reference import code_list
 
-    ref = Path("/work/shared/ref/ijw_wj759_reden_afwijzing.csv")
-    if ref.exists():
-        codes = {row["code"] for row in csv.DictReader(ref.open(encoding="utf-8"))}
-        assert set(el.WJ759.values()) <= codes
+    # The packaged WJ759 list, built from the iJw source (tests/providers checks that).
+    codes = set(code_list("WJ759"))
+    assert set(el.WJ759.values()) <= codes
     assert el.wj759(Reason.BUDGET_CEILING_REACHED) == "2"
     assert el.wj759(Reason.NOT_PURCHASED) == "3"
     assert el.wj759(Reason.CONTRA_INDICATION) == "7"
