@@ -26,6 +26,11 @@ FloatArray = npt.NDArray[np.float64]
 MAX_CELLS = 400_000
 # swap moves are evaluated between each item and this many candidate partners
 SWAP_PARTNERS = 64
+# after this many steps without a better feasible answer the search restarts
+# from the best one with a share of the items moved to random agents
+# (0 disables restarts)
+STALL_STEPS = 50
+KICK_SHARE = 0.01
 
 
 def is_gap_like(core: Core) -> bool:
@@ -74,6 +79,7 @@ def tabu_search(
     tabu = np.zeros((n, m), dtype=np.int64)  # iteration until which (item, agent) is tabu
     tenure = max(5, int(0.1 * n))
     it = 0
+    last_best = 0
     while it < max_iter and (it % 32 or time.perf_counter() < deadline):
         it += 1
         over = np.maximum(0.0, load - cap)
@@ -139,9 +145,21 @@ def tabu_search(
         if (excess <= 1e-9).all():
             if cur_cost < best_cost - 1e-9:
                 best_x, best_cost = x.copy(), cur_cost
+                last_best = it
             pen *= 0.9  # feasible: let the search cross the border again
         else:
             pen = np.where(excess > 1e-9, pen * 1.1, pen)
         pen = np.maximum(pen, 1e-9 * max(scale, 1.0))
+        if STALL_STEPS and it - last_best >= STALL_STEPS:
+            # kick: back to the best answer, a few items to random allowed agents
+            x = best_x.copy()
+            movers = rng.choice(n, size=max(1, int(KICK_SHARE * n)), replace=False)
+            for j in movers.tolist():
+                opts = np.flatnonzero(need[j] < big)
+                x[j] = int(opts[rng.integers(0, opts.size)])
+            load = np.bincount(x, weights=need[rows, x], minlength=m)
+            cur_cost = float(cost[rows, x].sum())
+            tabu[:] = 0
+            last_best = it
     out = arc_at[rows, best_x]
     return out if core.is_feasible(out) and core.value(out) >= core.value(start) else start
