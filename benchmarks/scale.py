@@ -8,6 +8,9 @@ gap, where the bound came from, and the target of issue 2 for that size.
     .venv/bin/python -m benchmarks.scale                 # all four sizes
     .venv/bin/python -m benchmarks.scale --sizes 1k 10k
     .venv/bin/python -m benchmarks.scale --whatif 20     # warm-started re-solves
+    .venv/bin/python -m benchmarks.scale --sizes 1k --reference 120
+        # also a long solve (strategy mip, gap 1e-4) of the same instance: how far
+        # our answer is from the optimum and how far our bound is from it
 """
 
 from __future__ import annotations
@@ -27,6 +30,24 @@ SIZES: dict[str, tuple[int, int, float, float, float, float]] = {
     "50k": (50_000, 5_000, 60.0, 0.01, 60.0, 4.0),
     "100k": (100_000, 10_000, 180.0, 0.02, 180.0, 8.0),
 }
+
+
+def reference(children: int, offerings: int, limit: float, seed: int, ours: float) -> None:
+    """A long solve of the same instance: its answer and its proven bound."""
+    from benchmarks.generate import GeneratorConfig, generate
+    from matcher import SolveOptions, solve, verify
+
+    p = generate(GeneratorConfig(children, offerings, seed=seed))
+    sol = solve(p, SolveOptions(time_limit_s=limit, seed=seed, relative_gap=1e-4))
+    verify(p, sol)
+    assert sol.objective is not None
+    assert sol.best_bound is not None
+    print(
+        f"| {children} x {offerings} | {limit:.0f} | {sol.status.value} | {sol.objective} "
+        f"| {sol.best_bound:.0f} | {sol.wall_time_s:.1f} | {sol.stats.get('bound_source')} "
+        f"| {(sol.best_bound - ours) / sol.best_bound:.3%} |",
+        flush=True,
+    )
 
 
 def run_one(children: int, offerings: int, time_limit: float, seed: int) -> dict[str, object]:
@@ -112,6 +133,7 @@ def main() -> None:
     ap.add_argument("--one", nargs=3, type=float, metavar=("CHILDREN", "OFFERINGS", "LIMIT"))
     ap.add_argument("--whatif", type=int, default=0, metavar="N", help="N warm re-solves")
     ap.add_argument("--whatif-limit", type=float, default=0.15)
+    ap.add_argument("--reference", type=float, default=0.0, metavar="S")
     a = ap.parse_args()
     if a.whatif:
         print(f"# load average at start {os.getloadavg()}")
@@ -128,6 +150,7 @@ def main() -> None:
         "| objective | bound | gap | bound from | target | met |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ours: dict[str, float] = {}
     for name in a.sizes:
         c, o, lim, tgap, ts, tgb = SIZES[name]
         r = subprocess.run(
@@ -139,6 +162,7 @@ def main() -> None:
             print(f"| {name} | failed: {r.stderr.strip().splitlines()[-1:]} |", flush=True)
             continue
         d = json.loads(r.stdout.strip().splitlines()[-1])
+        ours[name] = float(d["objective"])
         gap = d["gap"]
         met = (
             gap is not None
@@ -155,6 +179,15 @@ def main() -> None:
             f"| {tgap:.1%} in {ts:.0f} s, {tgb:.0f} GB | {'yes' if met else 'NO'} |",
             flush=True,
         )
+    if a.reference:
+        print(
+            "\n| reference instance | limit s | status | objective | proven bound | s "
+            "| bound from | our answer below that bound |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for name, obj in ours.items():
+            c, o = SIZES[name][:2]
+            reference(c, o, a.reference, a.seed, obj)
     print(f"\nload average at end {os.getloadavg()}")
 
 
