@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from matcher.problem import AssignmentProblem, Sense
 from matcher.solution import SolveOptions, Status, verify
+from matcher.solvers.mip import HIGHS_THREADS
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -360,8 +361,10 @@ def _solve_purchase_mip(
         relative_gap_tolerance=max(0.0, options.relative_gap),
         random_seed=options.seed,
     )
-    # HiGHS takes its thread count from its own options, not `threads`.
-    params.highs.int_options["threads"] = max(1, options.workers)
+    # HiGHS takes its thread count from its own options, not `threads`, and fixes
+    # it for the whole process at the first solve: a count other than the solver's
+    # would break every later HiGHS call in the same process (a web server).
+    params.highs.int_options["threads"] = HIGHS_THREADS
     res = mathopt.solve(m, mathopt.SolverType.HIGHS, params=params)
     if not res.has_primal_feasible_solution():
         raise RuntimeError(f"purchase model found no solution ({res.termination.reason.name})")
