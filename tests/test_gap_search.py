@@ -7,11 +7,11 @@ import itertools
 import time
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher import ProblemBuilder, Sense
-from matcher.solvers.core import build_core
+from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.gap_search import is_gap_like, tabu_search
 from matcher.solvers.heuristics import place_must, repair_and_fill
 
@@ -55,10 +55,14 @@ def gap_problems(draw: st.DrawFn) -> ProblemBuilder:
 @given(gap_problems())
 def test_never_worse_and_feasible(b: ProblemBuilder) -> None:
     p = b.build()
-    core = build_core(p)
+    try:
+        core = build_core(p)
+    except CoreInfeasible:
+        # A job that fits no agent at all: solve() reports INFEASIBLE for that
+        # (tests/test_solve.py); the property here is about feasible starts.
+        assume(False)
     start = place_must(core, repair_and_fill(core, np.full(core.n_items, -1)))
-    if not core.is_feasible(start):
-        return
+    assume(core.is_feasible(start))
     out = tabu_search(core, start, deadline=time.perf_counter() + 1.0, max_iter=300)
     assert core.is_feasible(out)
     assert core.value(out) >= core.value(start)
