@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -459,32 +460,36 @@ def _euro(cents: int) -> str:
     return f"€ {cents / 100:,.0f}".replace(",", ".")
 
 
-def delta_nl(d: Delta) -> str:
+def delta_nl(d: Delta, name_of: Callable[[str], str] | None = None) -> str:
+    name = name_of or (lambda offering: offering)
     if isinstance(d, AddPlaces):
-        return f"er bij {d.offering} {d.places} plek(ken) bij komt"
+        return f"er bij {name(d.offering)} {d.places} plek(ken) bij komt"
     if isinstance(d, ChangeCeiling):
         return f"het budgetplafond {d.budget} met {_euro(d.amount_cents)} omhoog gaat"
     if isinstance(d, WaiveContraIndication):
-        return f"{d.offering} de contra-indicatie {d.attribute.value} laat vallen (maatwerk)"
+        return f"{name(d.offering)} de contra-indicatie {d.attribute.value} laat vallen (maatwerk)"
     if isinstance(d, LiftIntakeStop):
-        return f"de opnamestop bij {d.offering} wordt opgeheven"
+        return f"de opnamestop bij {name(d.offering)} wordt opgeheven"
     if isinstance(d, AllowOutOfRegion):
         return "een plek buiten de regio is toegestaan"
     return str(d)
 
 
-def sentences(ne: NeedExplanation) -> list[str]:
+def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) -> list[str]:
+    """Short B1 sentences; `name_of` turns an offering id into what the reader
+    knows it by (a web page names provider and place; the default is the id)."""
+    name = name_of or (lambda offering: offering)
     label = CareType(ne.care_type).label_nl
     out = [f"Kind {ne.child_ref} heeft nog geen plek voor {label}."]
     for c in ne.candidates:
         text = reason_nl(c.reason)
         if c.reason is Reason.CONTRA_INDICATION and "contra_indications" in c.detail:
             text += f" ({', '.join(c.detail['contra_indications'])})"
-        out.append(f"{c.offering}: {text}.")
+        out.append(f"{name(c.offering)}: {text}.")
     for b in ne.binding:
         if b.taken_by:
             what = "De plekken" if b.kind == "places" else "Het budget"
-            where = b.offering or b.resource.removeprefix("budget:")
+            where = name(b.offering) if b.offering else b.resource.removeprefix("budget:")
             out.append(f"{what} bij {where} gingen naar: {', '.join(b.taken_by)}.")
     if ne.suggest_discretionary_request:
         out.append("Doe een discretionaire aanvraag bij de gemeente.")
@@ -494,6 +499,6 @@ def sentences(ne: NeedExplanation) -> list[str]:
             "Schakel op naar wie doorzettingsmacht heeft."
         )
     if ne.smallest_change is not None:
-        what = " en ".join(delta_nl(d) for d in ne.smallest_change.deltas)
-        out.append(f"Als {what}, kan het kind starten bij {ne.smallest_change.placed_at}.")
+        what = " en ".join(delta_nl(d, name) for d in ne.smallest_change.deltas)
+        out.append(f"Als {what}, kan het kind starten bij {name(ne.smallest_change.placed_at)}.")
     return out

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date
 
 from matcher.domain.eligibility import Reason
-from matcher.domain.explain import explain
+from matcher.domain.explain import explain, sentences
 from matcher.domain.match import match
 from matcher.domain.model import Budget, CareType, ChildAttribute, Release
 from matcher.domain.whatif import (
@@ -74,6 +74,10 @@ def test_binding_resources_name_the_children_that_took_the_places():
     ch = ne.smallest_change
     assert ch is not None
     assert ch.deltas == (AddPlaces("O", 1),)
+    named = sentences(ne, lambda oid: f"Aanbieder van {oid}")
+    assert "De plekken bij Aanbieder van O gingen naar: A." in named
+    assert named[-1].endswith("kan het kind starten bij Aanbieder van O.")
+    assert not any(s.startswith("O:") or " bij O " in s for s in named)
 
 
 def test_budget_binding_by_competition_and_verified_lift():

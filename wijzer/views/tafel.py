@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType, Scenario
 from matcher.domain.compile import compile_scenario
-from matcher.domain.eligibility import Reason
-from matcher.domain.explain import NeedExplanation, delta_nl, explain, reason_nl
+from matcher.domain.explain import explain, sentences
 from matcher.domain.match import match
 from providers import reference
 from providers.convert import scenario_from_db
@@ -304,7 +303,7 @@ def run_matching(
                 placed=False,
                 forbidden=forbids.get((ref, nid), []),
                 summary=ne.summary if ne else "",
-                sentences=named_sentences(ne, offering_name) if ne else [],
+                sentences=sentences(ne, offering_name) if ne else [],
                 smallest_change=(
                     f"Kleinste verandering gevonden bij {offering_name(change.placed_at)}"
                     if change
@@ -326,34 +325,6 @@ def run_matching(
         ),
         rows=rows,
     )
-
-
-def named_sentences(ne: NeedExplanation, name_of: Callable[[str | None], str]) -> list[str]:
-    """The domain's explanation (matcher.domain.explain.sentences) with each offering
-    named by its provider and place instead of its id: a table talks about providers."""
-    label = CareType(ne.care_type).label_nl
-    out = [f"Kind {ne.child_ref} heeft nog geen plek voor {label}."]
-    for c in ne.candidates:
-        text = reason_nl(c.reason)
-        if c.reason is Reason.CONTRA_INDICATION and "contra_indications" in c.detail:
-            text += f" ({', '.join(c.detail['contra_indications'])})"
-        out.append(f"{name_of(c.offering)}: {text}.")
-    for b in ne.binding:
-        if b.taken_by:
-            what = "De plekken" if b.kind == "places" else "Het budget"
-            where = name_of(b.offering) if b.offering else b.resource.removeprefix("budget:")
-            out.append(f"{what} bij {where} gingen naar: {', '.join(b.taken_by)}.")
-    if ne.suggest_discretionary_request:
-        out.append("Doe een discretionaire aanvraag bij de gemeente.")
-    if ne.escalate:
-        out.append(
-            f"Dit kind is nu {ne.times_discussed_after} keer besproken. "
-            "Schakel op naar wie doorzettingsmacht heeft."
-        )
-    if ne.smallest_change is not None:
-        what = " en ".join(delta_nl(d) for d in ne.smallest_change.deltas)
-        out.append(f"Als {what}, kan het kind starten bij {name_of(ne.smallest_change.placed_at)}.")
-    return out
 
 
 def run_context(job: Job) -> RunContext:
