@@ -99,42 +99,18 @@ def create_app(
 
     @app.exception_handler(NotAllowedError)
     async def _not_allowed(request: Request, exc: NotAllowedError) -> Response:
-        log.warning(
-            "access refused: user=%r %s %s",
-            request.session.get("user"),
-            request.method,
-            request.url.path,
-        )
+        _log_refused("access refused", request)
         message = "U mag deze pagina niet gebruiken met uw rol."
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=403)
-        return render(
-            request,
-            "errors/error.html",
-            {"title": "Geen toegang", "message": message},
-            status_code=403,
-        )
+        return _error_page(request, 403, "Geen toegang", message)
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:
-        log.warning(
-            "csrf token missing or wrong: user=%r %s %s",
-            request.session.get("user"),
-            request.method,
-            request.url.path,
-        )
+        _log_refused("csrf token missing or wrong", request)
         message = (
             "Het formulier is verlopen of niet geldig. Laad de pagina opnieuw en probeer het "
             "nog een keer."
         )
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=403)
-        return render(
-            request,
-            "errors/error.html",
-            {"title": "Formulier verlopen", "message": message},
-            status_code=403,
-        )
+        return _error_page(request, 403, "Formulier verlopen", message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -146,12 +122,7 @@ def create_app(
                 for e in exc.errors()
             ]
             return JSONResponse({"detail": detail}, status_code=422)
-        return render(
-            request,
-            "errors/error.html",
-            {"title": "Niet gevonden", "message": message},
-            status_code=404,
-        )
+        return _error_page(request, 404, "Niet gevonden", message)
 
     @app.exception_handler(400)
     async def _unreadable(request: Request, exc: Exception) -> Response:
@@ -159,14 +130,7 @@ def create_app(
         message = (
             "Uw verzoek kon niet worden gelezen. Controleer de gegevens en probeer het opnieuw."
         )
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=400)
-        return render(
-            request,
-            "errors/error.html",
-            {"title": "Verzoek niet leesbaar", "message": message},
-            status_code=400,
-        )
+        return _error_page(request, 400, "Verzoek niet leesbaar", message)
 
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> Response:
@@ -174,14 +138,24 @@ def create_app(
         if _wants_json(request):
             detail = getattr(exc, "detail", None)
             return JSONResponse({"detail": detail or message}, status_code=404)
-        return render(
-            request,
-            "errors/error.html",
-            {"title": "Niet gevonden", "message": message},
-            status_code=404,
-        )
+        return _error_page(request, 404, "Niet gevonden", message)
 
     return app
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """One error answer for both audiences: JSON for the API, a B1 page for people."""
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(
+        request, "errors/error.html", {"title": title, "message": message}, status_code=status
+    )
+
+
+def _log_refused(what: str, request: Request) -> None:
+    log.warning(
+        "%s: user=%r %s %s", what, request.session.get("user"), request.method, request.url.path
+    )
 
 
 def _start_warming(app: FastAPI) -> None:
