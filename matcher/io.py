@@ -216,32 +216,7 @@ def problem_from_json_dict(data: object) -> AssignmentProblem:
         a_item.append(item_index.get(it, -1) if isinstance(it, str) else -1)
         a_opt.append(opt_index[op])
         a_val.append(val)
-    if issues:
-        # structural checks would only repeat these; still add what they find
-        try:
-            _create(
-                item_ids,
-                must,
-                pen,
-                opt_ids,
-                res_ids,
-                cap,
-                a_item,
-                a_opt,
-                a_val,
-                ptr,
-                ures,
-                uamt,
-                pinned,
-                forbidden,
-                sense,
-                name,
-                meta,
-            )
-        except ProblemValidationError as exc:
-            issues.extend(i for i in exc.issues if "unknown item #-1" not in i.message)
-        raise ProblemValidationError(issues)
-    return _create(
+    columns = (
         item_ids,
         must,
         pen,
@@ -260,6 +235,14 @@ def problem_from_json_dict(data: object) -> AssignmentProblem:
         name,
         meta,
     )
+    if not issues:
+        return _create(*columns)
+    # structural checks would only repeat these; still add what they find
+    try:
+        _create(*columns)
+    except ProblemValidationError as exc:
+        issues.extend(i for i in exc.issues if "unknown item #-1" not in i.message)
+    raise ProblemValidationError(issues)
 
 
 def _create(
