@@ -87,6 +87,15 @@ INPROCESS_MAX_ARCS = 20_000
 TABU_FIRST_SHARE = 0.15
 TABU_SHARE = 0.15
 
+# Problems with budget rows get the LP by column and cut generation
+# (colgen.py) in the first COLGEN_SHARE of the time limit.
+COLGEN = True
+COLGEN_SHARE = 0.5
+
+# Share of the time limit kept free after the sub-MIP on the LP's fractional
+# items (for the steps after it and for assembling the answer).
+FIX_MIP_RESERVE = 0.05
+
 # Problems this small get the local move search on top of repair + refill.
 LOCAL_SEARCH_MAX_ARCS = 200_000
 
@@ -189,7 +198,29 @@ def _run(
     warm_small_mip = (
         strategy == "mip" and opts.warm_start is not None and core.n_arcs <= INPROCESS_MAX_ARCS
     )
-    if strategy != "flow" and not warm_small_mip and _lp_worth_it(core, opts, clock):
+    # budget rows: the LP by column and cut generation (colgen.py), whose
+    # knapsack cuts close most of the plain LP's gap; GAP-like problems keep
+    # the plain LP (no knapsack rows there, and their tuning was measured so)
+    use_colgen = strategy == "mip" and not warm_small_mip and COLGEN and core.n_arcs >= LP_MIN_ARCS
+    if use_colgen:
+        lp_tried = True
+        t = time.perf_counter()
+        keep = max(
+            (ch for _, ch in candidates if core.is_feasible(ch)), key=core.value, default=None
+        )
+        lp_bound, lp_cands, lp_stats, lp, core = _colgen_heuristics(core, opts, clock, keep)
+        stats.update(lp_stats)
+        stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
+        candidates.extend(lp_cands)
+        if lp_bound is not None and (bound is None or lp_bound < bound):
+            bound = lp_bound
+            bound_source = "LP relaxation with knapsack cuts (column generation, HiGHS)"
+        if lp is None:
+            stats["lp_failed"] = True
+        elif clock.left() < 4 * _lp_expected_s(core):
+            # HiGHS would spend the time left on the LP at its root
+            strategy_done = True
+    elif strategy != "flow" and not warm_small_mip and _lp_worth_it(core, opts, clock):
         lp_tried = True
         t = time.perf_counter()
         lp_bound, lp_cands, lp_stats, lp = _lp_heuristics(core, opts, clock)
@@ -266,9 +297,12 @@ def _run(
     # the LP bound and the incumbent cannot be in any better answer; dropping
     # it keeps every better answer (and the incumbent) and shrinks the search
     work, back = core, None
-    if best is not None and lp is not None and lp.reduced_costs is not None and bound is not None:
+    lp_ok = lp is not None and lp.reduced_costs is not None and lp.bound is not None
+    if best is not None and lp is not None and lp_ok:
+        # (the bound that goes with these reduced costs: another, lower
+        # bound from elsewhere does not make the fixing valid)
         v = core.value(best)
-        keep = (lp.x > 1e-9) | (bound - np.abs(lp.reduced_costs) >= v + 0.5)
+        keep = (lp.x > 1e-9) | (lp.bound - np.abs(lp.reduced_costs) >= v + 0.5)
         keep[best[best >= 0]] = True
         stats["rc_fixed_arcs"] = int(core.n_arcs - keep.sum())
         if not keep.all():
@@ -341,6 +375,108 @@ def _lp_worth_it(core: Core, opts: SolveOptions, clock: _Clock) -> bool:
 
 def _lp_expected_s(core: Core) -> float:
     return 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
+
+
+def _colgen_heuristics(
+    core: Core,
+    opts: SolveOptions,
+    clock: _Clock,
+    keep: IntArray | None,
+) -> tuple[float | None, list[tuple[str, IntArray]], dict[str, Any], Any, Core]:
+    """The column and cut generation LP (colgen.py) and the answers its
+    point and prices give; returns the core with the cuts added."""
+    from matcher.solvers.colgen import lp_loop
+    from matcher.solvers.flow import primary_resource, solve_flow
+    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
+    from matcher.solvers.mip import MipResult
+
+    # (the flow answer's marginal-value budget prices, lagrange.start_prices,
+    # chose worse first columns than no prices: docs/solver.md)
+    r = lp_loop(
+        core,
+        deadline=clock.t0 + COLGEN_SHARE * clock.limit,
+        keep=keep,
+        in_process_max_arcs=INPROCESS_MAX_ARCS,
+    )
+    if r is None:
+        return None, [], {}, None, core
+    stats: dict[str, Any] = dict(r.stats)
+    ext = r.core
+    cands: list[tuple[str, IntArray]] = []
+    if r.x is not None:
+        cands.append(("LP rounding", from_lp(ext, r.x, r.prices)))
+    # the flow carries the places itself: price only the rows it drops
+    flow_rows = np.zeros(ext.n_resources, dtype=bool)
+    prim = primary_resource(ext)
+    flow_rows[prim[prim >= 0]] = True
+    pw = priced_weight(ext, np.where(flow_rows, 0.0, r.prices))
+    top = float(np.abs(pw).max()) if pw.size else 1.0
+    fr = solve_flow(ext, np.round(pw * max(1.0, 1e9 / max(top, 1.0))).astype(np.int64))
+    if fr is not None:
+        cands.append(("LP-priced flow+repair", repair_and_fill(ext, fr.chosen, pw)))
+    if r.x is not None and r.columns is not None:
+        t = time.perf_counter()
+        fixed = _fix_and_mip(ext, r.x, r.columns, clock, cands, stats)
+        stats["fix_mip_s"] = round(time.perf_counter() - t, 6)
+        if fixed is not None:
+            cands.append(("LP ones fixed + HiGHS sub-MIP", fixed))
+    lp = MipResult(
+        "OPTIMAL", None, r.bound, primal=r.bound, x=r.x, duals=r.prices,
+        reduced_costs=r.reduced_costs,
+    )  # fmt: skip
+    return r.bound, cands, stats, lp, ext
+
+
+def _fix_and_mip(
+    core: Core,
+    x: Any,
+    columns: Any,
+    clock: _Clock,
+    cands: list[tuple[str, IntArray]],
+    stats: dict[str, Any],
+) -> IntArray | None:
+    """HiGHS on the items the LP leaves fractional: the arcs at 1 stay fixed,
+    the other items keep the arcs of the last restricted LP.  That MIP is a few
+    thousand arcs where the whole one is tens of thousands, and its answer is
+    feasible for the whole problem (docs/solver.md)."""
+    from matcher.solvers.mip import solve_mip
+
+    left = clock.left() - max(MIN_SEARCH_S, FIX_MIP_RESERVE * clock.limit)
+    if left < MIN_SEARCH_S:
+        return None
+    one = np.flatnonzero(x > 1 - 1e-6)
+    fixed_item = np.zeros(core.n_items, dtype=bool)
+    fixed_item[core.arc_item[one]] = True
+    cols = columns & ~fixed_item[core.arc_item]
+    cols[one] = True
+    sub, back = core.restrict(cols)
+    stats["fix_mip_arcs"] = sub.n_arcs
+    # the best answer so far, moved onto the fixed arcs and repaired inside
+    # the sub-problem: HiGHS starts from it instead of its own weak first answers
+    from matcher.solvers.heuristics import repair_and_fill
+
+    best = max((ch for _, ch in cands if core.is_feasible(ch)), key=core.value, default=None)
+    hint = None
+    if best is not None:
+        h = best.copy()
+        h[core.arc_item[one]] = one
+        h[(h >= 0) & ~cols[np.maximum(h, 0)]] = -1
+        h = repair_and_fill(sub, _to_sub(h, back))
+        hint = h if sub.is_feasible(h) else None
+        if hint is not None:
+            stats["fix_mip_hint"] = sub.value(hint)
+    r = solve_mip(
+        sub,
+        time_limit_s=left,
+        relative_gap=1e-6,
+        grace_s=0.1,
+        hint=hint,
+        in_process=sub.n_arcs <= INPROCESS_MAX_ARCS,
+    )
+    stats["fix_mip_reason"] = r.stats.get("highs_reason")
+    if r.chosen is None or not sub.is_feasible(r.chosen):
+        return None
+    return np.where(r.chosen >= 0, back[np.maximum(r.chosen, 0)], -1)
 
 
 def _lp_heuristics(

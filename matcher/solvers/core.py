@@ -59,6 +59,10 @@ class Core:
     capacity: IntArray  # residual capacity after the pinned arcs
     const: int  # max-form objective of the pinned part minus optional penalties
     pinned_arcs: IntArray  # original arc indexes that are pinned
+    # the last `n_cuts` resources are valid inequalities added by
+    # `colgen.with_cuts` (no resource of the problem): every feasible answer
+    # keeps them, so they only cut fractional points off the relaxations
+    n_cuts: int = 0
 
     @property
     def n_items(self) -> int:

@@ -41,6 +41,9 @@ def primary_resource(core: Core) -> IntArray:
     n_r = core.n_resources
     non_unit = np.zeros(n_r, dtype=bool)
     non_unit[core.use_res[core.use_amount != 1]] = True
+    # a cut row spans several options: routing flow through it would drop
+    # the place capacities it sums over
+    non_unit[n_r - core.n_cuts :] = True
     use_arc = core.use_arc()
     ok = ~non_unit[core.use_res]
     arcs, res = use_arc[ok], core.use_res[ok]

@@ -1,0 +1,361 @@
+"""A strong LP bound fast: restricted LP, column generation and knapsack cuts.
+
+Two weaknesses of the plain LP on matching problems with budget rows:
+
+- it is slow: HiGHS needs seconds for a few hundred thousand arcs, while
+  almost all of them stay at zero;
+- it is weak: a budget row over a few options with a handful of places each
+  (a provider's contract volume over its offerings) is filled fractionally,
+  one child's worth per row, and that adds up to about 1 % of the objective
+  on generated instances (docs/solver.md).
+
+This module answers both.  It solves the LP over a restricted set of arcs
+(the best few per item at the current prices), prices every arc with the
+duals and adds the arcs that could improve it (column generation).  Any
+prices give a valid bound (`dual_bound`), so every round yields one, whether
+or not the column generation has converged.
+
+It also adds *knapsack cardinality cuts*.  A budget row ``r`` is a knapsack
+row when every arc on it has a primary unit resource ``k`` (its option's
+places) and the same amount ``a_k`` on ``r`` for all arcs of that primary.
+With ``n_k`` the number of chosen arcs on ``r`` through ``k``, every answer
+satisfies ``n_k <= cap_k`` and ``sum a_k n_k <= B_r`` in integers, so for a
+set ``T`` of primaries ``sum_{k in T} n_k <= beta_T``, the most arcs of ``T``
+the budget pays for (cheapest first, which is exact for a count).  These rows
+are valid for every integer answer and cut off the LP's fractional fill.
+Only cuts the LP point violates are added, the most violated first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.solvers.core import Core, IntArray
+
+FloatArray = npt.NDArray[np.float64]
+
+# cuts over at most this many primaries (the most used by the LP point):
+# 2**K subsets are tried per row and round
+MAX_CUT_OPTIONS = 12
+
+# rows over more primaries than this get no cuts: on generated instances
+# their cuts (a gemeente's budget over all its offerings) moved the bound by
+# nothing and cost LP rounds (docs/solver.md)
+MAX_ROW_OPTIONS = 16
+
+# per knapsack row and round, at most this many violated cuts (most violated first)
+CUTS_PER_ROW = 8
+
+# a cut or column counts as violated above these tolerances
+CUT_TOL = 1e-4
+COL_TOL = 1e-6
+
+# stop when the best bound improved by less than STALL_TOL (relative) over
+# the last STALL_ROUNDS rounds and no cut is violated (only columns to add)
+STALL_TOL = 2e-5
+STALL_ROUNDS = 2
+
+# arcs per item in the first restricted LP (best priced weight first)
+FIRST_ARCS_PER_ITEM = 3
+
+# new arcs per item and round (best priced weight first)
+NEW_ARCS_PER_ITEM = 4
+
+
+@dataclass(frozen=True)
+class KnapsackRow:
+    row: int
+    prim: IntArray  # primary resources of the row's arcs, sorted
+    amount: IntArray  # amount on `row` per primary
+    cap: IntArray  # capacity per primary
+    budget: int
+
+
+@dataclass
+class LoopResult:
+    core: Core  # the core with the cuts added (same arcs, more resources)
+    bound: float  # max form, valid for every integer answer
+    prices: FloatArray  # resource prices (duals) of the best bound, per resource of `core`
+    x: FloatArray | None  # last restricted LP point over all arcs (zero outside)
+    reduced_costs: FloatArray  # per arc: priced weight minus its item's price (<= 0)
+    columns: npt.NDArray[np.bool_] | None = None  # the arcs of the last restricted LP
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def item_max(core: Core, values: FloatArray) -> FloatArray:
+    """Per item the largest of `values` over its arcs (-inf for no arcs)."""
+    out = np.full(core.n_items, -np.inf)
+    has = np.diff(core.item_ptr) > 0
+    if values.size:
+        starts = core.item_ptr[:-1][has]
+        out[has] = np.maximum.reduceat(values, starts)
+    return out
+
+
+def dual_bound(core: Core, prices: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+    """The Lagrangian bound for resource prices >= 0, with every item taking its
+    best priced arc (or none, when optional): valid for any prices.
+
+    Returns the bound (max form), the item prices and the priced weights."""
+    from matcher.solvers.heuristics import priced_weight
+
+    pw = priced_weight(core, prices)
+    best = item_max(core, pw)
+    mu = np.where(core.must, best, np.maximum(best, 0.0))
+    mu[~np.isfinite(mu)] = 0.0
+    cap = core.capacity.astype(np.float64)
+    return core.const + float(mu.sum()) + float(prices @ cap), mu, pw
+
+
+def knapsack_rows(core: Core) -> list[KnapsackRow]:
+    """The budget rows that can get cardinality cuts (module docstring)."""
+    from matcher.solvers.flow import primary_resource
+
+    prim = primary_resource(core)
+    ua = core.use_arc()
+    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
+    is_prim = np.zeros(core.n_resources, dtype=bool)
+    is_prim[prim[prim >= 0]] = True
+    cand = (total > core.capacity) & ~is_prim
+    cand[core.n_resources - core.n_cuts :] = False
+    m = cand[core.use_res]
+    row, arc, amt = core.use_res[m], ua[m], core.use_amount[m]
+    pk = prim[arc]
+    bad = np.zeros(core.n_resources, dtype=bool)
+    bad[row[pk < 0]] = True
+    ok = ~bad[row]
+    row, pk, amt = row[ok], pk[ok], amt[ok]
+    out: list[KnapsackRow] = []
+    if row.size == 0:
+        return out
+    # distinct (row, primary, amount): a primary with two amounts spoils its row
+    trip = np.unique(np.stack([row, pk, amt], axis=1), axis=0)
+    two = np.r_[False, (trip[1:, 0] == trip[:-1, 0]) & (trip[1:, 1] == trip[:-1, 1])]
+    bad[trip[two, 0]] = True
+    trip = trip[~bad[trip[:, 0]]]
+    if trip.size == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, trip[1:, 0] != trip[:-1, 0]])
+    ends = np.r_[starts[1:], trip.shape[0]]
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        if e - s > MAX_ROW_OPTIONS:
+            continue
+        r = int(trip[s, 0])
+        ks = trip[s:e, 1]
+        out.append(KnapsackRow(r, ks, trip[s:e, 2], core.capacity[ks], int(core.capacity[r])))
+    return out
+
+
+def cardinality_beta(amount: IntArray, cap: IntArray, budget: int, masks: IntArray) -> IntArray:
+    """Per subset (bit mask over the primaries) the most arcs the budget pays
+    for: cheapest first, which is exact for a count."""
+    k = amount.size
+    bits = ((masks[:, None] >> np.arange(k)) & 1).astype(bool)
+    left = np.full(masks.size, budget, dtype=np.int64)
+    count = np.zeros(masks.size, dtype=np.int64)
+    for j in np.argsort(amount, kind="stable"):
+        a = max(int(amount[j]), 1)
+        t = np.where(bits[:, j], np.minimum(cap[j], left // a), 0)
+        count += t
+        left -= t * a
+    return count
+
+
+def separate(
+    core: Core, krows: list[KnapsackRow], x: FloatArray, per_row: int = CUTS_PER_ROW
+) -> list[tuple[int, IntArray, int]]:
+    """Cardinality cuts violated by the LP point `x`: (row, primaries, beta).
+
+    Per row only subsets of the primaries the LP uses are tried (a primary at
+    zero never makes a cut more violated), at most `MAX_CUT_OPTIONS` of them
+    (the most used)."""
+    from matcher.solvers.flow import primary_resource
+
+    if not krows:
+        return []
+    prim = primary_resource(core)
+    ua = core.use_arc()
+    rows = np.array([kr.row for kr in krows], dtype=np.int64)
+    pos = np.full(core.n_resources, -1, dtype=np.int64)
+    pos[rows] = np.arange(rows.size)
+    m = (pos[core.use_res] >= 0) & (x[ua] > 1e-9)
+    key_row, key_prim, val = pos[core.use_res[m]], prim[ua[m]], x[ua[m]]
+    n_by: dict[tuple[int, int], float] = {}
+    for kr_i, kp, v in zip(key_row.tolist(), key_prim.tolist(), val.tolist(), strict=True):
+        n_by[(kr_i, kp)] = n_by.get((kr_i, kp), 0.0) + v
+    out: list[tuple[int, IntArray, int]] = []
+    for i, kr in enumerate(krows):
+        n = np.array([n_by.get((i, int(k)), 0.0) for k in kr.prim])
+        # the row must be (nearly) full for a cut to be violated
+        if float(n @ kr.amount) < 0.5 * kr.budget:
+            continue
+        sup = np.flatnonzero(n > 1e-9)
+        if sup.size > MAX_CUT_OPTIONS:
+            sup = np.sort(sup[np.argsort(-n[sup], kind="stable")[:MAX_CUT_OPTIONS]])
+        if sup.size == 0:
+            continue
+        masks = np.arange(1, 2**sup.size, dtype=np.int64)
+        beta = cardinality_beta(kr.amount[sup], kr.cap[sup], kr.budget, masks)
+        bits = ((masks[:, None] >> np.arange(sup.size)) & 1).astype(np.float64)
+        viol = bits @ n[sup] - beta
+        hit = np.flatnonzero(viol > CUT_TOL)
+        if hit.size == 0:
+            continue
+        size = bits[hit].sum(axis=1)
+        for h in hit[np.lexsort((size, -viol[hit]))][:per_row]:
+            sel = kr.prim[sup[(int(masks[h]) >> np.arange(sup.size)) & 1 == 1]]
+            out.append((kr.row, sel, int(beta[h])))
+    return out
+
+
+def with_cuts(core: Core, cuts: list[tuple[int, IntArray, int]]) -> Core:
+    """The core with one more resource per cut: amount 1 on every arc that uses
+    the cut's row through one of its primaries; capacity beta."""
+    from matcher.solvers.flow import primary_resource
+
+    if not cuts:
+        return core
+    prim = primary_resource(core)
+    ua = core.use_arc()
+    n_r = core.n_resources
+    new_arc, new_res = [], []
+    for c, (row, ks, _beta) in enumerate(cuts):
+        on_row = ua[core.use_res == row]
+        a = on_row[np.isin(prim[on_row], ks)]
+        new_arc.append(a)
+        new_res.append(np.full(a.size, n_r + c, dtype=np.int64))
+    arc = np.concatenate([ua, *new_arc])
+    res = np.concatenate([core.use_res, *new_res])
+    amt = np.concatenate([core.use_amount, np.ones(arc.size - ua.size, dtype=np.int64)])
+    o = np.argsort(arc, kind="stable")  # old uses keep their order within an arc
+    ptr = np.zeros(core.n_arcs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(arc, minlength=core.n_arcs), out=ptr[1:])
+    return replace(
+        core,
+        use_ptr=ptr,
+        use_res=res[o],
+        use_amount=amt[o],
+        res_orig=np.concatenate([core.res_orig, np.full(len(cuts), -1, dtype=np.int64)]),
+        capacity=np.concatenate([core.capacity, np.array([b for _, _, b in cuts], dtype=np.int64)]),
+        n_cuts=core.n_cuts + len(cuts),
+    )
+
+
+def _top_per_item(core: Core, score: FloatArray, k: int, among: npt.NDArray[np.bool_]) -> IntArray:
+    """Per item the (up to) k arcs with the highest score among `among`."""
+    arcs = np.flatnonzero(among)
+    if arcs.size == 0:
+        return arcs
+    o = np.lexsort((arcs, -score[arcs], core.arc_item[arcs]))
+    arcs = arcs[o]
+    items = core.arc_item[arcs]
+    first = np.searchsorted(items, items, side="left")
+    rank = np.arange(arcs.size) - first
+    return arcs[rank < k]
+
+
+def lp_loop(
+    core: Core,
+    *,
+    deadline: float,
+    prices: FloatArray | None = None,
+    keep: IntArray | None = None,
+    cuts: bool = True,
+    in_process_max_arcs: int = 20_000,
+) -> LoopResult | None:
+    """Rounds of restricted LP, column pricing and cut separation until the
+    LP over all arcs and violated cuts is solved or `deadline` (perf_counter)
+    comes; None when not even one round fits.
+
+    `prices` (per resource of `core`) choose the first arcs; `keep` are arcs
+    always in the restricted LP (an incumbent's)."""
+    from matcher.solvers.mip import solve_mip
+
+    t_start = time.perf_counter()
+    krows = knapsack_rows(core) if cuts else []
+    t_krows = time.perf_counter() - t_start
+    lam = np.zeros(core.n_resources) if prices is None else prices.astype(np.float64).copy()
+    _, _, pw = dual_bound(core, lam)
+    in_lp = np.zeros(core.n_arcs, dtype=bool)
+    in_lp[_top_per_item(core, pw, FIRST_ARCS_PER_ITEM, np.ones(core.n_arcs, dtype=bool))] = True
+    if keep is not None:
+        in_lp[keep[keep >= 0]] = True
+    best: LoopResult | None = None
+    rounds = cols_added = cuts_added = 0
+    last_lp_s = 0.0
+    lp_s_total = 0.0
+    converged = False
+    trace: list[tuple[float, int, int]] = []
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= max(0.05, 1.5 * last_lp_s):
+            break
+        sub, back = core.restrict(in_lp)
+        t = time.perf_counter()
+        r = solve_mip(
+            sub, time_limit_s=left, relative_gap=0.0, relax=True, grace_s=0.05,
+            in_process=sub.n_arcs <= in_process_max_arcs,
+        )  # fmt: skip
+        last_lp_s = time.perf_counter() - t
+        lp_s_total += last_lp_s
+        if r.x is None or r.duals is None:
+            break
+        rounds += 1
+        lam = np.asarray(r.duals, dtype=np.float64)
+        bound, mu, pw = dual_bound(core, lam)
+        x = np.zeros(core.n_arcs)
+        x[back] = r.x
+        rc = pw - mu[core.arc_item]
+        trace.append((round(time.perf_counter() - t_start, 3), round(bound), sub.n_arcs))
+        if best is None or bound < best.bound:
+            best = LoopResult(core, bound, lam, x, rc)
+        else:
+            best.x = x  # the newest point separates best
+        # columns: arcs outside the LP that price above their item's LP price
+        mu_lp = item_max(core, np.where(in_lp, pw, -np.inf))
+        mu_lp = np.where(core.must, mu_lp, np.maximum(mu_lp, 0.0))
+        better = ~in_lp & (pw > mu_lp[core.arc_item] + COL_TOL)
+        new_cols = _top_per_item(core, pw, NEW_ARCS_PER_ITEM, better)
+        new_cuts = separate(core, krows, x) if krows else []
+        if new_cols.size == 0 and not new_cuts:
+            converged = True
+            break
+        stalled = len(trace) > STALL_ROUNDS and trace[-1 - STALL_ROUNDS][
+            1
+        ] - best.bound <= STALL_TOL * abs(best.bound)
+        if stalled and not new_cuts:
+            # the tail of column generation: rounds that move the bound by
+            # next to nothing are worth less than the time they take
+            break
+        in_lp[new_cols] = True
+        cols_added += int(new_cols.size)
+        if new_cuts:
+            core = with_cuts(core, new_cuts)
+            lam = np.concatenate([lam, np.zeros(len(new_cuts))])
+            cuts_added += len(new_cuts)
+            # the best bound's prices stay valid on the larger core (price 0 on the cuts)
+            best = LoopResult(
+                core, best.bound, np.concatenate([best.prices, np.zeros(len(new_cuts))]),
+                best.x, best.reduced_costs,
+            )  # fmt: skip
+    if best is None:
+        return None
+    best.core = core
+    best.columns = in_lp
+    best.stats = {
+        "lp_rounds": rounds,
+        "lp_columns": int(in_lp.sum()),
+        "lp_columns_added": cols_added,
+        "lp_cuts": cuts_added,
+        "lp_knapsack_rows": len(krows),
+        "lp_converged": converged,
+        "lp_solve_s": round(lp_s_total, 6),
+        "lp_knapsack_rows_s": round(t_krows, 6),
+        "lp_trace": trace,
+    }
+    return best
