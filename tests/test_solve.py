@@ -217,6 +217,13 @@ def test_budgeted_matches_brute_force(p: AssignmentProblem, strategy: str) -> No
     truth = brute_force(p)
     sol = solve(p, dataclasses.replace(FAST, strategy=strategy))
     if not truth.feasible:
+        if strategy == "flow" and sol.status is Status.NO_SOLUTION_IN_TIME:
+            # flow + repair is a heuristic on budgeted problems: when the
+            # budgets (not the flow) make it infeasible, it finds no answer
+            # and claims none, but it cannot prove infeasibility either
+            assert sol.objective is None
+            assert not sol.assignments
+            return
         assert sol.status is Status.INFEASIBLE
         return
     assert sol.status.has_solution
