@@ -91,6 +91,10 @@ TABU_SHARE = 0.15
 # (colgen.py) in the first COLGEN_SHARE of the time limit.
 COLGEN = True
 COLGEN_SHARE = 0.5
+# ... when the plain LP would take at most this share of the time limit
+# (at the measured LP rate): the restricted LPs take a few rounds, and a
+# first round alone gives a bound far weaker than the Lagrangian one
+COLGEN_MAX_LP_SHARE = 0.75
 
 # Share of the time limit kept free after the sub-MIP on the LP's fractional
 # items (for the steps after it and for assembling the answer).
@@ -201,7 +205,13 @@ def _run(
     # budget rows: the LP by column and cut generation (colgen.py), whose
     # knapsack cuts close most of the plain LP's gap; GAP-like problems keep
     # the plain LP (no knapsack rows there, and their tuning was measured so)
-    use_colgen = strategy == "mip" and not warm_small_mip and COLGEN and core.n_arcs >= LP_MIN_ARCS
+    use_colgen = (
+        strategy == "mip"
+        and not warm_small_mip
+        and COLGEN
+        and core.n_arcs >= LP_MIN_ARCS
+        and _lp_expected_s(core) <= COLGEN_MAX_LP_SHARE * clock.limit
+    )
     if use_colgen:
         lp_tried = True
         t = time.perf_counter()
