@@ -61,7 +61,7 @@ STALL_TOL = 2e-5
 STALL_ROUNDS = 2
 
 # arcs per item in the first restricted LP (best priced weight first)
-FIRST_ARCS_PER_ITEM = 3
+FIRST_ARCS_PER_ITEM = 4
 
 # new arcs per item and round (best priced weight first)
 NEW_ARCS_PER_ITEM = 4
