@@ -277,7 +277,10 @@ def _run(
         if lr.chosen is not None:
             candidates.append(("Lagrangian-priced flow+repair", lr.chosen))
         if lr.bound is not None and (bound is None or lr.bound < bound):
-            bound, bound_source = lr.bound, "Lagrangian relaxation of the budget rows (flow)"
+            bound = lr.bound
+            bound_source = "Lagrangian relaxation of the budget rows (flow)"
+            if core.n_cuts:
+                bound_source = "Lagrangian relaxation of the budget and cut rows (flow)"
         # after a failed LP (HiGHS error) the search still runs: its own
         # failure falls back to CP-SAT
         strategy_done = strategy_done or not lp_tried
