@@ -218,7 +218,7 @@ def _run(
         keep = max(
             (ch for _, ch in candidates if core.is_feasible(ch)), key=core.value, default=None
         )
-        lp_bound, lp_cands, lp_stats, lp, core = _colgen_heuristics(core, opts, clock, keep)
+        lp_bound, lp_cands, lp_stats, lp, core = _colgen_heuristics(core, clock, keep)
         stats.update(lp_stats)
         stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
         candidates.extend(lp_cands)
@@ -391,16 +391,12 @@ def _lp_expected_s(core: Core) -> float:
 
 
 def _colgen_heuristics(
-    core: Core,
-    opts: SolveOptions,
-    clock: _Clock,
-    keep: IntArray | None,
+    core: Core, clock: _Clock, keep: IntArray | None
 ) -> tuple[float | None, list[tuple[str, IntArray]], dict[str, Any], Any, Core]:
     """The column and cut generation LP (colgen.py) and the answers its
     point and prices give; returns the core with the cuts added."""
     from matcher.solvers.colgen import lp_loop
-    from matcher.solvers.flow import primary_resource, solve_flow
-    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
+    from matcher.solvers.flow import primary_resource
     from matcher.solvers.mip import MipResult
 
     # (the flow answer's marginal-value budget prices, lagrange.start_prices,
@@ -415,18 +411,11 @@ def _colgen_heuristics(
         return None, [], {}, None, core
     stats: dict[str, Any] = dict(r.stats)
     ext = r.core
-    cands: list[tuple[str, IntArray]] = []
-    if r.x is not None:
-        cands.append(("LP rounding", from_lp(ext, r.x, r.prices)))
     # the flow carries the places itself: price only the rows it drops
     flow_rows = np.zeros(ext.n_resources, dtype=bool)
     prim = primary_resource(ext)
     flow_rows[prim[prim >= 0]] = True
-    pw = priced_weight(ext, np.where(flow_rows, 0.0, r.prices))
-    top = float(np.abs(pw).max()) if pw.size else 1.0
-    fr = solve_flow(ext, np.round(pw * max(1.0, 1e9 / max(top, 1.0))).astype(np.int64))
-    if fr is not None:
-        cands.append(("LP-priced flow+repair", repair_and_fill(ext, fr.chosen, pw)))
+    cands = _lp_candidates(ext, r.x, r.prices, np.where(flow_rows, 0.0, r.prices))
     if r.x is not None and r.columns is not None:
         t = time.perf_counter()
         fixed = _fix_and_mip(ext, r.x, r.columns, clock, cands, stats)
@@ -452,6 +441,7 @@ def _fix_and_mip(
     the other items keep the arcs of the last restricted LP.  That MIP is a few
     thousand arcs where the whole one is tens of thousands, and its answer is
     feasible for the whole problem (docs/solver.md)."""
+    from matcher.solvers.heuristics import repair_and_fill
     from matcher.solvers.mip import solve_mip
 
     left = clock.left() - max(MIN_SEARCH_S, FIX_MIP_RESERVE * clock.limit)
@@ -466,8 +456,6 @@ def _fix_and_mip(
     stats["fix_mip_arcs"] = sub.n_arcs
     # the best answer so far, moved onto the fixed arcs and repaired inside
     # the sub-problem: HiGHS starts from it instead of its own weak first answers
-    from matcher.solvers.heuristics import repair_and_fill
-
     best = max((ch for _, ch in cands if core.is_feasible(ch)), key=core.value, default=None)
     hint = None
     if best is not None:
@@ -492,11 +480,28 @@ def _fix_and_mip(
     return np.where(r.chosen >= 0, back[np.maximum(r.chosen, 0)], -1)
 
 
+def _lp_candidates(
+    core: Core, x: Any, round_prices: Any, flow_prices: Any
+) -> list[tuple[str, IntArray]]:
+    """Answers from an LP point and its prices: LP rounding, and the flow
+    with weights priced by `flow_prices`, repaired."""
+    from matcher.solvers.flow import solve_flow
+    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
+
+    cands: list[tuple[str, IntArray]] = []
+    if x is not None:
+        cands.append(("LP rounding", from_lp(core, x, round_prices)))
+    pw = priced_weight(core, flow_prices)
+    top = float(np.abs(pw).max()) if pw.size else 1.0
+    fr = solve_flow(core, np.round(pw * max(1.0, 1e9 / max(top, 1.0))).astype(np.int64))
+    if fr is not None:
+        cands.append(("LP-priced flow+repair", repair_and_fill(core, fr.chosen, pw)))
+    return cands
+
+
 def _lp_heuristics(
     core: Core, opts: SolveOptions, clock: _Clock
 ) -> tuple[float | None, list[tuple[str, IntArray]], dict[str, Any], Any]:
-    from matcher.solvers.flow import solve_flow
-    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
     from matcher.solvers.mip import solve_mip
 
     r = solve_mip(
@@ -510,13 +515,7 @@ def _lp_heuristics(
     stats = {"lp_" + k.removeprefix("highs_"): v for k, v in r.stats.items()}
     if r.x is None or r.duals is None:
         return None, [], stats, None
-    cands: list[tuple[str, IntArray]] = [("LP rounding", from_lp(core, r.x, r.duals))]
-    pw = priced_weight(core, r.duals)
-    top = float(np.abs(pw).max()) if pw.size else 1.0
-    scale = max(1.0, 1e9 / max(top, 1.0))
-    fr = solve_flow(core, np.round(pw * scale).astype(np.int64))
-    if fr is not None:
-        cands.append(("LP-priced flow+repair", repair_and_fill(core, fr.chosen, pw)))
+    cands = _lp_candidates(core, r.x, r.duals, r.duals)
     return r.bound, cands, stats, r
 
 

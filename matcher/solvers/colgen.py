@@ -151,11 +151,16 @@ def knapsack_rows(core: Core) -> list[KnapsackRow]:
     return out
 
 
+def _bits(masks: IntArray, k: int) -> npt.NDArray[np.bool_]:
+    """Per mask, which of the k members it holds."""
+    out: npt.NDArray[np.bool_] = ((masks[:, None] >> np.arange(k)) & 1).astype(bool)
+    return out
+
+
 def cardinality_beta(amount: IntArray, cap: IntArray, budget: int, masks: IntArray) -> IntArray:
     """Per subset (bit mask over the primaries) the most arcs the budget pays
     for: cheapest first, which is exact for a count."""
-    k = amount.size
-    bits = ((masks[:, None] >> np.arange(k)) & 1).astype(bool)
+    bits = _bits(masks, amount.size)
     left = np.full(masks.size, budget, dtype=np.int64)
     count = np.zeros(masks.size, dtype=np.int64)
     for j in np.argsort(amount, kind="stable"):
@@ -201,14 +206,14 @@ def separate(
             continue
         masks = np.arange(1, 2**sup.size, dtype=np.int64)
         beta = cardinality_beta(kr.amount[sup], kr.cap[sup], kr.budget, masks)
-        bits = ((masks[:, None] >> np.arange(sup.size)) & 1).astype(np.float64)
+        bits = _bits(masks, sup.size)
         viol = bits @ n[sup] - beta
         hit = np.flatnonzero(viol > CUT_TOL)
         if hit.size == 0:
             continue
         size = bits[hit].sum(axis=1)
         for h in hit[np.lexsort((size, -viol[hit]))][:per_row]:
-            sel = kr.prim[sup[(int(masks[h]) >> np.arange(sup.size)) & 1 == 1]]
+            sel = kr.prim[sup[bits[h]]]
             out.append((kr.row, sel, int(beta[h])))
     return out
 
