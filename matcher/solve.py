@@ -310,8 +310,12 @@ def _run(
     # the LP bound and the incumbent cannot be in any better answer; dropping
     # it keeps every better answer (and the incumbent) and shrinks the search
     work, back = core, None
-    lp_ok = lp is not None and lp.reduced_costs is not None and lp.bound is not None
-    if best is not None and lp is not None and lp_ok:
+    if (
+        best is not None
+        and lp is not None
+        and lp.reduced_costs is not None
+        and lp.bound is not None
+    ):
         # (the bound that goes with these reduced costs: another, lower
         # bound from elsewhere does not make the fixing valid)
         v = core.value(best)
@@ -330,7 +334,13 @@ def _run(
             # a better hint: CP-SAT's neighbourhood search starts from it
             t = time.perf_counter()
             b0 = work.value(best)
-            best = tabu_search(work, best, deadline=time.perf_counter() + first_s, seed=opts.seed)
+            best = tabu_search(
+                work,
+                best,
+                deadline=time.perf_counter() + first_s,
+                seed=opts.seed,
+                target=_target(bound, opts),
+            )
             stats["tabu_first_s"] = round(time.perf_counter() - t, 6)
             stats["tabu_first_gain"] = work.value(best) - b0
         tabu_s = TABU_SHARE * clock.left() if gap_like else 0.0
@@ -341,7 +351,11 @@ def _run(
             t = time.perf_counter()
             tabu_before = work.value(chosen)
             chosen = tabu_search(
-                work, chosen, deadline=clock.t0 + clock.limit - 0.05, seed=opts.seed
+                work,
+                chosen,
+                deadline=clock.t0 + clock.limit - 0.05,
+                seed=opts.seed,
+                target=_target(bound, opts),
             )
             stats["tabu_s"] = round(time.perf_counter() - t, 6)
             stats["tabu_gain"] = work.value(chosen) - tabu_before
@@ -445,6 +459,10 @@ def _fix_and_mip(
     from matcher.solvers.mip import solve_mip
 
     left = clock.left() - max(MIN_SEARCH_S, FIX_MIP_RESERVE * clock.limit)
+    if core.n_arcs <= INPROCESS_MAX_ARCS:
+        # HiGHS can prove a problem this small on the whole: keep half the
+        # time for that search, which this heuristic step must not starve
+        left /= 2
     if left < MIN_SEARCH_S:
         return None
     one = np.flatnonzero(x > 1 - 1e-6)
@@ -606,6 +624,14 @@ def _mip(
     if r.bound is not None and (bound is None or r.bound < bound):
         bound, bound_source = r.bound, "highs-mip dual bound"
     return best, bound, bound_source, r.status == "OPTIMAL"
+
+
+def _target(bound: float | None, opts: SolveOptions) -> float | None:
+    """A max-form value at which an answer is within `relative_gap` of `bound`
+    (a search may stop there: nothing it finds later can be proven better)."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return bound - opts.relative_gap * max(1.0, (1.0 - opts.relative_gap) * abs(bound))
 
 
 def _proven(core: Core, chosen: IntArray, bound: float | None, opts: SolveOptions) -> bool:

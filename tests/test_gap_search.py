@@ -76,3 +76,30 @@ def test_never_worse_and_feasible(b: ProblemBuilder) -> None:
         if core.is_feasible(np.array(c))
     )
     assert core.value(out) <= best
+
+
+def test_stops_at_target() -> None:
+    """Given a target below its start, the search ends at its first better
+    answer that reaches it; without one it takes every step allowed (far
+    deadline).  a05100 (minimise): a greedy start leaves room to improve."""
+    from pathlib import Path
+
+    from matcher.io import read_orlib_gap
+
+    p = read_orlib_gap(Path(__file__).parent / "fixtures" / "gap" / "a05100.txt")
+    core = build_core(p)
+    start = repair_and_fill(core, np.full(core.n_items, -1))
+    if not core.is_feasible(start):
+        start = place_must(core, start)
+    assert core.is_feasible(start)
+    far = time.perf_counter() + 120.0
+    without: dict[str, int] = {}
+    best = tabu_search(core, start, deadline=far, max_iter=300, stats=without)
+    assert without["iterations"] == 300
+    assert core.value(best) > core.value(start)  # max form: it improved
+    # a target halfway: reached, and the search stopped there, sooner
+    target = (core.value(start) + core.value(best)) / 2
+    with_target: dict[str, int] = {}
+    out = tabu_search(core, start, deadline=far, max_iter=300, target=target, stats=with_target)
+    assert core.value(out) >= target
+    assert with_target["iterations"] < 300

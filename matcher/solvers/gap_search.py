@@ -47,8 +47,13 @@ def tabu_search(
     deadline: float,
     seed: int = 0,
     max_iter: int = 100_000,
+    target: float | None = None,
+    stats: dict[str, int] | None = None,
 ) -> IntArray:
-    """Improve the feasible answer `start` (arc per item) until `deadline`."""
+    """Improve the feasible answer `start` (arc per item) until `deadline`, or
+    until an answer reaches `target` (max form: a value no answer can beat by
+    more than the tolerance the caller accepts).  `stats` gets the number of
+    steps taken."""
     if not is_gap_like(core) or not core.is_feasible(start):
         return start
     n, m = core.n_items, core.n_resources
@@ -146,6 +151,8 @@ def tabu_search(
             if cur_cost < best_cost - 1e-9:
                 best_x, best_cost = x.copy(), cur_cost
                 last_best = it
+                if target is not None and core.const - best_cost >= target - 1e-9:
+                    break  # proven good enough: more steps cannot pay
             pen *= 0.9  # feasible: let the search cross the border again
         else:
             pen = np.where(excess > 1e-9, pen * 1.1, pen)
@@ -161,5 +168,7 @@ def tabu_search(
             cur_cost = float(cost[rows, x].sum())
             tabu[:] = 0
             last_best = it
+    if stats is not None:
+        stats["iterations"] = it
     out = arc_at[rows, best_x]
     return out if core.is_feasible(out) and core.value(out) >= core.value(start) else start
