@@ -111,7 +111,7 @@ def test(extra: list[str]) -> None:
     install()
     install_system_packages()
     run(BIN / "ruff", "check", ".")
-    run(BIN / "mypy", "matcher")
+    run(BIN / "mypy", "matcher", "providers", "wijzer")
     run(BIN / "lint-imports")
     run(BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", "matcher", "providers", "wijzer")
     audit_dependencies()

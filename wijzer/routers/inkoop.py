@@ -160,6 +160,7 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
     ctx = sview.job_context(own_scenario(request, user, job_id))
+    columns: tuple[str, ...]
     if ctx.result is not None:
         columns, rows = sview.EXPORT_COLUMNS, sview.export_rows(ctx.result)
     elif ctx.advice is not None:
