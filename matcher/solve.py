@@ -626,19 +626,27 @@ def _mip(
     return best, bound, bound_source, r.status == "OPTIMAL"
 
 
+def _integral(bound: float) -> float:
+    """Answers have integer values (integer weights and constant), so none
+    beats the float bound rounded down; a float bound a hair below its exact
+    value must not lose a unit to the rounding, hence the allowance."""
+    return float(math.floor(bound + 1e-6 * max(1.0, abs(bound))))
+
+
 def _target(bound: float | None, opts: SolveOptions) -> float | None:
     """A max-form value at which an answer is within `relative_gap` of `bound`
     (a search may stop there: nothing it finds later can be proven better)."""
     if bound is None or not math.isfinite(bound):
         return None
-    return bound - opts.relative_gap * max(1.0, (1.0 - opts.relative_gap) * abs(bound))
+    b = _integral(bound)
+    return b - opts.relative_gap * max(1.0, (1.0 - opts.relative_gap) * abs(b))
 
 
 def _proven(core: Core, chosen: IntArray, bound: float | None, opts: SolveOptions) -> bool:
-    if bound is None or not core.is_feasible(chosen):
+    if bound is None or not math.isfinite(bound) or not core.is_feasible(chosen):
         return False
     v = core.value(chosen)
-    return (bound - v) / max(1.0, abs(v)) <= opts.relative_gap
+    return (_integral(bound) - v) / max(1.0, abs(v)) <= opts.relative_gap
 
 
 def _finish(
@@ -672,11 +680,10 @@ def _finish(
     obj = objective_of(p, arcs)
     bound: float | None = None
     if bound_max is not None and math.isfinite(bound_max):
-        # a float bound from LP-based solvers may sit a hair on the wrong side
-        b = core.to_sense(bound_max)
+        # a float bound from LP-based solvers may sit a hair on the wrong
+        # side; answers are integers, so the bound rounds to one (`_integral`)
+        b = core.to_sense(_integral(bound_max))
         bound = max(b, obj) if p.sense is Sense.MAXIMIZE else min(b, obj)
-        if abs(bound - round(bound)) < 1e-6:
-            bound = float(round(bound))
     gap = relative_gap(obj, bound)
     optimal = gap is not None and (gap <= opts.relative_gap + 1e-12 or (proven and gap <= 0.01))
     pairs = sorted(

@@ -467,3 +467,30 @@ def test_start_prices_marginal_arc() -> None:
     r = core.problem.resource_ids.index("budget")
     assert lam[r] == pytest.approx(lagrange.START_PRICE_SHARE * 3.0)
     assert np.count_nonzero(lam) == 1
+
+
+def test_bounds_round_to_integers() -> None:
+    """Answers have integer values, so a float bound rounds down (max form);
+    a bound a hair under an integer is not pushed one unit lower."""
+    from matcher.solve import _integral
+
+    assert _integral(10.5) == 10.0
+    assert _integral(-1697.3) == -1698.0
+    assert _integral(10.999999999) == 11.0
+    assert _integral(2.0) == 2.0
+
+
+def test_fractional_lp_bound_reported_as_integer() -> None:
+    """A knapsack whose LP bound is fractional: the reported bound is the
+    integer one, and the optimum is proven against it."""
+    b = ProblemBuilder()
+    b.resource("budget", 10)
+    for k, (v, w) in enumerate(((10, 6), (9, 5), (8, 5))):
+        b.item(f"c{k}")
+        b.arc(f"c{k}", f"o{k}", v, {"budget": w})
+    p = b.build()
+    sol = solve(p, SolveOptions(time_limit_s=10.0))
+    verify(p, sol)
+    assert sol.objective == 17  # c1 + c2 (LP: 10 + 9 * 4/5 = 17.2)
+    assert sol.status is Status.OPTIMAL
+    assert sol.best_bound == 17.0
