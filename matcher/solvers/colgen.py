@@ -128,6 +128,10 @@ def knapsack_rows(core: Core) -> list[KnapsackRow]:
     pk = prim[arc]
     bad = np.zeros(core.n_resources, dtype=bool)
     bad[row[pk < 0]] = True
+    # a negative amount gives budget back and "cheapest first" no longer
+    # bounds the count (problem validation rejects them; a core built
+    # without it still must not get invalid cuts)
+    bad[row[amt <= 0]] = True
     ok = ~bad[row]
     row, pk, amt = row[ok], pk[ok], amt[ok]
     out: list[KnapsackRow] = []
