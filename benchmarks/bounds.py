@@ -1,0 +1,77 @@
+"""Bounds benchmark: how strong and how fast each upper bound is on the
+generated instances of the scale benchmark.
+
+Per size: the plain LP (HiGHS over all arcs), the LP with knapsack
+cardinality cuts by column generation (`matcher.solvers.colgen.lp_loop`, run
+to convergence), and the flow Lagrangian of the budget rows in the scale
+benchmark's time limit.  Prints a Markdown table (bounds in max form, which
+for these instances is the objective) with the time each took.
+
+    .venv/bin/python -m benchmarks.bounds --sizes 1k 10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from benchmarks.scale import SIZES
+
+# generous limits: the point is the bound each method reaches, and its time
+LP_LIMIT_S = 600.0
+LOOP_LIMIT_S = 600.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="*", default=["1k", "10k"], choices=list(SIZES))
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+
+    from benchmarks.generate import GeneratorConfig, generate
+    from matcher.solvers.colgen import lp_loop
+    from matcher.solvers.core import build_core
+    from matcher.solvers.lagrange import lagrangian
+    from matcher.solvers.mip import solve_mip
+
+    print(f"# bounds benchmark, seed {a.seed}, load average at start {os.getloadavg()}")
+    print(
+        "| size | arcs | plain LP bound | s | LP with cuts (colgen) | s | rounds / cuts / "
+        "converged | Lagrangian (flow) | s (limit) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in a.sizes:
+        children, offerings, limit = SIZES[name][:3]
+        core = build_core(generate(GeneratorConfig(children, offerings, seed=a.seed)))
+        t = time.perf_counter()
+        lp = solve_mip(
+            core, time_limit_s=LP_LIMIT_S, relative_gap=0.0, relax=True, grace_s=5.0,
+            in_process=core.n_arcs <= 20_000,
+        )  # fmt: skip
+        lp_s = time.perf_counter() - t
+        t = time.perf_counter()
+        loop = lp_loop(core, deadline=time.perf_counter() + LOOP_LIMIT_S)
+        loop_s = time.perf_counter() - t
+        t = time.perf_counter()
+        lr = lagrangian(core, deadline=time.perf_counter() + limit)
+        lr_s = time.perf_counter() - t
+        lp_b = "-" if lp.bound is None else f"{lp.bound:,.0f}"
+        lo_b = "-" if loop is None else f"{loop.bound:,.0f}"
+        lo_st = (
+            "-"
+            if loop is None
+            else f"{loop.stats['lp_rounds']} / {loop.stats['lp_cuts']} / "
+            f"{'yes' if loop.stats['lp_converged'] else 'no'}"
+        )
+        lr_b = "-" if lr.bound is None else f"{lr.bound:,.0f}"
+        print(
+            f"| {name} | {core.n_arcs} | {lp_b} | {lp_s:.1f} | {lo_b} | {loop_s:.1f} | {lo_st} "
+            f"| {lr_b} | {lr_s:.1f} ({limit:.0f}) |",
+            flush=True,
+        )
+    print(f"\nload average at end {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
