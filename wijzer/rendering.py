@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
@@ -96,3 +96,10 @@ def render(
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     response.headers.append("Vary", "HX-Request")
     return response
+
+
+def accepted(body: BaseModel, location: str) -> JSONResponse:
+    """202 for a background job just started: its state now, and where to poll."""
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=202, headers={"Location": location}
+    )

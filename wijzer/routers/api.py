@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
+from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
 from wijzer.views import aanbieder as aanbieder_view
 from wijzer.views import inkoop as inkoop_view
@@ -189,11 +190,7 @@ def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Resp
         return JSONResponse({"detail": message}, status_code=422)
     params = tafel_view.RunParams(refs=body.refs)
     job = tafel.start_run(request, user, params, f"Matching van {len(body.refs)} kinderen")
-    return JSONResponse(
-        tafel_view.run_context(job).model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/tafel/runs/{job.id}"},
-    )
+    return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
 
 @router.get(
@@ -250,11 +247,7 @@ def rerun_table_run(
         [f"{c.child_ref}|{c.need_id}" for c in body.uitsluiten],
     )
     job = tafel.start_run(request, user, params, label)
-    return JSONResponse(
-        tafel_view.run_context(job).model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/tafel/runs/{job.id}"},
-    )
+    return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
 
 @router.get(

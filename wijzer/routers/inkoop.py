@@ -22,7 +22,7 @@ from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
-from wijzer.rendering import render
+from wijzer.rendering import accepted, render
 from wijzer.settings import Settings
 from wijzer.views import inkoop as view
 from wijzer.views import inkoop_scenario as sview
@@ -294,11 +294,7 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
         ]
         return JSONResponse({"detail": detail}, status_code=422)
     job = start_scenario(request, user, sview.ScenarioParams.of(req))
-    return JSONResponse(
-        sview.job_context(job).model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/inkoop/scenarios/{job.id}"},
-    )
+    return accepted(sview.job_context(job), f"/api/v1/inkoop/scenarios/{job.id}")
 
 
 class AdviceIn(BaseModel):
@@ -318,11 +314,7 @@ class AdviceIn(BaseModel):
 def api_advice(request: Request, user: User, body: AdviceIn) -> Response:
     params = sview.AdviceParams(budget_cents=body.budget_euro * 100, max_places=body.max_places)
     job = start_advice(request, user, params)
-    return JSONResponse(
-        sview.job_context(job).model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/inkoop/scenarios/{job.id}"},
-    )
+    return accepted(sview.job_context(job), f"/api/v1/inkoop/scenarios/{job.id}")
 
 
 @api_router.get(
