@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from providers.io.export import export_csv, export_xlsx
 from wijzer.auth import Principal, Role, current_user
 from wijzer.security import csrf_token
 
@@ -103,3 +106,25 @@ def accepted(body: BaseModel, location: str) -> JSONResponse:
     return JSONResponse(
         body.model_dump(mode="json"), status_code=202, headers={"Location": location}
     )
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# one sheet of a download: its column names and rows
+Sheet = tuple[Sequence[str], Sequence[Sequence[Any]]]
+
+
+def download(name: str, fmt: str, sheets: Mapping[str, Sheet]) -> Response:
+    """A CSV (the first sheet; Dutch Excel dialect with a BOM, so Excel reads
+    it as UTF-8) or XLSX (every sheet) file as an attachment called `name`."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        columns, rows = next(iter(sheets.values()))
+        text = io.StringIO()
+        export_csv(columns, rows, text, dialect="excel-nl")
+        return Response(
+            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    data = io.BytesIO()
+    export_xlsx(dict(sheets), data)
+    return Response(data.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)

@@ -66,6 +66,28 @@ def test_export_is_audited(client: TestClient, app: FastAPI) -> None:
     assert client.get("/rapportage/uitvraag.pdf").status_code == 404
 
 
+def test_xlsx_exports_hold_their_sheets(client: TestClient) -> None:
+    """The uitvraag workbook holds the children and the stock and flow; the
+    stock-and-flow download holds that sheet alone; the CSV starts with a BOM."""
+    from openpyxl import load_workbook
+
+    login(client, "test-tafel")
+    response = client.get("/rapportage/uitvraag.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="uitvraag-' in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == ["uitvraag", "voorraad_en_stroom"]
+    kids = sorted(row[0] for row in book["uitvraag"].iter_rows(min_row=2, values_only=True))
+    assert kids == ["K-001", "K-002", "K-003"]
+    flow = client.get("/rapportage/stroom.xlsx")
+    assert flow.status_code == 200
+    assert load_workbook(io.BytesIO(flow.content), read_only=True).sheetnames == [
+        "voorraad_en_stroom"
+    ]
+    assert client.get("/rapportage/stroom.csv").content.startswith(b"\xef\xbb\xbf")
+
+
 def test_monthly_snapshots_give_stock_and_flow(app: FastAPI, client: TestClient) -> None:
     import datetime as dt
 

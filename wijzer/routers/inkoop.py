@@ -8,7 +8,6 @@ suppressed aggregates the data layer returned.
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -17,12 +16,11 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers import scenarios as data
-from providers.io.export import export_csv, export_xlsx
 from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
-from wijzer.rendering import accepted, render
+from wijzer.rendering import accepted, download, render
 from wijzer.settings import Settings
 from wijzer.views import inkoop as view
 from wijzer.views import inkoop_scenario as sview
@@ -170,21 +168,7 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     # Aggregates only: the export is logged without refs.
     access.record_export(db, user.store(), "inkoop_scenario", [], fmt)
     db.commit()
-    name = f"inkoopscenario-{job_id}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        text = io.StringIO()
-        export_csv(columns, rows, text, dialect="excel-nl")
-        return Response(
-            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    out = io.BytesIO()
-    export_xlsx({"totalen": (columns, rows)}, out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
-    )
+    return download(f"inkoopscenario-{job_id}.{fmt}", fmt, {"totalen": (columns, rows)})
 
 
 # ------------------------------------------------------------------------- JSON API

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from providers.io.export import export_csv, export_xlsx
 from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
-from wijzer.rendering import render
+from wijzer.rendering import Sheet, download, render
 from wijzer.settings import Settings
 from wijzer.views import rapportage as view
 
@@ -47,27 +45,10 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     rows = view.csv_rows(ctx)
     access.record_export(db, user.store(), "uitvraag", [c.child_ref for c in ctx.children], fmt)
     db.commit()
-    name = f"uitvraag-{ctx.count_date.isoformat()}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        text = io.StringIO()
-        export_csv(view.CSV_COLUMNS, rows, text, dialect="excel-nl")
-        return Response(
-            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    data = io.BytesIO()
-    export_xlsx(
-        {
-            "uitvraag": (view.CSV_COLUMNS, rows),
-            "voorraad_en_stroom": (view.FLOW_COLUMNS, view.flow_rows(ctx)),
-        },
-        data,
-    )
-    return Response(
-        data.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
-    )
+    sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
+    if fmt == "xlsx":
+        sheets["voorraad_en_stroom"] = (view.FLOW_COLUMNS, view.flow_rows(ctx))
+    return download(f"uitvraag-{ctx.count_date.isoformat()}.{fmt}", fmt, sheets)
 
 
 @router.get("/stroom.{fmt}")
@@ -80,17 +61,4 @@ def flow_export(request: Request, user: ExportUser, fmt: str) -> Response:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
     rows = view.flow_rows(ctx)
     name = f"voorraad-en-stroom-{ctx.count_date.isoformat()}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        text = io.StringIO()
-        export_csv(view.FLOW_COLUMNS, rows, text, dialect="excel-nl")
-        return Response(
-            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    data = io.BytesIO()
-    export_xlsx({"voorraad_en_stroom": (view.FLOW_COLUMNS, rows)}, data)
-    return Response(
-        data.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
-    )
+    return download(name, fmt, {"voorraad_en_stroom": (view.FLOW_COLUMNS, rows)})

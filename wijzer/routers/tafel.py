@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.io.export import export_csv, export_xlsx
 from providers.store import access
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
-from wijzer.rendering import render
+from wijzer.rendering import download, render
 from wijzer.settings import Settings
 from wijzer.views import tafel as view
 
@@ -162,17 +160,4 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     )
     db.commit()
     name = f"besluitenlijst-{job_id}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        text = io.StringIO()
-        export_csv(view.EXPORT_COLUMNS, rows, text, dialect="excel-nl")
-        return Response(
-            "\ufeff" + text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    data = io.BytesIO()
-    export_xlsx({"besluitenlijst": (view.EXPORT_COLUMNS, rows)}, data)
-    return Response(
-        data.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
-    )
+    return download(name, fmt, {"besluitenlijst": (view.EXPORT_COLUMNS, rows)})
