@@ -85,7 +85,18 @@ INPROCESS_MAX_ARCS = 20_000
 # the time left after the LP that the tabu search (gap_search.py) gets to
 # improve CP-SAT's hint and then to polish CP-SAT's answer (docs/solver.md).
 TABU_FIRST_SHARE = 0.15
-TABU_SHARE = 0.15
+TABU_SHARE = 0.0
+# ... the share of the time left that the knapsack Lagrangian (gap_bound.py)
+# may take for its bound and arc fixing, and the solver that then searches
+# the arcs left ("highs" or "cpsat"; docs/solver.md, fourth round)
+GAP_BOUND_SHARE = 0.1
+GAP_SEARCH = "highs"
+# ... the bands (see _gap_fixing) stop when a band keeps more than this share
+# of the arcs, and each band gets at most this share of the time left
+GAP_BAND_ARC_SHARE = 0.5
+GAP_BAND_TIME_SHARE = 0.2
+GAP_BANDS_TOTAL_SHARE = 0.5
+GAP_MAX_BANDS = 3
 
 # Problems with budget rows get the LP by column and cut generation
 # (colgen.py) in the first COLGEN_SHARE of the time limit.
@@ -329,6 +340,9 @@ def _run(
         from matcher.solvers.gap_search import is_gap_like, tabu_search
 
         gap_like = is_gap_like(work)
+        gb = None
+        if gap_like and best is not None and not _proven(work, best, bound, opts):
+            gb, bound, bound_source = _gap_bound(work, best, bound, bound_source, lp, clock, stats)
         first_s = TABU_FIRST_SHARE * clock.left() if gap_like else 0.0
         if first_s > 0 and best is not None and not _proven(work, best, bound, opts):
             # a better hint: CP-SAT's neighbourhood search starts from it
@@ -343,10 +357,45 @@ def _run(
             )
             stats["tabu_first_s"] = round(time.perf_counter() - t, 6)
             stats["tabu_first_gain"] = work.value(best) - b0
+        if (
+            gb is not None
+            and best is not None
+            and bound is not None
+            and not _proven(work, best, bound, opts)
+        ):
+            work, back, best, bound, bound_source = _gap_bands(
+                work,
+                back,
+                best,
+                bound,
+                bound_source,
+                gb,
+                opts,
+                clock,
+                stats,
+                reserve_s=TABU_SHARE * clock.left(),
+            )
         tabu_s = TABU_SHARE * clock.left() if gap_like else 0.0
-        chosen, bound, bound_source, proven = _cpsat(
-            work, best, bound, bound_source, opts, clock, stats, reserve_s=tabu_s
-        )
+        if gap_like and GAP_SEARCH == "highs":
+            chosen, bound, bound_source, proven = _mip(
+                work,
+                best,
+                bound,
+                bound_source,
+                opts,
+                clock,
+                stats,
+                reserve_s=tabu_s,
+                presolve=True,
+            )
+            if stats.get("highs_failed") and clock.left() > tabu_s + MIN_SEARCH_S:
+                chosen, bound, bound_source, proven = _cpsat(
+                    work, chosen, bound, bound_source, opts, clock, stats, reserve_s=tabu_s
+                )
+        else:
+            chosen, bound, bound_source, proven = _cpsat(
+                work, best, bound, bound_source, opts, clock, stats, reserve_s=tabu_s
+            )
         if tabu_s > 0 and chosen is not None and not proven and clock.left() > 0.1:
             t = time.perf_counter()
             tabu_before = work.value(chosen)
@@ -360,7 +409,7 @@ def _run(
             stats["tabu_s"] = round(time.perf_counter() - t, 6)
             stats["tabu_gain"] = work.value(chosen) - tabu_before
             if stats["tabu_gain"] > 0:
-                stats["incumbent_source"] = "cpsat+tabu"
+                stats["incumbent_source"] = f"{stats.get('incumbent_source', 'search')}+tabu"
                 proven = _proven(work, chosen, bound, opts)
     else:
         polish = core.n_arcs <= CPSAT_MAX_ARCS
@@ -383,6 +432,124 @@ def _run(
         chosen = np.where(chosen >= 0, back[np.maximum(chosen, 0)], -1)
     stats["bound_source"] = bound_source
     return _finish(core, chosen, bound, proven, opts, clock, stats, strategy)
+
+
+def _gap_bound(
+    work: Core,
+    best: IntArray,
+    bound: float | None,
+    bound_source: str,
+    lp: Any,
+    clock: _Clock,
+    stats: dict[str, Any],
+) -> tuple[Any, float | None, str]:
+    """The knapsack Lagrangian of a GAP-like core (gap_bound.py): a bound at
+    least as strong as the LP's, and for each value the arcs that can be in
+    an answer worth that much."""
+    from matcher.solvers.colgen import dual_bound
+    from matcher.solvers.gap_bound import knapsack_bound
+
+    t0 = time.perf_counter()
+    start = None
+    if lp is not None and lp.duals is not None:
+        start = dual_bound(work, lp.duals)[1]  # the LP's item prices
+    gb = knapsack_bound(
+        work,
+        incumbent=float(work.value(best)),
+        deadline=t0 + GAP_BOUND_SHARE * clock.left(),
+        start_prices=start,
+    )
+    stats["gap_bound_s"] = round(time.perf_counter() - t0, 6)
+    if gb is None or gb.forced is None:
+        return None, bound, bound_source
+    stats["gap_bound_iterations"] = gb.iterations
+    if bound is None or gb.bound < bound:
+        bound, bound_source = gb.bound, "knapsack Lagrangian (item rows relaxed)"
+    return gb, bound, bound_source
+
+
+def _gap_bands(
+    work: Core,
+    back: IntArray | None,
+    best: IntArray,
+    bound: float,
+    bound_source: str,
+    gb: Any,
+    opts: SolveOptions,
+    clock: _Clock,
+    stats: dict[str, Any],
+    reserve_s: float,
+) -> tuple[Core, IntArray | None, IntArray, float, str]:
+    """Bands, from the bound down: the answers worth at least t use only the
+    arcs that gap_bound gives for t, and CP-SAT decides on that (small) core
+    whether one exists.  One that does is optimal; none proves the bound
+    t - 1.  The bands stop once a band's core holds more than
+    GAP_BAND_ARC_SHARE of the arcs, or one is not decided in its time.
+
+    Then the core shrinks to the arcs that can be in an answer better than
+    the incumbent (its own arcs stay, so every bound found on what is left
+    still bounds the whole problem)."""
+    from matcher.solvers.cpsat import solve_cpsat
+    from matcher.solvers.gap_bound import arcs_for
+
+    t1 = time.perf_counter()
+    bands = 0
+    source = "knapsack Lagrangian bands + cpsat"
+    target = _integral(bound)
+    stop = t1 + GAP_BANDS_TOTAL_SHARE * (clock.left() - reserve_s)
+    # bands pay when the prices have converged (small bands) and the
+    # optimum lies a few units above the bound (GAP_MAX_BANDS)
+    while (
+        gb.converged
+        and bands < GAP_MAX_BANDS
+        and target > work.value(best)
+        and clock.left() > reserve_s + MIN_SEARCH_S
+        and time.perf_counter() < stop
+    ):
+        keep = arcs_for(gb, target)
+        if not (np.bincount(work.arc_item[keep], minlength=work.n_items) > 0).all():
+            # an item without an arc in the band: no answer is worth `target`
+            bound, bound_source, target = target - 1, source, target - 1
+            continue
+        if keep.sum() > GAP_BAND_ARC_SHARE * work.n_arcs:
+            break
+        bands += 1
+        sub, sub_back = work.restrict(keep)
+        r = solve_cpsat(
+            sub,
+            time_limit_s=max(
+                0.05,
+                min(GAP_BAND_TIME_SHARE * (clock.left() - reserve_s), stop - time.perf_counter()),
+            ),
+            relative_gap=0.0,
+            workers=opts.workers,
+            seed=opts.seed,
+            min_value=target,
+        )
+        if r.chosen is not None and sub.is_feasible(r.chosen):
+            found = sub_back[r.chosen]
+            if work.value(found) > work.value(best):
+                best = found
+                stats["incumbent_source"] = source
+        if r.status == "OPTIMAL":
+            # every answer worth `target` or more is in this band
+            bound, bound_source = float(work.value(best)), source
+            break
+        if r.status != "INFEASIBLE":
+            break  # not decided in its time: the search below takes over
+        bound, bound_source, target = target - 1, source, target - 1
+    stats["gap_bands"] = bands
+    stats["gap_bands_s"] = round(time.perf_counter() - t1, 6)
+
+    keep = arcs_for(gb, work.value(best) + 1)
+    keep[best[best >= 0]] = True
+    stats["gap_fixed_arcs"] = int(work.n_arcs - keep.sum())
+    if not keep.all():
+        sub, sub_back = work.restrict(keep)
+        best = _to_sub(best, sub_back)
+        back = sub_back if back is None else back[sub_back]
+        work = sub
+    return work, back, best, bound, bound_source
 
 
 def _to_sub(chosen: IntArray, back: IntArray) -> IntArray:
@@ -589,6 +756,7 @@ def _mip(
     clock: _Clock,
     stats: dict[str, Any],
     reserve_s: float = 0.0,
+    presolve: bool | None = None,
 ) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.heuristics import repair_and_fill
     from matcher.solvers.mip import solve_mip
@@ -604,7 +772,9 @@ def _mip(
         grace_s=0.2,
         hint=hint,
         in_process=small,
-        presolve=not small,
+        # off in process by default: what-if re-solves were measured faster
+        # without; the GAP search asks for it (docs/solver.md)
+        presolve=(not small) if presolve is None else presolve,
     )
     stats.update(r.stats)
     if r.status == "ERROR":

@@ -83,13 +83,21 @@ def solve_cpsat(
     seed: int,
     hint: IntArray | None = None,
     params: dict[str, Any] | None = None,
+    min_value: float | None = None,
 ) -> CpSatResult:
+    """CP-SAT on the core.  `min_value` (max form): only answers worth at
+    least this much count; INFEASIBLE then proves that none exists."""
     from ortools.sat.python import cp_model_helper as cmh
 
     if core.n_arcs == 0:
         chosen = np.full(core.n_items, -1, dtype=np.int64)
         return CpSatResult("OPTIMAL", chosen, float(core.const))
     model = build_model(core, hint)
+    if min_value is not None:
+        # the objective CP-SAT sees is sum(-weight x), without the constant
+        low = -int(np.abs(core.weight).sum()) - 1
+        high = math.floor(core.const - min_value + 1e-9)
+        model.objective.domain.extend((low, max(low, high)))
     p = cmh.SatParameters()
     p.num_workers = max(1, workers)
     p.random_seed = seed

@@ -156,7 +156,9 @@ def tabu_search(
             pen *= 0.9  # feasible: let the search cross the border again
         else:
             pen = np.where(excess > 1e-9, pen * 1.1, pen)
-        pen = np.maximum(pen, 1e-9 * max(scale, 1.0))
+        # bounded both ways: a search that stays infeasible for thousands of
+        # steps would otherwise grow the prices past the float range
+        pen = np.clip(pen, 1e-9 * max(scale, 1.0), 1e12 * max(scale, 1.0))
         if STALL_STEPS and it - last_best >= STALL_STEPS:
             # kick: back to the best answer, a few items to random allowed agents
             x = best_x.copy()
