@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,10 +44,14 @@ from matcher.solvers.core import (
     warm_start_choice,
 )
 
-STRATEGIES = ("auto", "flow", "cpsat", "mip", "cpsat-plain")
+if TYPE_CHECKING:
+    from matcher.solvers.gap_bound import GapBound
 
-# CP-SAT alone for tiny problems (no process start) and for GAP-like ones
-# (every item must be assigned) up to CPSAT_MAX_ARCS free arcs.  HiGHS MIP
+STRATEGIES = ("auto", "flow", "cpsat", "gap", "mip", "cpsat-plain")
+
+# CP-SAT alone for tiny problems (no process start) and for problems whose
+# items must all be assigned, up to CPSAT_MAX_ARCS free arcs; GAP-like ones
+# among them (one resource per arc) take the "gap" route.  HiGHS MIP
 # wins on optional items with budget rows in euro cents (from about 200
 # arcs); CP-SAT then polishes its answer up to CPSAT_MAX_ARCS free arcs,
 # beyond which CP-SAT's memory grows faster than its answers improve
@@ -83,15 +87,16 @@ INPROCESS_MAX_ARCS = 20_000
 
 # GAP-like problems (every item must-assign, one resource per arc): shares of
 # the time left after the LP that the tabu search (gap_search.py) gets to
-# improve CP-SAT's hint and then to polish CP-SAT's answer (docs/solver.md).
+# improve the hint and then to polish the search's answer (docs/solver.md);
+# after HiGHS (strategy "gap") the polish gained nothing and is off
 TABU_FIRST_SHARE = 0.15
-TABU_SHARE = 0.0
-# ... the share of the time left that the knapsack Lagrangian (gap_bound.py)
-# may take for its bound and arc fixing, and the solver that then searches
-# the arcs left ("highs" or "cpsat"; docs/solver.md, fourth round)
+TABU_SHARE = 0.15
+GAP_TABU_SHARE = 0.0
+# ... strategy "gap": the share of the time left that the knapsack
+# Lagrangian (gap_bound.py) may take for its bound and arc fixing
+# (docs/solver.md, fourth round)
 GAP_BOUND_SHARE = 0.1
-GAP_SEARCH = "highs"
-# ... the bands (see _gap_fixing) stop when a band keeps more than this share
+# ... the bands (see _gap_bands) stop when a band keeps more than this share
 # of the arcs, and each band gets at most this share of the time left
 GAP_BAND_ARC_SHARE = 0.5
 GAP_BAND_TIME_SHARE = 0.2
@@ -156,10 +161,12 @@ def solve(problem: AssignmentProblem, options: SolveOptions | None = None) -> So
     if strategy == "auto":
         if problem.is_transportation():
             strategy = "flow"
-        elif core.n_arcs <= CPSAT_SMALL_ARCS or (
-            bool(core.must.all()) and core.n_arcs <= CPSAT_MAX_ARCS
-        ):
+        elif core.n_arcs <= CPSAT_SMALL_ARCS:
             strategy = "cpsat"
+        elif bool(core.must.all()) and core.n_arcs <= CPSAT_MAX_ARCS:
+            from matcher.solvers.gap_search import is_gap_like
+
+            strategy = "gap" if is_gap_like(core) else "cpsat"
         else:
             strategy = "mip"
     try:
@@ -336,12 +343,16 @@ def _run(
         if not keep.all():
             work, back = core.restrict(keep)
             best = _to_sub(best, back)
-    if strategy == "cpsat":
+    if strategy in ("cpsat", "gap"):
         from matcher.solvers.gap_search import is_gap_like, tabu_search
 
         gap_like = is_gap_like(work)
+        # "gap": the knapsack Lagrangian, bands and HiGHS as the search;
+        # "cpsat" on a GAP-like core: tabu search around CP-SAT
+        gap_route = gap_like and strategy == "gap"
+        polish_share = GAP_TABU_SHARE if gap_route else TABU_SHARE
         gb = None
-        if gap_like and best is not None and not _proven(work, best, bound, opts):
+        if gap_route and best is not None and not _proven(work, best, bound, opts):
             gb, bound, bound_source = _gap_bound(work, best, bound, bound_source, lp, clock, stats)
         first_s = TABU_FIRST_SHARE * clock.left() if gap_like else 0.0
         if first_s > 0 and best is not None and not _proven(work, best, bound, opts):
@@ -373,10 +384,10 @@ def _run(
                 opts,
                 clock,
                 stats,
-                reserve_s=TABU_SHARE * clock.left(),
+                reserve_s=polish_share * clock.left(),
             )
-        tabu_s = TABU_SHARE * clock.left() if gap_like else 0.0
-        if gap_like and GAP_SEARCH == "highs":
+        tabu_s = polish_share * clock.left() if gap_like else 0.0
+        if gap_route:
             chosen, bound, bound_source, proven = _mip(
                 work,
                 best,
@@ -442,7 +453,7 @@ def _gap_bound(
     lp: Any,
     clock: _Clock,
     stats: dict[str, Any],
-) -> tuple[Any, float | None, str]:
+) -> tuple[GapBound | None, float | None, str]:
     """The knapsack Lagrangian of a GAP-like core (gap_bound.py): a bound at
     least as strong as the LP's, and for each value the arcs that can be in
     an answer worth that much."""
@@ -474,7 +485,7 @@ def _gap_bands(
     best: IntArray,
     bound: float,
     bound_source: str,
-    gb: Any,
+    gb: GapBound,
     opts: SolveOptions,
     clock: _Clock,
     stats: dict[str, Any],

@@ -7,12 +7,18 @@ instances per type keep the path from reader to verified optimum honest.
 from __future__ import annotations
 
 import csv
+import importlib
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matcher import SolveOptions, Status, solve, verify
 from matcher.io import read_orlib_gap
+from matcher.solvers.core import Core, build_core
+from matcher.solvers.cpsat import solve_cpsat
+from matcher.solvers.gap_bound import knapsack_bound
 
 GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 
@@ -27,6 +33,7 @@ def test_published_optimum_reached(name: str) -> None:
     p = read_orlib_gap(GAP_DIR / f"{name}.txt")
     sol = solve(p, SolveOptions(time_limit_s=20, relative_gap=0.0))
     verify(p, sol)
+    assert sol.strategy == "gap"
     assert sol.objective == best_known()[name]
     assert sol.status is Status.OPTIMAL
     assert sol.best_bound == sol.objective
@@ -41,3 +48,58 @@ def test_hard_instance_answer_is_verified_with_honest_bound() -> None:
     best = best_known()["d05100"]
     # the published optimum lies between our bound and our answer
     assert sol.best_bound <= best <= sol.objective
+
+
+def test_auto_takes_the_gap_route_and_cpsat_stays_cpsat() -> None:
+    p = read_orlib_gap(GAP_DIR / "b10100.txt")
+    auto = solve(p, SolveOptions(time_limit_s=10, relative_gap=0.0))
+    assert auto.strategy == "gap"
+    assert "gap_bound_s" in auto.stats
+    forced = solve(p, SolveOptions(time_limit_s=10, relative_gap=0.0, strategy="cpsat"))
+    assert forced.strategy == "cpsat"
+    assert "gap_bound_s" not in forced.stats
+    for sol in (auto, forced):
+        verify(p, sol)
+        assert sol.objective == best_known()["b10100"]
+
+
+def _first_answer(core: Core) -> np.ndarray:
+    r = solve_cpsat(
+        core,
+        time_limit_s=5,
+        relative_gap=0.0,
+        workers=1,
+        seed=0,
+        params={"stop_after_first_solution": True},
+    )
+    assert r.chosen is not None
+    return r.chosen
+
+
+@pytest.mark.parametrize("name", ["a05100", "d05100"])
+def test_bands_keep_the_bound_valid(name: str) -> None:
+    # a converged Lagrangian, an incumbent from CP-SAT's first answer: the
+    # bands may only raise the bound (min form) to values no answer beats,
+    # and every answer they return is feasible
+    p = read_orlib_gap(GAP_DIR / f"{name}.txt")
+    core = build_core(p)
+    start = _first_answer(core)
+    gb = knapsack_bound(core, incumbent=float(core.value(start)), deadline=time.perf_counter() + 10)
+    assert gb is not None
+    assert gb.converged
+    solve_module = importlib.import_module("matcher.solve")
+    stats: dict[str, object] = {}
+    _, back, best, bound, _ = solve_module._gap_bands(
+        core, None, start, gb.bound, "", gb, SolveOptions(), solve_module._Clock(10.0), stats, 0.0
+    )
+    chosen = back[best] if back is not None else best
+    assert core.is_feasible(chosen)
+    assert core.value(chosen) >= core.value(start)
+    optimum = -best_known()[name]  # max form
+    assert bound >= optimum
+    assert bound <= gb.bound
+    assert core.value(chosen) <= optimum
+    if name == "a05100":
+        # the bound equals the optimum there: the first band holds it
+        assert core.value(chosen) == optimum
+        assert bound == optimum

@@ -8,6 +8,7 @@ import itertools
 import time
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -146,9 +147,10 @@ def test_not_applicable_off_gap() -> None:
     assert knapsack_bound(build_core(b.build()), incumbent=0.0, deadline=0.0) is None
 
 
+@pytest.mark.parametrize("strategy", ["gap", "cpsat"])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(gap_builders())
-def test_solve_finds_the_optimum(b: ProblemBuilder) -> None:
+@given(b=gap_builders())
+def test_solve_finds_the_optimum(b: ProblemBuilder, strategy: str) -> None:
     p = b.build()
     try:
         core = build_core(p)
@@ -157,6 +159,7 @@ def test_solve_finds_the_optimum(b: ProblemBuilder) -> None:
     answers = _answers(core)
     assume(answers)
     best = max(core.value(a) for a in answers)
-    sol = solve(p, SolveOptions(time_limit_s=5, strategy="cpsat"))
+    sol = solve(p, SolveOptions(time_limit_s=5, strategy=strategy))
+    assert sol.strategy == strategy
     assert sol.status is Status.OPTIMAL
     assert sol.objective == core.to_sense(best)
