@@ -47,7 +47,7 @@ from matcher.domain import (
 )
 from matcher.planning import OfferingPurchase
 from providers.convert import scenario_from_db
-from providers.store.access import SMALL_CELL, AccessDenied, Principal, audit
+from providers.store.access import AccessDenied, Principal, audit, protect, small_cell
 from providers.store.models import AuditAction, Child, ChildStatus, Role
 
 Progress = Callable[[str, int], None]
@@ -205,48 +205,8 @@ class RegionOptions:
 # ------------------------------------------------------------------ suppression
 
 
-def _small(n: int) -> bool:
-    return 0 < n < SMALL_CELL
-
-
-def protect(rows: Mapping[str, Sequence[int]], *, margin_hidden: bool = False) -> set[str]:
-    """The keys of the rows to hide in a table of counts with column totals.
-
-    Primary: a row with any cell of 1 to 4.  Secondary, when the totals are
-    shown: while just one row is hidden, or the hidden rows hide 1 to
-    2 * SMALL_CELL - 1 children in some column, also hide the row with the
-    smallest non-zero cell.  Then a total minus the shown rows gives only a sum
-    over two or more hidden rows that is not itself small, never one row.  When
-    the totals are hidden (they would give away a small cell elsewhere), at least
-    one non-zero row is hidden, so the shown rows do not add up to the total.
-    All-zero rows protect nothing and are never chosen.
-    """
-    hidden = {k for k, vals in rows.items() if any(_small(v) for v in vals)}
-    width = max((len(v) for v in rows.values()), default=0)
-
-    def weak() -> bool:
-        if margin_hidden:
-            return not any(any(v > 0 for v in rows[k]) for k in hidden)
-        if not hidden:
-            return False
-        if len(hidden) == 1:
-            return True
-        return any(0 < sum(rows[k][c] for k in hidden) < 2 * SMALL_CELL for c in range(width))
-
-    while weak():
-        left = [
-            (min(v for v in vals if v > 0), k)
-            for k, vals in rows.items()
-            if k not in hidden and any(v > 0 for v in vals)
-        ]
-        if not left:
-            break
-        hidden.add(min(left)[1])
-    return hidden
-
-
 def _shown(n: int, hide: bool = False) -> int | None:
-    return None if hide or _small(n) else n
+    return None if hide or small_cell(n) else n
 
 
 def _group_table(
@@ -547,7 +507,7 @@ def run_scenario(
     # alone would not help, so both go, and the number of needs with them.
     wt = (base.n_within_norm, wi.result.n_within_norm)
     bt = (n_needs - wt[0], n_needs - wt[1])
-    hide = tuple(_small(w) or _small(b) for w, b in zip(wt, bt, strict=True))
+    hide = tuple(small_cell(w) or small_cell(b) for w, b in zip(wt, bt, strict=True))
     within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
     blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
     # per gemeente: needs minus within the norm (a need is placed within the norm or not)
@@ -631,12 +591,12 @@ def _rule(plan: object, name: str, baseline: int | None) -> RuleOutcome:
     from matcher.planning import PurchasePlan
 
     assert isinstance(plan, PurchasePlan)
-    within = None if _small(plan.within_norm) else plan.within_norm
+    within = None if small_cell(plan.within_norm) else plan.within_norm
     # the gain follows from two shown totals, so it is shown only with both
     gained = plan.gained if within is not None and baseline is not None else None
     lines = []
     for e in plan.effects:
-        n = None if _small(e.marginal_within_norm) else e.marginal_within_norm
+        n = None if small_cell(e.marginal_within_norm) else e.marginal_within_norm
         lines.append(
             PurchaseLine(
                 care_type=e.care_type,
@@ -686,7 +646,7 @@ def purchase_advice(
     naive = naive_plan(pp, budget_cents)
     step("Totalen maken", 95)
     base = advice.baseline_within_norm
-    baseline = None if _small(base) else base
+    baseline = None if small_cell(base) else base
     return AdviceOutcome(
         region=code,
         evaluation_date=today,

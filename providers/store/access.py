@@ -19,9 +19,9 @@ import contextlib
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -45,6 +45,8 @@ from providers.store.models import (
 )
 
 SMALL_CELL = 5
+# keys of the tables that `protect` works on: labels, or tuples of them
+K = TypeVar("K", str, tuple[str, ...])
 DEFAULT_STALE_DAYS = 14
 STALE_ENV = "WIJZER_STALE_AFTER_DAYS"
 
@@ -611,8 +613,10 @@ def waiting_aggregates(
     """Counts of waiting children; for inkoop (and tafel/beheer) with small cells suppressed.
 
     Counts are of child needs when grouping by zorgvorm, else of children.
-    Every cell under SMALL_CELL is suppressed, for every role, so an
-    aggregate can be shown to anyone allowed to see it.
+    Every cell under SMALL_CELL is suppressed, for every role, and so many
+    more that the total minus the shown cells gives no hidden cell back
+    (`protect`), so an aggregate can be shown to anyone allowed to
+    see it.
     """
     if principal.role not in (Role.INKOOP, Role.TAFEL, Role.BEHEER):
         raise AccessDenied("Deze rol ziet geen overzichten van wachtenden.")
@@ -639,14 +643,54 @@ def waiting_aggregates(
     if scope:
         tq = tq.where(Child.region_code == scope)
     total = int(session.scalar(tq) or 0)
-    rows = []
-    suppressed = 0
-    for key in sorted(counts):
-        n = counts[key]
-        small = n < SMALL_CELL
-        suppressed += small
-        rows.append(AggregateRow(key, None if small else n, small))
-    return Aggregate(tuple(by), tuple(rows), None if 0 < total < SMALL_CELL else total, suppressed)
+    shown_total = None if small_cell(total) else total
+    hidden = protect({key: (n,) for key, n in counts.items()}, margin_hidden=shown_total is None)
+    rows = tuple(
+        AggregateRow(key, None if key in hidden else n, key in hidden)
+        for key, n in sorted(counts.items())
+    )
+    return Aggregate(tuple(by), rows, shown_total, len(hidden))
+
+
+def small_cell(n: int) -> bool:
+    """A count from 1 to SMALL_CELL - 1: never shown (zeros are)."""
+    return 0 < n < SMALL_CELL
+
+
+def protect(rows: Mapping[K, Sequence[int]], *, margin_hidden: bool = False) -> set[K]:
+    """The keys of the rows to hide in a table of counts with column totals.
+
+    Primary: a row with any cell of 1 to 4.  Secondary, when the totals are
+    shown: while just one row is hidden, or the hidden rows hide 1 to
+    2 * SMALL_CELL - 1 children in some column, also hide the row with the
+    smallest non-zero cell.  Then a total minus the shown rows gives only a sum
+    over two or more hidden rows that is not itself small, never one row.  When
+    the totals are hidden (they would give away a small cell elsewhere), at least
+    one non-zero row is hidden, so the shown rows do not add up to the total.
+    All-zero rows protect nothing and are never chosen.
+    """
+    hidden = {k for k, vals in rows.items() if any(small_cell(v) for v in vals)}
+    width = max((len(v) for v in rows.values()), default=0)
+
+    def weak() -> bool:
+        if margin_hidden:
+            return not any(any(v > 0 for v in rows[k]) for k in hidden)
+        if not hidden:
+            return False
+        if len(hidden) == 1:
+            return True
+        return any(0 < sum(rows[k][c] for k in hidden) < 2 * SMALL_CELL for c in range(width))
+
+    while weak():
+        left = [
+            (min(v for v in vals if v > 0), k)
+            for k, vals in rows.items()
+            if k not in hidden and any(v > 0 for v in vals)
+        ]
+        if not left:
+            break
+        hidden.add(min(left)[1])
+    return hidden
 
 
 def record_export(

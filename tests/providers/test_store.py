@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.errors import ImportRejected
 from providers.store import (
     AccessDenied,
+    Aggregate,
+    ChildStatus,
     ConflictError,
     NotFound,
     OrganisationKind,
@@ -384,6 +386,53 @@ def test_scoped_waiting_lists(sessions: sessionmaker[Session], demo_dir: Path) -
             load_records(s, p["inkoop"], ("kinderen",))
 
 
+def _assert_suppressed(agg: Aggregate, direct: dict[str, int]) -> None:
+    """Every small cell hidden, every shown cell exact, and the total minus the
+    shown cells gives back no single hidden cell and no small hidden part."""
+    for row in agg.rows:
+        n = direct[row.key[0]]
+        if n < 5:
+            assert row.suppressed
+        assert row.count == (None if row.suppressed else n)
+    hidden = [row for row in agg.rows if row.suppressed]
+    assert agg.suppressed_cells == len(hidden)
+    if hidden and agg.total is not None:
+        rest = agg.total - sum(row.count or 0 for row in agg.rows)
+        assert len(hidden) >= 2
+        assert not 0 < rest < 10
+
+
+def test_secondary_suppression_in_the_data_layer(
+    sessions: sessionmaker[Session], demo_dir: Path
+) -> None:
+    # one small gemeente beside two larger ones: hiding only the small cell
+    # would let total minus the rest give it back, so a second cell goes too
+    p = _orgs(sessions)
+    with sessions.begin() as s:
+        for i, (gemeente, n) in enumerate((("GM0505", 10), ("GM0642", 2), ("GM0531", 9))):
+            for k in range(n):
+                s.add(
+                    Child(
+                        ref=f"K-SEC-{i}-{k}",
+                        gemeente_code=gemeente,
+                        region_code="JZ31",
+                        birth_month="2014-03",
+                        gi="WSS",
+                        measure="OTS",
+                        ruling_date=dt.date(2023, 1, 10),
+                        status=ChildStatus.WAITING.value,
+                        needs=[ChildNeed(seq=0, care_type="PLEEGZORG")],
+                    )
+                )
+    with sessions() as s:
+        agg = waiting_aggregates(s, p["inkoop"], by=("gemeente",))
+    cells = {row.key[0]: row.count for row in agg.rows}
+    assert agg.total == 21
+    # 2 + 9 hidden: 11 children in two gemeenten, nothing to derive
+    assert cells == {"GM0505": 10, "GM0642": None, "GM0531": None}
+    assert agg.suppressed_cells == 2
+
+
 def test_inkoop_gets_aggregates_with_small_cells_suppressed(
     sessions: sessionmaker[Session], demo_dir: Path
 ) -> None:
@@ -397,21 +446,13 @@ def test_inkoop_gets_aggregates_with_small_cells_suppressed(
         ):
             direct[g] = n
         assert agg.total == 60
-        for row in agg.rows:
-            n = direct[row.key[0]]
-            if n < 5:
-                assert row.suppressed
-                assert row.count is None
-            else:
-                assert row.count == n
-        assert agg.suppressed_cells == sum(1 for n in direct.values() if n < 5)
+        _assert_suppressed(agg, direct)
         assert agg.suppressed_cells > 0  # the demo has small gemeenten
         by_need = waiting_aggregates(s, p["inkoop"], by=("zorgvorm",))
         needs = dict(
             s.execute(select(ChildNeed.care_type, func.count()).group_by(ChildNeed.care_type)).all()
         )
-        for row in by_need.rows:
-            assert row.count == (needs[row.key[0]] if needs[row.key[0]] >= 5 else None)
+        _assert_suppressed(by_need, needs)
         with pytest.raises(AccessDenied):
             waiting_aggregates(s, p["inkoop"], region_code="JZ24")
         with pytest.raises(AccessDenied):

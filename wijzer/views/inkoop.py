@@ -94,34 +94,6 @@ def chart_of(title: str, cells: list[Cell]) -> Chart:
     return Chart(title=title, height=height, bars=bars, max_count=top)
 
 
-def protect_derived(cells: list[Cell], total: int | None) -> list[Cell]:
-    """Hide more cells so the total minus the shown cells never gives one hidden cell.
-
-    The data layer hides cells under 5 but shows the total; with one hidden cell,
-    total minus the rest would give it back.  While the hidden part is one cell, or
-    adds up to less than 10, the smallest shown cell is hidden too.
-    """
-    if total is None:
-        return cells
-    out = list(cells)
-
-    def hidden_rest() -> int:
-        return total - sum(c.count or 0 for c in out if c.count is not None)
-
-    while True:
-        hidden = [c for c in out if c.count is None]
-        if not hidden or (len(hidden) >= 2 and not 0 < hidden_rest() < 10):
-            return out
-        shown = [c for c in out if c.count]
-        if not shown:
-            return out
-        smallest = min(shown, key=lambda c: (c.count or 0, c.label))
-        out = [
-            Cell(key=c.key, label=c.label, count=None, suppressed=True) if c is smallest else c
-            for c in out
-        ]
-
-
 def overview(session: Session, user: Principal) -> InkoopContext:
     breakdowns = []
     for by, title in (("zorgvorm", "Wachtend per hulpvorm"), ("gemeente", "Wachtend per gemeente")):
@@ -130,7 +102,6 @@ def overview(session: Session, user: Principal) -> InkoopContext:
             Cell(key=r.key[0], label=_label(by, r.key[0]), count=r.count, suppressed=r.suppressed)
             for r in agg.rows
         ]
-        cells = protect_derived(cells, agg.total)
         cells.sort(key=lambda c: (c.count is None, -(c.count or 0), c.label))
         breakdowns.append(
             Breakdown(
