@@ -16,7 +16,6 @@ from providers.errors import ImportRejected
 from providers.store import (
     AccessDenied,
     Aggregate,
-    ChildStatus,
     ConflictError,
     NotFound,
     OrganisationKind,
@@ -400,37 +399,6 @@ def _assert_suppressed(agg: Aggregate, direct: dict[str, int]) -> None:
         rest = agg.total - sum(row.count or 0 for row in agg.rows)
         assert len(hidden) >= 2
         assert not 0 < rest < 10
-
-
-def test_secondary_suppression_in_the_data_layer(
-    sessions: sessionmaker[Session], demo_dir: Path
-) -> None:
-    # one small gemeente beside two larger ones: hiding only the small cell
-    # would let total minus the rest give it back, so a second cell goes too
-    p = _orgs(sessions)
-    with sessions.begin() as s:
-        for i, (gemeente, n) in enumerate((("GM0505", 10), ("GM0642", 2), ("GM0531", 9))):
-            for k in range(n):
-                s.add(
-                    Child(
-                        ref=f"K-SEC-{i}-{k}",
-                        gemeente_code=gemeente,
-                        region_code="JZ31",
-                        birth_month="2014-03",
-                        gi="WSS",
-                        measure="OTS",
-                        ruling_date=dt.date(2023, 1, 10),
-                        status=ChildStatus.WAITING.value,
-                        needs=[ChildNeed(seq=0, care_type="PLEEGZORG")],
-                    )
-                )
-    with sessions() as s:
-        agg = waiting_aggregates(s, p["inkoop"], by=("gemeente",))
-    cells = {row.key[0]: row.count for row in agg.rows}
-    assert agg.total == 21
-    # 2 + 9 hidden: 11 children in two gemeenten, nothing to derive
-    assert cells == {"GM0505": 10, "GM0642": None, "GM0531": None}
-    assert agg.suppressed_cells == 2
 
 
 def test_inkoop_gets_aggregates_with_small_cells_suppressed(

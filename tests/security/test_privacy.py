@@ -431,6 +431,29 @@ def test_retention_command_line(
         assert set(conn.execute(text("SELECT ref FROM children")).scalars()) == {"K-CLI-2"}
 
 
+def test_secondary_suppression_in_the_data_layer(
+    retention_db: tuple[Engine, sessionmaker[Session]],
+) -> None:
+    # one small gemeente beside two larger ones: hiding only the small cell
+    # would let total minus the rest give it back, so a second cell goes too
+    _, sessions = retention_db
+    with sessions.begin() as s:
+        for gemeente, n in (("GM0505", 10), ("GM0642", 2), ("GM0531", 9)):
+            for i in range(n):
+                s.add(_child(f"K-{gemeente}-{i:02d}", ChildStatus.WAITING, None, gemeente))
+    who = access.Principal("inkoop", Role.INKOOP, 1, region_code="JZ31")
+    with sessions() as s:
+        agg = access.waiting_aggregates(s, who, ("gemeente",))
+    assert agg.total == 21
+    # 2 + 9 hidden: 11 children in two gemeenten, nothing to derive
+    assert {row.key[0]: row.count for row in agg.rows} == {
+        "GM0505": 10,
+        "GM0642": None,
+        "GM0531": None,
+    }
+    assert agg.suppressed_cells == 2
+
+
 def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
     retention_db: tuple[Engine, sessionmaker[Session]],
 ) -> None:
