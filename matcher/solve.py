@@ -494,7 +494,8 @@ def _gap_bands(
     """Bands, from the bound down: the answers worth at least t use only the
     arcs that gap_bound gives for t, and CP-SAT decides on that (small) core
     whether one exists.  One that does is optimal; none proves the bound
-    t - 1.  The bands stop once a band's core holds more than
+    t - 1.  Bands run only when the Lagrangian's prices converged, at most
+    GAP_MAX_BANDS of them, and stop once a band's core holds more than
     GAP_BAND_ARC_SHARE of the arcs, or one is not decided in its time.
 
     Then the core shrinks to the arcs that can be in an answer better than
@@ -537,14 +538,15 @@ def _gap_bands(
             seed=opts.seed,
             min_value=target,
         )
+        found = None
         if r.chosen is not None and sub.is_feasible(r.chosen):
             found = sub_back[r.chosen]
             if work.value(found) > work.value(best):
                 best = found
                 stats["incumbent_source"] = source
-        if r.status == "OPTIMAL":
+        if r.status == "OPTIMAL" and found is not None:
             # every answer worth `target` or more is in this band
-            bound, bound_source = float(work.value(best)), source
+            bound, bound_source = float(work.value(found)), source
             break
         if r.status != "INFEASIBLE":
             break  # not decided in its time: the search below takes over

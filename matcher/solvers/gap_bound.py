@@ -71,12 +71,11 @@ class _Dense:
 
 
 def applicable(core: Core) -> bool:
-    """GAP-like with integer amounts and a dynamic programme that fits."""
+    """GAP-like, and a dynamic programme that fits (amounts and capacities
+    are integers in every core)."""
     from matcher.solvers.gap_search import is_gap_like
 
     if not is_gap_like(core):
-        return False
-    if not np.all(np.equal(np.mod(core.use_amount, 1), 0)):
         return False
     cap = np.maximum(core.capacity, 0)
     cells = core.n_items * core.n_resources * (int(cap.max(initial=0)) + 1)
