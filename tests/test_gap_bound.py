@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from matcher import ProblemBuilder, Sense, SolveOptions, Status, solve
 from matcher.solvers.core import Core, CoreInfeasible, build_core
 from matcher.solvers.gap_bound import (
+    PROFIT_SCALE,
     _dense,
     _forced_in_loss,
     _knapsacks,
+    _knapsacks_bb,
     applicable,
     arcs_for,
     knapsack_bound,
@@ -95,6 +97,28 @@ def test_knapsacks_are_exact(b: ProblemBuilder, prices: list[int]) -> None:
                 best_in = max(best_in, float(profit[r, t].sum()))
             expect = value[r] - best_in if np.isfinite(best_in) else np.inf
             assert loss[r, j] == max(expect, 0.0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gap_builders(), st.lists(st.floats(-30, 30), min_size=6, max_size=6))
+def test_branch_and_bound_knapsacks_bound_the_exact_ones(
+    b: ProblemBuilder, prices: list[float]
+) -> None:
+    # the solver the ascent uses rounds profits up: never under the exact
+    # value, at most one rounding step per item over it, and its items fit
+    core = _core(b)
+    d = _dense(core)
+    m, n = d.weight.shape
+    profit = d.weight - np.asarray(prices[:n])[None, :]
+    exact, _ = _knapsacks(d, profit)
+    value, x = _knapsacks_bb(d, profit)
+    assert (value >= exact - 1e-9).all()
+    assert (value <= exact + n / PROFIT_SCALE + 1e-9).all()
+    for r in range(m):
+        assert d.need[r, x[r]].sum() <= d.cap[r]
+        assert np.isfinite(profit[r, x[r]]).all()
+        # the items it takes are worth the exact value up to the rounding
+        assert float(profit[r, x[r]].sum()) >= exact[r] - n / PROFIT_SCALE - 1e-9
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
