@@ -154,10 +154,13 @@ def test_beats_the_lp_on_a_hand_checked_case() -> None:
         b.arc(j, "cheap", 1, {"cheap": 2})
         b.arc(j, "dear", 10, {"dear": 2})
     core = build_core(b.build())
-    gb = knapsack_bound(core, incumbent=-21.0, deadline=time.perf_counter() + 1.0)
-    assert gb is not None
-    # max form: -21 is the optimum; the bound reaches it (within rounding)
-    assert -21.0 - 1e-6 <= gb.bound < -16.5 - 1.0
+    for exact in (False, True):
+        gb = knapsack_bound(
+            core, incumbent=-21.0, deadline=time.perf_counter() + 1.0, exact_steps=exact
+        )
+        assert gb is not None
+        # max form: -21 is the optimum; the bound reaches it (within rounding)
+        assert -21.0 - 1e-6 <= gb.bound < -16.5 - 1.0
     sol = solve(b.build(), SolveOptions(time_limit_s=5))
     assert sol.status is Status.OPTIMAL
     assert sol.objective == 21

@@ -198,14 +198,17 @@ def knapsack_bound(
     start_prices: FloatArray | None = None,
     fix: bool = True,
     max_iter: int = 10_000,
+    exact_steps: bool = False,
 ) -> GapBound | None:
     """Subgradient ascent on the knapsack Lagrangian of a GAP-like core.
 
     `incumbent`: the value (max form) of a feasible answer, the Polyak target
     and the value the fixing must beat.  `start_prices`: item prices to start
     from (the LP's item duals are a good start: the bound there is at most
-    the LP bound).  Returns None when the core is not GAP-like or too large
-    for the dynamic programme."""
+    the LP bound).  `exact_steps`: each step by the dynamic programme instead
+    of the branch-and-bound solver (to compare them,
+    benchmarks/gap_bound_steps.py).  Returns None when the core is not
+    GAP-like or too large for the dynamic programme."""
     if not applicable(core):
         return None
     t0 = time.perf_counter()
@@ -226,7 +229,7 @@ def knapsack_bound(
     while it < max_iter and (it == 0 or time.perf_counter() < deadline):
         it += 1
         profit = d.weight - u[None, :]
-        value, x = _knapsacks_bb(d, profit)
+        value, x = _knapsacks(d, profit) if exact_steps else _knapsacks_bb(d, profit)
         bound = core.const + float(u.sum() + value.sum())
         if bound < best - 1e-9:
             best, best_u, since = bound, u.copy(), 0
