@@ -106,15 +106,20 @@ def cmd_db(a: argparse.Namespace) -> int:
 
 def cmd_retention(a: argparse.Namespace) -> int:
     from providers.store import Principal, purge_case_data
+    from providers.store.sessions import SESSION_KEEP_DAYS, purge_sessions
 
+    today = a.date or dt.date.today()
     sessions = _sessions(a.database_url)
     with sessions() as s, s.begin():
-        n = purge_case_data(
-            s, Principal.system(a.actor), months=a.months, today=a.date or dt.date.today()
-        )
+        who = Principal.system(a.actor)
+        n = purge_case_data(s, who, months=a.months, today=today)
+        ended = purge_sessions(s, who, now=dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC))
     print(
         f"{n} kinderen verwijderd (geplaatst of afgesloten, ouder dan {a.months} maanden); "
         "de aantallen zijn bewaard"
+    )
+    print(
+        f"{ended} sessies verwijderd (afgelopen of verlopen, ouder dan {SESSION_KEEP_DAYS} dagen)"
     )
     return 0
 
@@ -182,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--year", type=int, default=reference.DEFAULT_YEAR)
     t.set_defaults(func=cmd_template)
 
-    r = sub.add_parser("retention", help="remove old case rows, keep counts")
+    r = sub.add_parser("retention", help="remove old case rows (keep counts) and old web sessions")
     r.add_argument(
         "--months", type=int, default=int(os.environ.get("WIJZER_RETENTION_MONTHS", "24"))
     )

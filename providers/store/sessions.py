@@ -3,6 +3,8 @@
 The browser gets a random token (in the app's signed cookie); the database keeps
 only its SHA-256, who it belongs to, when it expires and whether it was ended.
 Logout ends one session; a password change ends all sessions of that account.
+Sessions that ended or expired more than SESSION_KEEP_DAYS ago are deleted by
+the retention command (`purge_sessions`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from providers.store.access import AccessDenied, Principal, hash_password
 from providers.store.models import Account, Role, WebSession, utcnow
+
+# ended and expired sessions stay this long (who was signed in when, for the
+# review of an incident), then the retention command deletes them
+SESSION_KEEP_DAYS = 30
 
 
 def _hash(token: str) -> str:
@@ -88,3 +94,15 @@ def change_password(
     account.password_hash = hash_password(new_password)
     session.flush()
     end_all_sessions(session, username)
+
+
+def purge_sessions(session: Session, principal: Principal, *, now: dt.datetime) -> int:
+    """Delete sessions that ended or expired more than SESSION_KEEP_DAYS
+    before `now`; return how many.  Only beheer may run it."""
+    if principal.role is not Role.BEHEER:
+        raise AccessDenied("Alleen beheer kan gegevens opschonen.")
+    before = _aware(now) - dt.timedelta(days=SESSION_KEEP_DAYS)
+    result = session.execute(
+        delete(WebSession).where(or_(WebSession.ended_at < before, WebSession.expires_at < before))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

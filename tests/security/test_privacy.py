@@ -423,12 +423,51 @@ def test_retention_command_line(
     with sessions.begin() as s:
         s.add(_child("K-CLI-1", ChildStatus.CLOSED, dt.date(2025, 1, 1)))
         s.add(_child("K-CLI-2", ChildStatus.CLOSED, dt.date(2026, 6, 1)))
+        # ended 40 days before the date given: older than the 30 days kept
+        ended = dt.datetime(2026, 10, 11, tzinfo=dt.UTC)
+        s.add(_web_session("oud", started=ended, ended=ended))
     url = engine.url.render_as_string(hide_password=False)
     argv = ["retention", "--months", "12", "--date", "2026-11-20", "--database-url", url]
     assert main(argv) == 0
-    assert "1 kinderen verwijderd" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 kinderen verwijderd" in out
+    assert "1 sessies verwijderd" in out
     with engine.connect() as conn:
         assert set(conn.execute(text("SELECT ref FROM children")).scalars()) == {"K-CLI-2"}
+
+
+def _web_session(username: str, *, started: dt.datetime, ended: dt.datetime | None) -> Any:
+    from providers.store.models import WebSession
+
+    return WebSession(
+        token_hash=uuid.uuid4().hex * 2,
+        username=username,
+        created_at=started,
+        expires_at=started + dt.timedelta(hours=8),
+        ended_at=ended,
+    )
+
+
+def test_old_web_sessions_are_deleted(retention_db: tuple[Engine, sessionmaker[Session]]) -> None:
+    from providers.store.models import WebSession
+    from providers.store.sessions import SESSION_KEEP_DAYS, purge_sessions
+
+    _, sessions = retention_db
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    old = now - dt.timedelta(days=SESSION_KEEP_DAYS + 1)
+    recent = now - dt.timedelta(days=SESSION_KEEP_DAYS - 1)
+    with sessions.begin() as s:
+        s.add(_web_session("oud-afgemeld", started=old, ended=old))
+        s.add(_web_session("oud-verlopen", started=old, ended=None))
+        s.add(_web_session("recent-afgemeld", started=recent, ended=recent))
+        s.add(_web_session("lopend", started=now - dt.timedelta(hours=1), ended=None))
+    with sessions.begin() as s:
+        with pytest.raises(access.AccessDenied):
+            purge_sessions(s, access.Principal("tafel", Role.TAFEL, 1), now=now)
+        assert purge_sessions(s, access.Principal.system(), now=now) == 2
+    with sessions() as s:
+        left = set(s.scalars(select(WebSession.username)))
+    assert left == {"recent-afgemeld", "lopend"}
 
 
 def test_secondary_suppression_in_the_data_layer(
