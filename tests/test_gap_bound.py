@@ -84,7 +84,7 @@ def test_knapsacks_are_exact(b: ProblemBuilder, prices: list[int]) -> None:
         assert float(profit[r, x[r]].sum()) == best
         assert d.need[r, x[r]].sum() <= d.cap[r]
     # forced in: the best knapsack that holds item j, by enumeration
-    loss = _forced_in_loss(d, profit, value)
+    loss = _forced_in_loss(d, profit)
     for r in range(m):
         for j in range(n):
             best_in = -np.inf

@@ -85,12 +85,10 @@ def applicable(core: Core) -> bool:
 
 
 def _dense(core: Core) -> _Dense:
+    from matcher.solvers.gap_search import arc_agents
+
     n, m = core.n_items, core.n_resources
-    ua = core.use_arc()
-    agent = np.empty(core.n_arcs, dtype=np.int64)
-    agent[ua] = core.use_res
-    amount = np.empty(core.n_arcs, dtype=np.int64)
-    amount[ua] = np.asarray(core.use_amount, dtype=np.int64)
+    agent, amount = arc_agents(core)
     weight = np.full((m, n), -np.inf)
     need = np.zeros((m, n), dtype=np.int64)
     arc_at = np.full((m, n), -1, dtype=np.int64)
@@ -163,8 +161,9 @@ def _knapsacks_bb(d: _Dense, profit: FloatArray) -> tuple[FloatArray, BoolArray]
     return value, x
 
 
-def _forced_in_loss(d: _Dense, profit: FloatArray, value: FloatArray) -> FloatArray:
-    """K_r - K_r(arc (j, r) forced in), per (r, j); inf where it does not fit."""
+def _forced_in_loss(d: _Dense, profit: FloatArray) -> FloatArray:
+    """K_r - K_r(arc (j, r) forced in), per (r, j); inf where it does not fit.
+    K_r itself is the backward programme over all items."""
     m, n = profit.shape
     w = d.width
     rows = np.arange(m)[:, None]
@@ -176,6 +175,7 @@ def _forced_in_loss(d: _Dense, profit: FloatArray, value: FloatArray) -> FloatAr
         if (profit[:, j] > 0).any():
             table, _ = _step(d, table, profit, j)
         suffix[j] = table.reshape(m, w)
+    value = suffix[0][np.arange(m), d.cap]
     loss = np.full((m, n), np.inf)
     table = np.zeros(m * w)  # forward: items 0..j-1
     for j in range(n):
@@ -248,9 +248,7 @@ def knapsack_bound(
         u = u - lam * (bound - incumbent) / gg * g
     forced = None
     if fix and np.isfinite(best):
-        profit = d.weight - best_u[None, :]
-        value, _ = _knapsacks(d, profit)
-        loss = _forced_in_loss(d, profit, value)
+        loss = _forced_in_loss(d, d.weight - best_u[None, :])
         forced = np.full(core.n_arcs, -np.inf)
         has = d.arc_at >= 0
         forced[d.arc_at[has]] = best - loss[has]

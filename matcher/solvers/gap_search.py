@@ -41,6 +41,16 @@ def is_gap_like(core: Core) -> bool:
     return bool((per_arc == 1).all()) and bool((core.use_amount > 0).all())
 
 
+def arc_agents(core: Core) -> tuple[IntArray, IntArray]:
+    """Per arc of a GAP-like core: its one resource (agent) and the amount."""
+    use_arc = core.use_arc()
+    agent = np.empty(core.n_arcs, dtype=np.int64)
+    agent[use_arc] = core.use_res
+    amount = np.empty(core.n_arcs, dtype=np.int64)
+    amount[use_arc] = core.use_amount
+    return agent, amount
+
+
 def tabu_search(
     core: Core,
     start: IntArray,
@@ -59,11 +69,7 @@ def tabu_search(
     n, m = core.n_items, core.n_resources
     if n * m > MAX_CELLS or n < 2:
         return start
-    use_arc = core.use_arc()
-    agent_of_arc = np.empty(core.n_arcs, dtype=np.int64)
-    agent_of_arc[use_arc] = core.use_res
-    amount_of_arc = np.empty(core.n_arcs, dtype=np.float64)
-    amount_of_arc[use_arc] = core.use_amount
+    agent_of_arc, amount_of_arc = arc_agents(core)
     big = 1e18
     cost = np.full((n, m), big)  # min form: cost = -weight
     need = np.full((n, m), big)
