@@ -3,8 +3,10 @@ generated instances of the scale benchmark.
 
 Per size: the plain LP (HiGHS over all arcs), the LP with knapsack
 cardinality cuts by column generation (`matcher.solvers.colgen.lp_loop`, run
-to convergence), and the flow Lagrangian of the budget rows in the scale
-benchmark's time limit.  Prints a Markdown table (bounds in max form, which
+to convergence), the same LP by PDLP (`matcher.solvers.pdlp_lp.pdlp_loop`, run
+to convergence; the bound is the flow Lagrangian at its prices, one flow, whose
+time is included), and the flow Lagrangian of the budget rows alone in the
+scale benchmark's time limit.  Prints a Markdown table (bounds in max form, which
 for these instances is the objective) with the time each took.
 
     .venv/bin/python -m benchmarks.bounds --sizes 1k 10k
@@ -34,13 +36,14 @@ def main() -> None:
     from matcher.solvers.core import build_core
     from matcher.solvers.lagrange import lagrangian
     from matcher.solvers.mip import solve_mip
+    from matcher.solvers.pdlp_lp import pdlp_loop
 
     print(f"# bounds benchmark, seed {a.seed}, load average at start {os.getloadavg()}")
     print(
         "| size | arcs | plain LP bound | s | LP with cuts (colgen) | s | rounds / cuts / "
-        "converged | Lagrangian (flow) | s (limit) |"
+        "converged | LP with cuts (PDLP) | s | rounds / cuts | Lagrangian (flow) | s (limit) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in a.sizes:
         children, offerings, limit = SIZES[name][:3]
         core = build_core(generate(GeneratorConfig(children, offerings, seed=a.seed)))
@@ -53,6 +56,16 @@ def main() -> None:
         t = time.perf_counter()
         loop = lp_loop(core, deadline=time.perf_counter() + LOOP_LIMIT_S)
         loop_s = time.perf_counter() - t
+        t = time.perf_counter()
+        pd = pdlp_loop(core, deadline=time.perf_counter() + LOOP_LIMIT_S)
+        pd_b, pd_st = "-", "-"
+        if pd is not None:
+            at = lagrangian(
+                pd.core, deadline=time.perf_counter() + 60.0, prices=pd.prices, max_iter=1
+            )
+            pd_b = "-" if at.bound is None else f"{at.bound:,.0f}"
+            pd_st = f"{pd.stats['pdlp_rounds']} / {pd.stats['pdlp_cuts']}"
+        pd_s = time.perf_counter() - t
         t = time.perf_counter()
         lr = lagrangian(core, deadline=time.perf_counter() + limit)
         lr_s = time.perf_counter() - t
@@ -67,7 +80,7 @@ def main() -> None:
         lr_b = "-" if lr.bound is None else f"{lr.bound:,.0f}"
         print(
             f"| {name} | {core.n_arcs} | {lp_b} | {lp_s:.1f} | {lo_b} | {loop_s:.1f} | {lo_st} "
-            f"| {lr_b} | {lr_s:.1f} ({limit:.0f}) |",
+            f"| {pd_b} | {pd_s:.1f} | {pd_st} | {lr_b} | {lr_s:.1f} ({limit:.0f}) |",
             flush=True,
         )
     print(f"\nload average at end {os.getloadavg()}")

@@ -112,12 +112,24 @@ COLGEN_SHARE = 0.5
 # first round alone gives a bound far weaker than the Lagrangian one
 COLGEN_MAX_LP_SHARE = 0.75
 
+# The LP with cuts by PDLP (pdlp_lp.py) where the simplex LP does not fit:
+# from this many arcs (measured from 275k up; below, the simplex or the
+# Lagrangian alone), within this share of the time limit, and only when the
+# time left holds PDLP_MIN_ROUNDS rounds of the expected length (PDLP's first
+# round took 1.0 s at 275k arcs, 4e-6 s per arc; docs/solver.md)
+PDLP = True
+PDLP_MIN_ARCS = 100_000
+PDLP_SHARE = 0.7
+PDLP_SECONDS_PER_ARC = 4e-6
+PDLP_MIN_ROUNDS = 3
+
 # Share of the time limit kept free after the sub-MIP on the LP's fractional
 # items (for the steps after it and for assembling the answer).
 FIX_MIP_RESERVE = 0.05
 
-# Problems this small get the local move search on top of repair + refill.
-LOCAL_SEARCH_MAX_ARCS = 200_000
+# Problems this small get the local move search on top of repair + refill
+# (0.13 s at 275k arcs, 0.5 s at 1.4M and 1.0 s at 2.75M; docs/solver.md).
+LOCAL_SEARCH_MAX_ARCS = 3_000_000
 
 
 class _Clock:
@@ -230,6 +242,17 @@ def _run(
         and core.n_arcs >= LP_MIN_ARCS
         and _lp_expected_s(core) <= COLGEN_MAX_LP_SHARE * clock.limit
     )
+    # too large for the simplex in the time given: the LP with cuts by PDLP
+    # gives the Lagrangian its prices (pdlp_lp.py)
+    use_pdlp = (
+        strategy == "mip"
+        and not warm_small_mip
+        and not use_colgen
+        and PDLP
+        and core.n_arcs >= PDLP_MIN_ARCS
+        and not _lp_worth_it(core, opts, clock)
+        and clock.left() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
+    )
     if use_colgen:
         lp_tried = True
         t = time.perf_counter()
@@ -248,6 +271,27 @@ def _run(
         elif clock.left() < 4 * _lp_expected_s(core):
             # HiGHS would spend the time left on the LP at its root
             strategy_done = True
+    elif use_pdlp:
+        lp_tried = True
+        t = time.perf_counter()
+        keep = max(
+            (ch for _, ch in candidates if core.is_feasible(ch)), key=core.value, default=None
+        )
+        lp, core, pd_stats, plain_prices = _pdlp_prices(core, opts, clock, keep)
+        stats.update(pd_stats)
+        if plain_prices is not None:
+            # the flow carries the places itself: price only the rows it drops
+            from matcher.solvers.flow import primary_resource
+
+            prim = primary_resource(core)
+            plain_prices[prim[prim >= 0]] = 0.0
+            candidates.extend(_priced_flow(core, plain_prices, "LP-priced flow+repair"))
+        stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
+        # the Lagrangian below starts from these prices: its first flow is
+        # both the bound of the prices and the LP-priced answer
+        strategy_done = True
+        if lp is None:
+            stats["lp_failed"] = True
     elif strategy != "flow" and not warm_small_mip and _lp_worth_it(core, opts, clock):
         lp_tried = True
         t = time.perf_counter()
@@ -623,6 +667,32 @@ def _colgen_heuristics(
     return r.bound, cands, stats, lp, ext
 
 
+def _pdlp_round_s(core: Core) -> float:
+    return 0.2 + core.n_arcs * PDLP_SECONDS_PER_ARC
+
+
+def _pdlp_prices(
+    core: Core, opts: SolveOptions, clock: _Clock, keep: IntArray | None
+) -> tuple[Any, Core, dict[str, Any], Any]:
+    """The LP with knapsack cuts by PDLP (pdlp_lp.py): its prices and point
+    as an LP result without a bound of its own (the flow Lagrangian gives the
+    bound of the prices), the core with the cuts added, and the prices of the
+    LP without cuts."""
+    from matcher.solvers.mip import MipResult
+    from matcher.solvers.pdlp_lp import pdlp_loop
+
+    r = pdlp_loop(
+        core,
+        deadline=clock.t0 + PDLP_SHARE * clock.limit,
+        keep=keep,
+        threads=opts.workers,
+    )
+    if r is None:
+        return None, core, {}, None
+    lp = MipResult("OPTIMAL", None, None, x=r.x, duals=r.prices)
+    return lp, r.core, dict(r.stats), r.first_prices
+
+
 def _fix_and_mip(
     core: Core,
     x: Any,
@@ -683,18 +753,27 @@ def _lp_candidates(
 ) -> list[tuple[str, IntArray]]:
     """Answers from an LP point and its prices: LP rounding, and the flow
     with weights priced by `flow_prices`, repaired."""
-    from matcher.solvers.flow import solve_flow
-    from matcher.solvers.heuristics import from_lp, priced_weight, repair_and_fill
+    from matcher.solvers.heuristics import from_lp
 
     cands: list[tuple[str, IntArray]] = []
     if x is not None:
         cands.append(("LP rounding", from_lp(core, x, round_prices)))
-    pw = priced_weight(core, flow_prices)
+    cands.extend(_priced_flow(core, flow_prices, "LP-priced flow+repair"))
+    return cands
+
+
+def _priced_flow(core: Core, prices: Any, name: str) -> list[tuple[str, IntArray]]:
+    """The flow with weights priced by `prices`, repaired and refilled (no
+    answer when the flow has none)."""
+    from matcher.solvers.flow import solve_flow
+    from matcher.solvers.heuristics import priced_weight, repair_and_fill
+
+    pw = priced_weight(core, np.asarray(prices, dtype=np.float64))
     top = float(np.abs(pw).max()) if pw.size else 1.0
     fr = solve_flow(core, np.round(pw * max(1.0, 1e9 / max(top, 1.0))).astype(np.int64))
-    if fr is not None:
-        cands.append(("LP-priced flow+repair", repair_and_fill(core, fr.chosen, pw)))
-    return cands
+    if fr is None:
+        return []
+    return [(name, repair_and_fill(core, fr.chosen, pw))]
 
 
 def _lp_heuristics(
