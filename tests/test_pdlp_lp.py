@@ -31,7 +31,8 @@ def test_prices_give_a_valid_bound_and_cuts_keep_every_answer(p: AssignmentProbl
     assert ext.n_resources == core.n_resources + ext.n_cuts
     assert r.prices.shape == (ext.n_resources,)
     assert r.first_prices.shape == (ext.n_resources,)
-    assert np.all(np.isfinite(r.prices)) and np.all(r.prices >= 0)
+    assert np.all(np.isfinite(r.prices))
+    assert np.all(r.prices >= 0)
     # the first round has no cuts: no price on a cut row
     assert not r.first_prices[core.n_resources :].any()
     for ch in _all_choices(core):
@@ -92,7 +93,9 @@ def test_solve_takes_the_pdlp_route_when_the_simplex_does_not_fit(
     verify(p, sol)
     assert sol.stats["pdlp_rounds"] >= 1
     assert sol.stats["bound_source"].startswith("Lagrangian relaxation of the budget")
-    assert sol.objective is not None and sol.best_bound is not None
+    assert sol.objective is not None
+    assert sol.best_bound is not None
     assert sol.best_bound >= 1_543_684
     # and the route pays: the Lagrangian alone left 1.4 % here (RESULTS)
-    assert sol.gap is not None and sol.gap < 0.01
+    assert sol.gap is not None
+    assert sol.gap < 0.01
