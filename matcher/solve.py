@@ -96,6 +96,11 @@ GAP_TABU_SHARE = 0.0
 # Lagrangian (gap_bound.py) may take for its bound and arc fixing
 # (docs/solver.md, fourth round)
 GAP_BOUND_SHARE = 0.1
+# CP-SAT on the second core while HiGHS searches a GAP core of at most this
+# many arcs (docs/solver.md, "Sixth round": it proved b10200 (426 arcs) in
+# 10 s; on the 8,000-arc e20400 it found nothing HiGHS had not)
+GAP_CPSAT_SIDE = True
+GAP_CPSAT_SIDE_MAX_ARCS = 1_000
 # ... the bands (see _gap_bands) stop when a band keeps more than this share
 # of the arcs, and each band gets at most this share of the time left
 GAP_BAND_ARC_SHARE = 0.5
@@ -442,6 +447,7 @@ def _run(
                 stats,
                 reserve_s=tabu_s,
                 presolve=True,
+                with_cpsat=GAP_CPSAT_SIDE and work.n_arcs <= GAP_CPSAT_SIDE_MAX_ARCS,
             )
             if stats.get("highs_failed") and clock.left() > tabu_s + MIN_SEARCH_S:
                 chosen, bound, bound_source, proven = _cpsat(
@@ -849,6 +855,7 @@ def _mip(
     stats: dict[str, Any],
     reserve_s: float = 0.0,
     presolve: bool | None = None,
+    with_cpsat: bool = False,
 ) -> tuple[IntArray | None, float | None, str, bool]:
     from matcher.solvers.heuristics import repair_and_fill
     from matcher.solvers.mip import solve_mip
@@ -857,18 +864,54 @@ def _mip(
         return hint, bound, bound_source, True
     # keep a little time to assemble the answer after the child is stopped
     small = core.n_arcs <= INPROCESS_MAX_ARCS
+    side: list[Any] = []
+    while_waiting = None
+    if with_cpsat and opts.workers >= 2:
+        # HiGHS' search uses one thread: CP-SAT searches the same core on the
+        # other (docs/solver.md, "Sixth round")
+        from matcher.solvers.cpsat import solve_cpsat
+
+        def while_waiting(until: float) -> bool:
+            cs = solve_cpsat(
+                core,
+                time_limit_s=max(0.01, until - time.perf_counter()),
+                relative_gap=opts.relative_gap,
+                workers=opts.workers - 1,
+                seed=opts.seed,
+                hint=hint,
+                params=CPSAT_PARAMS,
+            )
+            side.append(cs)
+            return cs.status in ("OPTIMAL", "INFEASIBLE")
+
     r = solve_mip(
         core,
         time_limit_s=max(0.05, clock.left() - (0.05 if small else 0.3) - reserve_s),
         relative_gap=opts.relative_gap,
         grace_s=0.2,
         hint=hint,
-        in_process=small,
+        in_process=small and while_waiting is None,
         # off in process by default: what-if re-solves were measured faster
         # without; the GAP search asks for it (docs/solver.md)
         presolve=(not small) if presolve is None else presolve,
+        while_waiting=while_waiting,
     )
     stats.update(r.stats)
+    if side:
+        cs = side[0]
+        stats["cpsat_side_status"] = cs.status
+        if cs.status == "INFEASIBLE" and hint is not None:
+            # a restricted core where nothing beats the incumbent
+            return hint, float(core.value(hint)), "fixing + cpsat", True
+        if cs.chosen is not None and core.is_feasible(cs.chosen):
+            stats["cpsat_side_objective"] = core.to_sense(core.value(cs.chosen))
+            if hint is None or core.value(cs.chosen) > core.value(hint):
+                hint = cs.chosen
+                stats["incumbent_source"] = "cpsat"
+        if cs.bound is not None and (bound is None or cs.bound < bound):
+            bound, bound_source = cs.bound, "cpsat"
+        if cs.status == "OPTIMAL" and hint is not None:
+            return hint, bound, bound_source, True
     if r.status == "ERROR":
         # HiGHS failed (e.g. "kError [INTERNAL]" on objective coefficients near
         # 1e13): its bound proves nothing; CP-SAT takes over (see _run)

@@ -103,3 +103,52 @@ def test_bands_keep_the_bound_valid(name: str) -> None:
         # the bound equals the optimum there: the first band holds it
         assert core.value(chosen) == optimum
         assert bound == optimum
+
+
+def test_cpsat_searches_beside_highs_on_small_gap_cores() -> None:
+    """With two workers CP-SAT searches the GAP core on the core HiGHS leaves
+    idle; with one worker it does not. Both answers are verified and keep the
+    published optimum between bound and answer (d05100 is not proved in 3 s,
+    so HiGHS does search)."""
+    p = read_orlib_gap(GAP_DIR / "d05100.txt")
+    two = solve(p, SolveOptions(time_limit_s=3, workers=2))
+    one = solve(p, SolveOptions(time_limit_s=3, workers=1))
+    best = best_known()["d05100"]
+    for sol in (two, one):
+        verify(p, sol)
+        assert sol.objective is not None
+        assert sol.best_bound is not None
+        assert sol.best_bound <= best <= sol.objective
+        assert "highs_reason" in sol.stats
+    assert two.stats["cpsat_side_status"] in ("OPTIMAL", "FEASIBLE")
+    assert two.stats["cpsat_side_objective"] >= best
+    assert "cpsat_side_status" not in one.stats
+
+
+def test_side_search_that_settles_stops_the_child() -> None:
+    """`solve_mip(while_waiting=...)`: the callback runs in this process while
+    the child solves, gets the end of the time limit, and when it returns True
+    the child is stopped instead of awaited."""
+    from matcher.solvers.mip import solve_mip
+
+    core = build_core(read_orlib_gap(GAP_DIR / "d05100.txt"))
+    calls: list[float] = []
+
+    def settled(until: float) -> bool:
+        calls.append(until - time.perf_counter())
+        return True
+
+    r = solve_mip(core, time_limit_s=30.0, relative_gap=0.0, while_waiting=settled)
+    assert len(calls) == 1
+    assert 25.0 < calls[0] <= 30.0
+    assert r.stats["highs_detail"] == "stopped: the other search settled it"
+
+    def not_settled(until: float) -> bool:
+        calls.append(until - time.perf_counter())
+        return False
+
+    r = solve_mip(core, time_limit_s=2.0, relative_gap=0.0, while_waiting=not_settled)
+    assert len(calls) == 2
+    # the child was awaited: HiGHS' own answer (d05100 is not proved in 2 s)
+    assert r.chosen is not None
+    assert core.is_feasible(r.chosen)

@@ -26,7 +26,7 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -229,12 +229,18 @@ def solve_mip(
     hint: IntArray | None = None,
     in_process: bool = False,
     presolve: bool = True,
+    while_waiting: Callable[[float], bool] | None = None,
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
 
     ``threads`` must stay `HIGHS_THREADS` in a process that mixes calls
-    (module docstring); it is a parameter for one-off measurements."""
+    (module docstring); it is a parameter for one-off measurements.
+
+    ``while_waiting(until)`` runs in this process while the child solves
+    (another search on the idle core), with ``until`` the end of the time
+    limit; when it returns True (it proved the question) the child is
+    stopped at once.  It needs the child, so it is ignored in process."""
     t0 = time.perf_counter()
     # import MathOpt here, once, so that every forked child has it already
     from ortools.math_opt.core.python import solver  # noqa: F401
@@ -261,12 +267,20 @@ def solve_mip(
         proc.start()
         send.close()
         deadline = t0 + time_limit_s + grace_s
-        got = recv.poll(max(0.0, deadline - time.perf_counter()))
+        settled = False
+        if while_waiting is not None:
+            # (after the fork: the child must not inherit a running search)
+            settled = while_waiting(t0 + time_limit_s)
+        # a search that settled the question needs no more of the child's time
+        wait = 0.0 if settled else max(0.0, deadline - time.perf_counter())
+        got = recv.poll(wait)
         if got:
             try:
                 out = pickle.loads(recv.recv_bytes())  # noqa: S301 - our own child
             except EOFError:
                 out = {"reason": "ERROR", "detail": "the solver process ended without answer"}
+        elif settled:
+            out = {"reason": "TIMEOUT", "detail": "stopped: the other search settled it"}
         else:
             out = {"reason": "TIMEOUT", "detail": "hard deadline reached; solver stopped"}
         if proc.is_alive():
