@@ -827,6 +827,19 @@ def _cpsat(
         params=CPSAT_PARAMS,
     )
     stats.update(r.stats)
+    return _take_cpsat(core, r, hint, bound, bound_source, stats)
+
+
+def _take_cpsat(
+    core: Core,
+    r: Any,
+    hint: IntArray | None,
+    bound: float | None,
+    bound_source: str,
+    stats: dict[str, Any],
+) -> tuple[IntArray | None, float | None, str, bool]:
+    """CP-SAT's result `r` merged with the incumbent `hint` and the bound so
+    far: the better answer, the better bound, and whether it is proven."""
     if r.status == "INFEASIBLE":
         if hint is not None:
             # only possible on a restricted core: nothing beats the incumbent
@@ -900,17 +913,10 @@ def _mip(
     if side:
         cs = side[0]
         stats["cpsat_side_status"] = cs.status
-        if cs.status == "INFEASIBLE" and hint is not None:
-            # a restricted core where nothing beats the incumbent
-            return hint, float(core.value(hint)), "fixing + cpsat", True
         if cs.chosen is not None and core.is_feasible(cs.chosen):
             stats["cpsat_side_objective"] = core.to_sense(core.value(cs.chosen))
-            if hint is None or core.value(cs.chosen) > core.value(hint):
-                hint = cs.chosen
-                stats["incumbent_source"] = "cpsat"
-        if cs.bound is not None and (bound is None or cs.bound < bound):
-            bound, bound_source = cs.bound, "cpsat"
-        if cs.status == "OPTIMAL" and hint is not None:
+        hint, bound, bound_source, proven = _take_cpsat(core, cs, hint, bound, bound_source, stats)
+        if proven:
             return hint, bound, bound_source, True
     if r.status == "ERROR":
         # HiGHS failed (e.g. "kError [INTERNAL]" on objective coefficients near

@@ -295,6 +295,18 @@ def top_per_item(core: Core, score: FloatArray, k: int, among: npt.NDArray[np.bo
     return arcs[rank < k]
 
 
+def new_columns(
+    core: Core, pw: FloatArray, in_lp: npt.NDArray[np.bool_], per_item: int = NEW_ARCS_PER_ITEM
+) -> IntArray:
+    """Column pricing: the arcs outside the restricted LP whose priced weight
+    `pw` lies above their item's best arc inside it (or above 0 for an
+    optional item), at most `per_item` per item, best first."""
+    mu_lp = item_max(core, np.where(in_lp, pw, -np.inf))
+    mu_lp = np.where(core.must, mu_lp, np.maximum(mu_lp, 0.0))
+    better = ~in_lp & (pw > mu_lp[core.arc_item] + COL_TOL)
+    return top_per_item(core, pw, per_item, better)
+
+
 def lp_loop(
     core: Core,
     *,
@@ -353,11 +365,7 @@ def lp_loop(
             best = LoopResult(core, bound, lam, x, rc)
         else:
             best.x = x  # the newest point separates best
-        # columns: arcs outside the LP that price above their item's LP price
-        mu_lp = item_max(core, np.where(in_lp, pw, -np.inf))
-        mu_lp = np.where(core.must, mu_lp, np.maximum(mu_lp, 0.0))
-        better = ~in_lp & (pw > mu_lp[core.arc_item] + COL_TOL)
-        new_cols = top_per_item(core, pw, NEW_ARCS_PER_ITEM, better)
+        new_cols = new_columns(core, pw, in_lp)
         new_cuts = separate(core, krows, x) if krows else []
         if new_cols.size == 0 and not new_cuts:
             converged = True

@@ -10,7 +10,7 @@ whose bound is valid for any prices (lagrange.py).
 
 - **Restricted LP.** PDLP runs on each item's best arcs by weight
   (`ARCS_PER_ITEM`); an arc outside is added when the prices make it worth
-  more than its item's price (column generation, as in colgen.py).  At 10k x
+  more than its item's price (`colgen.new_columns`).  At 10k x
   2k, ten arcs per item left the bound of the prices 0.005 % above the LP's
   and made PDLP three times faster (docs/solver.md).
 - **Scaled rows.** Every resource row is divided by its capacity, so that
@@ -30,23 +30,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.solvers.colgen import (
-    COL_TOL,
-    item_max,
-    knapsack_rows,
-    separate,
-    top_per_item,
-    with_cuts,
-)
+from matcher.solvers.colgen import knapsack_rows, new_columns, separate, top_per_item, with_cuts
 from matcher.solvers.core import Core, IntArray
+from matcher.solvers.heuristics import priced_weight
 
 FloatArray = npt.NDArray[np.float64]
 
 # arcs per item in the restricted LP (best weight first; docs/solver.md)
 ARCS_PER_ITEM = 10
-
-# new arcs per item and round when the prices make them worth it
-NEW_ARCS_PER_ITEM = 4
 
 # PDLP's relative optimality tolerance: 1e-3 gave prices whose flow bound lay
 # 0.005 % above the LP at 10k x 2k; 1e-4 took three times the iterations
@@ -216,16 +207,10 @@ def pdlp_loop(
         y_by_res = np.zeros(core.n_resources)
         y_by_res[q.rows] = y[core.n_items :]
         trace.append((round(time.perf_counter() - t_start, 3), it, sub.n_arcs, core.n_cuts))
-        # columns: arcs outside that the prices make worth more than their
-        # item's best arc inside (the flow bound prices them anyway; this
-        # keeps the LP's prices honest for them)
-        from matcher.solvers.heuristics import priced_weight
-
-        pw = priced_weight(core, prices)
-        mu_lp = item_max(core, np.where(in_lp, pw, -np.inf))
-        mu_lp = np.where(core.must, mu_lp, np.maximum(mu_lp, 0.0))
-        better = ~in_lp & (pw > mu_lp[core.arc_item] + COL_TOL)
-        new_cols = top_per_item(core, pw, NEW_ARCS_PER_ITEM, better)
+        # columns the prices make worth more than their item's best arc
+        # inside (the flow bound prices them anyway; this keeps the LP's
+        # prices honest for them)
+        new_cols = new_columns(core, priced_weight(core, prices), in_lp)
         new_cuts = []
         if krows:
             for row, ks, beta in separate(core, krows, x_full, min_violation=CUT_MIN_VIOLATION):
