@@ -118,15 +118,15 @@ COLGEN_SHARE = 0.5
 COLGEN_MAX_LP_SHARE = 0.75
 
 # The LP with cuts by PDLP (pdlp_lp.py) where the simplex LP does not fit:
-# from this many arcs (measured from 275k up; below, the simplex or the
-# Lagrangian alone), within this share of the time limit, and only when the
-# time left holds PDLP_MIN_ROUNDS rounds of the expected length (PDLP's first
+# from this many arcs (measured from 54k up; below, the simplex or the
+# Lagrangian alone), within this share of the time limit, and only when its
+# time holds PDLP_MIN_ROUNDS rounds of the expected length (PDLP's first
 # round took 1.0 s at 275k arcs, 4e-6 s per arc; docs/solver.md)
 PDLP = True
-PDLP_MIN_ARCS = 100_000
+PDLP_MIN_ARCS = 50_000
 PDLP_SHARE = 0.7
 PDLP_SECONDS_PER_ARC = 4e-6
-PDLP_MIN_ROUNDS = 3
+PDLP_MIN_ROUNDS = 2
 
 # Share of the time limit kept free after the sub-MIP on the LP's fractional
 # items (for the steps after it and for assembling the answer).
@@ -248,7 +248,14 @@ def _run(
         and _lp_expected_s(core) <= COLGEN_MAX_LP_SHARE * clock.limit
     )
     # too large for the simplex in the time given: the LP with cuts by PDLP
-    # gives the Lagrangian its prices (pdlp_lp.py)
+    # gives the Lagrangian its prices (pdlp_lp.py). Its prices are worth
+    # nothing without the flows after it: one priced by its first prices (the
+    # answer), one by its last (the bound), and a step's worth of slack
+    step_s = stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0)
+    pdlp_until = min(
+        clock.t0 + PDLP_SHARE * clock.limit,
+        clock.t0 + clock.limit - _answer_margin(opts) - 3 * step_s,
+    )
     use_pdlp = (
         strategy == "mip"
         and not warm_small_mip
@@ -256,7 +263,7 @@ def _run(
         and PDLP
         and core.n_arcs >= PDLP_MIN_ARCS
         and not _lp_worth_it(core, opts, clock)
-        and clock.left() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
+        and pdlp_until - time.perf_counter() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
     )
     if use_colgen:
         lp_tried = True
@@ -282,7 +289,7 @@ def _run(
         keep = max(
             (ch for _, ch in candidates if core.is_feasible(ch)), key=core.value, default=None
         )
-        lp, core, pd_stats, plain_prices = _pdlp_prices(core, opts, clock, keep)
+        lp, core, pd_stats, plain_prices = _pdlp_prices(core, opts, pdlp_until, keep)
         stats.update(pd_stats)
         if plain_prices is not None:
             # the flow carries the places itself: price only the rows it drops
@@ -329,8 +336,7 @@ def _run(
             key=core.value,
             default=None,
         )
-        # assembling the answer of a national instance takes about a second
-        margin = 0.3 + 0.06 * opts.time_limit_s
+        margin = _answer_margin(opts)
         lr = lagrangian(
             core,
             deadline=clock.t0 + clock.limit - margin,
@@ -677,8 +683,14 @@ def _pdlp_round_s(core: Core) -> float:
     return 0.2 + core.n_arcs * PDLP_SECONDS_PER_ARC
 
 
+def _answer_margin(opts: SolveOptions) -> float:
+    """Time kept for assembling the answer after the Lagrangian (about a
+    second for a national instance)."""
+    return 0.3 + 0.06 * opts.time_limit_s
+
+
 def _pdlp_prices(
-    core: Core, opts: SolveOptions, clock: _Clock, keep: IntArray | None
+    core: Core, opts: SolveOptions, until: float, keep: IntArray | None
 ) -> tuple[Any, Core, dict[str, Any], Any]:
     """The LP with knapsack cuts by PDLP (pdlp_lp.py): its prices and point
     as an LP result without a bound of its own (the flow Lagrangian gives the
@@ -687,12 +699,7 @@ def _pdlp_prices(
     from matcher.solvers.mip import MipResult
     from matcher.solvers.pdlp_lp import pdlp_loop
 
-    r = pdlp_loop(
-        core,
-        deadline=clock.t0 + PDLP_SHARE * clock.limit,
-        keep=keep,
-        threads=opts.workers,
-    )
+    r = pdlp_loop(core, deadline=until, keep=keep, threads=opts.workers)
     if r is None:
         return None, core, {}, None
     lp = MipResult("OPTIMAL", None, None, x=r.x, duals=r.prices)
