@@ -73,12 +73,10 @@ def test_prices_of_a_hand_checked_lp() -> None:
     assert 10.0 - 1e-6 <= lr.bound <= 10.0 + 0.1
 
 
-def test_solve_takes_the_pdlp_route_when_the_simplex_does_not_fit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The 1k scale instance with the route opened to its size: the answer is
-    verified and the bound lies above the optimum's proven range (a 60 s
-    reference solve in benchmarks/RESULTS.md found 1,543,684)."""
+@pytest.fixture
+def route_open_at_1k(monkeypatch: pytest.MonkeyPatch) -> AssignmentProblem:
+    """The 1k scale instance with the PDLP route opened to its size (and the
+    column generation, which would take it first, closed)."""
     import importlib
 
     from benchmarks.generate import GeneratorConfig, generate
@@ -87,7 +85,15 @@ def test_solve_takes_the_pdlp_route_when_the_simplex_does_not_fit(
     solve_mod = importlib.import_module("matcher.solve")
     monkeypatch.setattr(solve_mod, "COLGEN", False)
     monkeypatch.setattr(solve_mod, "PDLP_MIN_ARCS", 1_000)
-    p = generate(GeneratorConfig(1000, 200, seed=1))
+    return generate(GeneratorConfig(1000, 200, seed=1))
+
+
+def test_solve_takes_the_pdlp_route_when_the_simplex_does_not_fit(
+    route_open_at_1k: AssignmentProblem,
+) -> None:
+    """The answer is verified and the bound lies above the optimum's proven
+    range (a 60 s reference solve in benchmarks/RESULTS.md found 1,543,684)."""
+    p = route_open_at_1k
     # 2 s: the plain LP (1.2 s expected) does not fit twice in the time left
     sol = solve(p, SolveOptions(time_limit_s=2.0))
     verify(p, sol)
@@ -101,19 +107,12 @@ def test_solve_takes_the_pdlp_route_when_the_simplex_does_not_fit(
     assert sol.gap < 0.01
 
 
-def test_no_pdlp_without_time_for_the_flows_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """At 1 s the 1k instance has no room for two PDLP rounds and the flows
-    that turn its prices into an answer and a bound: the route stays out, and
-    the bound is the Lagrangian's, not the weak flow relaxation (with PDLP in
-    that time, development runs fell back to the flow relaxation: 5.9 %)."""
-    import importlib
-
-    from benchmarks.generate import GeneratorConfig, generate
-
-    solve_mod = importlib.import_module("matcher.solve")
-    monkeypatch.setattr(solve_mod, "COLGEN", False)
-    monkeypatch.setattr(solve_mod, "PDLP_MIN_ARCS", 1_000)
-    p = generate(GeneratorConfig(1000, 200, seed=1))
+def test_no_pdlp_without_time_for_the_flows_after_it(route_open_at_1k: AssignmentProblem) -> None:
+    """At 1 s the instance has no room for two PDLP rounds and the flows that
+    turn its prices into an answer and a bound: the route stays out, and the
+    bound is the Lagrangian's, not the weak flow relaxation (with PDLP in that
+    time, development runs fell back to the flow relaxation: 5.9 %)."""
+    p = route_open_at_1k
     sol = solve(p, SolveOptions(time_limit_s=1.0))
     verify(p, sol)
     assert "pdlp_rounds" not in sol.stats
