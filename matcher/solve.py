@@ -293,11 +293,10 @@ def _run(
         stats.update(pd_stats)
         if plain_prices is not None:
             # the flow carries the places itself: price only the rows it drops
-            from matcher.solvers.flow import primary_resource
+            from matcher.solvers.lagrange import priced_rows
 
-            prim = primary_resource(core)
-            plain_prices[prim[prim >= 0]] = 0.0
-            candidates.extend(_priced_flow(core, plain_prices, "LP-priced flow+repair"))
+            flow_prices = np.where(priced_rows(core), plain_prices, 0.0)
+            candidates.extend(_priced_flow(core, flow_prices, "LP-priced flow+repair"))
         stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
         # the Lagrangian below starts from these prices: its first flow is
         # both the bound of the prices and the LP-priced answer
@@ -646,7 +645,7 @@ def _colgen_heuristics(
     """The column and cut generation LP (colgen.py) and the answers its
     point and prices give; returns the core with the cuts added."""
     from matcher.solvers.colgen import lp_loop
-    from matcher.solvers.flow import primary_resource
+    from matcher.solvers.lagrange import priced_rows
     from matcher.solvers.mip import MipResult
 
     # (the flow answer's marginal-value budget prices, lagrange.start_prices,
@@ -661,11 +660,9 @@ def _colgen_heuristics(
         return None, [], {}, None, core
     stats: dict[str, Any] = dict(r.stats)
     ext = r.core
-    # the flow carries the places itself: price only the rows it drops
-    flow_rows = np.zeros(ext.n_resources, dtype=bool)
-    prim = primary_resource(ext)
-    flow_rows[prim[prim >= 0]] = True
-    cands = _lp_candidates(ext, r.x, r.prices, np.where(flow_rows, 0.0, r.prices))
+    # the flow carries the places itself: price only the rows it drops (a
+    # row that cannot overflow has no LP row, so its price is 0 either way)
+    cands = _lp_candidates(ext, r.x, r.prices, np.where(priced_rows(ext), r.prices, 0.0))
     if r.x is not None and r.columns is not None:
         t = time.perf_counter()
         fixed = _fix_and_mip(ext, r.x, r.columns, clock, cands, stats)

@@ -52,10 +52,41 @@ class MipResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class LpRows:
+    """The rows of the LP of a core: 0..n_items-1 one per item (at most one
+    arc; exactly one when must-assign), then one per resource that can
+    overflow, in `resource_rows` order (`resources`)."""
+
+    resources: IntArray
+    row: IntArray  # the non-zeros: row, column (arc) and value
+    col: IntArray
+    value: Any
+    lower: Any  # row bounds
+    upper: Any
+
+
+def lp_rows(core: Core) -> LpRows:
+    n_a, n_i = core.n_arcs, core.n_items
+    rows_r = resource_rows(core)
+    row_of_res = np.full(core.n_resources, -1, dtype=np.int64)
+    row_of_res[rows_r] = n_i + np.arange(rows_r.size)
+    use_arc = core.use_arc()
+    keep = row_of_res[core.use_res] >= 0
+    return LpRows(
+        resources=rows_r,
+        row=np.concatenate([core.arc_item, row_of_res[core.use_res[keep]]]),
+        col=np.concatenate([np.arange(n_a, dtype=np.int64), use_arc[keep]]),
+        value=np.concatenate([np.ones(n_a), core.use_amount[keep].astype(np.float64)]),
+        lower=np.concatenate([np.where(core.must, 1.0, -np.inf), np.full(rows_r.size, -np.inf)]),
+        upper=np.concatenate([np.ones(n_i), core.capacity[rows_r].astype(np.float64)]),
+    )
+
+
 def build_model_proto(core: Core, relax: bool = False) -> Any:
     from ortools.math_opt import model_pb2
 
-    n_a, n_i = core.n_arcs, core.n_items
+    n_a = core.n_arcs
     mp_ = model_pb2.ModelProto()
     v = mp_.variables
     v.ids.extend(np.arange(n_a, dtype=np.int64))
@@ -68,23 +99,12 @@ def build_model_proto(core: Core, relax: bool = False) -> Any:
     mp_.objective.linear_coefficients.ids.extend(nz.astype(np.int64))
     mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64))
 
-    # rows 0..n_i-1: one per item; then one per resource that can overflow
-    rows_r = resource_rows(core)
-    row_of_res = np.full(core.n_resources, -1, dtype=np.int64)
-    row_of_res[rows_r] = n_i + np.arange(rows_r.size)
+    rows = lp_rows(core)
     lc = mp_.linear_constraints
-    n_rows = n_i + rows_r.size
-    lc.ids.extend(np.arange(n_rows, dtype=np.int64))
-    lb = np.concatenate([np.where(core.must, 1.0, -np.inf), np.full(rows_r.size, -np.inf)])
-    ub = np.concatenate([np.ones(n_i), core.capacity[rows_r].astype(np.float64)])
-    lc.lower_bounds.extend(lb)
-    lc.upper_bounds.extend(ub)
-
-    use_arc = core.use_arc()
-    keep = row_of_res[core.use_res] >= 0
-    r_rows = np.concatenate([core.arc_item, row_of_res[core.use_res[keep]]])
-    r_cols = np.concatenate([np.arange(n_a, dtype=np.int64), use_arc[keep]])
-    r_vals = np.concatenate([np.ones(n_a), core.use_amount[keep].astype(np.float64)])
+    lc.ids.extend(np.arange(rows.lower.size, dtype=np.int64))
+    lc.lower_bounds.extend(rows.lower)
+    lc.upper_bounds.extend(rows.upper)
+    r_rows, r_cols, r_vals = rows.row, rows.col, rows.value
     o = np.lexsort((r_cols, r_rows))
     mat = mp_.linear_constraint_matrix
     mat.row_ids.extend(r_rows[o])

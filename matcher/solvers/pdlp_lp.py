@@ -61,7 +61,6 @@ class PdlpResult:
     # (which steer towards the cut LP's fractional point; docs/solver.md)
     first_prices: FloatArray
     x: FloatArray  # the last LP point over all arcs (zero outside the restricted LP)
-    columns: npt.NDArray[np.bool_]  # the arcs of the restricted LP
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,32 +78,21 @@ def _build(core: Core) -> _Qp:
     import scipy.sparse as sp
     from ortools.pdlp.python import pdlp
 
-    from matcher.solvers.mip import resource_rows
+    from matcher.solvers.mip import lp_rows
 
     n_a, n_i = core.n_arcs, core.n_items
-    rows = resource_rows(core)
-    row_of = np.full(core.n_resources, -1, dtype=np.int64)
-    row_of[rows] = n_i + np.arange(rows.size)
+    lr = lp_rows(core)
+    rows = lr.resources
     scale = np.maximum(core.capacity[rows].astype(np.float64), 1.0)
-    res_scale = np.ones(core.n_resources)
-    res_scale[rows] = scale
-    ua = core.use_arc()
-    on = row_of[core.use_res] >= 0
-    r = np.concatenate([core.arc_item, row_of[core.use_res[on]]])
-    c = np.concatenate([np.arange(n_a, dtype=np.int64), ua[on]])
-    v = np.concatenate(
-        [np.ones(n_a), core.use_amount[on].astype(np.float64) / res_scale[core.use_res[on]]]
-    )
+    row_scale = np.concatenate([np.ones(n_i), scale])
     qp = pdlp.QuadraticProgram()
-    qp.resize_and_initialize(n_a, n_i + rows.size)
+    qp.resize_and_initialize(n_a, row_scale.size)
     qp.objective_vector = -core.weight.astype(np.float64)
-    qp.constraint_matrix = sp.csc_matrix((v, (r, c)), shape=(n_i + rows.size, n_a))
-    qp.constraint_lower_bounds = np.concatenate(
-        [np.where(core.must, 1.0, -np.inf), np.full(rows.size, -np.inf)]
+    qp.constraint_matrix = sp.csc_matrix(
+        (lr.value / row_scale[lr.row], (lr.row, lr.col)), shape=(row_scale.size, n_a)
     )
-    qp.constraint_upper_bounds = np.concatenate(
-        [np.ones(n_i), core.capacity[rows].astype(np.float64) / scale]
-    )
+    qp.constraint_lower_bounds = lr.lower / row_scale
+    qp.constraint_upper_bounds = lr.upper / row_scale
     qp.variable_lower_bounds = np.zeros(n_a)
     qp.variable_upper_bounds = np.ones(n_a)
     return _Qp(qp, rows, scale)
@@ -235,7 +223,6 @@ def pdlp_loop(
         prices=prices,
         first_prices=np.concatenate([first_prices, np.zeros(core.n_resources - first_prices.size)]),
         x=x_full,
-        columns=in_lp,
         stats={
             "pdlp_rounds": rounds,
             "pdlp_iterations": iters_total,
