@@ -1,9 +1,13 @@
-"""Norm clocks, norm statuses and the three wait measures.
+"""Norm clocks, norm statuses and the three wait measures: the one home of these rules.
 
 Norm 1: a vaste jeugdbeschermer within 5 working days after the GI is notified.
 Norm 2: a gedragen koers within 6 weeks (anchor configurable) or sooner if urgent.
 Norm 3: passende hulp started within 3 calendar months after the ruling, or sooner
 ("zoveel eerder", `urgent_deadline`).  An intake or overbruggingshulp is never a start.
+
+"Binnen de norm" means one thing only: help starts on or before the legal deadline
+(`within_norm`, `start_verdict`).  The objective's target for a child already past its
+deadline (`objective_target_date`) is a planning aid, never a norm.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from matcher.domain.model import (
     Policy,
     RegionalNorm,
     RegionalNormAnchor,
+    Scenario,
 )
+
+NORM1_WORKING_DAYS = 5
+NORM2_DAYS = 42
+NORM3_MONTHS = 3
 
 
 class NormStatus(enum.Enum):
@@ -73,7 +82,7 @@ def _min_date(a: date, b: date | None) -> date:
 def deadline_norm1(child: Child, policy: Policy) -> date | None:
     if child.gi_notified_date is None:
         return None
-    return add_working_days(child.gi_notified_date, 5, policy.holidays)
+    return add_working_days(child.gi_notified_date, NORM1_WORKING_DAYS, policy.holidays)
 
 
 def norm2_anchor(child: Child, policy: Policy) -> date | None:
@@ -90,14 +99,27 @@ def deadline_norm2(child: Child, policy: Policy) -> date | None:
     anchor = norm2_anchor(child, policy)
     if anchor is None:
         return child.urgent_deadline
-    return _min_date(anchor + timedelta(days=42), child.urgent_deadline)
+    return _min_date(anchor + timedelta(days=NORM2_DAYS), child.urgent_deadline)
+
+
+def norm3_deadline_for(
+    ruling_date: date | None, urgent_deadline: date | None = None
+) -> date | None:
+    """min(ruling + 3 calendar months, urgent deadline): the inspection definition, for
+    callers that only have the dates (None when neither date is known)."""
+    if ruling_date is None:
+        return urgent_deadline
+    return _min_date(ruling_date + relativedelta(months=NORM3_MONTHS), urgent_deadline)
 
 
 def deadline_norm3(child: Child) -> date | None:
-    """min(ruling + 3 calendar months, urgent deadline); the inspection definition."""
-    if child.ruling_date is None:
-        return child.urgent_deadline
-    return _min_date(child.ruling_date + relativedelta(months=3), child.urgent_deadline)
+    """The norm-3 deadline of a child (see `norm3_deadline_for`)."""
+    return norm3_deadline_for(child.ruling_date, child.urgent_deadline)
+
+
+def regional_deadline_for(anchor: date | None, weeks: int) -> date | None:
+    """A regional definition's deadline: `weeks` after its anchor date."""
+    return None if anchor is None else anchor + timedelta(weeks=weeks)
 
 
 def deadline_regional(need: CareNeed, norm: RegionalNorm) -> date | None:
@@ -106,7 +128,97 @@ def deadline_regional(need: CareNeed, norm: RegionalNorm) -> date | None:
         if norm.anchor is RegionalNormAnchor.NEED_DETERMINED
         else need.aanmelding_date
     )
-    return None if anchor is None else anchor + timedelta(weeks=norm.weeks)
+    return regional_deadline_for(anchor, norm.weeks)
+
+
+def objective_target_date(scenario: Scenario, child: Child, deadline: date | None = None) -> date:
+    """The start date the objective aims for; not the norm.
+
+    Normally the norm-3 deadline.  For a child already past it on the evaluation date no
+    start can be within the norm any more; the objective then rewards help starting
+    within `policy.overdue_grace_days` (the best that can still be done).  Without any
+    deadline: the norm-3 period counted from the evaluation date.  `deadline` saves the
+    look-up when the caller has it.
+    """
+    ev = scenario.evaluation_date
+    dl = deadline if deadline is not None else deadline_norm3(child)
+    if dl is None:
+        return norm3_deadline_for(ev) or ev
+    if dl < ev:
+        return ev + timedelta(days=scenario.policy.overdue_grace_days)
+    return dl
+
+
+def within_norm(deadline: date | None, start: date | None) -> bool:
+    """ "Binnen de norm": help starts on or before the legal deadline, and nothing else."""
+    return deadline is not None and start is not None and start <= deadline
+
+
+def days_late_at(deadline: date | None, start: date) -> int:
+    """Days a start lies after the deadline (0 when on time or without a deadline)."""
+    return 0 if deadline is None else max(0, (start - deadline).days)
+
+
+class Verdict(enum.Enum):
+    """A planned start measured against a deadline."""
+
+    WITHIN_NORM = "WITHIN_NORM"  # starts on or before the deadline
+    STARTS_LATE = "STARTS_LATE"  # the deadline is still ahead, the start comes after it
+    PAST_DEADLINE = "PAST_DEADLINE"  # the deadline has passed already: start as soon as possible
+    NO_START = "NO_START"  # no start known, deadline still ahead
+    NO_DEADLINE = "NO_DEADLINE"  # no ruling or urgent date known
+
+
+_VERDICT_TEXT = {
+    Verdict.WITHIN_NORM: "Binnen de norm",
+    Verdict.STARTS_LATE: "Start {days} dagen te laat",
+    Verdict.PAST_DEADLINE: "Te laat: start zo snel mogelijk",
+    Verdict.NO_START: "Nog geen start bekend",
+    Verdict.NO_DEADLINE: "Geen termijn bekend",
+}
+
+
+@dataclass(frozen=True)
+class NormVerdict:
+    """What the search badge, the tafel and the exports say about a planned start."""
+
+    verdict: Verdict
+    deadline: date | None
+    planned_start: date | None
+    days_late: int = 0
+
+    @property
+    def within_norm(self) -> bool:
+        return self.verdict is Verdict.WITHIN_NORM
+
+    @property
+    def text(self) -> str:
+        """One short B1 sentence for the reader."""
+        if self.verdict is Verdict.STARTS_LATE and self.days_late == 1:
+            return "Start 1 dag te laat"
+        return _VERDICT_TEXT[self.verdict].format(days=self.days_late)
+
+
+def start_verdict(deadline: date | None, planned_start: date | None, as_of: date) -> NormVerdict:
+    """A planned start against a deadline on `as_of`.
+
+    A start on or before the deadline is within the norm.  When the deadline lies before
+    `as_of` no start can be on time any more: PAST_DEADLINE ("te laat: start zo snel
+    mogelijk"), with the days late of the planned start (or of `as_of` without one).
+    Otherwise a start after the deadline is STARTS_LATE with its days late.
+    """
+    if deadline is None:
+        return NormVerdict(Verdict.NO_DEADLINE, None, planned_start)
+    if within_norm(deadline, planned_start):
+        return NormVerdict(Verdict.WITHIN_NORM, deadline, planned_start)
+    if deadline < as_of:
+        late = days_late_at(deadline, planned_start or as_of)
+        return NormVerdict(Verdict.PAST_DEADLINE, deadline, planned_start, late)
+    if planned_start is None:
+        return NormVerdict(Verdict.NO_START, deadline, None)
+    return NormVerdict(
+        Verdict.STARTS_LATE, deadline, planned_start, days_late_at(deadline, planned_start)
+    )
 
 
 def status(
@@ -178,11 +290,7 @@ def waits(child: Child, need: CareNeed, as_of: date) -> Waits:
 
 def days_late(child: Child, need: CareNeed, as_of: date) -> int:
     """Days past the norm-3 deadline at the start, or at `as_of` while waiting (0 if on time)."""
-    dl = deadline_norm3(child)
-    if dl is None:
-        return 0
-    end = need.start_date or as_of
-    return max(0, (end - dl).days)
+    return days_late_at(deadline_norm3(child), need.start_date or as_of)
 
 
 def classify_provider_report(reported_started: bool, help_began: bool) -> ReferralStatus:

@@ -14,11 +14,15 @@ child can tell them apart), which keeps the problem a transportation problem wit
 arcs.  Late arcs (policy `allow_late`) go to groups after the cutoff.
 
 Objective (MAXIMIZE; see docs/matching-rules.md): per placed member
-``W1 * within_norm + W2 * priority + fit``, with ``fit = home * (5 - home rank) +
-keep * kept + region * in_region + cost level``.  W1 is computed from the number of
-members so that one more member within the norm outweighs everything below it over the
-whole scenario; W2 makes one priority point outweigh the fit of one child (or, with
-`Weights.strict_priority`, of all children).
+``W1 * meets_target + W2 * priority + fit``, with ``fit = home * (5 - home rank) +
+keep * kept + region * in_region + cost level``.  `meets_target`: help starts by the
+child's objective target date (`clocks.objective_target_date`: the norm-3 deadline, or
+for a child already past it the evaluation date plus the grace days).  It steers the
+objective only; whether a placement is within the norm is decided by `clocks` at
+decode.  W1 is computed from the number of members so that one more member meeting its
+target outweighs everything below it over the whole scenario; W2 makes one priority
+point outweigh the fit of one child (or, with `Weights.strict_priority`, of all
+children).
 """
 
 from __future__ import annotations
@@ -49,9 +53,13 @@ class WeightsTooLargeError(ValueError):
 
 @dataclass(frozen=True)
 class TierWeights:
-    """The weights used in one compiled problem and which orders they guarantee."""
+    """The weights used in one compiled problem and which orders they guarantee.
 
-    within_norm: int
+    `meets_target` is W1, the weight of a member whose help starts by its objective
+    target date (see the module docstring).
+    """
+
+    meets_target: int
     priority: int
     home: int
     keep: int
@@ -63,9 +71,14 @@ class TierWeights:
     priority_strict: bool  # True: tier 2 outweighs all fit over the whole scenario
     priority_mode: str = "strict"  # "strict", "per_child" or "coarse"
 
+    @property
+    def within_norm(self) -> int:
+        """Old name of `meets_target`, kept for callers outside matcher.domain."""
+        return self.meets_target
+
     def as_dict(self) -> dict[str, int | bool | str]:
         return {
-            "within_norm": self.within_norm,
+            "meets_target": self.meets_target,
             "priority": self.priority,
             "home": self.home,
             "keep": self.keep,
@@ -84,7 +97,7 @@ COARSE_PRIORITY_MAX = 7  # overdue 4 + urgent 2 + waited 90 days or more 1
 
 
 def tier_weights(w: Weights, members: int) -> TierWeights:
-    """W1 > N * (P_max * W2 + fit_max): one more member within the norm outweighs
+    """W1 > N * (P_max * W2 + fit_max): one more member meeting its target outweighs
     everything below, for N members.
 
     Tier 2 is "per child" by default (W2 = fit_max + 1: one priority point outweighs all
@@ -114,7 +127,7 @@ def tier_weights(w: Weights, members: int) -> TierWeights:
     if not fits(w1, w2, p_max):
         raise WeightsTooLargeError(f"{members} members do not fit the objective range")
     return TierWeights(
-        within_norm=w1,
+        meets_target=w1,
         priority=w2,
         home=w.home,
         keep=w.keep,
@@ -162,10 +175,17 @@ class Group:
 
 @dataclass(frozen=True)
 class ArcInfo:
+    """What one arc means in domain terms.
+
+    `meets_target`: every member's help starts by its objective target date (the
+    norm-3 deadline, or evaluation date + grace days for a child already past it).
+    It is not "binnen de norm"; `Placement.within_norm` is.
+    """
+
     item: str
     offering: str
     group: int
-    within_norm: bool
+    meets_target: bool
     kept: bool
     in_region: bool
     alternative: bool
@@ -173,6 +193,11 @@ class ArcInfo:
     home: int
     cost_level: int
     members: int
+
+    @property
+    def within_norm(self) -> bool:
+        """Old name of `meets_target`, kept for matcher.planning until it switches."""
+        return self.meets_target
 
 
 @dataclass
@@ -186,7 +211,7 @@ class Compiled:
     item_members: dict[str, tuple[tuple[str, str], ...]]
     arcs: list[ArcInfo]
     groups: dict[str, list[Group]]
-    targets: dict[str, date]
+    targets: dict[str, date]  # child ref -> objective target date (not the norm)
     cutoffs: dict[tuple[str, str, str], int]  # (ref, need, offering) -> last usable slot
     bundle_of: dict[tuple[str, str], str] = field(default_factory=dict)
     bundle_infeasible: set[str] = field(default_factory=set)
@@ -373,7 +398,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         group_ids[oid] = lst
     cost_of = {o.id: cost_level(o.price_cents) for o in scenario.offerings}
     budget_pos = {bg.id: res_pos[f"budget:{bg.id}"] for bg in scenario.budgets}
-    w_within, w_prio = tw.within_norm, tw.priority
+    w_target, w_prio = tw.meets_target, tw.priority
 
     for it in items:
         members = item_members[it]
@@ -416,8 +441,8 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                 continue
             base_fit = w.home * home + w.region * int(reg) + cl
             for g, op, ri in group_ids.get(oid, ()):
-                within = g.last_slot <= cut
-                if not within and not pol.allow_late:
+                meets = g.last_slot <= cut
+                if not meets and not pol.allow_late:
                     break
                 if g.places < m:
                     continue
@@ -425,7 +450,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                 fit = base_fit + w.keep * int(k)
                 a_item.append(item_ix)
                 a_opt.append(op)
-                a_val.append(m * w_within * int(within) + w_prio * prio + m * fit)
+                a_val.append(m * w_target * int(meets) + w_prio * prio + m * fit)
                 u_res.append(ri)
                 u_amt.append(m)
                 for r, amt in budgets:
@@ -437,7 +462,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                         item=it,
                         offering=oid,
                         group=g.index,
-                        within_norm=within,
+                        meets_target=meets,
                         kept=k,
                         in_region=reg,
                         alternative=alt,

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from matcher.domain.caretypes import CareType
-from matcher.domain.clocks import deadline_norm3
+from matcher.domain.clocks import deadline_norm3, objective_target_date
 from matcher.domain.model import (
     Budget,
     CareNeed,
@@ -115,7 +115,7 @@ class PairContext:
         self.child = child
         self.need = need
         self.offering = offering
-        self.target = target  # the date help must start by to count as within the norm
+        self.target = target  # the objective's target date (clocks.objective_target_date)
         self.index = index
         self._purchase: tuple[Reason | None, str | None, tuple[str, ...]] | None = None
 
@@ -185,7 +185,8 @@ class ScenarioIndex:
     def target(self, child: Child) -> date:
         t = self._targets.get(child.ref)
         if t is None:
-            t = self._targets[child.ref] = target_date(self.scenario, child, self.deadline(child))
+            t = objective_target_date(self.scenario, child, self.deadline(child))
+            self._targets[child.ref] = t
         return t
 
     def deadline(self, child: Child) -> date | None:
@@ -268,24 +269,6 @@ class ScenarioIndex:
             ]
             out[o.id] = min(starts) if starts else None
         return out
-
-
-def target_date(scenario: Scenario, child: Child, deadline: date | None = None) -> date:
-    """The start date that counts as "within the norm" for the objective.
-
-    The norm-3 deadline (incl. "zoveel eerder"); for a child already past it on the
-    evaluation date, help starting within `overdue_grace_days` counts (the best that
-    can still be done).  Without a ruling date: evaluation date + 3 months.
-    """
-    ev = scenario.evaluation_date
-    dl = deadline if deadline is not None else deadline_norm3(child)
-    if dl is None:
-        from dateutil.relativedelta import relativedelta
-
-        return ev + relativedelta(months=3)
-    if dl < ev:
-        return ev + timedelta(days=scenario.policy.overdue_grace_days)
-    return dl
 
 
 def start_of(slot: Slot, offering: Offering, ev: date) -> date:

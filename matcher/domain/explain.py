@@ -406,14 +406,14 @@ def objective_breakdown(r: MatchResult) -> dict[str, dict[str, int]]:
     for item, opt in r.solution.assignments.items():
         info = look[(item, opt)]
         m = info.members
-        tot["within_norm"] += m * int(info.within_norm)
+        tot["meets_target"] += m * int(info.meets_target)
         tot["priority"] += info.priority
         tot["home"] += m * info.home
         tot["keep"] += m * int(info.kept)
         tot["region"] += m * int(info.in_region)
         tot["cost"] += m * info.cost_level
     weights = {
-        "within_norm": w.within_norm,
+        "meets_target": w.meets_target,
         "priority": w.priority,
         "home": w.home,
         "keep": w.keep,

@@ -1,4 +1,9 @@
-"""Solve a scenario and read the answer back in domain terms."""
+"""Solve a scenario and read the answer back in domain terms.
+
+The objective aims at each child's target date (see `compile`); whether a placement is
+"binnen de norm" is the norm clock's verdict on its real start (`clocks.start_verdict`),
+never the objective's flag.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from matcher.domain.clocks import NormStatus, deadline_norm3, status
+from matcher.domain.clocks import NormStatus, deadline_norm3, start_verdict, status
 from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import PairWarning, start_of
 from matcher.domain.model import Scenario
 from matcher.solution import Solution, SolveOptions
+from matcher.solve import solve
 
 DEFAULT_OPTIONS = SolveOptions(time_limit_s=10.0, relative_gap=0.0)
 
@@ -25,6 +32,10 @@ class PlacementKind(enum.Enum):
 
 @dataclass(frozen=True)
 class Placement:
+    """One placed need.  `within_norm`: help starts on or before the legal norm-3
+    deadline (for an alternative: only when accepted); `days_late`: days the start lies
+    after that deadline (0 when on time)."""
+
     child_ref: str
     need_id: str
     offering: str
@@ -38,6 +49,7 @@ class Placement:
     via_main_contractor: str | None = None
     bundle: str | None = None
     warnings: tuple[PairWarning, ...] = ()
+    days_late: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +62,7 @@ class Placement:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "norm_status": self.norm_status.value,
             "within_norm": self.within_norm,
+            "days_late": self.days_late,
             "kind": self.kind.value,
             "via_main_contractor": self.via_main_contractor,
             "bundle": self.bundle,
@@ -91,8 +104,6 @@ class MatchResult:
 
 
 def solve_compiled(compiled: Compiled, options: SolveOptions | None = None) -> Solution:
-    from matcher.solve import solve
-
     return solve(compiled.problem, options or DEFAULT_OPTIONS)
 
 
@@ -108,8 +119,6 @@ def match(
     parts without budget rows or bundles are transportation problems that min-cost flow
     solves exactly, and a what-if can reuse every part it did not change.
     """
-    from matcher.domain.incremental import solve_by_components
-
     comp = compiled or compile_scenario(scenario)
     opts = options or DEFAULT_OPTIONS
     sol, proven = solve_by_components(comp.problem, None, opts.warm_start, opts)
@@ -161,9 +170,10 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
                 start = start_of(slots[oid][pool[k][0]], o, ev)
             dl = deadline_norm3(child)
             pc = checks[(ref, nid, oid)]
-            info = comp.arcs[look[(item, sol.assignments[item])]]
             counts = not pc.is_alternative or need.alternative_accepted
             st = status(dl, start, ev) if counts else NormStatus.PENDING
+            verdict = start_verdict(dl, start, ev)
+            within = counts and verdict.within_norm
             kind = (
                 PlacementKind.KEPT
                 if kept
@@ -171,10 +181,9 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
                 if pc.is_alternative
                 else PlacementKind.PRIMARY
             )
-            warnings = tuple(
-                w for w in pc.warnings if w is not PairWarning.LATE or not info.within_norm
-            )
-            if not info.within_norm and PairWarning.LATE not in warnings:
+            # LATE tells a person the start misses the legal deadline
+            warnings = tuple(w for w in pc.warnings if w is not PairWarning.LATE or not within)
+            if not within and PairWarning.LATE not in warnings:
                 warnings += (PairWarning.LATE,)
             result.placements[(ref, nid)] = Placement(
                 child_ref=ref,
@@ -185,11 +194,12 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
                 start=start,
                 deadline=dl,
                 norm_status=st,
-                within_norm=info.within_norm,
+                within_norm=within,
                 kind=kind,
                 via_main_contractor=pc.via_main_contractor,
                 bundle=item if item.startswith("b:") else None,
                 warnings=warnings,
+                days_late=verdict.days_late,
             )
     for key in comp.eligibility.pairs:
         if key not in result.placements:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from matcher.domain.clocks import deadline_norm3
 from matcher.domain.compile import WeightsTooLargeError, compile_scenario, tier_weights
 from matcher.domain.match import decode, match
 from matcher.domain.model import CareType, Release, Weights
@@ -98,8 +99,8 @@ def test_tier_weights_are_strict():
         tw = tier_weights(w, n)
         assert tw.priority_strict
         assert tw.priority > n * tw.fit_max
-        assert tw.within_norm > n * (tw.priority_max * tw.priority + tw.fit_max)
-        assert n * (tw.within_norm + tw.priority_max * tw.priority + tw.fit_max) <= MAX_ABS_INT
+        assert tw.meets_target > n * (tw.priority_max * tw.priority + tw.fit_max)
+        assert n * (tw.meets_target + tw.priority_max * tw.priority + tw.fit_max) <= MAX_ABS_INT
 
 
 def test_default_priority_is_per_child_and_tier_1_stays_strict():
@@ -107,7 +108,7 @@ def test_default_priority_is_per_child_and_tier_1_stays_strict():
         tw = tier_weights(Weights(), n)
         assert tw.priority_mode == "per_child"
         assert tw.priority == tw.fit_max + 1
-        assert tw.within_norm > n * (tw.priority_max * tw.priority + tw.fit_max)
+        assert tw.meets_target > n * (tw.priority_max * tw.priority + tw.fit_max)
     # an overdue or urgent child outweighs the fit of a thousand others
     w = Weights()
     assert w.priority_urgent * (tier_weights(w, 1).fit_max + 1) > 1000 * 199
@@ -117,10 +118,10 @@ def test_tier_weights_fall_back_per_child_for_very_large_scenarios():
     tw = tier_weights(Weights(strict_priority=True), 20_000)
     assert not tw.priority_strict
     assert tw.priority == tw.fit_max + 1
-    assert tw.within_norm > 20_000 * (tw.priority_max * tw.priority + tw.fit_max)
+    assert tw.meets_target > 20_000 * (tw.priority_max * tw.priority + tw.fit_max)
     national = tier_weights(Weights(), 300_000)
     assert national.priority_mode == "coarse"
-    assert national.within_norm > 300_000 * (national.priority_max * national.priority + 199)
+    assert national.meets_target > 300_000 * (national.priority_max * national.priority + 199)
     with pytest.raises(WeightsTooLargeError):
         tier_weights(Weights(), 10_000_000)
 
@@ -188,7 +189,7 @@ def test_lexicographic_order_against_brute_force(seed):
     def tiers(arcs):
         infos = [comp.arcs[a] for a in arcs]
         return (
-            sum(i.members for i in infos if i.within_norm),
+            sum(i.members for i in infos if i.meets_target),
             sum(i.priority for i in infos),
         )
 
@@ -199,7 +200,7 @@ def test_lexicographic_order_against_brute_force(seed):
         if sol.assignments.get(info.item) == f"{info.offering}@{info.group}"
     ]
     assert tiers(chosen) == best
-    assert r.n_within_norm == best[0]
+    assert_norm_counts_follow_the_clock(sc, r, best[0])
 
 
 def test_a_place_freed_by_a_move_goes_to_another_child():
@@ -228,7 +229,19 @@ def test_default_weights_keep_tier_1_optimal_against_brute_force(seed):
     p = comp.problem
     sol = match(sc, SolveOptions(time_limit_s=10, relative_gap=0.0), compiled=comp).solution
     best = max(
-        sum(comp.arcs[a].members for a in arcs if comp.arcs[a].within_norm)
+        sum(comp.arcs[a].members for a in arcs if comp.arcs[a].meets_target)
         for arcs in _brute_force(p)
     )
-    assert decode(comp, sol).n_within_norm == best
+    assert_norm_counts_follow_the_clock(sc, decode(comp, sol), best)
+
+
+def assert_norm_counts_follow_the_clock(sc, r, best_meeting_target):
+    """Within the norm is start <= legal deadline; it equals the objective's tier 1 only
+    when no child is past its deadline (then the target is the deadline)."""
+    assert r.n_within_norm == sum(
+        1 for p in r.placements.values() if p.deadline is not None and p.start <= p.deadline
+    )
+    ev = sc.evaluation_date
+    overdue = [c for c in sc.children if (d := deadline_norm3(c)) is not None and d < ev]
+    if not overdue:
+        assert r.n_within_norm == best_meeting_target

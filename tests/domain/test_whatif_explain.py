@@ -105,7 +105,7 @@ def test_search_is_capped_and_never_guesses():
 def test_objective_breakdown_per_rule():
     r = match(scenario([child("A")], [offering("O", ct=CareType.AMBULANTE_JGGZ)]))
     br = explain(r).objective
-    assert br["within_norm"]["points"] == 1
+    assert br["meets_target"]["points"] == 1
     assert br["home"]["points"] == 4
     total = sum(v["score"] for v in br.values())
     assert total == r.solution.objective
