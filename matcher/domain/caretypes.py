@@ -136,7 +136,20 @@ class CareType(enum.Enum):
 
     @property
     def label_nl(self) -> str:
+        """The Dutch label, lower case as it reads inside a sentence."""
         return _TABLE[self.value][3]
+
+
+def care_type_label(care_type: CareType | str, *, capital: bool = False) -> str:
+    """The one Dutch label of a care type, for sentences (lower case) or headings
+    (`capital`).  An unknown code is shown as it is, so an old row still shows."""
+    if isinstance(care_type, CareType):
+        text = care_type.label_nl
+    elif care_type in _TABLE:
+        text = _TABLE[care_type][3]
+    else:
+        text = care_type
+    return text[:1].upper() + text[1:] if capital else text
 
 
 MAX_HOME_RANK = 5

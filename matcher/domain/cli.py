@@ -9,8 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from matcher.cli import quiet_stdout
+from matcher.domain.explain import explain
+from matcher.domain.io import ScenarioValidationError, load
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
+from matcher.domain.model import Scenario
+from matcher.domain.reasons import summary_text, warning_text
+from matcher.domain.whatif import DeltaError, delta_to_json, deltas_from_json, what_if
+from matcher.solution import SolveOptions
 
 EXIT_OK, EXIT_INPUT, EXIT_NO_ANSWER = 0, 2, 3
 
@@ -45,9 +56,7 @@ def _print_issues(exc: Exception) -> None:
         print(f"  - {i}", file=sys.stderr)
 
 
-def _load(path: str) -> Any:
-    from matcher.domain.io import ScenarioValidationError, load
-
+def _load(path: str) -> Scenario | None:
     try:
         return load(path)
     except (OSError, ScenarioValidationError) as exc:
@@ -55,21 +64,15 @@ def _load(path: str) -> Any:
         return None
 
 
-def _options(args: argparse.Namespace) -> Any:
-    from dataclasses import replace
-
-    from matcher.domain.match import DEFAULT_OPTIONS
-
+def _options(args: argparse.Namespace) -> SolveOptions:
     return replace(DEFAULT_OPTIONS, time_limit_s=args.time_limit)
 
 
-def _quiet() -> Any:
-    from matcher.cli import quiet_stdout
-
+def _quiet() -> AbstractContextManager[None]:
     return quiet_stdout()
 
 
-def result_json(r: Any) -> dict[str, Any]:
+def result_json(r: MatchResult) -> dict[str, Any]:
     return {
         "summary": r.summary(),
         "placements": [p.to_json() for _, p in sorted(r.placements.items())],
@@ -85,7 +88,7 @@ def _table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join(out)
 
 
-def _human(r: Any) -> str:
+def _human(r: MatchResult) -> str:
     s = r.summary()
     parts = [
         f"Hulpvragen: {s['needs']}  geplaatst: {s['placed']}  binnen de norm: {s['within_norm']}"
@@ -101,12 +104,22 @@ def _human(r: Any) -> str:
             p.start.isoformat(),
             p.deadline.isoformat() if p.deadline else "-",
             p.norm_status.value,
-            ",".join(w.value for w in p.warnings) or "-",
+            str(p.days_late),
+            "; ".join(warning_text(w) for w in p.warnings) or "-",
         ]
         for _, p in sorted(r.placements.items())
     ]
     if rows:
-        head = ["kind", "hulpvraag", "aanbod", "start", "uiterlijk", "status", "let op"]
+        head = [
+            "kind",
+            "hulpvraag",
+            "aanbod",
+            "start",
+            "uiterlijk",
+            "status",
+            "dagen te laat",
+            "let op",
+        ]
         parts.append(_table(rows, head))
     return "\n".join(parts)
 
@@ -115,12 +128,13 @@ def run_match(args: argparse.Namespace) -> int:
     sc = _load(args.scenario)
     if sc is None:
         return EXIT_INPUT
-    from matcher.domain.explain import explain
-    from matcher.domain.match import match
-
-    with _quiet():
-        r = match(sc, _options(args))
-        ex = explain(r) if args.explain else None
+    try:
+        with _quiet():
+            r = match(sc, _options(args))
+            ex = explain(r) if args.explain else None
+    except DeltaError as exc:
+        _print_issues(exc)
+        return EXIT_INPUT
     if not r.solution.status.has_solution:
         print(f"Geen oplossing: {r.solution.status.value}", file=sys.stderr)
         return EXIT_NO_ANSWER
@@ -134,7 +148,7 @@ def run_match(args: argparse.Namespace) -> int:
     if ex is not None:
         for ne in ex.needs:
             print()
-            print(f"{ne.child_ref}/{ne.need_id}: {ne.summary}")
+            print(f"{ne.child_ref}/{ne.need_id}: {summary_text(ne.summary)} ({ne.summary})")
             for line in ne.to_json()["sentences"]:
                 print(f"  {line}")
     return EXIT_OK
@@ -144,9 +158,6 @@ def run_whatif(args: argparse.Namespace) -> int:
     sc = _load(args.scenario)
     if sc is None:
         return EXIT_INPUT
-    from matcher.domain.io import ScenarioValidationError
-    from matcher.domain.whatif import DeltaError, delta_to_json, deltas_from_json, what_if
-
     try:
         deltas = deltas_from_json(json.loads(Path(args.delta).read_text(encoding="utf-8")))
     except (OSError, ValueError, ScenarioValidationError) as exc:

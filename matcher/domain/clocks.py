@@ -16,6 +16,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import overload
 
 from dateutil.relativedelta import relativedelta
 
@@ -102,6 +103,16 @@ def deadline_norm2(child: Child, policy: Policy) -> date | None:
     return _min_date(anchor + timedelta(days=NORM2_DAYS), child.urgent_deadline)
 
 
+@overload
+def norm3_deadline_for(ruling_date: date, urgent_deadline: date | None = None) -> date: ...
+
+
+@overload
+def norm3_deadline_for(
+    ruling_date: date | None, urgent_deadline: date | None = None
+) -> date | None: ...
+
+
 def norm3_deadline_for(
     ruling_date: date | None, urgent_deadline: date | None = None
 ) -> date | None:
@@ -143,7 +154,7 @@ def objective_target_date(scenario: Scenario, child: Child, deadline: date | Non
     ev = scenario.evaluation_date
     dl = deadline if deadline is not None else deadline_norm3(child)
     if dl is None:
-        return norm3_deadline_for(ev) or ev
+        return norm3_deadline_for(ev)
     if dl < ev:
         return ev + timedelta(days=scenario.policy.overdue_grace_days)
     return dl

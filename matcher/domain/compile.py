@@ -43,7 +43,8 @@ from matcher.domain.eligibility import (
     evaluate,
     start_of,
 )
-from matcher.domain.model import Child, Scenario, Weights
+from matcher.domain.model import Child, DeltaError, Scenario, Weights
+from matcher.domain.reasons import reason_text
 from matcher.problem import MAX_ABS_INT, AssignmentProblem, Sense
 
 
@@ -267,6 +268,62 @@ def drop_redundant_uses(
     return new_ptr, use_res[keep], use_amt[keep]
 
 
+def pinned_items(
+    scenario: Scenario,
+    elig: Eligibility,
+    item_members: dict[str, tuple[tuple[str, str], ...]],
+    bundle_of: dict[tuple[str, str], str],
+) -> dict[str, str]:
+    """Hard: a `Pin` sends its need (or its family bundle) to the pinned offering.
+
+    Per item: the pinned offering.  A pin on a need that does not wait, on an offering
+    that is no candidate, on an ineligible pair, or two pins of one item on different
+    offerings raise `DeltaError`, with the reason in words.
+    """
+    out: dict[str, str] = {}
+    kids = scenario.child_by_ref
+    for pin in scenario.pins:
+        key = (pin.child_ref, pin.need_id)
+        where = f"kind {pin.child_ref}, hulpvraag {pin.need_id}, aanbod {pin.offering}"
+        child = kids.get(pin.child_ref)
+        if child is None or pin.need_id not in {n.id for n in child.needs}:
+            raise DeltaError(f"vastzetten kan niet ({where}): onbekend kind of hulpvraag")
+        if key not in elig.pairs:
+            raise DeltaError(f"vastzetten kan niet ({where}): deze hulpvraag wacht niet")
+        check = next((pc for pc in elig.pairs[key] if pc.offering_id == pin.offering), None)
+        if check is None:
+            raise DeltaError(f"vastzetten kan niet ({where}): dit aanbod biedt deze hulp niet")
+        if not check.eligible:
+            why = reason_text(check.reasons[0])
+            raise DeltaError(f"vastzetten kan niet ({where}): {why[:1].lower()}{why[1:]}")
+        item = bundle_of.get(key, need_item(*key))
+        if item not in item_members:
+            raise DeltaError(f"vastzetten kan niet ({where}): deze hulpvraag wacht niet")
+        if out.setdefault(item, pin.offering) != pin.offering:
+            raise DeltaError(f"vastzetten kan niet ({where}): al vastgezet op {out[item]}")
+    return out
+
+
+def check_pins_have_places(
+    pinned: dict[str, str], infos: list[ArcInfo], groups: dict[str, list[Group]]
+) -> None:
+    """A pinned item needs an arc, and the pins at one offering need places enough."""
+    if not pinned:
+        return
+    members = {i.item: i.members for i in infos}
+    per_offering: dict[str, int] = defaultdict(int)
+    for item, oid in sorted(pinned.items()):
+        if item not in members:
+            raise DeltaError(f"vastzetten kan niet: bij {oid} is geen plek of budget voor {item}")
+        per_offering[oid] += members[item]
+    for oid, n in sorted(per_offering.items()):
+        places = sum(g.places for g in groups.get(oid, ()))
+        if n > places:
+            raise DeltaError(
+                f"vastzetten kan niet: {n} hulpvragen vastgezet op {oid}, er zijn {places} plekken"
+            )
+
+
 def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None) -> Compiled:
     idx = eligibility.index if eligibility is not None else ScenarioIndex(scenario)
     elig = eligibility or evaluate(scenario, idx)
@@ -351,6 +408,8 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             if pc.eligible:
                 check_of[(ref, nid, pc.offering_id)] = pc
 
+    pinned = pinned_items(scenario, elig, item_members, bundle_of)
+
     prio_of = {
         ref: priority_points(scenario, children[ref])
         for it in item_members.values()
@@ -416,7 +475,10 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         prio = sum(prio_of[r] for r, _ in members)
         first_child = children[members[0][0]]
         item_ix = item_pos[it]
+        pin = pinned.get(it)
         for oid in common:
+            if pin is not None and oid != pin:
+                continue
             o = offerings[oid]
             pcs = [d[oid] for d in per_member]
             if m == 1:
@@ -473,6 +535,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
                     )
                 )
 
+    check_pins_have_places(pinned, infos, groups)
     arc_item = np.asarray(a_item, dtype=np.int32)
     use_ptr = np.asarray(ptr, dtype=np.int64)
     use_res = np.asarray(u_res, dtype=np.int32)
@@ -492,6 +555,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         use_ptr=use_ptr,
         use_resource=use_res,
         use_amount=use_amt,
+        must_assign=[it in pinned for it in items],
         sense=Sense.MAXIMIZE,
         name=scenario.name or "scenario",
         meta={"weights": tw.as_dict(), "evaluation_date": ev.isoformat()},

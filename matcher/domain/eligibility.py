@@ -9,7 +9,6 @@ out before compilation: they never become arcs.
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,64 +28,21 @@ from matcher.domain.model import (
     Refusal,
     Scenario,
 )
+from matcher.domain.reasons import PairWarning, Reason
 
-
-class Reason(enum.Enum):
-    """Why a need cannot be served at an offering (or at all)."""
-
-    NO_PROVIDER_OFFERS_CARE_TYPE = "NO_PROVIDER_OFFERS_CARE_TYPE"
-    ALTERNATIVE_NOT_ACCEPTED = "ALTERNATIVE_NOT_ACCEPTED"
-    FAMILY_PREFERS_WAITLIST = "FAMILY_PREFERS_WAITLIST"
-    CONTRA_INDICATION = "CONTRA_INDICATION"
-    NO_LVB_EXPERTISE = "NO_LVB_EXPERTISE"
-    UNSTABLE_SITUATION = "UNSTABLE_SITUATION"
-    AGE_OUT_OF_RANGE = "AGE_OUT_OF_RANGE"
-    NOT_PURCHASED = "NOT_PURCHASED"
-    NOT_PURCHASED_NO_MAIN_CONTRACTOR = "NOT_PURCHASED_NO_MAIN_CONTRACTOR"
-    MAIN_CONTRACTOR_DECLINES = "MAIN_CONTRACTOR_DECLINES"
-    ONLY_OUT_OF_REGION = "ONLY_OUT_OF_REGION"
-    INTAKE_STOP = "INTAKE_STOP"
-    PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION = "PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION"
-    BUDGET_CEILING_REACHED = "BUDGET_CEILING_REACHED"
-    WAIT_EXCEEDS_DEADLINE = "WAIT_EXCEEDS_DEADLINE"
-    NO_CAPACITY = "NO_CAPACITY"
-    FAMILY_BUNDLE_INFEASIBLE = "FAMILY_BUNDLE_INFEASIBLE"
-
-
-class PairWarning(enum.Enum):
-    """Facts about an eligible pair that a person must see."""
-
-    TURNS_18_DURING_CARE = "TURNS_18_DURING_CARE"
-    OUT_OF_REGION = "OUT_OF_REGION"
-    DEPENDS_ON_WAIVER = "DEPENDS_ON_WAIVER"
-    VIA_MAIN_CONTRACTOR = "VIA_MAIN_CONTRACTOR"
-    LATE = "LATE"
-    REFUSAL_IGNORED_BINDING = "REFUSAL_IGNORED_BINDING"
-    ALTERNATIVE = "ALTERNATIVE"
-
-
-# iJw WJ759 "reden afwijzing" where one fits (../ref/ijw_wj759_reden_afwijzing.csv, iJw 3.2).
-WJ759: dict[Reason, str] = {
-    Reason.BUDGET_CEILING_REACHED: "2",  # Past niet binnen budget
-    Reason.NOT_PURCHASED: "3",  # Geen contract
-    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: "3",
-    Reason.MAIN_CONTRACTOR_DECLINES: "3",
-    Reason.CONTRA_INDICATION: "7",  # Zorginhoudelijke afkeur
-    Reason.NO_LVB_EXPERTISE: "7",
-    Reason.UNSTABLE_SITUATION: "7",
-    Reason.AGE_OUT_OF_RANGE: "9",  # Leeftijdsgrens is bereikt
-}
-
-WJ759_TEXT = {
-    "2": "Past niet binnen budget",
-    "3": "Geen contract",
-    "7": "Zorginhoudelijke afkeur",
-    "9": "Leeftijdsgrens is bereikt",
-}
-
-
-def wj759(reason: Reason) -> str | None:
-    return WJ759.get(reason)
+__all__ = [
+    "Eligibility",
+    "PairCheck",
+    "PairContext",
+    "PairWarning",
+    "Reason",
+    "ScenarioIndex",
+    "Slot",
+    "candidates",
+    "check_pair",
+    "evaluate",
+    "start_of",
+]
 
 
 @dataclass(frozen=True)
@@ -178,11 +134,13 @@ class ScenarioIndex:
         self.budgets_by_provider: dict[str | None, list[Budget]] = defaultdict(list)
         for b in scenario.budgets:
             self.budgets_by_provider[b.provider].append(b)
+        self.forbidden = {(f.child_ref, f.need_id, f.offering) for f in scenario.forbids}
         self._targets: dict[str, date] = {}
         self._deadlines: dict[str, date | None] = {}
         self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
 
     def target(self, child: Child) -> date:
+        """The objective's target date (not the norm), computed once per child."""
         t = self._targets.get(child.ref)
         if t is None:
             t = objective_target_date(self.scenario, child, self.deadline(child))
@@ -288,6 +246,13 @@ def rule_care_type(ctx: PairContext) -> Reason | None:
     if ct in ctx.need.alternatives:
         return None if ctx.need.alternative_accepted else Reason.ALTERNATIVE_NOT_ACCEPTED
     return Reason.NO_PROVIDER_OFFERS_CARE_TYPE
+
+
+def rule_table_forbid(ctx: PairContext) -> Reason | None:
+    """Hard: the tafel excluded this pair (a `Forbid`); it never becomes an arc and is
+    explained as excluded, not as full."""
+    key = (ctx.child.ref, ctx.need.id, ctx.offering.id)
+    return Reason.EXCLUDED_BY_TABLE if key in ctx.index.forbidden else None
 
 
 def rule_family_preference(ctx: PairContext) -> Reason | None:
@@ -446,6 +411,7 @@ def rule_time(ctx: PairContext) -> Reason | None:
 
 HARD_RULES: tuple[Callable[[PairContext], Reason | None], ...] = (
     rule_care_type,
+    rule_table_forbid,
     rule_family_preference,
     rule_contra_indication,
     rule_lvb_expertise,

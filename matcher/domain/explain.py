@@ -14,34 +14,38 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
-from matcher.domain.caretypes import CareType
-from matcher.domain.eligibility import WJ759, PairCheck, Reason, check_pair
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.eligibility import PairCheck, Reason, check_pair
 from matcher.domain.incremental import resolve
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult
+from matcher.domain.model import ChildAttribute
+from matcher.domain.reasons import (
+    ALL_CANDIDATES,
+    attribute_label,
+    group_of,
+    reason_text,
+    summary_of,
+    summary_text,
+    wj759,
+)
 from matcher.domain.whatif import (
     AddPlaces,
     AllowOutOfRegion,
     ChangeCeiling,
     Delta,
+    Forbid,
     LiftIntakeStop,
+    Pin,
     WaiveContraIndication,
     apply_all,
     delta_to_json,
 )
 from matcher.solution import SolveOptions
-
-_BARE = {
-    Reason.NO_CAPACITY,
-    Reason.BUDGET_CEILING_REACHED,
-    Reason.NOT_PURCHASED,
-    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR,
-    Reason.NO_PROVIDER_OFFERS_CARE_TYPE,
-    Reason.FAMILY_BUNDLE_INFEASIBLE,
-}
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ class CandidateReason:
             "provider": self.provider,
             "reason": self.reason.value,
             "all_reasons": [r.value for r in self.all_reasons],
-            "wj759": WJ759.get(self.reason),
+            "wj759": wj759(self.reason),
+            "group": group_of(self.reason).value,
+            "text": candidate_text(self),
             **self.detail,
         }
 
@@ -113,6 +119,8 @@ class NeedExplanation:
             "need": self.need_id,
             "care_type": self.care_type,
             "summary": self.summary,
+            "summary_text": summary_text(self.summary),
+            "group": group_of(self.summary).value,
             "candidates": [c.to_json() for c in self.candidates],
             "binding": [
                 {
@@ -190,15 +198,6 @@ def _solution_reason(
     return Reason.NO_CAPACITY, full
 
 
-def _summary(reasons: list[Reason]) -> str:
-    if not reasons:
-        return Reason.NO_PROVIDER_OFFERS_CARE_TYPE.value
-    first = reasons[0]
-    if all(x == first for x in reasons):
-        return first.value if first in _BARE else f"ALL_CANDIDATES_{first.value}"
-    return "MIXED"
-
-
 def explain(
     r: MatchResult,
     *,
@@ -241,6 +240,8 @@ def explain(
                 detail["via_main_contractor"] = pc.via_main_contractor
             if pc.earliest_start:
                 detail["earliest_start"] = pc.earliest_start.isoformat()
+            if Reason.AGE_OUT_OF_RANGE in pc.reasons:
+                detail["age_range"] = [o.age_min, o.age_max]
             reasons = list(pc.reasons)
             full: list[tuple[str, int]] = []
             if pc.eligible:
@@ -261,7 +262,7 @@ def explain(
             if fx is not None:
                 fixes.append(fx)
         # alternatives nobody chose are shown, but they are no candidates for the summary
-        summary = _summary(
+        summary = summary_of(
             [c.reason for c in cands if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED]
         )
         if item in comp.bundle_infeasible:
@@ -276,7 +277,7 @@ def explain(
             binding=sorted(binding.values(), key=lambda b: b.resource),
             times_discussed_after=after,
             escalate=after >= sc.policy.escalation_after
-            or summary == f"ALL_CANDIDATES_{Reason.CONTRA_INDICATION.value}",
+            or summary == ALL_CANDIDATES + Reason.CONTRA_INDICATION.value,
             suggest_discretionary_request=any(
                 Reason.BUDGET_CEILING_REACHED in c.all_reasons for c in cands
             ),
@@ -326,8 +327,6 @@ def _fix(
         if reason is Reason.CONTRA_INDICATION:
             deltas += [WaiveContraIndication(o.id, a) for a in pc.contra_indications]
         elif reason in (Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE):
-            from datetime import timedelta
-
             ev = sc.evaluation_date
             if ev + timedelta(days=o.intake_lead_days) > r.compiled.targets[pc.child_ref]:
                 return None
@@ -427,33 +426,20 @@ def objective_breakdown(r: MatchResult) -> dict[str, dict[str, int]]:
 
 # ------------------------------------------------------------------ Dutch text
 
-_NL = {
-    Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "deze hulp wordt niet aangeboden",
-    Reason.ALTERNATIVE_NOT_ACCEPTED: "dit alternatief is niet door gezin en professional gekozen",
-    Reason.FAMILY_PREFERS_WAITLIST: "het gezin wil op een andere wachtlijst blijven",
-    Reason.CONTRA_INDICATION: "de aanbieder noemt een contra-indicatie",
-    Reason.NO_LVB_EXPERTISE: "de aanbieder heeft geen LVB-deskundigheid",
-    Reason.UNSTABLE_SITUATION: "de situatie is nog niet stabiel genoeg voor deze behandeling",
-    Reason.AGE_OUT_OF_RANGE: "de leeftijd past niet",
-    Reason.NOT_PURCHASED: "deze hulp is niet ingekocht voor de gemeente",
-    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: (
-        "niet ingekocht, en geen hoofdaannemer neemt deze aanbieder als onderaannemer"
-    ),
-    Reason.MAIN_CONTRACTOR_DECLINES: "de hoofdaannemer wil deze onderaannemer niet",
-    Reason.ONLY_OUT_OF_REGION: "de plek ligt buiten de regio",
-    Reason.INTAKE_STOP: "er is een opnamestop",
-    Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION: (
-        "de aanbieder weigert zonder contra-indicatie te noemen"
-    ),
-    Reason.BUDGET_CEILING_REACHED: "het budgetplafond is bereikt",
-    Reason.WAIT_EXCEEDS_DEADLINE: "er komt pas een plek vrij na de uiterste datum",
-    Reason.NO_CAPACITY: "de plekken zijn vol",
-    Reason.FAMILY_BUNDLE_INFEASIBLE: "er is geen plek voor het hele gezin samen",
-}
-
 
 def reason_nl(reason: Reason) -> str:
-    return _NL[reason]
+    """Old name of `reasons.reason_text` (starting lower case), kept for
+    wijzer.views.rapportage until it calls the catalogue."""
+    text = reason_text(reason)
+    return text[:1].lower() + text[1:]
+
+
+def candidate_text(c: CandidateReason) -> str:
+    """The catalogue sentence of a candidate's reason, with its contra-indications or
+    age range filled in."""
+    contra = [ChildAttribute(v) for v in c.detail.get("contra_indications", ())]
+    age = c.detail.get("age_range") or (None, None)
+    return reason_text(c.reason, contra=contra, age_min=age[0], age_max=age[1])
 
 
 def _euro(cents: int) -> str:
@@ -463,15 +449,25 @@ def _euro(cents: int) -> str:
 def delta_nl(d: Delta, name_of: Callable[[str], str] | None = None) -> str:
     name = name_of or (lambda offering: offering)
     if isinstance(d, AddPlaces):
-        return f"er bij {name(d.offering)} {d.places} plek(ken) bij komt"
+        places = "1 plek" if d.places == 1 else f"{d.places} plekken"
+        return f"er bij {name(d.offering)} {places} bij komt"
     if isinstance(d, ChangeCeiling):
         return f"het budgetplafond {d.budget} met {_euro(d.amount_cents)} omhoog gaat"
     if isinstance(d, WaiveContraIndication):
-        return f"{name(d.offering)} de contra-indicatie {d.attribute.value} laat vallen (maatwerk)"
+        what = attribute_label(d.attribute)
+        return f"{name(d.offering)} de contra-indicatie {what} laat vallen (maatwerk)"
     if isinstance(d, LiftIntakeStop):
         return f"de opnamestop bij {name(d.offering)} wordt opgeheven"
     if isinstance(d, AllowOutOfRegion):
         return "een plek buiten de regio is toegestaan"
+    if isinstance(d, Pin):
+        return (
+            f"de tafel hulpvraag {d.need_id} van kind {d.child_ref} vastzet bij {name(d.offering)}"
+        )
+    if isinstance(d, Forbid):
+        return (
+            f"de tafel hulpvraag {d.need_id} van kind {d.child_ref} uitsluit bij {name(d.offering)}"
+        )
     return str(d)
 
 
@@ -479,13 +475,11 @@ def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) 
     """Short B1 sentences; `name_of` turns an offering id into what the reader
     knows it by (a web page names provider and place; the default is the id)."""
     name = name_of or (lambda offering: offering)
-    label = CareType(ne.care_type).label_nl
+    label = care_type_label(ne.care_type)
     out = [f"Kind {ne.child_ref} heeft nog geen plek voor {label}."]
     for c in ne.candidates:
-        text = reason_nl(c.reason)
-        if c.reason is Reason.CONTRA_INDICATION and "contra_indications" in c.detail:
-            text += f" ({', '.join(c.detail['contra_indications'])})"
-        out.append(f"{name(c.offering)}: {text}.")
+        text = candidate_text(c)
+        out.append(f"{name(c.offering)}: {text[:1].lower()}{text[1:]}.")
     for b in ne.binding:
         if b.taken_by:
             what = "De plekken" if b.kind == "places" else "Het budget"

@@ -51,6 +51,8 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
     if new.refusals != old.refusals:
         for r in set(new.refusals) ^ set(old.refusals):
             changed_offs.add(r.offering)
+    for f in set(new.forbids) ^ set(old.forbids):
+        changed_offs.add(f.offering)
     old_kids = old.child_by_ref
     idx = ScenarioIndex(new)
     held_old, held_new = base.index.held_places, idx.held_places

@@ -374,6 +374,14 @@ def _obj(obj: Any) -> dict[str, Any]:
 
 
 def to_dict(sc: Scenario) -> dict[str, Any]:
+    """The scenario file of `sc`.  Pins and forbids are the tafel's decisions, not part
+    of the situation: they are kept as deltas, so a scenario with them is refused rather
+    than written without them."""
+    if sc.pins or sc.forbids:
+        raise ValueError(
+            "een scenario met besluiten van de tafel (pins, forbids) hoort niet in een "
+            "scenariobestand; bewaar de besluiten als wijzigingen (delta JSON)"
+        )
     out: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
     if sc.name:
         out["name"] = sc.name

@@ -23,12 +23,15 @@ __all__ = [
     "Child",
     "ChildAttribute",
     "Contract",
+    "DeltaError",
     "Expertise",
     "FamilyBundle",
+    "Forbid",
     "MeasureType",
     "Mode",
     "Norm2Anchor",
     "Offering",
+    "Pin",
     "Policy",
     "Refusal",
     "Region",
@@ -307,6 +310,33 @@ class Refusal:
     note: str = ""
 
 
+class DeltaError(ValueError):
+    """A change (delta) that cannot be applied, or a tafel decision that cannot hold."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The tafel's decision: need `need_id` of child `child_ref` goes to `offering`.
+
+    It holds only when the pair is eligible; otherwise matching raises `DeltaError`.
+    A need has at most one pin; for a family bundle the pin moves the whole bundle.
+    """
+
+    child_ref: str
+    need_id: str
+    offering: str
+
+
+@dataclass(frozen=True)
+class Forbid:
+    """The tafel's decision: need `need_id` of child `child_ref` never goes to `offering`
+    (explained as EXCLUDED_BY_TABLE, never as full)."""
+
+    child_ref: str
+    need_id: str
+    offering: str
+
+
 @dataclass(frozen=True)
 class Weights:
     """Sub-weights of the objective (see docs/matching-rules.md).
@@ -360,6 +390,10 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     name: str = ""
     version: int = 1
+    # The tafel's decisions on top of the situation; they travel as deltas, not in the
+    # scenario file (see docs/scenario-format.md).
+    pins: tuple[Pin, ...] = ()
+    forbids: tuple[Forbid, ...] = ()
 
     @cached_property
     def child_by_ref(self) -> dict[str, Child]:

@@ -20,11 +20,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
 from matcher.domain.caretypes import CareType
-from matcher.domain.clocks import NormStatus, status
+from matcher.domain.clocks import (
+    NormStatus,
+    days_late_at,
+    norm3_deadline_for,
+    regional_deadline_for,
+    status,
+)
+from matcher.domain.io import ScenarioValidationError, _Reader
 from matcher.domain.model import MeasureType, RegionalNorm
+from matcher.problem import ValidationIssue
 
 FORMAT = "beschikbaarheidswijzer-uitvraag"
 
@@ -126,8 +132,8 @@ def headline_count(snap: Snapshot) -> int:
 
 
 def deadline_of(r: WaitingRecord) -> date:
-    d = r.ruling_date + relativedelta(months=3)
-    return d if r.urgent_deadline is None or d <= r.urgent_deadline else r.urgent_deadline
+    """The norm-3 deadline of a waiting request (a record always has a ruling date)."""
+    return norm3_deadline_for(r.ruling_date, r.urgent_deadline)
 
 
 def norm_status(r: WaitingRecord, as_of: date) -> NormStatus:
@@ -267,13 +273,14 @@ def build_report(
             "days_since_ruling": (snap.count_date - r.ruling_date).days,
             "deadline": deadline_of(r).isoformat(),
             "norm_status": norm_status(r, snap.count_date).value,
+            "days_late": days_late_at(deadline_of(r), snap.count_date),
             "care_types": [c.value for c in r.care_types],
             "categories": sorted({c.category.value for c in r.care_types}),
             "interim_help": r.interim_help,
             "obstacles": list(r.obstacles),
         }
         if regional_norm is not None and r.need_determined_date is not None:
-            dl = r.need_determined_date + relativedelta(weeks=regional_norm.weeks)
+            dl = regional_deadline_for(r.need_determined_date, regional_norm.weeks)
             row["regional_status"] = status(dl, None, snap.count_date).value
         rows.append(row)
     flow = reconcile(previous, snap) if previous is not None else None
@@ -345,12 +352,8 @@ def municipal_view(report: UitvraagReport, *, min_cell: int = 1) -> dict[str, An
 
 def snapshots_from_json(data: dict[str, Any]) -> list[Snapshot]:
     """Read the uitvraag fixture format (see docs/scenario-format.md, last section)."""
-    from matcher.domain.io import ScenarioValidationError, _Reader
-
     rd = _Reader()
     if data.get("format") != FORMAT or data.get("version") != 1:
-        from matcher.problem import ValidationIssue
-
         raise ScenarioValidationError([ValidationIssue("$.format", f"moet {FORMAT!r} v1 zijn")])
     out = []
     for i, raw in enumerate(data.get("snapshots", [])):

@@ -14,20 +14,50 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Union
 
-from matcher.domain.match import MatchResult, match
+from matcher.domain.incremental import resolve
+from matcher.domain.io import ScenarioValidationError, _enc, _Reader
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.model import (
     Child,
     ChildAttribute,
     Contract,
+    DeltaError,
+    Forbid,
     Offering,
+    Pin,
     Release,
     Scenario,
 )
+from matcher.problem import ValidationIssue
 from matcher.solution import SolveOptions
 
-
-class DeltaError(ValueError):
-    pass
+__all__ = [
+    "AddChildren",
+    "AddContract",
+    "AddPlaces",
+    "AllowLate",
+    "AllowOutOfRegion",
+    "ChangeCeiling",
+    "Comparison",
+    "Delta",
+    "DeltaError",
+    "Forbid",
+    "GemeenteLeaves",
+    "LiftIntakeStop",
+    "Move",
+    "Pin",
+    "RemoveChildren",
+    "SetReleases",
+    "WaiveContraIndication",
+    "WhatIf",
+    "apply",
+    "apply_all",
+    "compare",
+    "delta_from_json",
+    "delta_to_json",
+    "deltas_from_json",
+    "what_if",
+]
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,8 @@ Delta = Union[  # noqa: UP007 - a runtime alias used in isinstance-free dispatch
     AllowOutOfRegion,
     AllowLate,
     AddContract,
+    Pin,
+    Forbid,
 ]
 
 
@@ -119,6 +151,16 @@ def _offering(sc: Scenario, oid: str) -> Offering:
     if o is None:
         raise DeltaError(f"onbekend aanbod {oid!r}")
     return o
+
+
+def _pair(sc: Scenario, child_ref: str, need_id: str, offering: str) -> None:
+    """A pin or forbid must name a known child, one of its needs and a known offering."""
+    child = sc.child_by_ref.get(child_ref)
+    if child is None:
+        raise DeltaError(f"onbekend kind {child_ref!r}")
+    if need_id not in {n.id for n in child.needs}:
+        raise DeltaError(f"kind {child_ref!r} heeft geen hulpvraag {need_id!r}")
+    _offering(sc, offering)
 
 
 def _replace_offering(sc: Scenario, new: Offering) -> Scenario:
@@ -196,6 +238,19 @@ def apply(sc: Scenario, delta: Delta) -> Scenario:
         return replace(sc, policy=replace(sc.policy, allow_late=delta.allowed))
     if isinstance(delta, AddContract):
         return replace(sc, contracts=(*sc.contracts, delta.contract))
+    if isinstance(delta, Pin):
+        # a need has one pin: a new pin replaces the old one; eligibility is checked
+        # when the scenario is matched, after every delta is in place
+        _pair(sc, delta.child_ref, delta.need_id, delta.offering)
+        others = tuple(
+            p for p in sc.pins if (p.child_ref, p.need_id) != (delta.child_ref, delta.need_id)
+        )
+        return replace(sc, pins=(*others, delta))
+    if isinstance(delta, Forbid):
+        _pair(sc, delta.child_ref, delta.need_id, delta.offering)
+        if delta in sc.forbids:
+            return sc
+        return replace(sc, forbids=(*sc.forbids, delta))
     raise DeltaError(f"onbekende wijziging {delta!r}")
 
 
@@ -219,15 +274,14 @@ _KINDS: dict[str, type] = {
     "allow_out_of_region": AllowOutOfRegion,
     "allow_late": AllowLate,
     "add_contract": AddContract,
+    "pin": Pin,
+    "forbid": Forbid,
 }
 _KIND_OF = {v: k for k, v in _KINDS.items()}
 
 
 def delta_from_json(data: Mapping[str, Any], where: str = "$") -> Delta:
     """One delta from its JSON form ``{"kind": "add_places", "offering": ..., ...}``."""
-    from matcher.domain.io import ScenarioValidationError, _Reader
-    from matcher.problem import ValidationIssue
-
     kind = data.get("kind") if isinstance(data, Mapping) else None
     cls = _KINDS.get(str(kind))
     if cls is None:
@@ -243,8 +297,6 @@ def delta_from_json(data: Mapping[str, Any], where: str = "$") -> Delta:
 
 
 def deltas_from_json(data: Any) -> list[Delta]:
-    from matcher.domain.io import ScenarioValidationError
-
     items = data if isinstance(data, list) else data.get("deltas", [data])
     out: list[Delta] = []
     issues: list[Any] = []
@@ -259,8 +311,6 @@ def deltas_from_json(data: Any) -> list[Delta]:
 
 
 def delta_to_json(delta: Delta) -> dict[str, Any]:
-    from matcher.domain.io import _enc
-
     out: dict[str, Any] = {"kind": _KIND_OF[type(delta)]}
     for f in dataclasses.fields(delta):
         out[f.name] = _enc(getattr(delta, f.name), f.name)
@@ -365,12 +415,9 @@ def what_if(
     options: SolveOptions | None = None,
 ) -> WhatIf:
     """Apply `deltas`, re-solve warm-started from the base answer (only the parts of the
-    problem the deltas changed, see `matcher.domain.incremental`), and compare."""
-    from matcher.domain.match import DEFAULT_OPTIONS
-
+    problem the deltas changed, see `matcher.domain.incremental`), and compare.
+    A `Pin` on a pair that is not eligible raises `DeltaError`."""
     opts = options or DEFAULT_OPTIONS
-    from matcher.domain.incremental import resolve
-
     b = base or match(scenario, opts)
     new_sc = apply_all(scenario, deltas)
     r, _ = resolve(b, new_sc, opts)

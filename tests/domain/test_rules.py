@@ -197,16 +197,17 @@ def test_time(lead):
 
 
 def test_wj759_mapping_uses_known_codes():
+    from matcher.domain.reasons import REASONS, wj759
     from providers.reference import code_list
 
     # The packaged WJ759 list, built from the iJw source (tests/providers checks that).
     codes = set(code_list("WJ759"))
-    assert set(el.WJ759.values()) <= codes
-    assert el.wj759(Reason.BUDGET_CEILING_REACHED) == "2"
-    assert el.wj759(Reason.NOT_PURCHASED) == "3"
-    assert el.wj759(Reason.CONTRA_INDICATION) == "7"
-    assert el.wj759(Reason.AGE_OUT_OF_RANGE) == "9"
-    assert el.wj759(Reason.NO_CAPACITY) is None
+    assert {e.wj759 for e in REASONS.values()} - {None} <= codes
+    assert wj759(Reason.BUDGET_CEILING_REACHED) == "2"
+    assert wj759(Reason.NOT_PURCHASED) == "3"
+    assert wj759(Reason.CONTRA_INDICATION) == "7"
+    assert wj759(Reason.AGE_OUT_OF_RANGE) == "9"
+    assert wj759(Reason.NO_CAPACITY) is None
 
 
 def test_ineligible_pairs_never_become_arcs():
