@@ -8,8 +8,14 @@ w = what_if(sc, [AddPlaces("O12", 1)], base=result)
 """
 
 from matcher.domain import io
-from matcher.domain.caretypes import CareCategory, CareType
-from matcher.domain.clocks import NormStatus
+from matcher.domain.caretypes import CareCategory, CareType, care_type_label
+from matcher.domain.clocks import (
+    NormStatus,
+    NormVerdict,
+    Verdict,
+    norm3_deadline_for,
+    start_verdict,
+)
 from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.eligibility import PairCheck, PairWarning, Reason, check_pair, evaluate
 from matcher.domain.explain import Explanation, NeedExplanation, explain
@@ -20,12 +26,15 @@ from matcher.domain.model import (
     Child,
     ChildAttribute,
     Contract,
+    DeltaError,
     Expertise,
     FamilyBundle,
+    Forbid,
     MeasureType,
     Mode,
     Norm2Anchor,
     Offering,
+    Pin,
     Policy,
     Refusal,
     Region,
@@ -76,9 +85,11 @@ __all__ = [
     "Compiled",
     "Contract",
     "Delta",
+    "DeltaError",
     "Expertise",
     "Explanation",
     "FamilyBundle",
+    "Forbid",
     "GemeenteLeaves",
     "LiftIntakeStop",
     "MatchResult",
@@ -87,9 +98,11 @@ __all__ = [
     "NeedExplanation",
     "Norm2Anchor",
     "NormStatus",
+    "NormVerdict",
     "Offering",
     "PairCheck",
     "PairWarning",
+    "Pin",
     "Placement",
     "PlacementKind",
     "Policy",
@@ -103,11 +116,13 @@ __all__ = [
     "Scenario",
     "SetReleases",
     "Subcontract",
+    "Verdict",
     "WaiveContraIndication",
     "Weights",
     "WhatIf",
     "apply",
     "apply_all",
+    "care_type_label",
     "check_pair",
     "compare",
     "compile_scenario",
@@ -115,6 +130,8 @@ __all__ = [
     "explain",
     "io",
     "match",
+    "norm3_deadline_for",
     "solve",
+    "start_verdict",
     "what_if",
 ]

@@ -341,11 +341,13 @@ class Forbid:
 class Weights:
     """Sub-weights of the objective (see docs/matching-rules.md).
 
-    Tier 1 (within the norm) gets a weight computed from the scenario size so that it
-    dominates everything below it.  Tier 2 (priority): one point outweighs all fit points
-    of one child; with `strict_priority` it outweighs the fit of all children together
-    (exact but numerically hard for the MIP solvers at a few hundred children).  Within
-    one child the fit weights are lexicographic: home > keep + region + cost_levels,
+    Tier 1 (help starts by the objective's target date: the norm-3 deadline, or for a
+    child already past it the evaluation date plus `Policy.overdue_grace_days`) gets a
+    weight computed from the scenario size so that it dominates everything below it.
+    Tier 2 (priority): one point outweighs all fit points of one child; with
+    `strict_priority` it outweighs the fit of all children together (exact but
+    numerically hard for the MIP solvers at a few hundred children).  Within one child
+    the fit weights are lexicographic: home > keep + region + cost_levels,
     keep > region + cost_levels, region > cost_levels.
     """
 
@@ -369,6 +371,7 @@ class Policy:
     regional_norm: RegionalNorm | None = None
     bundle_families: bool = True
     escalation_after: int = 2
+    # the objective's target for a child already past its deadline (not a norm)
     overdue_grace_days: int = 28
     horizon_weeks: int = 52
     weights: Weights = field(default_factory=Weights)

@@ -58,3 +58,28 @@ def test_bad_input_reports_every_problem_and_exit_2(tmp_path, capsys):
     d = tmp_path / "d.json"
     d.write_text(json.dumps({"kind": "add_places", "offering": "NOPE"}))
     assert main(["whatif", T6, str(d)]) == 2
+
+
+OVERDUE = str(FIXTURES / "overdue_child.json")
+
+
+def test_match_counts_within_the_norm_by_the_legal_deadline(capsys):
+    assert main(["match", OVERDUE, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["within_norm"] == 1
+    days = {p["child"]: (p["within_norm"], p["days_late"]) for p in doc["placements"]}
+    assert days == {"LAAT": (False, 66), "OPTIJD": (True, 0)}
+    assert main(["match", OVERDUE]) == 0
+    out = capsys.readouterr().out
+    assert "binnen de norm: 1" in out
+    assert "dagen te laat" in out
+    assert "LATE," not in out  # warnings are sentences, not codes
+
+
+def test_a_pin_on_an_ineligible_pair_is_bad_input(tmp_path, capsys):
+    d = tmp_path / "d.json"
+    d.write_text(
+        json.dumps({"kind": "pin", "child_ref": "E", "need_id": "wonen", "offering": "BR-BW"})
+    )
+    assert main(["whatif", T6, str(d)]) == 2
+    assert "vastzetten kan niet" in capsys.readouterr().err
