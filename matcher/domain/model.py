@@ -337,17 +337,18 @@ class Forbid:
     offering: str
 
 
+# "Tier 1 (within the norm)" below means: help starts by the objective's target date
+# (clocks.objective_target_date), not the legal norm.  The docstring is part of the
+# generated docs/scenario.schema.json, so its wording changes together with that file.
 @dataclass(frozen=True)
 class Weights:
     """Sub-weights of the objective (see docs/matching-rules.md).
 
-    Tier 1 (help starts by the objective's target date: the norm-3 deadline, or for a
-    child already past it the evaluation date plus `Policy.overdue_grace_days`) gets a
-    weight computed from the scenario size so that it dominates everything below it.
-    Tier 2 (priority): one point outweighs all fit points of one child; with
-    `strict_priority` it outweighs the fit of all children together (exact but
-    numerically hard for the MIP solvers at a few hundred children).  Within one child
-    the fit weights are lexicographic: home > keep + region + cost_levels,
+    Tier 1 (within the norm) gets a weight computed from the scenario size so that it
+    dominates everything below it.  Tier 2 (priority): one point outweighs all fit points
+    of one child; with `strict_priority` it outweighs the fit of all children together
+    (exact but numerically hard for the MIP solvers at a few hundred children).  Within
+    one child the fit weights are lexicographic: home > keep + region + cost_levels,
     keep > region + cost_levels, region > cost_levels.
     """
 
