@@ -85,6 +85,17 @@ class MatchResult:
         return sum(1 for p in self.placements.values() if p.within_norm)
 
     @property
+    def n_meets_target(self) -> int:
+        """Members whose help starts by the objective's target date (tier 1 of the
+        objective; an overdue child within its grace days counts).  Not the norm."""
+        look = {(i.item, f"{i.offering}@{i.group}"): i for i in self.compiled.arcs}
+        return sum(
+            info.members
+            for item, opt in self.solution.assignments.items()
+            if (info := look[(item, opt)]).meets_target
+        )
+
+    @property
     def n_on_time(self) -> int:
         return sum(1 for p in self.placements.values() if p.norm_status is NormStatus.ON_TIME)
 

@@ -53,7 +53,9 @@ def test_no_placement_breaks_contra_indication_contract_or_ceiling(seed, n, m):
 
 @SETTINGS
 @given(seed=st.integers(0, 10_000), n=st.integers(5, 30), m=st.integers(3, 20))
-def test_more_places_or_a_higher_ceiling_never_lowers_placed_within_norm(seed, n, m):
+def test_more_places_or_a_higher_ceiling_never_lowers_placed_meeting_target(seed, n, m):
+    """Tier 1 of the objective is monotone in capacity.  (The legal count within the
+    norm is not: a place may go to an overdue child, see docs/matching-rules.md §9.)"""
     sc = _small(seed, n, m)
     base = match(sc, EXACT)
     rng = random.Random(seed)
@@ -65,7 +67,7 @@ def test_more_places_or_a_higher_ceiling_never_lowers_placed_within_norm(seed, n
         # the order is only promised at optimality; these sizes are always proven
         assert base.solution.status is Status.OPTIMAL
         assert after.solution.status is Status.OPTIMAL
-        assert after.n_within_norm >= base.n_within_norm
+        assert after.n_meets_target >= base.n_meets_target
 
 
 def test_same_seed_same_answer():
