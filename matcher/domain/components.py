@@ -22,7 +22,9 @@ from matcher.solve import solve
 
 
 def _arc_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
-    """Per item: its arcs as (option, value, ((resource, amount), ...)), sorted."""
+    """Per item: whether it must be assigned, its penalty, and its arcs as (option,
+    value, pinned, forbidden, ((resource, amount), ...)), sorted.  A pin changes only
+    the first of these, and must still keep a component from being reused."""
     per: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     res = p.resource_ids
     for a in range(p.n_arcs):
@@ -31,9 +33,23 @@ def _arc_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
             sorted((res[int(p.use_resource[k])], int(p.use_amount[k])) for k in range(lo, hi))
         )
         per[p.item_ids[int(p.arc_item[a])]].append(
-            (p.option_ids[int(p.arc_option[a])], int(p.arc_value[a]), uses)
+            (
+                p.option_ids[int(p.arc_option[a])],
+                int(p.arc_value[a]),
+                bool(p.pinned[a]),
+                bool(p.forbidden[a]),
+                uses,
+            )
         )
-    return {k: tuple(sorted(v)) for k, v in per.items()}
+    item_ix = p.item_index()
+    return {
+        k: (
+            bool(p.must_assign[item_ix[k]]),
+            int(p.unassigned_penalty[item_ix[k]]),
+            tuple(sorted(v)),
+        )
+        for k, v in per.items()
+    }
 
 
 _SIG_CACHE: dict[int, tuple[AssignmentProblem, dict[str, tuple[Any, ...]]]] = {}
@@ -135,8 +151,8 @@ def solve_by_components(
         cap_old = dict(zip(base.resource_ids, base.capacity.tolist(), strict=True))
         cap_new = dict(zip(new.resource_ids, new.capacity.tolist(), strict=True))
         old_item_res: dict[str, set[str]] = defaultdict(set)
-        for item, arcs in sig_old.items():
-            for _, _, uses in arcs:
+        for item, (_, _, arcs) in sig_old.items():
+            for *_, uses in arcs:
                 for r, _ in uses:
                     old_item_res[r].add(item)
     base_assign = dict(base_solution.assignments) if base_solution is not None else {}

@@ -144,3 +144,14 @@ def test_decisions_are_not_written_into_a_scenario_file():
     with pytest.raises(ValueError, match="tafel"):
         io.dumps(sc)
     assert io.loads(io.dumps(two_offerings())) == two_offerings()
+
+
+def test_a_pin_is_honoured_when_a_what_if_reuses_the_base_answer():
+    # one offering, one place; the overdue child takes it in the base answer
+    old = child("OLD", ruling_date=child().ruling_date.replace(year=2021))
+    sc = scenario([child("A"), old], [offering("O", free_now=1)])
+    base = match(sc)
+    assert ("A", "n") in base.unplaced
+    w = what_if(sc, [Pin("A", "n", "O")], base=base)
+    assert w.result.placements[("A", "n")].offering == "O"
+    assert ("OLD", "n") in w.result.unplaced
