@@ -7,7 +7,6 @@ instances per type keep the path from reader to verified optimum honest.
 from __future__ import annotations
 
 import csv
-import importlib
 import time
 from pathlib import Path
 
@@ -16,9 +15,11 @@ import pytest
 
 from matcher import SolveOptions, Status, solve, verify
 from matcher.io import read_orlib_gap
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, build_core
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.gap_bound import knapsack_bound
+from matcher.solvers.strategies.gap import gap_bands
 
 GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 
@@ -87,10 +88,9 @@ def test_bands_keep_the_bound_valid(name: str) -> None:
     gb = knapsack_bound(core, incumbent=float(core.value(start)), deadline=time.perf_counter() + 10)
     assert gb is not None
     assert gb.converged
-    solve_module = importlib.import_module("matcher.solve")
     stats: dict[str, object] = {}
-    _, back, best, bound, _ = solve_module._gap_bands(
-        core, None, start, gb.bound, "", gb, SolveOptions(), solve_module._Clock(10.0), stats, 0.0
+    _, back, best, bound, _ = gap_bands(
+        core, None, start, gb.bound, "", gb, SolveOptions(), TimeBudget(10.0), stats, 0.0
     )
     chosen = back[best] if back is not None else best
     assert core.is_feasible(chosen)

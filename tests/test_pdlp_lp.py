@@ -77,14 +77,11 @@ def test_prices_of_a_hand_checked_lp() -> None:
 def route_open_at_1k(monkeypatch: pytest.MonkeyPatch) -> AssignmentProblem:
     """The 1k scale instance with the PDLP route opened to its size (and the
     column generation, which would take it first, closed)."""
-    import importlib
-
     from benchmarks.generate import GeneratorConfig, generate
+    from matcher.solvers.strategies import mip as mip_strategy
 
-    # (the package exports the function `solve` under the module's name)
-    solve_mod = importlib.import_module("matcher.solve")
-    monkeypatch.setattr(solve_mod, "COLGEN", False)
-    monkeypatch.setattr(solve_mod, "PDLP_MIN_ARCS", 1_000)
+    monkeypatch.setattr(mip_strategy, "COLGEN", False)
+    monkeypatch.setattr(mip_strategy, "PDLP_MIN_ARCS", 1_000)
     return generate(GeneratorConfig(1000, 200, seed=1))
 
 

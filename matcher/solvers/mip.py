@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from matcher.solvers.core import Core, IntArray
+from matcher.solvers.status import SearchStatus
 
 # one thread setting for every HiGHS solve in any process (module docstring)
 HIGHS_THREADS = 1
@@ -42,7 +43,7 @@ HIGHS_THREADS = 1
 
 @dataclass
 class MipResult:
-    status: str  # OPTIMAL, FEASIBLE, NO_SOLUTION, INFEASIBLE, TIMEOUT, ERROR
+    status: SearchStatus  # OPTIMAL, FEASIBLE, NO_SOLUTION, INFEASIBLE, TIMEOUT or ERROR
     chosen: IntArray | None
     bound: float | None  # max form including core.const (dual bound)
     primal: float | None = None  # LP optimum (max form) when relax=True
@@ -233,7 +234,7 @@ def _child(
     try:
         out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
     except Exception as exc:  # the parent reports it; a child must not crash silently
-        out = {"reason": "ERROR", "detail": repr(exc)}
+        out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     conn.close()
 
@@ -277,7 +278,7 @@ def solve_mip(
                     core, time_limit_s, relative_gap, relax, threads, hint, presolve
                 )
         except Exception as exc:  # HiGHS reports some failures as exceptions
-            out = {"reason": "ERROR", "detail": repr(exc)}
+            out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     else:
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
@@ -298,39 +299,51 @@ def solve_mip(
             try:
                 out = pickle.loads(recv.recv_bytes())  # noqa: S301 - our own child
             except EOFError:
-                out = {"reason": "ERROR", "detail": "the solver process ended without answer"}
+                out = {
+                    "failure": SearchStatus.ERROR,
+                    "detail": "the solver process ended without answer",
+                }
         elif settled:
-            out = {"reason": "TIMEOUT", "detail": "stopped: the other search settled it"}
+            out = {
+                "failure": SearchStatus.TIMEOUT,
+                "detail": "stopped: the other search settled it",
+            }
         else:
-            out = {"reason": "TIMEOUT", "detail": "hard deadline reached; solver stopped"}
+            out = {
+                "failure": SearchStatus.TIMEOUT,
+                "detail": "hard deadline reached; solver stopped",
+            }
         if proc.is_alive():
             proc.kill()
         proc.join()
         recv.close()
     wall = time.perf_counter() - t0
+    # `reason` is MathOpt's termination reason (a diagnostic); `failure` says
+    # that the solve did not report at all (ERROR or TIMEOUT)
+    failure: SearchStatus | None = out.get("failure")
+    reason: str | None = out.get("reason")
     stats = {
         "highs_in_process": ctx is None,
-        "highs_reason": out["reason"],
+        "highs_reason": failure if failure is not None else reason,
         "highs_detail": out.get("detail", ""),
         "highs_wall_time_s": wall,
         "highs_nodes": out.get("nodes"),
     }
-    reason = out["reason"]
     dual = out.get("dual")
     bound = dual if dual is not None and math.isfinite(dual) else None
     if reason == "TERMINATION_REASON_INFEASIBLE":
-        return MipResult("INFEASIBLE", None, None, stats=stats)
+        return MipResult(SearchStatus.INFEASIBLE, None, None, stats=stats)
     x = out.get("x")
     if relax:
         primal = out.get("primal")
         if reason != "TERMINATION_REASON_OPTIMAL" or x is None:
-            return MipResult("NO_SOLUTION", None, None, stats=stats)
+            return MipResult(SearchStatus.NO_SOLUTION, None, None, stats=stats)
         duals = np.zeros(core.n_resources)
         if out.get("row_duals") is not None:
             rr = out["row_res"]
             duals[rr] = np.abs(out["row_duals"][core.n_items : core.n_items + rr.size])
         return MipResult(
-            "OPTIMAL",
+            SearchStatus.OPTIMAL,
             None,
             primal,
             primal=primal,
@@ -339,16 +352,21 @@ def solve_mip(
             reduced_costs=out.get("reduced_costs"),
             stats=stats,
         )
-    if reason in ("ERROR", "TERMINATION_REASON_OTHER_ERROR", "TERMINATION_REASON_NUMERICAL_ERROR"):
+    if reason in ("TERMINATION_REASON_OTHER_ERROR", "TERMINATION_REASON_NUMERICAL_ERROR"):
+        failure = SearchStatus.ERROR
+    if failure is SearchStatus.ERROR:
         # a failed HiGHS run proves nothing: no bound; an answer it left is
         # still checked by the caller and may serve as a hint
         bound = None
-        reason = "ERROR"
     if x is None:
-        st = reason if reason in ("TIMEOUT", "ERROR") else "NO_SOLUTION"
-        return MipResult(st, None, bound, stats=stats)
+        return MipResult(failure or SearchStatus.NO_SOLUTION, None, bound, stats=stats)
     on = np.flatnonzero(x > 0.5)
     chosen = np.full(core.n_items, -1, dtype=np.int64)
     chosen[core.arc_item[on]] = on
-    st = {"TERMINATION_REASON_OPTIMAL": "OPTIMAL", "ERROR": "ERROR"}.get(reason, "FEASIBLE")
+    if failure is SearchStatus.ERROR:
+        st = SearchStatus.ERROR
+    elif reason == "TERMINATION_REASON_OPTIMAL":
+        st = SearchStatus.OPTIMAL
+    else:
+        st = SearchStatus.FEASIBLE
     return MipResult(st, chosen, bound, stats=stats)
