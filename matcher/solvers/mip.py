@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
 from matcher.solvers.status import SearchStatus
 
@@ -84,6 +85,80 @@ def lp_rows(core: Core) -> LpRows:
     )
 
 
+def highs_parameters(
+    time_limit_s: float,
+    relative_gap: float,
+    *,
+    absolute_gap: float | None = None,
+    seed: int | None = None,
+    threads: int = HIGHS_THREADS,
+    presolve: bool = True,
+) -> Any:
+    """MathOpt parameters for every HiGHS solve here (output off, the one
+    thread count of the module docstring)."""
+    from ortools.math_opt.python import parameters
+
+    prm = parameters.SolveParameters(
+        time_limit=timedelta(seconds=time_limit_s),
+        relative_gap_tolerance=relative_gap,
+        enable_output=False,
+    )
+    if absolute_gap is not None:
+        prm.absolute_gap_tolerance = absolute_gap
+    if seed is not None:
+        prm.random_seed = seed
+    prm.highs.int_options["threads"] = threads
+    if not presolve:
+        prm.highs.string_options["presolve"] = "off"
+    return prm
+
+
+@dataclass
+class ModelResult:
+    """A MathOpt model solved by HiGHS (`solve_model`): `values` maps the
+    model's variables to their values in the best answer."""
+
+    status: SearchStatus  # OPTIMAL, FEASIBLE, INFEASIBLE or NO_SOLUTION
+    reason: str  # MathOpt's termination reason
+    values: Any = None
+    objective: float | None = None
+    bound: float = math.nan  # dual bound in the model's own sense
+
+
+def solve_model(
+    model: Any,
+    budget: TimeBudget,
+    *,
+    relative_gap: float,
+    absolute_gap: float | None = None,
+    seed: int | None = None,
+    min_time_s: float = 0.1,
+) -> ModelResult:
+    """HiGHS on a MathOpt `model` (built by the caller with the high-level
+    API) in this process, in the time the budget has left (at least
+    `min_time_s`)."""
+    from ortools.math_opt.python import mathopt
+
+    prm = highs_parameters(
+        max(min_time_s, budget.left()), relative_gap, absolute_gap=absolute_gap, seed=seed
+    )
+    res = mathopt.solve(model, mathopt.SolverType.HIGHS, params=prm)
+    reason = res.termination.reason
+    bound = float(res.termination.objective_bounds.dual_bound)
+    if not res.has_primal_feasible_solution():
+        infeasible = reason == mathopt.TerminationReason.INFEASIBLE
+        status = SearchStatus.INFEASIBLE if infeasible else SearchStatus.NO_SOLUTION
+        return ModelResult(status, reason.name, bound=bound)
+    optimal = reason == mathopt.TerminationReason.OPTIMAL
+    return ModelResult(
+        SearchStatus.OPTIMAL if optimal else SearchStatus.FEASIBLE,
+        reason.name,
+        res.variable_values(),
+        float(res.objective_value()),
+        bound,
+    )
+
+
 def build_model_proto(core: Core, relax: bool = False) -> Any:
     from ortools.math_opt import model_pb2
 
@@ -130,14 +205,9 @@ def _solve_in_process(
     t0 = time.perf_counter()
     proto = build_model_proto(core, relax)
     build = time.perf_counter() - t0
-    prm = parameters.SolveParameters(
-        time_limit=timedelta(seconds=max(0.01, time_limit_s - build)),
-        relative_gap_tolerance=relative_gap,
-        enable_output=False,
+    prm = highs_parameters(
+        max(0.01, time_limit_s - build), relative_gap, threads=threads, presolve=presolve
     )
-    prm.highs.int_options["threads"] = threads
-    if not presolve:
-        prm.highs.string_options["presolve"] = "off"
     mps = model_parameters_pb2.ModelSolveParametersProto()
     if hint is not None and not relax:
         on = np.zeros(core.n_arcs)
