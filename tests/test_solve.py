@@ -19,6 +19,7 @@ from matcher import (
     solve,
     verify,
 )
+from matcher.solvers.budget import TimeBudget
 from tests.test_solve_helpers import brute_force, shuffled, tiny_problems
 
 FAST = SolveOptions(time_limit_s=5.0)
@@ -421,7 +422,6 @@ def test_warm_started_resolve_matches_scratch() -> None:
 def test_lagrangian_bound_holds(p: AssignmentProblem, share: float) -> None:
     """Every Lagrangian bound (whatever the start prices) is at least the optimum,
     and its answer fits."""
-    import time
 
     from matcher.solvers import lagrange
     from matcher.solvers.core import CoreInfeasible, build_core
@@ -436,7 +436,7 @@ def test_lagrangian_bound_holds(p: AssignmentProblem, share: float) -> None:
     old = lagrange.START_PRICE_SHARE
     lagrange.START_PRICE_SHARE = share
     try:
-        lr = lagrange.lagrangian(core, deadline=time.perf_counter() + 5.0, max_iter=30)
+        lr = lagrange.lagrangian(core, budget=TimeBudget(5.0), max_iter=30)
     finally:
         lagrange.START_PRICE_SHARE = old
     if lr.bound is not None:

@@ -320,16 +320,17 @@ def solve_mip(
     hint: IntArray | None = None,
     in_process: bool = False,
     presolve: bool = True,
-    while_waiting: Callable[[float], bool] | None = None,
+    while_waiting: Callable[[TimeBudget], bool] | None = None,
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
+    ``time_limit_s`` comes from the caller's `TimeBudget`, where it is called.
 
     ``threads`` must stay `HIGHS_THREADS` in a process that mixes calls
     (module docstring); it is a parameter for one-off measurements.
 
-    ``while_waiting(until)`` runs in this process while the child solves
-    (another search on the idle core), with ``until`` the end of the time
+    ``while_waiting(budget)`` runs in this process while the child solves
+    (another search on the idle core), with ``budget`` the child's time
     limit; when it returns True (it proved the question) the child is
     stopped at once.  It needs the child, so it is ignored in process."""
     t0 = time.perf_counter()
@@ -361,7 +362,7 @@ def solve_mip(
         settled = False
         if while_waiting is not None:
             # (after the fork: the child must not inherit a running search)
-            settled = while_waiting(t0 + time_limit_s)
+            settled = while_waiting(TimeBudget(time_limit_s, t0))
         # a search that settled the question needs no more of the child's time
         wait = 0.0 if settled else max(0.0, deadline - time.perf_counter())
         got = recv.poll(wait)

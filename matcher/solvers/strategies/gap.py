@@ -111,7 +111,7 @@ def search(
         best = tabu_search(
             work,
             best,
-            deadline=time.perf_counter() + first_s,
+            TimeBudget(first_s),
             seed=opts.seed,
             target=steps.target(bound, opts),
         )
@@ -163,7 +163,7 @@ def search(
         chosen = tabu_search(
             work,
             chosen,
-            deadline=budget.deadline - 0.05,
+            budget.until(budget.deadline - 0.05),
             seed=opts.seed,
             target=steps.target(bound, opts),
         )
@@ -196,7 +196,7 @@ def gap_bound(
     gb = knapsack_bound(
         work,
         incumbent=float(work.value(best)),
-        deadline=budget.share(GAP_BOUND_SHARE).deadline,
+        budget=budget.share(GAP_BOUND_SHARE),
         start_prices=start,
     )
     stats["gap_bound_s"] = round(time.perf_counter() - t0, 6)
@@ -234,7 +234,7 @@ def gap_bands(
     bands = 0
     source = "knapsack Lagrangian bands + cpsat"
     target = integral(bound)
-    stop = budget.share(GAP_BANDS_TOTAL_SHARE, reserve_s).deadline
+    bands_budget = budget.share(GAP_BANDS_TOTAL_SHARE, reserve_s)
     # bands pay when the prices have converged (small bands) and the
     # optimum lies a few units above the bound (GAP_MAX_BANDS)
     while (
@@ -242,7 +242,7 @@ def gap_bands(
         and bands < GAP_MAX_BANDS
         and target > work.value(best)
         and budget.left() > reserve_s + steps.MIN_SEARCH_S
-        and time.perf_counter() < stop
+        and bands_budget.left() > 0
     ):
         keep = arcs_for(gb, target)
         if not (np.bincount(work.arc_item[keep], minlength=work.n_items) > 0).all():
@@ -259,7 +259,7 @@ def gap_bands(
                 0.05,
                 min(
                     GAP_BAND_TIME_SHARE * (budget.left() - reserve_s),
-                    stop - time.perf_counter(),
+                    bands_budget.left(),
                 ),
             ),
             relative_gap=0.0,

@@ -31,18 +31,18 @@ def colgen(
     budget: TimeBudget,
     stats: dict[str, Any],
     *,
-    until: float,
+    loop_budget: TimeBudget,
     fix_reserve_s: float,
 ) -> None:
-    """The column and cut generation LP until `until` and the answers its
-    point and prices give; then HiGHS on the items it leaves fractional,
-    keeping `fix_reserve_s` of the budget free."""
+    """The column and cut generation LP within `loop_budget` and the answers
+    its point and prices give; then HiGHS on the items it leaves fractional,
+    keeping `fix_reserve_s` of `budget` free."""
     t = time.perf_counter()
     # (the flow answer's marginal-value budget prices, lagrange.start_prices,
     # chose worse first columns than no prices: docs/solver.md)
     r = lp_loop(
         inc.core,
-        deadline=until,
+        budget=loop_budget,
         keep=inc.best_feasible(),
         in_process_max_arcs=steps.INPROCESS_MAX_ARCS,
     )
@@ -70,14 +70,19 @@ def colgen(
         stats["lp_failed"] = True
 
 
-def pdlp(inc: steps.Incumbents, opts: SolveOptions, stats: dict[str, Any], *, until: float) -> None:
-    """The LP with knapsack cuts by PDLP until `until`: its prices and point
+def pdlp(
+    inc: steps.Incumbents,
+    opts: SolveOptions,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+) -> None:
+    """The LP with knapsack cuts by PDLP within `budget`: its prices and point
     as an LP without a bound of its own (the flow Lagrangian after it gives
     the bound of the prices), the core with the cuts added, and the answer
     of the flow priced by the prices of the LP without cuts."""
     t = time.perf_counter()
     inc.lp_tried = True
-    r = pdlp_loop(inc.core, deadline=until, keep=inc.best_feasible(), threads=opts.workers)
+    r = pdlp_loop(inc.core, budget=budget, keep=inc.best_feasible(), threads=opts.workers)
     if r is not None:
         inc.lp = mip_solver.MipResult(SearchStatus.OPTIMAL, None, None, x=r.x, duals=r.prices)
         inc.core = r.core
@@ -92,18 +97,16 @@ def pdlp(inc: steps.Incumbents, opts: SolveOptions, stats: dict[str, Any], *, un
         stats["lp_failed"] = True
 
 
-def lagrangian_prices(
-    inc: steps.Incumbents, budget: TimeBudget, stats: dict[str, Any], *, margin_s: float
-) -> None:
-    """Lagrangian prices on the budget rows around min-cost flow, until
-    `margin_s` before the end of the budget: answers and a bound, started
-    from the LP's prices when there are any."""
+def lagrangian_prices(inc: steps.Incumbents, budget: TimeBudget, stats: dict[str, Any]) -> None:
+    """Lagrangian prices on the budget rows around min-cost flow within
+    `budget`: answers and a bound, started from the LP's prices when there
+    are any."""
     core = inc.core
     t = time.perf_counter()
     fr, lp = inc.flow, inc.lp
     lr = lagrangian(
         core,
-        deadline=budget.deadline - margin_s,
+        budget,
         start=inc.best_feasible(),
         prices=lp.duals if lp is not None else None,
         first=fr.chosen if fr is not None and lp is None else None,

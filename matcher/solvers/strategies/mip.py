@@ -6,7 +6,6 @@ of the best answer in the last `POLISH_SHARE` of the time."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from matcher.solution import SolveOptions
@@ -107,27 +106,29 @@ def _lp_route(
     # nothing without the flows after it: one priced by its first prices (the
     # answer), one by its last (the bound), and a step's worth of slack
     step_s = stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0)
-    pdlp_until = min(budget.at(PDLP_SHARE), budget.deadline - _answer_margin(budget) - 3 * step_s)
+    pdlp_budget = budget.until(
+        min(budget.at(PDLP_SHARE), budget.deadline - _answer_margin(budget) - 3 * step_s)
+    )
     use_pdlp = (
         not use_colgen
         and PDLP
         and core.n_arcs >= PDLP_MIN_ARCS
         and not steps.lp_worth_it(core, budget)
-        and pdlp_until - time.perf_counter() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
+        and pdlp_budget.left() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
     )
     if use_colgen:
         lp_routes.colgen(
             inc,
             budget,
             stats,
-            until=budget.at(COLGEN_SHARE),
+            loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
         )
         if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
             # HiGHS would spend the time left on the LP at its root
             inc.done = True
     elif use_pdlp:
-        lp_routes.pdlp(inc, opts, stats, until=pdlp_until)
+        lp_routes.pdlp(inc, opts, pdlp_budget, stats)
         # the Lagrangian below starts from these prices: its first flow is
         # both the bound of the prices and the LP-priced answer
         inc.done = True
@@ -140,7 +141,8 @@ def _lp_route(
         and budget.left() > steps.MIN_SEARCH_S
     ):
         # too large for the LP (or for HiGHS after the LP) in the time given
-        lp_routes.lagrangian_prices(inc, budget, stats, margin_s=_answer_margin(budget))
+        until = budget.deadline - _answer_margin(budget)
+        lp_routes.lagrangian_prices(inc, budget.until(until), stats)
         # after a failed LP (HiGHS error) the search still runs: its own
         # failure falls back to CP-SAT
         inc.done = inc.done or not inc.lp_tried

@@ -6,7 +6,6 @@ Each returns ``(answer, bound, bound_source, proven)``.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from matcher.solution import SolveOptions
@@ -107,10 +106,10 @@ def run_mip(
         # HiGHS' search uses one thread: CP-SAT searches the same core on the
         # other (docs/solver.md, "Sixth round")
 
-        def while_waiting(until: float) -> bool:
+        def while_waiting(child: TimeBudget) -> bool:
             cs = cpsat_solver.solve_cpsat(
                 core,
-                time_limit_s=max(0.01, until - time.perf_counter()),
+                time_limit_s=max(0.01, child.left()),
                 relative_gap=opts.relative_gap,
                 workers=opts.workers - 1,
                 seed=opts.seed,
