@@ -232,6 +232,7 @@ def _solve_in_process(
     reason = result_pb2.TerminationReasonProto.Name(term.reason)
     out: dict[str, Any] = {
         "reason": reason,
+        "ended": _ended(term.reason),
         "detail": term.detail,
         "dual": float(term.objective_bounds.dual_bound),
         "primal": float(term.objective_bounds.primal_bound),
@@ -393,6 +394,9 @@ def solve_mip(
     # that the solve did not report at all (ERROR or TIMEOUT)
     failure: SearchStatus | None = out.get("failure")
     reason: str | None = out.get("reason")
+    # how the solve ended: OPTIMAL, INFEASIBLE, ERROR, TIMEOUT, or FEASIBLE for
+    # a stop at a limit (with or without an answer)
+    ended: SearchStatus = failure if failure is not None else out["ended"]
     stats = {
         "highs_in_process": ctx is None,
         "highs_reason": failure if failure is not None else reason,
@@ -402,12 +406,12 @@ def solve_mip(
     }
     dual = out.get("dual")
     bound = dual if dual is not None and math.isfinite(dual) else None
-    if reason == "TERMINATION_REASON_INFEASIBLE":
+    if ended is SearchStatus.INFEASIBLE:
         return MipResult(SearchStatus.INFEASIBLE, None, None, stats=stats)
     x = out.get("x")
     if relax:
         primal = out.get("primal")
-        if reason != "TERMINATION_REASON_OPTIMAL" or x is None:
+        if ended is not SearchStatus.OPTIMAL or x is None:
             return MipResult(SearchStatus.NO_SOLUTION, None, None, stats=stats)
         duals = np.zeros(core.n_resources)
         if out.get("row_duals") is not None:
@@ -423,21 +427,29 @@ def solve_mip(
             reduced_costs=out.get("reduced_costs"),
             stats=stats,
         )
-    if reason in ("TERMINATION_REASON_OTHER_ERROR", "TERMINATION_REASON_NUMERICAL_ERROR"):
-        failure = SearchStatus.ERROR
-    if failure is SearchStatus.ERROR:
+    if ended is SearchStatus.ERROR:
         # a failed HiGHS run proves nothing: no bound; an answer it left is
         # still checked by the caller and may serve as a hint
         bound = None
     if x is None:
-        return MipResult(failure or SearchStatus.NO_SOLUTION, None, bound, stats=stats)
+        stopped = ended in (SearchStatus.ERROR, SearchStatus.TIMEOUT)
+        return MipResult(ended if stopped else SearchStatus.NO_SOLUTION, None, bound, stats=stats)
     on = np.flatnonzero(x > 0.5)
     chosen = np.full(core.n_items, -1, dtype=np.int64)
     chosen[core.arc_item[on]] = on
-    if failure is SearchStatus.ERROR:
-        st = SearchStatus.ERROR
-    elif reason == "TERMINATION_REASON_OPTIMAL":
-        st = SearchStatus.OPTIMAL
-    else:
-        st = SearchStatus.FEASIBLE
+    st = ended if ended in (SearchStatus.ERROR, SearchStatus.OPTIMAL) else SearchStatus.FEASIBLE
     return MipResult(st, chosen, bound, stats=stats)
+
+
+def _ended(reason: int) -> SearchStatus:
+    """MathOpt's termination reason as a `SearchStatus` (FEASIBLE: stopped at
+    a limit, whether or not with an answer)."""
+    from ortools.math_opt import result_pb2 as rp
+
+    if reason == rp.TERMINATION_REASON_OPTIMAL:
+        return SearchStatus.OPTIMAL
+    if reason == rp.TERMINATION_REASON_INFEASIBLE:
+        return SearchStatus.INFEASIBLE
+    if reason in (rp.TERMINATION_REASON_OTHER_ERROR, rp.TERMINATION_REASON_NUMERICAL_ERROR):
+        return SearchStatus.ERROR
+    return SearchStatus.FEASIBLE
