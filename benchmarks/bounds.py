@@ -32,6 +32,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from benchmarks.generate import GeneratorConfig, generate
+    from matcher.solvers.budget import TimeBudget
     from matcher.solvers.colgen import lp_loop
     from matcher.solvers.core import build_core
     from matcher.solvers.lagrange import lagrangian
@@ -54,20 +55,18 @@ def main() -> None:
         )  # fmt: skip
         lp_s = time.perf_counter() - t
         t = time.perf_counter()
-        loop = lp_loop(core, deadline=time.perf_counter() + LOOP_LIMIT_S)
+        loop = lp_loop(core, budget=TimeBudget(LOOP_LIMIT_S))
         loop_s = time.perf_counter() - t
         t = time.perf_counter()
-        pd = pdlp_loop(core, deadline=time.perf_counter() + LOOP_LIMIT_S)
+        pd = pdlp_loop(core, budget=TimeBudget(LOOP_LIMIT_S))
         pd_b, pd_st = "-", "-"
         if pd is not None:
-            at = lagrangian(
-                pd.core, deadline=time.perf_counter() + 60.0, prices=pd.prices, max_iter=1
-            )
+            at = lagrangian(pd.core, budget=TimeBudget(60.0), prices=pd.prices, max_iter=1)
             pd_b = "-" if at.bound is None else f"{at.bound:,.0f}"
             pd_st = f"{pd.stats['pdlp_rounds']} / {pd.stats['pdlp_cuts']}"
         pd_s = time.perf_counter() - t
         t = time.perf_counter()
-        lr = lagrangian(core, deadline=time.perf_counter() + limit)
+        lr = lagrangian(core, budget=TimeBudget(limit))
         lr_s = time.perf_counter() - t
         lp_b = "-" if lp.bound is None else f"{lp.bound:,.0f}"
         lo_b = "-" if loop is None else f"{loop.bound:,.0f}"

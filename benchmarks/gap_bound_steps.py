@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import time
 from pathlib import Path
 
 from benchmarks.gap_yardstick import DEFAULT_DIR
@@ -28,6 +27,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from matcher.io import read_orlib_gap
+    from matcher.solvers.budget import TimeBudget
     from matcher.solvers.colgen import dual_bound
     from matcher.solvers.core import build_core
     from matcher.solvers.gap_bound import knapsack_bound
@@ -48,7 +48,7 @@ def main() -> None:
             r = knapsack_bound(
                 core,
                 incumbent=-float(best[name]),
-                deadline=time.perf_counter() + a.seconds,
+                budget=TimeBudget(a.seconds),
                 start_prices=prices,
                 fix=False,
                 exact_steps=exact,

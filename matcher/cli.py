@@ -23,6 +23,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from matcher.solvers.strategies import AUTO, STRATEGIES
+
 SUBCOMMANDS: list[str] = [
     "matcher.cli:add_solve_command",
     "matcher.domain.cli:register",
@@ -56,7 +58,9 @@ def add_solve_command(sub: Any) -> None:
     p.add_argument("--gap", type=float, default=1e-4, metavar="G", help="relative gap to stop")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--verify", action="store_true", help="check the answer independently")
-    p.add_argument("--strategy", default="auto", help="auto, flow, cpsat, gap, mip or cpsat-plain")
+    p.add_argument(
+        "--strategy", default=AUTO, choices=STRATEGIES, help="how to solve (default %(default)s)"
+    )
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warm-start", metavar="SOLUTION.json", help="earlier --json output")

@@ -32,7 +32,8 @@ class SolveOptions:
     `relative_gap` is the proven gap at which a solver may stop early;
     `warm_start` is an earlier solution of a similar problem (what-if
     re-solves); `strategy` "auto" picks by problem shape, any other value
-    forces one strategy (see `matcher.solve.STRATEGIES`).
+    forces one strategy (the names are `matcher.solve.STRATEGIES`, from the
+    registry in `matcher.solvers.strategies`).
     """
 
     time_limit_s: float = 10.0
@@ -72,7 +73,7 @@ class Solution:
             "strategy": self.strategy,
             "assignments": [{"item": k, "option": v} for k, v in self.assignments.items()],
             "unassigned": list(self.unassigned),
-            "stats": dict(self.stats),
+            "stats": {k: _plain(v) for k, v in self.stats.items()},
         }
 
     @classmethod
@@ -88,6 +89,11 @@ class Solution:
             strategy=str(data.get("strategy", "")),
             stats=dict(data.get("stats", {})),
         )
+
+
+def _plain(value: Any) -> Any:
+    """A stats value as JSON takes it: an enum (a search status) by its value."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _finite_or_none(x: float | None) -> float | None:

@@ -5,7 +5,6 @@ close part of the plain LP's gap where the module says they should."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from matcher import AssignmentProblem, ProblemBuilder, SolveOptions, solve, verify
 from matcher.solvers import colgen
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, build_core
 from matcher.solvers.flow import primary_resource
 from tests.test_solve_helpers import brute_force
@@ -102,7 +102,7 @@ def test_loop_bound_at_least_the_optimum(p: AssignmentProblem) -> None:
     assert truth.feasible
     assert truth.objective is not None
     core = build_core(p)
-    r = colgen.lp_loop(core, deadline=time.perf_counter() + 10.0)
+    r = colgen.lp_loop(core, budget=TimeBudget(10.0))
     assert r is not None
     assert r.bound >= truth.objective - 1e-6
     lp = solve_mip(core, time_limit_s=10.0, relative_gap=0.0, relax=True, in_process=True)
@@ -138,7 +138,7 @@ def test_cut_closes_the_fractional_fill_by_hand() -> None:
     krows = colgen.knapsack_rows(core)
     assert len(krows) == 1
     assert krows[0].budget == 10
-    r = colgen.lp_loop(core, deadline=time.perf_counter() + 10.0)
+    r = colgen.lp_loop(core, budget=TimeBudget(10.0))
     assert r is not None
     assert r.bound == pytest.approx(60.0)  # the plain LP says 100
     assert r.stats["lp_cuts"] >= 1
@@ -153,7 +153,7 @@ def test_generated_instance_cuts_close_most_of_the_gap() -> None:
     p = generate(GeneratorConfig(1000, 200, seed=1))  # the 1k scale benchmark
     core = build_core(p)
     lp = solve_mip(core, time_limit_s=30.0, relative_gap=0.0, relax=True, in_process=True)
-    r = colgen.lp_loop(core, deadline=time.perf_counter() + 30.0)
+    r = colgen.lp_loop(core, budget=TimeBudget(30.0))
     assert lp.bound is not None
     assert r is not None
     assert r.stats["lp_converged"]

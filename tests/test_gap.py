@@ -7,8 +7,6 @@ instances per type keep the path from reader to verified optimum honest.
 from __future__ import annotations
 
 import csv
-import importlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +14,11 @@ import pytest
 
 from matcher import SolveOptions, Status, solve, verify
 from matcher.io import read_orlib_gap
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, build_core
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.gap_bound import knapsack_bound
+from matcher.solvers.strategies.gap import gap_bands
 
 GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 
@@ -84,13 +84,12 @@ def test_bands_keep_the_bound_valid(name: str) -> None:
     p = read_orlib_gap(GAP_DIR / f"{name}.txt")
     core = build_core(p)
     start = _first_answer(core)
-    gb = knapsack_bound(core, incumbent=float(core.value(start)), deadline=time.perf_counter() + 10)
+    gb = knapsack_bound(core, incumbent=float(core.value(start)), budget=TimeBudget(10))
     assert gb is not None
     assert gb.converged
-    solve_module = importlib.import_module("matcher.solve")
     stats: dict[str, object] = {}
-    _, back, best, bound, _ = solve_module._gap_bands(
-        core, None, start, gb.bound, "", gb, SolveOptions(), solve_module._Clock(10.0), stats, 0.0
+    _, back, best, bound, _ = gap_bands(
+        core, None, start, gb.bound, "", gb, SolveOptions(), TimeBudget(10.0), stats, 0.0
     )
     chosen = back[best] if back is not None else best
     assert core.is_feasible(chosen)
@@ -127,15 +126,15 @@ def test_cpsat_searches_beside_highs_on_small_gap_cores() -> None:
 
 def test_side_search_that_settles_stops_the_child() -> None:
     """`solve_mip(while_waiting=...)`: the callback runs in this process while
-    the child solves, gets the end of the time limit, and when it returns True
+    the child solves, gets the child's time budget, and when it returns True
     the child is stopped instead of awaited."""
     from matcher.solvers.mip import solve_mip
 
     core = build_core(read_orlib_gap(GAP_DIR / "d05100.txt"))
     calls: list[float] = []
 
-    def settled(until: float) -> bool:
-        calls.append(until - time.perf_counter())
+    def settled(child: TimeBudget) -> bool:
+        calls.append(child.left())
         return True
 
     r = solve_mip(core, time_limit_s=30.0, relative_gap=0.0, while_waiting=settled)
@@ -143,8 +142,8 @@ def test_side_search_that_settles_stops_the_child() -> None:
     assert 25.0 < calls[0] <= 30.0
     assert r.stats["highs_detail"] == "stopped: the other search settled it"
 
-    def not_settled(until: float) -> bool:
-        calls.append(until - time.perf_counter())
+    def not_settled(child: TimeBudget) -> bool:
+        calls.append(child.left())
         return False
 
     r = solve_mip(core, time_limit_s=2.0, relative_gap=0.0, while_waiting=not_settled)

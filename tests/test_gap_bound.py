@@ -5,7 +5,6 @@ the arc, and a hand-checked case where it beats the LP."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher import ProblemBuilder, Sense, SolveOptions, Status, solve
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, CoreInfeasible, build_core
 from matcher.solvers.gap_bound import (
     PROFIT_SCALE,
@@ -129,9 +129,7 @@ def test_bound_and_forced_bounds_hold(b: ProblemBuilder) -> None:
     assume(answers)
     values = [core.value(a) for a in answers]
     worst = min(values)
-    gb = knapsack_bound(
-        core, incumbent=float(worst), deadline=time.perf_counter() + 0.5, max_iter=200
-    )
+    gb = knapsack_bound(core, incumbent=float(worst), budget=TimeBudget(0.5), max_iter=200)
     assert gb is not None
     assert gb.forced is not None
     assert gb.bound >= max(values) - 1e-6
@@ -155,9 +153,7 @@ def test_beats_the_lp_on_a_hand_checked_case() -> None:
         b.arc(j, "dear", 10, {"dear": 2})
     core = build_core(b.build())
     for exact in (False, True):
-        gb = knapsack_bound(
-            core, incumbent=-21.0, deadline=time.perf_counter() + 1.0, exact_steps=exact
-        )
+        gb = knapsack_bound(core, incumbent=-21.0, budget=TimeBudget(1.0), exact_steps=exact)
         assert gb is not None
         # max form: -21 is the optimum; the bound reaches it (within rounding)
         assert -21.0 - 1e-6 <= gb.bound < -16.5 - 1.0
@@ -171,7 +167,7 @@ def test_not_applicable_off_gap() -> None:
     b.resource("r", 2)
     b.item("i", must_assign=False, unassigned_penalty=0)
     b.arc("i", "o", 5, {"r": 1})
-    assert knapsack_bound(build_core(b.build()), incumbent=0.0, deadline=0.0) is None
+    assert knapsack_bound(build_core(b.build()), incumbent=0.0, budget=TimeBudget(0.0)) is None
 
 
 @pytest.mark.parametrize("strategy", ["gap", "cpsat"])

@@ -4,13 +4,13 @@ and finds a swap that no single shift can make."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher import ProblemBuilder, Sense
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.gap_search import is_gap_like, tabu_search
 from matcher.solvers.heuristics import place_must, repair_and_fill
@@ -33,7 +33,7 @@ def test_swap_found() -> None:
     start = np.array([core.item_ptr[0], core.item_ptr[1] + 1])  # j0 -> x, j1 -> y
     assert core.is_feasible(start)
     assert core.to_sense(core.value(start)) == 18
-    out = tabu_search(core, start, deadline=time.perf_counter() + 2.0, max_iter=50)
+    out = tabu_search(core, start, budget=TimeBudget(2.0), max_iter=50)
     assert core.to_sense(core.value(out)) == 2
 
 
@@ -63,7 +63,7 @@ def test_never_worse_and_feasible(b: ProblemBuilder) -> None:
         assume(False)
     start = place_must(core, repair_and_fill(core, np.full(core.n_items, -1)))
     assume(core.is_feasible(start))
-    out = tabu_search(core, start, deadline=time.perf_counter() + 1.0, max_iter=300)
+    out = tabu_search(core, start, budget=TimeBudget(1.0), max_iter=300)
     assert core.is_feasible(out)
     assert core.value(out) >= core.value(start)
     # brute force: never better than the optimum
@@ -92,14 +92,14 @@ def test_stops_at_target() -> None:
     if not core.is_feasible(start):
         start = place_must(core, start)
     assert core.is_feasible(start)
-    far = time.perf_counter() + 120.0
+    far = TimeBudget(120.0)
     without: dict[str, int] = {}
-    best = tabu_search(core, start, deadline=far, max_iter=300, stats=without)
+    best = tabu_search(core, start, budget=far, max_iter=300, stats=without)
     assert without["iterations"] == 300
     assert core.value(best) > core.value(start)  # max form: it improved
     # a target halfway: reached, and the search stopped there, sooner
     target = (core.value(start) + core.value(best)) / 2
     with_target: dict[str, int] = {}
-    out = tabu_search(core, start, deadline=far, max_iter=300, target=target, stats=with_target)
+    out = tabu_search(core, start, budget=far, max_iter=300, target=target, stats=with_target)
     assert core.value(out) >= target
     assert with_target["iterations"] < 300

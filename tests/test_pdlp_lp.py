@@ -5,14 +5,13 @@ fit the time."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matcher import AssignmentProblem, ProblemBuilder, SolveOptions, solve, verify
 from matcher.solvers import pdlp_lp
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import build_core
 from matcher.solvers.lagrange import lagrangian
 from tests.test_colgen import _all_choices, provider_problems
@@ -25,7 +24,7 @@ def test_prices_give_a_valid_bound_and_cuts_keep_every_answer(p: AssignmentProbl
     truth = brute_force(p)
     assert truth.objective is not None
     core = build_core(p)
-    r = pdlp_lp.pdlp_loop(core, deadline=time.perf_counter() + 10.0)
+    r = pdlp_lp.pdlp_loop(core, budget=TimeBudget(10.0))
     assert r is not None
     ext = r.core
     assert ext.n_resources == core.n_resources + ext.n_cuts
@@ -38,7 +37,7 @@ def test_prices_give_a_valid_bound_and_cuts_keep_every_answer(p: AssignmentProbl
     for ch in _all_choices(core):
         assert ext.is_feasible(ch) == core.is_feasible(ch)
     for prices in (r.prices, r.first_prices):
-        lr = lagrangian(ext, deadline=time.perf_counter() + 5.0, prices=prices, max_iter=1)
+        lr = lagrangian(ext, budget=TimeBudget(5.0), prices=prices, max_iter=1)
         assert lr.bound is not None
         assert lr.bound >= truth.objective - 1e-6
 
@@ -57,18 +56,18 @@ def test_prices_of_a_hand_checked_lp() -> None:
     b.item("c2")
     b.arc("c2", "o2", 6, {"place:o2": 1, "budget": 2})
     core = build_core(b.build())
-    r = pdlp_lp.pdlp_loop(core, deadline=time.perf_counter() + 10.0, cuts=False)
+    r = pdlp_lp.pdlp_loop(core, budget=TimeBudget(10.0), cuts=False)
     assert r is not None
     budget = core.problem.resource_ids.index("budget")
     res = int(np.flatnonzero(core.res_orig == budget)[0])
     assert r.prices[res] == pytest.approx(3.0, rel=1e-2)
-    lr = lagrangian(r.core, deadline=time.perf_counter() + 5.0, prices=r.prices, max_iter=1)
+    lr = lagrangian(r.core, budget=TimeBudget(5.0), prices=r.prices, max_iter=1)
     assert lr.bound == pytest.approx(13.0, abs=0.1)
     # with cuts: at most one of the two places fits the budget of 3
-    r = pdlp_lp.pdlp_loop(core, deadline=time.perf_counter() + 10.0)
+    r = pdlp_lp.pdlp_loop(core, budget=TimeBudget(10.0))
     assert r is not None
     assert r.stats["pdlp_cuts"] >= 1
-    lr = lagrangian(r.core, deadline=time.perf_counter() + 5.0, prices=r.prices, max_iter=1)
+    lr = lagrangian(r.core, budget=TimeBudget(5.0), prices=r.prices, max_iter=1)
     assert lr.bound is not None
     assert 10.0 - 1e-6 <= lr.bound <= 10.0 + 0.1
 
@@ -77,14 +76,11 @@ def test_prices_of_a_hand_checked_lp() -> None:
 def route_open_at_1k(monkeypatch: pytest.MonkeyPatch) -> AssignmentProblem:
     """The 1k scale instance with the PDLP route opened to its size (and the
     column generation, which would take it first, closed)."""
-    import importlib
-
     from benchmarks.generate import GeneratorConfig, generate
+    from matcher.solvers.strategies import mip as mip_strategy
 
-    # (the package exports the function `solve` under the module's name)
-    solve_mod = importlib.import_module("matcher.solve")
-    monkeypatch.setattr(solve_mod, "COLGEN", False)
-    monkeypatch.setattr(solve_mod, "PDLP_MIN_ARCS", 1_000)
+    monkeypatch.setattr(mip_strategy, "COLGEN", False)
+    monkeypatch.setattr(mip_strategy, "PDLP_MIN_ARCS", 1_000)
     return generate(GeneratorConfig(1000, 200, seed=1))
 
 

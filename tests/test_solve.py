@@ -19,6 +19,7 @@ from matcher import (
     solve,
     verify,
 )
+from matcher.solvers.budget import TimeBudget
 from tests.test_solve_helpers import brute_force, shuffled, tiny_problems
 
 FAST = SolveOptions(time_limit_s=5.0)
@@ -373,13 +374,16 @@ def test_highs_failure_falls_back_to_cpsat(monkeypatch: pytest.MonkeyPatch) -> N
     and the answer is as good as CP-SAT's own."""
     from benchmarks.generate import GeneratorConfig, generate
     from matcher.solvers import mip
+    from matcher.solvers.status import SearchStatus
 
     p = generate(GeneratorConfig(24, 6, seed=3))
     reference = solve(p, SolveOptions(time_limit_s=30.0, strategy="cpsat", workers=1))
     assert reference.status is Status.OPTIMAL
 
     def failing(core, **kw):  # type: ignore[no-untyped-def]
-        return mip.MipResult("ERROR", None, None, stats={"highs_reason": "ERROR"})
+        return mip.MipResult(
+            SearchStatus.ERROR, None, None, stats={"highs_reason": SearchStatus.ERROR}
+        )
 
     monkeypatch.setattr(mip, "solve_mip", failing)
     sol = solve(p, SolveOptions(time_limit_s=30.0, strategy="mip", workers=1))
@@ -418,7 +422,6 @@ def test_warm_started_resolve_matches_scratch() -> None:
 def test_lagrangian_bound_holds(p: AssignmentProblem, share: float) -> None:
     """Every Lagrangian bound (whatever the start prices) is at least the optimum,
     and its answer fits."""
-    import time
 
     from matcher.solvers import lagrange
     from matcher.solvers.core import CoreInfeasible, build_core
@@ -433,7 +436,7 @@ def test_lagrangian_bound_holds(p: AssignmentProblem, share: float) -> None:
     old = lagrange.START_PRICE_SHARE
     lagrange.START_PRICE_SHARE = share
     try:
-        lr = lagrange.lagrangian(core, deadline=time.perf_counter() + 5.0, max_iter=30)
+        lr = lagrange.lagrangian(core, budget=TimeBudget(5.0), max_iter=30)
     finally:
         lagrange.START_PRICE_SHARE = old
     if lr.bound is not None:
@@ -472,7 +475,7 @@ def test_start_prices_marginal_arc() -> None:
 def test_bounds_round_to_integers() -> None:
     """Answers have integer values, so a float bound rounds down (max form);
     a bound a hair under an integer is not pushed one unit lower."""
-    from matcher.solve import _integral
+    from matcher.solvers.strategies.finish import integral as _integral
 
     assert _integral(10.5) == 10.0
     assert _integral(-1697.3) == -1698.0

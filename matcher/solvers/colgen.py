@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
 
 FloatArray = npt.NDArray[np.float64]
@@ -310,15 +311,15 @@ def new_columns(
 def lp_loop(
     core: Core,
     *,
-    deadline: float,
+    budget: TimeBudget,
     prices: FloatArray | None = None,
     keep: IntArray | None = None,
     cuts: bool = True,
     in_process_max_arcs: int = 20_000,
 ) -> LoopResult | None:
     """Rounds of restricted LP, column pricing and cut separation until the
-    LP over all arcs and violated cuts is solved or `deadline` (perf_counter)
-    comes; None when not even one round fits.
+    LP over all arcs and violated cuts is solved or the `budget` ends; None
+    when not even one round fits.
 
     `prices` (per resource of `core`) choose the first arcs; `keep` are arcs
     always in the restricted LP (an incumbent's)."""
@@ -340,7 +341,7 @@ def lp_loop(
     converged = False
     trace: list[tuple[float, int, int]] = []
     while True:
-        left = deadline - time.perf_counter()
+        left = budget.left()
         if left <= max(0.05, 1.5 * last_lp_s):
             break
         sub, back = core.restrict(in_lp)

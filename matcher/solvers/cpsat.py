@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from matcher.solvers.core import Core, IntArray
+from matcher.solvers.status import SearchStatus
 
 
 @dataclass
 class CpSatResult:
-    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN, MODEL_INVALID
+    status: SearchStatus  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN or MODEL_INVALID
     chosen: IntArray | None
     bound: float | None  # max form, including core.const
     stats: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +92,7 @@ def solve_cpsat(
 
     if core.n_arcs == 0:
         chosen = np.full(core.n_items, -1, dtype=np.int64)
-        return CpSatResult("OPTIMAL", chosen, float(core.const))
+        return CpSatResult(SearchStatus.OPTIMAL, chosen, float(core.const))
     model = build_model(core, hint)
     if min_value is not None:
         # the objective CP-SAT sees is sum(-weight x), without the constant
@@ -112,14 +113,14 @@ def solve_cpsat(
     w = cmh.SolveWrapper()
     w.set_parameters(p)
     resp = w.solve(model)  # type: ignore[no-untyped-call]
-    status = resp.status.name if hasattr(resp.status, "name") else str(resp.status)
+    status = _status(resp.status)
     stats = {
         "cpsat_status": status,
         "cpsat_wall_time_s": resp.wall_time,
         "cpsat_conflicts": resp.num_conflicts,
         "cpsat_branches": resp.num_branches,
     }
-    if status in ("OPTIMAL", "FEASIBLE"):
+    if status.has_answer:
         sol = np.asarray(resp.solution, dtype=np.int64)
         on = np.flatnonzero(sol[: core.n_arcs] > 0)
         chosen = np.full(core.n_items, -1, dtype=np.int64)
@@ -128,3 +129,12 @@ def solve_cpsat(
         b = float(bound) + core.const if math.isfinite(bound) else None
         return CpSatResult(status, chosen, b, stats)
     return CpSatResult(status, None, None, stats)
+
+
+def _status(raw: object) -> SearchStatus:
+    """CP-SAT's response status as a `SearchStatus` (UNKNOWN for any other)."""
+    name = getattr(raw, "name", str(raw))
+    try:
+        return SearchStatus(name)
+    except ValueError:
+        return SearchStatus.UNKNOWN

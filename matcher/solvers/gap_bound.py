@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import BoolArray, Core, IntArray
 
 FloatArray = npt.NDArray[np.float64]
@@ -194,7 +195,7 @@ def knapsack_bound(
     core: Core,
     *,
     incumbent: float,
-    deadline: float,
+    budget: TimeBudget,
     start_prices: FloatArray | None = None,
     fix: bool = True,
     max_iter: int = 10_000,
@@ -226,7 +227,7 @@ def knapsack_bound(
     lam, since, it = 1.0, 0, 0
     converged = False
     target = incumbent + 1.0  # an answer better than the incumbent is worth this
-    while it < max_iter and (it == 0 or time.perf_counter() < deadline):
+    while it < max_iter and (it == 0 or time.perf_counter() < budget.deadline):
         it += 1
         profit = d.weight - u[None, :]
         value, x = _knapsacks(d, profit) if exact_steps else _knapsacks_bb(d, profit)

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
 
 FloatArray = npt.NDArray[np.float64]
@@ -54,13 +55,13 @@ def arc_agents(core: Core) -> tuple[IntArray, IntArray]:
 def tabu_search(
     core: Core,
     start: IntArray,
-    deadline: float,
+    budget: TimeBudget,
     seed: int = 0,
     max_iter: int = 100_000,
     target: float | None = None,
     stats: dict[str, int] | None = None,
 ) -> IntArray:
-    """Improve the feasible answer `start` (arc per item) until `deadline`, or
+    """Improve the feasible answer `start` (arc per item) until the `budget` ends, or
     until an answer reaches `target` (max form: a value no answer can beat by
     more than the tolerance the caller accepts).  `stats` gets the number of
     steps taken."""
@@ -91,6 +92,7 @@ def tabu_search(
     tenure = max(5, int(0.1 * n))
     it = 0
     last_best = 0
+    deadline = budget.deadline
     while it < max_iter and (it % 32 or time.perf_counter() < deadline):
         it += 1
         over = np.maximum(0.0, load - cap)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
 from matcher.solvers.flow import primary_resource, solve_flow
 from matcher.solvers.heuristics import priced_weight, repair_and_fill
@@ -92,19 +93,20 @@ def priced_rows(core: Core) -> npt.NDArray[np.bool_]:
 
 def lagrangian(
     core: Core,
-    deadline: float,
+    budget: TimeBudget,
     start: IntArray | None = None,
     prices: FloatArray | None = None,
     max_iter: int = 200,
     first: IntArray | None = None,
     est_step_s: float = 0.0,
 ) -> LagrangeResult:
-    """Subgradient search until `deadline` (perf_counter seconds).
+    """Subgradient search until the `budget` ends.
 
     `first` is the flow answer at zero prices when the caller has it already
     (it saves one flow solve); `est_step_s` is the expected time of one step
     (a flow solve and a repair) before the first one is measured.
     """
+    deadline = budget.deadline
     rows = priced_rows(core)
     lam = np.zeros(core.n_resources) if prices is None else np.where(rows, prices, 0.0)
     best = start.copy() if start is not None and core.is_feasible(start) else None

@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
+from matcher.solvers.status import SearchStatus
 
 # one thread setting for every HiGHS solve in any process (module docstring)
 HIGHS_THREADS = 1
@@ -42,7 +44,7 @@ HIGHS_THREADS = 1
 
 @dataclass
 class MipResult:
-    status: str  # OPTIMAL, FEASIBLE, NO_SOLUTION, INFEASIBLE, TIMEOUT, ERROR
+    status: SearchStatus  # OPTIMAL, FEASIBLE, NO_SOLUTION, INFEASIBLE, TIMEOUT or ERROR
     chosen: IntArray | None
     bound: float | None  # max form including core.const (dual bound)
     primal: float | None = None  # LP optimum (max form) when relax=True
@@ -80,6 +82,80 @@ def lp_rows(core: Core) -> LpRows:
         value=np.concatenate([np.ones(n_a), core.use_amount[keep].astype(np.float64)]),
         lower=np.concatenate([np.where(core.must, 1.0, -np.inf), np.full(rows_r.size, -np.inf)]),
         upper=np.concatenate([np.ones(n_i), core.capacity[rows_r].astype(np.float64)]),
+    )
+
+
+def highs_parameters(
+    time_limit_s: float,
+    relative_gap: float,
+    *,
+    absolute_gap: float | None = None,
+    seed: int | None = None,
+    threads: int = HIGHS_THREADS,
+    presolve: bool = True,
+) -> Any:
+    """MathOpt parameters for every HiGHS solve here (output off, the one
+    thread count of the module docstring)."""
+    from ortools.math_opt.python import parameters
+
+    prm = parameters.SolveParameters(
+        time_limit=timedelta(seconds=time_limit_s),
+        relative_gap_tolerance=relative_gap,
+        enable_output=False,
+    )
+    if absolute_gap is not None:
+        prm.absolute_gap_tolerance = absolute_gap
+    if seed is not None:
+        prm.random_seed = seed
+    prm.highs.int_options["threads"] = threads
+    if not presolve:
+        prm.highs.string_options["presolve"] = "off"
+    return prm
+
+
+@dataclass
+class ModelResult:
+    """A MathOpt model solved by HiGHS (`solve_model`): `values` maps the
+    model's variables to their values in the best answer."""
+
+    status: SearchStatus  # OPTIMAL, FEASIBLE, INFEASIBLE or NO_SOLUTION
+    reason: str  # MathOpt's termination reason
+    values: Any = None
+    objective: float | None = None
+    bound: float = math.nan  # dual bound in the model's own sense
+
+
+def solve_model(
+    model: Any,
+    budget: TimeBudget,
+    *,
+    relative_gap: float,
+    absolute_gap: float | None = None,
+    seed: int | None = None,
+    min_time_s: float = 0.1,
+) -> ModelResult:
+    """HiGHS on a MathOpt `model` (built by the caller with the high-level
+    API) in this process, in the time the budget has left (at least
+    `min_time_s`)."""
+    from ortools.math_opt.python import mathopt
+
+    prm = highs_parameters(
+        max(min_time_s, budget.left()), relative_gap, absolute_gap=absolute_gap, seed=seed
+    )
+    res = mathopt.solve(model, mathopt.SolverType.HIGHS, params=prm)
+    reason = res.termination.reason
+    bound = float(res.termination.objective_bounds.dual_bound)
+    if not res.has_primal_feasible_solution():
+        infeasible = reason == mathopt.TerminationReason.INFEASIBLE
+        status = SearchStatus.INFEASIBLE if infeasible else SearchStatus.NO_SOLUTION
+        return ModelResult(status, reason.name, bound=bound)
+    optimal = reason == mathopt.TerminationReason.OPTIMAL
+    return ModelResult(
+        SearchStatus.OPTIMAL if optimal else SearchStatus.FEASIBLE,
+        reason.name,
+        res.variable_values(),
+        float(res.objective_value()),
+        bound,
     )
 
 
@@ -129,14 +205,9 @@ def _solve_in_process(
     t0 = time.perf_counter()
     proto = build_model_proto(core, relax)
     build = time.perf_counter() - t0
-    prm = parameters.SolveParameters(
-        time_limit=timedelta(seconds=max(0.01, time_limit_s - build)),
-        relative_gap_tolerance=relative_gap,
-        enable_output=False,
+    prm = highs_parameters(
+        max(0.01, time_limit_s - build), relative_gap, threads=threads, presolve=presolve
     )
-    prm.highs.int_options["threads"] = threads
-    if not presolve:
-        prm.highs.string_options["presolve"] = "off"
     mps = model_parameters_pb2.ModelSolveParametersProto()
     if hint is not None and not relax:
         on = np.zeros(core.n_arcs)
@@ -161,6 +232,7 @@ def _solve_in_process(
     reason = result_pb2.TerminationReasonProto.Name(term.reason)
     out: dict[str, Any] = {
         "reason": reason,
+        "ended": _ended(term.reason),
         "detail": term.detail,
         "dual": float(term.objective_bounds.dual_bound),
         "primal": float(term.objective_bounds.primal_bound),
@@ -233,7 +305,7 @@ def _child(
     try:
         out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
     except Exception as exc:  # the parent reports it; a child must not crash silently
-        out = {"reason": "ERROR", "detail": repr(exc)}
+        out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     conn.close()
 
@@ -249,16 +321,17 @@ def solve_mip(
     hint: IntArray | None = None,
     in_process: bool = False,
     presolve: bool = True,
-    while_waiting: Callable[[float], bool] | None = None,
+    while_waiting: Callable[[TimeBudget], bool] | None = None,
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
+    ``time_limit_s`` comes from the caller's `TimeBudget`, where it is called.
 
     ``threads`` must stay `HIGHS_THREADS` in a process that mixes calls
     (module docstring); it is a parameter for one-off measurements.
 
-    ``while_waiting(until)`` runs in this process while the child solves
-    (another search on the idle core), with ``until`` the end of the time
+    ``while_waiting(budget)`` runs in this process while the child solves
+    (another search on the idle core), with ``budget`` the child's time
     limit; when it returns True (it proved the question) the child is
     stopped at once.  It needs the child, so it is ignored in process."""
     t0 = time.perf_counter()
@@ -277,7 +350,7 @@ def solve_mip(
                     core, time_limit_s, relative_gap, relax, threads, hint, presolve
                 )
         except Exception as exc:  # HiGHS reports some failures as exceptions
-            out = {"reason": "ERROR", "detail": repr(exc)}
+            out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     else:
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
@@ -290,7 +363,7 @@ def solve_mip(
         settled = False
         if while_waiting is not None:
             # (after the fork: the child must not inherit a running search)
-            settled = while_waiting(t0 + time_limit_s)
+            settled = while_waiting(TimeBudget(time_limit_s, t0))
         # a search that settled the question needs no more of the child's time
         wait = 0.0 if settled else max(0.0, deadline - time.perf_counter())
         got = recv.poll(wait)
@@ -298,39 +371,54 @@ def solve_mip(
             try:
                 out = pickle.loads(recv.recv_bytes())  # noqa: S301 - our own child
             except EOFError:
-                out = {"reason": "ERROR", "detail": "the solver process ended without answer"}
+                out = {
+                    "failure": SearchStatus.ERROR,
+                    "detail": "the solver process ended without answer",
+                }
         elif settled:
-            out = {"reason": "TIMEOUT", "detail": "stopped: the other search settled it"}
+            out = {
+                "failure": SearchStatus.TIMEOUT,
+                "detail": "stopped: the other search settled it",
+            }
         else:
-            out = {"reason": "TIMEOUT", "detail": "hard deadline reached; solver stopped"}
+            out = {
+                "failure": SearchStatus.TIMEOUT,
+                "detail": "hard deadline reached; solver stopped",
+            }
         if proc.is_alive():
             proc.kill()
         proc.join()
         recv.close()
     wall = time.perf_counter() - t0
+    # `reason` is MathOpt's termination reason (a diagnostic); `failure` says
+    # that the solve did not report at all (ERROR or TIMEOUT)
+    failure: SearchStatus | None = out.get("failure")
+    reason: str | None = out.get("reason")
+    # how the solve ended: OPTIMAL, INFEASIBLE, ERROR, TIMEOUT, or FEASIBLE for
+    # a stop at a limit (with or without an answer)
+    ended: SearchStatus = failure if failure is not None else out["ended"]
     stats = {
         "highs_in_process": ctx is None,
-        "highs_reason": out["reason"],
+        "highs_reason": failure if failure is not None else reason,
         "highs_detail": out.get("detail", ""),
         "highs_wall_time_s": wall,
         "highs_nodes": out.get("nodes"),
     }
-    reason = out["reason"]
     dual = out.get("dual")
     bound = dual if dual is not None and math.isfinite(dual) else None
-    if reason == "TERMINATION_REASON_INFEASIBLE":
-        return MipResult("INFEASIBLE", None, None, stats=stats)
+    if ended is SearchStatus.INFEASIBLE:
+        return MipResult(SearchStatus.INFEASIBLE, None, None, stats=stats)
     x = out.get("x")
     if relax:
         primal = out.get("primal")
-        if reason != "TERMINATION_REASON_OPTIMAL" or x is None:
-            return MipResult("NO_SOLUTION", None, None, stats=stats)
+        if ended is not SearchStatus.OPTIMAL or x is None:
+            return MipResult(SearchStatus.NO_SOLUTION, None, None, stats=stats)
         duals = np.zeros(core.n_resources)
         if out.get("row_duals") is not None:
             rr = out["row_res"]
             duals[rr] = np.abs(out["row_duals"][core.n_items : core.n_items + rr.size])
         return MipResult(
-            "OPTIMAL",
+            SearchStatus.OPTIMAL,
             None,
             primal,
             primal=primal,
@@ -339,16 +427,29 @@ def solve_mip(
             reduced_costs=out.get("reduced_costs"),
             stats=stats,
         )
-    if reason in ("ERROR", "TERMINATION_REASON_OTHER_ERROR", "TERMINATION_REASON_NUMERICAL_ERROR"):
+    if ended is SearchStatus.ERROR:
         # a failed HiGHS run proves nothing: no bound; an answer it left is
         # still checked by the caller and may serve as a hint
         bound = None
-        reason = "ERROR"
     if x is None:
-        st = reason if reason in ("TIMEOUT", "ERROR") else "NO_SOLUTION"
-        return MipResult(st, None, bound, stats=stats)
+        stopped = ended in (SearchStatus.ERROR, SearchStatus.TIMEOUT)
+        return MipResult(ended if stopped else SearchStatus.NO_SOLUTION, None, bound, stats=stats)
     on = np.flatnonzero(x > 0.5)
     chosen = np.full(core.n_items, -1, dtype=np.int64)
     chosen[core.arc_item[on]] = on
-    st = {"TERMINATION_REASON_OPTIMAL": "OPTIMAL", "ERROR": "ERROR"}.get(reason, "FEASIBLE")
+    st = ended if ended in (SearchStatus.ERROR, SearchStatus.OPTIMAL) else SearchStatus.FEASIBLE
     return MipResult(st, chosen, bound, stats=stats)
+
+
+def _ended(reason: int) -> SearchStatus:
+    """MathOpt's termination reason as a `SearchStatus` (FEASIBLE: stopped at
+    a limit, whether or not with an answer)."""
+    from ortools.math_opt import result_pb2 as rp
+
+    if reason == rp.TERMINATION_REASON_OPTIMAL:
+        return SearchStatus.OPTIMAL
+    if reason == rp.TERMINATION_REASON_INFEASIBLE:
+        return SearchStatus.INFEASIBLE
+    if reason in (rp.TERMINATION_REASON_OTHER_ERROR, rp.TERMINATION_REASON_NUMERICAL_ERROR):
+        return SearchStatus.ERROR
+    return SearchStatus.FEASIBLE

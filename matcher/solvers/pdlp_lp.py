@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matcher.solvers.budget import TimeBudget
 from matcher.solvers.colgen import knapsack_rows, new_columns, separate, top_per_item, with_cuts
 from matcher.solvers.core import Core, IntArray
 from matcher.solvers.heuristics import priced_weight
@@ -142,13 +143,13 @@ def _solve(
 def pdlp_loop(
     core: Core,
     *,
-    deadline: float,
+    budget: TimeBudget,
     keep: IntArray | None = None,
     cuts: bool = True,
     threads: int = 2,
 ) -> PdlpResult | None:
     """PDLP on a restricted LP, then rounds of cuts and columns warm-started
-    from the last point until `deadline` (perf_counter); None when not even
+    from the last point until the `budget` ends; None when not even
     the first round ends with a point."""
     t_start = time.perf_counter()
     krows = knapsack_rows(core) if cuts else []
@@ -169,7 +170,7 @@ def pdlp_loop(
     rounds = n_cuts = n_cols = iters_total = 0
     trace: list[tuple[float, int, int, int]] = []
     while True:
-        left = deadline - time.perf_counter()
+        left = budget.left()
         if left <= max(0.05, 1.2 * last_s):
             break
         t = time.perf_counter()

@@ -1,0 +1,175 @@
+"""The LP routes of strategy ``mip`` (mip.py decides which one runs and
+with how much time): the LP by column and cut generation (colgen.py) with a
+sub-MIP on its fractional items, the LP with cuts by PDLP (pdlp_lp.py), and
+the Lagrangian of the budget rows around min-cost flow (lagrange.py).
+
+Each adds answers and a bound to the `Incumbents`; the first two may add cut
+rows to its core.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from matcher.solution import SolveOptions
+from matcher.solvers import heuristics
+from matcher.solvers import mip as mip_solver
+from matcher.solvers.budget import TimeBudget
+from matcher.solvers.colgen import lp_loop
+from matcher.solvers.core import Core, IntArray
+from matcher.solvers.lagrange import lagrangian, priced_rows
+from matcher.solvers.pdlp_lp import pdlp_loop
+from matcher.solvers.status import SearchStatus
+from matcher.solvers.strategies import steps
+
+
+def colgen(
+    inc: steps.Incumbents,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+    *,
+    loop_budget: TimeBudget,
+    fix_reserve_s: float,
+) -> None:
+    """The column and cut generation LP within `loop_budget` and the answers
+    its point and prices give; then HiGHS on the items it leaves fractional,
+    keeping `fix_reserve_s` of `budget` free."""
+    t = time.perf_counter()
+    # (the flow answer's marginal-value budget prices, lagrange.start_prices,
+    # chose worse first columns than no prices: docs/solver.md)
+    r = lp_loop(
+        inc.core,
+        budget=loop_budget,
+        keep=inc.best_feasible(),
+        in_process_max_arcs=steps.INPROCESS_MAX_ARCS,
+    )
+    inc.lp_tried = True
+    if r is not None:
+        stats.update(r.stats)
+        ext = inc.core = r.core
+        # the flow carries the places itself: price only the rows it drops (a
+        # row that cannot overflow has no LP row, so its price is 0 either way)
+        cands = steps.lp_candidates(ext, r.x, r.prices, np.where(priced_rows(ext), r.prices, 0.0))
+        if r.x is not None and r.columns is not None:
+            t_fix = time.perf_counter()
+            fixed = fix_and_mip(ext, r.x, r.columns, budget, cands, stats, fix_reserve_s)
+            stats["fix_mip_s"] = round(time.perf_counter() - t_fix, 6)
+            if fixed is not None:
+                cands.append(("LP ones fixed + HiGHS sub-MIP", fixed))
+        inc.candidates.extend(cands)
+        inc.lp = mip_solver.MipResult(
+            SearchStatus.OPTIMAL, None, r.bound, primal=r.bound, x=r.x, duals=r.prices,
+            reduced_costs=r.reduced_costs,
+        )  # fmt: skip
+        inc.offer_bound(r.bound, "LP relaxation with knapsack cuts (column generation, HiGHS)")
+    stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
+    if inc.lp is None:
+        stats["lp_failed"] = True
+
+
+def pdlp(
+    inc: steps.Incumbents,
+    opts: SolveOptions,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+) -> None:
+    """The LP with knapsack cuts by PDLP within `budget`: its prices and point
+    as an LP without a bound of its own (the flow Lagrangian after it gives
+    the bound of the prices), the core with the cuts added, and the answer
+    of the flow priced by the prices of the LP without cuts."""
+    t = time.perf_counter()
+    inc.lp_tried = True
+    r = pdlp_loop(inc.core, budget=budget, keep=inc.best_feasible(), threads=opts.workers)
+    if r is not None:
+        inc.lp = mip_solver.MipResult(SearchStatus.OPTIMAL, None, None, x=r.x, duals=r.prices)
+        inc.core = r.core
+        stats.update(r.stats)
+        if r.first_prices is not None:
+            # the flow carries the places itself: price only the rows it drops
+            core = inc.core
+            flow_prices = np.where(priced_rows(core), r.first_prices, 0.0)
+            inc.candidates.extend(steps.priced_flow(core, flow_prices, "LP-priced flow+repair"))
+    stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
+    if inc.lp is None:
+        stats["lp_failed"] = True
+
+
+def lagrangian_prices(inc: steps.Incumbents, budget: TimeBudget, stats: dict[str, Any]) -> None:
+    """Lagrangian prices on the budget rows around min-cost flow within
+    `budget`: answers and a bound, started from the LP's prices when there
+    are any."""
+    core = inc.core
+    t = time.perf_counter()
+    fr, lp = inc.flow, inc.lp
+    lr = lagrangian(
+        core,
+        budget,
+        start=inc.best_feasible(),
+        prices=lp.duals if lp is not None else None,
+        first=fr.chosen if fr is not None and lp is None else None,
+        est_step_s=stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0),
+    )
+    stats["lagrange_s"] = round(time.perf_counter() - t, 6)
+    stats["lagrange_iterations"] = lr.iterations
+    if lr.chosen is not None:
+        inc.candidates.append(("Lagrangian-priced flow+repair", lr.chosen))
+    source = "Lagrangian relaxation of the budget rows (flow)"
+    if core.n_cuts:
+        source = "Lagrangian relaxation of the budget and cut rows (flow)"
+    inc.offer_bound(lr.bound, source)
+
+
+def fix_and_mip(
+    core: Core,
+    x: Any,
+    columns: Any,
+    budget: TimeBudget,
+    cands: list[tuple[str, IntArray]],
+    stats: dict[str, Any],
+    reserve_s: float,
+) -> IntArray | None:
+    """HiGHS on the items the LP leaves fractional: the arcs at 1 stay fixed,
+    the other items keep the arcs of the last restricted LP.  That MIP is a few
+    thousand arcs where the whole one is tens of thousands, and its answer is
+    feasible for the whole problem (docs/solver.md)."""
+    left = budget.left() - max(steps.MIN_SEARCH_S, reserve_s)
+    if core.n_arcs <= steps.INPROCESS_MAX_ARCS:
+        # HiGHS can prove a problem this small on the whole: keep half the
+        # time for that search, which this heuristic step must not starve
+        left /= 2
+    if left < steps.MIN_SEARCH_S:
+        return None
+    one = np.flatnonzero(x > 1 - 1e-6)
+    fixed_item = np.zeros(core.n_items, dtype=bool)
+    fixed_item[core.arc_item[one]] = True
+    cols = columns & ~fixed_item[core.arc_item]
+    cols[one] = True
+    sub, back = core.restrict(cols)
+    stats["fix_mip_arcs"] = sub.n_arcs
+    # the best answer so far, moved onto the fixed arcs and repaired inside
+    # the sub-problem: HiGHS starts from it instead of its own weak first answers
+    best = max((ch for _, ch in cands if core.is_feasible(ch)), key=core.value, default=None)
+    hint = None
+    if best is not None:
+        h = best.copy()
+        h[core.arc_item[one]] = one
+        h[(h >= 0) & ~cols[np.maximum(h, 0)]] = -1
+        h = heuristics.repair_and_fill(sub, steps.to_sub(h, back))
+        hint = h if sub.is_feasible(h) else None
+        if hint is not None:
+            stats["fix_mip_hint"] = sub.value(hint)
+    r = mip_solver.solve_mip(
+        sub,
+        time_limit_s=left,
+        relative_gap=1e-6,
+        grace_s=0.1,
+        hint=hint,
+        in_process=sub.n_arcs <= steps.INPROCESS_MAX_ARCS,
+    )
+    stats["fix_mip_reason"] = r.stats.get("highs_reason")
+    if r.chosen is None or not sub.is_feasible(r.chosen):
+        return None
+    return steps.to_core(r.chosen, back)

@@ -1,0 +1,158 @@
+"""Strategy ``mip``: the incumbents, an LP route chosen by size and time
+(column and cut generation, PDLP, the plain LP, or none), the Lagrangian of
+the budget rows where the LP does not fit, then HiGHS MIP (MathOpt) under a
+hard deadline and (up to `cpsat.CPSAT_MAX_ARCS` free arcs) CP-SAT polishing
+of the best answer in the last `POLISH_SHARE` of the time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matcher.solution import SolveOptions
+from matcher.solvers.budget import TimeBudget
+from matcher.solvers.core import Core
+from matcher.solvers.strategies import cpsat, lp_routes, searches, steps
+from matcher.solvers.strategies.base import Outcome
+
+# Share of the time the MIP route leaves to CP-SAT polishing, and the least
+# time left for which polishing is tried (docs/solver.md).
+POLISH_SHARE = 0.25
+POLISH_MIN_S = 2.0
+
+# Problems with budget rows get the LP by column and cut generation
+# (colgen.py) in the first COLGEN_SHARE of the time limit.
+COLGEN = True
+COLGEN_SHARE = 0.5
+# ... when the plain LP would take at most this share of the time limit
+# (at the measured LP rate): the restricted LPs take a few rounds, and a
+# first round alone gives a bound far weaker than the Lagrangian one
+COLGEN_MAX_LP_SHARE = 0.75
+
+# The LP with cuts by PDLP (pdlp_lp.py) where the simplex LP does not fit:
+# from this many arcs (measured from 54k up; below, the simplex or the
+# Lagrangian alone), within this share of the time limit, and only when its
+# time holds PDLP_MIN_ROUNDS rounds of the expected length (PDLP's first
+# round took 1.0 s at 275k arcs, 4e-6 s per arc; docs/solver.md)
+PDLP = True
+PDLP_MIN_ARCS = 50_000
+PDLP_SHARE = 0.7
+PDLP_SECONDS_PER_ARC = 4e-6
+PDLP_MIN_ROUNDS = 2
+
+# Share of the time limit kept free after the sub-MIP on the LP's fractional
+# items (for the steps after it and for assembling the answer).
+FIX_MIP_RESERVE = 0.05
+
+
+class MipStrategy:
+    name = "mip"
+
+    def run(
+        self, core: Core, options: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+    ) -> Outcome:
+        inc = steps.begin(core, options, stats)
+        if inc.exact:
+            return steps.exact_outcome(inc)
+        _lp_route(inc, options, budget, stats)
+        best = steps.settle(inc, stats)
+        if inc.done or budget.left() < steps.MIN_SEARCH_S:
+            # too little time to start a solver process: the incumbent is the answer
+            return inc.outcome(best)
+        work, back, best = steps.reduced_cost_fixing(inc, best, stats)
+        bound, source = inc.bound, inc.bound_source
+        polish = inc.core.n_arcs <= cpsat.CPSAT_MAX_ARCS
+        share = POLISH_SHARE if polish and budget.left() > POLISH_MIN_S else 0.0
+        chosen, bound, source, proven = searches.run_mip(
+            work, best, bound, source, options, budget, stats, reserve_s=share * budget.left()
+        )
+        if stats.get("highs_failed") and not polish and budget.left() > steps.MIN_SEARCH_S:
+            polish = inc.core.n_arcs <= 4 * cpsat.CPSAT_MAX_ARCS  # a fallback beats no search
+        if polish and not proven and budget.left() > steps.MIN_SEARCH_S:
+            # CP-SAT's neighbourhood search polishes the MIP answer in the time
+            # left (and finds a first answer fast when HiGHS found none)
+            before = work.value(chosen) if chosen is not None else None
+            chosen, bound, source, proven = searches.run_cpsat(
+                work, chosen, bound, source, options, budget, stats
+            )
+            if before is not None and chosen is not None:
+                stats["polish_gain"] = work.value(chosen) - before
+        if back is not None and chosen is not None:
+            chosen = steps.to_core(chosen, back)
+        return Outcome(inc.core, chosen, bound, proven, source)
+
+
+def _lp_route(
+    inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+) -> None:
+    """The LP route by size and time, then the Lagrangian where no LP
+    fitted (or HiGHS would not fit after it); sets `inc.done` when no MIP
+    search pays after these steps."""
+    core = inc.core
+    # a warm-started small MIP (a what-if re-solve) skips the separate LP:
+    # HiGHS solves the same LP at its root, and the warm start is a better
+    # hint than LP rounding there (docs/solver.md)
+    if opts.warm_start is not None and core.n_arcs <= steps.INPROCESS_MAX_ARCS:
+        return
+    # budget rows: the LP by column and cut generation (colgen.py), whose
+    # knapsack cuts close most of the plain LP's gap; GAP-like problems keep
+    # the plain LP (no knapsack rows there, and their tuning was measured so)
+    use_colgen = (
+        COLGEN
+        and core.n_arcs >= steps.LP_MIN_ARCS
+        and steps.lp_expected_s(core) <= COLGEN_MAX_LP_SHARE * budget.limit
+    )
+    # too large for the simplex in the time given: the LP with cuts by PDLP
+    # gives the Lagrangian its prices (pdlp_lp.py). Its prices are worth
+    # nothing without the flows after it: one priced by its first prices (the
+    # answer), one by its last (the bound), and a step's worth of slack
+    step_s = stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0)
+    pdlp_budget = budget.until(
+        min(budget.at(PDLP_SHARE), budget.deadline - _answer_margin(budget) - 3 * step_s)
+    )
+    use_pdlp = (
+        not use_colgen
+        and PDLP
+        and core.n_arcs >= PDLP_MIN_ARCS
+        and not steps.lp_worth_it(core, budget)
+        and pdlp_budget.left() > PDLP_MIN_ROUNDS * _pdlp_round_s(core)
+    )
+    if use_colgen:
+        lp_routes.colgen(
+            inc,
+            budget,
+            stats,
+            loop_budget=budget.until(budget.at(COLGEN_SHARE)),
+            fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
+        )
+        if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
+            # HiGHS would spend the time left on the LP at its root
+            inc.done = True
+    elif use_pdlp:
+        lp_routes.pdlp(inc, opts, pdlp_budget, stats)
+        # the Lagrangian below starts from these prices: its first flow is
+        # both the bound of the prices and the LP-priced answer
+        inc.done = True
+    elif steps.lp_worth_it(core, budget):
+        # HiGHS would spend the time left on re-solving the LP at its root
+        inc.done = steps.plain_lp(inc, opts, budget, stats)
+    if (
+        (inc.lp is None or inc.done)
+        and inc.core.n_arcs >= steps.LP_MIN_ARCS
+        and budget.left() > steps.MIN_SEARCH_S
+    ):
+        # too large for the LP (or for HiGHS after the LP) in the time given
+        until = budget.deadline - _answer_margin(budget)
+        lp_routes.lagrangian_prices(inc, budget.until(until), stats)
+        # after a failed LP (HiGHS error) the search still runs: its own
+        # failure falls back to CP-SAT
+        inc.done = inc.done or not inc.lp_tried
+
+
+def _pdlp_round_s(core: Core) -> float:
+    return 0.2 + core.n_arcs * PDLP_SECONDS_PER_ARC
+
+
+def _answer_margin(budget: TimeBudget) -> float:
+    """Time kept for assembling the answer after the Lagrangian (about a
+    second for a national instance)."""
+    return 0.3 + 0.06 * budget.limit

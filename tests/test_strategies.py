@@ -1,0 +1,176 @@
+"""The strategy layer: registry, the auto rule, the time budget, enum statuses."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matcher import STRATEGIES, ProblemBuilder, SolveOptions, Status, solve
+from matcher.cli import build_parser
+from matcher.io import read_orlib_gap
+from matcher.solution import Solution
+from matcher.solvers.budget import TimeBudget
+from matcher.solvers.core import Core, build_core
+from matcher.solvers.cpsat import solve_cpsat
+from matcher.solvers.mip import solve_mip, solve_model
+from matcher.solvers.status import SearchStatus
+from matcher.solvers.strategies import AUTO, REGISTRY, Outcome, Registry, choose
+
+GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
+
+
+def _budgeted(n: int) -> ProblemBuilder:
+    """n optional items, two options each, one budget row over all arcs."""
+    b = ProblemBuilder()
+    b.resource("budget", 3 * n)
+    for o in range(2):
+        b.resource(f"p{o}", n)
+    for i in range(n):
+        b.item(f"i{i}")
+        for o in range(2):
+            b.arc(f"i{i}", f"o{o}", 5 + (i + o) % 4, {"budget": 2 + o, f"p{o}": 1})
+    return b
+
+
+# -- registry -------------------------------------------------------------------
+def test_strategy_names_come_from_the_registry() -> None:
+    assert (AUTO, *REGISTRY) == STRATEGIES
+    assert STRATEGIES == ("auto", "flow", "cpsat", "gap", "mip", "cpsat-plain")
+    for name, strategy in REGISTRY.items():
+        assert strategy.name == name
+
+
+def test_cli_offers_the_registered_strategies() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["solve", "f.json", "--strategy", "gap"])
+    assert args.strategy == "gap"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["solve", "f.json", "--strategy", "simplex"])
+
+
+def test_registry_rejects_two_strategies_of_one_name() -> None:
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def run(
+            self, core: Core, options: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+        ) -> Outcome:
+            return Outcome(core, None, None, False, "none")
+
+    assert list(Registry([Named("a"), Named("b")])) == ["a", "b"]
+    with pytest.raises(ValueError, match="two strategies"):
+        Registry([Named("a"), Named("a")])
+
+
+def test_a_registered_strategy_runs_through_solve() -> None:
+    for name in REGISTRY:
+        p = _budgeted(6).build()
+        sol = solve(p, SolveOptions(time_limit_s=5.0, strategy=name, workers=1))
+        assert sol.strategy == name
+        assert sol.status.has_solution
+        assert "bound_source" in sol.stats
+
+
+def test_unknown_strategy_lists_the_registered_names() -> None:
+    sol = solve(_budgeted(3).build(), SolveOptions(strategy="simplex"))
+    assert sol.status is Status.MODEL_INVALID
+    assert all(name in sol.stats["issues"][0] for name in REGISTRY)
+
+
+# -- the auto rule -----------------------------------------------------------------
+def test_auto_picks_flow_for_transportation() -> None:
+    b = ProblemBuilder()
+    b.item("a")
+    b.resource("x", 1)
+    b.arc("a", "X", 1, {"x": 1})
+    p = b.build()
+    assert choose(p, build_core(p)) == "flow"
+
+
+def test_auto_picks_cpsat_when_tiny_and_mip_when_budgeted() -> None:
+    small = _budgeted(6).build()
+    assert choose(small, build_core(small)) == "cpsat"
+    large = _budgeted(60).build()
+    assert build_core(large).n_arcs > 64
+    assert choose(large, build_core(large)) == "mip"
+
+
+def test_auto_picks_gap_for_gap_like_problems() -> None:
+    p = read_orlib_gap(GAP_DIR / "a05100.txt")
+    assert choose(p, build_core(p)) == "gap"
+
+
+# -- time budget -----------------------------------------------------------------
+def test_time_budget_counts_down_from_its_start() -> None:
+    b = TimeBudget(10.0, start=time.perf_counter() - 4.0)
+    assert 4.0 <= b.elapsed() < 5.0
+    assert 5.0 < b.left() <= 6.0
+    assert b.deadline == b.start + 10.0
+    assert b.at(0.5) == b.start + 5.0
+    assert TimeBudget(1.0, start=time.perf_counter() - 5.0).left() == 0.0
+
+
+def test_time_budget_shares_never_pass_its_end() -> None:
+    b = TimeBudget(10.0, start=time.perf_counter() - 4.0)
+    half = b.share(0.5)
+    assert 2.5 < half.limit <= 3.0
+    assert half.deadline <= b.deadline
+    kept = b.share(1.0, reserve_s=2.0)
+    assert kept.deadline <= b.deadline - 2.0 + 1e-9
+    assert b.until(b.deadline + 100.0).deadline == pytest.approx(b.deadline)
+    assert b.share(0.5, reserve_s=100.0).limit == 0.0
+
+
+# -- enum statuses -----------------------------------------------------------------
+def test_search_results_carry_enum_statuses() -> None:
+    core = build_core(_budgeted(6).build())
+    c = solve_cpsat(core, time_limit_s=5.0, relative_gap=0.0, workers=1, seed=0)
+    assert c.status is SearchStatus.OPTIMAL
+    assert isinstance(c.stats["cpsat_status"], SearchStatus)
+    m = solve_mip(core, time_limit_s=5.0, relative_gap=0.0, in_process=True)
+    assert m.status is SearchStatus.OPTIMAL
+    assert m.bound == pytest.approx(c.bound)
+
+
+def test_statuses_leave_the_process_as_their_names() -> None:
+    sol = Solution(
+        status=Status.OPTIMAL,
+        objective=1,
+        best_bound=1.0,
+        gap=0.0,
+        assignments={},
+        unassigned=(),
+        wall_time_s=0.0,
+        strategy="cpsat",
+        stats={"cpsat_status": SearchStatus.OPTIMAL},
+    )
+    doc = sol.to_json_dict()
+    assert type(doc["stats"]["cpsat_status"]) is str
+    assert json.loads(json.dumps(doc))["stats"]["cpsat_status"] == "OPTIMAL"
+
+
+def test_solve_model_takes_its_time_from_the_budget() -> None:
+    from ortools.math_opt.python import mathopt
+
+    m = mathopt.Model()
+    x = m.add_integer_variable(lb=0, ub=3)
+    y = m.add_integer_variable(lb=0, ub=3)
+    m.add_linear_constraint(2 * x + 3 * y <= 7)
+    m.maximize(3 * x + 4 * y)
+    r = solve_model(m, TimeBudget(5.0), relative_gap=0.0)
+    assert r.status is SearchStatus.OPTIMAL
+    assert r.objective == pytest.approx(10.0)
+    assert r.values is not None
+    assert round(r.values[x]) == 2
+    infeasible = mathopt.Model()
+    z = infeasible.add_integer_variable(lb=0, ub=1)
+    infeasible.add_linear_constraint(z >= 2)
+    assert solve_model(infeasible, TimeBudget(5.0), relative_gap=0.0).status in (
+        SearchStatus.INFEASIBLE,
+        SearchStatus.NO_SOLUTION,
+    )
