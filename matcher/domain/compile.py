@@ -72,11 +72,6 @@ class TierWeights:
     priority_strict: bool  # True: tier 2 outweighs all fit over the whole scenario
     priority_mode: str = "strict"  # "strict", "per_child" or "coarse"
 
-    @property
-    def within_norm(self) -> int:
-        """Old name of `meets_target`, kept for callers outside matcher.domain."""
-        return self.meets_target
-
     def as_dict(self) -> dict[str, int | bool | str]:
         return {
             "meets_target": self.meets_target,
@@ -194,11 +189,6 @@ class ArcInfo:
     home: int
     cost_level: int
     members: int
-
-    @property
-    def within_norm(self) -> bool:
-        """Old name of `meets_target`, kept for matcher.planning until it switches."""
-        return self.meets_target
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.domain.clocks import deadline_norm3
 from matcher.domain.compile import compile_scenario, option_id
 from matcher.planning.model import CandidatePurchase, PlanningInputError, PlanningProblem
 
@@ -131,9 +132,22 @@ def planning_from_scenario(
         ch = children[ref]
         care.append(ch.need(nid).care_type.value)
         region.append(ch.region)
+    # An arc counts as within the norm when it meets the objective's target for
+    # children whose legal deadline is still ahead: for them the target is that
+    # deadline.  A child already past it meets only the grace target, which is no
+    # start within the norm.
+    ev = scen.evaluation_date
+    deadline_ahead = {
+        ref: (dl := deadline_norm3(ch)) is not None and dl >= ev for ref, ch in children.items()
+    }
+    within = [
+        info.meets_target
+        and all(deadline_ahead[ref] for ref, _ in comp.item_members[info.item])
+        for info in comp.arcs
+    ]
     pp = PlanningProblem(
         problem=prob,
-        within_norm=np.asarray([info.within_norm for info in comp.arcs], dtype=np.bool_),
+        within_norm=np.asarray(within, dtype=np.bool_),
         candidates=tuple(candidates),
         item_care_type=tuple(care),
         item_region=tuple(region),

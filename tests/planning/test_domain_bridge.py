@@ -123,3 +123,31 @@ def test_domain_purchase_input_is_checked() -> None:
     text = str(exc.value)
     for part in ("twice", "already exists", "one date", "negative"):
         assert part in text
+
+
+def test_an_overdue_child_counts_as_placed_not_within_the_norm() -> None:
+    # LAAT's deadline (2022-01-01) lies before the evaluation date: a place bought for
+    # it starts within the objective's grace days but never within the norm.
+    late = Child(
+        ref="LAAT",
+        gemeente=GM,
+        region=REGION,
+        needs=(CareNeed("n", AMB),),
+        age_years=12,
+        ruling_date=date(2021, 10, 1),
+    )
+    sc = Scenario(
+        evaluation_date=EV,
+        children=(late, child("k1")),
+        offerings=(offering("O", "P1", free_now=0),),
+        contracts=(Contract("C-O", "P1", AMB, REGION),),
+        regions=(Region(REGION, (GM,)),),
+        policy=Policy(),
+    )
+    early = OfferingPurchase("early", on_sale("E", "P1", date(2022, 3, 2), 2), 100_000)
+    pp, comp = planning_from_scenario(sc, [early])
+    items = {info.item for info in comp.arcs}
+    assert len(items) == 2
+    plan = plan_purchases(pp, 200_000, OPTS)
+    assert plan.placed == 2
+    assert plan.within_norm == 1
