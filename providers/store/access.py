@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session
 
+from providers.errors import ProvidersError
 from providers.store.models import (
     Account,
     AuditAction,
@@ -53,31 +54,29 @@ STALE_ENV = "WIJZER_STALE_AFTER_DAYS"
 _hasher = PasswordHasher()
 
 
-class AccessDenied(PermissionError):
-    """The principal may not do this; `message` is B1 Dutch for the user."""
+class AccessDenied(ProvidersError, PermissionError):
+    """The principal may not do this; `user_message` is B1 Dutch for the user."""
 
-    def __init__(self, message: str = "U heeft geen toegang tot deze gegevens.") -> None:
-        super().__init__(message)
-        self.message = message
+    default_user_message = "U heeft geen toegang tot deze gegevens."
 
 
-class NotFound(LookupError):
-    def __init__(self, message: str = "Niet gevonden.") -> None:
-        super().__init__(message)
-        self.message = message
+class NotFound(ProvidersError, LookupError):
+    default_user_message = "Niet gevonden."
 
 
-class ConflictError(RuntimeError):
+class ConflictError(ProvidersError, RuntimeError):
     """Someone else changed the record since the user loaded it (HTTP 409)."""
 
     def __init__(self, current_version: int, current: OfferingView | None = None) -> None:
         self.current_version = current_version
         self.current = current
-        self.message = (
-            "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
-            "Bekijk de nieuwe cijfers en probeer het opnieuw."
+        super().__init__(
+            f"version conflict: the record is at version {current_version}",
+            user_message=(
+                "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
+                "Bekijk de nieuwe cijfers en probeer het opnieuw."
+            ),
         )
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers import scenarios as data
 from providers.store import access
+from services import what_if as data
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
@@ -53,7 +53,7 @@ def own_scenario(request: Request, user: Principal, job_id: str) -> Job:
 def _options(db: Session, request: Request, user: Principal) -> data.RegionOptions:
     settings: Settings = request.app.state.settings
     try:
-        return data.region_options(db, user.store(), today=settings.current_date())
+        return data.scenario_options(db, user.store(), today=settings.current_date())
     except access.AccessDenied as exc:
         raise HTTPException(status_code=403, detail=exc.message) from exc
 

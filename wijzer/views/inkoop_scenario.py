@@ -1,7 +1,8 @@
 """Inkoop scenarios: the form, the background job and the result as charts and tables.
 
-The matching itself runs in the data layer (`providers.scenarios`), which gives
-back only suppressed aggregates; nothing here ever holds a child's row.
+The matching itself runs in the use cases (`services.what_if`,
+`services.purchase_advice`), which give back only suppressed aggregates; nothing
+here ever holds a child's row.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType
-from providers import scenarios as data
+from services import purchase_advice as advice
+from services import what_if as data
 from wijzer import catalogue
 from wijzer.auth import Principal
 from wijzer.forms import FormErrors
@@ -525,7 +527,7 @@ RULE_LABELS = {
 }
 
 
-def advice_of(o: data.AdviceOutcome) -> AdviceResult:
+def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
     rules = [
         RuleRow(
             rule=r.rule,
@@ -578,7 +580,7 @@ def run_advice(
     progress: Progress,
 ) -> AdviceResult:
     with sessions.begin() as session:
-        outcome = data.purchase_advice(
+        outcome = advice.purchase_advice(
             session,
             user.store(),
             params.budget_cents,
