@@ -117,9 +117,7 @@ def purchase_advice(
     (matcher.planning), against the naive rule "buy where the list is longest";
     aggregates only (no refs: the plans' lists of unblocked children stay here)."""
     if budget_cents < 0 or max_places < 1:
-        raise InvalidRequest(
-            {"budget": "Het budget en het aantal plekken moeten positief zijn."}
-        )
+        raise InvalidRequest({"budget": "Het budget en het aantal plekken moeten positief zijn."})
     step = progress or (lambda _s, _p: None)
     step("Gegevens van de regio lezen", 5)
     code = region_of(session, user, region)

@@ -327,6 +327,11 @@ def search_offerings(
     return [_view(o, p, now, max_age_days) for o, p in session.execute(q)]
 
 
+def provider_names(session: Session) -> dict[str, str]:
+    """Provider id (the import format's `aanbieder_id`) -> name; not case data."""
+    return {ext: name for ext, name in session.execute(select(Provider.ext_id, Provider.name))}
+
+
 def offerings_for_edit(session: Session, principal: Principal) -> list[OfferingView]:
     """The offerings this principal may change: an aanbieder only its own."""
     cond: ColumnElement[bool]

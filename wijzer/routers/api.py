@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
+from services import matching
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import accepted
@@ -188,7 +189,7 @@ def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Resp
     if not body.refs or len(body.refs) > tafel.MAX_CHILDREN:
         message = f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen."
         return JSONResponse({"detail": message}, status_code=422)
-    params = tafel_view.RunParams(refs=body.refs)
+    params = matching.RunParams(refs=body.refs)
     job = tafel.start_run(request, user, params, f"Matching van {len(body.refs)} kinderen")
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
@@ -241,8 +242,10 @@ def rerun_table_run(
     parent = tafel_view.run_context(tafel.own_job(request, user, job_id))
     if parent.outcome is None:
         return JSONResponse({"detail": "Deze berekening is nog niet klaar."}, status_code=409)
-    params, label = tafel.rerun_params(
-        parent,
+    params, label = matching.rerun_params(
+        parent.id,
+        parent.params,
+        parent.outcome,
         [f"{c.child_ref}|{c.need_id}" for c in body.vastzetten],
         [f"{c.child_ref}|{c.need_id}" for c in body.uitsluiten],
     )

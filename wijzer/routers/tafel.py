@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
+from services import matching
 from wijzer.auth import Principal, Role, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
@@ -36,7 +37,7 @@ def own_job(request: Request, user: Principal, job_id: str) -> Job:
     return job
 
 
-def start_run(request: Request, user: Principal, params: view.RunParams, label: str) -> Job:
+def start_run(request: Request, user: Principal, params: matching.RunParams, label: str) -> Job:
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
     today = settings.current_date()
@@ -45,9 +46,9 @@ def start_run(request: Request, user: Principal, params: view.RunParams, label: 
         scope=user.region_code,
         label=label,
         params=params,
-        work=lambda progress: view.run_matching(
+        work=lambda progress: matching.run_matching(
             sessions,
-            user,
+            user.store(),
             params,
             today=today,
             progress=progress,
@@ -80,7 +81,9 @@ async def new_run(request: Request, user: User) -> Response:
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
-    job = start_run(request, user, view.RunParams(refs=refs), f"Matching van {len(refs)} kinderen")
+    job = start_run(
+        request, user, matching.RunParams(refs=refs), f"Matching van {len(refs)} kinderen"
+    )
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 
@@ -90,44 +93,16 @@ def run_page(request: Request, user: User, job_id: str) -> Response:
     return render(request, "tafel/run.html", ctx, user=user)
 
 
-def rerun_params(
-    parent: view.RunContext, pin_keys: list[str], forbid_keys: list[str]
-) -> tuple[view.RunParams, str]:
-    """The parent run's choices plus new pins and forbids, given as "child|need" keys
-    of placed rows; keys of rows that are not placed are ignored."""
-    assert parent.outcome is not None
-    rows = {f"{r.child_ref}|{r.need_id}": r for r in parent.outcome.rows}
-    pins = list(parent.params.pins)
-    forbids = list(parent.params.forbids)
-    for key in pin_keys:
-        row = rows.get(key)
-        if row and row.placed and row.offering and row.option:
-            pins.append(
-                view.Choice(
-                    child_ref=row.child_ref,
-                    need_id=row.need_id,
-                    offering=row.offering,
-                    option=row.option,
-                )
-            )
-    for key in forbid_keys:
-        row = rows.get(key)
-        if row and row.placed and row.offering:
-            forbids.append(
-                view.Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering)
-            )
-    params = view.RunParams(refs=parent.params.refs, pins=pins, forbids=forbids, parent=parent.id)
-    return params, f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"
-
-
 @router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
 async def rerun(request: Request, user: User, job_id: str) -> Response:
     parent = view.run_context(own_job(request, user, job_id))
     if parent.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     form = await request.form()
-    params, label = rerun_params(
-        parent,
+    params, label = matching.rerun_params(
+        parent.id,
+        parent.params,
+        parent.outcome,
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
