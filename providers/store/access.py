@@ -536,13 +536,17 @@ def waiting_list(
     principal: Principal,
     *,
     refs: Iterable[str] | None = None,
+    region_code: str | None = None,
     include_all_statuses: bool = False,
     purpose: str = "",
 ) -> list[ChildView]:
     """The children this principal may see (tafel: own region; verwijzer: own
-    organisation; beheer: all).  The read is audited with the refs shown."""
+    organisation; beheer: all), of `region_code` only when given.  The read is
+    audited with the refs shown."""
     cond = _child_scope(principal)
     q = select(Child).where(*cond)
+    if region_code:
+        q = q.where(Child.region_code == region_code)
     if not include_all_statuses:
         q = q.where(Child.status == ChildStatus.WAITING.value)
     if refs is not None:
