@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from services.search import warm_cache
+from services.search_cache import SearchCache
 from wijzer.auth import (
     AccountDirectory,
     DatabaseAccountDirectory,
@@ -19,7 +21,6 @@ from wijzer.auth import (
     NotAllowedError,
     NotAuthenticatedError,
 )
-from wijzer.catalogue import SearchCache
 from wijzer.db import engine_for, sessions_for
 from wijzer.jobs import JobRunner
 from wijzer.rendering import make_templates, render
@@ -162,7 +163,6 @@ def _start_warming(app: FastAPI) -> None:
     import threading
 
     from providers.store.access import Principal as StorePrincipal
-    from wijzer.views.zoeken import warm_cache
 
     settings: Settings = app.state.settings
 

@@ -5,10 +5,6 @@ deltas that change what they should."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,44 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import match, what_if
 from providers.store import access, regional
-from providers.store.db import make_engine, migrate, session_factory
-from providers.store.models import Account, AuditEntry, Child, OrganisationKind, Role
+from providers.store.models import AuditEntry, Child
 from services import purchase_advice as adv
 from services import what_if as s
 from services.errors import InvalidRequest
 
-TODAY = dt.date(2026, 11, 20)
-REGION = "JZ31"
-
-
-@pytest.fixture(scope="module")
-def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    from wijzer.demo import load_demo_data
-
-    path: Path = tmp_path_factory.mktemp("scenarios") / "demo.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    factory = session_factory(engine)
-    load_demo_data(factory, TODAY, io.StringIO())
-    with factory.begin() as db:
-        for role, region in [
-            (Role.INKOOP, REGION),
-            (Role.TAFEL, REGION),
-            (Role.VERWIJZER, REGION),
-            (Role.INKOOP, "JZ22"),
-        ]:
-            org = access.create_organisation(
-                db, f"org {role.value} {region}", OrganisationKind.REGIO, region_code=region
-            )
-            access.create_account(db, f"{role.value}-{region}", "x" * 12, role, org)
-    yield factory
-    engine.dispose()
-
-
-def principal(db: Session, username: str) -> access.Principal:
-    acc = db.scalar(select(Account).where(Account.username == username))
-    assert acc is not None
-    return access.principal_for(db, acc)
+from .conftest import REGION, TODAY, principal
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from providers import reference
 from providers.store import access
-from wijzer import catalogue
 from wijzer.auth import Principal
 from wijzer.forms import FormErrors
 from wijzer.views.zoeken import attribute_options, care_type_labels
@@ -84,7 +84,7 @@ class EditContext(BaseModel):
 
 
 def row_of(view: access.OfferingView) -> OfferingRow:
-    location = catalogue.gemeenten().get(view.gemeente_code)
+    location = reference.gemeenten().get(view.gemeente_code)
     return OfferingRow(
         id=view.id,
         ext_id=view.ext_id,

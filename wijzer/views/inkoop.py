@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from matcher.domain import CareType
+from providers import reference
 from providers.store import access
-from wijzer import catalogue
 from wijzer.auth import Principal
 
 CHART_WIDTH = 760
@@ -61,7 +61,7 @@ class InkoopContext(BaseModel):
 
 def _label(by: str, key: str) -> str:
     if by == "gemeente":
-        g = catalogue.gemeenten().get(key)
+        g = reference.gemeenten().get(key)
         return g.name if g else key
     if by == "zorgvorm":
         try:

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType
+from providers import reference
 from services import purchase_advice as advice
 from services import what_if as data
-from wijzer import catalogue
 from wijzer.auth import Principal
 from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobStatus
@@ -84,7 +84,7 @@ class FormContext(BaseModel):
 
 
 def gemeente_name(code: str) -> str:
-    g = catalogue.gemeenten().get(code)
+    g = reference.gemeenten().get(code)
     return g.name if g else code
 
 

@@ -22,7 +22,6 @@ from matcher.domain.uitvraag import Snapshot, WaitingRecord, build_report
 from providers import reference
 from providers.convert import scenario_from_db
 from providers.store.uitvraag import monthly_flows
-from wijzer import catalogue
 from wijzer.auth import Principal
 
 STATUS_TEXT = {
@@ -162,7 +161,7 @@ def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) 
         )
     region = user.region_code or "alle regio's"
     built = build_report(Snapshot(count_date=today, region=region, records=tuple(records)))
-    gemeenten = {code: g.name for code, g in catalogue.gemeenten().items()}
+    gemeenten = {code: g.name for code, g in reference.gemeenten().items()}
     gis = {code: c.label for code, c in reference.gis().items()}
     measures = {c.get("matcher"): c.label for c in reference.measures().values()}
     children = [

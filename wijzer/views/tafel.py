@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from providers import reference
 from providers.store import access
 from services.matching import NeedRow, RunOutcome, RunParams, care_type_label
-from wijzer import catalogue
 from wijzer.auth import Principal
 from wijzer.jobs import Job, JobStatus
 
@@ -92,7 +91,7 @@ def waiting(
     session.commit()  # the read is audited
     attrs = {code: info.label for code, info in reference.attributes().items()}
     measures = {code: info.label for code, info in reference.measures().items()}
-    gemeenten = catalogue.gemeenten()
+    gemeenten = reference.gemeenten()
     rows = []
     for c in children:
         deadline = c.ruling_date + relativedelta(months=3)
