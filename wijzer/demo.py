@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers import demo as demo_data
 from providers.io import export_tables
 from providers.store import access
-from providers.store.importer import import_files
 from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
+from services.imports import ImportRequest, run_import
 from wijzer.app import create_app
 from wijzer.auth import ROLE_LABELS, Role
 from wijzer.db import engine_for, prepare, sessions_for
@@ -61,7 +61,11 @@ def load_demo_data(sessions: sessionmaker[Session], today: dt.date, out: TextIO)
     )
     with tempfile.TemporaryDirectory(prefix="wijzer-demo-") as tmp:
         files = export_tables(records, "csv", Path(tmp))
-        summary = import_files(sessions, access.Principal.system("demo"), files, today=today)
+        summary = run_import(
+            sessions,
+            access.Principal.system("demo"),
+            ImportRequest(paths=tuple(files), today=today),
+        )
     counts = ", ".join(f"{n} {t}" for t, n in sorted(summary.inserted.items()))
     print(f"Demodata ingelezen: {counts}.", file=out)
 
