@@ -113,9 +113,8 @@ def test(extra: list[str]) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "mypy", "matcher", "providers", "services", "wijzer")
     run(BIN / "lint-imports")
-    run(
-        BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", "matcher", "providers", "services", "wijzer"
-    )
+    packages = ("matcher", "providers", "services", "wijzer")
+    run(BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", *packages)
     audit_dependencies()
     run(PY, "-m", "pytest", *extra)
 
