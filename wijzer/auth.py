@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import Annotated, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,11 +20,11 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.store import access
+from providers.store.access import Principal
 from providers.store.models import Account, Organisation
 from providers.store.models import Role as Role
-
-if TYPE_CHECKING:
-    from providers.store.access import Principal as StorePrincipal
+from providers.store.sessions import session_user
 
 SESSION_USER_KEY = "user"
 SESSION_LOGIN_AT_KEY = "login_at"
@@ -42,42 +42,24 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The logged-in account: who, which role, for which organisation and regions."""
+@dataclass(frozen=True)
+class SessionUser(Principal):
+    """The signed-in account: the data layer's `Principal` (who, which role, for which
+    organisation and region), plus what the pages show of it."""
 
-    username: str
-    role: Role
-    organisation_id: int | None = None
     organisation_name: str | None = None
-    region_code: str | None = None
-    provider_id: int | None = None
-    gi_code: str | None = None
 
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
-    def store(self) -> StorePrincipal:
-        """The same principal as the data layer's scoped queries take it."""
-        from providers.store.access import Principal as StorePrincipal
-
-        return StorePrincipal(
-            username=self.username,
-            role=self.role,
-            organisation_id=self.organisation_id,
-            region_code=self.region_code,
-            provider_id=self.provider_id,
-            gi_code=self.gi_code,
-        )
-
 
 class AccountDirectory(Protocol):
     """Where the app finds accounts. Implementations must not leak whether a user exists."""
 
-    def authenticate(self, username: str, password: str) -> Principal | None: ...
+    def authenticate(self, username: str, password: str) -> SessionUser | None: ...
 
-    def get(self, username: str) -> Principal | None: ...
+    def get(self, username: str) -> SessionUser | None: ...
 
 
 _HASHER = PasswordHasher()
@@ -107,12 +89,12 @@ def verify_dummy(password: str) -> None:
 class MemoryAccountDirectory:
     """Accounts held in memory with argon2 hashes; for tests and as a fallback store."""
 
-    _accounts: dict[str, tuple[str, Principal]] = field(default_factory=dict)
+    _accounts: dict[str, tuple[str, SessionUser]] = field(default_factory=dict)
 
-    def add(self, principal: Principal, password: str) -> None:
+    def add(self, principal: SessionUser, password: str) -> None:
         self._accounts[principal.username.lower()] = (hash_password(password), principal)
 
-    def authenticate(self, username: str, password: str) -> Principal | None:
+    def authenticate(self, username: str, password: str) -> SessionUser | None:
         entry = self._accounts.get(username.lower())
         if entry is None:
             verify_dummy(password)
@@ -120,7 +102,7 @@ class MemoryAccountDirectory:
         password_hash, principal = entry
         return principal if verify_password(password_hash, password) else None
 
-    def get(self, username: str) -> Principal | None:
+    def get(self, username: str) -> SessionUser | None:
         entry = self._accounts.get(username.lower())
         return entry[1] if entry else None
 
@@ -131,9 +113,9 @@ class DatabaseAccountDirectory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def _principal(self, session: Session, account: Account) -> Principal:
+    def _principal(self, session: Session, account: Account) -> SessionUser:
         org = session.get(Organisation, account.organisation_id)
-        return Principal(
+        return SessionUser(
             username=account.username,
             role=Role(account.role),
             organisation_id=account.organisation_id,
@@ -143,9 +125,7 @@ class DatabaseAccountDirectory:
             gi_code=org.gi_code if org else None,
         )
 
-    def authenticate(self, username: str, password: str) -> Principal | None:
-        from providers.store import access
-
+    def authenticate(self, username: str, password: str) -> SessionUser | None:
         with self._sessions.begin() as session:
             found = access.authenticate(session, username, password)
             if found is None:
@@ -153,7 +133,7 @@ class DatabaseAccountDirectory:
             account = session.scalar(select(Account).where(Account.username == found.username))
             return self._principal(session, account) if account else None
 
-    def get(self, username: str) -> Principal | None:
+    def get(self, username: str) -> SessionUser | None:
         with self._sessions() as session:
             account = session.scalar(
                 select(Account).where(Account.username == username, Account.active.is_(True))
@@ -217,7 +197,7 @@ class NotAllowedError(Exception):
     """Logged in, but this role may not use this page or endpoint."""
 
 
-def current_user(request: Request) -> Principal | None:
+def current_user(request: Request) -> SessionUser | None:
     username = request.session.get(SESSION_USER_KEY)
     token = request.session.get(SESSION_ID_KEY)
     if not isinstance(username, str) or not isinstance(token, str):
@@ -227,8 +207,6 @@ def current_user(request: Request) -> Principal | None:
     cached = getattr(request.state, "current_user", None)
     if cached is not None and cached[0] == key:
         return cached[1]  # type: ignore[no-any-return]
-    from providers.store.sessions import session_user
-
     sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions() as session:
         live = session_user(session, token)
@@ -239,14 +217,14 @@ def current_user(request: Request) -> Principal | None:
     return user
 
 
-OptionalUser = Annotated[Principal | None, Depends(current_user)]
+OptionalUser = Annotated[SessionUser | None, Depends(current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[Request], Principal]:
+def require_roles(*roles: Role) -> Callable[[Request], SessionUser]:
     """A dependency that lets only the given roles through."""
     allowed = frozenset(roles)
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request) -> SessionUser:
         user = current_user(request)
         if user is None:
             raise NotAuthenticatedError

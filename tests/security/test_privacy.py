@@ -499,7 +499,7 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
     """What inkoop receives (the data layer's aggregate, and the overview behind the
     page and /api/v1/inkoop/wachtenden): the total minus the shown cells never gives
     back one hidden cell. The data layer hides the second cell itself."""
-    from wijzer.auth import Principal as WebPrincipal
+    from wijzer.auth import SessionUser
     from wijzer.views import inkoop as inkoop_view
 
     _, sessions = retention_db
@@ -510,9 +510,9 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
             s.add(_child(f"K-B{i:02d}", ChildStatus.WAITING, None, gemeente="GM0642"))
         for i in range(6):
             s.add(_child(f"K-C{i:02d}", ChildStatus.WAITING, None, gemeente="GM0531"))
-    who = WebPrincipal("inkoop", Role.INKOOP, None, region_code="JZ31")
+    who = SessionUser("inkoop", Role.INKOOP, None, region_code="JZ31")
     with sessions() as s:
-        raw = access.waiting_aggregates(s, who.store(), ("gemeente",))
+        raw = access.waiting_aggregates(s, who, ("gemeente",))
         ctx = inkoop_view.overview(s, who)
     # one cell is under 5 (the case that needs protection); a second one is hidden
     assert sum(r.count is not None and r.count < access.SMALL_CELL for r in raw.rows) == 0

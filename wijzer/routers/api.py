@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services import matching
-from wijzer.auth import Principal, Role, require_roles
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
@@ -48,7 +48,7 @@ class Me(BaseModel):
 
 
 @router.get("/ik", response_model=Me, summary="Het account van deze sessie")
-def me(user: Annotated[Principal, Depends(require_roles(*Role))]) -> Me:
+def me(user: Annotated[SessionUser, Depends(require_roles(*Role))]) -> Me:
     return Me(
         username=user.username,
         role=user.role.value,
@@ -67,7 +67,7 @@ def me(user: Annotated[Principal, Depends(require_roles(*Role))]) -> Me:
 )
 def search(
     request: Request,
-    user: Annotated[Principal, Depends(require_roles(*zoeken.ROLES))],
+    user: Annotated[SessionUser, Depends(require_roles(*zoeken.ROLES))],
     db: DbSession,
     zorgvorm: str = "",
     leeftijd: str = "",
@@ -83,7 +83,7 @@ def search(
     return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
 
 
-AanbiederUser = Annotated[Principal, Depends(require_roles(*aanbieder.ROLES))]
+AanbiederUser = Annotated[SessionUser, Depends(require_roles(*aanbieder.ROLES))]
 
 
 @router.get(
@@ -154,8 +154,8 @@ def update_offering(
     return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
 
 
-InkoopUser = Annotated[Principal, Depends(require_roles(*inkoop.ROLES))]
-TafelUser = Annotated[Principal, Depends(require_roles(*tafel.ROLES))]
+InkoopUser = Annotated[SessionUser, Depends(require_roles(*inkoop.ROLES))]
+TafelUser = Annotated[SessionUser, Depends(require_roles(*tafel.ROLES))]
 
 
 @router.get(
@@ -272,7 +272,7 @@ def compare_table_runs(
     return JSONResponse(ctx.model_dump(mode="json"))
 
 
-RapportageUser = Annotated[Principal, Depends(require_roles(*rapportage.EXPORT_ROLES))]
+RapportageUser = Annotated[SessionUser, Depends(require_roles(*rapportage.EXPORT_ROLES))]
 
 
 @router.get(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
 from services import matching
-from wijzer.auth import Principal, Role, require_roles
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import download, render
@@ -19,7 +19,7 @@ from wijzer.views import tafel as view
 
 ROLES = (Role.TAFEL, Role.BEHEER)
 router = APIRouter(prefix="/tafel", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 MAX_CHILDREN = 600
 
@@ -29,7 +29,7 @@ def jobs_of(request: Request) -> JobRunner:
     return runner
 
 
-def own_job(request: Request, user: Principal, job_id: str) -> Job:
+def own_job(request: Request, user: SessionUser, job_id: str) -> Job:
     job = jobs_of(request).get(job_id)
     # A table sees only runs of its own region; beheer sees all.
     if job is None or (user.role is not Role.BEHEER and job.scope != user.region_code):
@@ -37,7 +37,7 @@ def own_job(request: Request, user: Principal, job_id: str) -> Job:
     return job
 
 
-def start_run(request: Request, user: Principal, params: matching.RunParams, label: str) -> Job:
+def start_run(request: Request, user: SessionUser, params: matching.RunParams, label: str) -> Job:
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
     today = settings.current_date()
@@ -48,7 +48,7 @@ def start_run(request: Request, user: Principal, params: matching.RunParams, lab
         params=params,
         work=lambda progress: matching.run_matching(
             sessions,
-            user.store(),
+            user,
             params,
             today=today,
             progress=progress,
@@ -128,7 +128,7 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     rows = view.export_rows(ctx.outcome)
     access.record_export(
         db,
-        user.store(),
+        user,
         "tafel_besluitenlijst",
         sorted({r.child_ref for r in ctx.outcome.rows}),
         fmt,

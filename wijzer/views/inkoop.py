@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from matcher.domain import CareType
 from providers import reference
 from providers.store import access
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 
 CHART_WIDTH = 760
 BAR_HEIGHT = 22
@@ -94,10 +94,10 @@ def chart_of(title: str, cells: list[Cell]) -> Chart:
     return Chart(title=title, height=height, bars=bars, max_count=top)
 
 
-def overview(session: Session, user: Principal) -> InkoopContext:
+def overview(session: Session, user: SessionUser) -> InkoopContext:
     breakdowns = []
     for by, title in (("zorgvorm", "Wachtend per hulpvorm"), ("gemeente", "Wachtend per gemeente")):
-        agg = access.waiting_aggregates(session, user.store(), by=(by,))
+        agg = access.waiting_aggregates(session, user, by=(by,))
         cells = [
             Cell(key=r.key[0], label=_label(by, r.key[0]), count=r.count, suppressed=r.suppressed)
             for r in agg.rows

@@ -18,7 +18,7 @@ from matcher.domain import CareType
 from providers import reference
 from services import purchase_advice as advice
 from services import what_if as data
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobStatus
 
@@ -508,16 +508,14 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
 
 def run(
     sessions: sessionmaker[Session],
-    user: Principal,
+    user: SessionUser,
     params: ScenarioParams,
     *,
     today: dt.date,
     progress: Progress,
 ) -> ScenarioResult:
     with sessions.begin() as session:
-        outcome = data.run_scenario(
-            session, user.store(), params.request(), today=today, progress=progress
-        )
+        outcome = data.run_scenario(session, user, params.request(), today=today, progress=progress)
     return result_of(outcome)
 
 
@@ -573,7 +571,7 @@ def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
 
 def run_advice(
     sessions: sessionmaker[Session],
-    user: Principal,
+    user: SessionUser,
     params: AdviceParams,
     *,
     today: dt.date,
@@ -582,7 +580,7 @@ def run_advice(
     with sessions.begin() as session:
         outcome = advice.purchase_advice(
             session,
-            user.store(),
+            user,
             params.budget_cents,
             today=today,
             max_places=params.max_places,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.domain import CareType
 from providers import reference
 from services import uitvraag
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 
 STATUS_TEXT = {
     "ON_TIME": "Op tijd",
@@ -98,8 +98,8 @@ def _sections(raw: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[Se
     ]
 
 
-def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) -> ReportContext:
-    result = uitvraag.report(sessions, user.store(), uitvraag.ReportRequest(today=today))
+def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date) -> ReportContext:
+    result = uitvraag.report(sessions, user, uitvraag.ReportRequest(today=today))
     flows = []
     for from_date, f in result.flows:
         out = dict(f.outflow)

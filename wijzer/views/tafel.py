@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from providers import reference
 from providers.store import access
 from services.matching import NeedRow, RunOutcome, RunParams, care_type_label
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 from wijzer.jobs import Job, JobStatus
 
 
@@ -85,9 +85,9 @@ def _age(birth_month: str, today: dt.date) -> int:
 
 
 def waiting(
-    session: Session, user: Principal, *, today: dt.date, runs: list[Job]
+    session: Session, user: SessionUser, *, today: dt.date, runs: list[Job]
 ) -> WaitingContext:
-    children = access.waiting_list(session, user.store(), purpose="tafel: wachtlijst")
+    children = access.waiting_list(session, user, purpose="tafel: wachtlijst")
     session.commit()  # the read is audited
     attrs = {code: info.label for code, info in reference.attributes().items()}
     measures = {code: info.label for code, info in reference.measures().items()}

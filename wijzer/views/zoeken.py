@@ -24,7 +24,7 @@ from services import search as use_case
 from services.errors import InvalidRequest
 from services.search import FORECAST_ROWS, MAX_AGE, StartStatus
 from services.search_cache import SearchCache
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors
 
 # A budget that has room for this few placements or fewer gets a warning flag.
@@ -353,7 +353,7 @@ def _row(
 
 def search(
     session: Session,
-    user: Principal,
+    user: SessionUser,
     form: SearchForm,
     *,
     today: dt.date,
@@ -368,7 +368,7 @@ def search(
     try:
         result = use_case.search(
             session,
-            user.store(),
+            user,
             req,
             today=today,
             cache=cache or SearchCache(stale_after_days),
