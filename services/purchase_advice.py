@@ -19,7 +19,8 @@ from matcher.planning import (
     plan_purchases,
     planning_from_scenario,
 )
-from providers.store.access import Principal, small_cell
+from providers.store.access import Principal
+from providers.store.aggregates import small_cell
 from providers.store.regional import load_region, region_of
 from services.errors import InvalidRequest
 from services.what_if import Progress

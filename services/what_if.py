@@ -44,7 +44,8 @@ from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
 from matcher.forecast import with_new_referral as refer
 from matcher.forecast.domain import state_from_offering
 from matcher.forecast.simulate import summarise
-from providers.store.access import Principal, protect, small_cell
+from providers.store.access import Principal
+from providers.store.aggregates import protect, small_cell
 from providers.store.regional import RegionOptions as RegionOptions
 from providers.store.regional import load_region, region_of, region_options
 from services.errors import InvalidRequest

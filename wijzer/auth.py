@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import access
+from providers.store import accounts
 from providers.store.access import Principal
 from providers.store.models import Account, Organisation
 from providers.store.models import Role as Role
@@ -127,7 +127,7 @@ class DatabaseAccountDirectory:
 
     def authenticate(self, username: str, password: str) -> SessionUser | None:
         with self._sessions.begin() as session:
-            found = access.authenticate(session, username, password)
+            found = accounts.authenticate(session, username, password)
             if found is None:
                 return None
             account = session.scalar(select(Account).where(Account.username == found.username))

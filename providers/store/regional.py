@@ -6,7 +6,7 @@ user's behalf, and the read is audited twice: the system read lists the
 pseudonyms as every read of children does, with the inkoop user named in its
 purpose; the inkoop user gets an entry "aggregaat" with the number of children
 and no refs.  Whatever is built on it must hand back suppressed counts only
-(`access.protect`, `access.small_cell`).
+(`aggregates.protect`, `aggregates.small_cell`).
 """
 
 from __future__ import annotations

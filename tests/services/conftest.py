@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import access
+from providers.store import access, accounts
 from providers.store.db import make_engine, migrate, session_factory
 from providers.store.models import Account, OrganisationKind, Role
 from wijzer.demo import load_demo_data
@@ -36,10 +36,10 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
             (Role.INKOOP, "JZ22"),
             (Role.TAFEL, "JZ22"),
         ]:
-            org = access.create_organisation(
+            org = accounts.create_organisation(
                 db, f"org {role.value} {region}", OrganisationKind.REGIO, region_code=region
             )
-            access.create_account(db, f"{role.value}-{region}", "x" * 12, role, org)
+            accounts.create_account(db, f"{role.value}-{region}", "x" * 12, role, org)
     yield factory
     engine.dispose()
 
@@ -47,4 +47,4 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
 def principal(db: Session, username: str) -> access.Principal:
     acc = db.scalar(select(Account).where(Account.username == username))
     assert acc is not None
-    return access.principal_for(db, acc)
+    return accounts.principal_for(db, acc)

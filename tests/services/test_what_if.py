@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import match, what_if
-from providers.store import access, regional
+from providers.store import access, aggregates, regional
 from providers.store.models import AuditEntry, Child
 from services import purchase_advice as adv
 from services import what_if as s
@@ -48,27 +48,27 @@ def _cells(o: s.ScenarioOutcome) -> list[int | None]:
 
 
 def test_one_small_row_gets_a_complement() -> None:
-    hidden = access.protect({"a": (3,), "b": (20,), "c": (7,), "d": (0,)})
+    hidden = aggregates.protect({"a": (3,), "b": (20,), "c": (7,), "d": (0,)})
     # c is the smallest non-zero row left; the all-zero row protects nothing
     assert hidden == {"a", "c"}
 
 
 def test_two_small_rows_with_a_small_sum_get_a_complement() -> None:
     # 1 + 2 = 3 would still be a small group: hide one more row
-    assert access.protect({"a": (1,), "b": (2,), "c": (9,), "d": (30,)}) == {"a", "b", "c"}
+    assert aggregates.protect({"a": (1,), "b": (2,), "c": (9,), "d": (30,)}) == {"a", "b", "c"}
 
 
 def test_nothing_small_nothing_hidden() -> None:
-    assert access.protect({"a": (5,), "b": (0,), "c": (12,)}) == set()
+    assert aggregates.protect({"a": (5,), "b": (0,), "c": (12,)}) == set()
 
 
 def test_hidden_total_still_hides_a_row() -> None:
-    assert access.protect({"a": (6,), "b": (9,)}, margin_hidden=True) == {"a"}
+    assert aggregates.protect({"a": (6,), "b": (9,)}, margin_hidden=True) == {"a"}
 
 
 def test_both_columns_count() -> None:
     # row b is small only in the second column; rows are hidden as a whole
-    assert access.protect({"a": (8, 8), "b": (9, 2), "c": (40, 40)}) == {"a", "b"}
+    assert aggregates.protect({"a": (8, 8), "b": (9, 2), "c": (40, 40)}) == {"a", "b"}
 
 
 tables = st.dictionaries(
@@ -78,7 +78,7 @@ tables = st.dictionaries(
 
 @given(tables)
 def test_total_minus_shown_never_gives_one_row(rows: dict[str, tuple[int, int]]) -> None:
-    hidden = access.protect(rows)
+    hidden = aggregates.protect(rows)
     for k, vals in rows.items():
         if any(0 < v < 5 for v in vals):
             assert k in hidden

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import CareType
 from providers import reference
-from providers.store import access
+from providers.store import aggregates
 from wijzer.auth import SessionUser
 
 CHART_WIDTH = 760
@@ -97,7 +97,7 @@ def chart_of(title: str, cells: list[Cell]) -> Chart:
 def overview(session: Session, user: SessionUser) -> InkoopContext:
     breakdowns = []
     for by, title in (("zorgvorm", "Wachtend per hulpvorm"), ("gemeente", "Wachtend per gemeente")):
-        agg = access.waiting_aggregates(session, user, by=(by,))
+        agg = aggregates.waiting_aggregates(session, user, by=(by,))
         cells = [
             Cell(key=r.key[0], label=_label(by, r.key[0]), count=r.count, suppressed=r.suppressed)
             for r in agg.rows
