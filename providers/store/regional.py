@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from matcher.domain import Scenario
 from providers import reference
 from providers.convert import scenario_from_db
-from providers.store.access import AccessDenied, Principal, audit
-from providers.store.dump import load_records
+from providers.store.access import AccessDenied, Principal, audit, search_offerings
 from providers.store.models import AuditAction, Child, ChildStatus, Role
+from providers.store.purchase import purchase_tables
 
 
 @dataclass(frozen=True)
@@ -104,22 +104,24 @@ def region_options(
     data; the gemeenten come from the reference list)."""
     code = region_of(session, user, region)
     system = system_for(user, code)
-    records = load_records(session, system, ("aanbod", "budgetten", "contracten"), region_code=code)
+    offerings = [
+        o
+        for o in search_offerings(session, system)
+        if o.region_code == code or code in o.service_regions
+    ]
+    tables = purchase_tables(session, region_code=code)
     gem = reference.gemeenten()
-    cts = sorted({str(o["zorgvorm"]) for o in records["aanbod"]})
-    regions = sorted({gem[str(o["gemeente"])].region_code for o in records["aanbod"]})
-    budgets = tuple(
-        (str(b["budget_id"]), int(b["plafond"]) - int(b["besteed"] or 0))
-        for b in records["budgetten"]
-    )
+    cts = sorted({o.care_type for o in offerings})
+    regions = sorted({gem[o.gemeente_code].region_code for o in offerings})
+    budgets = tuple((b.ext_id, b.ceiling_cents - b.spent_cents) for b in tables.budgets)
     region_ref = reference.jeugdregios().get(code)
     gemeenten = tuple(region_ref.gemeente_codes) if region_ref else ()
-    contracted = {(str(c["aanbieder_id"]), str(c["zorgvorm"])) for c in records["contracten"]}
+    contracted = {(c.provider, c.care_type) for c in tables.contracts}
     placeable = sorted(
         {
-            (str(o["zorgvorm"]), gem[str(o["gemeente"])].region_code)
-            for o in records["aanbod"]
-            if not o["opnamestop"] and (str(o["aanbieder_id"]), str(o["zorgvorm"])) in contracted
+            (o.care_type, gem[o.gemeente_code].region_code)
+            for o in offerings
+            if not o.intake_stop and (o.provider_ext_id, o.care_type) in contracted
         }
     )
     return RegionOptions(code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable))
