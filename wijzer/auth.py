@@ -17,12 +17,10 @@ from typing import Annotated, Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import accounts
 from providers.store.access import Principal
-from providers.store.models import Account, Organisation
 from providers.store.models import Role as Role
 from providers.store.sessions import session_user
 
@@ -113,16 +111,19 @@ class DatabaseAccountDirectory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def _principal(self, session: Session, account: Account) -> SessionUser:
-        org = session.get(Organisation, account.organisation_id)
+    @staticmethod
+    def _user(found: tuple[Principal, str | None] | None) -> SessionUser | None:
+        if found is None:
+            return None
+        p, organisation_name = found
         return SessionUser(
-            username=account.username,
-            role=Role(account.role),
-            organisation_id=account.organisation_id,
-            organisation_name=org.name if org else None,
-            region_code=org.region_code if org else None,
-            provider_id=org.provider_id if org else None,
-            gi_code=org.gi_code if org else None,
+            username=p.username,
+            role=p.role,
+            organisation_id=p.organisation_id,
+            region_code=p.region_code,
+            provider_id=p.provider_id,
+            gi_code=p.gi_code,
+            organisation_name=organisation_name,
         )
 
     def authenticate(self, username: str, password: str) -> SessionUser | None:
@@ -130,15 +131,11 @@ class DatabaseAccountDirectory:
             found = accounts.authenticate(session, username, password)
             if found is None:
                 return None
-            account = session.scalar(select(Account).where(Account.username == found.username))
-            return self._principal(session, account) if account else None
+            return self._user(accounts.active_account(session, found.username))
 
     def get(self, username: str) -> SessionUser | None:
         with self._sessions() as session:
-            account = session.scalar(
-                select(Account).where(Account.username == username, Account.active.is_(True))
-            )
-            return self._principal(session, account) if account else None
+            return self._user(accounts.active_account(session, username))
 
 
 class LoginRateLimiter:

@@ -97,3 +97,24 @@ def authenticate(session: Session, username: str, password: str) -> Principal | 
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def active_account(session: Session, username: str) -> tuple[Principal, str | None] | None:
+    """The principal of an active account and its organisation's name; None when the
+    account does not exist or is switched off (asked on every request, so a removed
+    account or a changed role counts at once)."""
+    acc = session.scalar(
+        select(Account).where(Account.username == username, Account.active.is_(True))
+    )
+    if acc is None:
+        return None
+    org = session.get(Organisation, acc.organisation_id)
+    principal = Principal(
+        username=acc.username,
+        role=Role(acc.role),
+        organisation_id=acc.organisation_id,
+        region_code=org.region_code if org else None,
+        provider_id=org.provider_id if org else None,
+        gi_code=org.gi_code if org else None,
+    )
+    return principal, org.name if org else None
