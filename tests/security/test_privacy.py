@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers import reference
 from providers.store import access, accounts, aggregates
 from providers.store.db import make_engine, migrate, session_factory
-from providers.store.models import Child, ChildNeed, ChildStatus, Role
+from providers.store.models import Child, ChildNeed, ChildStatus, OrganisationKind, Role
 from tests.security.conftest import BACKENDS, RUN_PREFIX, _settings, csrf_from, pg_url_for_schema
 from wijzer import demo as wijzer_demo
 from wijzer.app import create_app
@@ -306,7 +306,7 @@ def test_inkoop_page_shows_no_small_counts(demo_run: dict[str, Any]) -> None:
     sessions: sessionmaker[Session] = demo_run["sessions"]
     with sessions.begin() as s:
         org = accounts.create_organisation(
-            s, "Inkoop privacytest", access.OrganisationKind.REGIO, region_code="JZ31"
+            s, "Inkoop privacytest", OrganisationKind.REGIO, region_code="JZ31"
         )
         accounts.create_account(
             s, f"inkoop-{uuid.uuid4().hex[:6]}", "wachtwoord-lang-123", Role.INKOOP, org
