@@ -81,10 +81,6 @@ _GROUP_OF: dict[Reason, str] = {
 }
 
 
-# The request's problems are reported field by field (`InvalidRequest.issues`).
-ScenarioInputError = InvalidRequest
-
-
 @dataclass(frozen=True)
 class ExtraPlaces:
     """`places` more places free now for `care_type` in `region`."""

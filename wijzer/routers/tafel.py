@@ -12,6 +12,7 @@ from providers.store import access
 from services import matching
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
+from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
@@ -74,8 +75,6 @@ async def new_run(request: Request, user: User) -> Response:
         settings: Settings = request.app.state.settings
         with sessions() as db:
             ctx = view.waiting(db, user, today=settings.current_date(), runs=[])
-        from wijzer.forms import FormErrors
-
         errors = FormErrors()
         errors.add("kinderen", f"Kies 1 tot {MAX_CHILDREN} kinderen om te matchen.")
         return render(
