@@ -55,7 +55,7 @@ def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOpt
     try:
         return data.scenario_options(db, user, today=settings.current_date())
     except access.AccessDenied as exc:
-        raise HTTPException(status_code=403, detail=exc.message) from exc
+        raise HTTPException(status_code=403, detail=exc.user_message) from exc
 
 
 def start_scenario(request: Request, user: SessionUser, params: sview.ScenarioParams) -> Job:
