@@ -10,20 +10,18 @@ message).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from providers import reference
+from providers.io import data_files
 from providers.store import importer
 from providers.store.access import Principal
 from services.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
-
-SUFFIXES = frozenset({".csv", ".xlsx", ".json"})
 
 
 @dataclass(frozen=True)
@@ -46,17 +44,6 @@ class ImportResult:
     @property
     def total(self) -> int:
         return sum(self.inserted.values()) + sum(self.updated.values())
-
-
-def data_files(paths: Iterable[Path]) -> tuple[Path, ...]:
-    """The given files, with each directory replaced by its data files (sorted)."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(sorted(f for f in path.iterdir() if f.suffix.lower() in SUFFIXES))
-        else:
-            out.append(path)
-    return tuple(out)
 
 
 def run_import(

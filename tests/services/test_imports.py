@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers import demo
 from providers.errors import ImportRejected
-from providers.io import export_tables
+from providers.io import data_files, export_tables
 from providers.store import access
 from providers.store.db import make_engine, migrate, session_factory
 from providers.store.models import Offering
@@ -41,7 +41,7 @@ def test_a_directory_is_imported_as_a_whole(empty: sessionmaker[Session], files:
     assert result.batch_id is not None
     assert result.inserted["aanbod"] > 0
     assert result.total == sum(result.inserted.values()) + sum(result.updated.values())
-    assert uc.data_files([files]) == tuple(sorted(files.glob("*.csv")))
+    assert data_files([files]) == sorted(files.glob("*.csv"))
 
 
 def test_uploads_are_imported_like_files(empty: sessionmaker[Session], files: Path) -> None:
