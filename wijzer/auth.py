@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import accounts
 from providers.store.access import Principal
+from providers.store.accounts import hash_password, verify_dummy, verify_password
 from providers.store.models import Role as Role
 from providers.store.sessions import session_user
 
@@ -58,29 +57,6 @@ class AccountDirectory(Protocol):
     def authenticate(self, username: str, password: str) -> SessionUser | None: ...
 
     def get(self, username: str) -> SessionUser | None: ...
-
-
-_HASHER = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-# Verifying against a fixed hash when the user does not exist keeps the response
-# time the same, so timing does not reveal which usernames exist.
-_DUMMY_HASH = _HASHER.hash("no such account")
-
-
-def verify_dummy(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
 
 
 @dataclass

@@ -20,6 +20,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def verify_dummy(password: str) -> None:
+    """Spend the time of a real check, so response times do not tell which usernames
+    exist."""
+    verify_password(_DUMMY_HASH, password)
+
+
 def create_organisation(
     session: Session,
     name: str,
