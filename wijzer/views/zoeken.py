@@ -385,12 +385,13 @@ def search(
     ctx.forecast_rows = forecast_rows
     attr_labels = dict(attribute_options())
     ctx.results = [_row(c, attr_labels, result.provider_names) for c in result.fitting]
+    rows = {c.view.id: _row(c, attr_labels, result.provider_names) for c in result.non_fitting}
+    if form.ook_niet_passend:
+        ctx.non_fitting = list(rows.values())
+    # Counted in the catalogue's order, so reasons with equal counts keep that order.
     reason_counts: Counter[str] = Counter()
-    for c in result.non_fitting:
-        row = _row(c, attr_labels, result.provider_names)
-        reason_counts.update(row.reasons)
-        if form.ook_niet_passend:
-            ctx.non_fitting.append(row)
+    for offering_id in sorted(rows):
+        reason_counts.update(rows[offering_id].reasons)
     ctx.non_fitting_count = len(result.non_fitting)
     ctx.non_fitting_reasons = [
         ReasonCount(reason=r, count=n)
