@@ -111,9 +111,10 @@ def test(extra: list[str]) -> None:
     install()
     install_system_packages()
     run(BIN / "ruff", "check", ".")
-    run(BIN / "mypy", "matcher", "providers", "wijzer")
+    run(BIN / "mypy", "matcher", "providers", "services", "wijzer")
     run(BIN / "lint-imports")
-    run(BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", "matcher", "providers", "wijzer")
+    packages = ("matcher", "providers", "services", "wijzer")
+    run(BIN / "bandit", "-q", "-c", "bandit.yaml", "-r", *packages)
     audit_dependencies()
     run(PY, "-m", "pytest", *extra)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from providers import demo, reference
 from providers.errors import ImportRejected
-from providers.io import export_tables, write_template
+from providers.io import data_files, export_tables, write_template
 
 
 def _date(s: str) -> dt.date:
@@ -55,15 +55,7 @@ def cmd_import(a: argparse.Namespace) -> int:
     from providers.store import Principal, import_files
 
     sessions = _sessions(a.database_url)
-    paths: list[Path] = []
-    for p in a.paths:
-        path = Path(p)
-        if path.is_dir():
-            paths.extend(
-                sorted(f for f in path.iterdir() if f.suffix.lower() in {".csv", ".xlsx", ".json"})
-            )
-        else:
-            paths.append(path)
+    paths = data_files(a.paths)
     try:
         summary = import_files(sessions, Principal.system(a.actor), paths, year=a.year)
     except ImportRejected as exc:

@@ -1,9 +1,30 @@
-"""Problems found in input files, reported all at once."""
+"""The data layer's errors: one base class, and the problems found in input files,
+reported all at once.
+
+Every error here carries two messages: `user_message`, B1 Dutch for the person at
+the screen, and `str(exc)`, for the developer and the log.  A route shows the
+first and never the second.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+
+
+class ProvidersError(Exception):
+    """Base of the data layer's errors."""
+
+    default_user_message = "Er ging iets mis met de gegevens."
+
+    def __init__(self, message: str = "", *, user_message: str | None = None) -> None:
+        self.user_message = user_message or message or self.default_user_message
+        super().__init__(message or self.user_message)
+
+    @property
+    def message(self) -> str:
+        """The user message (the name the routes have always read)."""
+        return self.user_message
 
 
 @dataclass(frozen=True)
@@ -38,7 +59,7 @@ class Problem:
         return asdict(self)
 
 
-class ImportRejected(ValueError):
+class ImportRejected(ProvidersError, ValueError):
     """The input has problems; nothing was imported.  `.problems` lists them all."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
@@ -46,7 +67,5 @@ class ImportRejected(ValueError):
         lines = "\n".join(f"  - {p}" for p in self.problems[:50])
         more = len(self.problems) - 50
         tail = f"\n  ... en nog {more} problemen" if more > 0 else ""
-        super().__init__(
-            f"{len(self.problems)} probleem/problemen gevonden; er is niets ingelezen."
-            f"\n{lines}{tail}"
-        )
+        head = f"{len(self.problems)} probleem/problemen gevonden; er is niets ingelezen."
+        super().__init__(f"{head}\n{lines}{tail}", user_message=head)

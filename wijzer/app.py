@@ -12,6 +12,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from providers.store.access import Principal
+from services.search import warm_cache
+from services.search_cache import SearchCache
 from wijzer.auth import (
     AccountDirectory,
     DatabaseAccountDirectory,
@@ -19,7 +22,6 @@ from wijzer.auth import (
     NotAllowedError,
     NotAuthenticatedError,
 )
-from wijzer.catalogue import SearchCache
 from wijzer.db import engine_for, sessions_for
 from wijzer.jobs import JobRunner
 from wijzer.rendering import make_templates, render
@@ -161,9 +163,6 @@ def _log_refused(what: str, request: Request) -> None:
 def _start_warming(app: FastAPI) -> None:
     import threading
 
-    from providers.store.access import Principal as StorePrincipal
-    from wijzer.views.zoeken import warm_cache
-
     settings: Settings = app.state.settings
 
     def work() -> None:
@@ -171,7 +170,7 @@ def _start_warming(app: FastAPI) -> None:
             n = warm_cache(
                 app.state.sessions,
                 app.state.search_cache,
-                StorePrincipal.system("zoeken-voorbereiden"),
+                Principal.system("zoeken-voorbereiden"),
                 today=settings.current_date(),
             )
             log.info("search cache warmed: %d offerings", n)

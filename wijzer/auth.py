@@ -12,19 +12,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import Annotated, Protocol
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store.models import Account, Organisation
+from providers.store import accounts
+from providers.store.access import Principal
+from providers.store.accounts import hash_password, verify_dummy, verify_password
 from providers.store.models import Role as Role
-
-if TYPE_CHECKING:
-    from providers.store.access import Principal as StorePrincipal
+from providers.store.sessions import session_user
 
 SESSION_USER_KEY = "user"
 SESSION_LOGIN_AT_KEY = "login_at"
@@ -42,77 +39,36 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The logged-in account: who, which role, for which organisation and regions."""
+@dataclass(frozen=True)
+class SessionUser(Principal):
+    """The signed-in account: the data layer's `Principal` (who, which role, for which
+    organisation and region), plus what the pages show of it."""
 
-    username: str
-    role: Role
-    organisation_id: int | None = None
     organisation_name: str | None = None
-    region_code: str | None = None
-    provider_id: int | None = None
-    gi_code: str | None = None
 
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
-    def store(self) -> StorePrincipal:
-        """The same principal as the data layer's scoped queries take it."""
-        from providers.store.access import Principal as StorePrincipal
-
-        return StorePrincipal(
-            username=self.username,
-            role=self.role,
-            organisation_id=self.organisation_id,
-            region_code=self.region_code,
-            provider_id=self.provider_id,
-            gi_code=self.gi_code,
-        )
-
 
 class AccountDirectory(Protocol):
     """Where the app finds accounts. Implementations must not leak whether a user exists."""
 
-    def authenticate(self, username: str, password: str) -> Principal | None: ...
+    def authenticate(self, username: str, password: str) -> SessionUser | None: ...
 
-    def get(self, username: str) -> Principal | None: ...
-
-
-_HASHER = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-# Verifying against a fixed hash when the user does not exist keeps the response
-# time the same, so timing does not reveal which usernames exist.
-_DUMMY_HASH = _HASHER.hash("no such account")
-
-
-def verify_dummy(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    def get(self, username: str) -> SessionUser | None: ...
 
 
 @dataclass
 class MemoryAccountDirectory:
     """Accounts held in memory with argon2 hashes; for tests and as a fallback store."""
 
-    _accounts: dict[str, tuple[str, Principal]] = field(default_factory=dict)
+    _accounts: dict[str, tuple[str, SessionUser]] = field(default_factory=dict)
 
-    def add(self, principal: Principal, password: str) -> None:
+    def add(self, principal: SessionUser, password: str) -> None:
         self._accounts[principal.username.lower()] = (hash_password(password), principal)
 
-    def authenticate(self, username: str, password: str) -> Principal | None:
+    def authenticate(self, username: str, password: str) -> SessionUser | None:
         entry = self._accounts.get(username.lower())
         if entry is None:
             verify_dummy(password)
@@ -120,7 +76,7 @@ class MemoryAccountDirectory:
         password_hash, principal = entry
         return principal if verify_password(password_hash, password) else None
 
-    def get(self, username: str) -> Principal | None:
+    def get(self, username: str) -> SessionUser | None:
         entry = self._accounts.get(username.lower())
         return entry[1] if entry else None
 
@@ -131,34 +87,31 @@ class DatabaseAccountDirectory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def _principal(self, session: Session, account: Account) -> Principal:
-        org = session.get(Organisation, account.organisation_id)
-        return Principal(
-            username=account.username,
-            role=Role(account.role),
-            organisation_id=account.organisation_id,
-            organisation_name=org.name if org else None,
-            region_code=org.region_code if org else None,
-            provider_id=org.provider_id if org else None,
-            gi_code=org.gi_code if org else None,
+    @staticmethod
+    def _user(found: tuple[Principal, str | None] | None) -> SessionUser | None:
+        if found is None:
+            return None
+        p, organisation_name = found
+        return SessionUser(
+            username=p.username,
+            role=p.role,
+            organisation_id=p.organisation_id,
+            region_code=p.region_code,
+            provider_id=p.provider_id,
+            gi_code=p.gi_code,
+            organisation_name=organisation_name,
         )
 
-    def authenticate(self, username: str, password: str) -> Principal | None:
-        from providers.store import access
-
+    def authenticate(self, username: str, password: str) -> SessionUser | None:
         with self._sessions.begin() as session:
-            found = access.authenticate(session, username, password)
+            found = accounts.authenticate(session, username, password)
             if found is None:
                 return None
-            account = session.scalar(select(Account).where(Account.username == found.username))
-            return self._principal(session, account) if account else None
+            return self._user(accounts.active_account(session, found.username))
 
-    def get(self, username: str) -> Principal | None:
+    def get(self, username: str) -> SessionUser | None:
         with self._sessions() as session:
-            account = session.scalar(
-                select(Account).where(Account.username == username, Account.active.is_(True))
-            )
-            return self._principal(session, account) if account else None
+            return self._user(accounts.active_account(session, username))
 
 
 class LoginRateLimiter:
@@ -217,7 +170,7 @@ class NotAllowedError(Exception):
     """Logged in, but this role may not use this page or endpoint."""
 
 
-def current_user(request: Request) -> Principal | None:
+def current_user(request: Request) -> SessionUser | None:
     username = request.session.get(SESSION_USER_KEY)
     token = request.session.get(SESSION_ID_KEY)
     if not isinstance(username, str) or not isinstance(token, str):
@@ -227,8 +180,6 @@ def current_user(request: Request) -> Principal | None:
     cached = getattr(request.state, "current_user", None)
     if cached is not None and cached[0] == key:
         return cached[1]  # type: ignore[no-any-return]
-    from providers.store.sessions import session_user
-
     sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions() as session:
         live = session_user(session, token)
@@ -239,14 +190,14 @@ def current_user(request: Request) -> Principal | None:
     return user
 
 
-OptionalUser = Annotated[Principal | None, Depends(current_user)]
+OptionalUser = Annotated[SessionUser | None, Depends(current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[Request], Principal]:
+def require_roles(*roles: Role) -> Callable[[Request], SessionUser]:
     """A dependency that lets only the given roles through."""
     allowed = frozenset(roles)
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request) -> SessionUser:
         user = current_user(request)
         if user is None:
             raise NotAuthenticatedError

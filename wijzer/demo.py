@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers import demo as demo_data
 from providers.io import export_tables
-from providers.store import access
-from providers.store.importer import import_files
+from providers.store import access, accounts
 from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
+from services.imports import ImportRequest, run_import
 from wijzer.app import create_app
 from wijzer.auth import ROLE_LABELS, Role
 from wijzer.db import engine_for, prepare, sessions_for
@@ -61,7 +61,11 @@ def load_demo_data(sessions: sessionmaker[Session], today: dt.date, out: TextIO)
     )
     with tempfile.TemporaryDirectory(prefix="wijzer-demo-") as tmp:
         files = export_tables(records, "csv", Path(tmp))
-        summary = import_files(sessions, access.Principal.system("demo"), files, today=today)
+        summary = run_import(
+            sessions,
+            access.Principal.system("demo"),
+            ImportRequest(paths=tuple(files), today=today),
+        )
     counts = ", ".join(f"{n} {t}" for t, n in sorted(summary.inserted.items()))
     print(f"Demodata ingelezen: {counts}.", file=out)
 
@@ -76,7 +80,7 @@ def _organisation(session: Session, role: Role) -> Organisation:
         existing = session.scalars(
             select(Organisation).where(Organisation.provider_id == provider.id)
         ).first()
-        return existing or access.create_organisation(
+        return existing or accounts.create_organisation(
             session, provider.name, OrganisationKind.AANBIEDER, provider_id=provider.id
         )
     kind, name = {
@@ -86,27 +90,27 @@ def _organisation(session: Session, role: Role) -> Organisation:
         Role.BEHEER: (OrganisationKind.BEHEER, "Demo beheer"),
     }[role]
     existing = session.scalars(select(Organisation).where(Organisation.name == name)).first()
-    return existing or access.create_organisation(
+    return existing or accounts.create_organisation(
         session, name, kind, region_code=None if role is Role.BEHEER else DEMO_REGION
     )
 
 
 def seed_accounts(sessions: sessionmaker[Session]) -> list[DemoAccount]:
     """One account per role, named after the role, with a fresh password."""
-    accounts = []
+    seeded: list[DemoAccount] = []
     with sessions.begin() as session:
         for role in Role:
             org = _organisation(session, role)
             password = secrets.token_urlsafe(9)
             account = session.scalar(select(Account).where(Account.username == role.value))
             if account is None:
-                access.create_account(session, role.value, password, role, org)
+                accounts.create_account(session, role.value, password, role, org)
             else:
-                account.password_hash = access.hash_password(password)
+                account.password_hash = accounts.hash_password(password)
                 account.active = True
                 account.failed_logins = 0
-            accounts.append(DemoAccount(role.value, role, password, org.name))
-    return accounts
+            seeded.append(DemoAccount(role.value, role, password, org.name))
+    return seeded
 
 
 def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from providers.io.export import export_csv, export_xlsx
-from wijzer.auth import Principal, Role, current_user
+from wijzer.auth import Role, SessionUser, current_user
 from wijzer.security import csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -83,7 +83,7 @@ def render(
     context: BaseModel | dict[str, Any] | None = None,
     *,
     status_code: int = 200,
-    user: Principal | None = None,
+    user: SessionUser | None = None,
     extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """Render a page. An htmx request gets only the page's ``partial`` block."""

@@ -6,12 +6,20 @@ writes tables to XLSX, CSV or JSON with formula injection neutralised.
 """
 
 from providers.io.export import export_csv, export_json, export_tables, export_xlsx, safe_cell
-from providers.io.read import MAX_FILE_BYTES, RawTable, read_bytes, read_path, read_tables
+from providers.io.read import (
+    MAX_FILE_BYTES,
+    RawTable,
+    data_files,
+    read_bytes,
+    read_path,
+    read_tables,
+)
 from providers.io.template import write_template
 
 __all__ = [
     "MAX_FILE_BYTES",
     "RawTable",
+    "data_files",
     "export_csv",
     "export_json",
     "export_tables",

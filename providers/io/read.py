@@ -239,19 +239,26 @@ def read_path(
     return read_bytes(p.name, p.read_bytes(), max_bytes)
 
 
+DATA_SUFFIXES = frozenset({".csv", ".xlsx", ".json"})
+
+
+def data_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The given files, with each directory replaced by its .csv/.xlsx/.json files
+    (sorted)."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(sorted(f for f in path.iterdir() if f.suffix.lower() in DATA_SUFFIXES))
+        else:
+            out.append(path)
+    return out
+
+
 def read_tables(
     paths: Iterable[Path | str] | Path | str, max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[list[RawTable], list[Problem]]:
     """Read files, or every .csv/.xlsx/.json in a directory."""
-    if isinstance(paths, str | Path):
-        p = Path(paths)
-        files = (
-            sorted(f for f in p.iterdir() if f.suffix.lower() in {".csv", ".xlsx", ".json"})
-            if p.is_dir()
-            else [p]
-        )
-    else:
-        files = [Path(f) for f in paths]
+    files = data_files([paths]) if isinstance(paths, str | Path) else [Path(f) for f in paths]
     tables: list[RawTable] = []
     problems: list[Problem] = []
     for f in files:

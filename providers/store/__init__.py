@@ -4,10 +4,7 @@ The web app uses only the names exported here.
 """
 
 from providers.store.access import (
-    SMALL_CELL,
     AccessDenied,
-    Aggregate,
-    AggregateRow,
     ChildView,
     ConflictError,
     NotFound,
@@ -15,23 +12,25 @@ from providers.store.access import (
     Principal,
     audit,
     audit_entries,
-    authenticate,
-    create_account,
-    create_organisation,
     get_child,
     get_offering,
-    hash_password,
     is_stale,
     offerings_for_edit,
-    principal_for,
     record_export,
     search_offerings,
     set_child_status,
     update_budget_spent,
     update_offering,
-    waiting_aggregates,
     waiting_list,
 )
+from providers.store.accounts import (
+    authenticate,
+    create_account,
+    create_organisation,
+    hash_password,
+    principal_for,
+)
+from providers.store.aggregates import SMALL_CELL, Aggregate, AggregateRow, waiting_aggregates
 from providers.store.db import (
     current_revision,
     database_url,

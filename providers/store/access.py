@@ -1,4 +1,4 @@
-"""Accounts, principals and the scoped queries the web app uses.
+"""Principals, the audit log and the scoped queries of offerings and children.
 
 Every function takes a `Principal` and returns only what that principal may
 see or change; role checks live here, not in templates or routes.
@@ -10,74 +10,62 @@ see or change; role checks live here, not in templates or routes.
 - beheer: everything, including the audit log.
 
 Reads and writes of case data (children) and every export are written to the
-append-only audit log, with pseudonymous refs but never the values.
+append-only audit log, with pseudonymous refs but never the values.  Accounts and
+passwords live in `providers.store.accounts`; counts for inkoop, with small cells
+suppressed, in `providers.store.aggregates`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session
 
+from providers.errors import ProvidersError
 from providers.store.models import (
-    Account,
     AuditAction,
     AuditEntry,
     Budget,
     Child,
-    ChildNeed,
     ChildStatus,
     Offering,
-    Organisation,
-    OrganisationKind,
     Provider,
     Role,
     utcnow,
 )
 
-SMALL_CELL = 5
-# keys of the tables that `protect` works on: labels, or tuples of them
-K = TypeVar("K", str, tuple[str, ...])
 DEFAULT_STALE_DAYS = 14
 STALE_ENV = "WIJZER_STALE_AFTER_DAYS"
 
-_hasher = PasswordHasher()
+
+class AccessDenied(ProvidersError, PermissionError):
+    """The principal may not do this; `user_message` is B1 Dutch for the user."""
+
+    default_user_message = "U heeft geen toegang tot deze gegevens."
 
 
-class AccessDenied(PermissionError):
-    """The principal may not do this; `message` is B1 Dutch for the user."""
-
-    def __init__(self, message: str = "U heeft geen toegang tot deze gegevens.") -> None:
-        super().__init__(message)
-        self.message = message
+class NotFound(ProvidersError, LookupError):
+    default_user_message = "Niet gevonden."
 
 
-class NotFound(LookupError):
-    def __init__(self, message: str = "Niet gevonden.") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ConflictError(RuntimeError):
+class ConflictError(ProvidersError, RuntimeError):
     """Someone else changed the record since the user loaded it (HTTP 409)."""
 
     def __init__(self, current_version: int, current: OfferingView | None = None) -> None:
         self.current_version = current_version
         self.current = current
-        self.message = (
-            "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
-            "Bekijk de nieuwe cijfers en probeer het opnieuw."
+        super().__init__(
+            f"version conflict: the record is at version {current_version}",
+            user_message=(
+                "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
+                "Bekijk de nieuwe cijfers en probeer het opnieuw."
+            ),
         )
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -94,92 +82,6 @@ class Principal:
     @staticmethod
     def system(username: str = "systeem") -> Principal:
         return Principal(username, Role.BEHEER, None)
-
-
-# --- accounts -----------------------------------------------------------------
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def create_organisation(
-    session: Session,
-    name: str,
-    kind: OrganisationKind,
-    *,
-    region_code: str | None = None,
-    gemeente_code: str | None = None,
-    gi_code: str | None = None,
-    provider_id: int | None = None,
-) -> Organisation:
-    org = Organisation(
-        name=name,
-        kind=kind.value,
-        region_code=region_code,
-        gemeente_code=gemeente_code,
-        gi_code=gi_code,
-        provider_id=provider_id,
-    )
-    session.add(org)
-    session.flush()
-    return org
-
-
-def create_account(
-    session: Session, username: str, password: str, role: Role, organisation: Organisation
-) -> Account:
-    if role is Role.AANBIEDER and organisation.provider_id is None:
-        raise ValueError("an aanbieder account needs an organisation linked to a provider")
-    acc = Account(
-        username=username,
-        role=role.value,
-        organisation_id=organisation.id,
-        password_hash=hash_password(password),
-        active=True,
-        failed_logins=0,
-    )
-    session.add(acc)
-    session.flush()
-    return acc
-
-
-def principal_for(session: Session, account: Account) -> Principal:
-    org = session.get(Organisation, account.organisation_id)
-    assert org is not None
-    return Principal(
-        username=account.username,
-        role=Role(account.role),
-        organisation_id=org.id,
-        region_code=org.region_code,
-        provider_id=org.provider_id,
-        gi_code=org.gi_code,
-    )
-
-
-def authenticate(session: Session, username: str, password: str) -> Principal | None:
-    """Check a password; None if wrong or unknown (the caller rate-limits)."""
-    acc = session.scalar(select(Account).where(Account.username == username))
-    if acc is None or not acc.active:
-        # Spend the same time as a real check so usernames cannot be probed.
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        return None
-    try:
-        _hasher.verify(acc.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        acc.failed_logins += 1
-        session.flush()
-        return None
-    if _hasher.check_needs_rehash(acc.password_hash):
-        acc.password_hash = hash_password(password)
-    acc.failed_logins = 0
-    acc.last_login_at = utcnow()
-    session.flush()
-    return principal_for(session, acc)
-
-
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 # --- audit ----------------------------------------------------------------------
@@ -326,6 +228,11 @@ def search_offerings(
     if limit:
         q = q.limit(limit)
     return [_view(o, p, now, max_age_days) for o, p in session.execute(q)]
+
+
+def provider_names(session: Session) -> dict[str, str]:
+    """Provider id (the import format's `aanbieder_id`) -> name; not case data."""
+    return {ext: name for ext, name in session.execute(select(Provider.ext_id, Provider.name))}
 
 
 def offerings_for_edit(session: Session, principal: Principal) -> list[OfferingView]:
@@ -532,13 +439,17 @@ def waiting_list(
     principal: Principal,
     *,
     refs: Iterable[str] | None = None,
+    region_code: str | None = None,
     include_all_statuses: bool = False,
     purpose: str = "",
 ) -> list[ChildView]:
     """The children this principal may see (tafel: own region; verwijzer: own
-    organisation; beheer: all).  The read is audited with the refs shown."""
+    organisation; beheer: all), of `region_code` only when given.  The read is
+    audited with the refs shown."""
     cond = _child_scope(principal)
     q = select(Child).where(*cond)
+    if region_code:
+        q = q.where(Child.region_code == region_code)
     if not include_all_statuses:
         q = q.where(Child.status == ChildStatus.WAITING.value)
     if refs is not None:
@@ -575,122 +486,6 @@ def set_child_status(
         child.closed_at = on
     audit(session, principal, AuditAction.WRITE, "children", [ref], detail="status")
     session.flush()
-
-
-@dataclass(frozen=True)
-class AggregateRow:
-    """One cell of an aggregate; `count` is None when suppressed (< SMALL_CELL)."""
-
-    key: tuple[str, ...]
-    count: int | None
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    by: tuple[str, ...]
-    rows: tuple[AggregateRow, ...]
-    total: int | None  # None when the total itself is a small cell
-    suppressed_cells: int = 0
-    note: str = field(default="Aantallen onder 5 kinderen worden niet getoond.")
-
-
-AGG_FIELDS = {
-    "gemeente": Child.gemeente_code,
-    "regio": Child.region_code,
-    "gi": Child.gi,
-    "maatregel": Child.measure,
-}
-
-
-def waiting_aggregates(
-    session: Session,
-    principal: Principal,
-    by: Sequence[str] = ("gemeente", "zorgvorm"),
-    *,
-    region_code: str | None = None,
-) -> Aggregate:
-    """Counts of waiting children; for inkoop (and tafel/beheer) with small cells suppressed.
-
-    Counts are of child needs when grouping by zorgvorm, else of children.
-    Every cell under SMALL_CELL is suppressed, for every role, and so many
-    more that the total minus the shown cells gives no hidden cell back
-    (`protect`), so an aggregate can be shown to anyone allowed to
-    see it.
-    """
-    if principal.role not in (Role.INKOOP, Role.TAFEL, Role.BEHEER):
-        raise AccessDenied("Deze rol ziet geen overzichten van wachtenden.")
-    scope = region_code
-    if principal.role in (Role.INKOOP, Role.TAFEL) and principal.region_code:
-        if region_code and region_code != principal.region_code:
-            raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
-        scope = principal.region_code
-    unknown = set(by) - set(AGG_FIELDS) - {"zorgvorm"}
-    if unknown:
-        raise ValueError(f"cannot group by {sorted(unknown)}")
-    cols = [ChildNeed.care_type if b == "zorgvorm" else AGG_FIELDS[b] for b in by]
-    q = select(*cols, func.count(func.distinct(Child.id))).select_from(Child)
-    if "zorgvorm" in by:
-        q = q.join(ChildNeed, ChildNeed.child_id == Child.id)
-    q = q.where(Child.status == ChildStatus.WAITING.value)
-    if scope:
-        q = q.where(Child.region_code == scope)
-    q = q.group_by(*cols)
-    counts: Counter[tuple[str, ...]] = Counter()
-    for row in session.execute(q):
-        counts[tuple(str(x) for x in row[:-1])] = int(row[-1])
-    tq = select(func.count(Child.id)).where(Child.status == ChildStatus.WAITING.value)
-    if scope:
-        tq = tq.where(Child.region_code == scope)
-    total = int(session.scalar(tq) or 0)
-    shown_total = None if small_cell(total) else total
-    hidden = protect({key: (n,) for key, n in counts.items()}, margin_hidden=shown_total is None)
-    rows = tuple(
-        AggregateRow(key, None if key in hidden else n, key in hidden)
-        for key, n in sorted(counts.items())
-    )
-    return Aggregate(tuple(by), rows, shown_total, len(hidden))
-
-
-def small_cell(n: int) -> bool:
-    """A count from 1 to SMALL_CELL - 1: never shown (zeros are)."""
-    return 0 < n < SMALL_CELL
-
-
-def protect(rows: Mapping[K, Sequence[int]], *, margin_hidden: bool = False) -> set[K]:
-    """The keys of the rows to hide in a table of counts with column totals.
-
-    Primary: a row with any cell of 1 to 4.  Secondary, when the totals are
-    shown: while just one row is hidden, or the hidden rows hide 1 to
-    2 * SMALL_CELL - 1 children in some column, also hide the row with the
-    smallest non-zero cell.  Then a total minus the shown rows gives only a sum
-    over two or more hidden rows that is not itself small, never one row.  When
-    the totals are hidden (they would give away a small cell elsewhere), at least
-    one non-zero row is hidden, so the shown rows do not add up to the total.
-    All-zero rows protect nothing and are never chosen.
-    """
-    hidden = {k for k, vals in rows.items() if any(small_cell(v) for v in vals)}
-    width = max((len(v) for v in rows.values()), default=0)
-
-    def weak() -> bool:
-        if margin_hidden:
-            return not any(any(v > 0 for v in rows[k]) for k in hidden)
-        if not hidden:
-            return False
-        if len(hidden) == 1:
-            return True
-        return any(0 < sum(rows[k][c] for k in hidden) < 2 * SMALL_CELL for c in range(width))
-
-    while weak():
-        left = [
-            (min(v for v in vals if v > 0), k)
-            for k, vals in rows.items()
-            if k not in hidden and any(v > 0 for v in vals)
-        ]
-        if not left:
-            break
-        hidden.add(min(left)[1])
-    return hidden
 
 
 def record_export(

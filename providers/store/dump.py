@@ -1,5 +1,8 @@
-"""Read stored data back as typed records of the import format (for export
-and for conversion to a matcher scenario), scoped by principal and audited."""
+"""Read stored data back as typed records of the import format, for export
+(`python -m providers export`), scoped by principal and audited.
+
+The matching does not go through these records: `providers.convert` builds the
+domain straight from the stored rows."""
 
 from __future__ import annotations
 

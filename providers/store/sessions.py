@@ -16,7 +16,8 @@ import secrets
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from providers.store.access import AccessDenied, Principal, hash_password
+from providers.store.access import AccessDenied, Principal
+from providers.store.accounts import hash_password
 from providers.store.models import Account, Role, WebSession, utcnow
 
 # ended and expired sessions stay this long (who was signed in when, for the

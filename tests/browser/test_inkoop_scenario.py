@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from providers.store import access
+from providers.store import accounts
 from providers.store.db import make_engine, migrate, session_factory
 from providers.store.models import OrganisationKind, Role
 from tests.browser.conftest import (
@@ -43,10 +43,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sessions = session_factory(engine)
     load_demo_data(sessions, TODAY, io.StringIO())
     with sessions.begin() as db:
-        org = access.create_organisation(
+        org = accounts.create_organisation(
             db, "Inkoop browser", OrganisationKind.REGIO, region_code=REGION
         )
-        access.create_account(db, "test-inkoop", PASSWORD, Role.INKOOP, org)
+        accounts.create_account(db, "test-inkoop", PASSWORD, Role.INKOOP, org)
     engine.dispose()
     app = create_app(
         Settings(secret_key="inkoop-browser-" + "z" * 32, database_url=url, today=TODAY)

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import access
+from providers.store import accounts
 from providers.store.models import AuditEntry, Offering, OrganisationKind
 from tests.security.conftest import (
     PASSWORD,
@@ -183,10 +183,10 @@ def test_table_sees_only_its_own_region(
     app: FastAPI, sessions: sessionmaker[Session], client_for: Callable[[Role | str], TestClient]
 ) -> None:
     with sessions.begin() as s:
-        org = access.create_organisation(
+        org = accounts.create_organisation(
             s, "Tafel Utrecht", OrganisationKind.REGIO, region_code="JZ22"
         )
-        access.create_account(s, "tafel-utrecht", PASSWORD, Role.TAFEL, org)
+        accounts.create_account(s, "tafel-utrecht", PASSWORD, Role.TAFEL, org)
     own = client_for(Role.TAFEL)
     other = client_for("tafel-utrecht")
     page = own.get("/tafel").text

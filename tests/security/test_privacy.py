@@ -28,9 +28,9 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers import reference
-from providers.store import access
+from providers.store import access, accounts, aggregates
 from providers.store.db import make_engine, migrate, session_factory
-from providers.store.models import Child, ChildNeed, ChildStatus, Role
+from providers.store.models import Child, ChildNeed, ChildStatus, OrganisationKind, Role
 from tests.security.conftest import BACKENDS, RUN_PREFIX, _settings, csrf_from, pg_url_for_schema
 from wijzer import demo as wijzer_demo
 from wijzer.app import create_app
@@ -128,9 +128,9 @@ def demo_run(
         sessions = session_factory(engine)
         out = io.StringIO()
         wijzer_demo.load_demo_data(sessions, TODAY, out)
-        accounts = {a.role: a.password for a in wijzer_demo.seed_accounts(sessions)}
+        passwords = {a.role: a.password for a in wijzer_demo.seed_accounts(sessions)}
         app = create_app(_settings(url))
-        _use_the_app(app, sessions, accounts)
+        _use_the_app(app, sessions, passwords)
         yield {"engine": engine, "logs": records, "stdout": out.getvalue(), "sessions": sessions}
     finally:
         root.removeHandler(handler)
@@ -156,7 +156,7 @@ def _login(app: FastAPI, role: Role, password: str) -> TestClient:
     return client
 
 
-def _use_the_app(app: FastAPI, sessions: sessionmaker[Session], accounts: dict[Role, str]) -> None:
+def _use_the_app(app: FastAPI, sessions: sessionmaker[Session], passwords: dict[Role, str]) -> None:
     with sessions() as s:
         refs = list(
             s.scalars(
@@ -167,7 +167,7 @@ def _use_the_app(app: FastAPI, sessions: sessionmaker[Session], accounts: dict[R
             )
         )
     assert len(refs) >= 20
-    tafel = _login(app, Role.TAFEL, accounts[Role.TAFEL])
+    tafel = _login(app, Role.TAFEL, passwords[Role.TAFEL])
     token = csrf_from(tafel.get("/tafel").text)
     r = tafel.post("/tafel/runs", data={"kind": refs, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
@@ -179,12 +179,12 @@ def _use_the_app(app: FastAPI, sessions: sessionmaker[Session], accounts: dict[R
     assert app.state.jobs.get(job_id).status.value == "klaar"
     assert tafel.get(f"/tafel/runs/{job_id}").status_code == 200
     assert tafel.get(f"/tafel/runs/{job_id}/besluitenlijst.csv").status_code == 200
-    verwijzer = _login(app, Role.VERWIJZER, accounts[Role.VERWIJZER])
+    verwijzer = _login(app, Role.VERWIJZER, passwords[Role.VERWIJZER])
     found = verwijzer.get(
         "/api/v1/zoeken", params={"zorgvorm": "PLEEGZORG", "leeftijd": "9", "gemeente": "GM0505"}
     )
     assert found.status_code == 200
-    inkoop = _login(app, Role.INKOOP, accounts[Role.INKOOP])
+    inkoop = _login(app, Role.INKOOP, passwords[Role.INKOOP])
     assert inkoop.get("/inkoop").status_code == 200
     for c in (tafel, verwijzer, inkoop):
         c.close()
@@ -288,7 +288,7 @@ def test_inkoop_gets_only_cells_of_five_or_more(demo_run: dict[str, Any]) -> Non
         who = access.Principal("inkoop", Role.INKOOP, org, region_code=wijzer_demo.DEMO_REGION)
         suppressed = 0
         for by in (("gemeente",), ("zorgvorm",), ("gemeente", "zorgvorm"), ("gi",)):
-            agg = access.waiting_aggregates(s, who, by)
+            agg = aggregates.waiting_aggregates(s, who, by)
             suppressed += agg.suppressed_cells
             assert agg.rows, by
             for row in agg.rows:
@@ -296,8 +296,8 @@ def test_inkoop_gets_only_cells_of_five_or_more(demo_run: dict[str, Any]) -> Non
                     assert row.count is None
                 else:
                     assert row.count is not None
-                    assert row.count >= access.SMALL_CELL, (by, row)
-            assert agg.total is None or agg.total >= access.SMALL_CELL
+                    assert row.count >= aggregates.SMALL_CELL, (by, row)
+            assert agg.total is None or agg.total >= aggregates.SMALL_CELL
         assert suppressed > 0  # the demo region has small cells, so suppression was used
 
 
@@ -305,10 +305,10 @@ def test_inkoop_page_shows_no_small_counts(demo_run: dict[str, Any]) -> None:
     """The page itself: every number in a table cell is a suppressed mark or >= 5."""
     sessions: sessionmaker[Session] = demo_run["sessions"]
     with sessions.begin() as s:
-        org = access.create_organisation(
-            s, "Inkoop privacytest", access.OrganisationKind.REGIO, region_code="JZ31"
+        org = accounts.create_organisation(
+            s, "Inkoop privacytest", OrganisationKind.REGIO, region_code="JZ31"
         )
-        access.create_account(
+        accounts.create_account(
             s, f"inkoop-{uuid.uuid4().hex[:6]}", "wachtwoord-lang-123", Role.INKOOP, org
         )
         user = s.execute(text("SELECT username FROM accounts ORDER BY id DESC")).scalar()
@@ -325,7 +325,7 @@ def test_inkoop_page_shows_no_small_counts(demo_run: dict[str, Any]) -> None:
         page = client.get("/inkoop").text
         cells = re.findall(r"<td[^>]*>\s*(\d+)\s*</td>", page)
         assert cells, "the overview has numeric cells"
-        assert all(int(c) >= access.SMALL_CELL for c in cells), cells
+        assert all(int(c) >= aggregates.SMALL_CELL for c in cells), cells
         assert not any(ref in page for ref in refs)
         # The random CSRF token (URL-safe base64) can contain "K-<digit>" by chance;
         # it is no child ref, so it is left out of the pattern check.
@@ -482,7 +482,7 @@ def test_secondary_suppression_in_the_data_layer(
                 s.add(_child(f"K-{gemeente}-{i:02d}", ChildStatus.WAITING, None, gemeente))
     who = access.Principal("inkoop", Role.INKOOP, 1, region_code="JZ31")
     with sessions() as s:
-        agg = access.waiting_aggregates(s, who, ("gemeente",))
+        agg = aggregates.waiting_aggregates(s, who, ("gemeente",))
     assert agg.total == 21
     # 2 + 9 hidden: 11 children in two gemeenten, nothing to derive
     assert {row.key[0]: row.count for row in agg.rows} == {
@@ -499,7 +499,7 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
     """What inkoop receives (the data layer's aggregate, and the overview behind the
     page and /api/v1/inkoop/wachtenden): the total minus the shown cells never gives
     back one hidden cell. The data layer hides the second cell itself."""
-    from wijzer.auth import Principal as WebPrincipal
+    from wijzer.auth import SessionUser
     from wijzer.views import inkoop as inkoop_view
 
     _, sessions = retention_db
@@ -510,15 +510,15 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
             s.add(_child(f"K-B{i:02d}", ChildStatus.WAITING, None, gemeente="GM0642"))
         for i in range(6):
             s.add(_child(f"K-C{i:02d}", ChildStatus.WAITING, None, gemeente="GM0531"))
-    who = WebPrincipal("inkoop", Role.INKOOP, None, region_code="JZ31")
+    who = SessionUser("inkoop", Role.INKOOP, None, region_code="JZ31")
     with sessions() as s:
-        raw = access.waiting_aggregates(s, who.store(), ("gemeente",))
+        raw = aggregates.waiting_aggregates(s, who, ("gemeente",))
         ctx = inkoop_view.overview(s, who)
     # one cell is under 5 (the case that needs protection); a second one is hidden
-    assert sum(r.count is not None and r.count < access.SMALL_CELL for r in raw.rows) == 0
+    assert sum(r.count is not None and r.count < aggregates.SMALL_CELL for r in raw.rows) == 0
     assert sum(r.suppressed for r in raw.rows) >= 2
     assert raw.total is not None
-    assert raw.total - sum(r.count or 0 for r in raw.rows) >= 2 * access.SMALL_CELL
+    assert raw.total - sum(r.count or 0 for r in raw.rows) >= 2 * aggregates.SMALL_CELL
     breakdowns = [b for b in ctx.model_dump()["breakdowns"] if b["cells"]]
     assert breakdowns
     for b in breakdowns:
@@ -528,4 +528,4 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
         if b["total"] is not None and hidden:
             rest = b["total"] - shown
             # More than one hidden cell share the rest, or the rest is not small.
-            assert len(hidden) > 1 or rest >= access.SMALL_CELL, b
+            assert len(hidden) > 1 or rest >= aggregates.SMALL_CELL, b

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("matcher", "providers", "wijzer")
+PACKAGES = ("matcher", "providers", "services", "wijzer")
 
 
 def _sources() -> dict[str, str]:

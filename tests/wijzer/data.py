@@ -9,7 +9,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from providers.store import access
+from providers.store import accounts
 from providers.store.models import (
     Budget,
     Child,
@@ -147,26 +147,26 @@ def seed(session: Session) -> dict[str, int]:
     session.flush()
 
     orgs = {
-        Role.VERWIJZER: access.create_organisation(
+        Role.VERWIJZER: accounts.create_organisation(
             session, "GI Test", OrganisationKind.GI, region_code=REGION, gi_code="WSS"
         ),
-        Role.AANBIEDER: access.create_organisation(
+        Role.AANBIEDER: accounts.create_organisation(
             session, "Hulp Zuid", OrganisationKind.AANBIEDER, provider_id=p["main"].id
         ),
-        Role.TAFEL: access.create_organisation(
+        Role.TAFEL: accounts.create_organisation(
             session, "Tafel ZHZ", OrganisationKind.REGIO, region_code=REGION
         ),
-        Role.INKOOP: access.create_organisation(
+        Role.INKOOP: accounts.create_organisation(
             session, "Inkoop ZHZ", OrganisationKind.REGIO, region_code=REGION
         ),
-        Role.BEHEER: access.create_organisation(session, "Beheer", OrganisationKind.BEHEER),
+        Role.BEHEER: accounts.create_organisation(session, "Beheer", OrganisationKind.BEHEER),
     }
     for role, org in orgs.items():
-        access.create_account(session, f"test-{role.value}", PASSWORD, role, org)
-    other = access.create_organisation(
+        accounts.create_account(session, f"test-{role.value}", PASSWORD, role, org)
+    other = accounts.create_organisation(
         session, "Budget Zorg", OrganisationKind.AANBIEDER, provider_id=p["budget"].id
     )
-    access.create_account(session, "test-ander-aanbieder", PASSWORD, Role.AANBIEDER, other)
+    accounts.create_account(session, "test-ander-aanbieder", PASSWORD, Role.AANBIEDER, other)
     session.flush()
     ids = {f"offering:{k}": o.id for k, o in offerings.items()}
     ids.update({f"provider:{k}": v.id for k, v in p.items()})

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from providers.store.accounts import hash_password, verify_password
 from providers.store.models import Account
 from tests.wijzer.conftest import PASSWORD, csrf_from, login
-from wijzer.auth import LoginRateLimiter, Role, hash_password, verify_password
+from wijzer.auth import LoginRateLimiter, Role
 from wijzer.routers.login import WRONG_LOGIN, safe_next
 
 

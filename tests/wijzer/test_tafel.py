@@ -18,9 +18,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from providers.store.models import AuditEntry
+from services.matching import RunParams
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import REGION
-from wijzer.views.tafel import RunParams
 
 
 @pytest.fixture

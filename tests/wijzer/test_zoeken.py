@@ -8,10 +8,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from providers import reference
+from providers import convert, reference
 from tests.wijzer.conftest import login
 from tests.wijzer.data import DORDRECHT, TODAY
-from wijzer import catalogue
 
 
 @pytest.fixture
@@ -106,8 +105,8 @@ def test_contra_indication_excludes_with_its_name(verwijzer: TestClient) -> None
 
 def test_every_reference_attribute_maps_to_a_domain_attribute() -> None:
     # A code the search cannot translate would silently match nothing.
-    assert set(reference.attributes()) == set(catalogue.ATTRIBUTE_BY_CODE)
-    assert len(set(catalogue.ATTRIBUTE_BY_CODE.values())) == len(catalogue.ATTRIBUTE_BY_CODE)
+    assert set(reference.attributes()) == set(convert.ATTRIBUTE_BY_CODE)
+    assert len(set(convert.ATTRIBUTE_BY_CODE.values())) == len(convert.ATTRIBUTE_BY_CODE)
 
 
 def test_lvb_needs_expertise(verwijzer: TestClient) -> None:
@@ -262,7 +261,8 @@ def test_cached_search_sees_a_provider_update_at_once(
         f"/api/v1/aanbod/{ids['offering:snel']}", json=body, headers={"X-CSRF-Token": token}
     )
     assert put.status_code == 200, put.text
-    kept = {k for k in cache._forecasts if k[0] != str(ids["offering:snel"])}
+    # The cache keys forecasts by the domain offering id: the import format's aanbod_id.
+    kept = {k for k in cache._forecasts if k[0] != "O-SNEL"}
     assert kept  # the other offering's forecast was made by the first search
     after = by_provider(api(client)["results"])["Hulp Zuid"]
     assert after["places_free"] == 5
@@ -270,7 +270,7 @@ def test_cached_search_sees_a_provider_update_at_once(
     # Forecasts are keyed by offering version: the updated offering gets a new one,
     # the other offering keeps its forecast.
     assert kept <= set(cache._forecasts)
-    assert (str(ids["offering:snel"]), 2, False) in cache._forecasts
+    assert ("O-SNEL", 2, False) in cache._forecasts
 
 
 def test_results_show_a_seeded_start_forecast(verwijzer: TestClient) -> None:
@@ -298,7 +298,7 @@ def test_results_show_a_seeded_start_forecast(verwijzer: TestClient) -> None:
 
 def test_warming_fills_offerings_and_forecasts(app: FastAPI, verwijzer: TestClient) -> None:
     from providers.store import access
-    from wijzer.views.zoeken import warm_cache
+    from services.search import warm_cache
 
     cache = app.state.search_cache
     seen = warm_cache(app.state.sessions, cache, access.Principal.system(), today=TODAY)

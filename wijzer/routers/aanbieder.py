@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
-from wijzer.auth import Principal, Role, require_roles
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import render
 from wijzer.settings import Settings
@@ -18,7 +18,7 @@ from wijzer.views.zoeken import attribute_options
 
 ROLES = (Role.AANBIEDER, Role.BEHEER)
 router = APIRouter(prefix="/aanbieder", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_YOURS = "Dit aanbod bestaat niet of is niet van uw organisatie."
 
 
@@ -34,7 +34,7 @@ class SaveOutcome:
 
 def save(
     sessions: sessionmaker[Session],
-    user: Principal,
+    user: SessionUser,
     offering_id: int,
     version: int,
     changes: dict[str, object],
@@ -42,7 +42,7 @@ def save(
     """Write in its own transaction; a conflict rolls back and reports the stored state."""
     try:
         with sessions.begin() as session:
-            saved = access.update_offering(session, user.store(), offering_id, version, changes)
+            saved = access.update_offering(session, user, offering_id, version, changes)
             return SaveOutcome(saved=view.row_of(saved))
     except access.ConflictError as exc:
         current = view.row_of(exc.current) if exc.current is not None else None
@@ -59,7 +59,7 @@ def index(request: Request, user: User, db: DbSession, opgeslagen: int | None = 
 
 
 def _edit_page(
-    request: Request, user: Principal, ctx: view.EditContext, status_code: int = 200
+    request: Request, user: SessionUser, ctx: view.EditContext, status_code: int = 200
 ) -> Response:
     return render(
         request,

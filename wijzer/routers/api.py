@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from wijzer.auth import Principal, Role, require_roles
+from services import matching
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
@@ -47,7 +48,7 @@ class Me(BaseModel):
 
 
 @router.get("/ik", response_model=Me, summary="Het account van deze sessie")
-def me(user: Annotated[Principal, Depends(require_roles(*Role))]) -> Me:
+def me(user: Annotated[SessionUser, Depends(require_roles(*Role))]) -> Me:
     return Me(
         username=user.username,
         role=user.role.value,
@@ -66,7 +67,7 @@ def me(user: Annotated[Principal, Depends(require_roles(*Role))]) -> Me:
 )
 def search(
     request: Request,
-    user: Annotated[Principal, Depends(require_roles(*zoeken.ROLES))],
+    user: Annotated[SessionUser, Depends(require_roles(*zoeken.ROLES))],
     db: DbSession,
     zorgvorm: str = "",
     leeftijd: str = "",
@@ -82,7 +83,7 @@ def search(
     return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
 
 
-AanbiederUser = Annotated[Principal, Depends(require_roles(*aanbieder.ROLES))]
+AanbiederUser = Annotated[SessionUser, Depends(require_roles(*aanbieder.ROLES))]
 
 
 @router.get(
@@ -153,8 +154,8 @@ def update_offering(
     return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
 
 
-InkoopUser = Annotated[Principal, Depends(require_roles(*inkoop.ROLES))]
-TafelUser = Annotated[Principal, Depends(require_roles(*tafel.ROLES))]
+InkoopUser = Annotated[SessionUser, Depends(require_roles(*inkoop.ROLES))]
+TafelUser = Annotated[SessionUser, Depends(require_roles(*tafel.ROLES))]
 
 
 @router.get(
@@ -188,7 +189,7 @@ def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Resp
     if not body.refs or len(body.refs) > tafel.MAX_CHILDREN:
         message = f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen."
         return JSONResponse({"detail": message}, status_code=422)
-    params = tafel_view.RunParams(refs=body.refs)
+    params = matching.RunParams(refs=body.refs)
     job = tafel.start_run(request, user, params, f"Matching van {len(body.refs)} kinderen")
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
@@ -241,8 +242,10 @@ def rerun_table_run(
     parent = tafel_view.run_context(tafel.own_job(request, user, job_id))
     if parent.outcome is None:
         return JSONResponse({"detail": "Deze berekening is nog niet klaar."}, status_code=409)
-    params, label = tafel.rerun_params(
-        parent,
+    params, label = matching.rerun_params(
+        parent.id,
+        parent.params,
+        parent.outcome,
         [f"{c.child_ref}|{c.need_id}" for c in body.vastzetten],
         [f"{c.child_ref}|{c.need_id}" for c in body.uitsluiten],
     )
@@ -269,7 +272,7 @@ def compare_table_runs(
     return JSONResponse(ctx.model_dump(mode="json"))
 
 
-RapportageUser = Annotated[Principal, Depends(require_roles(*rapportage.EXPORT_ROLES))]
+RapportageUser = Annotated[SessionUser, Depends(require_roles(*rapportage.EXPORT_ROLES))]
 
 
 @router.get(

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers import scenarios as data
 from providers.store import access
-from wijzer.auth import Principal, Role, require_roles
+from services import what_if as data
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import accepted, download, render
@@ -27,7 +27,7 @@ from wijzer.views import inkoop_scenario as sview
 
 ROLES = (Role.INKOOP, Role.BEHEER)
 router = APIRouter(prefix="/inkoop", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 JOB_ID = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)]
 
@@ -37,7 +37,7 @@ def _jobs(request: Request) -> JobRunner:
     return runner
 
 
-def own_scenario(request: Request, user: Principal, job_id: str) -> Job:
+def own_scenario(request: Request, user: SessionUser, job_id: str) -> Job:
     """A scenario job of the user's region. Other jobs on the runner (a table's
     matching, with rows per child) are never shown here: same answer as "not found"."""
     job = _jobs(request).get(job_id)
@@ -50,15 +50,15 @@ def own_scenario(request: Request, user: Principal, job_id: str) -> Job:
     return job
 
 
-def _options(db: Session, request: Request, user: Principal) -> data.RegionOptions:
+def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOptions:
     settings: Settings = request.app.state.settings
     try:
-        return data.region_options(db, user.store(), today=settings.current_date())
+        return data.scenario_options(db, user, today=settings.current_date())
     except access.AccessDenied as exc:
-        raise HTTPException(status_code=403, detail=exc.message) from exc
+        raise HTTPException(status_code=403, detail=exc.user_message) from exc
 
 
-def start_scenario(request: Request, user: Principal, params: sview.ScenarioParams) -> Job:
+def start_scenario(request: Request, user: SessionUser, params: sview.ScenarioParams) -> Job:
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
     today = settings.current_date()
@@ -74,7 +74,7 @@ def start_scenario(request: Request, user: Principal, params: sview.ScenarioPara
 
 def _page(
     request: Request,
-    user: Principal,
+    user: SessionUser,
     db: Session,
     form_ctx: sview.FormContext,
     status_code: int = 200,
@@ -116,7 +116,7 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 
-def start_advice(request: Request, user: Principal, params: sview.AdviceParams) -> Job:
+def start_advice(request: Request, user: SessionUser, params: sview.AdviceParams) -> Job:
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
     today = settings.current_date()
@@ -166,7 +166,7 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     else:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     # Aggregates only: the export is logged without refs.
-    access.record_export(db, user.store(), "inkoop_scenario", [], fmt)
+    access.record_export(db, user, "inkoop_scenario", [], fmt)
     db.commit()
     return download(f"inkoopscenario-{job_id}.{fmt}", fmt, {"totalen": (columns, rows)})
 

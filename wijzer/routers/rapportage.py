@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from providers.store import access
-from wijzer.auth import Principal, Role, require_roles
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import Sheet, download, render
 from wijzer.settings import Settings
@@ -16,13 +16,13 @@ from wijzer.views import rapportage as view
 
 ROLES = (Role.TAFEL, Role.INKOOP, Role.BEHEER)
 router = APIRouter(prefix="/rapportage", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 # The file has a row per child: not for inkoop.
 EXPORT_ROLES = (Role.TAFEL, Role.BEHEER)
-ExportUser = Annotated[Principal, Depends(require_roles(*EXPORT_ROLES))]
+ExportUser = Annotated[SessionUser, Depends(require_roles(*EXPORT_ROLES))]
 
 
-def build(request: Request, user: Principal) -> view.ReportContext | None:
+def build(request: Request, user: SessionUser) -> view.ReportContext | None:
     """None for inkoop: the report holds rows per child, inkoop sees totals only."""
     if user.role is Role.INKOOP:
         return None
@@ -43,7 +43,7 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     if ctx is None:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
     rows = view.csv_rows(ctx)
-    access.record_export(db, user.store(), "uitvraag", [c.child_ref for c in ctx.children], fmt)
+    access.record_export(db, user, "uitvraag", [c.child_ref for c in ctx.children], fmt)
     db.commit()
     sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
     if fmt == "xlsx":

@@ -9,8 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
-from wijzer.auth import Principal, Role, require_roles
+from services import matching
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
+from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
@@ -18,7 +20,7 @@ from wijzer.views import tafel as view
 
 ROLES = (Role.TAFEL, Role.BEHEER)
 router = APIRouter(prefix="/tafel", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 MAX_CHILDREN = 600
 
@@ -28,7 +30,7 @@ def jobs_of(request: Request) -> JobRunner:
     return runner
 
 
-def own_job(request: Request, user: Principal, job_id: str) -> Job:
+def own_job(request: Request, user: SessionUser, job_id: str) -> Job:
     job = jobs_of(request).get(job_id)
     # A table sees only runs of its own region; beheer sees all.
     if job is None or (user.role is not Role.BEHEER and job.scope != user.region_code):
@@ -36,7 +38,7 @@ def own_job(request: Request, user: Principal, job_id: str) -> Job:
     return job
 
 
-def start_run(request: Request, user: Principal, params: view.RunParams, label: str) -> Job:
+def start_run(request: Request, user: SessionUser, params: matching.RunParams, label: str) -> Job:
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
     today = settings.current_date()
@@ -45,7 +47,7 @@ def start_run(request: Request, user: Principal, params: view.RunParams, label: 
         scope=user.region_code,
         label=label,
         params=params,
-        work=lambda progress: view.run_matching(
+        work=lambda progress: matching.run_matching(
             sessions,
             user,
             params,
@@ -73,14 +75,14 @@ async def new_run(request: Request, user: User) -> Response:
         settings: Settings = request.app.state.settings
         with sessions() as db:
             ctx = view.waiting(db, user, today=settings.current_date(), runs=[])
-        from wijzer.forms import FormErrors
-
         errors = FormErrors()
         errors.add("kinderen", f"Kies 1 tot {MAX_CHILDREN} kinderen om te matchen.")
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
-    job = start_run(request, user, view.RunParams(refs=refs), f"Matching van {len(refs)} kinderen")
+    job = start_run(
+        request, user, matching.RunParams(refs=refs), f"Matching van {len(refs)} kinderen"
+    )
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 
@@ -90,44 +92,16 @@ def run_page(request: Request, user: User, job_id: str) -> Response:
     return render(request, "tafel/run.html", ctx, user=user)
 
 
-def rerun_params(
-    parent: view.RunContext, pin_keys: list[str], forbid_keys: list[str]
-) -> tuple[view.RunParams, str]:
-    """The parent run's choices plus new pins and forbids, given as "child|need" keys
-    of placed rows; keys of rows that are not placed are ignored."""
-    assert parent.outcome is not None
-    rows = {f"{r.child_ref}|{r.need_id}": r for r in parent.outcome.rows}
-    pins = list(parent.params.pins)
-    forbids = list(parent.params.forbids)
-    for key in pin_keys:
-        row = rows.get(key)
-        if row and row.placed and row.offering and row.option:
-            pins.append(
-                view.Choice(
-                    child_ref=row.child_ref,
-                    need_id=row.need_id,
-                    offering=row.offering,
-                    option=row.option,
-                )
-            )
-    for key in forbid_keys:
-        row = rows.get(key)
-        if row and row.placed and row.offering:
-            forbids.append(
-                view.Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering)
-            )
-    params = view.RunParams(refs=parent.params.refs, pins=pins, forbids=forbids, parent=parent.id)
-    return params, f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"
-
-
 @router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
 async def rerun(request: Request, user: User, job_id: str) -> Response:
     parent = view.run_context(own_job(request, user, job_id))
     if parent.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     form = await request.form()
-    params, label = rerun_params(
-        parent,
+    params, label = matching.rerun_params(
+        parent.id,
+        parent.params,
+        parent.outcome,
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
@@ -153,7 +127,7 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     rows = view.export_rows(ctx.outcome)
     access.record_export(
         db,
-        user.store(),
+        user,
         "tafel_besluitenlijst",
         sorted({r.child_ref for r in ctx.outcome.rows}),
         fmt,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from wijzer.auth import Principal, Role, require_roles
+from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import render
 from wijzer.settings import Settings
@@ -15,10 +15,10 @@ from wijzer.views import zoeken as view
 
 ROLES = (Role.VERWIJZER, Role.TAFEL, Role.BEHEER)
 router = APIRouter(prefix="/zoeken", include_in_schema=False)
-User = Annotated[Principal, Depends(require_roles(*ROLES))]
+User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 
 
-def build_context(request: Request, user: Principal, db: DbSession) -> view.SearchContext:
+def build_context(request: Request, user: SessionUser, db: DbSession) -> view.SearchContext:
     """The one context object of the search, for the page and the API alike."""
     settings: Settings = request.app.state.settings
     params = request.query_params

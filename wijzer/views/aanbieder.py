@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from providers import reference
 from providers.store import access
-from wijzer import catalogue
-from wijzer.auth import Principal
+from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors
 from wijzer.views.zoeken import attribute_options, care_type_labels
 
@@ -84,7 +84,7 @@ class EditContext(BaseModel):
 
 
 def row_of(view: access.OfferingView) -> OfferingRow:
-    location = catalogue.gemeenten().get(view.gemeente_code)
+    location = reference.gemeenten().get(view.gemeente_code)
     return OfferingRow(
         id=view.id,
         ext_id=view.ext_id,
@@ -109,9 +109,9 @@ def row_of(view: access.OfferingView) -> OfferingRow:
 
 
 def list_own(
-    session: Session, user: Principal, *, stale_after_days: int, saved_id: int | None = None
+    session: Session, user: SessionUser, *, stale_after_days: int, saved_id: int | None = None
 ) -> OfferingList:
-    views = access.offerings_for_edit(session, user.store())
+    views = access.offerings_for_edit(session, user)
     rows = [
         row_of(v).model_copy(
             update={"stale": access.is_stale(v.confirmed_at, max_age_days=stale_after_days)}
@@ -122,9 +122,9 @@ def list_own(
     return OfferingList(offerings=rows, saved_id=saved_id, stale_after_days=stale_after_days)
 
 
-def own_offering(session: Session, user: Principal, offering_id: int) -> OfferingRow | None:
+def own_offering(session: Session, user: SessionUser, offering_id: int) -> OfferingRow | None:
     """The offering if this user may edit it; None otherwise (we do not say whose it is)."""
-    for view in access.offerings_for_edit(session, user.store()):
+    for view in access.offerings_for_edit(session, user):
         if view.id == offering_id:
             return row_of(view)
     return None

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from matcher.domain import CareType
-from providers.store import access
-from wijzer import catalogue
-from wijzer.auth import Principal
+from providers import reference
+from providers.store import aggregates
+from wijzer.auth import SessionUser
 
 CHART_WIDTH = 760
 BAR_HEIGHT = 22
@@ -61,7 +61,7 @@ class InkoopContext(BaseModel):
 
 def _label(by: str, key: str) -> str:
     if by == "gemeente":
-        g = catalogue.gemeenten().get(key)
+        g = reference.gemeenten().get(key)
         return g.name if g else key
     if by == "zorgvorm":
         try:
@@ -94,10 +94,10 @@ def chart_of(title: str, cells: list[Cell]) -> Chart:
     return Chart(title=title, height=height, bars=bars, max_count=top)
 
 
-def overview(session: Session, user: Principal) -> InkoopContext:
+def overview(session: Session, user: SessionUser) -> InkoopContext:
     breakdowns = []
     for by, title in (("zorgvorm", "Wachtend per hulpvorm"), ("gemeente", "Wachtend per gemeente")):
-        agg = access.waiting_aggregates(session, user.store(), by=(by,))
+        agg = aggregates.waiting_aggregates(session, user, by=(by,))
         cells = [
             Cell(key=r.key[0], label=_label(by, r.key[0]), count=r.count, suppressed=r.suppressed)
             for r in agg.rows

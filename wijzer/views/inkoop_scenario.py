@@ -1,7 +1,8 @@
 """Inkoop scenarios: the form, the background job and the result as charts and tables.
 
-The matching itself runs in the data layer (`providers.scenarios`), which gives
-back only suppressed aggregates; nothing here ever holds a child's row.
+The matching itself runs in the use cases (`services.what_if`,
+`services.purchase_advice`), which give back only suppressed aggregates; nothing
+here ever holds a child's row.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType
-from providers import scenarios as data
-from wijzer import catalogue
-from wijzer.auth import Principal
+from providers import reference
+from services import purchase_advice as advice
+from services import what_if as data
+from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobStatus
+from wijzer.views import inkoop_charts as charts
+from wijzer.views.inkoop_charts import Cell, Chart, Interval, Table, chart
 
 Progress = Callable[[str, int], None]
 PLACE_ROWS = 3
@@ -82,7 +86,7 @@ class FormContext(BaseModel):
 
 
 def gemeente_name(code: str) -> str:
-    g = catalogue.gemeenten().get(code)
+    g = reference.gemeenten().get(code)
     return g.name if g else code
 
 
@@ -211,59 +215,6 @@ def validate(
 # --------------------------------------------------------------------- result
 
 
-class Cell(BaseModel):
-    baseline: int | None
-    scenario: int | None
-    difference: int | None
-
-
-class Row(BaseModel):
-    key: str
-    label: str
-    within: Cell | None = None  # group tables
-    blocked: Cell | None = None
-    hidden: bool = False
-
-
-class Bar(BaseModel):
-    series: str  # "nu" or "scenario"
-    value: int
-    y: int
-    width: int
-    text_x: int
-
-
-class ChartRow(BaseModel):
-    label: str
-    y: int
-    bars: list[Bar]
-
-
-class Chart(BaseModel):
-    id: str
-    title: str
-    height: int
-    rows: list[ChartRow]
-    after_label: str = "Scenario"
-
-
-class Table(BaseModel):
-    id: str
-    title: str
-    by_label: str
-    kind: str  # "groep" (binnen de norm + geblokkeerd) or "reden" (geblokkeerd)
-    rows: list[Row]
-    total: Row
-    hidden_rows: int
-    chart: Chart
-
-
-class Interval(BaseModel):
-    low: int
-    median: int
-    high: int
-
-
 class ForecastLine(BaseModel):
     care_type: str
     label: str
@@ -356,119 +307,13 @@ class JobContext(BaseModel):
     advice: AdviceResult | None = None
 
 
-CHART_WIDTH = 760
-LABEL_WIDTH = 300
-BAR = 16
-ROW_GAP = 14
-
-
-def _cell(r: data.AggRow) -> Cell:
-    return Cell(baseline=r.baseline, scenario=r.scenario, difference=r.difference)
-
-
-def chart(id_: str, title: str, rows: list[tuple[str, int, int]]) -> Chart:
-    """Two bars per row (now and in the scenario), scaled to the largest value."""
-    top = max((max(b, s) for _, b, s in rows), default=0)
-    room = CHART_WIDTH - LABEL_WIDTH - 50
-    out: list[ChartRow] = []
-    y = 0
-    for label, b, s in rows:
-        bars = []
-        for k, (series, v) in enumerate((("nu", b), ("scenario", s))):
-            width = round(room * v / top) if top else 0
-            bars.append(
-                Bar(
-                    series=series,
-                    value=v,
-                    y=y + k * BAR,
-                    width=width,
-                    text_x=LABEL_WIDTH + width + 6,
-                )
-            )
-        out.append(ChartRow(label=label, y=y, bars=bars))
-        y += 2 * BAR + ROW_GAP
-    return Chart(id=id_, title=title, height=max(y, 1), rows=out)
-
-
-def _group(t: data.GroupTable, title: str, id_: str, label: Callable[[str], str]) -> Table:
-    rows = [
-        Row(key=r.key, label=label(r.key), hidden=True)
-        if r.hidden
-        else Row(key=r.key, label=label(r.key), within=_cell(r.within), blocked=_cell(r.blocked))
-        for r in t.rows
-    ]
-    # The chart shows placed within the norm; most first.
-    shown = sorted(
-        (r for r in rows if r.within is not None),
-        key=lambda r: (-(r.within.scenario or 0), r.label) if r.within else (0, r.label),
-    )
-    # rows that are 0 now and in the scenario say nothing in a chart (they stay in the table)
-    bars = [
-        (r.label, r.within.baseline or 0, r.within.scenario or 0)
-        for r in shown
-        if r.within and (r.within.baseline or r.within.scenario)
-    ]
-    return Table(
-        id=id_,
-        title=title,
-        by_label="Gemeente" if t.by == "gemeente" else "Hulpvorm",
-        kind="groep",
-        rows=rows,
-        total=Row(key="totaal", label="Totaal", within=_cell(t.within), blocked=_cell(t.blocked)),
-        hidden_rows=t.suppressed_rows,
-        chart=chart(id_, f"{title}: binnen de norm, nu en in het scenario", bars),
-    )
-
-
-def _reasons(t: data.AggTable) -> Table:
-    rows = [
-        Row(
-            key=r.key,
-            label=data.REASON_GROUPS[r.key],
-            blocked=None if r.baseline is None else _cell(r),
-            hidden=r.baseline is None,
-        )
-        for r in t.rows
-    ]
-    # Ranked: most children blocked in the scenario first; empty reasons last.
-    rows.sort(
-        key=lambda r: (
-            r.hidden,
-            -(r.blocked.scenario or 0) if r.blocked else 0,
-            -(r.blocked.baseline or 0) if r.blocked else 0,
-            r.label,
-        )
-    )
-    bars = [
-        (r.label, r.blocked.baseline or 0, r.blocked.scenario or 0)
-        for r in rows
-        if r.blocked and (r.blocked.baseline or r.blocked.scenario)
-    ]
-    return Table(
-        id="reden",
-        title="Knelpunten: geblokkeerd per reden",
-        by_label="Reden",
-        kind="reden",
-        rows=rows,
-        total=Row(key="totaal", label="Totaal", blocked=_cell(t.total)),
-        hidden_rows=t.suppressed_rows,
-        chart=chart("reden", "Geblokkeerd per reden, nu en in het scenario", bars),
-    )
-
-
-def _interval(t: tuple[float, float, float] | None) -> Interval | None:
-    if t is None:
-        return None
-    return Interval(low=round(t[0]), median=round(t[1]), high=round(t[2]))
-
-
 def _forecast(o: data.ScenarioOutcome) -> tuple[list[ForecastLine], Chart]:
     lines = [
         ForecastLine(
             care_type=f.care_type,
             label=care_label(f.care_type),
-            baseline=_interval(f.baseline),
-            scenario=_interval(f.scenario),
+            baseline=charts.interval(f.baseline),
+            scenario=charts.interval(f.scenario),
         )
         for f in o.forecast
     ]
@@ -485,19 +330,19 @@ def _forecast(o: data.ScenarioOutcome) -> tuple[list[ForecastLine], Chart]:
 
 
 def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
-    care = _group(o.by_care_type, "Per hulpvorm", "zorgvorm", care_label)
+    care = charts.group_table(o.by_care_type, "Per hulpvorm", "zorgvorm", care_label)
     forecast, forecast_chart = _forecast(o)
     return ScenarioResult(
         region=o.region,
         evaluation_date=o.evaluation_date,
         applied=list(o.applied),
         needs=o.needs,
-        within=_cell(o.within_norm),
-        blocked=_cell(o.blocked),
+        within=charts.cell(o.within_norm),
+        blocked=charts.cell(o.blocked),
         tables=[
-            _reasons(o.blocked_by_reason),
+            charts.reason_table(o.blocked_by_reason),
             care,
-            _group(o.by_gemeente, "Per gemeente", "gemeente", gemeente_name),
+            charts.group_table(o.by_gemeente, "Per gemeente", "gemeente", gemeente_name),
         ],
         forecast=forecast,
         forecast_chart=forecast_chart,
@@ -506,16 +351,14 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
 
 def run(
     sessions: sessionmaker[Session],
-    user: Principal,
+    user: SessionUser,
     params: ScenarioParams,
     *,
     today: dt.date,
     progress: Progress,
 ) -> ScenarioResult:
     with sessions.begin() as session:
-        outcome = data.run_scenario(
-            session, user.store(), params.request(), today=today, progress=progress
-        )
+        outcome = data.run_scenario(session, user, params.request(), today=today, progress=progress)
     return result_of(outcome)
 
 
@@ -525,7 +368,7 @@ RULE_LABELS = {
 }
 
 
-def advice_of(o: data.AdviceOutcome) -> AdviceResult:
+def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
     rules = [
         RuleRow(
             rule=r.rule,
@@ -571,16 +414,16 @@ def advice_of(o: data.AdviceOutcome) -> AdviceResult:
 
 def run_advice(
     sessions: sessionmaker[Session],
-    user: Principal,
+    user: SessionUser,
     params: AdviceParams,
     *,
     today: dt.date,
     progress: Progress,
 ) -> AdviceResult:
     with sessions.begin() as session:
-        outcome = data.purchase_advice(
+        outcome = advice.purchase_advice(
             session,
-            user.store(),
+            user,
             params.budget_cents,
             today=today,
             max_places=params.max_places,

@@ -1,10 +1,8 @@
-"""Rapportage: the uniforme uitvraag as a momentopname of today.
+"""Rapportage: the uniforme uitvraag as a momentopname of today, as a page and as CSV.
 
-(a) which children wait, (b) for which help, (c) which obstacles, per gemeente
-and per GI, with the inspection definition always shown. The report itself is
-``matcher.domain.uitvraag.build_report``; the obstacles per child are the
-domain's eligibility reasons when no offering fits. Inflow and outflow need the
-previous month's snapshot, which the data layer does not keep yet.
+The report and the flows between stored momentopnames are the use case
+``services.uitvraag.report``; this view puts them into words, with the inspection
+definition always shown.
 """
 
 from __future__ import annotations
@@ -16,14 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType
-from matcher.domain.eligibility import evaluate
-from matcher.domain.explain import reason_nl
-from matcher.domain.uitvraag import Snapshot, WaitingRecord, build_report
 from providers import reference
-from providers.convert import scenario_from_db
-from providers.store.uitvraag import monthly_flows
-from wijzer import catalogue
-from wijzer.auth import Principal
+from services import uitvraag
+from wijzer.auth import SessionUser
 
 STATUS_TEXT = {
     "ON_TIME": "Op tijd",
@@ -105,14 +98,10 @@ def _sections(raw: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[Se
     ]
 
 
-def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) -> ReportContext:
-    with sessions.begin() as session:  # the read of children is audited
-        scenario = scenario_from_db(
-            session, user.store(), evaluation_date=today, region_code=user.region_code
-        )
-        month_flows = monthly_flows(session, user.store(), region_code=user.region_code)
+def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date) -> ReportContext:
+    result = uitvraag.report(sessions, user, uitvraag.ReportRequest(today=today))
     flows = []
-    for from_date, f in month_flows:
+    for from_date, f in result.flows:
         out = dict(f.outflow)
         started = out.pop("STARTED", 0) + out.pop("ALTERNATIVE_ACCEPTED", 0)
         unexplained = out.pop("UNEXPLAINED", 0)
@@ -133,36 +122,9 @@ def report(sessions: sessionmaker[Session], user: Principal, *, today: dt.date) 
                 balanced=f.balanced,
             )
         )
-    eligibility = evaluate(scenario)
-    records = []
-    for child in scenario.children:
-        obstacles: set[str] = set()
-        for need in child.needs:
-            checks = eligibility.pairs.get((child.ref, need.id), [])
-            if not checks:
-                obstacles.add("Deze hulp wordt niet aangeboden")
-            elif not any(c.eligible for c in checks):
-                obstacles.update(
-                    reason_nl(c.reason).capitalize() for c in checks if c.reason is not None
-                )
-        if child.ruling_date is None:
-            continue
-        records.append(
-            WaitingRecord(
-                request_id=child.ref,
-                child_ref=child.ref,
-                gi=child.gi,
-                gemeente=child.gemeente,
-                measure=child.measure,
-                ruling_date=child.ruling_date,
-                care_types=tuple(n.care_type for n in child.needs),
-                obstacles=tuple(sorted(obstacles)),
-                urgent_deadline=child.urgent_deadline,
-            )
-        )
-    region = user.region_code or "alle regio's"
-    built = build_report(Snapshot(count_date=today, region=region, records=tuple(records)))
-    gemeenten = {code: g.name for code, g in catalogue.gemeenten().items()}
+    region = result.region
+    built = result.report
+    gemeenten = {code: g.name for code, g in reference.gemeenten().items()}
     gis = {code: c.label for code, c in reference.gis().items()}
     measures = {c.get("matcher"): c.label for c in reference.measures().values()}
     children = [

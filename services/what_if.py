@@ -1,10 +1,11 @@
-"""Inkoop scenarios: a matching on the case rows, returned as aggregates only.
+"""Use case: an inkoop what-if scenario, a matching on the case rows returned as
+aggregates only.
 
 Inkoop may never see a child's row, yet a scenario ("5 more places", "lift
 this ceiling", "this gemeente leaves the joint purchase") needs the matching
-on the region's waiting children.  The functions here read the region's
-children with system rights, match the baseline and the scenario
-(warm-started), and hand back only counts:
+on the region's waiting children.  The region is read with system rights by the
+data layer (`providers.store.regional.load_region`, audited); this use case
+matches the baseline and the scenario (warm-started) and hands back only counts:
 
 - placed within the norm per gemeente and per care type (baseline, scenario,
   difference);
@@ -15,21 +16,16 @@ the shown cells cannot give a suppressed cell back, rows are suppressed
 together (both columns of a row, and the difference) and more rows are
 suppressed until the hidden rows are at least two and hide at least
 `2 * SMALL_CELL` children per column (see `protect`).
-
-The read is audited twice: the system read lists the pseudonyms as every
-read of children does, with the inkoop user named in its purpose; the inkoop
-user gets an entry "aggregaat" with the number of children and no refs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from matcher.domain import (
     AddPlaces,
@@ -38,17 +34,24 @@ from matcher.domain import (
     Delta,
     GemeenteLeaves,
     MatchResult,
-    Offering,
     Reason,
     Scenario,
     explain,
     match,
     what_if,
 )
-from matcher.planning import OfferingPurchase
-from providers.convert import scenario_from_db
-from providers.store.access import AccessDenied, Principal, audit, protect, small_cell
-from providers.store.models import AuditAction, Child, ChildStatus, Role
+from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
+from matcher.forecast import with_new_referral as refer
+from matcher.forecast.domain import state_from_offering
+from matcher.forecast.simulate import summarise
+from providers.store.access import Principal
+from providers.store.aggregates import protect, small_cell
+from providers.store.regional import RegionOptions as RegionOptions
+from providers.store.regional import load_region, region_of, region_options
+from services.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Progress = Callable[[str, int], None]
 
@@ -76,15 +79,6 @@ _GROUP_OF: dict[Reason, str] = {
     Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "geen_aanbod",
     Reason.ONLY_OUT_OF_REGION: "buiten_regio",
 }
-
-
-class ScenarioInputError(ValueError):
-    """The scenario asks for something that does not exist; `issues` maps a field to a
-    B1 Dutch message."""
-
-    def __init__(self, issues: Mapping[str, str]) -> None:
-        super().__init__("; ".join(issues.values()))
-        self.issues = dict(issues)
 
 
 @dataclass(frozen=True)
@@ -188,20 +182,6 @@ class ScenarioOutcome:
     forecast: tuple[ForecastRow, ...] = ()
 
 
-@dataclass(frozen=True)
-class RegionOptions:
-    """What the scenario form may offer: no case data, only the region's supply."""
-
-    region: str
-    care_types: tuple[str, ...]  # care types with an offering in the region
-    regions: tuple[str, ...]  # regions of those offerings
-    budgets: tuple[tuple[str, int], ...]  # (budget id, what is left in cents)
-    gemeenten: tuple[str, ...]
-    # (care type, region) pairs where extra places can go: a purchased offering there
-    # that takes new children
-    placeable: tuple[tuple[str, str], ...] = ()
-
-
 # ------------------------------------------------------------------ suppression
 
 
@@ -242,93 +222,11 @@ def _reason_table(blocked: tuple[Counter[str], Counter[str]], total: AggRow) -> 
 # ------------------------------------------------------------------ the matching
 
 
-def _system_for(user: Principal, region: str) -> Principal:
-    return Principal(
-        username=f"systeem voor {user.username}"[:80],
-        role=Role.BEHEER,
-        organisation_id=user.organisation_id,
-        region_code=region,
-    )
-
-
-def _busiest_region(session: Session) -> str | None:
-    """For beheer without a region of its own: the region with the most waiting children."""
-    row = session.execute(
-        select(Child.region_code, func.count(Child.id))
-        .where(Child.status == ChildStatus.WAITING.value)
-        .group_by(Child.region_code)
-        .order_by(func.count(Child.id).desc(), Child.region_code)
-        .limit(1)
-    ).first()
-    return str(row[0]) if row else None
-
-
-def _region_of(session: Session, user: Principal, region: str | None) -> str:
-    if user.role is Role.INKOOP:
-        if not user.region_code:
-            raise AccessDenied("Uw account hoort niet bij een regio.")
-        if region and region != user.region_code:
-            raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
-        return user.region_code
-    if user.role is Role.BEHEER:
-        chosen = region or user.region_code or _busiest_region(session)
-        if not chosen:
-            raise AccessDenied("Kies een regio.")
-        return chosen
-    raise AccessDenied("Deze rol kan geen inkoopscenario's berekenen.")
-
-
-def load_region(
-    session: Session, user: Principal, *, today: dt.date, region: str | None = None
-) -> Scenario:
-    """The region's scenario, read with system rights on behalf of `user` (inkoop or
-    beheer), audited; never hand it to a route."""
-    code = _region_of(session, user, region)
-    system = _system_for(user, code)
-    sc = scenario_from_db(session, system, evaluation_date=today, region_code=code)
-    audit(
-        session,
-        user,
-        AuditAction.READ,
-        "kinderen (aggregaat)",
-        (),
-        count=len(sc.children),
-        detail="inkoop-scenario: alleen totalen, cellen onder 5 verborgen",
-    )
-    session.flush()
-    return sc
-
-
-def region_options(
+def scenario_options(
     session: Session, user: Principal, *, today: dt.date, region: str | None = None
 ) -> RegionOptions:
-    """The supply side of the region, for the form (offerings and budgets are not case
-    data; the gemeenten come from the reference list)."""
-    from providers import reference
-
-    code = _region_of(session, user, region)
-    from providers.store.dump import load_records
-
-    system = _system_for(user, code)
-    records = load_records(session, system, ("aanbod", "budgetten", "contracten"), region_code=code)
-    gem = reference.gemeenten()
-    cts = sorted({str(o["zorgvorm"]) for o in records["aanbod"]})
-    regions = sorted({gem[str(o["gemeente"])].region_code for o in records["aanbod"]})
-    budgets = tuple(
-        (str(b["budget_id"]), int(b["plafond"]) - int(b["besteed"] or 0))
-        for b in records["budgetten"]
-    )
-    region_ref = reference.jeugdregios().get(code)
-    gemeenten = tuple(region_ref.gemeente_codes) if region_ref else ()
-    contracted = {(str(c["aanbieder_id"]), str(c["zorgvorm"])) for c in records["contracten"]}
-    placeable = sorted(
-        {
-            (str(o["zorgvorm"]), gem[str(o["gemeente"])].region_code)
-            for o in records["aanbod"]
-            if not o["opnamestop"] and (str(o["aanbieder_id"]), str(o["zorgvorm"])) in contracted
-        }
-    )
-    return RegionOptions(code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable))
+    """What the scenario form may offer (the region's supply, no case data)."""
+    return region_options(session, user, today=today, region=region)
 
 
 def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[str]]:
@@ -390,7 +288,7 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
         deltas.append(GemeenteLeaves(g))
         lines.append(f"gemeente {g} stapt uit de gezamenlijke inkoop")
     if issues:
-        raise ScenarioInputError(issues)
+        raise InvalidRequest(issues)
     return deltas, lines
 
 
@@ -440,13 +338,6 @@ FORECAST_SEED = 1
 def _earliest_start(sc: Scenario, region: str) -> dict[str, tuple[float, float, float]]:
     """Per care type: (low, median, high) days to the start of a new, regular referral at
     the purchased offering in `region` with the earliest median (seeded per offering)."""
-    import zlib
-
-    from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
-    from matcher.forecast import with_new_referral as refer
-    from matcher.forecast.domain import state_from_offering
-    from matcher.forecast.simulate import summarise
-
     contracted = {(c.provider, c.care_type) for c in sc.contracts}
     best: dict[str, tuple[float, float, float]] = {}
     for o in sc.offerings:
@@ -483,7 +374,7 @@ def run_scenario(
     """Baseline and scenario for the user's region, as suppressed aggregates only."""
     step = progress or (lambda _s, _p: None)
     step("Gegevens van de regio lezen", 5)
-    code = _region_of(session, user, region)
+    code = region_of(session, user, region)
     sc = load_region(session, user, today=today, region=code)
     deltas, lines = deltas_for(sc, req)
     step("De huidige situatie berekenen", 15)
@@ -525,134 +416,4 @@ def run_scenario(
         blocked_by_reason=_reason_table((rb, rs), blocked),
         applied=tuple(lines),
         forecast=forecast,
-    )
-
-
-# ------------------------------------------------------------------ purchase advice
-
-
-@dataclass(frozen=True)
-class PurchaseLine:
-    """Places bought for one care type in one region under one rule."""
-
-    care_type: str
-    region: str
-    places: int
-    spent_cents: int
-    children: int | None  # within the norm because of this purchase (re-solve without it)
-    cents_per_child: int | None
-
-
-@dataclass(frozen=True)
-class RuleOutcome:
-    rule: str  # "advies" or "langste_wachtlijst"
-    spent_cents: int
-    within_norm: int | None
-    gained: int | None
-    per_million_euro: float | None
-    purchases: tuple[PurchaseLine, ...]
-
-
-@dataclass(frozen=True)
-class AdviceOutcome:
-    region: str
-    evaluation_date: dt.date
-    budget_cents: int
-    max_places: int
-    baseline_within_norm: int | None
-    rules: tuple[RuleOutcome, ...]
-    proven_optimal: bool
-
-
-def _candidates(sc: Scenario, region: str, max_places: int) -> list[OfferingPurchase]:
-    """One candidate per care type in the region: more places at the cheapest purchased
-    offering without an intake stop, at its own price per placement."""
-    from dataclasses import replace
-
-    contracted = {(c.provider, c.care_type) for c in sc.contracts}
-    best: dict[str, Offering] = {}
-    for o in sc.offerings:
-        if o.intake_stop or o.region != region or (o.provider, o.care_type) not in contracted:
-            continue
-        cur = best.get(o.care_type.value)
-        if cur is None or (o.price_cents, o.id) < (cur.price_cents, cur.id):
-            best[o.care_type.value] = o
-    return [
-        OfferingPurchase(
-            id=ct,
-            offering=replace(o, id=f"{o.id}+inkoop", free_now=max_places, releases=()),
-            price_cents=max(1, o.price_cents),
-        )
-        for ct, o in sorted(best.items())
-    ]
-
-
-def _rule(plan: object, name: str, baseline: int | None) -> RuleOutcome:
-    from matcher.planning import PurchasePlan
-
-    assert isinstance(plan, PurchasePlan)
-    within = None if small_cell(plan.within_norm) else plan.within_norm
-    # the gain follows from two shown totals, so it is shown only with both
-    gained = plan.gained if within is not None and baseline is not None else None
-    lines = []
-    for e in plan.effects:
-        n = None if small_cell(e.marginal_within_norm) else e.marginal_within_norm
-        lines.append(
-            PurchaseLine(
-                care_type=e.care_type,
-                region=e.region,
-                places=e.units,
-                spent_cents=e.spent_cents,
-                children=n,
-                cents_per_child=e.cents_per_child if n else None,
-            )
-        )
-    per_million = plan.children_per_million_euro if gained is not None else None
-    return RuleOutcome(name, plan.spent_cents, within, gained, per_million, tuple(lines))
-
-
-def purchase_advice(
-    session: Session,
-    user: Principal,
-    budget_cents: int,
-    *,
-    today: dt.date,
-    max_places: int = 10,
-    region: str | None = None,
-    progress: Progress | None = None,
-) -> AdviceOutcome:
-    """Which places to buy with `budget_cents` for the most children within the norm
-    (matcher.planning), against the naive rule "buy where the list is longest";
-    aggregates only (no refs: the plans' lists of unblocked children stay here)."""
-    from matcher.planning import naive_plan, plan_purchases, planning_from_scenario
-
-    if budget_cents < 0 or max_places < 1:
-        raise ScenarioInputError(
-            {"budget": "Het budget en het aantal plekken moeten positief zijn."}
-        )
-    step = progress or (lambda _s, _p: None)
-    step("Gegevens van de regio lezen", 5)
-    code = _region_of(session, user, region)
-    sc = load_region(session, user, today=today, region=code)
-    purchases = _candidates(sc, code, max_places)
-    if not purchases:
-        raise ScenarioInputError(
-            {"budget": "Er is in uw regio geen ingekocht aanbod om uit te breiden."}
-        )
-    step("Het advies berekenen", 20)
-    pp, _ = planning_from_scenario(sc, purchases)
-    advice = plan_purchases(pp, budget_cents)
-    step("De regel 'langste wachtlijst' berekenen", 70)
-    naive = naive_plan(pp, budget_cents)
-    step("Totalen maken", 95)
-    base = advice.baseline_within_norm
-    baseline = None if small_cell(base) else base
-    return AdviceOutcome(
-        region=code,
-        evaluation_date=today,
-        budget_cents=budget_cents,
-        max_places=max_places,
-        baseline_within_norm=baseline,
-        rules=(_rule(advice, "advies", baseline), _rule(naive, "langste_wachtlijst", baseline)),
-        proven_optimal=advice.proven_optimal,
     )

@@ -1,13 +1,10 @@
-"""Inkoop scenarios in the data layer: aggregates only, small and derivable cells hidden,
+"""Inkoop scenarios (services.what_if, services.purchase_advice): aggregates only,
+small and derivable cells hidden,
 deltas that change what they should."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,50 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import match, what_if
-from providers import scenarios as s
-from providers.store import access
-from providers.store.db import make_engine, migrate, session_factory
-from providers.store.models import Account, AuditEntry, Child, OrganisationKind, Role
+from providers.store import access, aggregates, regional
+from providers.store.models import AuditEntry, Child
+from services import purchase_advice as adv
+from services import what_if as s
+from services.errors import InvalidRequest
 
-TODAY = dt.date(2026, 11, 20)
-REGION = "JZ31"
-
-
-@pytest.fixture(scope="module")
-def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
-    from wijzer.demo import load_demo_data
-
-    path: Path = tmp_path_factory.mktemp("scenarios") / "demo.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    factory = session_factory(engine)
-    load_demo_data(factory, TODAY, io.StringIO())
-    with factory.begin() as db:
-        for role, region in [
-            (Role.INKOOP, REGION),
-            (Role.TAFEL, REGION),
-            (Role.VERWIJZER, REGION),
-            (Role.INKOOP, "JZ22"),
-        ]:
-            org = access.create_organisation(
-                db, f"org {role.value} {region}", OrganisationKind.REGIO, region_code=region
-            )
-            access.create_account(db, f"{role.value}-{region}", "x" * 12, role, org)
-    yield factory
-    engine.dispose()
-
-
-def principal(db: Session, username: str) -> access.Principal:
-    acc = db.scalar(select(Account).where(Account.username == username))
-    assert acc is not None
-    return access.principal_for(db, acc)
+from .conftest import REGION, TODAY, principal
 
 
 @pytest.fixture(scope="module")
 def outcome(sessions: sessionmaker[Session]) -> s.ScenarioOutcome:
     with sessions.begin() as db:
         user = principal(db, f"inkoop-{REGION}")
-        opts = s.region_options(db, user, today=TODAY)
+        opts = regional.region_options(db, user, today=TODAY)
         ct, region = opts.placeable[0]
         req = s.ScenarioRequest(extra_places=(s.ExtraPlaces(ct, region, 10),))
         return s.run_scenario(db, user, req, today=TODAY)
@@ -81,27 +48,27 @@ def _cells(o: s.ScenarioOutcome) -> list[int | None]:
 
 
 def test_one_small_row_gets_a_complement() -> None:
-    hidden = s.protect({"a": (3,), "b": (20,), "c": (7,), "d": (0,)})
+    hidden = aggregates.protect({"a": (3,), "b": (20,), "c": (7,), "d": (0,)})
     # c is the smallest non-zero row left; the all-zero row protects nothing
     assert hidden == {"a", "c"}
 
 
 def test_two_small_rows_with_a_small_sum_get_a_complement() -> None:
     # 1 + 2 = 3 would still be a small group: hide one more row
-    assert s.protect({"a": (1,), "b": (2,), "c": (9,), "d": (30,)}) == {"a", "b", "c"}
+    assert aggregates.protect({"a": (1,), "b": (2,), "c": (9,), "d": (30,)}) == {"a", "b", "c"}
 
 
 def test_nothing_small_nothing_hidden() -> None:
-    assert s.protect({"a": (5,), "b": (0,), "c": (12,)}) == set()
+    assert aggregates.protect({"a": (5,), "b": (0,), "c": (12,)}) == set()
 
 
 def test_hidden_total_still_hides_a_row() -> None:
-    assert s.protect({"a": (6,), "b": (9,)}, margin_hidden=True) == {"a"}
+    assert aggregates.protect({"a": (6,), "b": (9,)}, margin_hidden=True) == {"a"}
 
 
 def test_both_columns_count() -> None:
     # row b is small only in the second column; rows are hidden as a whole
-    assert s.protect({"a": (8, 8), "b": (9, 2), "c": (40, 40)}) == {"a", "b"}
+    assert aggregates.protect({"a": (8, 8), "b": (9, 2), "c": (40, 40)}) == {"a", "b"}
 
 
 tables = st.dictionaries(
@@ -111,7 +78,7 @@ tables = st.dictionaries(
 
 @given(tables)
 def test_total_minus_shown_never_gives_one_row(rows: dict[str, tuple[int, int]]) -> None:
-    hidden = s.protect(rows)
+    hidden = aggregates.protect(rows)
     for k, vals in rows.items():
         if any(0 < v < 5 for v in vals):
             assert k in hidden
@@ -200,7 +167,7 @@ def _within(sessions: sessionmaker[Session], req: s.ScenarioRequest) -> tuple[in
     """Raw counts (test only): the same steps as run_scenario without the suppression."""
     with sessions.begin() as db:
         user = principal(db, f"inkoop-{REGION}")
-        sc = s.load_region(db, user, today=TODAY)
+        sc = regional.load_region(db, user, today=TODAY)
     deltas, _ = s.deltas_for(sc, req)
     base = match(sc)
     wi = what_if(sc, deltas, base=base)
@@ -212,7 +179,7 @@ def test_extra_places_never_lower_within_the_norm(
     sessions: sessionmaker[Session], places: int
 ) -> None:
     with sessions() as db:
-        opts = s.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
+        opts = regional.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
     for ct, region in opts.placeable[:6]:
         before, after, _ = _within(
             sessions, s.ScenarioRequest(extra_places=(s.ExtraPlaces(ct, region, places),))
@@ -222,7 +189,7 @@ def test_extra_places_never_lower_within_the_norm(
 
 def test_lifted_ceilings_never_lower_within_the_norm(sessions: sessionmaker[Session]) -> None:
     with sessions() as db:
-        opts = s.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
+        opts = regional.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
     lifts = tuple(s.CeilingLift(b, 10_000_000) for b, _ in opts.budgets)
     before, after, _ = _within(sessions, s.ScenarioRequest(ceiling_lifts=lifts))
     assert after >= before
@@ -231,7 +198,7 @@ def test_lifted_ceilings_never_lower_within_the_norm(sessions: sessionmaker[Sess
 def test_a_gemeente_that_leaves_loses_the_joint_contracts(sessions: sessionmaker[Session]) -> None:
     with sessions() as db:
         user = principal(db, f"inkoop-{REGION}")
-        opts = s.region_options(db, user, today=TODAY)
+        opts = regional.region_options(db, user, today=TODAY)
     gained = []
     for g in opts.gemeenten:
         _, _, by_g = _within(sessions, s.ScenarioRequest(gemeenten_leave=(g,)))
@@ -245,7 +212,7 @@ def test_a_gemeente_that_leaves_loses_the_joint_contracts(sessions: sessionmaker
 def test_audit_names_the_inkoop_user_without_refs(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as db:
         user = principal(db, f"inkoop-{REGION}")
-        s.load_region(db, user, today=TODAY)
+        regional.load_region(db, user, today=TODAY)
     with sessions() as db:
         mine = db.scalars(
             select(AuditEntry)
@@ -276,13 +243,13 @@ def test_inkoop_of_another_region_may_not_ask_for_this_one(
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions() as db, pytest.raises(access.AccessDenied):
-        s.load_region(db, principal(db, "inkoop-JZ22"), today=TODAY, region=REGION)
+        regional.load_region(db, principal(db, "inkoop-JZ22"), today=TODAY, region=REGION)
 
 
 def test_requests_for_what_does_not_exist_are_refused(sessions: sessionmaker[Session]) -> None:
     with sessions() as db:
-        sc = s.load_region(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
-    with pytest.raises(s.ScenarioInputError) as e:
+        sc = regional.load_region(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
+    with pytest.raises(InvalidRequest) as e:
         s.deltas_for(
             sc,
             s.ScenarioRequest(
@@ -298,13 +265,13 @@ def test_requests_for_what_does_not_exist_are_refused(sessions: sessionmaker[Ses
 
 
 @pytest.fixture(scope="module")
-def advice(sessions: sessionmaker[Session]) -> s.AdviceOutcome:
+def advice(sessions: sessionmaker[Session]) -> adv.AdviceOutcome:
     with sessions.begin() as db:
         user = principal(db, f"inkoop-{REGION}")
-        return s.purchase_advice(db, user, 100_000_000, today=TODAY, max_places=10)
+        return adv.purchase_advice(db, user, 100_000_000, today=TODAY, max_places=10)
 
 
-def test_advice_beats_or_equals_the_naive_rule(advice: s.AdviceOutcome) -> None:
+def test_advice_beats_or_equals_the_naive_rule(advice: adv.AdviceOutcome) -> None:
     best, naive = advice.rules
     assert (best.rule, naive.rule) == ("advies", "langste_wachtlijst")
     assert best.within_norm is not None
@@ -317,7 +284,7 @@ def test_advice_beats_or_equals_the_naive_rule(advice: s.AdviceOutcome) -> None:
 
 
 def test_advice_hides_small_counts_and_holds_no_refs(
-    sessions: sessionmaker[Session], advice: s.AdviceOutcome
+    sessions: sessionmaker[Session], advice: adv.AdviceOutcome
 ) -> None:
     with sessions() as db:
         refs = list(db.scalars(select(Child.ref)))
@@ -332,7 +299,7 @@ def test_advice_hides_small_counts_and_holds_no_refs(
 
 def test_no_budget_buys_nothing(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as db:
-        out = s.purchase_advice(db, principal(db, f"inkoop-{REGION}"), 0, today=TODAY)
+        out = adv.purchase_advice(db, principal(db, f"inkoop-{REGION}"), 0, today=TODAY)
     assert all(r.spent_cents == 0 and not r.purchases for r in out.rules)
     assert all(r.gained in (0, None) for r in out.rules)
 
@@ -341,7 +308,7 @@ def test_forecast_waits_drop_only_where_places_are_added(
     sessions: sessionmaker[Session], outcome: s.ScenarioOutcome
 ) -> None:
     with sessions() as db:
-        opts = s.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
+        opts = regional.region_options(db, principal(db, f"inkoop-{REGION}"), today=TODAY)
     added = opts.placeable[0][0]
     rows = {f.care_type: f for f in outcome.forecast}
     assert added in rows

@@ -1,0 +1,127 @@
+"""A region's data read on behalf of an inkoop (or beheer) user who may see aggregates only.
+
+Inkoop may never see a child's row, yet a scenario needs the matching on the
+region's waiting children.  The region is read here with system rights, on the
+user's behalf, and the read is audited twice: the system read lists the
+pseudonyms as every read of children does, with the inkoop user named in its
+purpose; the inkoop user gets an entry "aggregaat" with the number of children
+and no refs.  Whatever is built on it must hand back suppressed counts only
+(`aggregates.protect`, `aggregates.small_cell`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.domain import Scenario
+from providers import reference
+from providers.convert import scenario_from_db
+from providers.store.access import AccessDenied, Principal, audit, search_offerings
+from providers.store.models import AuditAction, Child, ChildStatus, Role
+from providers.store.purchase import purchase_tables
+
+
+@dataclass(frozen=True)
+class RegionOptions:
+    """What the scenario form may offer: no case data, only the region's supply."""
+
+    region: str
+    care_types: tuple[str, ...]  # care types with an offering in the region
+    regions: tuple[str, ...]  # regions of those offerings
+    budgets: tuple[tuple[str, int], ...]  # (budget id, what is left in cents)
+    gemeenten: tuple[str, ...]
+    # (care type, region) pairs where extra places can go: a purchased offering there
+    # that takes new children
+    placeable: tuple[tuple[str, str], ...] = ()
+
+
+def system_for(user: Principal, region: str) -> Principal:
+    return Principal(
+        username=f"systeem voor {user.username}"[:80],
+        role=Role.BEHEER,
+        organisation_id=user.organisation_id,
+        region_code=region,
+    )
+
+
+def busiest_region(session: Session) -> str | None:
+    """For beheer without a region of its own: the region with the most waiting children."""
+    row = session.execute(
+        select(Child.region_code, func.count(Child.id))
+        .where(Child.status == ChildStatus.WAITING.value)
+        .group_by(Child.region_code)
+        .order_by(func.count(Child.id).desc(), Child.region_code)
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
+
+
+def region_of(session: Session, user: Principal, region: str | None) -> str:
+    """The region `user` may compute aggregates for: inkoop its own, beheer any."""
+    if user.role is Role.INKOOP:
+        if not user.region_code:
+            raise AccessDenied("Uw account hoort niet bij een regio.")
+        if region and region != user.region_code:
+            raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
+        return user.region_code
+    if user.role is Role.BEHEER:
+        chosen = region or user.region_code or busiest_region(session)
+        if not chosen:
+            raise AccessDenied("Kies een regio.")
+        return chosen
+    raise AccessDenied("Deze rol kan geen inkoopscenario's berekenen.")
+
+
+def load_region(
+    session: Session, user: Principal, *, today: dt.date, region: str | None = None
+) -> Scenario:
+    """The region's scenario, read with system rights on behalf of `user` (inkoop or
+    beheer), audited; never hand it to a route."""
+    code = region_of(session, user, region)
+    system = system_for(user, code)
+    sc = scenario_from_db(session, system, evaluation_date=today, region_code=code)
+    audit(
+        session,
+        user,
+        AuditAction.READ,
+        "kinderen (aggregaat)",
+        (),
+        count=len(sc.children),
+        detail="inkoop-scenario: alleen totalen, cellen onder 5 verborgen",
+    )
+    session.flush()
+    return sc
+
+
+def region_options(
+    session: Session, user: Principal, *, today: dt.date, region: str | None = None
+) -> RegionOptions:
+    """The supply side of the region, for the form (offerings and budgets are not case
+    data; the gemeenten come from the reference list)."""
+    code = region_of(session, user, region)
+    system = system_for(user, code)
+    offerings = [
+        o
+        for o in search_offerings(session, system)
+        if o.region_code == code or code in o.service_regions
+    ]
+    tables = purchase_tables(session, region_code=code)
+    gem = reference.gemeenten()
+    cts = sorted({o.care_type for o in offerings})
+    regions = sorted({gem[o.gemeente_code].region_code for o in offerings})
+    budgets = tuple((b.ext_id, b.ceiling_cents - b.spent_cents) for b in tables.budgets)
+    region_ref = reference.jeugdregios().get(code)
+    gemeenten = tuple(region_ref.gemeente_codes) if region_ref else ()
+    contracted = {(c.provider, c.care_type) for c in tables.contracts}
+    placeable = sorted(
+        {
+            (o.care_type, gem[o.gemeente_code].region_code)
+            for o in offerings
+            if not o.intake_stop and (o.provider_ext_id, o.care_type) in contracted
+        }
+    )
+    return RegionOptions(code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable))

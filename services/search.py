@@ -1,0 +1,337 @@
+"""Use case: the verwijzer's search: which help can really start for this child before
+the deadline?
+
+The verwijzer describes the child (no name or number: a search is not a case
+record); the domain's eligibility rules decide per offering whether it fits and,
+if not, why.  The result holds, per offering, the store's view, the domain's check,
+the expected start and, for the first results, the simulated start forecast; the
+page (`wijzer.views.zoeken`) puts it into words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+
+from matcher.domain import CareNeed, CareType, Child, Offering, Policy, Scenario
+from matcher.domain.clocks import deadline_norm3
+from matcher.domain.eligibility import PairCheck, Reason, ScenarioIndex, check_pair
+from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
+from matcher.forecast.domain import state_from_offering
+from matcher.forecast.simulate import summarise
+from providers import reference
+from providers.convert import ATTRIBUTE_BY_CODE, attributes_of, regions
+from providers.store.access import OfferingView, Principal
+from services.errors import InvalidRequest
+from services.search_cache import SearchCache, prime_index
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+MAX_AGE = 23
+QUERY_CHILD = "zoekvraag"
+# The start forecast is simulated for the first results only: they are the ones a
+# verwijzer acts on, and a simulation costs milliseconds per offering (cached after that).
+FORECAST_ROWS = 5
+FORECAST_RUNS = 100
+FORECAST_SEED = 1
+
+
+class StartStatus(StrEnum):
+    ON_TIME = "op_tijd"
+    MAYBE_LATE = "mogelijk_te_laat"
+    LATE = "te_laat"
+    UNKNOWN = "onbekend"
+
+
+class DeadlineBasis(StrEnum):
+    """What the deadline a search measured against rests on."""
+
+    NO_RULING = "geen_uitspraak"  # 3 months from today
+    URGENT = "eerder"  # the earlier deadline given
+    NORM = "norm"  # 3 months after the ruling
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A child described without name or number."""
+
+    care_type: str
+    age: int
+    gemeente: str
+    attributes: tuple[str, ...] = ()
+    ruling: dt.date | None = None
+    deadline: dt.date | None = None
+    direct_only: bool = False  # only providers contracted directly (no main contractor)
+    also_outside_region: bool = False
+    forecast_rows: int = FORECAST_ROWS
+
+    def problems(self) -> dict[str, str]:
+        """B1 Dutch message per field; empty when the request can be searched."""
+        issues: dict[str, str] = {}
+        if self.care_type not in CareType._value2member_map_:
+            issues["zorgvorm"] = "Kies welke hulp het kind nodig heeft."
+        if not 0 <= self.age <= MAX_AGE:
+            issues["leeftijd"] = f"Vul een leeftijd in van 0 tot en met {MAX_AGE} jaar."
+        if self.gemeente not in reference.gemeenten():
+            issues["gemeente"] = "Kies de gemeente die de hulp betaalt."
+        if any(a not in ATTRIBUTE_BY_CODE for a in self.attributes):
+            issues["kenmerken"] = "Een van de kenmerken kennen we niet. Kies uit de lijst."
+        return issues
+
+
+@dataclass(frozen=True)
+class StartForecast:
+    """The simulated real start at an offering for a referral made today
+    (matcher.forecast): median and 80 % interval, and the chance of missing the deadline."""
+
+    median: dt.date | None
+    low: dt.date | None
+    high: dt.date | None
+    p_after_deadline: float | None
+    runs: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One offering checked for the child."""
+
+    view: OfferingView
+    offering: Offering
+    check: PairCheck
+    fits: bool  # eligible, and by the route asked for
+    only_via_main: bool  # eligible only through a main contractor, and direct was asked
+    start_low: dt.date | None
+    start_high: dt.date | None
+    status: StartStatus
+    distance_km: float | None
+    budget_room: int | None  # placements the tightest budget still pays for
+    forecast: StartForecast | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    request: SearchRequest
+    today: dt.date
+    deadline: dt.date
+    deadline_basis: DeadlineBasis
+    fitting: tuple[Candidate, ...]  # best first
+    non_fitting: tuple[Candidate, ...]  # nearest first
+    out_of_region_count: int  # offerings outside the region, not checked further
+    provider_names: dict[str, str]  # provider id -> name, of the offerings checked
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.deadline < self.today
+
+
+def start_status(low: dt.date | None, high: dt.date | None, deadline: dt.date) -> StartStatus:
+    if low is None or high is None:
+        return StartStatus.UNKNOWN
+    if high <= deadline:
+        return StartStatus.ON_TIME
+    if low > deadline:
+        return StartStatus.LATE
+    return StartStatus.MAYBE_LATE
+
+
+def query_child(req: SearchRequest) -> Child:
+    home = reference.gemeenten()[req.gemeente]
+    return Child(
+        ref=QUERY_CHILD,
+        gemeente=home.code,
+        region=home.region_code,
+        needs=(CareNeed(id=QUERY_CHILD, care_type=CareType(req.care_type)),),
+        age_years=req.age,
+        ruling_date=req.ruling,
+        urgent_deadline=req.deadline,
+        attributes=attributes_of(req.attributes),
+    )
+
+
+def _deadline(child: Child, req: SearchRequest, today: dt.date) -> tuple[dt.date, DeadlineBasis]:
+    deadline = deadline_norm3(child)
+    if deadline is None:
+        return today + relativedelta(months=3), DeadlineBasis.NO_RULING
+    if req.deadline is not None and deadline == req.deadline:
+        return deadline, DeadlineBasis.URGENT
+    return deadline, DeadlineBasis.NORM
+
+
+def search(
+    session: Session,
+    user: Principal,
+    req: SearchRequest,
+    *,
+    today: dt.date,
+    cache: SearchCache,
+) -> SearchResult:
+    """Every offering of the care type checked for the child, fitting ones first."""
+    issues = req.problems()
+    if issues:
+        raise InvalidRequest(issues)
+    gemeenten = reference.gemeenten()
+    home = gemeenten[req.gemeente]
+    child = query_child(req)
+    cache.sync(session, today)
+    catalog = cache.offerings(session, user, req.care_type, today)
+    pairs = list(zip(catalog.views, catalog.offerings, strict=True))
+    out_of_region = 0
+    if not req.also_outside_region:
+        # Offerings outside the region cannot fit; they are counted, not listed, so a
+        # verwijzer is not flooded with "buiten de regio" rows (and the search stays fast).
+        area = {home.code, home.region_code}
+        inside = [
+            (v, o)
+            for v, o in pairs
+            if v.region_code == home.region_code or not area.isdisjoint(v.service_regions)
+        ]
+        out_of_region = len(pairs) - len(inside)
+        pairs = inside
+    purchase = cache.purchase(session, req.care_type, home.region_code)
+    scenario = Scenario(
+        evaluation_date=today,
+        children=(child,),
+        offerings=tuple(purchase.offering(o) for _, o in pairs),
+        contracts=purchase.contracts,
+        subcontracts=purchase.subcontracts,
+        regions=regions(),
+        budgets=purchase.budgets,
+        # Late options stay in the list, marked against the deadline: when nothing
+        # starts in time the verwijzer still needs the least-late option.
+        policy=replace(Policy(), allow_out_of_region=req.also_outside_region, allow_late=True),
+        name="zoekvraag",
+    )
+    index = ScenarioIndex(scenario)
+    prime_index(index, catalog)
+    deadline, basis = _deadline(child, req, today)
+    fitting: list[Candidate] = []
+    other: list[Candidate] = []
+    for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
+        check = check_pair(scenario, child, child.needs[0], offering, index)
+        only_via_main = bool(check.eligible and check.via_main_contractor and req.direct_only)
+        low = check.earliest_start
+        high = None
+        if low is not None:
+            stated = today + dt.timedelta(days=view.expected_wait_days + view.intake_days)
+            high = max(low, stated)
+        location = gemeenten.get(view.gemeente_code)
+        room: int | None = None
+        if Reason.BUDGET_CEILING_REACHED not in check.reasons and offering.price_cents > 0:
+            rooms = [
+                b.remaining_cents // offering.price_cents
+                for b in index.budgets_for(child, offering, check.via_main_contractor)
+            ]
+            room = min(rooms) if rooms else None
+        candidate = Candidate(
+            view=view,
+            offering=offering,
+            check=check,
+            fits=check.eligible and not only_via_main,
+            only_via_main=only_via_main,
+            start_low=low,
+            start_high=high,
+            status=start_status(low, high, deadline),
+            distance_km=round(reference.distance_km(home, location), 1) if location else None,
+            budget_room=room,
+        )
+        (fitting if candidate.fits else other).append(candidate)
+    order = {StartStatus.ON_TIME: 0, StartStatus.MAYBE_LATE: 1, StartStatus.LATE: 2}
+    fitting.sort(
+        key=lambda c: (
+            order.get(c.status, 3),
+            c.start_low or dt.date.max,
+            c.distance_km if c.distance_km is not None else 1e9,
+            c.view.provider_name,
+        )
+    )
+    urgent = child.urgent_deadline is not None or child.acute_unsafety
+    for i, c in enumerate(fitting[: req.forecast_rows]):
+        fitting[i] = replace(
+            c, forecast=forecast(cache, c.offering, c.view.version, today, urgent, deadline)
+        )
+    other.sort(key=lambda c: (c.distance_km or 1e9, c.view.provider_name))
+    return SearchResult(
+        request=req,
+        today=today,
+        deadline=deadline,
+        deadline_basis=basis,
+        fitting=tuple(fitting),
+        non_fitting=tuple(other),
+        out_of_region_count=out_of_region,
+        provider_names={v.provider_ext_id: v.provider_name for v, _ in pairs},
+    )
+
+
+def forecast(
+    cache: SearchCache,
+    offering: Offering,
+    version: int,
+    today: dt.date,
+    urgent: bool,
+    deadline: dt.date,
+) -> StartForecast | None:
+    """Forecast for a child referred today: cached per offering (and data version),
+    so only the deadline is applied per search."""
+    try:
+        base = state_from_offering(offering, as_of=today)
+    except ForecastInputError:
+        return None
+    entry = QueueEntry(ref=QUERY_CHILD, urgent=urgent, deadline=deadline)
+    state = with_new_referral(base, entry)
+    # The same per-offering seed as matcher.forecast.forecast_child, so the figures
+    # here match a forecast made there with FORECAST_SEED.
+    seed = (FORECAST_SEED * 1_000_003 + zlib.crc32(offering.id.encode())) % (2**63)
+
+    def simulate() -> np.ndarray | None:
+        try:
+            return simulate_starts(state, runs=FORECAST_RUNS, seed=seed)
+        except ForecastInputError:
+            return None
+
+    starts = cache.forecast((offering.id, version, urgent), simulate)
+    if starts is None:
+        return None
+    position = [e.ref for e in state.queue].index(QUERY_CHILD)
+    f = summarise(state, starts, seed=seed, runs=FORECAST_RUNS)[position]
+    return StartForecast(
+        median=f.median_date,
+        low=f.low_date,
+        high=f.high_date,
+        p_after_deadline=f.p_after_deadline,
+        runs=f.runs,
+        seed=f.seed,
+    )
+
+
+def warm_cache(
+    sessions: sessionmaker[Session],
+    cache: SearchCache,
+    principal: Principal,
+    *,
+    today: dt.date,
+    care_types: Sequence[CareType] = tuple(CareType),
+    with_forecast: bool = True,
+) -> int:
+    """Fill the search cache for every care type, and the forecast of a regular
+    (not urgent) referral at every offering, so the first searches of the day do not
+    pay for them. Returns the number of offerings seen. Runs in a background thread."""
+    seen = 0
+    with sessions() as session:
+        cache.sync(session, today)
+        for care_type in care_types:
+            catalog = cache.offerings(session, principal, care_type.value, today)
+            for view, offering in zip(catalog.views, catalog.offerings, strict=True):
+                seen += 1
+                if with_forecast:
+                    # The deadline only enters the summary, not the simulation.
+                    forecast(cache, offering, view.version, today, False, today)
+    return seen

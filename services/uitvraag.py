@@ -1,0 +1,99 @@
+"""Use cases of the uniforme uitvraag: the report of today, and the monthly
+momentopname that inflow and outflow are counted from.
+
+(a) which children wait, (b) for which help, (c) which obstacles, per gemeente
+and per GI.  The report itself is ``matcher.domain.uitvraag.build_report``; the
+obstacles per child are the domain's eligibility reasons when no offering fits.
+Snapshots are stored and read by the data layer (``providers.store.uitvraag``),
+which also decides who may take or see them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from matcher.domain import Scenario
+from matcher.domain.eligibility import evaluate
+from matcher.domain.explain import reason_nl
+from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, WaitingRecord, build_report
+from providers.convert import scenario_from_db
+from providers.store.access import Principal
+from providers.store.uitvraag import SnapshotInfo, monthly_flows, take_snapshot
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+ALL_REGIONS_LABEL = "alle regio's"
+NOT_OFFERED = "Deze hulp wordt niet aangeboden"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    today: dt.date
+    region: str | None = None  # None: the user's own region (beheer: every region)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    region: str
+    report: UitvraagReport
+    flows: tuple[tuple[dt.date, MonthFlow], ...]  # (from date, the month after it)
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    count_date: dt.date
+    region: str | None = None
+
+
+def waiting_records(scenario: Scenario) -> tuple[WaitingRecord, ...]:
+    """A record per waiting child with a ruling, with the obstacles of needs that no
+    offering fits."""
+    eligibility = evaluate(scenario)
+    records = []
+    for child in scenario.children:
+        obstacles: set[str] = set()
+        for need in child.needs:
+            checks = eligibility.pairs.get((child.ref, need.id), [])
+            if not checks:
+                obstacles.add(NOT_OFFERED)
+            elif not any(c.eligible for c in checks):
+                obstacles.update(
+                    reason_nl(c.reason).capitalize() for c in checks if c.reason is not None
+                )
+        if child.ruling_date is None:
+            continue
+        records.append(
+            WaitingRecord(
+                request_id=child.ref,
+                child_ref=child.ref,
+                gi=child.gi,
+                gemeente=child.gemeente,
+                measure=child.measure,
+                ruling_date=child.ruling_date,
+                care_types=tuple(n.care_type for n in child.needs),
+                obstacles=tuple(sorted(obstacles)),
+                urgent_deadline=child.urgent_deadline,
+            )
+        )
+    return tuple(records)
+
+
+def report(sessions: sessionmaker[Session], user: Principal, req: ReportRequest) -> ReportResult:
+    """The momentopname of today and the flows between the stored ones."""
+    region_code = req.region or user.region_code
+    with sessions.begin() as session:  # the read of children is audited
+        scenario = scenario_from_db(
+            session, user, evaluation_date=req.today, region_code=region_code
+        )
+        flows = monthly_flows(session, user, region_code=region_code)
+    region = region_code or ALL_REGIONS_LABEL
+    snap = Snapshot(count_date=req.today, region=region, records=waiting_records(scenario))
+    return ReportResult(region=region, report=build_report(snap), flows=tuple(flows))
+
+
+def snapshot(session: Session, user: Principal, req: SnapshotRequest) -> SnapshotInfo:
+    """Store (or replace) the momentopname of the count date; the caller commits."""
+    return take_snapshot(session, user, count_date=req.count_date, region_code=req.region)

@@ -1,0 +1,112 @@
+"""The tafel's matching run and run-again (services.matching)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.domain.compile import compile_scenario
+from providers.convert import scenario_from_db
+from providers.store import access
+from services import matching as uc
+
+from .conftest import REGION, TODAY, principal
+
+
+def _noop(_step: str, _percent: int) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def first(sessions: sessionmaker[Session]) -> tuple[uc.RunParams, uc.RunOutcome]:
+    with sessions.begin() as db:
+        user = principal(db, f"tafel-{REGION}")
+        refs = [c.ref for c in access.waiting_list(db, user)][:12]
+    params = uc.RunParams(refs=refs)
+    return params, uc.run_matching(
+        sessions, user, params, today=TODAY, progress=_noop, explain_budget_s=0.5
+    )
+
+
+def test_a_run_has_one_row_per_need_of_the_chosen_children(
+    first: tuple[uc.RunParams, uc.RunOutcome],
+) -> None:
+    params, outcome = first
+    assert {r.child_ref for r in outcome.rows} == set(params.refs)
+    s = outcome.summary
+    assert s.needs == len(outcome.rows) == s.placed + s.unplaced
+    assert all(r.offering and r.option for r in outcome.rows if r.placed)
+    assert all(r.summary for r in outcome.rows if not r.placed)
+
+
+def test_run_again_keeps_a_pin_and_honours_a_forbid(
+    sessions: sessionmaker[Session], first: tuple[uc.RunParams, uc.RunOutcome]
+) -> None:
+    params, outcome = first
+    placed = [r for r in outcome.rows if r.placed]
+    assert len(placed) >= 2
+    pin, forbid = placed[0], placed[1]
+    again, label = uc.rerun_params(
+        "run-1",
+        params,
+        outcome,
+        [f"{pin.child_ref}|{pin.need_id}", "onbekend|x"],
+        [f"{forbid.child_ref}|{forbid.need_id}"],
+    )
+    assert again.parent == "run-1"
+    assert [p.option for p in again.pins] == [pin.option]  # the unknown key is ignored
+    assert [f.offering for f in again.forbids] == [forbid.offering]
+    assert label == "Opnieuw: 1 vastgezet, 1 uitgesloten"
+    with sessions() as db:
+        user = principal(db, f"tafel-{REGION}")
+    second = uc.run_matching(
+        sessions, user, again, today=TODAY, progress=_noop, explain_budget_s=0.5
+    )
+    rows = {(r.child_ref, r.need_id): r for r in second.rows}
+    kept = rows[(pin.child_ref, pin.need_id)]
+    assert kept.pinned
+    assert kept.option == pin.option
+    moved = rows[(forbid.child_ref, forbid.need_id)]
+    assert moved.offering != forbid.offering
+    assert moved.forbidden == [forbid.offering]
+
+
+def test_choices_become_arc_pins_in_one_place(sessions: sessionmaker[Session]) -> None:
+    with sessions() as db:
+        scenario = scenario_from_db(
+            db, access.Principal.system("test"), evaluation_date=TODAY, region_code=REGION
+        )
+    refs = [c.ref for c in scenario.children][:20]
+    compiled = compile_scenario(uc.select_children(scenario, refs))
+    assert compiled.arcs
+    info = compiled.arcs[0]
+    ref, nid = compiled.item_members[info.item][0]
+    option = f"{info.offering}@{info.group}"
+    pinned = uc.with_choices(
+        compiled, [uc.Choice(child_ref=ref, need_id=nid, offering=info.offering, option=option)], []
+    )
+    assert pinned.problem is not compiled.problem
+    # choices for children or options not in the problem change nothing
+    stale = uc.Choice(child_ref="niet-in-de-run", need_id="x", offering="O", option="O@0")
+    assert uc.with_choices(compiled, [stale], [stale]) is compiled
+
+
+@pytest.mark.parametrize("username", [f"inkoop-{REGION}"])
+def test_a_role_without_case_data_may_not_run_a_matching(
+    sessions: sessionmaker[Session], username: str
+) -> None:
+    with sessions() as db:
+        user = principal(db, username)
+    with pytest.raises(access.AccessDenied) as exc:
+        uc.run_matching(sessions, user, uc.RunParams(refs=["x"]), today=TODAY, progress=_noop)
+    assert exc.value.user_message
+
+
+def test_a_tafel_does_not_match_children_of_another_region(
+    sessions: sessionmaker[Session], first: tuple[uc.RunParams, uc.RunOutcome]
+) -> None:
+    params, _ = first
+    with sessions() as db:
+        other = principal(db, "tafel-JZ22")
+    outcome = uc.run_matching(sessions, other, params, today=TODAY, progress=_noop)
+    assert outcome.rows == []

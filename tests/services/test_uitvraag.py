@@ -1,0 +1,52 @@
+"""The uniforme uitvraag's report and momentopname (services.uitvraag)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from providers.store import access
+from services import uitvraag as uc
+
+from .conftest import REGION, TODAY, principal
+
+
+def test_report_of_today_lists_the_region_and_its_waiting_children(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as db:
+        user = principal(db, f"tafel-{REGION}")
+        waiting = {c.ref for c in access.waiting_list(db, user)}
+    result = uc.report(sessions, user, uc.ReportRequest(today=TODAY))
+    assert result.region == REGION
+    assert result.report.count_date == TODAY
+    assert {r["child_ref"] for r in result.report.rows} <= waiting
+    assert result.report.rows
+    assert result.flows == ()  # no momentopnames stored yet
+
+
+def test_two_snapshots_give_one_month_of_flows(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as db:
+        user = principal(db, "tafel-JZ22")
+        first = uc.snapshot(db, user, uc.SnapshotRequest(count_date=TODAY - dt.timedelta(days=30)))
+        uc.snapshot(db, user, uc.SnapshotRequest(count_date=TODAY))
+    assert first.region_code == "JZ22"
+    result = uc.report(sessions, user, uc.ReportRequest(today=TODAY))
+    assert [f.count_date for _, f in result.flows] == [TODAY]
+
+
+def test_inkoop_may_not_take_a_snapshot(sessions: sessionmaker[Session]) -> None:
+    with sessions() as db:
+        user = principal(db, f"inkoop-{REGION}")
+        with pytest.raises(access.AccessDenied) as exc:
+            uc.snapshot(db, user, uc.SnapshotRequest(count_date=TODAY))
+    assert "momentopname" in exc.value.user_message
+
+
+def test_a_tafel_may_not_ask_for_another_region(sessions: sessionmaker[Session]) -> None:
+    with sessions() as db:
+        user = principal(db, f"tafel-{REGION}")
+    with pytest.raises(access.AccessDenied):
+        uc.report(sessions, user, uc.ReportRequest(today=TODAY, region="JZ22"))
