@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0)
     a = ap.parse_args()
 
-    from matcher.io import read_orlib_gap
+    from matcher.problem_file import read_orlib_gap
     from matcher.solvers.budget import TimeBudget
     from matcher.solvers.colgen import dual_bound
     from matcher.solvers.core import build_core

@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from matcher.io import read_orlib_gap
+from matcher.problem_file import read_orlib_gap
 from matcher.solution import SolveOptions, verify
 from matcher.solve import solve
 

@@ -151,7 +151,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", required=True, help="JSON problem file to write")
     a = ap.parse_args()
-    from matcher.io import write_problem
+    from matcher.problem_file import write_problem
 
     p = generate(GeneratorConfig(a.children, a.offerings, seed=a.seed))
     write_problem(p, a.output)

@@ -27,7 +27,7 @@ from matcher.solvers.strategies import AUTO, STRATEGIES
 
 SUBCOMMANDS: list[str] = [
     "matcher.cli:add_solve_command",
-    "matcher.domain.cli:register",
+    "matcher.domain.commands:register",
     "matcher.sweep:add_sweep_command",
 ]
 
@@ -82,8 +82,8 @@ def quiet_stdout() -> Iterator[None]:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    from matcher.io import read_any
     from matcher.problem import ProblemValidationError
+    from matcher.problem_file import read_any
     from matcher.solution import Solution, SolveOptions, Status, VerificationError, verify
 
     out: dict[str, Any]

@@ -11,7 +11,7 @@ import pytest
 
 from matcher import ProblemBuilder, Sense
 from matcher.cli import SUBCOMMANDS, build_parser
-from matcher.io import write_problem
+from matcher.problem_file import write_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 GAP_DIR = ROOT / "tests" / "fixtures" / "gap"

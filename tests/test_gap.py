@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from matcher import SolveOptions, Status, solve, verify
-from matcher.io import read_orlib_gap
+from matcher.problem_file import read_orlib_gap
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, build_core
 from matcher.solvers.cpsat import solve_cpsat

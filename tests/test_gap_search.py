@@ -84,7 +84,7 @@ def test_stops_at_target() -> None:
     deadline).  a05100 (minimise): a greedy start leaves room to improve."""
     from pathlib import Path
 
-    from matcher.io import read_orlib_gap
+    from matcher.problem_file import read_orlib_gap
 
     p = read_orlib_gap(Path(__file__).parent / "fixtures" / "gap" / "a05100.txt")
     core = build_core(p)

@@ -11,8 +11,8 @@ import pytest
 
 from matcher import STRATEGIES, ProblemBuilder, SolveOptions, Status, solve
 from matcher.cli import build_parser
-from matcher.io import read_orlib_gap
-from matcher.solution import Solution
+from matcher.problem_file import read_orlib_gap
+from matcher.solution import Solution, verify
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, build_core
 from matcher.solvers.cpsat import solve_cpsat
@@ -74,6 +74,8 @@ def test_a_registered_strategy_runs_through_solve() -> None:
         assert sol.strategy == name
         assert sol.status.has_solution
         assert "bound_source" in sol.stats
+        # raises VerificationError, listing every issue, on a wrong answer
+        assert verify(p, sol).n_assigned == len(sol.assignments)
 
 
 def test_unknown_strategy_lists_the_registered_names() -> None:

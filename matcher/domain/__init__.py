@@ -1,13 +1,13 @@
 """The domain level of the matcher: children, needs, offerings, norms and explanations.
 
-from matcher.domain import io, match, explain, what_if, AddPlaces
-sc = io.load("scenario.json")
+from matcher.domain import scenario_file, match, explain, what_if, AddPlaces
+sc = scenario_file.load("scenario.json")
 result = match(sc)
 why = explain(result)
 w = what_if(sc, [AddPlaces("O12", 1)], base=result)
 """
 
-from matcher.domain import io
+from matcher.domain import scenario_file
 from matcher.domain.caretypes import CareCategory, CareType, care_type_label
 from matcher.domain.clocks import (
     NormStatus,
@@ -128,9 +128,9 @@ __all__ = [
     "compile_scenario",
     "evaluate",
     "explain",
-    "io",
     "match",
     "norm3_deadline_for",
+    "scenario_file",
     "solve",
     "start_verdict",
     "what_if",

@@ -14,8 +14,8 @@ import typing
 from datetime import date
 from typing import Any
 
-from matcher.domain.io import _LISTS, FORMAT, FORMAT_VERSION
 from matcher.domain.model import FamilyBundle, Policy
+from matcher.domain.scenario_file import _LISTS, FORMAT, FORMAT_VERSION
 
 
 def _type(tp: Any, name: str, defs: dict[str, Any]) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from matcher.domain.clocks import (
     regional_deadline_for,
     status,
 )
-from matcher.domain.io import ScenarioValidationError, _Reader
 from matcher.domain.model import MeasureType, RegionalNorm
+from matcher.domain.scenario_file import ScenarioValidationError, _Reader
 from matcher.problem import ValidationIssue
 
 FORMAT = "beschikbaarheidswijzer-uitvraag"

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any, Union
 
 from matcher.domain.incremental import resolve
-from matcher.domain.io import ScenarioValidationError, _enc, _Reader
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.model import (
     Child,
@@ -28,6 +27,7 @@ from matcher.domain.model import (
     Release,
     Scenario,
 )
+from matcher.domain.scenario_file import ScenarioValidationError, _enc, _Reader
 from matcher.problem import ValidationIssue
 from matcher.solution import SolveOptions
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.domain.io import load
 from matcher.domain.model import Scenario
+from matcher.domain.scenario_file import load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
 

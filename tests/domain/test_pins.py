@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.domain import io
+from matcher.domain import scenario_file
 from matcher.domain.eligibility import Reason, evaluate
 from matcher.domain.explain import explain, sentences
 from matcher.domain.incremental import evaluate_incremental
@@ -142,8 +142,8 @@ def test_forbids_change_eligibility_incrementally():
 def test_decisions_are_not_written_into_a_scenario_file():
     sc = apply(two_offerings(), Pin("A", "n", "R"))
     with pytest.raises(ValueError, match="tafel"):
-        io.dumps(sc)
-    assert io.loads(io.dumps(two_offerings())) == two_offerings()
+        scenario_file.dumps(sc)
+    assert scenario_file.loads(scenario_file.dumps(two_offerings())) == two_offerings()
 
 
 def test_a_pin_is_honoured_when_a_what_if_reuses_the_base_answer():

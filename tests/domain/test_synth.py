@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from matcher.domain.io import validate
+from matcher.domain.scenario_file import validate
 from matcher.domain.synth import generate
 
 

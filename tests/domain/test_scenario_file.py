@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from matcher.domain.io import ScenarioValidationError, dumps, from_dict, load, loads
+from matcher.domain.scenario_file import ScenarioValidationError, dumps, from_dict, load, loads
 from matcher.domain.synth import generate
 
 from .conftest import FIXTURES

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matcher import AssignmentProblem, ProblemBuilder, ProblemValidationError, Sense
-from matcher.io import (
+from matcher.problem_file import (
     problem_from_json_dict,
     problem_to_json_dict,
     read_orlib_gap,

@@ -16,10 +16,10 @@ from typing import Any
 
 from matcher.cli import quiet_stdout
 from matcher.domain.explain import explain
-from matcher.domain.io import ScenarioValidationError, load
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.model import Scenario
 from matcher.domain.reasons import summary_text, warning_text
+from matcher.domain.scenario_file import ScenarioValidationError, load
 from matcher.domain.whatif import DeltaError, delta_to_json, deltas_from_json, what_if
 from matcher.solution import SolveOptions
 
