@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from providers import demo, reference
-from providers.__main__ import main
+from providers.cli import main
 from providers.io import read_tables
 from providers.validate import validate
 

@@ -417,7 +417,7 @@ def test_retention_removes_old_case_rows_and_keeps_counts(
 def test_retention_command_line(
     retention_db: tuple[Engine, sessionmaker[Session]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from providers.__main__ import main
+    from providers.cli import main
 
     engine, sessions = retention_db
     with sessions.begin() as s:
