@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from matcher.errors import MatcherError
+
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
@@ -53,7 +55,7 @@ class ValidationIssue:
         return f"{self.where}: {self.message}"
 
 
-class ProblemValidationError(ValueError):
+class ProblemValidationError(MatcherError, ValueError):
     """Raised with every problem found at once, never only the first."""
 
     def __init__(self, issues: Sequence[ValidationIssue]) -> None:

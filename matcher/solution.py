@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.errors import MatcherError
 from matcher.problem import AssignmentProblem, Sense
 
 
@@ -108,7 +109,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(bound - objective) / max(1.0, abs(objective))
 
 
-class VerificationError(ValueError):
+class VerificationError(MatcherError, ValueError):
     def __init__(self, issues: list[str]) -> None:
         self.issues = issues
         super().__init__("solution rejected:\n" + "\n".join(f"  - {i}" for i in issues))

@@ -22,6 +22,7 @@ from providers.store.access import Principal
 from providers.store.accounts import hash_password, verify_dummy, verify_password
 from providers.store.models import Role as Role
 from providers.store.sessions import session_user
+from wijzer.errors import WijzerError
 
 SESSION_USER_KEY = "user"
 SESSION_LOGIN_AT_KEY = "login_at"
@@ -162,12 +163,16 @@ def limiter_keys(username: str, client_host: str | None) -> list[str]:
     return [f"user:{username.strip().lower()}", f"ip:{client_host or 'unknown'}"]
 
 
-class NotAuthenticatedError(Exception):
+class NotAuthenticatedError(WijzerError):
     """No valid session: HTML goes to the login page, the API answers 401."""
 
+    default_user_message = "Log eerst in."
 
-class NotAllowedError(Exception):
+
+class NotAllowedError(WijzerError):
     """Logged in, but this role may not use this page or endpoint."""
+
+    default_user_message = "U mag deze pagina niet gebruiken."
 
 
 def current_user(request: Request) -> SessionUser | None:

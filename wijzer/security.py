@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wijzer.errors import WijzerError
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_SESSION_KEY = "csrf"
 CSRF_FORM_FIELD = "csrf_token"
@@ -107,8 +109,12 @@ async def _server_error(path: str, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class CsrfError(Exception):
+class CsrfError(WijzerError):
     """The request changes state but did not carry the session's CSRF token."""
+
+    default_user_message = (
+        "Het formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens."
+    )
 
 
 def csrf_token(request: Request) -> str:

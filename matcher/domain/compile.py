@@ -45,11 +45,12 @@ from matcher.domain.eligibility import (
 )
 from matcher.domain.model import Child, DeltaError, Scenario, Weights
 from matcher.domain.reasons import reason_text
+from matcher.errors import MatcherError
 from matcher.problem import MAX_ABS_INT, AssignmentProblem, Sense
 
 
-class WeightsTooLargeError(ValueError):
-    pass
+class WeightsTooLargeError(MatcherError, ValueError):
+    """The scenario has more members than the objective's integer range can order."""
 
 
 @dataclass(frozen=True)

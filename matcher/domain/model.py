@@ -14,6 +14,7 @@ from datetime import date
 from functools import cached_property
 
 from matcher.domain.caretypes import CareCategory, CareType
+from matcher.errors import MatcherError
 
 __all__ = [
     "Budget",
@@ -310,8 +311,13 @@ class Refusal:
     note: str = ""
 
 
-class DeltaError(ValueError):
-    """A change (delta) that cannot be applied, or a tafel decision that cannot hold."""
+class DeltaError(MatcherError, ValueError):
+    """A change (delta) that cannot be applied, or a tafel decision that cannot hold.
+
+    Its message is written for the person at the screen."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, user_message=message)
 
 
 @dataclass(frozen=True)

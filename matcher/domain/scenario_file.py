@@ -33,6 +33,7 @@ from matcher.domain.model import (
     Subcontract,
     Weights,
 )
+from matcher.errors import MatcherError
 from matcher.problem import ValidationIssue
 
 FORMAT = "beschikbaarheidswijzer-scenario"
@@ -50,13 +51,15 @@ _LISTS: dict[str, type] = {
 }
 
 
-class ScenarioValidationError(ValueError):
+class ScenarioValidationError(MatcherError, ValueError):
     """Every problem in a scenario file, never only the first."""
 
     def __init__(self, issues: list[ValidationIssue]) -> None:
         self.issues = tuple(issues)
         lines = "\n".join(f"  - {i}" for i in self.issues)
-        super().__init__(f"{len(self.issues)} fout(en) in het scenario:\n{lines}")
+        n = len(self.issues)
+        text = f"{n} {'fout' if n == 1 else 'fouten'} in het scenario:\n{lines}"
+        super().__init__(text, user_message=text)
 
 
 class _Reader:

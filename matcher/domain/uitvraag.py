@@ -30,13 +30,19 @@ from matcher.domain.clocks import (
 )
 from matcher.domain.model import MeasureType, RegionalNorm
 from matcher.domain.scenario_file import ScenarioValidationError, _Reader
+from matcher.errors import MatcherError
 from matcher.problem import ValidationIssue
 
 FORMAT = "beschikbaarheidswijzer-uitvraag"
 
 
-class PartialSurveyError(ValueError):
-    """Raised when a figure would have to be extrapolated from an incomplete survey."""
+class PartialSurveyError(MatcherError, ValueError):
+    """Raised when a figure would have to be extrapolated from an incomplete survey.
+
+    Its message is written for the person at the screen."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, user_message=message)
 
 
 class CancellationReason(enum.Enum):

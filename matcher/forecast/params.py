@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from matcher.errors import MatcherError
 
-class ForecastInputError(ValueError):
+
+class ForecastInputError(MatcherError, ValueError):
     """Raised with every problem in the forecast input at once."""
 
     def __init__(self, issues: list[str]) -> None:

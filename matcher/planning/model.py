@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
+from matcher.errors import MatcherError
 from matcher.problem import AssignmentProblem, Sense
 from matcher.solution import SolveOptions
 
@@ -27,7 +28,7 @@ EPS_SCALE = 0.4
 PLAN_OPTIONS = SolveOptions(time_limit_s=60.0, relative_gap=1e-3, workers=1)
 
 
-class PlanningInputError(ValueError):
+class PlanningInputError(MatcherError, ValueError):
     """Raised with every problem in a planning input at once."""
 
     def __init__(self, issues: Sequence[str]) -> None:

@@ -20,17 +20,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from matcher.errors import MatcherError
 from matcher.problem import AssignmentProblem, Sense
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-class CoreInfeasible(Exception):
+class CoreInfeasible(MatcherError):
     """The pinned arcs or must-assign items make the problem infeasible."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
+        super().__init__(reason)
         super().__init__(reason)
 
 

@@ -18,11 +18,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from providers.errors import ProvidersError
+
 DEFAULT_YEAR = 2025
 CATEGORIES = ("verblijf", "ambulant", "crisis", "diagnostiek")
 
 
-class ReferenceDataError(ValueError):
+class ReferenceDataError(ProvidersError, ValueError):
     """A reference table is missing, or a region's own table is malformed."""
 
 
