@@ -41,7 +41,13 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["nav_items"] = NAV_ITEMS
     templates.env.filters["nl_date"] = _nl_date
     templates.env.filters["euro"] = _euro
+    templates.env.filters["count"] = _count
     return templates
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """ "1 plek", "2 plekken": the number with the right form of the word."""
+    return f"{n} {singular if n == 1 else plural}"
 
 
 _MONTHS = [

@@ -101,8 +101,10 @@ def test_inkoop_scenario_end_to_end(page: Page, demo_server: str) -> None:
     page.get_by_role("button", name="Scenario berekenen").click()
     heading = page.locator("#uitkomst-titel")
     expect(heading).to_be_visible(timeout=60_000)
-    expect(heading).to_have_text("Uitkomst voor regio JZ31")
-    expect(page.get_by_text("10 extra plek(ken) ambulante jeugd-GGZ in regio JZ31")).to_be_visible()
+    expect(heading).to_have_text("Uitkomst voor regio Zuid-Holland Zuid")
+    expect(
+        page.get_by_text("10 extra plekken ambulante jeugd-GGZ in regio Zuid-Holland Zuid")
+    ).to_be_visible()
 
     # The summary: within the norm now and in the scenario, and the difference.
     row = page.locator("#tabel-samenvatting").locator("xpath=..").locator("tbody tr").first
