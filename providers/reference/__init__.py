@@ -6,8 +6,8 @@ product list with its own file (`load_region_products`).  The care-type
 identifiers are the same as `matcher.domain.CareType`; this table adds the
 category, "zo thuis mogelijk" rank and the mappings to iJw JZ020 and Iv3
 taakveld.  The Dutch label of a project care type has one home,
-`matcher.domain.caretypes.care_type_label`; only a region's own new product
-brings its own label.
+`matcher.domain.caretypes.care_type_label` (the project table has no label
+column); only a region's own product list brings its own product names.
 """
 
 from __future__ import annotations
@@ -175,12 +175,14 @@ def code_list(name: str, year: int = DEFAULT_YEAR) -> dict[str, Code]:
 
 
 def _label(code: str, own: str | None) -> str:
-    """A project care type's label is the domain's; a new product needs its own."""
+    """The project's label of a care type is the domain's (`care_type_label`); only a
+    region's own product list brings its own (its product name), and a new product
+    must."""
+    if own and own.strip():
+        return own.strip()
     if code in CareType._value2member_map_:
         return care_type_label(code, capital=True)
-    if not own or not own.strip():
-        raise ValueError(f"label ontbreekt voor de nieuwe zorgvorm {code}")
-    return own.strip()
+    raise ValueError(f"label ontbreekt voor de nieuwe zorgvorm {code}")
 
 
 def _care_types_from_rows(rows: Iterable[dict[str, str]], where: str) -> dict[str, CareTypeInfo]:
@@ -228,8 +230,8 @@ def load_region_products(path: Path | str) -> dict[str, CareTypeInfo]:
 
     Each row must map to a project care type (its `code`) or add a new one
     with its own label, category and rank; the rows replace the project's entries
-    with the same code, so a region can remap products.  A project care type keeps
-    its one label (`care_type_label`).
+    with the same code, so a region can relabel (its own product names) or remap
+    products.  Without a label a project care type keeps the domain's.
     """
     p = Path(path)
     regional = _care_types_from_rows(_rows(p), p.name)

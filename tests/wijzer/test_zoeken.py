@@ -8,10 +8,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from matcher.domain.caretypes import care_type_label
 from matcher.domain.reasons import Reason, reason_text
 from providers import convert, reference
 from tests.wijzer.conftest import login
 from tests.wijzer.data import DORDRECHT, TODAY
+from wijzer.views import zoeken as zoeken_view
 
 
 @pytest.fixture
@@ -345,3 +347,15 @@ def test_warming_fills_offerings_and_forecasts(app: FastAPI, verwijzer: TestClie
     api(verwijzer, uitspraak="2026-11-01")
     assert cache.misses == misses
     assert len(cache._forecasts) == forecasts
+
+
+def test_care_type_labels_have_one_source() -> None:
+    # zorgvormen.csv has no label column: every page, export and API label is the
+    # domain's care_type_label.
+    for code, info in reference.care_types().items():
+        assert info.label == care_type_label(code, capital=True), code
+    options = dict(zoeken_view.care_type_options())
+    assert options["TRAUMATHERAPIE"] == "Traumatherapie (ambulant)"
+    assert options["RESIDENTIEEL_JENO"].startswith(
+        care_type_label("RESIDENTIEEL_JENO", capital=True)
+    )
