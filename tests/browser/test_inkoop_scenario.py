@@ -139,7 +139,7 @@ def test_purchase_advice_against_the_naive_rule(page: Page, demo_server: str) ->
     page.get_by_role("button", name="Advies berekenen").click()
     heading = page.locator("#uitkomst-titel")
     expect(heading).to_be_visible(timeout=60_000)
-    expect(heading).to_have_text("Inkoopadvies voor regio JZ31")
+    expect(heading).to_have_text("Inkoopadvies voor regio Zuid-Holland Zuid")
     rows = page.locator("#tabel-regels").locator("xpath=..").locator("tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first.locator("th")).to_contain_text("Advies")

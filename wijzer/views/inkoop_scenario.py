@@ -94,6 +94,11 @@ def care_label(code: str) -> str:
     return care_type_label(code, capital=True)
 
 
+def _region_label(code: str, *, own: bool) -> str:
+    name = data.region_name(code)
+    return f"{name} (eigen regio)" if own else name
+
+
 def empty_form(opts: data.RegionOptions) -> ScenarioForm:
     return ScenarioForm(
         places=[PlaceRow(index=i, region=opts.region) for i in range(1, PLACE_ROWS + 1)],
@@ -114,7 +119,7 @@ def form_context(
         ],
         # the own region first: it is what a browser sends when nothing is chosen
         regions=[
-            Option(value=r, label=r if r != opts.region else f"{r} (eigen regio)")
+            Option(value=r, label=_region_label(r, own=r == opts.region))
             for r in sorted(opts.regions, key=lambda r: (r != opts.region, r))
         ],
         gemeenten=[
