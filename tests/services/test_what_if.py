@@ -356,3 +356,21 @@ def test_forecast_waits_drop_only_where_places_are_added(
         if other.baseline is not None:
             low, median, high = other.baseline
             assert low <= median <= high
+
+
+@pytest.mark.parametrize(("places", "words"), [(1, "1 extra plek "), (2, "2 extra plekken ")])
+def test_a_change_reads_with_the_right_plural_and_names(
+    sessions: sessionmaker[Session], places: int, words: str
+) -> None:
+    with sessions() as db:
+        user = principal(db, f"inkoop-{REGION}")
+        opts = regional.region_options(db, user, today=TODAY)
+        sc = regional.load_region(db, user, today=TODAY)
+    ct, region = opts.placeable[0]
+    _, lines = s.deltas_for(
+        sc, s.ScenarioRequest(extra_places=(s.ExtraPlaces(ct, region, places),))
+    )
+    assert lines[0].startswith(words)
+    assert "(ken)" not in lines[0]
+    assert lines[0].endswith(f"in regio {s.region_name(region)}")
+    assert ct not in lines[0]  # the care type's label, not its code

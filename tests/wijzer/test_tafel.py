@@ -287,6 +287,7 @@ def test_a_forbidden_place_is_excluded_by_the_table_not_full(tafel: TestClient) 
     headers = {"X-CSRF-Token": token}
     started = tafel.post("/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers=headers)
     first = _api_wait(tafel, started.headers["location"])
+    assert first["label"] == "Matching van 1 kind"
     (row,) = first["outcome"]["rows"]
     assert row["provider"] == "Hulp Zuid"
     rerun = tafel.post(
