@@ -5,7 +5,6 @@ deltas that change what they should."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import io
 from collections.abc import Iterator
 
@@ -22,6 +21,7 @@ from providers.store.models import AuditEntry, Child, OrganisationKind, Role
 from services import purchase_advice as adv
 from services import what_if as s
 from services.errors import InvalidRequest
+from tests.wijzer.overdue import freshen_rulings
 from wijzer.demo import load_demo_data
 
 from .conftest import REGION, TODAY, principal
@@ -40,12 +40,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Ses
     migrate(engine)
     factory = session_factory(engine)
     load_demo_data(factory, TODAY, io.StringIO())
-    earliest = TODAY - dt.timedelta(days=FRESH_WITHIN_DAYS)
     with factory.begin() as db:
-        for child in db.scalars(select(Child).where(Child.region_code == REGION)):
-            child.ruling_date = max(child.ruling_date, earliest)
-            if child.urgent_deadline is not None and child.urgent_deadline <= TODAY:
-                child.urgent_deadline = None
+        freshen_rulings(db, REGION, TODAY, FRESH_WITHIN_DAYS)
         org = accounts.create_organisation(
             db, "inkoop vers", OrganisationKind.REGIO, region_code=REGION
         )

@@ -53,3 +53,17 @@ def make_overdue_region(sessions: sessionmaker[Session]) -> None:
                         needs=[ChildNeed(seq=1, care_type=CARE)],
                     )
                 )
+
+
+def freshen_rulings(session: Session, region: str, today: dt.date, days: int = 60) -> None:
+    """Move every ruling in `region` to at most `days` before `today` (and drop urgent
+    deadlines that have passed), so that deadlines lie ahead.
+
+    In the demo region most children waited past their legal deadline, so few can still
+    start within the norm and an inkoop table would hide nearly every cell; tests that
+    need shown cells use this."""
+    earliest = today - dt.timedelta(days=days)
+    for child in session.scalars(select(Child).where(Child.region_code == region)):
+        child.ruling_date = max(child.ruling_date, earliest)
+        if child.urgent_deadline is not None and child.urgent_deadline <= today:
+            child.urgent_deadline = None
