@@ -60,7 +60,7 @@ def build_database(path: Path, children: int) -> tuple[list[str], list[str]]:
 
     from providers import demo
     from providers.io import export_tables
-    from providers.store import access
+    from providers.store import access, accounts
     from providers.store.db import make_engine, migrate, session_factory
     from providers.store.importer import import_files
     from providers.store.models import Child, Offering, OrganisationKind, Role
@@ -73,12 +73,12 @@ def build_database(path: Path, children: int) -> tuple[list[str], list[str]]:
         files = export_tables(data, "csv", Path(tmp))
         import_files(sessions, access.Principal.system("load"), files, today=TODAY)
     with sessions.begin() as s:
-        gi = access.create_organisation(s, "Load GI", OrganisationKind.GI, region_code="JZ31")
-        access.create_account(s, "load-verwijzer", PASSWORD, Role.VERWIJZER, gi)
-        table = access.create_organisation(
+        gi = accounts.create_organisation(s, "Load GI", OrganisationKind.GI, region_code="JZ31")
+        accounts.create_account(s, "load-verwijzer", PASSWORD, Role.VERWIJZER, gi)
+        table = accounts.create_organisation(
             s, "Load tafel", OrganisationKind.REGIO, region_code="JZ31"
         )
-        access.create_account(s, "load-tafel", PASSWORD, Role.TAFEL, table)
+        accounts.create_account(s, "load-tafel", PASSWORD, Role.TAFEL, table)
         refs = list(s.scalars(select(Child.ref).where(Child.region_code == "JZ31")))
         care = sorted(set(s.scalars(select(Offering.care_type))))
     engine.dispose()

@@ -42,7 +42,7 @@ def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], li
 
     from providers import demo
     from providers.io import export_tables
-    from providers.store import access
+    from providers.store import access, accounts
     from providers.store.db import make_engine, migrate, session_factory
     from providers.store.importer import import_files
     from providers.store.models import OrganisationKind, Role
@@ -58,8 +58,8 @@ def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], li
         files = export_tables(data, "csv", Path(tmp))
         import_files(sessions, access.Principal.system("benchmark"), files)
     with sessions.begin() as s:
-        org = access.create_organisation(s, "Benchmark GI", OrganisationKind.GI, gi_code="WSS")
-        access.create_account(s, "bench", PASSWORD, Role.VERWIJZER, org)
+        org = accounts.create_organisation(s, "Benchmark GI", OrganisationKind.GI, gi_code="WSS")
+        accounts.create_account(s, "bench", PASSWORD, Role.VERWIJZER, org)
     engine.dispose()
     care_types = sorted({o["zorgvorm"] for o in data["aanbod"]})
     gemeenten = sorted({o["gemeente"] for o in data["aanbod"]})

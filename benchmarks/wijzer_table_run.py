@@ -5,7 +5,7 @@
 Builds a fresh SQLite database with the data layer's demo generator (one region,
 `--children` waiting children) through the importer and a tafel account, then
 runs exactly what the "Matching berekenen" button runs in its background job
-(`wijzer.views.tafel.run_matching`): the scoped, audited read and conversion
+(`services.matching.run_matching`): the scoped, audited read and conversion
 to a Scenario, the optimal matching, the explanation per unplaced child (with
 its time budget) and the rows for the page. Prints the time per phase.
 """
@@ -34,12 +34,12 @@ def main() -> int:
 
     from providers import demo
     from providers.io import export_tables
-    from providers.store import access
+    from providers.store import access, accounts
     from providers.store.db import make_engine, migrate, session_factory
     from providers.store.importer import import_files
     from providers.store.models import OrganisationKind, Role
+    from services.matching import RunParams, run_matching
     from wijzer.auth import DatabaseAccountDirectory
-    from wijzer.views import tafel
 
     today = dt.date.today()
     with tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp:
@@ -50,19 +50,21 @@ def main() -> int:
         files = export_tables(data, "csv", Path(tmp) / "csv")
         import_files(sessions, access.Principal.system("benchmark"), files, today=today)
         with sessions.begin() as s:
-            org = access.create_organisation(s, "Tafel", OrganisationKind.REGIO, region_code=REGION)
-            access.create_account(s, "tafel", "benchmark wachtwoord", Role.TAFEL, org)
+            org = accounts.create_organisation(
+                s, "Tafel", OrganisationKind.REGIO, region_code=REGION
+            )
+            accounts.create_account(s, "tafel", "benchmark wachtwoord", Role.TAFEL, org)
         user = DatabaseAccountDirectory(sessions).get("tafel")
         assert user is not None
         with sessions() as s:
-            refs = [c.ref for c in access.waiting_list(s, user.store(), purpose="benchmark")]
+            refs = [c.ref for c in access.waiting_list(s, user, purpose="benchmark")]
             s.commit()
         marks: list[tuple[str, float]] = []
         t0 = time.perf_counter()
-        outcome = tafel.run_matching(
+        outcome = run_matching(
             sessions,
             user,
-            tafel.RunParams(refs=refs),
+            RunParams(refs=refs),
             today=today,
             progress=lambda step, _pct: marks.append((step, time.perf_counter())),
         )

@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from matcher.domain import CareType, Scenario
-from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain import Forbid, Pin, Scenario
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.clocks import deadline_norm3, start_verdict
 from matcher.domain.explain import explain, sentences
 from matcher.domain.match import match
+from matcher.domain.reasons import summary_text
+from matcher.domain.whatif import apply_all
 from providers import reference
 from providers.convert import scenario_from_db
 from providers.store import access
 from providers.store.access import Principal
+from services.norm import status_text, verdict_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -32,12 +36,14 @@ EXPLAIN_BUDGET_S = 2.5
 
 
 class Choice(BaseModel):
-    """A pin (place this need at this option) or a forbid (never at this offering)."""
+    """A pin (place this need at this offering) or a forbid (never at this offering).
+
+    It becomes the domain's `Pin` or `Forbid`; the matcher turns it into what the
+    solver needs, so nothing here knows the solver's options."""
 
     child_ref: str
     need_id: str
     offering: str
-    option: str = ""
 
 
 class RunParams(BaseModel):
@@ -61,10 +67,14 @@ class NeedRow(BaseModel):
     start: dt.date | None = None
     deadline: dt.date | None = None
     within_norm: bool = False
+    days_late: int = 0
+    norm: str = Field(default="", description="the norm verdict in words, with the days late")
     via_main_contractor: str | None = None
     pinned: bool = False
-    forbidden: list[str] = Field(default_factory=list)
-    summary: str = ""
+    forbidden: list[str] = Field(default_factory=list, description="offering ids")
+    forbidden_names: list[str] = Field(default_factory=list, description="provider (place)")
+    summary: str = Field(default="", description="the explanation's summary code")
+    summary_text: str = Field(default="", description="the summary in words")
     sentences: list[str] = Field(default_factory=list)
     smallest_change: str | None = None
 
@@ -73,8 +83,10 @@ class RunSummary(BaseModel):
     needs: int
     placed: int
     within_norm: int
+    placed_late: int = Field(description="placed, but help starts after the legal deadline")
     unplaced: int
     solver_status: str
+    solver_status_text: str
     wall_time_s: float
     strategy: str
 
@@ -84,13 +96,6 @@ class RunOutcome(BaseModel):
 
     summary: RunSummary
     rows: list[NeedRow]
-
-
-def care_type_label(care_type: str) -> str:
-    try:
-        return CareType(care_type).label_nl
-    except ValueError:
-        return care_type
 
 
 def select_children(scenario: Scenario, refs: Sequence[str]) -> Scenario:
@@ -104,34 +109,20 @@ def select_children(scenario: Scenario, refs: Sequence[str]) -> Scenario:
     )
 
 
-def with_choices(compiled: Compiled, pins: Sequence[Choice], forbids: Sequence[Choice]) -> Compiled:
-    """The compiled problem with the run's pins and forbids as arc-level pins.
+def with_choices(scenario: Scenario, pins: Sequence[Choice], forbids: Sequence[Choice]) -> Scenario:
+    """The scenario with the run's pins and forbids as the domain's `Pin` and `Forbid`.
 
-    The one place where a tafel's choices become (item, option) pairs: a pin keeps
-    the need at the option it had, a forbid drops every option at the offering.
-    Choices whose child, need or option is no longer in the problem are left out.
-    """
-    arcs_by_item: dict[str, list[tuple[str, str]]] = {}
-    for info in compiled.arcs:
-        arcs_by_item.setdefault(info.item, []).append(
-            (info.offering, f"{info.offering}@{info.group}")
-        )
-    pinned: list[tuple[str, str]] = []
-    forbidden: list[tuple[str, str]] = []
-    for pin in pins:
-        item = compiled.item_of(pin.child_ref, pin.need_id)
-        options = [opt for _, opt in arcs_by_item.get(item, []) if opt == pin.option]
-        pinned.extend((item, opt) for opt in options[:1])
-    for forbid in forbids:
-        item = compiled.item_of(forbid.child_ref, forbid.need_id)
-        forbidden.extend(
-            (item, opt) for off, opt in arcs_by_item.get(item, []) if off == forbid.offering
-        )
-    if not (pinned or forbidden):
-        return compiled
-    return dataclasses.replace(
-        compiled, problem=compiled.problem.with_pins(pinned=pinned, forbidden=forbidden)
-    )
+    Choices whose child, need or offering is no longer in the scenario are left out
+    (a run again after the data changed)."""
+    needs = {(c.ref, n.id) for c in scenario.children for n in c.needs}
+    offerings = scenario.offering_by_id
+
+    def known(c: Choice) -> bool:
+        return (c.child_ref, c.need_id) in needs and c.offering in offerings
+
+    deltas: list[Pin | Forbid] = [Pin(c.child_ref, c.need_id, c.offering) for c in pins if known(c)]
+    deltas += [Forbid(c.child_ref, c.need_id, c.offering) for c in forbids if known(c)]
+    return apply_all(scenario, deltas)
 
 
 def run_matching(
@@ -151,8 +142,9 @@ def run_matching(
         names = access.provider_names(session)
     scenario = select_children(scenario, params.refs)
     progress("Rekenen", 35)
-    compiled = with_choices(compile_scenario(scenario), params.pins, params.forbids)
-    result = match(scenario, compiled=compiled)
+    scenario = with_choices(scenario, params.pins, params.forbids)
+    result = match(scenario)
+    compiled = result.compiled
     progress("Uitleg zoeken voor kinderen zonder plek", 65)
     explanation = explain(result, time_budget_s=explain_budget_s)
     progress("Uitkomst klaarzetten", 95)
@@ -164,6 +156,14 @@ def run_matching(
         for item, opt in result.solution.assignments.items()
         for ref, nid in compiled.item_members[item]
     }
+
+    def offering_name(offering_id: str | None) -> str:
+        o = offerings.get(offering_id or "")
+        if o is None:
+            return offering_id or ""
+        g = gemeenten.get(o.location_gemeente)
+        return f"{names.get(o.provider, o.provider)} ({g.name if g else o.location_gemeente})"
+
     pins = {(p.child_ref, p.need_id) for p in params.pins}
     forbids: dict[tuple[str, str], list[str]] = {}
     for f in params.forbids:
@@ -172,6 +172,7 @@ def run_matching(
     for (ref, nid), p in result.placements.items():
         o = offerings[p.offering]
         g = gemeenten.get(o.location_gemeente)
+        verdict = start_verdict(p.deadline, p.start, today)
         rows.append(
             NeedRow(
                 child_ref=ref,
@@ -185,34 +186,37 @@ def run_matching(
                 start=p.start,
                 deadline=p.deadline,
                 within_norm=p.within_norm,
+                days_late=p.days_late,
+                norm=verdict_text(verdict),
                 via_main_contractor=names.get(p.via_main_contractor, p.via_main_contractor)
                 if p.via_main_contractor
                 else None,
                 pinned=(ref, nid) in pins,
                 forbidden=forbids.get((ref, nid), []),
+                forbidden_names=[offering_name(x) for x in forbids.get((ref, nid), [])],
             )
         )
-
-    def offering_name(offering_id: str | None) -> str:
-        o = offerings.get(offering_id or "")
-        if o is None:
-            return offering_id or ""
-        g = gemeenten.get(o.location_gemeente)
-        return f"{names.get(o.provider, o.provider)} ({g.name if g else o.location_gemeente})"
 
     by_need = {(n.child_ref, n.need_id): n for n in explanation.needs}
     for ref, nid in result.unplaced:
         ne = by_need.get((ref, nid))
         need = scenario.child_by_ref[ref].need(nid)
         change = ne.smallest_change if ne else None
+        deadline = deadline_norm3(scenario.child_by_ref[ref])
+        waiting = start_verdict(deadline, None, today)
         rows.append(
             NeedRow(
                 child_ref=ref,
                 need_id=nid,
                 care_type_label=care_type_label(need.care_type.value),
                 placed=False,
+                deadline=deadline,
+                days_late=waiting.days_late,
+                norm=verdict_text(waiting),
                 forbidden=forbids.get((ref, nid), []),
+                forbidden_names=[offering_name(x) for x in forbids.get((ref, nid), [])],
                 summary=ne.summary if ne else "",
+                summary_text=summary_text(ne.summary) if ne else "",
                 sentences=sentences(ne, offering_name) if ne else [],
                 smallest_change=(
                     f"Kleinste verandering gevonden bij {offering_name(change.placed_at)}"
@@ -228,8 +232,10 @@ def run_matching(
             needs=s["needs"],
             placed=s["placed"],
             within_norm=s["within_norm"],
+            placed_late=s["placed"] - s["within_norm"],
             unplaced=s["unplaced"],
             solver_status=str(s["solver_status"]),
+            solver_status_text=status_text(str(s["solver_status"])),
             wall_time_s=float(s["wall_time_s"]),
             strategy=str(s["strategy"]),
         ),
@@ -252,15 +258,8 @@ def rerun_params(
     forbids = list(params.forbids)
     for key in pin_keys:
         row = rows.get(key)
-        if row and row.placed and row.offering and row.option:
-            pins.append(
-                Choice(
-                    child_ref=row.child_ref,
-                    need_id=row.need_id,
-                    offering=row.offering,
-                    option=row.option,
-                )
-            )
+        if row and row.placed and row.offering:
+            pins.append(Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering))
     for key in forbid_keys:
         row = rows.get(key)
         if row and row.placed and row.offering:

@@ -18,10 +18,15 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from dateutil.relativedelta import relativedelta
 
 from matcher.domain import CareNeed, CareType, Child, Offering, Policy, Scenario
-from matcher.domain.clocks import deadline_norm3
+from matcher.domain.clocks import (
+    NormVerdict,
+    Verdict,
+    deadline_norm3,
+    norm3_deadline_for,
+    start_verdict,
+)
 from matcher.domain.eligibility import PairCheck, Reason, ScenarioIndex, check_pair
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
 from matcher.forecast.domain import state_from_offering
@@ -44,11 +49,10 @@ FORECAST_RUNS = 100
 FORECAST_SEED = 1
 
 
-class StartStatus(StrEnum):
-    ON_TIME = "op_tijd"
-    MAYBE_LATE = "mogelijk_te_laat"
-    LATE = "te_laat"
-    UNKNOWN = "onbekend"
+# The verdict follows the forecast: "binnen de norm" only when the chance of a late
+# start is below UNSURE_FROM, "te laat" only above UNSURE_UNTIL; in between it is unsure.
+UNSURE_FROM = 0.2
+UNSURE_UNTIL = 0.8
 
 
 class DeadlineBasis(StrEnum):
@@ -111,7 +115,8 @@ class Candidate:
     only_via_main: bool  # eligible only through a main contractor, and direct was asked
     start_low: dt.date | None
     start_high: dt.date | None
-    status: StartStatus
+    verdict: NormVerdict  # the planned start against the deadline (see `judge`)
+    uncertain: bool  # the forecast leaves it open whether help starts in time
     distance_km: float | None
     budget_room: int | None  # placements the tightest budget still pays for
     forecast: StartForecast | None = None
@@ -133,14 +138,41 @@ class SearchResult:
         return self.deadline < self.today
 
 
-def start_status(low: dt.date | None, high: dt.date | None, deadline: dt.date) -> StartStatus:
+def judge(
+    low: dt.date | None,
+    high: dt.date | None,
+    forecast: StartForecast | None,
+    deadline: dt.date,
+    today: dt.date,
+) -> tuple[NormVerdict, bool]:
+    """One verdict per result, never at odds with its forecast; and whether it is unsure.
+
+    The planned start is the forecast's median when there is a forecast, otherwise the late
+    end of the expected start (the stated wait or the first free place, whichever
+    comes last).  The verdict is that start against the deadline (`start_verdict`).
+    It is unsure when the chance of a late start lies between 20 % and 80 % (with a
+    forecast), or when the expected start range holds the deadline (without one); a
+    deadline that has passed is never unsure: every start is late.
+    """
+    p_late = forecast.p_after_deadline if forecast is not None else None
+    # a forecast without a median starts later than it simulates: no start known
+    planned = forecast.median if forecast is not None else high
+    verdict = start_verdict(deadline, planned, today)
+    if verdict.verdict is Verdict.PAST_DEADLINE:
+        return verdict, False
+    if p_late is not None:
+        return verdict, UNSURE_FROM <= p_late <= UNSURE_UNTIL
+    unsure = low is not None and high is not None and low <= deadline < high
+    return verdict, unsure
+
+
+def start_rank(low: dt.date | None, high: dt.date | None, deadline: dt.date) -> int:
+    """Sort order before the forecast: whole range in time, part of it, late, unknown."""
     if low is None or high is None:
-        return StartStatus.UNKNOWN
+        return 3
     if high <= deadline:
-        return StartStatus.ON_TIME
-    if low > deadline:
-        return StartStatus.LATE
-    return StartStatus.MAYBE_LATE
+        return 0
+    return 1 if low <= deadline else 2
 
 
 def query_child(req: SearchRequest) -> Child:
@@ -160,7 +192,7 @@ def query_child(req: SearchRequest) -> Child:
 def _deadline(child: Child, req: SearchRequest, today: dt.date) -> tuple[dt.date, DeadlineBasis]:
     deadline = deadline_norm3(child)
     if deadline is None:
-        return today + relativedelta(months=3), DeadlineBasis.NO_RULING
+        return norm3_deadline_for(today), DeadlineBasis.NO_RULING
     if req.deadline is not None and deadline == req.deadline:
         return deadline, DeadlineBasis.URGENT
     return deadline, DeadlineBasis.NORM
@@ -231,6 +263,7 @@ def search(
                 for b in index.budgets_for(child, offering, check.via_main_contractor)
             ]
             room = min(rooms) if rooms else None
+        verdict, uncertain = judge(low, high, None, deadline, today)
         candidate = Candidate(
             view=view,
             offering=offering,
@@ -239,15 +272,15 @@ def search(
             only_via_main=only_via_main,
             start_low=low,
             start_high=high,
-            status=start_status(low, high, deadline),
+            verdict=verdict,
+            uncertain=uncertain,
             distance_km=round(reference.distance_km(home, location), 1) if location else None,
             budget_room=room,
         )
         (fitting if candidate.fits else other).append(candidate)
-    order = {StartStatus.ON_TIME: 0, StartStatus.MAYBE_LATE: 1, StartStatus.LATE: 2}
     fitting.sort(
         key=lambda c: (
-            order.get(c.status, 3),
+            start_rank(c.start_low, c.start_high, deadline),
             c.start_low or dt.date.max,
             c.distance_km if c.distance_km is not None else 1e9,
             c.view.provider_name,
@@ -255,9 +288,9 @@ def search(
     )
     urgent = child.urgent_deadline is not None or child.acute_unsafety
     for i, c in enumerate(fitting[: req.forecast_rows]):
-        fitting[i] = replace(
-            c, forecast=forecast(cache, c.offering, c.view.version, today, urgent, deadline)
-        )
+        f = forecast(cache, c.offering, c.view.version, today, urgent, deadline)
+        verdict, uncertain = judge(c.start_low, c.start_high, f, deadline, today)
+        fitting[i] = replace(c, forecast=f, verdict=verdict, uncertain=uncertain)
     other.sort(key=lambda c: (c.distance_km or 1e9, c.view.provider_name))
     return SearchResult(
         request=req,

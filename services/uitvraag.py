@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from matcher.domain import Scenario
 from matcher.domain.eligibility import evaluate
-from matcher.domain.explain import reason_nl
+from matcher.domain.reasons import Reason, reason_text, summary_text
 from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, WaitingRecord, build_report
 from providers.convert import scenario_from_db
 from providers.store.access import Principal
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 ALL_REGIONS_LABEL = "alle regio's"
-NOT_OFFERED = "Deze hulp wordt niet aangeboden"
+# No offering of the care type at all: the catalogue's summary, not a per-offering reason.
+NOT_OFFERED = summary_text(Reason.NO_PROVIDER_OFFERS_CARE_TYPE.value)
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,7 @@ def waiting_records(scenario: Scenario) -> tuple[WaitingRecord, ...]:
             if not checks:
                 obstacles.add(NOT_OFFERED)
             elif not any(c.eligible for c in checks):
-                obstacles.update(
-                    reason_nl(c.reason).capitalize() for c in checks if c.reason is not None
-                )
+                obstacles.update(reason_text(c.reason) for c in checks if c.reason is not None)
         if child.ruling_date is None:
             continue
         records.append(

@@ -40,10 +40,13 @@ from matcher.domain import (
     match,
     what_if,
 )
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.reasons import Group, PairWarning, group_of
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
 from matcher.forecast import with_new_referral as refer
 from matcher.forecast.domain import state_from_offering
 from matcher.forecast.simulate import summarise
+from providers import reference
 from providers.store.access import Principal
 from providers.store.aggregates import protect, small_cell
 from providers.store.regional import RegionOptions as RegionOptions
@@ -55,30 +58,11 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int], None]
 
-# Reason groups in the order inkoop asked for them (DOMAIN 6c question 3).
-REASON_GROUPS: dict[str, str] = {
-    "niet_ingekocht": "Niet ingekocht",
-    "budgetplafond": "Budgetplafond bereikt",
-    "opnamestop": "Opnamestop",
-    "contra_indicatie": "Contra-indicatie",
-    "geen_capaciteit": "Geen plek op tijd",
-    "geen_aanbod": "Niemand biedt deze hulp",
-    "buiten_regio": "Alleen buiten de regio",
-    "anders": "Andere reden",  # age, LVB expertise, stability, refusal, family
-    "meerdere": "Meerdere redenen",
-}
-_GROUP_OF: dict[Reason, str] = {
-    Reason.NOT_PURCHASED: "niet_ingekocht",
-    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: "niet_ingekocht",
-    Reason.MAIN_CONTRACTOR_DECLINES: "niet_ingekocht",
-    Reason.BUDGET_CEILING_REACHED: "budgetplafond",
-    Reason.INTAKE_STOP: "opnamestop",
-    Reason.CONTRA_INDICATION: "contra_indicatie",
-    Reason.NO_CAPACITY: "geen_capaciteit",
-    Reason.WAIT_EXCEEDS_DEADLINE: "geen_capaciteit",
-    Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "geen_aanbod",
-    Reason.ONLY_OUT_OF_REGION: "buiten_regio",
-}
+# The reason groups inkoop sees, in the catalogue's order (DOMAIN 6c question 3); a
+# tafel's exclusion and the "let op" notes never block a child in a scenario.
+REASON_GROUPS: tuple[Group, ...] = tuple(
+    g for g in Group if g not in (Group.EXCLUDED_BY_TABLE, Group.ATTENTION)
+)
 
 
 @dataclass(frozen=True)
@@ -174,12 +158,15 @@ class ScenarioOutcome:
     evaluation_date: dt.date
     needs: int | None  # waiting needs in the region (hidden with a hidden total)
     within_norm: AggRow
-    blocked: AggRow
+    blocked: AggRow  # not placed within the norm: placed late or not placed
     by_gemeente: GroupTable
     by_care_type: GroupTable
     blocked_by_reason: AggTable
     applied: tuple[str, ...] = field(default_factory=tuple)  # B1 description of each change
     forecast: tuple[ForecastRow, ...] = ()
+    # of `blocked`: placed, but help starts after the legal deadline (an overdue child
+    # placed as soon as possible is late, never within the norm)
+    placed_late: AggRow = AggRow("totaal", None, None)
 
 
 # ------------------------------------------------------------------ suppression
@@ -212,7 +199,7 @@ def _group_table(
 
 def _reason_table(blocked: tuple[Counter[str], Counter[str]], total: AggRow) -> AggTable:
     bb, bs = blocked
-    keys = list(REASON_GROUPS)
+    keys = [g.value for g in REASON_GROUPS]
     cells = {k: (bb[k], bs[k]) for k in keys}
     hidden = protect(cells, margin_hidden=total.baseline is None or total.scenario is None)
     rows = tuple(AggRow(k, None, None) if k in hidden else AggRow(k, bb[k], bs[k]) for k in keys)
@@ -227,6 +214,16 @@ def scenario_options(
 ) -> RegionOptions:
     """What the scenario form may offer (the region's supply, no case data)."""
     return region_options(session, user, today=today, region=region)
+
+
+def region_name(code: str) -> str:
+    r = reference.jeugdregios().get(code)
+    return r.name if r else code
+
+
+def gemeente_name(code: str) -> str:
+    g = reference.gemeenten().get(code)
+    return g.name if g else code
 
 
 def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[str]]:
@@ -258,15 +255,16 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
         )
         if not targets:
             issues[f"plekken_{i}"] = (
-                f"Er is geen ingekocht aanbod voor {ct.label_nl} in regio {ep.region} "
-                "zonder opnamestop. Kies een andere hulpvorm."
+                f"Er is geen ingekocht aanbod voor {care_type_label(ct)} in regio "
+                f"{region_name(ep.region)} zonder opnamestop. Kies een andere hulpvorm."
             )
             continue
         per: Counter[str] = Counter()
         for k in range(ep.places):
             per[targets[k % len(targets)]] += 1
         deltas.extend(AddPlaces(oid, n) for oid, n in sorted(per.items()))
-        lines.append(f"{ep.places} extra plek(ken) {ct.label_nl} in regio {ep.region}")
+        extra = "1 extra plek" if ep.places == 1 else f"{ep.places} extra plekken"
+        lines.append(f"{extra} {care_type_label(ct)} in regio {region_name(ep.region)}")
     budget_ids = {b.id for b in sc.budgets}
     for i, cl in enumerate(req.ceiling_lifts):
         if cl.amount_cents <= 0:
@@ -286,7 +284,7 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
             issues["gemeenten"] = "Deze gemeente doet niet mee aan de inkoop van uw regio."
             continue
         deltas.append(GemeenteLeaves(g))
-        lines.append(f"gemeente {g} stapt uit de gezamenlijke inkoop")
+        lines.append(f"gemeente {gemeente_name(g)} stapt uit de gezamenlijke inkoop")
     if issues:
         raise InvalidRequest(issues)
     return deltas, lines
@@ -313,20 +311,20 @@ def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
     by_ct: Counter[str] = Counter()
     kids = r.scenario.child_by_ref
     for (ref, nid), p in r.placements.items():
-        if not p.within_norm:  # placed late (only with allow_late)
-            by_reason["geen_capaciteit"] += 1
+        if not p.within_norm:  # placed, but help starts after the deadline
+            by_reason[group_of(PairWarning.LATE).value] += 1
             by_ct[kids[ref].need(nid).care_type.value] += 1
     for ne in explain(r, search=False).needs:
         groups = {
-            _GROUP_OF.get(c.reason, "anders")
+            group_of(c.reason)
             for c in ne.candidates
             if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED
         }
         if ne.summary == Reason.FAMILY_BUNDLE_INFEASIBLE.value:
-            groups = {"anders"}
+            groups = {group_of(Reason.FAMILY_BUNDLE_INFEASIBLE)}
         if not groups:
-            groups = {"geen_aanbod"}
-        by_reason[groups.pop() if len(groups) == 1 else "meerdere"] += 1
+            groups = {Group.NO_OFFER}
+        by_reason[(groups.pop() if len(groups) == 1 else Group.MIXED).value] += 1
         by_ct[ne.care_type] += 1
     return by_reason, by_ct
 
@@ -401,6 +399,11 @@ def run_scenario(
     hide = tuple(small_cell(w) or small_cell(b) for w, b in zip(wt, bt, strict=True))
     within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
     blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
+    late = tuple(len(r.placements) - r.n_within_norm for r in (base, wi.result))
+    late_shown = tuple(
+        None if h or small_cell(n) or small_cell(b - n) else n
+        for h, n, b in zip(hide, late, bt, strict=True)
+    )
     # per gemeente: needs minus within the norm (a need is placed within the norm or not)
     need_g: Counter[str] = Counter(c.gemeente for c in sc.children for _ in c.needs)
     bgb = Counter({k: need_g[k] - gb[k] for k in need_g})
@@ -416,4 +419,5 @@ def run_scenario(
         blocked_by_reason=_reason_table((rb, rs), blocked),
         applied=tuple(lines),
         forecast=forecast,
+        placed_late=AggRow("totaal", late_shown[0], late_shown[1]),
     )

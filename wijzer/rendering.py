@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from providers import reference
 from providers.io.export import export_csv, export_xlsx
 from wijzer.auth import Role, SessionUser, current_user
 from wijzer.security import csrf_token
@@ -41,7 +42,22 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["nav_items"] = NAV_ITEMS
     templates.env.filters["nl_date"] = _nl_date
     templates.env.filters["euro"] = _euro
+    templates.env.filters["count"] = _count
+    templates.env.filters["region_name"] = _region_name
     return templates
+
+
+def _region_name(code: str | None) -> str:
+    """A jeugdregio's name instead of its code (the code itself if it is unknown)."""
+    if not code:
+        return ""
+    region = reference.jeugdregios().get(code)
+    return region.name if region else code
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """ "1 plek", "2 plekken": the number with the right form of the word."""
+    return f"{n} {singular if n == 1 else plural}"
 
 
 _MONTHS = [

@@ -4,8 +4,10 @@ Every table is loaded per year (`year=2025`) from package data, and every row
 keeps its `bron` (source) and `bron_jaar`.  A region can replace or extend the
 product list with its own file (`load_region_products`).  The care-type
 identifiers are the same as `matcher.domain.CareType`; this table adds the
-Dutch label, category, "zo thuis mogelijk" rank and the mappings to iJw JZ020
-and Iv3 taakveld.
+category, "zo thuis mogelijk" rank and the mappings to iJw JZ020 and Iv3
+taakveld.  The Dutch label of a project care type has one home,
+`matcher.domain.caretypes.care_type_label` (the project table has no label
+column); only a region's own product list brings its own product names.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from matcher.domain.caretypes import CareType, care_type_label
 from providers.errors import ProvidersError
 
 DEFAULT_YEAR = 2025
@@ -172,14 +175,26 @@ def code_list(name: str, year: int = DEFAULT_YEAR) -> dict[str, Code]:
     return out
 
 
+def _label(code: str, own: str | None) -> str:
+    """The project's label of a care type is the domain's (`care_type_label`); only a
+    region's own product list brings its own (its product name), and a new product
+    must."""
+    if own and own.strip():
+        return own.strip()
+    if code in CareType._value2member_map_:
+        return care_type_label(code, capital=True)
+    raise ValueError(f"label ontbreekt voor de nieuwe zorgvorm {code}")
+
+
 def _care_types_from_rows(rows: Iterable[dict[str, str]], where: str) -> dict[str, CareTypeInfo]:
     out: dict[str, CareTypeInfo] = {}
     problems: list[str] = []
     for n, r in enumerate(rows, start=2):
         try:
+            code = r["code"].strip()
             info = CareTypeInfo(
-                code=r["code"].strip(),
-                label=r["label"].strip(),
+                code=code,
+                label=_label(code, r.get("label")),
                 category=r["categorie"].strip(),
                 home_rank=int(r["thuis_rang"]),
                 level=r.get("niveau", "").strip(),
@@ -211,11 +226,13 @@ def care_types() -> dict[str, CareTypeInfo]:
 
 
 def load_region_products(path: Path | str) -> dict[str, CareTypeInfo]:
-    """A region's own product list (same columns as zorgvormen.csv).
+    """A region's own product list (the columns of zorgvormen.csv, plus `label` for a
+    new product).
 
     Each row must map to a project care type (its `code`) or add a new one
-    with its own category and rank; the rows replace the project's entries
-    with the same code, so a region can relabel or remap products.
+    with its own label, category and rank; the rows replace the project's entries
+    with the same code, so a region can relabel (its own product names) or remap
+    products.  Without a label a project care type keeps the domain's.
     """
     p = Path(path)
     regional = _care_types_from_rows(_rows(p), p.name)

@@ -41,7 +41,9 @@ def test_search_with_htmx_moves_focus_to_results(page: Page, live_server: str) -
     expect(table).to_contain_text("Voorspelde start")
     expect(table).to_contain_text("8 van de 10 keer tussen")
     expect(table).to_contain_text("Kans te laat")
-    reason = page.get_by_text("Opnamestop: neemt nu geen nieuwe kinderen aan", exact=True).first
+    reason = page.get_by_text(
+        "Er is een opnamestop: de aanbieder neemt nu geen nieuwe kinderen aan", exact=True
+    ).first
     expect(reason).to_be_visible()
     # Checked before axe runs: axe itself sets inline styles while it measures.
     assert_no_console_errors(page)

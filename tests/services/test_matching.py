@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.domain.compile import compile_scenario
+from matcher.domain import Forbid, Pin
 from providers.convert import scenario_from_db
 from providers.store import access
 from services import matching as uc
@@ -54,7 +54,7 @@ def test_run_again_keeps_a_pin_and_honours_a_forbid(
         [f"{forbid.child_ref}|{forbid.need_id}"],
     )
     assert again.parent == "run-1"
-    assert [p.option for p in again.pins] == [pin.option]  # the unknown key is ignored
+    assert [p.offering for p in again.pins] == [pin.offering]  # the unknown key is ignored
     assert [f.offering for f in again.forbids] == [forbid.offering]
     assert label == "Opnieuw: 1 vastgezet, 1 uitgesloten"
     with sessions() as db:
@@ -65,30 +65,51 @@ def test_run_again_keeps_a_pin_and_honours_a_forbid(
     rows = {(r.child_ref, r.need_id): r for r in second.rows}
     kept = rows[(pin.child_ref, pin.need_id)]
     assert kept.pinned
-    assert kept.option == pin.option
+    assert kept.offering == pin.offering
     moved = rows[(forbid.child_ref, forbid.need_id)]
     assert moved.offering != forbid.offering
     assert moved.forbidden == [forbid.offering]
 
 
-def test_choices_become_arc_pins_in_one_place(sessions: sessionmaker[Session]) -> None:
+def test_choices_become_the_domains_pins_and_forbids(sessions: sessionmaker[Session]) -> None:
     with sessions() as db:
         scenario = scenario_from_db(
             db, access.Principal.system("test"), evaluation_date=TODAY, region_code=REGION
         )
-    refs = [c.ref for c in scenario.children][:20]
-    compiled = compile_scenario(uc.select_children(scenario, refs))
-    assert compiled.arcs
-    info = compiled.arcs[0]
-    ref, nid = compiled.item_members[info.item][0]
-    option = f"{info.offering}@{info.group}"
-    pinned = uc.with_choices(
-        compiled, [uc.Choice(child_ref=ref, need_id=nid, offering=info.offering, option=option)], []
-    )
-    assert pinned.problem is not compiled.problem
-    # choices for children or options not in the problem change nothing
-    stale = uc.Choice(child_ref="niet-in-de-run", need_id="x", offering="O", option="O@0")
-    assert uc.with_choices(compiled, [stale], [stale]) is compiled
+    chosen = uc.select_children(scenario, [c.ref for c in scenario.children][:20])
+    child = chosen.children[0]
+    need = child.needs[0]
+    offering = next(o for o in chosen.offerings if o.care_type is need.care_type)
+    choice = uc.Choice(child_ref=child.ref, need_id=need.id, offering=offering.id)
+    decided = uc.with_choices(chosen, [choice], [choice])
+    assert decided.pins == (Pin(child.ref, need.id, offering.id),)
+    assert decided.forbids == (Forbid(child.ref, need.id, offering.id),)
+    # choices for children or offerings not in the scenario change nothing
+    stale = uc.Choice(child_ref="niet-in-de-run", need_id="x", offering=offering.id)
+    gone = uc.Choice(child_ref=child.ref, need_id=need.id, offering="bestaat-niet")
+    assert uc.with_choices(chosen, [stale, gone], [stale, gone]) is chosen
+
+
+def test_a_forbidden_pair_is_explained_as_excluded_by_the_table_not_as_full(
+    sessions: sessionmaker[Session], first: tuple[uc.RunParams, uc.RunOutcome]
+) -> None:
+    _params, outcome = first
+    placed = next(r for r in outcome.rows if r.placed and r.offering)
+    assert placed.offering is not None
+    forbid = uc.Choice(child_ref=placed.child_ref, need_id=placed.need_id, offering=placed.offering)
+    again = uc.RunParams(refs=[placed.child_ref], forbids=[forbid])
+    with sessions() as db:
+        user = principal(db, f"tafel-{REGION}")
+    rows = uc.run_matching(
+        sessions, user, again, today=TODAY, progress=_noop, explain_budget_s=0.5
+    ).rows
+    row = next(r for r in rows if r.need_id == placed.need_id)
+    assert row.offering != placed.offering
+    assert row.forbidden == [placed.offering]
+    if not row.placed:
+        text = " ".join(row.sentences).lower()
+        assert "uitgesloten door de tafel" in text
+        assert "vol" not in text.split(placed.provider or "?")[-1].split(".")[0]
 
 
 @pytest.mark.parametrize("username", [f"inkoop-{REGION}"])

@@ -4,16 +4,19 @@ matching (providers.convert.offering_of)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import CareType
+from matcher.domain.clocks import Verdict
 from providers import reference
 from providers.convert import scenario_from_db
 from providers.store.access import Principal
 from services import search as uc
 from services.errors import InvalidRequest
+from services.norm import verdict_text
 from services.search_cache import RELEASE_WEEKS, SearchCache
 
 from .conftest import REGION, TODAY
@@ -70,8 +73,7 @@ def test_search_result_puts_fitting_offerings_first(sessions: sessionmaker[Sessi
     assert result.deadline_basis is uc.DeadlineBasis.NO_RULING
     assert all(c.fits and c.check.eligible for c in result.fitting)
     assert all(not c.fits for c in result.non_fitting)
-    order = [uc.StartStatus.ON_TIME, uc.StartStatus.MAYBE_LATE, uc.StartStatus.LATE]
-    ranks = [order.index(c.status) if c.status in order else 3 for c in result.fitting]
+    ranks = [uc.start_rank(c.start_low, c.start_high, result.deadline) for c in result.fitting]
     assert ranks == sorted(ranks)
     assert all(c.forecast is None for c in result.fitting[result.request.forecast_rows :])
     # the candidates carry the same domain offering as the region's scenario
@@ -114,3 +116,57 @@ def test_search_rejects_a_request_it_cannot_answer(
     assert field in exc.value.issues
     assert exc.value.user_message  # B1 Dutch for the user
     assert str(exc.value) != exc.value.user_message  # the developer's message is apart
+
+
+# ------------------------------------------------------------ one verdict per result
+
+DL = TODAY + dt.timedelta(days=30)
+
+
+def _forecast(median: dt.date | None, p_late: float | None) -> uc.StartForecast:
+    return uc.StartForecast(median, median, median, p_late, runs=100, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("p_late", "verdict", "uncertain"),
+    [
+        (0.05, Verdict.WITHIN_NORM, False),
+        (0.19, Verdict.WITHIN_NORM, False),
+        (0.2, Verdict.WITHIN_NORM, True),
+        (0.45, Verdict.WITHIN_NORM, True),
+    ],
+)
+def test_a_start_before_the_deadline_is_within_the_norm_only_when_the_forecast_agrees(
+    p_late: float, verdict: Verdict, uncertain: bool
+) -> None:
+    got, unsure = uc.judge(TODAY, DL, _forecast(DL - dt.timedelta(days=3), p_late), DL, TODAY)
+    assert (got.verdict, unsure) == (verdict, uncertain)
+
+
+@pytest.mark.parametrize(("p_late", "uncertain"), [(0.62, True), (0.8, True), (0.95, False)])
+def test_a_start_after_the_deadline_is_late_or_unsure_never_on_time(
+    p_late: float, uncertain: bool
+) -> None:
+    got, unsure = uc.judge(TODAY, DL, _forecast(DL + dt.timedelta(days=9), p_late), DL, TODAY)
+    assert got.verdict is Verdict.STARTS_LATE
+    assert got.days_late == 9
+    assert unsure is uncertain
+
+
+def test_without_a_forecast_the_late_end_of_the_expected_start_counts() -> None:
+    got, unsure = uc.judge(TODAY, DL + dt.timedelta(days=4), None, DL, TODAY)
+    assert (got.verdict, got.days_late, unsure) == (Verdict.STARTS_LATE, 4, True)
+    got, unsure = uc.judge(TODAY, DL, None, DL, TODAY)
+    assert (got.verdict, unsure) == (Verdict.WITHIN_NORM, False)
+    got, unsure = uc.judge(None, None, None, DL, TODAY)
+    assert (got.verdict, unsure) == (Verdict.NO_START, False)
+
+
+def test_a_passed_deadline_is_late_with_days_late_never_unsure() -> None:
+    passed = TODAY - dt.timedelta(days=50)
+    start = TODAY + dt.timedelta(days=14)
+    got, unsure = uc.judge(start, start, _forecast(start, 0.5), passed, TODAY)
+    assert got.verdict is Verdict.PAST_DEADLINE
+    assert got.days_late == 64
+    assert not unsure
+    assert verdict_text(got) == "Te laat: start 64 dagen na de deadline"

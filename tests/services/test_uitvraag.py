@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from matcher.domain.reasons import Reason, reason_text
+from matcher.domain.scenario_file import loads
 from providers.store import access
 from services import uitvraag as uc
 
@@ -50,3 +52,24 @@ def test_a_tafel_may_not_ask_for_another_region(sessions: sessionmaker[Session])
         user = principal(db, f"tafel-{REGION}")
     with pytest.raises(access.AccessDenied):
         uc.report(sessions, user, uc.ReportRequest(today=TODAY, region="JZ22"))
+
+
+LVB_CHILD = """{
+  "format": "beschikbaarheidswijzer-scenario", "version": 1, "name": "lvb",
+  "evaluation_date": "2026-11-20",
+  "regions": [{"code": "JZ29", "name": "Rijnmond", "gemeenten": ["GM0599"]}],
+  "children": [{"ref": "A", "gemeente": "GM0599", "region": "JZ29", "age_years": 12,
+                "ruling_date": "2026-10-01", "attributes": ["lvb"],
+                "needs": [{"id": "hulp", "care_type": "AMBULANTE_JGGZ"}]}],
+  "offerings": [{"id": "GGZ-1", "provider": "GGZ", "care_type": "AMBULANTE_JGGZ",
+                 "region": "JZ29", "location_gemeente": "GM0599", "free_now": 2,
+                 "price_cents": 250000}],
+  "contracts": [{"id": "C-GGZ", "provider": "GGZ", "care_type": "AMBULANTE_JGGZ",
+                 "buyer": "JZ29"}]
+}"""
+
+
+def test_obstacles_are_the_catalogues_sentences_with_lvb_in_capitals() -> None:
+    (record,) = uc.waiting_records(loads(LVB_CHILD))
+    assert record.obstacles == (reason_text(Reason.NO_LVB_EXPERTISE),)
+    assert "LVB" in record.obstacles[0]  # str.capitalize() made this "lvb"

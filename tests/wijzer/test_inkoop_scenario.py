@@ -43,7 +43,7 @@ def test_scenario_runs_and_shows_only_totals(client: TestClient, app: FastAPI) -
     assert body["status"] == "klaar"
     assert body["params"]["extra_places"] == [[CARE, REGION, 3]]
     html = client.get(url).text
-    assert "Uitkomst voor regio JZ31" in html
+    assert "Uitkomst voor regio Zuid-Holland Zuid" in html
     assert "K-00" not in html
     assert "K-00" not in str(body)
     # three waiting children: every count is small, so everything is hidden
@@ -186,7 +186,7 @@ def test_advice_form_errors_and_run(client: TestClient, app: FastAPI) -> None:
     assert body["status"] == "klaar"
     assert [r["rule"] for r in body["advice"]["rules"]] == ["advies", "langste_wachtlijst"]
     html = client.get(ok.headers["location"]).text
-    assert "Inkoopadvies voor regio JZ31" in html
+    assert "Inkoopadvies voor regio Zuid-Holland Zuid" in html
     assert "K-00" not in html
     csv = client.get(f"/inkoop/scenario/{job_id}/totalen.csv").text
     assert csv.lstrip("\ufeff").startswith("regel;hulpvorm;plekken")

@@ -280,3 +280,28 @@ def test_explanation_names_providers_not_offering_ids(tafel: TestClient) -> None
     assert "Hulp Zuid (Dordrecht): de aanbieder noemt een contra-indicatie" in text
     assert "O-BUDGET" not in text
     assert "O-SNEL" not in text
+
+
+def test_a_forbidden_place_is_excluded_by_the_table_not_full(tafel: TestClient) -> None:
+    token = csrf_from(tafel.get("/tafel").text)
+    headers = {"X-CSRF-Token": token}
+    started = tafel.post("/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers=headers)
+    first = _api_wait(tafel, started.headers["location"])
+    assert first["label"] == "Matching van 1 kind"
+    (row,) = first["outcome"]["rows"]
+    assert row["provider"] == "Hulp Zuid"
+    rerun = tafel.post(
+        f"/api/v1/tafel/runs/{first['id']}/opnieuw",
+        json={"uitsluiten": [{"child_ref": "K-001", "need_id": row["need_id"]}]},
+        headers=headers,
+    )
+    second = _api_wait(tafel, rerun.headers["location"])
+    (after,) = second["outcome"]["rows"]
+    # Hulp Zuid's two free places are still there: the table chose against them.
+    assert not after["placed"]
+    assert after["forbidden_names"] == ["Hulp Zuid (Dordrecht)"]
+    lines = [s for s in after["sentences"] if s.startswith("Hulp Zuid (Dordrecht):")]
+    assert any("uitgesloten door de tafel" in line for line in lines)
+    assert not any("vol" in line for line in lines)
+    html = tafel.get(f"/tafel/runs/{second['id']}").text
+    assert "Uitgesloten door de tafel: Hulp Zuid (Dordrecht)" in html

@@ -8,9 +8,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.reasons import Reason, reason_text
 from providers import convert, reference
 from tests.wijzer.conftest import login
 from tests.wijzer.data import DORDRECHT, TODAY
+from wijzer.views import zoeken as zoeken_view
 
 
 @pytest.fixture
@@ -25,7 +28,28 @@ BASE = {"zorgvorm": "TRAUMATHERAPIE", "leeftijd": "9", "gemeente": DORDRECHT}
 def api(client: TestClient, **params: Any) -> dict[str, Any]:
     response = client.get("/api/v1/zoeken", params={**BASE, **params})
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    for row in body["results"]:
+        assert_verdict_agrees_with_forecast(row)
+    return body
+
+
+def assert_verdict_agrees_with_forecast(row: dict[str, Any]) -> None:
+    """One verdict per result, never at odds with the chance of a late start beside it:
+    "binnen de norm" only below 20 %, late only above 80 %, "onzeker" in between."""
+    f = row["forecast"]
+    if f is None or f["p_after_deadline"] is None or row["verdict"] == "PAST_DEADLINE":
+        return
+    p = f["p_after_deadline"]
+    if p < 0.2:
+        assert (row["verdict"], row["uncertain"]) == ("WITHIN_NORM", False), row
+    elif p > 0.8:
+        assert row["verdict"] != "WITHIN_NORM", row
+        assert not row["uncertain"], row
+    else:
+        assert row["uncertain"], row
+        assert row["verdict_text"] == "Onzeker: misschien te laat"
+        assert row["verdict_level"] == "warn"
 
 
 def by_provider(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -50,7 +74,7 @@ def test_direct_only_moves_the_sub_contractor_to_not_fitting(verwijzer: TestClie
     ctx = api(verwijzer, route="direct", ook_niet_passend="1")
     assert set(by_provider(ctx["results"])) == {"Hulp Zuid"}
     reasons = by_provider(ctx["non_fitting"])["Kleine Praktijk"]["reasons"]
-    assert reasons == ["Alleen via hoofdaannemer Hulp Zuid"]
+    assert reasons == ["Dit kan alleen via hoofdaannemer Hulp Zuid"]
 
 
 def test_out_of_region_is_counted_not_listed(verwijzer: TestClient) -> None:
@@ -65,14 +89,16 @@ def test_non_fitting_reasons(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, ook_niet_passend="1", regio="buiten")
     reasons = {p: r["reasons"] for p, r in by_provider(ctx["non_fitting"]).items()}
     assert "Verre Zorg" not in reasons  # fits once out of region is allowed
-    assert reasons["Opnamestop Zorg"] == ["Opnamestop: neemt nu geen nieuwe kinderen aan"]
-    assert reasons["Budget Zorg"] == ["Budgetplafond bereikt"]
+    assert reasons["Opnamestop Zorg"] == [
+        "Er is een opnamestop: de aanbieder neemt nu geen nieuwe kinderen aan"
+    ]
+    assert reasons["Budget Zorg"] == ["Het budgetplafond is bereikt"]
     assert reasons["Niet Ingekocht"] == [
         "Niet ingekocht, en geen hoofdaannemer zet deze aanbieder in"
     ]
     # Hulp Zuid has two offerings: the one for 12-18 year olds does not fit a 9-year-old.
     ages = [r for r in ctx["non_fitting"] if r["provider"] == "Hulp Zuid"]
-    assert ages[0]["reasons"] == ["Leeftijd past niet (van 12 tot en met 18 jaar)"]
+    assert ages[0]["reasons"] == ["De leeftijd past niet: deze hulp is voor 12 tot en met 18 jaar"]
     # Too old, intake stop, budget, not purchased (out of region is counted apart).
     assert ctx["non_fitting_count"] == 4
     flags = {f["code"] for f in by_provider(ctx["non_fitting"])["Opnamestop Zorg"]["flags"]}
@@ -84,7 +110,7 @@ def test_switch_off_hides_non_fitting_but_counts_them(verwijzer: TestClient) -> 
     assert ctx["non_fitting"] == []
     # Too old, intake stop, budget, not purchased (out of region is counted apart).
     assert ctx["non_fitting_count"] == 4
-    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Budgetplafond bereikt"}
+    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Het budgetplafond is bereikt"}
 
 
 def test_out_of_region_allowed_with_a_flag(verwijzer: TestClient) -> None:
@@ -99,8 +125,9 @@ def test_contra_indication_excludes_with_its_name(verwijzer: TestClient) -> None
     ctx = api(verwijzer, kenmerken="ZEDENVERLEDEN", ook_niet_passend="1")
     assert "Hulp Zuid" not in {r["provider"] for r in ctx["results"]}
     snel = [r for r in ctx["non_fitting"] if r["provider"] == "Hulp Zuid" and r["places_free"] == 2]
-    label = reference.attributes()["ZEDENVERLEDEN"].label
-    assert snel[0]["reasons"] == [f"Neemt geen kinderen aan met: {label}"]
+    assert snel[0]["reasons"] == [
+        "De aanbieder noemt een contra-indicatie: geen kinderen met een zedenverleden"
+    ]
 
 
 def test_every_reference_attribute_maps_to_a_domain_attribute() -> None:
@@ -112,7 +139,9 @@ def test_every_reference_attribute_maps_to_a_domain_attribute() -> None:
 def test_lvb_needs_expertise(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, kenmerken="LVB")
     assert ctx["results"] == []
-    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Heeft geen LVB-expertise"}
+    assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {
+        reason_text(Reason.NO_LVB_EXPERTISE)
+    }
 
 
 def test_expected_start_against_the_deadline(verwijzer: TestClient) -> None:
@@ -124,14 +153,21 @@ def test_expected_start_against_the_deadline(verwijzer: TestClient) -> None:
     # Free now: start after the 14-day intake; the provider states 10 days wait + intake.
     assert fast["start_low"] == "2026-12-04"
     assert fast["start_high"] == "2026-12-14"
-    assert fast["start_status"] == "op_tijd"
+    assert (fast["verdict"], fast["verdict_text"], fast["uncertain"]) == (
+        "WITHIN_NORM",
+        "Binnen de norm",
+        False,
+    )
     slow = fit["Kleine Praktijk"]
     # No place now, a stated wait of 60 days and 0.5 places a week: the data layer's
     # schedule frees the first place a week after the wait (26 January), then 14 days
     # intake. The stated wait plus intake (2 February) is earlier, so no range.
     assert slow["start_low"] == "2027-02-09"
     assert slow["start_high"] == "2027-02-09"
-    assert slow["start_status"] == "te_laat"
+    # The forecast says when it really starts; the verdict follows it (late, or unsure).
+    assert slow["verdict"] == "STARTS_LATE"
+    assert slow["verdict_level"] in ("bad", "warn")
+    assert slow["days_late"] > 0
     assert [r["provider"] for r in ctx["results"]] == ["Hulp Zuid", "Kleine Praktijk"]
 
 
@@ -140,7 +176,7 @@ def test_a_range_when_free_places_come_before_the_stated_wait(verwijzer: TestCli
     fast = by_provider(ctx["results"])["Hulp Zuid"]
     # Deadline 1 January 2027: the whole range (4 to 14 December) is before it.
     assert (fast["start_low"], fast["start_high"]) == ("2026-12-04", "2026-12-14")
-    assert fast["start_status"] == "op_tijd"
+    assert fast["verdict"] == "WITHIN_NORM"
 
 
 def test_earlier_deadline_wins_and_makes_options_late(verwijzer: TestClient) -> None:
@@ -148,8 +184,11 @@ def test_earlier_deadline_wins_and_makes_options_late(verwijzer: TestClient) -> 
     assert ctx["deadline"] == "2026-12-10"
     fit = by_provider(ctx["results"])
     # 4 December is before the deadline, 14 December after it.
-    assert fit["Hulp Zuid"]["start_status"] == "mogelijk_te_laat"
-    assert fit["Kleine Praktijk"]["start_status"] == "te_laat"
+    # 4 December is in time, 14 December is not: never "binnen de norm" without a
+    # forecast that says so.
+    for row in fit.values():
+        assert_verdict_agrees_with_forecast(row)
+    assert fit["Kleine Praktijk"]["verdict"] == "STARTS_LATE"
 
 
 def test_without_ruling_date_three_months_from_today(verwijzer: TestClient) -> None:
@@ -308,3 +347,15 @@ def test_warming_fills_offerings_and_forecasts(app: FastAPI, verwijzer: TestClie
     api(verwijzer, uitspraak="2026-11-01")
     assert cache.misses == misses
     assert len(cache._forecasts) == forecasts
+
+
+def test_care_type_labels_have_one_source() -> None:
+    # zorgvormen.csv has no label column: every page, export and API label is the
+    # domain's care_type_label.
+    for code, info in reference.care_types().items():
+        assert info.label == care_type_label(code, capital=True), code
+    options = dict(zoeken_view.care_type_options())
+    assert options["TRAUMATHERAPIE"] == "Traumatherapie (ambulant)"
+    assert options["RESIDENTIEEL_JENO"].startswith(
+        care_type_label("RESIDENTIEEL_JENO", capital=True)
+    )

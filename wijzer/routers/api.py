@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services import matching
+from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.rendering import accepted
@@ -190,7 +191,7 @@ def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Resp
         message = f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen."
         return JSONResponse({"detail": message}, status_code=422)
     params = matching.RunParams(refs=body.refs)
-    job = tafel.start_run(request, user, params, f"Matching van {len(body.refs)} kinderen")
+    job = tafel.start_run(request, user, params, f"Matching van {children_text(len(body.refs))}")
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
 

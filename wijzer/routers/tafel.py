@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
 from services import matching
+from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
 from wijzer.forms import FormErrors
@@ -80,9 +81,8 @@ async def new_run(request: Request, user: User) -> Response:
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
-    job = start_run(
-        request, user, matching.RunParams(refs=refs), f"Matching van {len(refs)} kinderen"
-    )
+    label = f"Matching van {children_text(len(refs))}"
+    job = start_run(request, user, matching.RunParams(refs=refs), label)
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from matcher.domain import CareType
+from matcher.domain.caretypes import care_type_label
 from providers import reference
 from providers.store import aggregates
 from wijzer.auth import SessionUser
@@ -64,11 +64,7 @@ def _label(by: str, key: str) -> str:
         g = reference.gemeenten().get(key)
         return g.name if g else key
     if by == "zorgvorm":
-        try:
-            label = CareType(key).label_nl
-        except ValueError:
-            return key
-        return label[:1].upper() + label[1:]
+        return care_type_label(key, capital=True)
     return key
 
 

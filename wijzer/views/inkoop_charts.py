@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from matcher.domain.reasons import Group
 from services import what_if as data
 
 
@@ -131,7 +132,7 @@ def reason_table(t: data.AggTable) -> Table:
     rows = [
         Row(
             key=r.key,
-            label=data.REASON_GROUPS[r.key],
+            label=Group(r.key).label,
             blocked=None if r.baseline is None else cell(r),
             hidden=r.baseline is None,
         )

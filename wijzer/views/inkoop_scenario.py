@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.domain import CareType
+from matcher.domain.caretypes import care_type_label
 from providers import reference
 from services import purchase_advice as advice
 from services import what_if as data
@@ -91,11 +91,12 @@ def gemeente_name(code: str) -> str:
 
 
 def care_label(code: str) -> str:
-    try:
-        label = CareType(code).label_nl
-    except ValueError:
-        return code
-    return label[:1].upper() + label[1:]
+    return care_type_label(code, capital=True)
+
+
+def _region_label(code: str, *, own: bool) -> str:
+    name = data.region_name(code)
+    return f"{name} (eigen regio)" if own else name
 
 
 def empty_form(opts: data.RegionOptions) -> ScenarioForm:
@@ -118,7 +119,7 @@ def form_context(
         ],
         # the own region first: it is what a browser sends when nothing is chosen
         regions=[
-            Option(value=r, label=r if r != opts.region else f"{r} (eigen regio)")
+            Option(value=r, label=_region_label(r, own=r == opts.region))
             for r in sorted(opts.regions, key=lambda r: (r != opts.region, r))
         ],
         gemeenten=[
@@ -224,11 +225,16 @@ class ForecastLine(BaseModel):
 
 class ScenarioResult(BaseModel):
     region: str
+    region_name: str = ""
     evaluation_date: dt.date
     applied: list[str]
     needs: int | None
     within: Cell
     blocked: Cell
+    placed_late: Cell = Field(
+        default=Cell(baseline=None, scenario=None, difference=None),
+        description="of blocked: placed, but help starts after the legal deadline",
+    )
     tables: list[Table]
     forecast: list[ForecastLine] = Field(default_factory=list)
     forecast_chart: Chart | None = None
@@ -334,11 +340,13 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
     forecast, forecast_chart = _forecast(o)
     return ScenarioResult(
         region=o.region,
+        region_name=data.region_name(o.region),
         evaluation_date=o.evaluation_date,
         applied=list(o.applied),
         needs=o.needs,
         within=charts.cell(o.within_norm),
         blocked=charts.cell(o.blocked),
+        placed_late=charts.cell(o.placed_late),
         tables=[
             charts.reason_table(o.blocked_by_reason),
             care,
@@ -509,9 +517,25 @@ def advice_rows(a: AdviceResult) -> list[list[int | str]]:
     return out
 
 
+SUMMARY = "Samenvatting"
+
+
 def export_rows(r: ScenarioResult) -> list[list[int | str]]:
     """Aggregates only, the same cells as the page; hidden cells say so."""
-    out: list[list[int | str]] = []
+    empty: list[int | str] = ["", "", ""]
+
+    def shown(c: Cell) -> list[int | str]:
+        return [_v(c.baseline), _v(c.scenario), _v(c.difference)]
+
+    out: list[list[int | str]] = [
+        [SUMMARY, "Alle hulpvragen", *shown(r.within), *shown(r.blocked)],
+        [
+            SUMMARY,
+            "Waarvan een plek, maar te laat (start na de deadline)",
+            *empty,
+            *shown(r.placed_late),
+        ],
+    ]
     for t in r.tables:
         for row in [*t.rows, t.total]:
             cells: list[int | str] = [t.title, row.label]

@@ -13,19 +13,27 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.domain import CareType
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.clocks import NormStatus
 from providers import reference
 from services import uitvraag
+from services.norm import days_text
 from wijzer.auth import SessionUser
 
 STATUS_TEXT = {
-    "ON_TIME": "Op tijd",
-    "LATE": "Te laat",
-    "LATE_EXPLAINED": "Te laat, met reden",
-    "LATE_RESOLVED_BY_BREAKTHROUGH": "Te laat, opgelost",
-    "PENDING": "Wacht, deadline nog niet voorbij",
-    "UNKNOWN": "Onbekend",
+    NormStatus.ON_TIME.value: "Binnen de norm",
+    NormStatus.LATE.value: "Te laat",
+    NormStatus.LATE_EXPLAINED.value: "Te laat, met reden",
+    NormStatus.LATE_RESOLVED_BY_BREAKTHROUGH.value: "Te laat, opgelost",
+    NormStatus.PENDING.value: "Wacht, deadline nog niet voorbij",
+    NormStatus.UNKNOWN.value: "Onbekend",
 }
+
+
+def norm_text(status: str, days_late: int) -> str:
+    """The norm status in words; a late one with its days late."""
+    text = STATUS_TEXT.get(status, "Onbekend")
+    return f"{text} ({days_text(days_late)})" if days_late > 0 else text
 
 
 class ChildRow(BaseModel):
@@ -37,6 +45,7 @@ class ChildRow(BaseModel):
     days_since_ruling: int
     deadline: str
     norm_status: str
+    days_late: int
     care_types: list[str]
     obstacles: list[str]
 
@@ -78,10 +87,7 @@ class ReportContext(BaseModel):
 
 
 def _care_label(code: str) -> str:
-    try:
-        return CareType(code).label_nl
-    except ValueError:
-        return code
+    return care_type_label(code)
 
 
 def _sections(raw: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[Section]:
@@ -92,7 +98,7 @@ def _sections(raw: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[Se
             waiting=int(v["a_waiting"]),
             care_types={_care_label(k): n for k, n in v["b_care_types"].items()},
             obstacles=dict(v["c_obstacles"]),
-            norm_status={STATUS_TEXT.get(k, k): n for k, n in v["norm_status"].items()},
+            norm_status={STATUS_TEXT.get(k, "Onbekend"): n for k, n in v["norm_status"].items()},
         )
         for key, v in raw.items()
     ]
@@ -136,7 +142,8 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
             ruling_date=r["ruling_date"],
             days_since_ruling=r["days_since_ruling"],
             deadline=r["deadline"],
-            norm_status=STATUS_TEXT.get(r["norm_status"], r["norm_status"]),
+            norm_status=norm_text(r["norm_status"], int(r.get("days_late", 0))),
+            days_late=int(r.get("days_late", 0)),
             care_types=[_care_label(c) for c in r["care_types"]],
             obstacles=list(r["obstacles"]),
         )
@@ -173,6 +180,7 @@ CSV_COLUMNS = (
     "dagen_sinds_uitspraak",
     "deadline",
     "norm",
+    "dagen_te_laat",
     "hulp",
     "belemmeringen",
 )
@@ -189,6 +197,7 @@ def csv_rows(ctx: ReportContext) -> list[list[object]]:
             c.days_since_ruling,
             c.deadline,
             c.norm_status,
+            c.days_late,
             ", ".join(c.care_types),
             "; ".join(c.obstacles),
         ]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.clocks import norm3_deadline_for
 from providers import reference
 from providers.store import access
-from services.matching import NeedRow, RunOutcome, RunParams, care_type_label
+from services.matching import NeedRow, RunOutcome, RunParams
 from wijzer.auth import SessionUser
 from wijzer.jobs import Job, JobStatus
 
@@ -65,6 +66,8 @@ class CompareRow(BaseModel):
     care_type_label: str
     a: str
     b: str
+    a_norm: str
+    b_norm: str
     a_within_norm: bool
     b_within_norm: bool
     changed: bool
@@ -94,9 +97,7 @@ def waiting(
     gemeenten = reference.gemeenten()
     rows = []
     for c in children:
-        deadline = c.ruling_date + relativedelta(months=3)
-        if c.urgent_deadline is not None:
-            deadline = min(deadline, c.urgent_deadline)
+        deadline = norm3_deadline_for(c.ruling_date, c.urgent_deadline)
         g = gemeenten.get(c.gemeente_code)
         rows.append(
             WaitingRow(
@@ -140,10 +141,14 @@ def run_context(job: Job) -> RunContext:
 
 def _describe(row: NeedRow | None) -> str:
     if row is None:
-        return "Niet in deze run"
+        return "Niet in deze berekening"
     if not row.placed:
         return "Geen plek"
     return f"{row.provider} ({row.location}), start {row.start:%d-%m-%Y}"
+
+
+def _norm(row: NeedRow | None) -> str:
+    return row.norm if row is not None and row.placed else ""
 
 
 def compare(a: RunContext, b: RunContext) -> CompareContext:
@@ -161,6 +166,8 @@ def compare(a: RunContext, b: RunContext) -> CompareContext:
                 care_type_label=label,
                 a=da,
                 b=db,
+                a_norm=_norm(ra),
+                b_norm=_norm(rb),
                 a_within_norm=bool(ra and ra.within_norm),
                 b_within_norm=bool(rb and rb.within_norm),
                 changed=da != db,
@@ -180,6 +187,8 @@ EXPORT_COLUMNS = (
     "start",
     "deadline",
     "binnen_norm",
+    "norm",
+    "dagen_te_laat",
     "via_hoofdaannemer",
     "toelichting",
 )
@@ -199,6 +208,8 @@ def export_rows(outcome: RunOutcome) -> list[list[object]]:
                 r.start.isoformat() if r.start else "",
                 r.deadline.isoformat() if r.deadline else "",
                 "ja" if r.within_norm else "nee",
+                r.norm,
+                r.days_late,
                 r.via_main_contractor or "",
                 " ".join(r.sentences),
             ]

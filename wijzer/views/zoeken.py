@@ -17,12 +17,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from matcher.domain import CareType
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.clocks import Verdict
 from matcher.domain.eligibility import PairWarning, Reason
+from matcher.domain.reasons import Group, reason_text, warning_text
 from providers import reference
 from providers.convert import ATTRIBUTE_BY_CODE
 from services import search as use_case
 from services.errors import InvalidRequest
-from services.search import FORECAST_ROWS, MAX_AGE, StartStatus
+from services.norm import verdict_text
+from services.search import FORECAST_ROWS, MAX_AGE
 from services.search_cache import SearchCache
 from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors
@@ -39,39 +43,6 @@ class Route(StrEnum):
 class Area(StrEnum):
     IN_REGION = "binnen"
     ALSO_OUTSIDE = "buiten"
-
-
-START_STATUS_TEXT = {
-    StartStatus.ON_TIME: "Op tijd",
-    StartStatus.MAYBE_LATE: "Mogelijk te laat",
-    StartStatus.LATE: "Te laat",
-    StartStatus.UNKNOWN: "Geen plek bekend",
-}
-
-REASON_TEXT: dict[Reason, str] = {
-    Reason.NO_PROVIDER_OFFERS_CARE_TYPE: "Biedt deze hulp niet aan",
-    Reason.ALTERNATIVE_NOT_ACCEPTED: "Andere hulp, niet afgesproken als passend",
-    Reason.FAMILY_PREFERS_WAITLIST: "Het gezin wil op een andere wachtlijst blijven",
-    Reason.CONTRA_INDICATION: "Neemt geen kinderen aan met: {contra}",
-    Reason.NO_LVB_EXPERTISE: "Heeft geen LVB-expertise",
-    Reason.UNSTABLE_SITUATION: "Begint pas als de situatie van het kind stabiel is",
-    Reason.AGE_OUT_OF_RANGE: "Leeftijd past niet (van {age_min} tot en met {age_max} jaar)",
-    Reason.NOT_PURCHASED: "Niet ingekocht voor deze gemeente",
-    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR: (
-        "Niet ingekocht, en geen hoofdaannemer zet deze aanbieder in"
-    ),
-    Reason.MAIN_CONTRACTOR_DECLINES: "De hoofdaannemer zet deze aanbieder niet in",
-    Reason.ONLY_OUT_OF_REGION: "Buiten de regio",
-    Reason.INTAKE_STOP: "Opnamestop: neemt nu geen nieuwe kinderen aan",
-    Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION: (
-        "De aanbieder heeft dit kind geweigerd zonder contra-indicatie"
-    ),
-    Reason.BUDGET_CEILING_REACHED: "Budgetplafond bereikt",
-    Reason.WAIT_EXCEEDS_DEADLINE: "Kan niet voor de deadline beginnen",
-    Reason.NO_CAPACITY: "Geen plek vrij in het komende jaar",
-    Reason.FAMILY_BUNDLE_INFEASIBLE: "Broers en zussen kunnen hier niet samen terecht",
-}
-ONLY_VIA_MAIN = "Alleen via hoofdaannemer {main}"
 
 
 class Flag(BaseModel):
@@ -104,8 +75,11 @@ class ResultRow(BaseModel):
     places_free: int
     start_low: dt.date | None
     start_high: dt.date | None
-    start_status: StartStatus
-    start_status_text: str
+    verdict: str = Field(description="machine code of the norm verdict; verdict_text says it")
+    verdict_text: str = Field(description="the planned start against the deadline, in words")
+    verdict_level: str = Field(description="ok, warn or bad: how the verdict is shown")
+    days_late: int = Field(description="days the planned start lies after the deadline")
+    uncertain: bool = Field(description="the forecast leaves open whether help starts in time")
     flags: list[Flag]
     reasons: list[str]
     intake_stop: bool
@@ -161,13 +135,15 @@ class SearchContext(BaseModel):
 def care_type_options() -> tuple[tuple[str, str], ...]:
     known = {c.value for c in CareType}
     infos = [i for i in reference.care_types().values() if i.code in known]
-    infos.sort(key=lambda i: (i.category, i.label))
-    return tuple((i.code, f"{i.label} ({i.category})") for i in infos)
+    labels = care_type_labels()
+    infos.sort(key=lambda i: (i.category, labels[i.code]))
+    return tuple((i.code, f"{labels[i.code]} ({i.category})") for i in infos)
 
 
 @cache
 def care_type_labels() -> dict[str, str]:
-    return {i.code: i.label for i in reference.care_types().values()}
+    """Every care type's label, as a heading (the one label: `care_type_label`)."""
+    return {code: care_type_label(code, capital=True) for code in reference.care_types()}
 
 
 @cache
@@ -270,29 +246,39 @@ DEADLINE_BASIS_TEXT = {
 }
 
 
-def _reason_texts(
-    c: use_case.Candidate, labels: Mapping[str, str], names: Mapping[str, str]
-) -> list[str]:
+def _reason_texts(c: use_case.Candidate, names: Mapping[str, str]) -> list[str]:
     if c.only_via_main:
         main = c.check.via_main_contractor or ""
-        return [ONLY_VIA_MAIN.format(main=names.get(main, main))]
-    contra = ", ".join(
-        labels.get(code, code)
-        for code, attr in ATTRIBUTE_BY_CODE.items()
-        if attr in c.check.contra_indications
-    )
+        return [warning_text(PairWarning.VIA_MAIN_CONTRACTOR, main=names.get(main, main))]
     return [
-        REASON_TEXT[r].format(contra=contra, age_min=c.view.age_min, age_max=c.view.age_max)
+        reason_text(
+            r,
+            contra=c.check.contra_indications,
+            age_min=c.view.age_min,
+            age_max=c.view.age_max,
+        )
         for r in c.check.reasons
     ]
+
+
+def _verdict_level(c: use_case.Candidate) -> str:
+    if c.uncertain:
+        return "warn"
+    if c.verdict.verdict is Verdict.WITHIN_NORM:
+        return "ok"
+    return "warn" if c.verdict.verdict in (Verdict.NO_START, Verdict.NO_DEADLINE) else "bad"
+
+
+def _verdict_text(c: use_case.Candidate) -> str:
+    return "Onzeker: misschien te laat" if c.uncertain else verdict_text(c.verdict)
 
 
 def _flags(c: use_case.Candidate, names: Mapping[str, str]) -> list[Flag]:
     flags: list[Flag] = []
     if c.view.intake_stop:
-        flags.append(Flag(code="opnamestop", text="Opnamestop", level="bad"))
+        flags.append(Flag(code="opnamestop", text=Group.INTAKE_STOP.label, level="bad"))
     if Reason.BUDGET_CEILING_REACHED in c.check.reasons:
-        flags.append(Flag(code="budgetplafond", text="Budgetplafond bereikt", level="bad"))
+        flags.append(Flag(code="budgetplafond", text=Group.BUDGET_CEILING.label, level="bad"))
     elif c.budget_room is not None and c.budget_room <= BUDGET_WARN_PLACEMENTS:
         n = c.budget_room
         flags.append(
@@ -306,15 +292,15 @@ def _flags(c: use_case.Candidate, names: Mapping[str, str]) -> list[Flag]:
         main = names.get(c.check.via_main_contractor, c.check.via_main_contractor)
         flags.append(Flag(code="hoofdaannemer", text=f"Via hoofdaannemer {main}", level="warn"))
     if PairWarning.OUT_OF_REGION in c.check.warnings:
-        flags.append(Flag(code="buiten_regio", text="Buiten de regio", level="warn"))
+        text = warning_text(PairWarning.OUT_OF_REGION)
+        flags.append(Flag(code="buiten_regio", text=text, level="warn"))
     if PairWarning.TURNS_18_DURING_CARE in c.check.warnings:
-        flags.append(Flag(code="wordt_18", text="Wordt 18 tijdens de hulp", level="warn"))
+        text = warning_text(PairWarning.TURNS_18_DURING_CARE)
+        flags.append(Flag(code="wordt_18", text=text, level="warn"))
     return flags
 
 
-def _row(
-    c: use_case.Candidate, attr_labels: Mapping[str, str], names: Mapping[str, str]
-) -> ResultRow:
+def _row(c: use_case.Candidate, names: Mapping[str, str]) -> ResultRow:
     view = c.view
     location = reference.gemeenten().get(view.gemeente_code)
     labels = care_type_labels()
@@ -331,10 +317,13 @@ def _row(
         places_free=view.places_free,
         start_low=c.start_low,
         start_high=c.start_high,
-        start_status=c.status,
-        start_status_text=START_STATUS_TEXT[c.status],
+        verdict=c.verdict.verdict.value,
+        verdict_text=_verdict_text(c),
+        verdict_level=_verdict_level(c),
+        days_late=c.verdict.days_late,
+        uncertain=c.uncertain,
         flags=_flags(c, names),
-        reasons=[] if c.fits else _reason_texts(c, attr_labels, names),
+        reasons=[] if c.fits else _reason_texts(c, names),
         intake_stop=view.intake_stop,
         last_confirmed=view.confirmed_at.date(),
         stale=view.stale,
@@ -383,9 +372,8 @@ def search(
     ctx.deadline_passed = result.deadline_passed
     ctx.out_of_region_count = result.out_of_region_count
     ctx.forecast_rows = forecast_rows
-    attr_labels = dict(attribute_options())
-    ctx.results = [_row(c, attr_labels, result.provider_names) for c in result.fitting]
-    rows = {c.view.id: _row(c, attr_labels, result.provider_names) for c in result.non_fitting}
+    ctx.results = [_row(c, result.provider_names) for c in result.fitting]
+    rows = {c.view.id: _row(c, result.provider_names) for c in result.non_fitting}
     if form.ook_niet_passend:
         ctx.non_fitting = list(rows.values())
     # Counted in the catalogue's order, so reasons with equal counts keep that order.
