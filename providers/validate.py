@@ -198,6 +198,11 @@ class _Parser:
         elif isinstance(v, dict):
             self.problem(row, name, "Hier hoort één waarde, geen object.", "ONGELDIG")
             return None
+        # Our own export quoted this text so a spreadsheet shows it as text; it is text,
+        # not a formula, and the quote is not part of it.
+        quoted = isinstance(v, str) and is_neutralised(v)
+        if quoted:
+            v = unneutralise(v)
         if v is None or (isinstance(v, str) and not v.strip()):
             if col.required:
                 self.problem(row, name, "Dit veld is verplicht. Vul een waarde in.", "VERPLICHT")
@@ -214,11 +219,7 @@ class _Parser:
                 "CODERING",
             )
             return None
-        if isinstance(v, str) and is_neutralised(v):
-            # Our own export quoted this text so a spreadsheet shows it as text; it is
-            # text, not a formula, and the quote is not part of it.
-            v = unneutralise(v)
-        elif isinstance(v, str) and v.lstrip().startswith("="):
+        if not quoted and isinstance(v, str) and v.lstrip().startswith("="):
             self.problem(
                 row, name, "Een formule is hier niet toegestaan. Vul de waarde zelf in.", "FORMULE"
             )

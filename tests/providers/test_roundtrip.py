@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.errors import ImportRejected
-from providers.io import export_tables, is_neutralised, safe_cell, unneutralise
+from providers.io import export_tables, is_neutralised, read_bytes, safe_cell, unneutralise
 from providers.store import Principal, import_files
 from providers.store.dump import load_records
+from providers.validate import validate
 
 SYSTEM = Principal.system("roundtrip-test")
 FORMATS = ("csv", "xlsx", "json")
@@ -101,3 +102,12 @@ def test_unneutralise_reverses_safe_cell_exactly(value: str) -> None:
     assert unneutralise(quoted) == value
     # Only what the export quoted is unquoted.
     assert is_neutralised(quoted) == (quoted != value)
+
+
+def test_a_quoted_blank_is_still_blank_and_a_bare_formula_still_refused() -> None:
+    header = "aanbieder_id,naam,regio,hoofdaannemer,accepteert_onderaannemers\n"
+    for cell, code in (("'\t", "VERPLICHT"), ("=1+1", "FORMULE")):
+        tables, problems = read_bytes("aanbieders.csv", f"{header}P-1,{cell},JZ31,nee,\n".encode())
+        with pytest.raises(ImportRejected) as refused:
+            validate(tables, problems)
+        assert [(p.row, p.column, p.code) for p in refused.value.problems] == [(2, "naam", code)]
