@@ -7,6 +7,7 @@ suite's data set (SQLite, and PostgreSQL when WIJZER_TEST_POSTGRES_URL is set).
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
@@ -334,6 +335,20 @@ def test_one_megabyte_request_line_gets_414_from_the_real_server(app: FastAPI) -
         assert answer.startswith(b"HTTP/1.1 414"), answer[:200]
         assert "te lang" in answer.decode("utf-8", "replace")
         assert b"Invalid HTTP request" not in answer
+        # An id over the database range, then a second request on the same keep-alive
+        # connection: both answered, the connection not reset.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("PUT", "/api/v1/aanbod/9223372036854775808", body=b"{}")
+            first = conn.getresponse()
+            assert first.status < 500
+            assert "message" in json.loads(first.read())
+            conn.request("GET", "/api/v1/aanbod/x")
+            second = conn.getresponse()
+            assert second.status < 500
+            second.read()
+        finally:
+            conn.close()
     finally:
         server.should_exit = True
         thread.join(timeout=10)
