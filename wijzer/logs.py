@@ -32,7 +32,11 @@ access_log = logging.getLogger("wijzer.access")
 security_log = logging.getLogger("wijzer.security")
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is written too.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# (uvicorn adds `color_message`, the message with terminal colour codes: left out.)
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -419,6 +419,16 @@ def test_log_lines_for_an_auditor(app: FastAPI) -> None:
     assert "leeftijd" not in text
 
 
+def test_json_formatter_writes_one_object_per_line() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.WARNING, "x.py", 1, "a %s", ("b",), None)
+    record.color_message = "\x1b[36ma b\x1b[0m"
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["message"] == "a b"
+    assert line["level"] == "WARNING"
+    assert line["time"].endswith("+00:00")
+    assert "color_message" not in line
+
+
 # ------------------------------------------------------------------------ round trip
 
 
