@@ -12,6 +12,7 @@ Dutch postcode is refused, so such data never reaches the database.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,19 +22,23 @@ from typing import Any
 from providers import reference
 from providers.codes import code_values
 from providers.errors import ImportRejected, Problem
+from providers.io.export import is_neutralised, unneutralise
 from providers.io.read import RawTable
 from providers.schema import IMPORT_ORDER, TABLES, Column, Kind, Table
 
 MAX_TEXT = 200
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}$")
 DIGITS_RE = re.compile(r"\d")
-INT_RE = re.compile(r"^[+-]?\d+$")
-NL_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
-EN_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-NL_DATE_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-NL_MONTH_RE = re.compile(r"^(\d{1,2})[-/](\d{4})$")
+# Numbers and dates in ASCII digits only: \d would also take "٣" or full-width digits.
+INT_RE = re.compile(r"^[+-]?\d+$", re.ASCII)
+NL_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$", re.ASCII)
+EN_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
+ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+NL_DATE_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$", re.ASCII)
+MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+NL_MONTH_RE = re.compile(r"^(\d{1,2})[-/](\d{4})$", re.ASCII)
+# No column needs a longer number; a longer one is refused before it is converted.
+MAX_NUMBER_CHARS = 40
 # Digits, optionally grouped by single spaces or dots ("123.456.782"); a dash
 # is left out on purpose so ISO dates (2024-11-20) are never taken for a BSN.
 BSN_CANDIDATE_RE = re.compile(r"(?<![\d\-])(\d(?:[ .]?\d){7,8})(?![\d\-])")
@@ -193,6 +198,11 @@ class _Parser:
         elif isinstance(v, dict):
             self.problem(row, name, "Hier hoort één waarde, geen object.", "ONGELDIG")
             return None
+        # Our own export quoted this text so a spreadsheet shows it as text; it is text,
+        # not a formula, and the quote is not part of it.
+        quoted = isinstance(v, str) and is_neutralised(v)
+        if quoted:
+            v = unneutralise(v)
         if v is None or (isinstance(v, str) and not v.strip()):
             if col.required:
                 self.problem(row, name, "Dit veld is verplicht. Vul een waarde in.", "VERPLICHT")
@@ -201,7 +211,15 @@ class _Parser:
             if col.kind is Kind.CODES:
                 return ()
             return None
-        if isinstance(v, str) and v.lstrip().startswith("="):
+        if isinstance(v, str) and "\x00" in v:
+            self.problem(
+                row,
+                name,
+                "Deze cel bevat een onzichtbaar nul-teken. Typ de waarde opnieuw.",
+                "CODERING",
+            )
+            return None
+        if not quoted and isinstance(v, str) and v.lstrip().startswith("="):
             self.problem(
                 row, name, "Een formule is hier niet toegestaan. Vul de waarde zelf in.", "FORMULE"
             )
@@ -299,12 +317,17 @@ class _Parser:
                 return None
             return f"{ym[0]:04d}-{ym[1]:02d}"
         # numbers
-        if isinstance(v, bool):
+        if isinstance(v, bool) or (isinstance(v, float) and not math.isfinite(v)):
             num: Decimal | None = None
         elif isinstance(v, int):
             num = Decimal(v)
         elif isinstance(v, float):
             num = Decimal(str(v))
+        elif len(_text(v)) > MAX_NUMBER_CHARS:
+            self.problem(
+                row, name, f"Dit getal is te lang (meer dan {MAX_NUMBER_CHARS} tekens).", "GETAL"
+            )
+            return None
         else:
             s = _text(v)
             num = (

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from providers.store.access import Principal
@@ -24,9 +26,11 @@ from wijzer.auth import (
 )
 from wijzer.db import engine_for, sessions_for
 from wijzer.jobs import JobRunner
+from wijzer.limits import TOO_LONG_URL, LimitsMiddleware
+from wijzer.logs import AccessLogMiddleware, security_log
 from wijzer.rendering import make_templates, render
 from wijzer.routers import ROUTERS
-from wijzer.security import CsrfError, SecurityHeadersMiddleware, csrf_protect
+from wijzer.security import SERVER_ERROR, CsrfError, SecurityHeadersMiddleware, csrf_protect
 from wijzer.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -74,7 +78,15 @@ def create_app(
     if not secret:
         log.warning("WIJZER_SECRET_KEY is not set: sessions end when the server stops")
         secret = secrets.token_urlsafe(48)
-    # Order: the headers middleware is outermost so even session errors carry the headers.
+    # Order (innermost first): limits, then the access log, both inside the session so
+    # they see the user; the headers middleware is outermost so even session errors
+    # carry the headers.
+    app.add_middleware(
+        LimitsMiddleware,
+        max_query_bytes=settings.max_query_bytes,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -92,7 +104,7 @@ def create_app(
     @app.exception_handler(NotAuthenticatedError)
     async def _not_authenticated(request: Request, exc: NotAuthenticatedError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": "U bent niet ingelogd."}, status_code=401)
+            return _api_error(401, "U bent niet ingelogd.")
         target = request.url.path
         if request.url.query:
             target += "?" + request.url.query
@@ -123,39 +135,71 @@ def create_app(
                 {"loc": list(e.get("loc", ())), "msg": message, "type": str(e.get("type", ""))}
                 for e in exc.errors()
             ]
-            return JSONResponse({"detail": detail}, status_code=422)
+            return JSONResponse({"detail": detail, "message": message}, status_code=422)
         return _error_page(request, 404, "Niet gevonden", message)
 
-    @app.exception_handler(400)
-    async def _unreadable(request: Request, exc: Exception) -> Response:
-        # The framework's own 400 (a body it cannot parse) is in English.
-        message = (
-            "Uw verzoek kon niet worden gelezen. Controleer de gegevens en probeer het opnieuw."
-        )
-        return _error_page(request, 400, "Verzoek niet leesbaar", message)
-
-    @app.exception_handler(404)
-    async def _not_found(request: Request, exc: Exception) -> Response:
-        message = "Deze pagina bestaat niet."
-        if _wants_json(request):
-            detail = getattr(exc, "detail", None)
-            return JSONResponse({"detail": detail or message}, status_code=404)
-        return _error_page(request, 404, "Niet gevonden", message)
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        fallback = ERRORS[500 if exc.status_code >= 500 else 400]
+        title, message = ERRORS.get(exc.status_code, fallback)
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        # Our own routes raise with a Dutch detail; the framework's is the English phrase.
+        # A 400 comes only from the framework (a body it cannot parse), in English.
+        ours = exc.status_code != 400 and detail != _phrase(exc.status_code)
+        if detail and ours:
+            message = detail
+        response = _error_page(request, exc.status_code, title, message)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
 
     return app
+
+
+# Title and message per status, for errors raised without a Dutch text of their own.
+ERRORS: dict[int, tuple[str, str]] = {
+    400: (
+        "Verzoek niet leesbaar",
+        "Uw verzoek kon niet worden gelezen. Controleer de gegevens en probeer het opnieuw.",
+    ),
+    401: ("Niet ingelogd", "U bent niet ingelogd."),
+    403: ("Geen toegang", "U mag deze pagina niet gebruiken met uw rol."),
+    404: ("Niet gevonden", "Deze pagina bestaat niet."),
+    405: ("Kan niet", "Dit kan niet op deze pagina. Ga terug en gebruik de knoppen op de pagina."),
+    409: ("Gewijzigd", "Iemand anders heeft dit intussen gewijzigd. Laad de pagina opnieuw."),
+    413: ("Te veel gegevens", "U stuurt te veel gegevens in één keer. Maak het kleiner."),
+    414: ("Adres te lang", TOO_LONG_URL),
+    422: ("Gegevens kloppen niet", "De gegevens in uw verzoek kloppen niet."),
+    429: (
+        "Even wachten",
+        "U doet te veel verzoeken achter elkaar. Wacht even en probeer het opnieuw.",
+    ),
+    500: ("Er ging iets mis", SERVER_ERROR),
+}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _api_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message, "message": message}, status_code=status)
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
     """One error answer for both audiences: JSON for the API, a B1 page for people."""
     if _wants_json(request):
-        return JSONResponse({"detail": message}, status_code=status)
+        return _api_error(status, message)
     return render(
         request, "errors/error.html", {"title": title, "message": message}, status_code=status
     )
 
 
 def _log_refused(what: str, request: Request) -> None:
-    log.warning(
+    security_log.warning(
         "%s: user=%r %s %s", what, request.session.get("user"), request.method, request.url.path
     )
 

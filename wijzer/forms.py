@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 
@@ -26,3 +28,77 @@ class FormErrors(BaseModel):
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+# The largest value a database integer column holds (PostgreSQL BIGINT, SQLite INTEGER);
+# ids and versions from people are bounded by it, so no query ever overflows.
+DB_INT_MAX = 2**63 - 1
+DB_INT_MIN = -(2**63)
+# No field needs more digits than this; a longer text is refused before int() sees it
+# (Python refuses ints over 4300 digits with an English ValueError).
+MAX_DIGITS = 19
+# ASCII digits only: str.isdigit() and int() also accept "²", "٣" and full-width digits.
+_PLAIN = re.compile(r"[0-9]{1,19}")
+# Dutch thousands separators in groups of three: 50.000 or 1.000.000.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3}){1,6}")
+
+
+def whole_number_message(lo: int, hi: int) -> str:
+    return f"Vul een heel getal in tussen {lo} en {hi}."
+
+
+def parse_int(value: str | None, lo: int, hi: int, *, thousands: bool = False) -> int | None:
+    """The whole number typed in `value` if it lies in [lo, hi], else None.
+
+    Spaces around the number are allowed; signs, decimals and non-ASCII digits are not.
+    With `thousands`, dots between groups of three digits are allowed (50.000)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) > MAX_DIGITS + 6:
+        return None
+    if _PLAIN.fullmatch(text):
+        n = int(text)
+    elif thousands and _GROUPED.fullmatch(text):
+        n = int(text.replace(".", ""))
+    else:
+        return None
+    return n if lo <= n <= hi else None
+
+
+def read_int(
+    errors: FormErrors,
+    field: str,
+    value: str | None,
+    lo: int,
+    hi: int,
+    *,
+    message: str | None = None,
+    thousands: bool = False,
+) -> int | None:
+    """parse_int that adds the field's message (or the standard one) to `errors`."""
+    n = parse_int(value, lo, hi, thousands=thousands)
+    if n is None:
+        errors.add(field, message or whole_number_message(lo, hi))
+    return n
+
+
+def has_nul(text: str) -> bool:
+    """A NUL character: no text field may hold one (PostgreSQL refuses it in text)."""
+    return "\x00" in text
+
+
+# A decimal as people type it (0,5 or 0.5) or as a JSON client writes it (1e-05).
+_DECIMAL = re.compile(r"[0-9]{1,15}(?:[.,][0-9]{1,15})?(?:[eE][-+]?[0-9]{1,3})?")
+
+
+def parse_decimal(value: str | None, lo: float, hi: float) -> float | None:
+    """The number typed in `value` if it lies in [lo, hi], else None (ASCII digits only;
+    never NaN or infinity)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) > 40 or not _DECIMAL.fullmatch(text):
+        return None
+    n = float(text.replace(",", "."))
+    return n if lo <= n <= hi else None

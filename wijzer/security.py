@@ -94,7 +94,7 @@ SERVER_ERROR = "Er ging iets mis bij de wijzer. Probeer het later opnieuw."
 
 async def _server_error(path: str, send: Send) -> None:
     if path.startswith("/api/"):
-        body = json.dumps({"detail": SERVER_ERROR}).encode()
+        body = json.dumps({"detail": SERVER_ERROR, "message": SERVER_ERROR}).encode()
         content_type = b"application/json"
     else:
         body = f'<!doctype html><html lang="nl"><title>Fout</title><p>{SERVER_ERROR}</p>'.encode()

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     search_warm: bool = False
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
+    # Longest query string the app reads; a longer one gets 414 (the search with every
+    # field filled in stays far below this).
+    max_query_bytes: int = Field(default=8 * 1024, ge=256)
+    # Largest request body; a larger one gets 413 before it is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     debug: bool = False
 
     def current_date(self) -> dt.date:

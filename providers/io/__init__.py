@@ -5,7 +5,15 @@ them.  `write_template` makes the downloadable XLSX template and `export`
 writes tables to XLSX, CSV or JSON with formula injection neutralised.
 """
 
-from providers.io.export import export_csv, export_json, export_tables, export_xlsx, safe_cell
+from providers.io.export import (
+    export_csv,
+    export_json,
+    export_tables,
+    export_xlsx,
+    is_neutralised,
+    safe_cell,
+    unneutralise,
+)
 from providers.io.read import (
     MAX_FILE_BYTES,
     RawTable,
@@ -24,9 +32,11 @@ __all__ = [
     "export_json",
     "export_tables",
     "export_xlsx",
+    "is_neutralised",
     "read_bytes",
     "read_path",
     "read_tables",
     "safe_cell",
+    "unneutralise",
     "write_template",
 ]

@@ -4,6 +4,10 @@ A cell that starts with =, +, -, @ (or a tab / carriage return) is run as a
 formula by spreadsheet programs; such text cells get a leading apostrophe so
 they are shown as text.  Numbers are written as numbers and are never touched,
 so a negative amount stays a number.
+
+The import reverses exactly this (`unneutralise`), so export -> import stores
+the same data. For that to hold, a text that itself starts with an apostrophe
+gets one more as well; otherwise "'=x" and "=x" would export the same.
 """
 
 from __future__ import annotations
@@ -19,13 +23,26 @@ from typing import IO, Any
 from providers.schema import TABLES, Kind
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+_QUOTED_START = (*FORMULA_START, QUOTE)
 
 
 def safe_cell(value: Any) -> Any:
     """Make one cell value safe for spreadsheets (text only; numbers pass)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str) and value.startswith(_QUOTED_START):
+        return QUOTE + value
     return value
+
+
+def is_neutralised(text: str) -> bool:
+    """True for a text `safe_cell` quoted: an apostrophe before a formula start or
+    before another apostrophe."""
+    return text.startswith(QUOTE) and text[1:].startswith(_QUOTED_START)
+
+
+def unneutralise(text: str) -> str:
+    """The text as it was before `safe_cell`; other text is returned unchanged."""
+    return text[1:] if is_neutralised(text) else text
 
 
 def _eur(cents: int, decimal_comma: bool) -> str:

@@ -11,72 +11,31 @@ made by the test itself (a sparse file), so 64 MB never lands in git.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from tests.security.corpus_limits import GENERATED, limit_cases
+from tests.security.corpus_rows import (
+    CONTRACT_HEADER,
+    KID,
+    KID2,
+    KIDS_HEADER,
+    OFFER,
+    OFFER_HEADER,
+    PROVIDER_HEADER,
+    Case,
+    kid,
+    kids,
+    offer,
+    offers,
+    xlsx,
+)
+
+__all__ = ["KID", "KID2", "OFFER", "cases", "kids", "offers"]
 
 CORPUS = Path(__file__).parent / "corpus"
-
-KIDS_HEADER = (
-    "kind_ref,gemeente,geboortemaand,gi,maatregel,uitspraakdatum,gi_in_kennis_datum,"
-    "urgente_deadline,zorgvorm,zorgvorm_2,zorgvorm_3,kenmerken,gezin_ref,huidig_aanbod_id"
-)
-KID = "K-900001,GM0505,2014-03,WSS,OTS,2026-08-12,2026-08-14,,PLEEGZORG,,,,,"
-KID2 = "K-900002,GM0642,2012-05,WSS,OTS,2026-07-01,,,GEZINSHUIS,,,LVB,G-9001,"
-OFFER_HEADER = (
-    "aanbod_id,aanbieder_id,zorgvorm,gemeente,plaatsen_vrij,vrijkomend_per_week,leeftijd_min,"
-    "leeftijd_max,lvb_expertise,contra_indicaties,opnamestop,prijs_per_plaatsing,intake_dagen,"
-    "verwachte_wachttijd_dagen,werkgebied,bevestigd_door,bevestigd_op"
-)
-OFFER = "O-900001,P-HOOFD,PLEEGZORG,GM0505,2,0,0,18,nee,,nee,3000.00,14,0,,planning,2026-11-15"
-CONTRACT_HEADER = "contract_id,aanbieder_id,regio,gemeente,zorgvorm,perceel,geldig_van,geldig_tot"
-PROVIDER_HEADER = "aanbieder_id,naam,regio,hoofdaannemer,accepteert_onderaannemers"
-
-
-def kids(*rows: str, header: str = KIDS_HEADER) -> str:
-    return "\n".join([header, *rows]) + "\n"
-
-
-def offers(*rows: str) -> str:
-    return "\n".join([OFFER_HEADER, *rows]) + "\n"
-
-
-def kid(**changes: str) -> str:
-    cells = dict(zip(KIDS_HEADER.split(","), KID.split(","), strict=True))
-    cells.update(changes)
-    return ",".join(_quote(v) for v in cells.values())
-
-
-def offer(**changes: str) -> str:
-    cells = dict(zip(OFFER_HEADER.split(","), OFFER.split(","), strict=True))
-    cells.update(changes)
-    return ",".join(_quote(v) for v in cells.values())
-
-
-def _quote(v: str) -> str:
-    if "," in v or '"' in v:
-        return '"' + v.replace('"', '""') + '"'
-    return v
-
-
-def xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-# name -> (files {filename: content}, expected {code, file, row, column}, what it tests)
-Case = tuple[dict[str, str | bytes], dict[str, Any], str]
 
 
 def cases() -> dict[str, Case]:
@@ -364,6 +323,7 @@ def cases() -> dict[str, Case]:
             "a good file with a bad one: the good one is not stored either",
         ),
     }
+    c.update(limit_cases())
     return c
 
 
@@ -379,11 +339,8 @@ def main() -> None:
             data = content.encode() if isinstance(content, str) else content
             (folder / filename).write_bytes(data)
         manifest[name] = {"what": what, "expect": expected}
-    manifest["oversize"] = {
-        "what": "a file over the 64 MB size limit (made by the test as a sparse file)",
-        "expect": {"code": "TE_GROOT", "file": "kinderen.csv"},
-        "generated": True,
-    }
+    for name, (what, expected) in GENERATED.items():
+        manifest[name] = {"what": what, "expect": expected, "generated": True}
     (CORPUS / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     print(f"{len(manifest)} cases in {CORPUS}")
 

@@ -29,6 +29,7 @@ from providers.io.read import MAX_FILE_BYTES
 from providers.store import Principal
 from providers.store.db import make_engine, migrate, session_factory
 from providers.store.importer import import_files, import_upload
+from tests.security.bad_files import zip_bomb
 from tests.security.conftest import (
     BACKENDS,
     RUN_PREFIX,
@@ -84,12 +85,16 @@ def corpus_db(
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(MANIFEST) >= 30
+    assert len(MANIFEST) >= 100
     for name, case in MANIFEST.items():
         assert case.get("generated") or (CORPUS / name).is_dir(), name
 
 
 def _case_files(name: str, tmp_path: Path) -> list[Path]:
+    if name == "xlsx_zip_bomb":
+        bomb = tmp_path / "aanbod.xlsx"
+        bomb.write_bytes(zip_bomb())
+        return [bomb]
     if MANIFEST[name].get("generated"):
         big = tmp_path / "kinderen.csv"
         with big.open("wb") as f:
@@ -143,7 +148,7 @@ def test_broken_input_is_refused_and_changes_nothing(
     _check_problems(name, from_disk.value.problems)
     assert count_rows(engine) == before, name
 
-    if not MANIFEST[name].get("generated"):
+    if name == "xlsx_zip_bomb" or not MANIFEST[name].get("generated"):
         uploads = [(f.name, f.read_bytes()) for f in files]
         with pytest.raises(ImportRejected) as uploaded:
             import_upload(sessions, SYSTEM, uploads, today=TODAY)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
+from wijzer.forms import DB_INT_MAX, DB_INT_MIN
 from wijzer.rendering import render
 from wijzer.settings import Settings
 from wijzer.views import aanbieder as view
@@ -20,6 +21,8 @@ ROLES = (Role.AANBIEDER, Role.BEHEER)
 router = APIRouter(prefix="/aanbieder", include_in_schema=False)
 User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_YOURS = "Dit aanbod bestaat niet of is niet van uw organisatie."
+# Ids from a URL stay within the database's integer range (a larger one cannot exist).
+OfferingId = Annotated[int, Path(ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
 class SaveOutcome:
@@ -52,7 +55,12 @@ def save(
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User, db: DbSession, opgeslagen: int | None = None) -> Response:
+def index(
+    request: Request,
+    user: User,
+    db: DbSession,
+    opgeslagen: Annotated[int | None, Query(ge=DB_INT_MIN, le=DB_INT_MAX)] = None,
+) -> Response:
     settings: Settings = request.app.state.settings
     ctx = view.list_own(db, user, stale_after_days=settings.stale_after_days, saved_id=opgeslagen)
     return render(request, "aanbieder/index.html", ctx, user=user)
@@ -72,7 +80,7 @@ def _edit_page(
 
 
 @router.get("/aanbod/{offering_id}", response_class=HTMLResponse)
-def edit(request: Request, user: User, db: DbSession, offering_id: int) -> Response:
+def edit(request: Request, user: User, db: DbSession, offering_id: OfferingId) -> Response:
     row = view.own_offering(db, user, offering_id)
     if row is None:
         raise HTTPException(status_code=404, detail=NOT_YOURS)
@@ -80,7 +88,7 @@ def edit(request: Request, user: User, db: DbSession, offering_id: int) -> Respo
 
 
 @router.post("/aanbod/{offering_id}", response_class=HTMLResponse)
-async def update(request: Request, user: User, offering_id: int) -> Response:
+async def update(request: Request, user: User, offering_id: OfferingId) -> Response:
     sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions() as db:
         row = view.own_offering(db, user, offering_id)

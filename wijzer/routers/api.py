@@ -12,6 +12,7 @@ from services import matching
 from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.db import DbSession
+from wijzer.forms import DB_INT_MAX, DB_INT_MIN
 from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
 from wijzer.views import aanbieder as aanbieder_view
@@ -22,7 +23,20 @@ from wijzer.views import zoeken as zoeken_view
 
 
 class ErrorDetail(BaseModel):
+    """Every error answer of the API: `message` is B1 Dutch for the person at the screen;
+    `detail` is the same text (or, for 422, the list of problems per field)."""
+
     detail: str
+    message: str
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message, "message": message}, status_code=status)
+
+
+# Integers from a client stay within the database's range, and a JSON `false` or
+# `"5"` is refused instead of read as 0 or 5.
+DbInt = Annotated[int, Field(strict=True, ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
 # A body that is not UTF-8 cannot be read (400); every endpoint needs a session (401)
@@ -102,20 +116,21 @@ def own_offerings(request: Request, user: AanbiederUser, db: DbSession) -> Respo
 class OfferingUpdate(BaseModel):
     """New figures for one offering, with the version they were based on."""
 
-    version: int
-    places_free: int
-    release_per_week: float
-    expected_wait_days: int
-    intake_days: int
+    version: DbInt
+    places_free: DbInt
+    release_per_week: Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    expected_wait_days: DbInt
+    intake_days: DbInt
     intake_stop: bool
     lvb_expertise: bool
-    age_min: int
-    age_max: int
+    age_min: DbInt
+    age_max: DbInt
     contra_indications: list[str] = []
 
 
 class Conflict(BaseModel):
     detail: str
+    message: str
     current: aanbieder_view.OfferingRow
 
 
@@ -130,7 +145,10 @@ class Conflict(BaseModel):
     },
 )
 def update_offering(
-    request: Request, user: AanbiederUser, offering_id: int, body: OfferingUpdate
+    request: Request,
+    user: AanbiederUser,
+    offering_id: Annotated[int, Path(ge=DB_INT_MIN, le=DB_INT_MAX)],
+    body: OfferingUpdate,
 ) -> Response:
     form = aanbieder_view.OfferingForm(
         version=str(body.version),
@@ -146,12 +164,17 @@ def update_offering(
     )
     changes, version, errors = aanbieder_view.validate(form)
     if changes is None or version is None:
-        return JSONResponse({"errors": errors.model_dump()}, status_code=422)
+        message = "Niet alle gegevens kloppen. Bekijk de fouten per veld."
+        return JSONResponse({"errors": errors.model_dump(), "message": message}, status_code=422)
     outcome = aanbieder.save(request.app.state.sessions, user, offering_id, version, changes)
     if outcome.saved is not None:
         return JSONResponse(outcome.saved.model_dump(mode="json"))
     assert outcome.current is not None
-    conflict = Conflict(detail=aanbieder_view.CONFLICT_MESSAGE, current=outcome.current)
+    conflict = Conflict(
+        detail=aanbieder_view.CONFLICT_MESSAGE,
+        message=aanbieder_view.CONFLICT_MESSAGE,
+        current=outcome.current,
+    )
     return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
 
 
@@ -188,8 +211,7 @@ class RunRequest(BaseModel):
 )
 def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Response:
     if not body.refs or len(body.refs) > tafel.MAX_CHILDREN:
-        message = f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen."
-        return JSONResponse({"detail": message}, status_code=422)
+        return error(422, f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen.")
     params = matching.RunParams(refs=body.refs)
     job = tafel.start_run(request, user, params, f"Matching van {children_text(len(body.refs))}")
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
@@ -242,7 +264,7 @@ def rerun_table_run(
 ) -> Response:
     parent = tafel_view.run_context(tafel.own_job(request, user, job_id))
     if parent.outcome is None:
-        return JSONResponse({"detail": "Deze berekening is nog niet klaar."}, status_code=409)
+        return error(409, "Deze berekening is nog niet klaar.")
     params, label = matching.rerun_params(
         parent.id,
         parent.params,

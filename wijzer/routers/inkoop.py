@@ -194,12 +194,12 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 class ExtraPlacesIn(BaseModel):
     care_type: Code
     region: Code
-    places: int = Field(ge=1, le=sview.MAX_PLACES)
+    places: int = Field(strict=True, ge=1, le=sview.MAX_PLACES)
 
 
 class CeilingLiftIn(BaseModel):
     budget: Code
-    amount_euro: int = Field(ge=1, le=sview.MAX_EURO)
+    amount_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
 
 
 class ScenarioIn(BaseModel):
@@ -284,8 +284,8 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
 class AdviceIn(BaseModel):
     """A budget in whole euros and the most places to buy per care type."""
 
-    budget_euro: int = Field(ge=1, le=sview.MAX_EURO)
-    max_places: int = Field(default=10, ge=1, le=50)
+    budget_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
+    max_places: int = Field(default=10, strict=True, ge=1, le=50)
 
 
 @api_router.post(

@@ -33,8 +33,13 @@ def jobs_of(request: Request) -> JobRunner:
 
 def own_job(request: Request, user: SessionUser, job_id: str) -> Job:
     job = jobs_of(request).get(job_id)
-    # A table sees only runs of its own region; beheer sees all.
-    if job is None or (user.role is not Role.BEHEER and job.scope != user.region_code):
+    # A table sees only runs of its own region; beheer sees all. Another kind of job
+    # (an inkoop scenario) is "not found" here, like an unknown id.
+    if (
+        job is None
+        or not isinstance(job.params, matching.RunParams)
+        or (user.role is not Role.BEHEER and job.scope != user.region_code)
+    ):
         raise HTTPException(status_code=404, detail=NOT_FOUND)
     return job
 
@@ -62,7 +67,11 @@ def start_run(request: Request, user: SessionUser, params: matching.RunParams, l
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, user: User, db: DbSession) -> Response:
     settings: Settings = request.app.state.settings
-    runs = jobs_of(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
+    runs = [
+        j
+        for j in jobs_of(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
+        if isinstance(j.params, matching.RunParams)
+    ]
     ctx = view.waiting(db, user, today=settings.current_date(), runs=runs)
     return render(request, "tafel/index.html", ctx, user=user)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from providers import reference
 from providers.store import access
 from wijzer.auth import SessionUser
-from wijzer.forms import FormErrors
+from wijzer.forms import DB_INT_MAX, FormErrors, parse_decimal, parse_int
 from wijzer.views.zoeken import attribute_options, care_type_labels
 
 MAX_PLACES = 10_000
@@ -173,10 +173,10 @@ def _whole(
     if not value:
         errors.add(field, f"Vul {label} in.")
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    n = parse_int(value, low, high)
+    if n is None:
         errors.add(field, f"Vul bij {label} een heel getal in van {low} tot en met {high}.")
-        return None
-    return int(value)
+    return n
 
 
 def validate(form: OfferingForm) -> tuple[dict[str, object] | None, int | None, FormErrors]:
@@ -185,18 +185,13 @@ def validate(form: OfferingForm) -> tuple[dict[str, object] | None, int | None, 
     places = _whole(
         errors, "places_free", form.places_free, "het aantal vrije plekken", 0, MAX_PLACES
     )
-    release: float | None = None
-    try:
-        release = float(form.release_per_week)
-        if not 0 <= release <= MAX_RELEASE_PER_WEEK or release != release:
-            raise ValueError
-    except ValueError:
+    release = parse_decimal(form.release_per_week, 0.0, MAX_RELEASE_PER_WEEK)
+    if release is None:
         errors.add(
             "release_per_week",
             "Vul bij plekken die per week vrijkomen een getal in van 0 tot en met 100, "
             "bijvoorbeeld 0,5.",
         )
-        release = None
     wait = _whole(
         errors, "expected_wait_days", form.expected_wait_days, "de wachttijd", 0, MAX_DAYS
     )
@@ -208,7 +203,7 @@ def validate(form: OfferingForm) -> tuple[dict[str, object] | None, int | None, 
     known = {code for code, _ in attribute_options()}
     if any(c not in known for c in form.contra_indications):
         errors.add("contra_indications", "Een van de contra-indicaties kennen we niet.")
-    version = int(form.version) if form.version.isdigit() else None
+    version = parse_int(form.version, 0, DB_INT_MAX)
     if version is None:
         errors.add("places_free", "Het formulier is niet compleet. Open het aanbod opnieuw.")
     if errors:

@@ -8,7 +8,6 @@ here ever holds a child's row.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, Field
@@ -19,7 +18,7 @@ from providers import reference
 from services import purchase_advice as advice
 from services import what_if as data
 from wijzer.auth import SessionUser
-from wijzer.forms import FormErrors
+from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
 from wijzer.jobs import Job, JobStatus
 from wijzer.views import inkoop_charts as charts
 from wijzer.views.inkoop_charts import Cell, Chart, Interval, Table, chart
@@ -131,14 +130,9 @@ def form_context(
     )
 
 
-_WHOLE = re.compile(r"^(\d+|\d{1,3}(\.\d{3})+)$")
-
-
 def _whole(text: str) -> int | None:
-    t = text.strip().replace(" ", "")
-    if not _WHOLE.match(t):
-        return None
-    return int(t.replace(".", ""))
+    # Any whole number, also 50.000; each caller checks its own range.
+    return parse_int(text.replace(" ", ""), 0, DB_INT_MAX, thousands=True)
 
 
 def read_form(

@@ -29,7 +29,7 @@ from services.norm import verdict_text
 from services.search import FORECAST_ROWS, MAX_AGE
 from services.search_cache import SearchCache
 from wijzer.auth import SessionUser
-from wijzer.forms import FormErrors
+from wijzer.forms import FormErrors, parse_int
 
 # A budget that has room for this few placements or fewer gets a warning flag.
 BUDGET_WARN_PLACEMENTS = 3
@@ -200,10 +200,10 @@ def validate(
     age: int | None = None
     if not form.leeftijd:
         errors.add("leeftijd", "Vul de leeftijd van het kind in.")
-    elif not form.leeftijd.isdigit() or not 0 <= int(form.leeftijd) <= MAX_AGE:
-        errors.add("leeftijd", f"Vul een leeftijd in van 0 tot en met {MAX_AGE} jaar.")
     else:
-        age = int(form.leeftijd)
+        age = parse_int(form.leeftijd, 0, MAX_AGE)
+        if age is None:
+            errors.add("leeftijd", f"Vul een leeftijd in van 0 tot en met {MAX_AGE} jaar.")
     if form.gemeente not in reference.gemeenten():
         errors.add("gemeente", "Kies de gemeente die de hulp betaalt.")
     unknown = [k for k in form.kenmerken if k not in ATTRIBUTE_BY_CODE]
