@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.errors import Problem
+from providers.errors import Problem, ProvidersError
 from providers.schema import TABLES
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -245,8 +245,11 @@ def _read_sheets(name: str, wb: Any, problems: list[Problem]) -> list[RawTable]:
     return out
 
 
-class _JsonRefused(ValueError):
+class _JsonRefused(ProvidersError, ValueError):
     """A value the JSON reader refuses; the message is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, user_message=message)
 
 
 def _json_constant(token: str) -> Any:
@@ -315,7 +318,7 @@ def _read_json(name: str, data: bytes, problems: list[Problem]) -> list[RawTable
             text, parse_constant=_json_constant, parse_int=_json_int, parse_float=_json_float
         )
     except _JsonRefused as exc:
-        problems.append(Problem(name, None, None, None, str(exc), "GETAL"))
+        problems.append(Problem(name, None, None, None, exc.user_message, "GETAL"))
         return []
     except RecursionError:
         problems.append(Problem(name, None, None, None, "De JSON is te diep genest.", "TE_DIEP"))
