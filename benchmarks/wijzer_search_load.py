@@ -43,7 +43,7 @@ def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], li
     from providers import demo
     from providers.io import export_tables
     from providers.store import access, accounts
-    from providers.store.db import make_engine, migrate, session_factory
+    from providers.store.engine import make_engine, migrate, session_factory
     from providers.store.importer import import_files
     from providers.store.models import OrganisationKind, Role
 

@@ -35,7 +35,7 @@ def main() -> int:
     from providers import demo
     from providers.io import export_tables
     from providers.store import access, accounts
-    from providers.store.db import make_engine, migrate, session_factory
+    from providers.store.engine import make_engine, migrate, session_factory
     from providers.store.importer import import_files
     from providers.store.models import OrganisationKind, Role
     from services.matching import RunParams, run_matching

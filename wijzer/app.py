@@ -24,7 +24,7 @@ from wijzer.auth import (
     NotAllowedError,
     NotAuthenticatedError,
 )
-from wijzer.db import engine_for, sessions_for
+from wijzer.deps import engine_for, sessions_for
 from wijzer.jobs import JobRunner
 from wijzer.limits import TOO_LONG_URL, LimitsMiddleware
 from wijzer.logs import AccessLogMiddleware, security_log

@@ -5,17 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-import uvicorn
-
-from wijzer import logs
+from wijzer import server
 from wijzer.app import create_app
-from wijzer.db import engine_for, prepare
+from wijzer.demo_site import run_demo
+from wijzer.deps import engine_for, prepare
 from wijzer.settings import Settings
-
-# The largest request line plus headers the server reads (then the app's own limits apply).
-SERVER_HEAD_BYTES = 2 * 1024 * 1024
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
@@ -26,23 +21,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         prepare(engine)
     finally:
         engine.dispose()
-    logs.configure()
-    uvicorn.run(create_app(settings), host=host, port=port, **server_options())
-
-
-def server_options() -> dict[str, Any]:
-    """How `serve` runs uvicorn (also used by the tests that start a real server)."""
-    return {
-        "log_level": "info",
-        # Logging is set up by logs.configure (JSON lines); the server's access log
-        # would write query strings, so the app's own access log replaces it.
-        "log_config": None,
-        "access_log": False,
-        "http": "h11",
-        # h11 refuses a request head over 16 KiB with a plain English 400 before the
-        # app sees it; with room up to SERVER_HEAD_BYTES the app answers 414 in Dutch.
-        "h11_max_incomplete_event_size": SERVER_HEAD_BYTES,
-    }
+    server.run(create_app(settings), host, port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +39,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         serve(settings, args.host, args.port)
         return 0
-    from wijzer.demo import run_demo
-
     return int(run_demo(settings, args.host, args.port, out=sys.stdout))

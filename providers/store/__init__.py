@@ -31,14 +31,14 @@ from providers.store.accounts import (
     principal_for,
 )
 from providers.store.aggregates import SMALL_CELL, Aggregate, AggregateRow, waiting_aggregates
-from providers.store.db import (
+from providers.store.dump import load_records
+from providers.store.engine import (
     current_revision,
     database_url,
     make_engine,
     migrate,
     session_factory,
 )
-from providers.store.dump import load_records
 from providers.store.importer import ImportSummary, import_files, import_upload, write_validated
 from providers.store.models import (
     Account,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from tests.wijzer.data import PASSWORD, TODAY, seed
 from wijzer.app import create_app
 from wijzer.auth import Role

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from providers.store import accounts
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import OrganisationKind, Role
 from tests.browser.conftest import (
     _free_port,
@@ -35,7 +35,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo region (120 waiting children) so the charts have cells of 5 or more."""
     import uvicorn
 
-    from wijzer.demo import load_demo_data
+    from wijzer.demo_site import load_demo_data
 
     path: Path = tmp_path_factory.mktemp("inkoop-browser") / "wijzer.sqlite3"
     url = f"sqlite:///{path}"

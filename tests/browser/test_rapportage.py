@@ -7,7 +7,7 @@ import datetime as dt
 from playwright.sync_api import Page, expect
 
 from providers.store import access
-from providers.store.db import make_engine, session_factory
+from providers.store.engine import make_engine, session_factory
 from providers.store.uitvraag import take_snapshot
 from tests.browser.conftest import (
     assert_accessible,

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from tests.wijzer.conftest import csrf_from, login, username_for
 from tests.wijzer.data import PASSWORD, TODAY, seed
 from wijzer.app import create_app

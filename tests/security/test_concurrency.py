@@ -33,7 +33,7 @@ from providers import demo
 from providers.errors import ImportRejected
 from providers.io import export_tables
 from providers.store import Principal
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.importer import import_files
 from tests.security.conftest import PG_SKIP, count_rows, csrf_from, logged_in, pg_url_for_schema
 from wijzer.auth import Role
@@ -240,7 +240,7 @@ KILL_SCRIPT = """
 import sys, time
 from sqlalchemy import event
 from providers.store import Principal
-from providers.store.db import make_engine, session_factory
+from providers.store.engine import make_engine, session_factory
 from providers.store.importer import import_files
 import datetime as dt
 engine = make_engine(sys.argv[1])

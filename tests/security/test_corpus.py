@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.errors import ImportRejected, Problem
 from providers.io.read import MAX_FILE_BYTES
 from providers.store import Principal
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.importer import import_files, import_upload
 from tests.security.bad_files import zip_bomb
 from tests.security.conftest import (

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers import reference
 from providers.store import access, accounts, aggregates
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import Child, ChildNeed, ChildStatus, OrganisationKind, Role
 from tests.security.conftest import BACKENDS, RUN_PREFIX, _settings, csrf_from, pg_url_for_schema
 from wijzer import demo as wijzer_demo

@@ -33,8 +33,9 @@ from tests.security.bad_files import deep_json, truncate_member, zip_bomb
 from tests.security.conftest import csrf_from, login, username_for
 from tests.security.corpus_rows import KID, KIDS_HEADER, xlsx
 from tests.wijzer.data import REGION
-from wijzer import cli, logs
+from wijzer import logs
 from wijzer.auth import Role
+from wijzer.server import server_options
 from wijzer.views.inkoop_scenario import AdviceParams
 
 UNICODE_AND_HUGE = ["²", "٣", "9" * 5000, "1" * 20, " 12 ", "-1", "1e3", "0x1f", "\x00"]
@@ -319,7 +320,7 @@ def _raw_request(port: int, request: bytes) -> bytes:
 
 def test_one_megabyte_request_line_gets_414_from_the_real_server(app: FastAPI) -> None:
     """Through uvicorn as `python -m wijzer serve` runs it (127.0.0.1, a free port)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, **cli.server_options())
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, **server_options())
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

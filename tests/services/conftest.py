@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access, accounts
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import Account, OrganisationKind, Role
-from wijzer.demo import load_demo_data
+from wijzer.demo_site import load_demo_data
 
 TODAY = dt.date(2026, 11, 20)
 REGION = "JZ31"

@@ -13,7 +13,7 @@ from providers import demo
 from providers.errors import ImportRejected
 from providers.io import data_files, export_tables
 from providers.store import access
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import Offering
 from services import imports as uc
 from services.errors import InvalidRequest

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain import match, what_if
 from providers.store import access, accounts, aggregates, regional
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import AuditEntry, Child, OrganisationKind, Role
 from services import purchase_advice as adv
 from services import what_if as s
 from services.errors import InvalidRequest
 from tests.wijzer.overdue import freshen_rulings
-from wijzer.demo import load_demo_data
+from wijzer.demo_site import load_demo_data
 
 from .conftest import REGION, TODAY, principal
 

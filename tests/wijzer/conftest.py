@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from providers.store.db import make_engine, migrate, session_factory
+from providers.store.engine import make_engine, migrate, session_factory
 from tests.wijzer.data import PASSWORD, TODAY, seed
 from wijzer.app import create_app
 from wijzer.auth import Role

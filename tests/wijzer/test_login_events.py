@@ -56,11 +56,11 @@ def test_serve_migrates_an_old_or_empty_database_first(
 ) -> None:
     import sqlalchemy as sa
 
-    from wijzer import cli
+    from wijzer import cli, server
     from wijzer.settings import Settings
 
     started: list[object] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kw: started.append(app))
+    monkeypatch.setattr(server, "run", lambda app, host, port: started.append(app))
     url = f"sqlite:///{tmp_path / 'leeg.sqlite3'}"
     cli.serve(Settings(database_url=url), "127.0.0.1", 0)
     assert len(started) == 1

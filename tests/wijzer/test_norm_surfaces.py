@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from providers.store.db import make_engine, session_factory
+from providers.store.engine import make_engine, session_factory
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import CARE, DORDRECHT, REGION
 from tests.wijzer.overdue import DAYS_LATE, DAYS_PAST, ON_TIME, OVERDUE, make_overdue_region

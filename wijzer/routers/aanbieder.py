@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN
 from wijzer.rendering import render
 from wijzer.settings import Settings
@@ -98,7 +98,7 @@ async def update(request: Request, user: User, offering_id: OfferingId) -> Respo
     values = {k: v for k, v in data.items() if isinstance(v, str)}
     multi = [v for v in data.getlist("contra_indications") if isinstance(v, str)]
     form = view.parse_form(values, multi)
-    changes, version, errors = view.validate(form)
+    changes, version, errors = view.check_offering_form(form)
     if changes is None or version is None:
         ctx = view.EditContext(offering=row, form=form, errors=errors)
         return _edit_page(request, user, ctx, status_code=422)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from services import matching
 from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN
 from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
@@ -162,7 +162,7 @@ def update_offering(
         age_max=str(body.age_max),
         contra_indications=body.contra_indications,
     )
-    changes, version, errors = aanbieder_view.validate(form)
+    changes, version, errors = aanbieder_view.check_offering_form(form)
     if changes is None or version is None:
         message = "Niet alle gegevens kloppen. Bekijk de fouten per veld."
         return JSONResponse({"errors": errors.model_dump(), "message": message}, status_code=422)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.store import access
 from services import what_if as data
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import accepted, download, render
 from wijzer.settings import Settings
@@ -108,7 +108,7 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     leave = [g for g in form.getlist("uitstappen") if isinstance(g, str)]
     opts = _options(db, request, user)
     raw = sview.read_form(values, leave, opts)
-    req, errors = sview.validate(raw, opts)
+    req, errors = sview.check_scenario_form(raw, opts)
     if req is None:
         db.commit()
         return _page(request, user, db, sview.form_context(opts, raw, errors), status_code=422)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from providers.store import access
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.rendering import Sheet, download, render
 from wijzer.settings import Settings
 from wijzer.views import rapportage as view

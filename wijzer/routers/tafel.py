@@ -12,7 +12,7 @@ from providers.store import access
 from services import matching
 from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.forms import FormErrors
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import download, render

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from wijzer.auth import Role, SessionUser, require_roles
-from wijzer.db import DbSession
+from wijzer.deps import DbSession
 from wijzer.rendering import render
 from wijzer.settings import Settings
 from wijzer.views import zoeken as view

@@ -179,7 +179,9 @@ def _whole(
     return n
 
 
-def validate(form: OfferingForm) -> tuple[dict[str, object] | None, int | None, FormErrors]:
+def check_offering_form(
+    form: OfferingForm,
+) -> tuple[dict[str, object] | None, int | None, FormErrors]:
     """(changes for the data layer, the version the form was loaded with, errors)."""
     errors = FormErrors()
     places = _whole(

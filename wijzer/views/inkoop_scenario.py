@@ -150,7 +150,7 @@ def read_form(
     return form
 
 
-def validate(
+def check_scenario_form(
     form: ScenarioForm, opts: data.RegionOptions
 ) -> tuple[data.ScenarioRequest | None, FormErrors]:
     errors = FormErrors()

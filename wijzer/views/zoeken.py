@@ -190,7 +190,7 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-def validate(
+def check_search_form(
     form: SearchForm, today: dt.date, *, forecast_rows: int = FORECAST_ROWS
 ) -> tuple[use_case.SearchRequest | None, FormErrors]:
     """All problems at once, in form order, in B1 Dutch."""
@@ -351,7 +351,7 @@ def search(
     forecast_rows: int = FORECAST_ROWS,
 ) -> SearchContext:
     ctx = SearchContext(form=form, today=today, stale_after_days=stale_after_days)
-    req, ctx.errors = validate(form, today, forecast_rows=forecast_rows)
+    req, ctx.errors = check_search_form(form, today, forecast_rows=forecast_rows)
     if req is None:
         return ctx
     try:

@@ -1,11 +1,11 @@
-"""Alembic environment; runs on a connection handed over by `providers.store.db.migrate`."""
+"""Alembic environment; runs on a connection handed over by `providers.store.engine.migrate`."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from providers.store.db import make_engine
+from providers.store.engine import make_engine
 from providers.store.models import Base
 
 config = context.config

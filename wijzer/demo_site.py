@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,9 +22,10 @@ from providers.io import export_tables
 from providers.store import access, accounts
 from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
 from services.imports import ImportRequest, run_import
+from wijzer import server
 from wijzer.app import create_app
 from wijzer.auth import ROLE_LABELS, Role
-from wijzer.db import engine_for, prepare, sessions_for
+from wijzer.deps import engine_for, prepare, sessions_for
 from wijzer.settings import Settings
 
 DEMO_REGION = "JZ31"  # Zuid-Holland Zuid
@@ -135,5 +135,5 @@ def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
         )
     print("", file=out)
     print(f"Open http://{host}:{port}/ in uw browser. Stoppen: Ctrl+C.", file=out, flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    server.run(create_app(settings), host, port)
     return 0

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-DEFAULT_SQLITE = "sqlite:///wijzer.db"
+DEFAULT_SQLITE = "sqlite:///wijzer.deps"
 ENV_URL = "WIJZER_DATABASE_URL"
 
 
