@@ -242,11 +242,11 @@ def validate(sc: Scenario) -> list[ValidationIssue]:
             add(ValidationIssue(w, "geef age_years of birth_month"))
         if c.age_years is not None and not 0 <= c.age_years <= 30:
             add(ValidationIssue(f"{w}.age_years", "leeftijd moet tussen 0 en 30 liggen"))
-        if not c.needs:
+        if not c.needs and not c.unclassified_needs:
             add(ValidationIssue(f"{w}.needs", "een kind heeft minstens één hulpvraag"))
         if c.times_discussed < 0:
             add(ValidationIssue(f"{w}.times_discussed", "mag niet negatief zijn"))
-        nids = [n.id for n in c.needs]
+        nids = [n.id for n in c.needs] + [n.id for n in c.unclassified_needs]
         if len(set(nids)) != len(nids):
             add(ValidationIssue(f"{w}.needs", "twee hulpvragen hebben hetzelfde id"))
         for j, n in enumerate(c.needs):
