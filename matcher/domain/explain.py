@@ -23,7 +23,13 @@ import numpy as np
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
-from matcher.domain.helps import HelpSearch, SearchLimits, SmallestChange, search_help
+from matcher.domain.helps import (
+    HelpSearch,
+    ResolveCache,
+    SearchLimits,
+    SmallestChange,
+    search_help,
+)
 from matcher.domain.match import ChildCounts, MatchResult
 from matcher.domain.model import ChildAttribute
 from matcher.domain.reasons import (
@@ -118,6 +124,7 @@ class NeedExplanation:
     decisive: Decisive | None = None
     resolves: int = 0
     search_limit_reached: bool = False
+    search_out_of_time: bool = False
     # offering and budget id -> the name a reader knows it by (provider, ceiling name)
     names: dict[str, str] = field(default_factory=dict)
 
@@ -158,6 +165,7 @@ class NeedExplanation:
             "search_note": self.search_note,
             "resolves": self.resolves,
             "search_limit_reached": self.search_limit_reached,
+            "search_out_of_time": self.search_out_of_time,
             "sentences": sentences(self),
         }
 
@@ -282,6 +290,7 @@ def explain(
     }
     out: list[NeedExplanation] = []
     deadline = time.perf_counter() + time_budget_s
+    cache = ResolveCache()
     for ref, nid in r.unplaced:
         child = kids[ref]
         need = child.need(nid)
@@ -361,6 +370,7 @@ def explain(
                 deadline=deadline,
                 options=options,
                 names=names,
+                cache=cache,
             )
             _take(ne, found)
         out.append(ne)
@@ -384,6 +394,7 @@ def _take(ne: NeedExplanation, found: HelpSearch) -> None:
     ne.search_note = found.note
     ne.resolves = found.resolves
     ne.search_limit_reached = found.limit_reached
+    ne.search_out_of_time = found.out_of_time
 
 
 def _detail(pc: PairCheck, age_min: int, age_max: int) -> dict[str, Any]:

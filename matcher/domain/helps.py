@@ -44,7 +44,7 @@ from matcher.domain.whatif import (
 )
 from matcher.solution import SolveOptions
 
-__all__ = ["HelpSearch", "SearchLimits", "SmallestChange", "search_help"]
+__all__ = ["HelpSearch", "ResolveCache", "SearchLimits", "SmallestChange", "search_help"]
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,29 @@ class HelpSearch:
     changes: list[SmallestChange] = field(default_factory=list)
     resolves: int = 0
     limit_reached: bool = False
+    out_of_time: bool = False  # the time budget of the whole explanation ran out
     place_offerings: tuple[str, ...] = ()
     budgets: tuple[str, ...] = ()
     unliftable: tuple[Reason, ...] = ()
     note: str = ""
+
+
+class ResolveCache:
+    """Re-solves of one base answer by their changes: one re-solve with 2 extra places at
+    an offering answers the question for every child waiting there."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Delta, ...], tuple[dict[tuple[str, str], Placement], int]] = {}
+
+    def get(self, deltas: tuple[Delta, ...]) -> tuple[dict[tuple[str, str], Placement], int] | None:
+        return self._seen.get(deltas)
+
+    def put(
+        self, deltas: tuple[Delta, ...], r: MatchResult
+    ) -> tuple[dict[tuple[str, str], Placement], int]:
+        got = (r.placements, r.n_within_norm)
+        self._seen[deltas] = got
+        return got
 
 
 class _Stop(Exception):
@@ -205,9 +224,11 @@ def search_help(
     deadline: float,
     options: SolveOptions | None = None,
     names: Mapping[str, str] | None = None,
+    cache: ResolveCache | None = None,
 ) -> HelpSearch:
     """Search the smallest verified change for need (ref, nid); `candidates` holds each
-    candidate's pair check and blockers."""
+    candidate's pair check and blockers.  A `cache` shared over the needs of one
+    explanation lets one re-solve answer every child it places."""
     opts = options or DEFAULT_OPTIONS
     out = HelpSearch()
     plans: list[_Plan] = []
@@ -226,20 +247,22 @@ def search_help(
     sc = r.scenario
     child = sc.child_by_ref[ref]
     dl = r.compiled.eligibility.index.deadline(child)
-    cache: dict[tuple[Delta, ...], Placement | None] = {}
+    shared = cache if cache is not None else ResolveCache()
 
     def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
-        if deltas in cache:
-            return cache[deltas]
-        if out.resolves >= limits.max_resolves or time.perf_counter() > deadline:
-            raise _Stop
-        out.resolves += 1
-        r2, _ = resolve(r, apply_all(sc, deltas), opts)
-        pl = r2.placements.get((ref, nid))
-        if pl is not None and r2.n_within_norm < r.n_within_norm:
-            pl = None
-        cache[deltas] = pl
-        return pl
+        seen = shared.get(deltas)
+        if seen is None:
+            if time.perf_counter() > deadline:
+                out.out_of_time = True
+                raise _Stop
+            if out.resolves >= limits.max_resolves:
+                raise _Stop
+            out.resolves += 1
+            r2, _ = resolve(r, apply_all(sc, deltas), opts)
+            seen = shared.put(deltas, r2)
+        placements, within = seen
+        pl = placements.get((ref, nid))
+        return None if pl is None or within < r.n_within_norm else pl
 
     searched_places: list[str] = []
     searched_budgets: list[str] = []
@@ -333,6 +356,11 @@ def no_change_text(s: HelpSearch, limits: SearchLimits, names: Mapping[str, str]
         parts.append(f"tot {plural(limits.max_places, 'extra plek', 'extra plekken')} {where}")
     if s.budgets:
         parts.append(f"een plafond tot {euro_text(limits.max_raise_cents)} hoger")
+    if s.out_of_time:
+        return (
+            "Niet (verder) gezocht: de rekentijd voor deze lijst is op. "
+            "Probeer een wijziging voor dit kind apart als wat-als."
+        )
     if s.limit_reached:
         searched = f" ({name_list(parts)})" if parts else ""
         cap = plural(limits.max_resolves, "herberekening", "herberekeningen")

@@ -150,7 +150,8 @@ def test_nothing_found_says_what_was_searched():
 
 def test_the_resolve_cap_is_said():
     ahead = [child(f"V{i}", ruling_date=OVERDUE) for i in range(3)]
-    sc = scenario([*ahead, child("C")], [offering("O", free_now=0)])
+    # C comes first, so no earlier child's re-solves are reused for it
+    sc = scenario([child("C"), *ahead], [offering("O", free_now=0)])
     ne = next(
         n
         for n in explain(match(sc), limits=SearchLimits(max_resolves=1)).needs
@@ -213,3 +214,12 @@ def test_uitvraag_counts_unclassified_requests():
 def test_policy_allow_waivers_round_trips(allowed):
     sc = with_policy(scenario([child("A")], [offering("O")]), allow_waivers=allowed)
     assert io.loads(io.dumps(sc)).policy.allow_waivers is allowed
+
+
+def test_a_spent_time_budget_is_said_not_hidden():
+    ahead = [child(f"V{i}", ruling_date=OVERDUE) for i in range(2)]
+    sc = scenario([*ahead, child("C")], [offering("O", free_now=0)])
+    for ne in explain(match(sc), time_budget_s=0.0).needs:
+        assert ne.changes == []
+        assert ne.search_out_of_time
+        assert ne.search_note.startswith("Niet (verder) gezocht")
