@@ -244,7 +244,8 @@ def run_whatif(args: argparse.Namespace) -> int:
     print(f"Op tijd (inspectienorm): {c.on_time_before} -> {c.on_time_after}")
     euros = f"{c.cost_difference_cents / 100:+,.2f}".replace(",", " ").replace(".", ",")
     print(f"Kosten: {euros.replace(' ', '.')} euro")
-    rows = [[g, a, b, b - a] for g, (a, b) in sorted(c.by_gemeente.items())]
+    gem = w.result.scenario.gemeente_name
+    rows = [[gem.get(g, g), a, b, b - a] for g, (a, b) in sorted(c.by_gemeente.items())]
     if rows:
         print()
         print(_table([[str(x) for x in r] for r in rows], ["gemeente", "voor", "na", "verschil"]))

@@ -275,6 +275,14 @@ def validate(sc: Scenario) -> list[ValidationIssue]:
     for i, b in enumerate(sc.budgets):
         if b.ceiling_cents < 0 or b.spent_cents < 0:
             add(ValidationIssue(f"$.budgets[{i}]", "plafond en besteed mogen niet negatief zijn"))
+    for i, rg in enumerate(sc.regions):
+        if rg.gemeente_names and len(rg.gemeente_names) != len(rg.gemeenten):
+            add(
+                ValidationIssue(
+                    f"$.regions[{i}].gemeente_names",
+                    "geef voor elke gemeente een naam, in dezelfde volgorde als gemeenten",
+                )
+            )
     for i, s in enumerate(sc.subcontracts):
         for fld in ("main_provider", "sub_provider"):
             if getattr(s, fld) not in providers:

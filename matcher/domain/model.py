@@ -282,6 +282,8 @@ class Region:
     code: str
     gemeenten: tuple[str, ...]
     name: str = ""
+    # the gemeenten's names in the order of `gemeenten` (sentences show them for codes)
+    gemeente_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -433,6 +435,16 @@ class Scenario:
     @cached_property
     def offering_by_id(self) -> dict[str, Offering]:
         return {o.id: o for o in self.offerings}
+
+    @cached_property
+    def gemeente_name(self) -> dict[str, str]:
+        """GM code -> the gemeente's name, where a region gives it."""
+        out: dict[str, str] = {}
+        for r in self.regions:
+            for code, name in zip(r.gemeenten, r.gemeente_names, strict=False):
+                if name:
+                    out[code] = name
+        return out
 
     @cached_property
     def purchase_region_of(self) -> dict[str, str]:

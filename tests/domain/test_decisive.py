@@ -223,3 +223,12 @@ def test_a_spent_time_budget_is_said_not_hidden():
         assert ne.changes == []
         assert ne.search_out_of_time
         assert ne.search_note.startswith("Niet (verder) gezocht")
+
+
+def test_gemeente_names_follow_the_codes():
+    sc = scenario([child("A")], [offering("O")])
+    named = replace(sc, regions=(replace(sc.regions[0], gemeente_names=("Rotterdam", "")),))
+    assert named.gemeente_name == {"GM0599": "Rotterdam"}
+    assert not io.validate(named)
+    bad = replace(sc, regions=(replace(sc.regions[0], gemeente_names=("Rotterdam",)),))
+    assert any("gemeente_names" in i.where for i in io.validate(bad))

@@ -234,3 +234,13 @@ def test_whatif_cli_with_a_reference_count(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "De regio noemde 5 kinderen; in dit scenario staan 4 kinderen: 1 minder." in out
     assert "Peildatum: 1-1-2022" in out
+
+
+def test_whatif_table_shows_gemeente_names(tmp_path, capsys):
+    d = tmp_path / "d.json"
+    d.write_text(json.dumps([{"kind": "add_places", "offering": "K-KW", "places": 1}]))
+    assert main(["whatif", str(FIXTURES / "u1_unclassified_batch.json"), str(d)]) == 0
+    out = capsys.readouterr().out
+    assert "Rijswijk" in out
+    assert "GM0603" not in out
+    assert "kleinschalige woonvoorziening" in out
