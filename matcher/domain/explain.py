@@ -530,9 +530,10 @@ def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) 
     for b in ne.binding:
         if b.taken_by:
             what = "De plekken" if b.kind == "places" else "Het budget"
+            verb = "gingen" if b.kind == "places" else "ging"
             bid = b.resource.removeprefix("budget:")
             where = name(b.offering) if b.offering else ne._name(bid)
-            out.append(f"{what} bij {where} gingen naar: {', '.join(b.taken_by)}.")
+            out.append(f"{what} bij {where} {verb} naar: {', '.join(b.taken_by)}.")
     if ne.suggest_discretionary_request:
         out.append("Doe een discretionaire aanvraag bij de gemeente.")
     if ne.escalate:

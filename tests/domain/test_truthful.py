@@ -134,6 +134,7 @@ def test_u4_ceiling_raise_is_the_smallest_whole_euro_amount():
     last = sentences(ne)[-1]
     assert "Plafond Dordrecht, jeugd-GGZ 2021" in last
     assert "€ 1.002" in last
+    assert "Het budget bij Plafond Dordrecht, jeugd-GGZ 2021 ging naar: A." in sentences(ne)
 
 
 # ----------------------------------------- U5: only a late start is possible
