@@ -49,6 +49,13 @@ def register(sub: Any) -> None:
     m.add_argument("--explain", action="store_true", help="explain every unplaced need")
     m.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     m.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    m.add_argument(
+        "--search-time",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds for the search of what would help (with --explain)",
+    )
     m.set_defaults(func=run_match)
     w = sub.add_parser(
         "whatif",
@@ -174,7 +181,7 @@ def run_match(args: argparse.Namespace) -> int:
     try:
         with _quiet():
             r = match(sc, _options(args))
-            ex = explain(r) if args.explain else None
+            ex = explain(r, time_budget_s=args.search_time) if args.explain else None
     except DeltaError as exc:
         _print_issues(exc)
         return EXIT_INPUT

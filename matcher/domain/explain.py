@@ -240,6 +240,9 @@ def _solution_reason(
     return Reason.NO_CAPACITY, full
 
 
+_Checked = tuple[PairCheck, tuple[Reason, ...]]
+
+
 def _blockers(
     r: MatchResult, pc: PairCheck, reasons: list[Reason], use: SolutionUse, members: int
 ) -> tuple[Reason, ...]:
@@ -269,13 +272,15 @@ def explain(
     *,
     search: bool = True,
     max_tries_per_need: int | None = None,
-    time_budget_s: float = 20.0,
+    time_budget_s: float = 5.0,
     options: SolveOptions | None = None,
     limits: SearchLimits | None = None,
 ) -> Explanation:
     """Explain every unplaced need.  `limits` bounds the search for what would help
     (`max_tries_per_need`, when given, caps its re-solves per need); `time_budget_s`
-    bounds the whole search."""
+    bounds the whole search, spent on the earliest deadlines first (a re-solve of a
+    regional scenario takes about half a second; the children the budget does not reach
+    get a sentence saying so)."""
     sc = r.scenario
     comp = r.compiled
     offs = sc.offering_by_id
@@ -291,6 +296,9 @@ def explain(
     out: list[NeedExplanation] = []
     deadline = time.perf_counter() + time_budget_s
     cache = ResolveCache()
+    todo: list[
+        tuple[date | None, int, NeedExplanation, list[tuple[PairCheck, tuple[Reason, ...]]]]
+    ] = []
     for ref, nid in r.unplaced:
         child = kids[ref]
         need = child.need(nid)
@@ -359,11 +367,15 @@ def explain(
             decisive=decisive,
             names=names,
         )
-        if search:
+        out.append(ne)
+        todo.append((comp.eligibility.index.deadline(child), len(todo), ne, checked))
+    if search:
+        # the time budget goes to the children whose deadline comes first (overdue first)
+        for _, _, ne, checked in sorted(todo, key=lambda t: (t[0] or date.max, t[1])):
             found = search_help(
                 r,
-                ref,
-                nid,
+                ne.child_ref,
+                ne.need_id,
                 checked,
                 use=solution_use,
                 limits=lim,
@@ -373,7 +385,6 @@ def explain(
                 cache=cache,
             )
             _take(ne, found)
-        out.append(ne)
     excluded: dict[str, int] = defaultdict(int)
     for pcs in comp.eligibility.pairs.values():
         for pc in pcs:

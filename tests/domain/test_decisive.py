@@ -149,8 +149,11 @@ def test_nothing_found_says_what_was_searched():
 
 
 def test_the_resolve_cap_is_said():
-    ahead = [child(f"V{i}", ruling_date=OVERDUE) for i in range(3)]
-    # C comes first, so no earlier child's re-solves are reused for it
+    # urgent children go first at O, but C's deadline comes first, so C is searched
+    # first and reuses no re-solve of theirs
+    ahead = [
+        child(f"V{i}", ruling_date=date(2022, 2, 20), acute_unsafety=True) for i in range(3)
+    ]
     sc = scenario([child("C"), *ahead], [offering("O", free_now=0)])
     ne = next(
         n
