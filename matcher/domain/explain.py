@@ -219,15 +219,25 @@ def _usage(r: MatchResult) -> tuple[np.ndarray, dict[str, list[str]]]:
     return use, users
 
 
+def _arcs_by_pair(r: MatchResult) -> dict[tuple[str, str], list[int]]:
+    """Arc indices per (item, offering), so a candidate's arcs are found without a scan."""
+    out: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for a, info in enumerate(r.compiled.arcs):
+        out[(info.item, info.offering)].append(a)
+    return out
+
+
 def _solution_reason(
-    r: MatchResult, item: str, oid: str, use: np.ndarray
+    r: MatchResult,
+    item: str,
+    oid: str,
+    use: np.ndarray,
+    arcs: dict[tuple[str, str], list[int]],
 ) -> tuple[Reason, list[tuple[str, int]]]:
     """Why an eligible candidate was not used: the resources its arcs would overflow."""
     p = r.compiled.problem
     full: list[tuple[str, int]] = []
-    for a, info in enumerate(r.compiled.arcs):
-        if info.item != item or info.offering != oid:
-            continue
+    for a in arcs.get((item, oid), ()):
         lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
         for k in range(lo, hi):
             ri = int(p.use_resource[k])
@@ -289,6 +299,7 @@ def explain(
     if max_tries_per_need is not None:
         lim = SearchLimits(lim.max_places, lim.max_raise_cents, max_tries_per_need, lim.max_found)
     use, users = _usage(r)
+    arcs = _arcs_by_pair(r)
     solution_use = SolutionUse(r)
     names = {o.id: o.display_name for o in sc.offerings} | {
         b.id: b.display_name for b in sc.budgets
@@ -321,7 +332,7 @@ def explain(
                 if item in comp.bundle_infeasible:
                     reasons = [Reason.FAMILY_BUNDLE_INFEASIBLE]
                 else:
-                    reason, full = _solution_reason(r, item, o.id, use)
+                    reason, full = _solution_reason(r, item, o.id, use, arcs)
                     if not full and solution_use.short_budgets(pc, members):
                         reason = Reason.BUDGET_CEILING_REACHED
                     reasons = [reason]
