@@ -11,6 +11,7 @@ from matcher.domain import io
 from matcher.domain.decisive import Blockers, decide
 from matcher.domain.explain import explain, sentences
 from matcher.domain.helps import SearchLimits
+from matcher.domain.incremental import _capacity_only, evaluate_incremental, resolve
 from matcher.domain.match import match
 from matcher.domain.model import ChildAttribute, Forbid, MeasureType, UnclassifiedNeed
 from matcher.domain.reasons import (
@@ -25,11 +26,13 @@ from matcher.domain.reasons import (
 from matcher.domain.uitvraag import Snapshot, WaitingRecord, build_report, municipal_view
 from matcher.domain.whatif import (
     AddPlaces,
+    ChangeCeiling,
     LiftIntakeStop,
     WaiveContraIndication,
     apply,
 )
 
+from .conftest import scenario as fixture
 from .helpers import EV, child, offering, scenario, with_policy
 from .test_reasons import assert_readable
 
@@ -151,9 +154,7 @@ def test_nothing_found_says_what_was_searched():
 def test_the_resolve_cap_is_said():
     # urgent children go first at O, but C's deadline comes first, so C is searched
     # first and reuses no re-solve of theirs
-    ahead = [
-        child(f"V{i}", ruling_date=date(2022, 2, 20), acute_unsafety=True) for i in range(3)
-    ]
+    ahead = [child(f"V{i}", ruling_date=date(2022, 2, 20), acute_unsafety=True) for i in range(3)]
     sc = scenario([child("C"), *ahead], [offering("O", free_now=0)])
     ne = next(
         n
@@ -235,3 +236,33 @@ def test_gemeente_names_follow_the_codes():
     assert not io.validate(named)
     bad = replace(sc, regions=(replace(sc.regions[0], gemeente_names=("Rotterdam",)),))
     assert any("gemeente_names" in i.where for i in io.validate(bad))
+
+
+def _queue():
+    return scenario([child("A", ruling_date=OVERDUE), child("B")], [offering("O", free_now=1)])
+
+
+@pytest.mark.parametrize(
+    ("build", "delta", "fast_path"),
+    [
+        (_queue, AddPlaces("O", 1), True),
+        (lambda: fixture("u4_ceiling_search.json"), ChangeCeiling("DORD-GGZ", 100_200), True),
+        # new pairs become eligible: compiled again
+        (lambda: fixture("u3_third_in_queue.json"), AddPlaces("G-GH", 3), False),
+        (lambda: fixture("t2_traumatherapie.json"), ChangeCeiling("T2-AMBULANT", 250_000), False),
+    ],
+)
+def test_capacity_only_changes_reuse_the_compiled_problem(build, delta, fast_path):
+    base = match(build())
+    new = apply(base.scenario, delta)
+    comp = _capacity_only(base.compiled, new, evaluate_incremental(new, base.compiled.eligibility))
+    assert (comp is not None) is fast_path
+    fresh = match(new)
+    fast, _ = resolve(base, new)
+    assert fast.solution.objective == fresh.solution.objective
+    assert set(fast.placements) == set(fresh.placements)
+    assert [p.within_norm for _, p in sorted(fast.placements.items())] == [
+        p.within_norm for _, p in sorted(fresh.placements.items())
+    ]
+    if comp is not None:
+        assert list(comp.problem.capacity) == list(fresh.compiled.problem.capacity)
