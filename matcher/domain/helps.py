@@ -273,8 +273,9 @@ def search_help(
                 break
             if best_levers is not None and plan.levers > best_levers:
                 break
-            # a late start is advice only when no start within the norm was found
-            if plan.late and any(c.within_norm for c in out.changes):
+            # a late start (a policy switch, re-solved for everyone) is advice only when
+            # no other change was found
+            if plan.late and out.changes:
                 continue
             found = _run_plan(plan, attempt, r, dl, limits, searched_places, searched_budgets)
             if found is not None:
