@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -258,7 +258,11 @@ def search_help(
             if out.resolves >= limits.max_resolves:
                 raise _Stop
             out.resolves += 1
-            r2, _ = resolve(r, apply_all(sc, deltas), opts)
+            # a re-solve may not run far past the budget; a feasible answer that places
+            # the child is still a verified change
+            left = max(0.5, deadline - time.perf_counter())
+            probe = replace(opts, time_limit_s=min(opts.time_limit_s, left))
+            r2, _ = resolve(r, apply_all(sc, deltas), probe)
             seen = shared.put(deltas, r2)
         placements, within = seen
         pl = placements.get((ref, nid))
