@@ -381,4 +381,4 @@ def no_change_text(s: HelpSearch, limits: SearchLimits, names: Mapping[str, str]
             "Geen wijziging gevonden: bij elke aanbieder speelt een reden die geen extra "
             f"plek of geld oplost ({why})."
         )
-    return "Geen wijziging gevonden: er is geen aanbieder die deze hulp biedt."
+    return "Geen wijziging gevonden: geen aanbieder biedt deze hulp; inkoop kan dit inkopen."

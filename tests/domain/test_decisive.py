@@ -13,7 +13,13 @@ from matcher.domain.explain import explain, sentences
 from matcher.domain.helps import SearchLimits
 from matcher.domain.incremental import _capacity_only, evaluate_incremental, resolve
 from matcher.domain.match import match
-from matcher.domain.model import ChildAttribute, Forbid, MeasureType, UnclassifiedNeed
+from matcher.domain.model import (
+    CareType,
+    ChildAttribute,
+    Forbid,
+    MeasureType,
+    UnclassifiedNeed,
+)
 from matcher.domain.reasons import (
     MIXED,
     NOT_A_CANDIDATE,
@@ -266,3 +272,13 @@ def test_capacity_only_changes_reuse_the_compiled_problem(build, delta, fast_pat
     ]
     if comp is not None:
         assert list(comp.problem.capacity) == list(fresh.compiled.problem.capacity)
+
+
+def test_a_care_type_nobody_offers_gets_its_own_summary():
+    sc = scenario([child("G", CareType.GEZINSHUIS)], [offering("O")])
+    ne = explain(match(sc)).needs[0]
+    assert ne.decisive.code == "NOT_OFFERED_IN_REGION"
+    assert ne.decisive.text == "Niemand in de regio biedt gezinshuis; inkoop kan dit inkopen."
+    assert ne.changes == []
+    assert ne.search_note.startswith("Geen wijziging gevonden")
+    assert ne.decisive.text in sentences(ne)
