@@ -17,9 +17,11 @@ from matcher.domain.clocks import (
     start_verdict,
 )
 from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.decisive import Decisive
 from matcher.domain.eligibility import PairCheck, PairWarning, Reason, check_pair, evaluate
 from matcher.domain.explain import Explanation, NeedExplanation, explain
-from matcher.domain.match import MatchResult, Placement, PlacementKind, match
+from matcher.domain.helps import SearchLimits, SmallestChange
+from matcher.domain.match import ChildCounts, MatchResult, Placement, PlacementKind, match
 from matcher.domain.model import (
     Budget,
     CareNeed,
@@ -43,6 +45,7 @@ from matcher.domain.model import (
     Release,
     Scenario,
     Subcontract,
+    UnclassifiedNeed,
     Weights,
 )
 from matcher.domain.whatif import (
@@ -56,6 +59,7 @@ from matcher.domain.whatif import (
     Delta,
     GemeenteLeaves,
     LiftIntakeStop,
+    ReferenceCount,
     RemoveChildren,
     SetReleases,
     WaiveContraIndication,
@@ -81,9 +85,11 @@ __all__ = [
     "ChangeCeiling",
     "Child",
     "ChildAttribute",
+    "ChildCounts",
     "Comparison",
     "Compiled",
     "Contract",
+    "Decisive",
     "Delta",
     "DeltaError",
     "Expertise",
@@ -107,6 +113,7 @@ __all__ = [
     "PlacementKind",
     "Policy",
     "Reason",
+    "ReferenceCount",
     "Refusal",
     "Region",
     "RegionalNorm",
@@ -114,8 +121,11 @@ __all__ = [
     "Release",
     "RemoveChildren",
     "Scenario",
+    "SearchLimits",
     "SetReleases",
+    "SmallestChange",
     "Subcontract",
+    "UnclassifiedNeed",
     "Verdict",
     "WaiveContraIndication",
     "Weights",

@@ -11,16 +11,29 @@ import json
 import sys
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from matcher.cli import quiet_stdout
-from matcher.domain.explain import explain
+from matcher.domain.caretypes import care_type_label
+from matcher.domain.explain import explain, sentences
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.model import Scenario
-from matcher.domain.reasons import summary_text, warning_text
+from matcher.domain.reasons import (
+    NORM_STATUS_LABELS,
+    SOLVER_STATUS_LABELS,
+    plural,
+    warning_text,
+)
 from matcher.domain.scenario_file import ScenarioValidationError, load
-from matcher.domain.whatif import DeltaError, delta_to_json, deltas_from_json, what_if
+from matcher.domain.whatif import (
+    DeltaError,
+    ReferenceCount,
+    delta_to_json,
+    deltas_from_json,
+    what_if,
+)
 from matcher.solution import SolveOptions
 
 EXIT_OK, EXIT_INPUT, EXIT_NO_ANSWER = 0, 2, 3
@@ -36,6 +49,13 @@ def register(sub: Any) -> None:
     m.add_argument("--explain", action="store_true", help="explain every unplaced need")
     m.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     m.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    m.add_argument(
+        "--search-time",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds for the search of what would help (with --explain)",
+    )
     m.set_defaults(func=run_match)
     w = sub.add_parser(
         "whatif",
@@ -46,6 +66,13 @@ def register(sub: Any) -> None:
     w.add_argument("delta", help="delta JSON: one object, a list, or {'deltas': [...]}")
     w.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     w.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    w.add_argument(
+        "--reference",
+        type=int,
+        metavar="N",
+        help="a published count of waiting children to hold the scenario against",
+    )
+    w.add_argument("--reference-label", default="", metavar="TEXT", help="who published it")
     w.set_defaults(func=run_whatif)
 
 
@@ -77,6 +104,7 @@ def result_json(r: MatchResult) -> dict[str, Any]:
         "summary": r.summary(),
         "placements": [p.to_json() for _, p in sorted(r.placements.items())],
         "unplaced": [{"child": c, "need": n} for c, n in r.unplaced],
+        "unclassified": [{"child": c, "need": n} for c, n in r.unclassified],
     }
 
 
@@ -88,12 +116,34 @@ def _table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join(out)
 
 
+def _day(d: date) -> str:
+    return f"{d.day}-{d.month}-{d.year}"
+
+
+def _totals(r: MatchResult) -> str:
+    """ "Peildatum 1-3-2022. 35 kinderen: 20 met een plek, 13 zonder plek, 2 met hulp die
+    nog niet is bepaald." (the buckets add up to all children)."""
+    c = r.child_counts()
+    parts = [
+        f"{c.placed} met een plek",
+        f"{c.unplaced} zonder plek",
+        f"{c.unclassified} met hulp die nog niet is bepaald",
+    ]
+    if c.not_waiting:
+        parts.append(f"{c.not_waiting} al begonnen")
+    head = f"Peildatum {_day(r.count_date)}. {plural(c.total, 'kind', 'kinderen')}: "
+    return head + ", ".join(parts[:-1]) + f" en {parts[-1]}."
+
+
 def _human(r: MatchResult) -> str:
     s = r.summary()
+    status = SOLVER_STATUS_LABELS.get(str(s["solver_status"]), str(s["solver_status"]))
     parts = [
+        _totals(r),
         f"Hulpvragen: {s['needs']}  geplaatst: {s['placed']}  binnen de norm: {s['within_norm']}"
-        f"  op tijd (inspectienorm): {s['on_time']}  zonder plek: {s['unplaced']}",
-        f"Rekenstatus: {s['solver_status']} ({s['strategy']}, {s['wall_time_s']} s)",
+        f"  op tijd (inspectienorm): {s['on_time']}  zonder plek: {s['unplaced']}"
+        f"  nog niet bepaald: {s['unclassified']}",
+        f"Rekenstatus: {status} ({s['wall_time_s']} s)",
         "",
     ]
     rows = [
@@ -103,7 +153,7 @@ def _human(r: MatchResult) -> str:
             p.offering,
             p.start.isoformat(),
             p.deadline.isoformat() if p.deadline else "-",
-            p.norm_status.value,
+            NORM_STATUS_LABELS.get(p.norm_status.value, p.norm_status.value),
             str(p.days_late),
             "; ".join(warning_text(w) for w in p.warnings) or "-",
         ]
@@ -131,7 +181,7 @@ def run_match(args: argparse.Namespace) -> int:
     try:
         with _quiet():
             r = match(sc, _options(args))
-            ex = explain(r) if args.explain else None
+            ex = explain(r, time_budget_s=args.search_time) if args.explain else None
     except DeltaError as exc:
         _print_issues(exc)
         return EXIT_INPUT
@@ -148,9 +198,12 @@ def run_match(args: argparse.Namespace) -> int:
     if ex is not None:
         for ne in ex.needs:
             print()
-            print(f"{ne.child_ref}/{ne.need_id}: {summary_text(ne.summary)} ({ne.summary})")
-            for line in ne.to_json()["sentences"]:
+            print(f"Kind {ne.child_ref}, hulpvraag {ne.need_id}:")
+            for line in sentences(ne):
                 print(f"  {line}")
+        for ref, nid in ex.unclassified:
+            print()
+            print(f"Kind {ref}, hulpvraag {nid}: de hulp is nog niet bepaald; het kind telt mee.")
     return EXIT_OK
 
 
@@ -165,7 +218,12 @@ def run_whatif(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     try:
         with _quiet():
-            w = what_if(sc, deltas, options=_options(args))
+            ref = (
+                ReferenceCount(args.reference, args.reference_label)
+                if args.reference is not None
+                else None
+            )
+            w = what_if(sc, deltas, options=_options(args), reference=ref)
     except DeltaError as exc:
         _print_issues(exc)
         return EXIT_INPUT
@@ -182,15 +240,23 @@ def run_whatif(args: argparse.Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return EXIT_OK
     c = w.comparison
+    if c.count_date is not None:
+        print(f"Peildatum: {_day(c.count_date)}")
     print(f"Binnen de norm: {c.within_norm_before} -> {c.within_norm_after}")
+    print(f"Geplaatst: {c.placed[0]} -> {c.placed[1]}")
+    print(f"Zonder plek: {c.unplaced[0]} -> {c.unplaced[1]}")
+    print(f"Hulp nog niet bepaald: {c.unclassified[0]} -> {c.unclassified[1]}")
+    if c.reference is not None:
+        print(c.reference_text())
     print(f"Op tijd (inspectienorm): {c.on_time_before} -> {c.on_time_after}")
     euros = f"{c.cost_difference_cents / 100:+,.2f}".replace(",", " ").replace(".", ",")
     print(f"Kosten: {euros.replace(' ', '.')} euro")
-    rows = [[g, a, b, b - a] for g, (a, b) in sorted(c.by_gemeente.items())]
+    gem = w.result.scenario.gemeente_name
+    rows = [[gem.get(g, g), a, b, b - a] for g, (a, b) in sorted(c.by_gemeente.items())]
     if rows:
         print()
         print(_table([[str(x) for x in r] for r in rows], ["gemeente", "voor", "na", "verschil"]))
-    rows = [[t, a, b, b - a] for t, (a, b) in sorted(c.by_care_type.items())]
+    rows = [[care_type_label(t), a, b, b - a] for t, (a, b) in sorted(c.by_care_type.items())]
     if rows:
         print()
         print(_table([[str(x) for x in r] for r in rows], ["hulpvorm", "voor", "na", "verschil"]))

@@ -1,11 +1,12 @@
 """Explanations: why a need stayed unplaced, who took the places, what would help.
 
-For every unplaced need: the reason per candidate offering, a summary code, the binding
-resources with the children that use them, and the smallest change that would place the
-child.  That change is found by re-solving (warm-started) a few candidate changes that
-touch the child's own candidate offerings, smallest first; it is never guessed.  Also a
-per-rule breakdown of the objective.  Everything is available as JSON and as short B1
-Dutch sentences.
+For every unplaced need: the reason per candidate offering, a summary code, the decisive
+reason (`matcher.domain.decisive`), the binding resources with the children that use
+them, and the smallest change that would place the child, found by re-solving
+(`matcher.domain.helps`), never guessed; or a sentence saying what was searched without
+result.  Also a per-rule breakdown of the objective and the totals on the peildatum
+(placed + unplaced + unclassified = all children).  Everything is available as JSON and
+as short B1 Dutch sentences.
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from matcher.domain.caretypes import care_type_label
+from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
-from matcher.domain.incremental import resolve
-from matcher.domain.match import DEFAULT_OPTIONS, MatchResult
+from matcher.domain.helps import (
+    HelpSearch,
+    ResolveCache,
+    SearchLimits,
+    SmallestChange,
+    search_help,
+)
+from matcher.domain.match import ChildCounts, MatchResult
 from matcher.domain.model import ChildAttribute
 from matcher.domain.reasons import (
     ALL_CANDIDATES,
+    NOT_OFFERED_IN_REGION,
     attribute_label,
+    decisive_text,
+    euro_text,
     group_of,
+    plural,
     reason_text,
     summary_of,
     summary_text,
@@ -35,6 +47,7 @@ from matcher.domain.reasons import (
 )
 from matcher.domain.whatif import (
     AddPlaces,
+    AllowLate,
     AllowOutOfRegion,
     ChangeCeiling,
     Delta,
@@ -42,19 +55,36 @@ from matcher.domain.whatif import (
     LiftIntakeStop,
     Pin,
     WaiveContraIndication,
-    apply_all,
-    delta_to_json,
 )
 from matcher.solution import SolveOptions
+
+__all__ = [
+    "BindingResource",
+    "CandidateReason",
+    "Explanation",
+    "NeedExplanation",
+    "SearchLimits",
+    "SmallestChange",
+    "candidate_text",
+    "delta_nl",
+    "explain",
+    "objective_breakdown",
+    "sentences",
+]
 
 
 @dataclass(frozen=True)
 class CandidateReason:
+    """One candidate offering: `reason` is the one shown (the first rule that fails),
+    `all_reasons` every failing rule, `blockers` also what the answer used up (the
+    input of the decisive reason)."""
+
     offering: str
     provider: str
     reason: Reason
     all_reasons: tuple[Reason, ...]
     detail: dict[str, Any] = field(default_factory=dict)
+    blockers: tuple[Reason, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +92,7 @@ class CandidateReason:
             "provider": self.provider,
             "reason": self.reason.value,
             "all_reasons": [r.value for r in self.all_reasons],
+            "blockers": [r.value for r in self.blockers],
             "wj759": wj759(self.reason),
             "group": group_of(self.reason).value,
             "text": candidate_text(self),
@@ -78,22 +109,6 @@ class BindingResource:
 
 
 @dataclass
-class SmallestChange:
-    deltas: tuple[Delta, ...]
-    placed_at: str
-    within_norm: bool
-    tried: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "deltas": [delta_to_json(d) for d in self.deltas],
-            "placed_at": self.placed_at,
-            "within_norm": self.within_norm,
-            "tried": self.tried,
-        }
-
-
-@dataclass
 class NeedExplanation:
     child_ref: str
     need_id: str
@@ -106,11 +121,17 @@ class NeedExplanation:
     suggest_discretionary_request: bool
     changes: list[SmallestChange] = field(default_factory=list)
     search_note: str = ""
+    decisive: Decisive | None = None
+    resolves: int = 0
+    search_limit_reached: bool = False
+    search_out_of_time: bool = False
+    # offering and budget id -> the name a reader knows it by (provider, ceiling name)
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def smallest_change(self) -> SmallestChange | None:
-        """The first verified change in size order (places < ceiling < intake stop <
-        waiver < out of region; fewer deltas first)."""
+        """The first verified change: within the norm before late, fewer changes first,
+        then places < ceiling < intake stop < waiver < out of region < late start."""
         return self.changes[0] if self.changes else None
 
     def to_json(self) -> dict[str, Any]:
@@ -118,9 +139,11 @@ class NeedExplanation:
             "child": self.child_ref,
             "need": self.need_id,
             "care_type": self.care_type,
+            "care_type_label": care_type_label(self.care_type),
             "summary": self.summary,
             "summary_text": summary_text(self.summary),
             "group": group_of(self.summary).value,
+            "decisive": self.decisive.to_json() if self.decisive else None,
             "candidates": [c.to_json() for c in self.candidates],
             "binding": [
                 {
@@ -135,20 +158,39 @@ class NeedExplanation:
             "escalate": self.escalate,
             "suggest_discretionary_request": self.suggest_discretionary_request,
             "smallest_change": self.smallest_change.to_json() if self.smallest_change else None,
+            "smallest_change_text": change_text(self.smallest_change, self._name)
+            if self.smallest_change
+            else None,
             "other_changes": [c.to_json() for c in self.changes[1:]],
             "search_note": self.search_note,
+            "resolves": self.resolves,
+            "search_limit_reached": self.search_limit_reached,
+            "search_out_of_time": self.search_out_of_time,
             "sentences": sentences(self),
         }
+
+    def _name(self, key: str) -> str:
+        return self.names.get(key, key)
 
 
 @dataclass
 class Explanation:
+    """All unplaced needs with the totals on the peildatum (`count_date`): `counts`
+    puts every child in one bucket (placed + unplaced + unclassified + not waiting =
+    all children); `unclassified` lists the needs not classified yet."""
+
     needs: list[NeedExplanation]
     objective: dict[str, dict[str, int]]
     excluded_pairs: dict[str, int]
+    count_date: date | None = None
+    counts: ChildCounts | None = None
+    unclassified: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "count_date": self.count_date.isoformat() if self.count_date else None,
+            "children": self.counts.to_json() if self.counts else None,
+            "unclassified": [{"child": c, "need": n} for c, n in self.unclassified],
             "unplaced": [n.to_json() for n in self.needs],
             "objective_breakdown": self.objective,
             "excluded_pairs_by_reason": self.excluded_pairs,
@@ -177,15 +219,25 @@ def _usage(r: MatchResult) -> tuple[np.ndarray, dict[str, list[str]]]:
     return use, users
 
 
+def _arcs_by_pair(r: MatchResult) -> dict[tuple[str, str], list[int]]:
+    """Arc indices per (item, offering), so a candidate's arcs are found without a scan."""
+    out: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for a, info in enumerate(r.compiled.arcs):
+        out[(info.item, info.offering)].append(a)
+    return out
+
+
 def _solution_reason(
-    r: MatchResult, item: str, oid: str, use: np.ndarray
+    r: MatchResult,
+    item: str,
+    oid: str,
+    use: np.ndarray,
+    arcs: dict[tuple[str, str], list[int]],
 ) -> tuple[Reason, list[tuple[str, int]]]:
     """Why an eligible candidate was not used: the resources its arcs would overflow."""
     p = r.compiled.problem
     full: list[tuple[str, int]] = []
-    for a, info in enumerate(r.compiled.arcs):
-        if info.item != item or info.offering != oid:
-            continue
+    for a in arcs.get((item, oid), ()):
         lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
         for k in range(lo, hi):
             ri = int(p.use_resource[k])
@@ -198,28 +250,75 @@ def _solution_reason(
     return Reason.NO_CAPACITY, full
 
 
+_Checked = tuple[PairCheck, tuple[Reason, ...]]
+
+
+def _blockers(
+    r: MatchResult, pc: PairCheck, reasons: list[Reason], use: SolutionUse, members: int
+) -> tuple[Reason, ...]:
+    """Every reason this candidate fails for: the rules, plus places and budget the
+    answer used up (so a candidate is "one reason away" only when it truly is)."""
+    out = list(dict.fromkeys(reasons))
+    if pc.eligible or set(out) & {
+        Reason.NO_PROVIDER_OFFERS_CARE_TYPE,
+        Reason.ALTERNATIVE_NOT_ACCEPTED,
+    }:
+        return tuple(out)
+    sc = r.scenario
+    o = sc.offering_by_id[pc.offering_id]
+    child = sc.child_by_ref[pc.child_ref]
+    timing = {Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE}
+    if not set(out) & timing and pc.offering_id != child.need(pc.need_id).current_offering:
+        target = r.compiled.eligibility.index.target(child)
+        if use.free_places(o, target) < members:
+            out.append(Reason.NO_CAPACITY)
+    if Reason.BUDGET_CEILING_REACHED not in out and use.short_budgets(pc, members):
+        out.append(Reason.BUDGET_CEILING_REACHED)
+    return tuple(out)
+
+
 def explain(
     r: MatchResult,
     *,
     search: bool = True,
-    max_tries_per_need: int = 6,
-    time_budget_s: float = 20.0,
+    max_tries_per_need: int | None = None,
+    time_budget_s: float = 5.0,
     options: SolveOptions | None = None,
+    limits: SearchLimits | None = None,
 ) -> Explanation:
+    """Explain every unplaced need.  `limits` bounds the search for what would help
+    (`max_tries_per_need`, when given, caps its re-solves per need); `time_budget_s`
+    bounds the whole search, spent on the earliest deadlines first (a re-solve of a
+    regional scenario takes about half a second; the children the budget does not reach
+    get a sentence saying so)."""
     sc = r.scenario
     comp = r.compiled
     offs = sc.offering_by_id
     kids = sc.child_by_ref
+    lim = limits or SearchLimits()
+    if max_tries_per_need is not None:
+        lim = SearchLimits(lim.max_places, lim.max_raise_cents, max_tries_per_need, lim.max_found)
     use, users = _usage(r)
+    arcs = _arcs_by_pair(r)
+    solution_use = SolutionUse(r)
+    names = {o.id: o.display_name for o in sc.offerings} | {
+        b.id: b.display_name for b in sc.budgets
+    }
     out: list[NeedExplanation] = []
     deadline = time.perf_counter() + time_budget_s
+    cache = ResolveCache()
+    todo: list[
+        tuple[date | None, int, NeedExplanation, list[tuple[PairCheck, tuple[Reason, ...]]]]
+    ] = []
     for ref, nid in r.unplaced:
         child = kids[ref]
         need = child.need(nid)
         item = comp.item_of(ref, nid)
+        members = len(comp.item_members.get(item, ((ref, nid),)))
         cands: list[CandidateReason] = []
         binding: dict[str, BindingResource] = {}
-        fixes: list[tuple[tuple[Delta, ...], tuple[int, int], str]] = []
+        checked: list[tuple[PairCheck, tuple[Reason, ...]]] = []
+        all_blockers: list[Blockers] = []
         for pc0 in comp.eligibility.pairs.get((ref, nid), []):
             o = offs[pc0.offering_id]
             pc = (
@@ -227,28 +326,15 @@ def explain(
                 if pc0.eligible
                 else check_pair(sc, child, need, o, comp.eligibility.index, full=True)
             )
-            detail: dict[str, Any] = {}
-            if pc.contra_indications:
-                detail["contra_indications"] = [a.value for a in pc.contra_indications]
-            if pc.main_contractors_declining:
-                detail["main_contractors"] = {
-                    m: Reason.MAIN_CONTRACTOR_DECLINES.value for m in pc.main_contractors_declining
-                }
-            if pc.blocking_budgets:
-                detail["budgets"] = list(pc.blocking_budgets)
-            if pc.via_main_contractor:
-                detail["via_main_contractor"] = pc.via_main_contractor
-            if pc.earliest_start:
-                detail["earliest_start"] = pc.earliest_start.isoformat()
-            if Reason.AGE_OUT_OF_RANGE in pc.reasons:
-                detail["age_range"] = [o.age_min, o.age_max]
+            detail = _detail(pc, o.age_min, o.age_max)
             reasons = list(pc.reasons)
-            full: list[tuple[str, int]] = []
             if pc.eligible:
                 if item in comp.bundle_infeasible:
                     reasons = [Reason.FAMILY_BUNDLE_INFEASIBLE]
                 else:
-                    reason, full = _solution_reason(r, item, o.id, use)
+                    reason, full = _solution_reason(r, item, o.id, use, arcs)
+                    if not full and solution_use.short_budgets(pc, members):
+                        reason = Reason.BUDGET_CEILING_REACHED
                     reasons = [reason]
                     for rid, _ in full:
                         binding[rid] = BindingResource(
@@ -257,16 +343,24 @@ def explain(
                             o.id if rid.startswith("place:") else None,
                             tuple(sorted(set(users.get(rid, [])))),
                         )
-            cands.append(CandidateReason(o.id, o.provider, reasons[0], tuple(reasons), detail))
-            fx = _fix(r, pc, reasons, full, use)
-            if fx is not None:
-                fixes.append(fx)
+            blockers = _blockers(r, pc, reasons, solution_use, members)
+            cands.append(
+                CandidateReason(o.id, o.provider, reasons[0], tuple(reasons), detail, blockers)
+            )
+            checked.append((pc, blockers))
+            all_blockers.append(Blockers(o.id, blockers, pc.in_region))
         # alternatives nobody chose are shown, but they are no candidates for the summary
         summary = summary_of(
             [c.reason for c in cands if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED]
         )
         if item in comp.bundle_infeasible:
             summary = Reason.FAMILY_BUNDLE_INFEASIBLE.value
+        contra = sorted(
+            {a for pc, _ in checked for a in pc.contra_indications}, key=lambda a: a.value
+        )
+        decisive = decide(
+            all_blockers, care_label=care_type_label(need.care_type), names=names, contra=contra
+        )
         after = child.times_discussed + 1
         ne = NeedExplanation(
             child_ref=ref,
@@ -279,121 +373,69 @@ def explain(
             escalate=after >= sc.policy.escalation_after
             or summary == ALL_CANDIDATES + Reason.CONTRA_INDICATION.value,
             suggest_discretionary_request=any(
-                Reason.BUDGET_CEILING_REACHED in c.all_reasons for c in cands
+                Reason.BUDGET_CEILING_REACHED in c.blockers for c in cands
             ),
+            decisive=decisive,
+            names=names,
         )
-        if search and fixes:
-            if time.perf_counter() > deadline:
-                ne.search_note = "time budget used up; no change searched"
-            else:
-                ne.changes, ne.search_note = _search(
-                    r, ref, nid, fixes, max_tries_per_need, deadline, options
-                )
-        elif search:
-            ne.search_note = "no change to the candidate offerings can fix every reason"
         out.append(ne)
+        todo.append((comp.eligibility.index.deadline(child), len(todo), ne, checked))
+    if search:
+        # the time budget goes to the children whose deadline comes first (overdue first)
+        for _, _, ne, checked in sorted(todo, key=lambda t: (t[0] or date.max, t[1])):
+            found = search_help(
+                r,
+                ne.child_ref,
+                ne.need_id,
+                checked,
+                use=solution_use,
+                limits=lim,
+                deadline=deadline,
+                options=options,
+                names=names,
+                cache=cache,
+            )
+            _take(ne, found)
     excluded: dict[str, int] = defaultdict(int)
     for pcs in comp.eligibility.pairs.values():
         for pc in pcs:
             if pc.reason is not None:
                 excluded[pc.reason.value] += 1
-    return Explanation(out, objective_breakdown(r), dict(sorted(excluded.items())))
+    return Explanation(
+        out,
+        objective_breakdown(r),
+        dict(sorted(excluded.items())),
+        count_date=r.count_date,
+        counts=r.child_counts(),
+        unclassified=r.unclassified,
+    )
 
 
-_RANK = {
-    AddPlaces: 1,
-    ChangeCeiling: 2,
-    LiftIntakeStop: 3,
-    WaiveContraIndication: 4,
-    AllowOutOfRegion: 5,
-}
+def _take(ne: NeedExplanation, found: HelpSearch) -> None:
+    ne.changes = found.changes
+    ne.search_note = found.note
+    ne.resolves = found.resolves
+    ne.search_limit_reached = found.limit_reached
+    ne.search_out_of_time = found.out_of_time
 
 
-def _fix(
-    r: MatchResult,
-    pc: PairCheck,
-    reasons: list[Reason],
-    full: list[tuple[str, int]],
-    use: np.ndarray,
-) -> tuple[tuple[Delta, ...], tuple[int, int], str] | None:
-    """The deltas that lift every reason of this candidate, or None if one cannot be lifted."""
-    sc = r.scenario
-    o = sc.offering_by_id[pc.offering_id]
-    budgets = {b.id: b for b in sc.budgets}
-    deltas: list[Delta] = []
-    euros = 0
-    p = r.compiled.problem
-    for reason in reasons:
-        if reason is Reason.CONTRA_INDICATION:
-            deltas += [WaiveContraIndication(o.id, a) for a in pc.contra_indications]
-        elif reason in (Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE):
-            ev = sc.evaluation_date
-            if ev + timedelta(days=o.intake_lead_days) > r.compiled.targets[pc.child_ref]:
-                return None
-            deltas.append(AddPlaces(o.id, 1))
-            for rid, ri in full:
-                if rid.startswith("budget:"):
-                    need = o.price_cents - (int(p.capacity[ri]) - int(use[ri]))
-                    deltas.append(ChangeCeiling(rid.removeprefix("budget:"), need))
-                    euros += need
-        elif reason is Reason.BUDGET_CEILING_REACHED:
-            if full:
-                for rid, ri in full:
-                    need = o.price_cents - (int(p.capacity[ri]) - int(use[ri]))
-                    deltas.append(ChangeCeiling(rid.removeprefix("budget:"), need))
-                    euros += need
-            else:
-                for bid in pc.blocking_budgets:
-                    need = o.price_cents - budgets[bid].remaining_cents
-                    deltas.append(ChangeCeiling(bid, need))
-                    euros += need
-        elif reason is Reason.INTAKE_STOP:
-            deltas.append(LiftIntakeStop(o.id))
-        elif reason is Reason.ONLY_OUT_OF_REGION:
-            deltas.append(AllowOutOfRegion(True))
-        else:
-            return None
-    if not deltas:
-        return None
-    rank = sum(_RANK.get(type(d), 9) for d in deltas)
-    return tuple(deltas), (len(deltas) * 10 + rank, euros), o.id
-
-
-def _search(
-    r: MatchResult,
-    ref: str,
-    nid: str,
-    fixes: list[tuple[tuple[Delta, ...], tuple[int, int], str]],
-    max_tries: int,
-    deadline: float,
-    options: SolveOptions | None,
-    max_found: int = 3,
-) -> tuple[list[SmallestChange], str]:
-    """Re-solve candidate changes, smallest first; keep the ones that place the child
-    without lowering the number placed within the norm."""
-    seen: set[tuple[Delta, ...]] = set()
-    tried = 0
-    found: list[SmallestChange] = []
-    base_opts = options or DEFAULT_OPTIONS
-    note = ""
-    for deltas, _, _oid in sorted(fixes, key=lambda f: (f[1], f[2])):
-        if deltas in seen:
-            continue
-        seen.add(deltas)
-        if tried >= max_tries or time.perf_counter() > deadline:
-            note = f"stopped after {tried} re-solves (limit)"
-            break
-        tried += 1
-        sc2 = apply_all(r.scenario, deltas)
-        r2, _ = resolve(r, sc2, base_opts)
-        pl = r2.placements.get((ref, nid))
-        if pl is not None and r2.n_within_norm >= r.n_within_norm:
-            found.append(SmallestChange(deltas, pl.offering, pl.within_norm, tried))
-            if len(found) >= max_found:
-                break
-    if not found and not note:
-        note = f"none of {tried} candidate change(s) placed the child when re-solved"
-    return found, note
+def _detail(pc: PairCheck, age_min: int, age_max: int) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if pc.contra_indications:
+        detail["contra_indications"] = [a.value for a in pc.contra_indications]
+    if pc.main_contractors_declining:
+        detail["main_contractors"] = {
+            m: Reason.MAIN_CONTRACTOR_DECLINES.value for m in pc.main_contractors_declining
+        }
+    if pc.blocking_budgets:
+        detail["budgets"] = list(pc.blocking_budgets)
+    if pc.via_main_contractor:
+        detail["via_main_contractor"] = pc.via_main_contractor
+    if pc.earliest_start:
+        detail["earliest_start"] = pc.earliest_start.isoformat()
+    if Reason.AGE_OUT_OF_RANGE in pc.reasons:
+        detail["age_range"] = [age_min, age_max]
+    return detail
 
 
 def objective_breakdown(r: MatchResult) -> dict[str, dict[str, int]]:
@@ -442,17 +484,23 @@ def candidate_text(c: CandidateReason) -> str:
     return reason_text(c.reason, contra=contra, age_min=age[0], age_max=age[1])
 
 
-def _euro(cents: int) -> str:
-    return f"€ {cents / 100:,.0f}".replace(",", ".")
+def _day(d: date) -> str:
+    return f"{d.day}-{d.month}-{d.year}"
 
 
-def delta_nl(d: Delta, name_of: Callable[[str], str] | None = None) -> str:
+def delta_nl(
+    d: Delta,
+    name_of: Callable[[str], str] | None = None,
+    budget_name: Callable[[str], str] | None = None,
+) -> str:
+    """A change as the middle of "Als ..., ..." (B1): names for offerings via `name_of`,
+    ceilings via `budget_name` (the defaults show the ids)."""
     name = name_of or (lambda offering: offering)
+    budget = budget_name or (lambda bid: bid)
     if isinstance(d, AddPlaces):
-        places = "1 plek" if d.places == 1 else f"{d.places} plekken"
-        return f"er bij {name(d.offering)} {places} bij komt"
+        return f"er bij {name(d.offering)} {plural(d.places, 'plek', 'plekken')} bij komt"
     if isinstance(d, ChangeCeiling):
-        return f"het budgetplafond {d.budget} met {_euro(d.amount_cents)} omhoog gaat"
+        return f"het budgetplafond {budget(d.budget)} met {euro_text(d.amount_cents)} omhoog gaat"
     if isinstance(d, WaiveContraIndication):
         what = attribute_label(d.attribute)
         return f"{name(d.offering)} de contra-indicatie {what} laat vallen (maatwerk)"
@@ -460,6 +508,8 @@ def delta_nl(d: Delta, name_of: Callable[[str], str] | None = None) -> str:
         return f"de opnamestop bij {name(d.offering)} wordt opgeheven"
     if isinstance(d, AllowOutOfRegion):
         return "een plek buiten de regio is toegestaan"
+    if isinstance(d, AllowLate):
+        return "een start na de uiterste datum is toegestaan"
     if isinstance(d, Pin):
         return (
             f"de tafel hulpvraag {d.need_id} van kind {d.child_ref} vastzet bij {name(d.offering)}"
@@ -471,20 +521,41 @@ def delta_nl(d: Delta, name_of: Callable[[str], str] | None = None) -> str:
     return str(d)
 
 
+def change_text(
+    change: SmallestChange,
+    name_of: Callable[[str], str] | None = None,
+    budget_name: Callable[[str], str] | None = None,
+) -> str:
+    """ "Als er bij X 3 plekken bij komen, kan het kind starten bij X." (B1); a late
+    start says "te laat" and the day."""
+    name = name_of or (lambda offering: offering)
+    what = " en ".join(delta_nl(d, name, budget_name) for d in change.deltas)
+    where = name(change.placed_at)
+    if change.late:
+        when = f" op {_day(change.start)}" if change.start else ""
+        return f"Als {what}, kan het kind starten bij {where}{when}, maar dat is te laat."
+    return f"Als {what}, kan het kind starten bij {where}."
+
+
 def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) -> list[str]:
     """Short B1 sentences; `name_of` turns an offering id into what the reader
-    knows it by (a web page names provider and place; the default is the id)."""
-    name = name_of or (lambda offering: offering)
+    knows it by (a web page names provider and place; the default is the provider's
+    name from the scenario, else the id)."""
+    name = name_of or ne._name
     label = care_type_label(ne.care_type)
     out = [f"Kind {ne.child_ref} heeft nog geen plek voor {label}."]
+    if ne.decisive is not None:
+        out.append(ne.decisive.text if name_of is None else _renamed(ne, name))
     for c in ne.candidates:
         text = candidate_text(c)
         out.append(f"{name(c.offering)}: {text[:1].lower()}{text[1:]}.")
     for b in ne.binding:
         if b.taken_by:
             what = "De plekken" if b.kind == "places" else "Het budget"
-            where = name(b.offering) if b.offering else b.resource.removeprefix("budget:")
-            out.append(f"{what} bij {where} gingen naar: {', '.join(b.taken_by)}.")
+            verb = "gingen" if b.kind == "places" else "ging"
+            bid = b.resource.removeprefix("budget:")
+            where = name(b.offering) if b.offering else ne._name(bid)
+            out.append(f"{what} bij {where} {verb} naar: {', '.join(b.taken_by)}.")
     if ne.suggest_discretionary_request:
         out.append("Doe een discretionaire aanvraag bij de gemeente.")
     if ne.escalate:
@@ -493,6 +564,25 @@ def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) 
             "Schakel op naar wie doorzettingsmacht heeft."
         )
     if ne.smallest_change is not None:
-        what = " en ".join(delta_nl(d, name) for d in ne.smallest_change.deltas)
-        out.append(f"Als {what}, kan het kind starten bij {name(ne.smallest_change.placed_at)}.")
+        out.append(change_text(ne.smallest_change, name, ne._name))
+    elif ne.search_note:
+        out.append(ne.search_note)
     return out
+
+
+def _renamed(ne: NeedExplanation, name: Callable[[str], str]) -> str:
+    """The decisive sentence with the caller's names for the offerings."""
+    d = ne.decisive
+    assert d is not None
+    contra = sorted(
+        {ChildAttribute(v) for c in ne.candidates for v in c.detail.get("contra_indications", ())},
+        key=lambda a: a.value,
+    )
+    return decisive_text(
+        d.code,
+        care_label=care_type_label(ne.care_type),
+        reason=d.reason,
+        names=[name(o) for o in d.offerings] if d.near or d.code == NOT_OFFERED_IN_REGION else (),
+        parts=d.parts,
+        contra=contra if d.reason is Reason.CONTRA_INDICATION else (),
+    )

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
@@ -82,13 +84,74 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
     return out
 
 
+def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled | None:
+    """The base problem with new capacities, when the change only adds free places now or
+    raises ceilings and every arc stays the same (same eligible pairs, no family bundles,
+    no release group that was empty): compiling again would give the same arcs.  None
+    when that cannot be shown."""
+    old = base.scenario
+    if dataclasses.replace(new, offerings=old.offerings, budgets=old.budgets) != old:
+        return None
+    if old.bundles:
+        return None
+    old_offs = old.offering_by_id
+    changed = []
+    for o in new.offerings:
+        prev = old_offs.get(o.id)
+        if prev is None or dataclasses.replace(o, free_now=prev.free_now) != prev:
+            return None
+        if o.free_now < prev.free_now:
+            return None
+        if o.free_now != prev.free_now:
+            changed.append(o.id)
+    old_b = {b.id: b for b in old.budgets}
+    raised = []
+    for b in new.budgets:
+        pb = old_b.get(b.id)
+        if pb is None or dataclasses.replace(b, ceiling_cents=pb.ceiling_cents) != pb:
+            return None
+        if b.remaining_cents < pb.remaining_cents:
+            return None
+        if b != pb:
+            raised.append(b)
+    base_pairs = base.eligibility.pairs
+    if elig.pairs.keys() != base_pairs.keys():
+        return None
+    for key, checks in elig.pairs.items():
+        now = [pc for pc in checks if pc.eligible]
+        was = [pc for pc in base_pairs[key] if pc.eligible]
+        if now != was:
+            return None
+    p = base.problem
+    res = {rid: i for i, rid in enumerate(p.resource_ids)}
+    cap = p.capacity.copy()
+    groups = dict(base.groups)
+    slots = elig.index.slots
+    for oid in changed:
+        new_groups = []
+        for g in base.groups.get(oid, ()):
+            if g.places < 1:
+                return None  # compile left out the arcs to an empty group
+            own = base.own_places.get(oid, 0) if g.first_slot == 0 else 0
+            places = sum(s.places for s in slots[oid][g.first_slot : g.last_slot + 1]) + own
+            new_groups.append(dataclasses.replace(g, places=places))
+            cap[res[f"place:{oid}@{g.index}"]] = places
+        groups[oid] = new_groups
+    for b in raised:
+        cap[res[f"budget:{b.id}"]] = b.remaining_cents
+    cap.flags.writeable = False
+    problem = dataclasses.replace(p, capacity=cap)
+    return dataclasses.replace(base, scenario=new, problem=problem, eligibility=elig, groups=groups)
+
+
 def resolve(
     base: MatchResult, new: Scenario, options: SolveOptions | None = None
 ) -> tuple[MatchResult, Compiled]:
-    """Re-solve `new` (the base scenario with deltas applied) reusing the base answer."""
+    """Re-solve `new` (the base scenario with deltas applied) reusing the base answer;
+    a change that only adds capacity reuses the compiled problem itself."""
     opts = options or DEFAULT_OPTIONS
     elig = evaluate_incremental(new, base.compiled.eligibility)
-    comp = compile_scenario(new, elig)
+    comp = _capacity_only(base.compiled, new, elig) or compile_scenario(new, elig)
     sol, proven = solve_by_components(
         comp.problem, base.compiled.problem, base.solution, opts, base.proven_items
     )

@@ -70,6 +70,29 @@ class Placement:
         }
 
 
+@dataclass(frozen=True)
+class ChildCounts:
+    """Every child of the scenario in exactly one bucket, so that the totals always add
+    up to the list the GI sent: `unplaced` (a classified need waits without a place),
+    else `unclassified` (a need is not classified yet), else `placed` (every waiting need
+    has a place), else `not_waiting` (all help already started)."""
+
+    total: int
+    placed: int
+    unplaced: int
+    unclassified: int
+    not_waiting: int
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "total": self.total,
+            "placed": self.placed,
+            "unplaced": self.unplaced,
+            "unclassified": self.unclassified,
+            "not_waiting": self.not_waiting,
+        }
+
+
 @dataclass
 class MatchResult:
     scenario: Scenario
@@ -99,13 +122,44 @@ class MatchResult:
     def n_on_time(self) -> int:
         return sum(1 for p in self.placements.values() if p.norm_status is NormStatus.ON_TIME)
 
+    @property
+    def count_date(self) -> date:
+        """The peildatum: every figure of this result holds on this day."""
+        return self.scenario.evaluation_date
+
+    @property
+    def unclassified(self) -> list[tuple[str, str]]:
+        """(child ref, need id) of every need not classified yet: never matched, always
+        counted."""
+        return [(c.ref, n.id) for c in self.scenario.children for n in c.unclassified_needs]
+
+    def child_counts(self) -> ChildCounts:
+        unplaced = {ref for ref, _ in self.unplaced}
+        placed = {ref for ref, _ in self.placements}
+        counts = {"placed": 0, "unplaced": 0, "unclassified": 0, "not_waiting": 0}
+        for c in self.scenario.children:
+            if c.ref in unplaced:
+                counts["unplaced"] += 1
+            elif c.unclassified_needs:
+                counts["unclassified"] += 1
+            elif c.ref in placed:
+                counts["placed"] += 1
+            else:
+                counts["not_waiting"] += 1
+        return ChildCounts(total=len(self.scenario.children), **counts)
+
     def summary(self) -> dict[str, Any]:
+        """Totals on the peildatum: needs = placed + unplaced + unclassified, and the
+        children in `ChildCounts` buckets that add up to all children."""
         return {
-            "needs": len(self.placements) + len(self.unplaced),
+            "count_date": self.count_date.isoformat(),
+            "needs": len(self.placements) + len(self.unplaced) + len(self.unclassified),
             "placed": len(self.placements),
             "within_norm": self.n_within_norm,
             "on_time": self.n_on_time,
             "unplaced": len(self.unplaced),
+            "unclassified": len(self.unclassified),
+            "children": self.child_counts().to_json(),
             "solver_status": self.solution.status.value,
             "objective": self.solution.objective,
             "best_bound": self.solution.best_bound,

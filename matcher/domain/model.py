@@ -41,6 +41,7 @@ __all__ = [
     "Release",
     "Scenario",
     "Subcontract",
+    "UnclassifiedNeed",
     "Weights",
 ]
 
@@ -138,6 +139,17 @@ class CareNeed:
 
 
 @dataclass(frozen=True)
+class UnclassifiedNeed:
+    """A need whose care type is not determined yet (the GI's list counts the child,
+    the matcher cannot place it).  It is never matched and never dropped: every total
+    counts it as "nog niet bepaald"."""
+
+    id: str
+    need_determined_date: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Child:
     """A waiting child (pseudonymous `ref` only).
 
@@ -149,7 +161,7 @@ class Child:
     ref: str
     gemeente: str
     region: str
-    needs: tuple[CareNeed, ...]
+    needs: tuple[CareNeed, ...] = ()
     age_years: int | None = None
     birth_month: date | None = None
     measure: MeasureType = MeasureType.OTS
@@ -163,6 +175,7 @@ class Child:
     attributes: frozenset[ChildAttribute] = frozenset()
     times_discussed: int = 0
     family_id: str | None = None
+    unclassified_needs: tuple[UnclassifiedNeed, ...] = ()
 
     def age_on(self, day: date) -> int:
         """Age in whole years on `day` (from the birth month, or `age_years` as given)."""
@@ -219,6 +232,12 @@ class Offering:
     perceel: str = ""
     stated_preferences: tuple[str, ...] = ()
     last_confirmed: date | None = None
+    provider_name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """What a reader knows the offering by: the provider's name, else its id."""
+        return self.provider_name or self.id
 
     @property
     def effective_perceel(self) -> str:
@@ -264,6 +283,8 @@ class Region:
     code: str
     gemeenten: tuple[str, ...]
     name: str = ""
+    # the gemeenten's names in the order of `gemeenten` (sentences show them for codes)
+    gemeente_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,6 +303,11 @@ class Budget:
     perceel: str | None = None
     gemeente: str | None = None
     region: str | None = None
+    name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
 
     @property
     def remaining_cents(self) -> int:
@@ -381,6 +407,9 @@ class Policy:
     # the objective's target for a child already past its deadline (not a norm)
     overdue_grace_days: int = 28
     horizon_weeks: int = 52
+    # whether "what would help" may propose that a provider waives a declared
+    # contra-indication (maatwerk); a region decides this, the matcher does not
+    allow_waivers: bool = False
     weights: Weights = field(default_factory=Weights)
 
 
@@ -412,6 +441,16 @@ class Scenario:
     @cached_property
     def offering_by_id(self) -> dict[str, Offering]:
         return {o.id: o for o in self.offerings}
+
+    @cached_property
+    def gemeente_name(self) -> dict[str, str]:
+        """GM code -> the gemeente's name, where a region gives it."""
+        out: dict[str, str] = {}
+        for r in self.regions:
+            for code, name in zip(r.gemeenten, r.gemeente_names, strict=False):
+                if name:
+                    out[code] = name
+        return out
 
     @cached_property
     def purchase_region_of(self) -> dict[str, str]:

@@ -227,6 +227,8 @@ BARE_SUMMARY = frozenset(
 )
 ALL_CANDIDATES = "ALL_CANDIDATES_"
 MIXED = "MIXED"
+# No candidate lies in the child's region (or there is none at all): advice for inkoop.
+NOT_OFFERED_IN_REGION = "NOT_OFFERED_IN_REGION"
 
 _SUMMARY_SENTENCE: dict[str, str] = {
     Reason.NO_CAPACITY.value: "Alle plekken die passen zijn vol",
@@ -240,18 +242,21 @@ _SUMMARY_SENTENCE: dict[str, str] = {
     Reason.NO_PROVIDER_OFFERS_CARE_TYPE.value: "Geen aanbieder biedt deze hulp aan",
     Reason.FAMILY_BUNDLE_INFEASIBLE.value: "Er is geen plek voor het hele gezin samen",
     MIXED: "Bij elke aanbieder is er een andere reden",
+    NOT_OFFERED_IN_REGION: "Niemand in de regio biedt deze hulp; inkoop kan dit inkopen",
 }
 
 
 def summary_codes() -> tuple[str, ...]:
     """Every summary `explain` can give."""
     out = [r.value if r in BARE_SUMMARY else ALL_CANDIDATES + r.value for r in Reason]
-    return (*out, MIXED)
+    return (*out, MIXED, NOT_OFFERED_IN_REGION)
 
 
 def _summary_entry(code: str) -> Entry:
     if code == MIXED:
         return Entry(None, _SUMMARY_SENTENCE[MIXED], Group.MIXED)
+    if code == NOT_OFFERED_IN_REGION:
+        return Entry(None, _SUMMARY_SENTENCE[code], Group.NO_OFFER)
     bare = code.removeprefix(ALL_CANDIDATES)
     reason = Reason(bare)
     base = REASONS[reason]
@@ -355,3 +360,102 @@ def attribute_list(attributes: Iterable[ChildAttribute]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
     return f"{', '.join(labels[:-1])} en {labels[-1]}"
+
+
+# ------------------------------------------------------------ decisive reason
+
+# The order that decides which reason stands between a child and help when its
+# candidates fail for different reasons (docs/matching-rules.md, "De doorslaggevende
+# reden").  From what lies furthest from the tafel (purchase and region: inkoop and
+# policy) through the fit of child and provider (no extra place changes these), the
+# choices of family and tafel, to money, time and places (what extra capacity solves).
+PRECEDENCE: tuple[Reason, ...] = (
+    Reason.NOT_PURCHASED,
+    Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR,
+    Reason.MAIN_CONTRACTOR_DECLINES,
+    Reason.ONLY_OUT_OF_REGION,
+    Reason.AGE_OUT_OF_RANGE,
+    Reason.CONTRA_INDICATION,
+    Reason.UNSTABLE_SITUATION,
+    Reason.NO_LVB_EXPERTISE,
+    Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION,
+    Reason.FAMILY_PREFERS_WAITLIST,
+    Reason.EXCLUDED_BY_TABLE,
+    Reason.INTAKE_STOP,
+    Reason.BUDGET_CEILING_REACHED,
+    Reason.WAIT_EXCEEDS_DEADLINE,
+    Reason.NO_CAPACITY,
+    Reason.FAMILY_BUNDLE_INFEASIBLE,
+)
+# Reasons that make an offering no candidate at all: other help, not chosen as passend.
+NOT_A_CANDIDATE = frozenset({Reason.NO_PROVIDER_OFFERS_CARE_TYPE, Reason.ALTERNATIVE_NOT_ACCEPTED})
+RANK: dict[Reason, int] = {r: i for i, r in enumerate(PRECEDENCE)}
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """ "1 plek", "3 plekken", "0 kinderen"."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def euro_text(cents: int) -> str:
+    """Whole euros with a thousands dot: "€ 50.000" (amounts are rounded up)."""
+    euros = -(-cents // 100)
+    return f"€ {euros:,}".replace(",", ".")
+
+
+def name_list(names: Sequence[str]) -> str:
+    """ "A", "A en B", "A, B en C"."""
+    items = list(dict.fromkeys(names))
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} en {items[-1]}"
+
+
+def decisive_text(
+    code: str,
+    *,
+    care_label: str,
+    reason: Reason | None = None,
+    names: Sequence[str] = (),
+    parts: Sequence[Reason] = (),
+    contra: Iterable[ChildAttribute] = (),
+) -> str:
+    """The B1 sentence of a child's decisive reason (with a closing full stop)."""
+    if code == NOT_OFFERED_IN_REGION:
+        text = f"Niemand in de regio biedt {care_label}; inkoop kan dit inkopen."
+        if names:
+            text += f" Buiten de regio biedt {name_list(names)} deze hulp wel."
+        return text
+    if code == MIXED or reason is None:
+        groups = name_list([group_of(p).label.lower() for p in parts])
+        return (
+            "Er is niet één reden die de doorslag geeft: bij elke aanbieder spelen "
+            f"meerdere redenen ({groups})."
+        )
+    why = reason_text(reason, contra=contra)
+    text = f"Doorslaggevend: {_lower_first(why)}."
+    if names and reason not in (Reason.NO_CAPACITY, Reason.FAMILY_BUNDLE_INFEASIBLE):
+        text += f" Zonder deze reden kan het kind terecht bij {name_list(names)}."
+    return text
+
+
+# ------------------------------------------------------------ statuses
+
+# The norm status of a placement as a reader sees it (keys: clocks.NormStatus values).
+NORM_STATUS_LABELS: dict[str, str] = {
+    "ON_TIME": "op tijd",
+    "LATE": "te laat",
+    "LATE_EXPLAINED": "te laat, met uitleg",
+    "LATE_RESOLVED_BY_BREAKTHROUGH": "te laat, opgelost in de doorbraakaanpak",
+    "PENDING": "nog niet begonnen",
+    "UNKNOWN": "onbekend",
+}
+
+# How sure the answer is (keys: matcher.solution.Status values).
+SOLVER_STATUS_LABELS: dict[str, str] = {
+    "OPTIMAL": "de beste verdeling (bewezen)",
+    "FEASIBLE": "een goede verdeling (niet bewezen de beste)",
+    "INFEASIBLE": "geen verdeling mogelijk",
+    "NO_SOLUTION_IN_TIME": "geen verdeling gevonden in de tijd",
+    "MODEL_INVALID": "de invoer klopt niet",
+}

@@ -211,13 +211,13 @@ def from_dict(data: Any) -> Scenario:
         bundles=lists["bundles"],
         refusals=lists["refusals"],
     )
-    issues = validate(sc)
+    issues = scenario_issues(sc)
     if issues:
         raise ScenarioValidationError(issues)
     return sc
 
 
-def validate(sc: Scenario) -> list[ValidationIssue]:
+def scenario_issues(sc: Scenario) -> list[ValidationIssue]:
     """Every semantic problem of a scenario (references, ranges, weights)."""
     out: list[ValidationIssue] = []
     add = out.append
@@ -245,11 +245,11 @@ def validate(sc: Scenario) -> list[ValidationIssue]:
             add(ValidationIssue(w, "geef age_years of birth_month"))
         if c.age_years is not None and not 0 <= c.age_years <= 30:
             add(ValidationIssue(f"{w}.age_years", "leeftijd moet tussen 0 en 30 liggen"))
-        if not c.needs:
+        if not c.needs and not c.unclassified_needs:
             add(ValidationIssue(f"{w}.needs", "een kind heeft minstens één hulpvraag"))
         if c.times_discussed < 0:
             add(ValidationIssue(f"{w}.times_discussed", "mag niet negatief zijn"))
-        nids = [n.id for n in c.needs]
+        nids = [n.id for n in c.needs] + [n.id for n in c.unclassified_needs]
         if len(set(nids)) != len(nids):
             add(ValidationIssue(f"{w}.needs", "twee hulpvragen hebben hetzelfde id"))
         for j, n in enumerate(c.needs):
@@ -278,6 +278,14 @@ def validate(sc: Scenario) -> list[ValidationIssue]:
     for i, b in enumerate(sc.budgets):
         if b.ceiling_cents < 0 or b.spent_cents < 0:
             add(ValidationIssue(f"$.budgets[{i}]", "plafond en besteed mogen niet negatief zijn"))
+    for i, rg in enumerate(sc.regions):
+        if rg.gemeente_names and len(rg.gemeente_names) != len(rg.gemeenten):
+            add(
+                ValidationIssue(
+                    f"$.regions[{i}].gemeente_names",
+                    "geef voor elke gemeente een naam, in dezelfde volgorde als gemeenten",
+                )
+            )
     for i, s in enumerate(sc.subcontracts):
         for fld in ("main_provider", "sub_provider"):
             if getattr(s, fld) not in providers:
@@ -420,6 +428,6 @@ __all__ = [
     "from_dict",
     "load",
     "loads",
+    "scenario_issues",
     "to_dict",
-    "validate",
 ]

@@ -61,7 +61,8 @@ class ExitKind(enum.Enum):
 
 @dataclass(frozen=True)
 class WaitingRecord:
-    """One request for help of a waiting child (pseudonymous `child_ref` only)."""
+    """One request for help of a waiting child (pseudonymous `child_ref` only).  Empty
+    `care_types`: the help is not classified yet; the request still counts."""
 
     request_id: str
     child_ref: str
@@ -227,10 +228,17 @@ class UitvraagReport:
     regional_norm: str | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def unclassified(self) -> int:
+        """Waiting requests whose help is not classified yet (counted, never dropped)."""
+        return sum(1 for r in self.rows if not r["care_types"])
+
     def to_json(self) -> dict[str, Any]:
         return {
             "count_date": self.count_date.isoformat(),
             "region": self.region,
+            "waiting": len(self.rows),
+            "unclassified": self.unclassified,
             "definitions": self.definitions,
             "a_children": self.rows,
             "by_gemeente": self.by_gemeente,
@@ -250,6 +258,8 @@ def _sections(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]
         out[k] = {
             "a_waiting": len(mine),
             "b_care_types": dict(sorted(Counter(c for r in mine for c in r["care_types"]).items())),
+            # waiting children whose help is not classified yet still count in (a)
+            "b_unclassified": sum(1 for r in mine if not r["care_types"]),
             "b_categories": dict(sorted(Counter(c for r in mine for c in r["categories"]).items())),
             "c_obstacles": dict(sorted(Counter(o for r in mine for o in r["obstacles"]).items())),
             "norm_status": dict(sorted(Counter(r["norm_status"] for r in mine).items())),
@@ -342,6 +352,7 @@ def municipal_view(report: UitvraagReport, *, min_cell: int = 1) -> dict[str, An
         "region": report.region,
         "definitions": report.definitions,
         "waiting": len(report.rows),
+        "unclassified": report.unclassified,
         "by_gemeente": sup(report.by_gemeente),
         "by_gi": sup(report.by_gi),
         "cancellations_by_reason": dict(

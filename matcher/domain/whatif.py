@@ -46,6 +46,7 @@ __all__ = [
     "LiftIntakeStop",
     "Move",
     "Pin",
+    "ReferenceCount",
     "RemoveChildren",
     "SetReleases",
     "WaiveContraIndication",
@@ -328,8 +329,24 @@ class Move:
     after: str | None
 
 
+@dataclass(frozen=True)
+class ReferenceCount:
+    """A figure to hold the scenario against, such as the number of waiting children a
+    region published ("35 wachtende kinderen op 1 januari 2022")."""
+
+    count: int
+    label: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "label": self.label}
+
+
 @dataclass
 class Comparison:
+    """Before and after on one peildatum (`count_date`).  Totals per side: placed +
+    unplaced + unclassified needs, and the children (`children_*`).  With a `reference`
+    the difference says how far the scenario's list is from the published figure."""
+
     within_norm_before: int
     within_norm_after: int
     on_time_before: int
@@ -339,15 +356,48 @@ class Comparison:
     moves: list[Move] = field(default_factory=list)
     cost_before_cents: int = 0
     cost_after_cents: int = 0
+    count_date: date | None = None
+    placed: tuple[int, int] = (0, 0)
+    unplaced: tuple[int, int] = (0, 0)
+    unclassified: tuple[int, int] = (0, 0)
+    children: tuple[int, int] = (0, 0)
+    reference: ReferenceCount | None = None
 
     @property
     def cost_difference_cents(self) -> int:
         return self.cost_after_cents - self.cost_before_cents
 
+    @property
+    def reference_difference(self) -> int | None:
+        """Children in the scenario (after the changes) minus the reference figure."""
+        return None if self.reference is None else self.children[1] - self.reference.count
+
+    def reference_text(self) -> str:
+        """ "De regio noemde 35 kinderen; in dit scenario staan 33 kinderen: 2 minder." """
+        ref, diff = self.reference, self.reference_difference
+        if ref is None or diff is None:
+            return ""
+        what = ref.label or "De referentie"
+        here = self.children[1]
+        verb = "staat" if here == 1 else "staan"
+        kids = f"{here} kind" if here == 1 else f"{here} kinderen"
+        told = f"{ref.count} kind" if ref.count == 1 else f"{ref.count} kinderen"
+        more = "meer" if diff > 0 else "minder"
+        tail = "dat klopt" if diff == 0 else f"{abs(diff)} {more}"
+        return f"{what} noemde {told}; in dit scenario {verb} {kids}: {tail}."
+
     def to_json(self) -> dict[str, Any]:
+        def pair(v: tuple[int, int]) -> dict[str, int]:
+            return {"before": v[0], "after": v[1]}
+
         return {
+            "count_date": self.count_date.isoformat() if self.count_date else None,
             "within_norm": {"before": self.within_norm_before, "after": self.within_norm_after},
             "on_time": {"before": self.on_time_before, "after": self.on_time_after},
+            "placed": pair(self.placed),
+            "unplaced": pair(self.unplaced),
+            "unclassified": pair(self.unclassified),
+            "children": pair(self.children),
             "by_gemeente": {
                 k: {"before": a, "after": b} for k, (a, b) in sorted(self.by_gemeente.items())
             },
@@ -356,6 +406,13 @@ class Comparison:
             },
             "moves": [dataclasses.asdict(m) for m in self.moves],
             "cost_difference_cents": self.cost_difference_cents,
+            "reference": None
+            if self.reference is None
+            else {
+                **self.reference.to_json(),
+                "difference": self.reference_difference,
+                "text": self.reference_text(),
+            },
         }
 
 
@@ -373,7 +430,9 @@ def _counts(r: MatchResult) -> tuple[Counter[str], Counter[str], int]:
     return g, ct, cost
 
 
-def compare(a: MatchResult, b: MatchResult) -> Comparison:
+def compare(
+    a: MatchResult, b: MatchResult, *, reference: ReferenceCount | None = None
+) -> Comparison:
     ga, cta, costa = _counts(a)
     gb, ctb, costb = _counts(b)
     moves = []
@@ -396,6 +455,12 @@ def compare(a: MatchResult, b: MatchResult) -> Comparison:
         moves=moves,
         cost_before_cents=costa,
         cost_after_cents=costb,
+        count_date=b.count_date,
+        placed=(len(a.placements), len(b.placements)),
+        unplaced=(len(a.unplaced), len(b.unplaced)),
+        unclassified=(len(a.unclassified), len(b.unclassified)),
+        children=(len(a.scenario.children), len(b.scenario.children)),
+        reference=reference,
     )
 
 
@@ -413,6 +478,7 @@ def what_if(
     *,
     base: MatchResult | None = None,
     options: SolveOptions | None = None,
+    reference: ReferenceCount | None = None,
 ) -> WhatIf:
     """Apply `deltas`, re-solve warm-started from the base answer (only the parts of the
     problem the deltas changed, see `matcher.domain.incremental`), and compare.
@@ -421,4 +487,4 @@ def what_if(
     b = base or match(scenario, opts)
     new_sc = apply_all(scenario, deltas)
     r, _ = resolve(b, new_sc, opts)
-    return WhatIf(b, r, tuple(deltas), compare(b, r))
+    return WhatIf(b, r, tuple(deltas), compare(b, r, reference=reference))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from matcher.domain.scenario_file import validate
+from matcher.domain.scenario_file import scenario_issues
 from matcher.domain.synth import generate
 
 
@@ -10,7 +10,7 @@ def test_seeded_and_valid():
     assert a != generate(120, 60, seed=8)
     assert len(a.children) == 120
     assert len(a.offerings) == 60
-    assert validate(a) == []
+    assert scenario_issues(a) == []
     assert a.budgets
     assert not generate(50, 20, seed=1, budgets=False).budgets
 

@@ -1,0 +1,384 @@
+"""What would help: the smallest change that places an unplaced need, found by re-solving.
+
+Only candidates that fail for reasons a change can lift are searched (an offering the
+tafel excluded, or one that lacks expertise, never is).  The levers, smallest first:
+
+- k extra places at one offering (k found by doubling, then bisection, up to
+  `SearchLimits.max_places`);
+- a ceiling raise in whole euros (the answer's shortfall is tried first, then one euro
+  less; bisection only when that also works), up to `SearchLimits.max_raise_cents`;
+- lifting an opnamestop;
+- a waived contra-indication, only the offering's declared one and only when
+  `Policy.allow_waivers`;
+- a place outside the region, or a late start (policy switches);
+- pairs of these at one offering when it fails for two reasons.
+
+Every change is verified: the re-solve (incremental, `matcher.domain.incremental`) places
+the child without lowering the number placed within the norm.  Re-solves per need are
+capped; a need without a change gets a B1 sentence that says what was searched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from matcher.domain.decisive import SolutionUse
+from matcher.domain.eligibility import PairCheck
+from matcher.domain.incremental import resolve
+from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, Placement
+from matcher.domain.reasons import Reason, euro_text, group_of, name_list, plural
+from matcher.domain.whatif import (
+    AddPlaces,
+    AllowLate,
+    AllowOutOfRegion,
+    ChangeCeiling,
+    Delta,
+    LiftIntakeStop,
+    WaiveContraIndication,
+    apply_all,
+    delta_to_json,
+)
+from matcher.solution import SolveOptions
+
+__all__ = ["HelpSearch", "ResolveCache", "SearchLimits", "SmallestChange", "search_help"]
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    max_places: int = 5
+    max_raise_cents: int = 50_000_00
+    max_resolves: int = 12  # per need
+    max_found: int = 3
+
+
+@dataclass
+class SmallestChange:
+    """A verified change: with `deltas` applied the re-solve places the need at
+    `placed_at`, starting `start`; `within_norm` False means only a late start ("te
+    laat")."""
+
+    deltas: tuple[Delta, ...]
+    placed_at: str
+    within_norm: bool
+    tried: int
+    start: date | None = None
+
+    @property
+    def late(self) -> bool:
+        return not self.within_norm
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deltas": [delta_to_json(d) for d in self.deltas],
+            "placed_at": self.placed_at,
+            "within_norm": self.within_norm,
+            "late": self.late,
+            "start": self.start.isoformat() if self.start else None,
+            "tried": self.tried,
+        }
+
+
+@dataclass
+class HelpSearch:
+    """The outcome of the search for one need: the changes found (smallest first), the
+    number of re-solves, whether the cap stopped it, what was searched, and `note`: a B1
+    sentence when nothing was found."""
+
+    changes: list[SmallestChange] = field(default_factory=list)
+    resolves: int = 0
+    limit_reached: bool = False
+    out_of_time: bool = False  # the time budget of the whole explanation ran out
+    place_offerings: tuple[str, ...] = ()
+    budgets: tuple[str, ...] = ()
+    unliftable: tuple[Reason, ...] = ()
+    note: str = ""
+
+
+class ResolveCache:
+    """Re-solves of one base answer by their changes: one re-solve with 2 extra places at
+    an offering answers the question for every child waiting there."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Delta, ...], tuple[dict[tuple[str, str], Placement], int]] = {}
+
+    def get(self, deltas: tuple[Delta, ...]) -> tuple[dict[tuple[str, str], Placement], int] | None:
+        return self._seen.get(deltas)
+
+    def put(
+        self, deltas: tuple[Delta, ...], r: MatchResult
+    ) -> tuple[dict[tuple[str, str], Placement], int]:
+        got = (r.placements, r.n_within_norm)
+        self._seen[deltas] = got
+        return got
+
+
+class _Stop(Exception):
+    """The re-solve cap or the time budget is reached."""
+
+
+# Reasons a change can lift (a waiver only where the policy allows it).
+_QUANTITY = {Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE, Reason.BUDGET_CEILING_REACHED}
+_SWITCH = {Reason.INTAKE_STOP, Reason.ONLY_OUT_OF_REGION, Reason.CONTRA_INDICATION}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    offering: str
+    switches: tuple[Delta, ...]
+    places: bool
+    budgets: tuple[tuple[str, int], ...]  # (budget id, shortfall guess in cents)
+    late: bool  # AllowLate instead of extra places
+
+    @property
+    def levers(self) -> int:
+        return len(self.switches) + int(self.places) + len(self.budgets) + int(self.late)
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        kinds = (
+            1 * int(self.places)
+            + 2 * len(self.budgets)
+            + sum(_SWITCH_RANK[type(s)] for s in self.switches)
+            + 7 * int(self.late)
+        )
+        return self.levers, kinds
+
+
+_SWITCH_RANK: dict[type, int] = {
+    LiftIntakeStop: 3,
+    WaiveContraIndication: 4,
+    AllowOutOfRegion: 5,
+}
+
+
+def _plans(
+    r: MatchResult, pc: PairCheck, blockers: Sequence[Reason], use: SolutionUse
+) -> list[_Plan]:
+    sc = r.scenario
+    o = sc.offering_by_id[pc.offering_id]
+    if any(b not in _QUANTITY and b not in _SWITCH for b in blockers):
+        return []
+    switches: list[Delta] = []
+    for b in dict.fromkeys(blockers):
+        if b is Reason.INTAKE_STOP:
+            switches.append(LiftIntakeStop(o.id))
+        elif b is Reason.ONLY_OUT_OF_REGION and not sc.policy.allow_out_of_region:
+            switches.append(AllowOutOfRegion(True))
+        elif b is Reason.CONTRA_INDICATION:
+            declared = [a for a in pc.contra_indications if a in o.contra_indications]
+            if not sc.policy.allow_waivers or len(declared) != len(pc.contra_indications):
+                return []
+            switches += [WaiveContraIndication(o.id, a) for a in declared]
+    members = len(r.compiled.item_members[r.compiled.item_of(pc.child_ref, pc.need_id)])
+    budgets = (
+        tuple(use.short_budgets(pc, members)) if Reason.BUDGET_CEILING_REACHED in blockers else ()
+    )
+    if Reason.BUDGET_CEILING_REACHED in blockers and not budgets:
+        budgets = tuple((b, 100) for b in pc.blocking_budgets)
+    wants_place = Reason.NO_CAPACITY in blockers or Reason.WAIT_EXCEEDS_DEADLINE in blockers
+    out = [_Plan(o.id, tuple(switches), wants_place, budgets, False)]
+    if Reason.WAIT_EXCEEDS_DEADLINE in blockers and not sc.policy.allow_late:
+        out.append(_Plan(o.id, tuple(switches), False, budgets, True))
+    return out
+
+
+def _smallest(pred: Callable[[int], bool], first: int, top: int) -> int | None:
+    """The smallest v in 1..top with pred(v), for a pred that is monotone in v: try
+    `first`, then one less; else double upwards and bisect."""
+    first = max(1, min(first, top))
+    if pred(first):
+        if first == 1 or not pred(first - 1):
+            return first
+        lo, hi = 0, first - 1
+    else:
+        lo, v = first, first
+        while True:
+            if v >= top:
+                return None
+            v = min(top, v * 2)
+            if pred(v):
+                hi = v
+                break
+            lo = v
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def search_help(
+    r: MatchResult,
+    ref: str,
+    nid: str,
+    candidates: Sequence[tuple[PairCheck, tuple[Reason, ...]]],
+    *,
+    use: SolutionUse,
+    limits: SearchLimits,
+    deadline: float,
+    options: SolveOptions | None = None,
+    names: Mapping[str, str] | None = None,
+    cache: ResolveCache | None = None,
+) -> HelpSearch:
+    """Search the smallest verified change for need (ref, nid); `candidates` holds each
+    candidate's pair check and blockers.  A `cache` shared over the needs of one
+    explanation lets one re-solve answer every child it places."""
+    opts = options or DEFAULT_OPTIONS
+    out = HelpSearch()
+    plans: list[_Plan] = []
+    unliftable: set[Reason] = set()
+    for pc, blockers in candidates:
+        got = _plans(r, pc, blockers, use)
+        if not got:
+            unliftable |= {
+                b
+                for b in blockers
+                if b not in _QUANTITY and (b not in _SWITCH or b is Reason.CONTRA_INDICATION)
+            }
+        plans += got
+    plans.sort(key=lambda p: (p.rank, p.offering))
+    out.unliftable = tuple(sorted(unliftable, key=lambda x: x.value))
+    sc = r.scenario
+    child = sc.child_by_ref[ref]
+    dl = r.compiled.eligibility.index.deadline(child)
+    shared = cache if cache is not None else ResolveCache()
+
+    def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
+        seen = shared.get(deltas)
+        if seen is None:
+            if time.perf_counter() > deadline:
+                out.out_of_time = True
+                raise _Stop
+            if out.resolves >= limits.max_resolves:
+                raise _Stop
+            out.resolves += 1
+            # a re-solve may not run far past the budget; a feasible answer that places
+            # the child is still a verified change
+            left = max(0.5, deadline - time.perf_counter())
+            probe = replace(opts, time_limit_s=min(opts.time_limit_s, left))
+            r2, _ = resolve(r, apply_all(sc, deltas), probe)
+            seen = shared.put(deltas, r2)
+        placements, within = seen
+        pl = placements.get((ref, nid))
+        return None if pl is None or within < r.n_within_norm else pl
+
+    searched_places: list[str] = []
+    searched_budgets: list[str] = []
+    best_levers: int | None = None
+    try:
+        for plan in plans:
+            if len(out.changes) >= limits.max_found:
+                break
+            if best_levers is not None and plan.levers > best_levers:
+                break
+            # a late start (a policy switch, re-solved for everyone) is advice only when
+            # no other change was found
+            if plan.late and out.changes:
+                continue
+            found = _run_plan(plan, attempt, r, dl, limits, searched_places, searched_budgets)
+            if found is not None:
+                deltas, pl = found
+                if any(c.deltas == deltas for c in out.changes):
+                    continue
+                out.changes.append(
+                    SmallestChange(deltas, pl.offering, pl.within_norm, out.resolves, pl.start)
+                )
+                best_levers = plan.levers
+    except _Stop:
+        out.limit_reached = True
+    out.changes.sort(key=lambda c: (not c.within_norm, len(c.deltas)))
+    out.place_offerings = tuple(dict.fromkeys(searched_places))
+    out.budgets = tuple(dict.fromkeys(searched_budgets))
+    if not out.changes:
+        out.note = no_change_text(out, limits, names or {})
+    return out
+
+
+def _run_plan(
+    plan: _Plan,
+    attempt: Callable[[tuple[Delta, ...]], Placement | None],
+    r: MatchResult,
+    dl: date | None,
+    limits: SearchLimits,
+    searched_places: list[str],
+    searched_budgets: list[str],
+) -> tuple[tuple[Delta, ...], Placement] | None:
+    sc = r.scenario
+    o = sc.offering_by_id[plan.offering]
+    base: tuple[Delta, ...] = plan.switches + ((AllowLate(True),) if plan.late else ())
+    # a new place starts now (after the intake): within the norm only if that is in time
+    in_time = dl is None or sc.evaluation_date + timedelta(days=o.intake_lead_days) <= dl
+
+    def ok(pl: Placement | None, want_norm: bool) -> bool:
+        return pl is not None and (pl.within_norm or not want_norm)
+
+    raise_all = tuple(ChangeCeiling(b, limits.max_raise_cents) for b, _ in plan.budgets)
+    places = 0
+    if plan.places:
+        searched_places.append(o.id)
+
+        def with_places(k: int) -> bool:
+            return ok(attempt((*base, AddPlaces(o.id, k), *raise_all)), in_time)
+
+        k = _smallest(with_places, 1, limits.max_places)
+        if k is None:
+            return None
+        places = k
+    extra: tuple[Delta, ...] = (AddPlaces(o.id, places),) if places else ()
+    ceilings: list[Delta] = []
+    for i, (bid, guess) in enumerate(plan.budgets):
+        searched_budgets.append(bid)
+        rest = raise_all[i + 1 :]
+
+        def with_raise(euros: int, bid: str = bid, rest: tuple[Delta, ...] = rest) -> bool:
+            deltas = (*base, *extra, *ceilings, ChangeCeiling(bid, euros * 100), *rest)
+            return ok(attempt(deltas), False)
+
+        euros = _smallest(with_raise, -(-guess // 100), limits.max_raise_cents // 100)
+        if euros is None:
+            return None
+        ceilings.append(ChangeCeiling(bid, euros * 100))
+    deltas = (*base, *extra, *ceilings)
+    pl = attempt(deltas)
+    if pl is None or not deltas:
+        return None
+    return deltas, pl
+
+
+def no_change_text(s: HelpSearch, limits: SearchLimits, names: Mapping[str, str]) -> str:
+    """ "Geen wijziging gevonden: tot 5 extra plekken bij 3 aanbieders en een plafond tot
+    € 50.000 hoger plaatsen dit kind niet." (B1, from what was searched)."""
+    parts: list[str] = []
+    if s.place_offerings:
+        where = (
+            f"bij {names.get(s.place_offerings[0], s.place_offerings[0])}"
+            if len(s.place_offerings) == 1
+            else f"bij {plural(len(s.place_offerings), 'aanbieder', 'aanbieders')}"
+        )
+        parts.append(f"tot {plural(limits.max_places, 'extra plek', 'extra plekken')} {where}")
+    if s.budgets:
+        parts.append(f"een plafond tot {euro_text(limits.max_raise_cents)} hoger")
+    if s.out_of_time:
+        return (
+            "Niet (verder) gezocht: de rekentijd voor deze lijst is op. "
+            "Probeer een wijziging voor dit kind apart als wat-als."
+        )
+    if s.limit_reached:
+        searched = f" ({name_list(parts)})" if parts else ""
+        cap = plural(limits.max_resolves, "herberekening", "herberekeningen")
+        return f"Geen wijziging gevonden binnen {cap}{searched}: dat is de grens per kind."
+    if parts:
+        return f"Geen wijziging gevonden: {name_list(parts)} plaatsen dit kind niet."
+    if s.unliftable:
+        why = name_list([group_of(x).label.lower() for x in s.unliftable])
+        return (
+            "Geen wijziging gevonden: bij elke aanbieder speelt een reden die geen extra "
+            f"plek of geld oplost ({why})."
+        )
+    return "Geen wijziging gevonden: geen aanbieder biedt deze hulp; inkoop kan dit inkopen."
