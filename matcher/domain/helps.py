@@ -42,6 +42,7 @@ from matcher.domain.whatif import (
     apply_all,
     delta_to_json,
 )
+from matcher.errors import MatcherError
 from matcher.solution import SolveOptions
 
 __all__ = ["HelpSearch", "ResolveCache", "SearchLimits", "SmallestChange", "search_help"]
@@ -116,7 +117,7 @@ class ResolveCache:
         return got
 
 
-class _Stop(Exception):
+class _Stop(MatcherError):
     """The re-solve cap or the time budget is reached."""
 
 

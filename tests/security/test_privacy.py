@@ -32,7 +32,7 @@ from providers.store import access, accounts, aggregates
 from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import Child, ChildNeed, ChildStatus, OrganisationKind, Role
 from tests.security.conftest import BACKENDS, RUN_PREFIX, _settings, csrf_from, pg_url_for_schema
-from wijzer import demo as wijzer_demo
+from wijzer import demo_site as wijzer_demo
 from wijzer.app import create_app
 
 TODAY = dt.date(2026, 11, 20)
