@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from matcher.domain import Forbid, Pin, Scenario
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
-from matcher.domain.explain import explain, sentences
+from matcher.domain.explain import change_text, explain, sentences
 from matcher.domain.match import match
 from matcher.domain.reasons import summary_text
 from matcher.domain.whatif import apply_all
@@ -80,11 +80,13 @@ class NeedRow(BaseModel):
 
 
 class RunSummary(BaseModel):
+    count_date: dt.date = Field(description="the peildatum: the day the run counts from")
     needs: int
     placed: int
     within_norm: int
     placed_late: int = Field(description="placed, but help starts after the legal deadline")
     unplaced: int
+    unclassified: int = Field(0, description="needs not classified yet: never matched")
     solver_status: str
     solver_status_text: str
     wall_time_s: float
@@ -218,22 +220,20 @@ def run_matching(
                 summary=ne.summary if ne else "",
                 summary_text=summary_text(ne.summary) if ne else "",
                 sentences=sentences(ne, offering_name) if ne else [],
-                smallest_change=(
-                    f"Kleinste verandering gevonden bij {offering_name(change.placed_at)}"
-                    if change
-                    else None
-                ),
+                smallest_change=change_text(change, offering_name) if change else None,
             )
         )
     rows.sort(key=lambda r: (r.placed, r.child_ref, r.need_id))
     s = result.summary()
     return RunOutcome(
         summary=RunSummary(
+            count_date=result.count_date,
             needs=s["needs"],
             placed=s["placed"],
             within_norm=s["within_norm"],
             placed_late=s["placed"] - s["within_norm"],
             unplaced=s["unplaced"],
+            unclassified=s["unclassified"],
             solver_status=str(s["solver_status"]),
             solver_status_text=status_text(str(s["solver_status"])),
             wall_time_s=float(s["wall_time_s"]),

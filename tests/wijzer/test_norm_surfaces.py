@@ -80,7 +80,8 @@ def test_tafel_run_page_api_and_besluitenlijst(client: TestClient) -> None:
 
     page = f"/tafel/runs/{body['id']}"
     html = client.get(page).text
-    assert "Uitkomst: 5 van 10 binnen de norm" in html
+    assert "Uitkomst: 5 van 10 hulpvragen binnen de norm" in html
+    assert "Peildatum: " in html
     assert "Een plek, maar te laat (start na de deadline): 5" in html
     for ref in OVERDUE:
         row = _row(html, ref)
