@@ -43,7 +43,8 @@ def error_response(scope: Scope, status: int, title: str, message: str) -> Respo
     values = {
         "ctx": {"title": title, "message": message},
         "user": None,
-        "csrf_token": "",
+        # an error page has no form, so it carries no CSRF token
+        "csrf_token": "",  # nosec B105
         "partial_only": False,
     }
     response: Response = templates.TemplateResponse(
