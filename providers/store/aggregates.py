@@ -55,7 +55,8 @@ def waiting_aggregates(
 ) -> Aggregate:
     """Counts of waiting children; for inkoop (and tafel/beheer) with small cells suppressed.
 
-    Counts are of child needs when grouping by zorgvorm, else of children.
+    Every cell counts distinct children; grouped by zorgvorm, a child waiting
+    for two care types counts in both cells, and once in the total.
     Every cell under SMALL_CELL is suppressed, for every role, and so many
     more that the total minus the shown cells gives no hidden cell back
     (`protect`), so an aggregate can be shown to anyone allowed to

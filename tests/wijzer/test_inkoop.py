@@ -12,6 +12,8 @@ from providers.store.models import Child, ChildNeed
 from tests.wijzer.conftest import login
 from tests.wijzer.data import CARE, DORDRECHT, REGION, ZWIJNDRECHT
 
+OTHER = "GEZINSHUIS"
+
 ALBLASSERDAM = "GM0482"
 
 
@@ -37,7 +39,7 @@ def test_small_region_shows_nothing_identifying(client: TestClient) -> None:
     html = client.get("/inkoop").text
     assert "K-00" not in html
     # Three waiting children in the region: every cell and the total are suppressed.
-    assert "Totaal: minder dan 5" in html
+    assert "Wachtende kinderen in totaal: minder dan 5" in html
     assert "<svg" not in html
 
 
@@ -49,7 +51,8 @@ def test_counts_chart_and_table_agree(client: TestClient, app: FastAPI) -> None:
     login(client, "test-inkoop")
     html = client.get("/inkoop").text
     assert "K-EXTRA" not in html
-    assert "Totaal: 34" in html
+    assert "Wachtende kinderen in totaal: 34" in html
+    assert re.search(r'scope="col"[^>]*>Wachtende kinderen</th>', html)
     table = html.split('id="tabel-gemeente"')[1].split("</table>")[0]
     assert re.search(r">Dordrecht</th><td[^>]*>20</td>", table)
     assert re.search(r">Alblasserdam</th><td[^>]*>verborgen</td>", table)
@@ -69,7 +72,7 @@ def test_one_hidden_cell_never_follows_from_the_total(client: TestClient, app: F
     login(client, "test-inkoop")
     html = client.get("/inkoop").text
     table = html.split('id="tabel-gemeente"')[1].split("</table>")[0]
-    assert "Totaal: 9" in html
+    assert "Wachtende kinderen in totaal: 9" in html
     assert re.search(r">Dordrecht</th><td[^>]*>verborgen</td>", table)
     assert re.search(r">Zwijndrecht</th><td[^>]*>verborgen</td>", table)
 
@@ -99,3 +102,33 @@ def test_api_has_the_same_numbers(client: TestClient, app: FastAPI) -> None:
     cells = {c["label"]: c["count"] for c in by_gemeente["cells"]}
     assert cells == {"Dordrecht": 20, "Zwijndrecht": None, "Alblasserdam": None}
     assert "K-EXTRA" not in str(body)
+
+
+def test_a_child_waiting_for_two_care_types_counts_in_both_cells_and_once_in_total(
+    client: TestClient, app: FastAPI
+) -> None:
+    login(client, "test-inkoop")
+    before = client.get("/api/v1/inkoop/wachtenden").json()
+    with app.state.sessions.begin() as s:
+        for i in range(10):
+            s.add(
+                Child(
+                    ref=f"K-TWEE-{i}",
+                    gemeente_code=DORDRECHT,
+                    region_code=REGION,
+                    birth_month="2015-01",
+                    gi="WSS",
+                    measure="OTS",
+                    ruling_date=dt.date(2026, 10, 1),
+                    needs=[ChildNeed(seq=1, care_type=CARE), ChildNeed(seq=2, care_type=OTHER)],
+                )
+            )
+    after = client.get("/api/v1/inkoop/wachtenden").json()
+    by = {b["by"]: b for b in after["breakdowns"]}
+    assert by["zorgvorm"]["counts"] == by["gemeente"]["counts"] == "Wachtende kinderen"
+    assert "telt bij allebei mee" in by["zorgvorm"]["overlap_note"]
+    assert by["zorgvorm"]["total"] == by["gemeente"]["total"] == 13
+    cells = {c["key"]: c["count"] for c in by["zorgvorm"]["cells"]}
+    # The seed's three children wait for CARE; the ten new ones count in both cells.
+    assert cells == {CARE: 13, OTHER: 10}
+    assert before["breakdowns"][0]["total"] is None  # three children: a small cell

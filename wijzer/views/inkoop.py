@@ -1,9 +1,8 @@
 """Inkoop: aggregates only, small cells suppressed by the data layer.
 
-Shows who waits, per gemeente and per care type, as a chart (SVG) and as a
-table with the same numbers. Scenario runs (extra places, lifted ceilings, a
-gemeente that leaves) need the matching on case rows, which the data layer
-does not give to inkoop; they wait for an aggregate-only entry point there.
+Shows how many children wait, per gemeente and per care type, as a
+chart (SVG) and as a table with the same numbers; the counts come from the
+use case ``services.waiting_overview``.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from matcher.domain.caretypes import care_type_label
-from providers import reference
-from providers.store import aggregates
+from services.waiting_overview import waiting_overview
 from wijzer.auth import SessionUser
 
 CHART_WIDTH = 760
@@ -47,6 +44,9 @@ class Chart(BaseModel):
 class Breakdown(BaseModel):
     title: str
     by: str
+    key_label: str
+    counts: str  # what one unit of a count is, for the column heading
+    overlap_note: str
     cells: list[Cell]
     total: int | None
     suppressed_cells: int
@@ -57,15 +57,6 @@ class InkoopContext(BaseModel):
     region: str | None
     note: str
     breakdowns: list[Breakdown]
-
-
-def _label(by: str, key: str) -> str:
-    if by == "gemeente":
-        g = reference.gemeenten().get(key)
-        return g.name if g else key
-    if by == "zorgvorm":
-        return care_type_label(key, capital=True)
-    return key
 
 
 def chart_of(title: str, cells: list[Cell]) -> Chart:
@@ -91,26 +82,24 @@ def chart_of(title: str, cells: list[Cell]) -> Chart:
 
 
 def overview(session: Session, user: SessionUser) -> InkoopContext:
+    result = waiting_overview(session, user)
     breakdowns = []
-    for by, title in (("zorgvorm", "Wachtend per hulpvorm"), ("gemeente", "Wachtend per gemeente")):
-        agg = aggregates.waiting_aggregates(session, user, by=(by,))
+    for b in result.breakdowns:
         cells = [
-            Cell(key=r.key[0], label=_label(by, r.key[0]), count=r.count, suppressed=r.suppressed)
-            for r in agg.rows
+            Cell(key=c.key, label=c.label, count=c.count, suppressed=c.count is None)
+            for c in b.cells
         ]
-        cells.sort(key=lambda c: (c.count is None, -(c.count or 0), c.label))
         breakdowns.append(
             Breakdown(
-                title=title,
-                by=by,
+                title=b.dimension.title,
+                by=b.dimension.by,
+                key_label=b.dimension.key_label,
+                counts=b.dimension.counts,
+                overlap_note=b.dimension.overlap_note,
                 cells=cells,
-                total=agg.total,
-                suppressed_cells=sum(1 for c in cells if c.count is None),
-                chart=chart_of(title, cells),
+                total=b.total,
+                suppressed_cells=b.hidden_cells,
+                chart=chart_of(b.dimension.title, cells),
             )
         )
-    note = (
-        "Aantallen onder 5 kinderen worden niet getoond, en soms ook een groter aantal, "
-        "zodat niemand een verborgen aantal uit het totaal kan terugrekenen."
-    )
-    return InkoopContext(region=user.region_code, note=note, breakdowns=breakdowns)
+    return InkoopContext(region=result.region, note=result.note, breakdowns=breakdowns)
