@@ -28,12 +28,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from matcher.domain import (
+    AddContract,
+    AddOffering,
     AddPlaces,
     CareType,
     ChangeCeiling,
+    Contract,
     Delta,
+    Expertise,
     GemeenteLeaves,
     MatchResult,
+    Offering,
     Reason,
     Scenario,
     explain,
@@ -67,11 +72,14 @@ REASON_GROUPS: tuple[Group, ...] = tuple(
 
 @dataclass(frozen=True)
 class ExtraPlaces:
-    """`places` more places free now for `care_type` in `region`."""
+    """`places` more places free now for `care_type` in `region`.  When nothing of
+    that care type is purchased in the region yet, the places are a new purchase,
+    at `price_cents` per traject (required then: there is no price to go by)."""
 
     care_type: str
     region: str
     places: int
+    price_cents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -254,9 +262,33 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
             and o.provider in contracted
         )
         if not targets:
-            issues[f"plekken_{i}"] = (
-                f"Er is geen ingekocht aanbod voor {care_type_label(ct)} in regio "
-                f"{region_name(ep.region)} zonder opnamestop. Kies een andere hulpvorm."
+            if any(o.care_type is ct and o.region == ep.region for o in sc.offerings):
+                # purchased offerings exist but all have an intake stop: a new purchase
+                # next to them is not what "extra places" means
+                issues[f"plekken_{i}"] = (
+                    f"Al het ingekochte aanbod voor {care_type_label(ct)} in regio "
+                    f"{region_name(ep.region)} heeft een opnamestop. Kies een andere hulpvorm."
+                )
+                continue
+            if ep.region not in {r.code for r in sc.regions}:
+                issues[f"plekken_{i}"] = "Deze regio kennen we niet. Kies een regio uit de lijst."
+                continue
+            if ep.price_cents is None or ep.price_cents <= 0:
+                issues[f"prijs_{i}"] = (
+                    f"{care_type_label(ct, capital=True)} is in regio {region_name(ep.region)} "
+                    "nog niet ingekocht. Vul de prijs per traject in, dan rekenen we met "
+                    "nieuw aanbod."
+                )
+                continue
+            new, contract = new_purchase(sc, ct, ep.region, ep.places, ep.price_cents, i)
+            deltas.extend((AddOffering(new), AddContract(contract)))
+            extra = "1 plek" if ep.places == 1 else f"{ep.places} plekken"
+            price = f"{ep.price_cents // 100:,}".replace(",", ".")
+            lines.append(
+                f"nieuw ingekocht: {extra} {care_type_label(ct)} in regio "
+                f"{region_name(ep.region)}, € {price} per traject "
+                "(we rekenen met aanbod voor alle leeftijden, met alle expertise en zonder "
+                "contra-indicaties: het beste geval)"
             )
             continue
         per: Counter[str] = Counter()
@@ -288,6 +320,38 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
     if issues:
         raise InvalidRequest(issues)
     return deltas, lines
+
+
+NEW_PROVIDER = "NIEUW"
+NEW_PROVIDER_NAME = "Nieuw in te kopen aanbod"
+
+
+def new_purchase(
+    sc: Scenario, ct: CareType, region: str, places: int, price_cents: int, row: int
+) -> tuple[Offering, Contract]:
+    """An offering of a care type the region has not purchased, and its contract.
+
+    Nothing is known about a provider that is not purchased yet, so the offering is
+    the best case (every age, every expertise, no contra-indications); the scenario
+    then shows the most that buying this care type could change.  It stands in the
+    region's first gemeente, so distance preferences treat it as nearby."""
+    gemeenten = [g for r in sc.regions if r.code == region for g in r.gemeenten]
+    oid = f"{NEW_PROVIDER}-{ct.name}-{region}-{row}"
+    offering = Offering(
+        id=oid,
+        provider=NEW_PROVIDER,
+        care_type=ct,
+        region=region,
+        free_now=places,
+        location_gemeente=gemeenten[0] if gemeenten else "",
+        age_min=0,
+        age_max=23,
+        expertise=frozenset(Expertise),
+        price_cents=price_cents,
+        provider_name=NEW_PROVIDER_NAME,
+    )
+    contract = Contract(id=f"C-{oid}", provider=NEW_PROVIDER, care_type=ct, buyer=region)
+    return offering, contract
 
 
 def _within(r: MatchResult) -> tuple[Counter[str], Counter[str]]:

@@ -51,6 +51,7 @@ from matcher.domain.model import (
 from matcher.domain.whatif import (
     AddChildren,
     AddContract,
+    AddOffering,
     AddPlaces,
     AllowLate,
     AllowOutOfRegion,
@@ -75,6 +76,7 @@ solve = match  # the domain entry point under the name the design uses
 __all__ = [
     "AddChildren",
     "AddContract",
+    "AddOffering",
     "AddPlaces",
     "AllowLate",
     "AllowOutOfRegion",

@@ -34,6 +34,7 @@ from matcher.solution import SolveOptions
 __all__ = [
     "AddChildren",
     "AddContract",
+    "AddOffering",
     "AddPlaces",
     "AllowLate",
     "AllowOutOfRegion",
@@ -130,6 +131,14 @@ class AddContract:
     contract: Contract
 
 
+@dataclass(frozen=True)
+class AddOffering:
+    """A new offering that is not purchased yet (a care type or provider new to the
+    region); with an `AddContract` for it, the purchase an inkoop team considers."""
+
+    offering: Offering
+
+
 Delta = Union[  # noqa: UP007 - a runtime alias used in isinstance-free dispatch and typing
     AddPlaces,
     SetReleases,
@@ -142,6 +151,7 @@ Delta = Union[  # noqa: UP007 - a runtime alias used in isinstance-free dispatch
     AllowOutOfRegion,
     AllowLate,
     AddContract,
+    AddOffering,
     Pin,
     Forbid,
 ]
@@ -239,6 +249,10 @@ def apply(sc: Scenario, delta: Delta) -> Scenario:
         return replace(sc, policy=replace(sc.policy, allow_late=delta.allowed))
     if isinstance(delta, AddContract):
         return replace(sc, contracts=(*sc.contracts, delta.contract))
+    if isinstance(delta, AddOffering):
+        if delta.offering.id in sc.offering_by_id:
+            raise DeltaError(f"aanbod {delta.offering.id!r} bestaat al")
+        return replace(sc, offerings=(*sc.offerings, delta.offering))
     if isinstance(delta, Pin):
         # a need has one pin: a new pin replaces the old one; eligibility is checked
         # when the scenario is matched, after every delta is in place
@@ -275,6 +289,7 @@ _KINDS: dict[str, type] = {
     "allow_out_of_region": AllowOutOfRegion,
     "allow_late": AllowLate,
     "add_contract": AddContract,
+    "add_offering": AddOffering,
     "pin": Pin,
     "forbid": Forbid,
 }

@@ -3,14 +3,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from matcher.domain.eligibility import Reason
 from matcher.domain.explain import explain, sentences
 from matcher.domain.match import match
-from matcher.domain.model import Budget, CareType, ChildAttribute, Release
+from matcher.domain.model import Budget, CareType, ChildAttribute, Expertise, Release
 from matcher.domain.whatif import (
     AddChildren,
+    AddOffering,
     AddPlaces,
     ChangeCeiling,
+    DeltaError,
     GemeenteLeaves,
     LiftIntakeStop,
     RemoveChildren,
@@ -38,6 +42,14 @@ def test_deltas_are_pure_and_round_trip_json():
         RemoveChildren(("A",)),
         GemeenteLeaves("GM0599"),
         AddChildren((child("B"),)),
+        AddOffering(
+            offering(
+                "NIEUW",
+                CareType.PLEEGZORG,
+                expertise=frozenset(Expertise),
+                contra_indications=frozenset({ChildAttribute.AGGRESSION}),
+            )
+        ),
     ]
     for d in deltas:
         new = apply(sc, d)
@@ -46,6 +58,8 @@ def test_deltas_are_pure_and_round_trip_json():
     assert repr(sc) == before
     assert apply(sc, AddPlaces("O", 2)).offering_by_id["O"].free_now == 3
     assert apply(sc, AddPlaces("O", -5)).offering_by_id["O"].free_now == 0
+    with pytest.raises(DeltaError):
+        apply(sc, AddOffering(offering("O")))  # an id that exists: never two offerings
 
 
 def test_compare_per_gemeente_care_type_moves_and_cost():

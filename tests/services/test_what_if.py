@@ -370,3 +370,45 @@ def test_a_change_reads_with_the_right_plural_and_names(
     assert "(ken)" not in lines[0]
     assert lines[0].endswith(f"in regio {s.region_name(region)}")
     assert ct not in lines[0]  # the care type's label, not its code
+
+
+def test_a_care_type_never_purchased_can_be_tried_as_a_new_purchase() -> None:
+    """Nobody in the region offers pleegzorg: without a price the request says what is
+    missing; with one, the new offering places the child who waits for it."""
+    from matcher.domain.model import CareType
+    from tests.domain.helpers import HOME, child, offering, scenario
+
+    sc = scenario(
+        [child("K-PZ", CareType.PLEEGZORG), child("K-AJ", CareType.AMBULANTE_JGGZ)],
+        [offering("O-AJ", CareType.AMBULANTE_JGGZ)],
+    )
+    base = match(sc)
+    assert [ref for ref, _ in base.unplaced] == ["K-PZ"]
+    with pytest.raises(InvalidRequest) as err:
+        s.deltas_for(sc, s.ScenarioRequest((s.ExtraPlaces("PLEEGZORG", HOME, 1),)))
+    assert "nog niet ingekocht" in err.value.issues["prijs_0"]
+    deltas, lines = s.deltas_for(
+        sc, s.ScenarioRequest((s.ExtraPlaces("PLEEGZORG", HOME, 1, 4_500_000),))
+    )
+    assert lines == [
+        "nieuw ingekocht: 1 plek pleegzorg in regio "
+        f"{s.region_name(HOME)}, € 45.000 per traject (we rekenen met aanbod voor alle "
+        "leeftijden, met alle expertise en zonder contra-indicaties: het beste geval)"
+    ]
+    after = what_if(sc, deltas, base=base).result
+    assert after.unplaced == []
+    placed = {p.child_ref: p.offering for p in after.placements.values()}
+    assert placed["K-PZ"].startswith(s.NEW_PROVIDER)
+
+
+def test_extra_places_where_every_offering_has_an_intake_stop_is_refused() -> None:
+    from matcher.domain.model import CareType
+    from tests.domain.helpers import HOME, child, offering, scenario
+
+    sc = scenario(
+        [child("K-PZ", CareType.PLEEGZORG)],
+        [offering("O-PZ", CareType.PLEEGZORG, intake_stop=True)],
+    )
+    with pytest.raises(InvalidRequest) as err:
+        s.deltas_for(sc, s.ScenarioRequest((s.ExtraPlaces("PLEEGZORG", HOME, 1, 4_500_000),)))
+    assert "opnamestop" in err.value.issues["plekken_0"]

@@ -41,7 +41,7 @@ def test_scenario_runs_and_shows_only_totals(client: TestClient, app: FastAPI) -
     job_id = url.rsplit("/", 1)[1]
     body = _wait(client, job_id)
     assert body["status"] == "klaar"
-    assert body["params"]["extra_places"] == [[CARE, REGION, 3]]
+    assert body["params"]["extra_places"] == [[CARE, REGION, 3, None]]
     html = client.get(url).text
     assert "Uitkomst voor regio Zuid-Holland Zuid" in html
     assert "K-00" not in html
@@ -68,7 +68,9 @@ def test_scenario_runs_and_shows_only_totals(client: TestClient, app: FastAPI) -
         ({"plekken_1": "abc", "zorgvorm_1": CARE}, "plekken_1", "heel getal"),
         ({"plekken_1": "-2", "zorgvorm_1": CARE}, "plekken_1", "heel getal"),
         ({"plekken_1": "3"}, "zorgvorm_1", "Kies de hulpvorm"),
-        ({"plekken_1": "3", "zorgvorm_1": "PLEEGZORG"}, "zorgvorm_1", "uit de lijst"),
+        ({"plekken_1": "3", "zorgvorm_1": "ONBEKEND"}, "zorgvorm_1", "uit de lijst"),
+        ({"plekken_1": "3", "zorgvorm_1": "PLEEGZORG"}, "prijs_1", "nog niet ingekocht"),
+        ({"plekken_1": "3", "zorgvorm_1": "PLEEGZORG", "prijs_1": "veel"}, "prijs_1", "hele euro"),
         ({"plekken_1": "3", "zorgvorm_1": CARE, "regio_1": "JZ99"}, "regio_1", "uit de lijst"),
         ({"plafond_1": "veel"}, "plafond_1", "hele euro"),
         ({"uitstappen": "GM0344"}, "gemeenten", "uit de lijst"),
@@ -136,11 +138,21 @@ def test_api_start_poll_and_errors(client: TestClient) -> None:
     assert opts["budgets"][0]["budget"] == "B-BUDGET"
     bad = client.post(
         "/api/v1/inkoop/scenarios",
-        json={"extra_places": [{"care_type": "PLEEGZORG", "region": REGION, "places": 1}]},
+        json={"extra_places": [{"care_type": "ONBEKEND", "region": REGION, "places": 1}]},
         headers={"X-CSRF-Token": token},
     )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "extra_places", 0, "care_type"]
+    # pleegzorg is not purchased in the region: a new purchase, which needs a price
+    no_price = client.post(
+        "/api/v1/inkoop/scenarios",
+        json={"extra_places": [{"care_type": "PLEEGZORG", "region": REGION, "places": 1}]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert no_price.status_code == 422
+    detail = no_price.json()["detail"][0]
+    assert detail["loc"] == ["body", "extra_places", 0, "price_euro"]
+    assert "nog niet ingekocht" in detail["msg"]
     empty = client.post("/api/v1/inkoop/scenarios", json={}, headers={"X-CSRF-Token": token})
     assert empty.status_code == 422
     ok = client.post(

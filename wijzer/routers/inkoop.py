@@ -195,6 +195,13 @@ class ExtraPlacesIn(BaseModel):
     care_type: Code
     region: Code
     places: int = Field(strict=True, ge=1, le=sview.MAX_PLACES)
+    price_euro: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=sview.MAX_EURO,
+        description="Prijs per traject; alleen voor een hulpvorm die de regio nog niet inkoopt",
+    )
 
 
 class CeilingLiftIn(BaseModel):
@@ -212,7 +219,10 @@ class ScenarioIn(BaseModel):
 
 class OptionsOut(BaseModel):
     region: str
-    care_types: list[sview.Option]
+    care_types: list[sview.Option] = Field(description="Hulpvormen die de regio inkoopt")
+    new_care_types: list[sview.Option] = Field(
+        description="Hulpvormen die de regio nog niet inkoopt: als nieuwe inkoop, met price_euro"
+    )
     regions: list[sview.Option]
     gemeenten: list[sview.Option]
     budgets: list[sview.CeilingRow]
@@ -230,6 +240,7 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
     return OptionsOut(
         region=ctx.region,
         care_types=ctx.care_types,
+        new_care_types=ctx.new_care_types,
         regions=ctx.regions,
         gemeenten=ctx.gemeenten,
         budgets=ctx.form.ceilings,
@@ -245,7 +256,15 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
 )
 def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> Response:
     req = data.ScenarioRequest(
-        tuple(data.ExtraPlaces(e.care_type, e.region, e.places) for e in body.extra_places),
+        tuple(
+            data.ExtraPlaces(
+                e.care_type,
+                e.region,
+                e.places,
+                None if e.price_euro is None else e.price_euro * 100,
+            )
+            for e in body.extra_places
+        ),
         tuple(data.CeilingLift(c.budget, c.amount_euro * 100) for c in body.ceiling_lifts),
         tuple(sorted(set(body.gemeenten_leave))),
     )
@@ -253,13 +272,11 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
     issues: dict[str, str] = {}
     if req.empty:
         issues["scenario"] = "Kies minstens één wijziging."
+    api_field = {"zorgvorm": "care_type", "regio": "region", "prijs": "price_euro"}
     for i, e in enumerate(req.extra_places):
-        if e.care_type not in opts.care_types:
-            issues[f"extra_places.{i}.care_type"] = "Deze hulpvorm wordt in uw regio niet geboden."
-        if e.region not in opts.regions:
-            issues[f"extra_places.{i}.region"] = "Kies een regio uit de scenario-opties."
-        elif (e.care_type, e.region) not in opts.placeable:
-            issues[f"extra_places.{i}.care_type"] = sview.NOT_PLACEABLE
+        problem = sview.place_issue(e.care_type, e.region, e.price_cents, opts)
+        if problem is not None:
+            issues[f"extra_places.{i}.{api_field[problem[0]]}"] = problem[1]
     budgets = {b for b, _ in opts.budgets}
     for i, c in enumerate(req.ceiling_lifts):
         if c.budget not in budgets:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
+from matcher.domain import CareType
 from matcher.domain.caretypes import care_type_label
 from providers import reference
 from services import purchase_advice as advice
@@ -32,6 +33,7 @@ NOT_PLACEABLE = (
     "Voor deze hulpvorm is in deze regio geen ingekocht aanbod zonder opnamestop. "
     "Kies een andere hulpvorm of regio."
 )
+NEW_SUFFIX = " (nog niet ingekocht)"
 NOTE = (
     "Aantallen onder 5 worden niet getoond. Soms is ook een groter aantal verborgen, "
     "zodat niemand een verborgen aantal kan terugrekenen uit het totaal."
@@ -45,6 +47,7 @@ class PlaceRow(BaseModel):
     care_type: str = ""
     region: str = ""
     places: str = ""
+    price: str = ""  # euro per traject; only for a care type not purchased yet
 
 
 class CeilingRow(BaseModel):
@@ -67,7 +70,8 @@ class Option(BaseModel):
 
 class FormContext(BaseModel):
     region: str
-    care_types: list[Option]
+    care_types: list[Option]  # purchased in the region
+    new_care_types: list[Option] = Field(default_factory=list)  # not purchased: a new purchase
     regions: list[Option]
     gemeenten: list[Option]
     form: ScenarioForm
@@ -77,7 +81,7 @@ class FormContext(BaseModel):
 
     @property
     def care_type_pairs(self) -> list[tuple[str, str]]:
-        return [(o.value, o.label) for o in self.care_types]
+        return [(o.value, o.label) for o in (*self.care_types, *self.new_care_types)]
 
     @property
     def region_pairs(self) -> list[tuple[str, str]]:
@@ -116,6 +120,13 @@ def form_context(
         care_types=[
             Option(value=c, label=care_label(c)) for c in sorted(opts.care_types, key=care_label)
         ],
+        # a care type not purchased yet can be tried as a new purchase
+        new_care_types=[
+            Option(value=c, label=care_label(c) + NEW_SUFFIX)
+            for c in sorted(
+                (ct.value for ct in CareType if ct.value not in opts.care_types), key=care_label
+            )
+        ],
         # the own region first: it is what a browser sends when nothing is chosen
         regions=[
             Option(value=r, label=_region_label(r, own=r == opts.region))
@@ -144,10 +155,33 @@ def read_form(
         row.care_type = values.get(f"zorgvorm_{row.index}", "")
         row.region = values.get(f"regio_{row.index}", row.region)
         row.places = values.get(f"plekken_{row.index}", "")
+        row.price = values.get(f"prijs_{row.index}", "")
     for c in form.ceilings:
         c.amount = values.get(f"plafond_{c.index}", "")
     form.leave = leave
     return form
+
+
+def place_issue(
+    care_type: str, region: str, price_cents: int | None, opts: data.RegionOptions
+) -> tuple[str, str] | None:
+    """What is wrong with one row of extra places, as (field, B1 message): the form
+    and the API name the field their own way.  A care type that nobody offers in the
+    user's region yet is a new purchase, which needs a price."""
+    if care_type not in {ct.value for ct in CareType}:
+        return "zorgvorm", "Kies een hulpvorm uit de lijst."
+    if region not in opts.regions and region != opts.region:
+        return "regio", "Kies een regio uit de lijst."
+    if (care_type, region) in opts.placeable:
+        return None
+    if care_type in opts.care_types or region != opts.region:
+        return "zorgvorm", NOT_PLACEABLE
+    if price_cents is None:
+        return "prijs", (
+            f"{care_label(care_type)} is in uw regio nog niet ingekocht. Vul de prijs per "
+            "traject in, dan rekenen we met nieuw aanbod."
+        )
+    return None
 
 
 def check_scenario_form(
@@ -168,17 +202,23 @@ def check_scenario_form(
         if not row.care_type:
             errors.add(f"zorgvorm_{row.index}", "Kies de hulpvorm voor de extra plekken.")
             continue
-        if row.care_type not in opts.care_types:
-            errors.add(f"zorgvorm_{row.index}", "Kies een hulpvorm uit de lijst.")
-            continue
-        if row.region not in opts.regions:
-            errors.add(f"regio_{row.index}", "Kies een regio uit de lijst.")
-            continue
-        if (row.care_type, row.region) not in opts.placeable:
-            errors.add(f"zorgvorm_{row.index}", NOT_PLACEABLE)
+        price_cents = None
+        if row.price.strip():
+            euro = _whole(row.price)
+            if euro is None or not 0 < euro <= MAX_EURO:
+                errors.add(
+                    f"prijs_{row.index}",
+                    "Vul de prijs per traject in hele euro's in, bijvoorbeeld 45000 of 45.000.",
+                )
+                continue
+            price_cents = euro * 100
+        problem = place_issue(row.care_type, row.region, price_cents, opts)
+        if problem is not None:
+            field, message = problem
+            errors.add(f"{field}_{row.index}", message)
             continue
         if n > 0:
-            extra.append(data.ExtraPlaces(row.care_type, row.region, n))
+            extra.append(data.ExtraPlaces(row.care_type, row.region, n, price_cents))
     lifts: list[data.CeilingLift] = []
     for c in form.ceilings:
         if not c.amount.strip():
@@ -238,21 +278,24 @@ class ScenarioResult(BaseModel):
 class ScenarioParams(BaseModel):
     """What the user asked (no case data), kept with the job."""
 
-    extra_places: list[tuple[str, str, int]] = Field(default_factory=list)
+    # (care type, region, places, price per traject in cents or None)
+    extra_places: list[tuple[str, str, int, int | None]] = Field(default_factory=list)
     ceiling_lifts: list[tuple[str, int]] = Field(default_factory=list)
     gemeenten_leave: list[str] = Field(default_factory=list)
 
     @staticmethod
     def of(req: data.ScenarioRequest) -> ScenarioParams:
         return ScenarioParams(
-            extra_places=[(e.care_type, e.region, e.places) for e in req.extra_places],
+            extra_places=[
+                (e.care_type, e.region, e.places, e.price_cents) for e in req.extra_places
+            ],
             ceiling_lifts=[(c.budget, c.amount_cents) for c in req.ceiling_lifts],
             gemeenten_leave=list(req.gemeenten_leave),
         )
 
     def request(self) -> data.ScenarioRequest:
         return data.ScenarioRequest(
-            tuple(data.ExtraPlaces(c, r, n) for c, r, n in self.extra_places),
+            tuple(data.ExtraPlaces(c, r, n, p) for c, r, n, p in self.extra_places),
             tuple(data.CeilingLift(b, a) for b, a in self.ceiling_lifts),
             tuple(self.gemeenten_leave),
         )
@@ -487,9 +530,9 @@ ADVICE_COLUMNS = (
     "regel",
     "hulpvorm",
     "plekken",
-    "kosten (euro)",
+    "kosten in euro (één traject per plek)",
     "kinderen binnen de norm door deze inkoop",
-    "euro per kind",
+    "euro per kind (per traject)",
 )
 
 
