@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import jobs as store
@@ -42,7 +42,9 @@ __all__ = [
     "JobStatus",
     "Progress",
     "Task",
+    "UNREADABLE",
     "WorkContext",
+    "decode",
     "run_task",
 ]
 
@@ -129,6 +131,22 @@ class Job:
             result=record.result,
             error=record.error,
         )
+
+
+M = TypeVar("M", bound=BaseModel)
+UNREADABLE = "Deze berekening kan niet meer worden gelezen. Start een nieuwe berekening."
+
+
+def decode(model: type[M], text: str | None) -> M | None:
+    """A stored parameter or result, or None when it no longer fits its model (a row
+    written by an older version): the page then says so instead of failing."""
+    if text is None:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError:
+        log.warning("stored job JSON does not fit %s", model.__name__)
+        return None
 
 
 # ------------------------------------------------------------------ the worker's side

@@ -287,3 +287,30 @@ def test_every_result_type_round_trips_through_its_stored_json(
         again = model.model_validate_json(value.model_dump_json())
         assert again == value
         assert again.model_dump_json() == value.model_dump_json()
+
+
+def test_a_stored_job_an_older_version_wrote_is_no_server_error(
+    app: FastAPI, client: TestClient
+) -> None:
+    run = _stored(app, TAFEL, JobKind.TAFEL_RUN, '{"kinderen": 3}', name="Oud formaat")
+    scenario = _stored(app, INKOOP, JobKind.INKOOP_SCENARIO, '{"extra_places": 1}')
+    with app.state.sessions.begin() as s:
+        for job_id in (run, scenario):
+            jobstore.mark_done(s, job_id, '{"rijen": []}')
+    login(client, "test-tafel")
+    assert "Oud formaat" in client.get("/tafel").text
+    page = client.get(f"/tafel/runs/{run}")
+    assert page.status_code == 200
+    assert "kan niet meer worden gelezen" in page.text
+    failed = _stored(app, TAFEL, JobKind.TAFEL_RUN, '{"kinderen": 3}')
+    with app.state.sessions.begin() as s:
+        jobstore.mark_failed(s, failed, "RuntimeError")
+    token = csrf_from(page.text)
+    again = client.post(f"/tafel/runs/{failed}/herstart", data={"csrf_token": token})
+    assert again.status_code == 409
+    assert "Start een nieuwe berekening" in again.text
+    login(client, "test-inkoop")
+    assert client.get("/inkoop").status_code == 200
+    page = client.get(f"/inkoop/scenario/{scenario}")
+    assert page.status_code == 200
+    assert "kan niet meer worden gelezen" in page.text

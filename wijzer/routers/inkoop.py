@@ -20,7 +20,7 @@ from providers.store import access
 from services import what_if as data
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.jobs import Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, Work
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, Work
 from wijzer.rendering import accepted, download, render
 from wijzer.settings import Settings
 from wijzer.views import inkoop as view
@@ -148,6 +148,8 @@ def restart(request: Request, user: User, job_id: JOB_ID) -> Response:
     job = own_scenario(request, user, job_id)
     if job.status not in (JobStatus.INTERRUPTED, JobStatus.FAILED):
         raise HTTPException(status_code=409, detail="Deze berekening loopt nog of is al klaar.")
+    if not sview.readable(job):
+        raise HTTPException(status_code=409, detail=UNREADABLE)
     params = sview.params_of(job)
     work: Work = sview.work_advice if job.kind is JobKind.INKOOP_ADVICE else sview.work_scenario
     new = submit(request, user, job.kind, job.label, params, work)

@@ -16,7 +16,7 @@ from services import matching
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import FormErrors
-from wijzer.jobs import Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, decode
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
 from wijzer.views import tafel as view
@@ -121,7 +121,10 @@ def restart(request: Request, user: User, job_id: str) -> Response:
     job = own_job(request, user, job_id)
     if job.status not in (JobStatus.INTERRUPTED, JobStatus.FAILED):
         raise HTTPException(status_code=409, detail="Deze berekening loopt nog of is al klaar.")
-    new = start_run(request, user, view.params_of(job), job.label)
+    params = decode(matching.RunParams, job.params)
+    if params is None:
+        raise HTTPException(status_code=409, detail=UNREADABLE)
+    new = start_run(request, user, params, job.label)
     return RedirectResponse(f"/tafel/runs/{new.id}", status_code=303)
 
 

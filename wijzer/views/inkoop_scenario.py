@@ -19,7 +19,7 @@ from providers.store.access import Principal
 from services import purchase_advice as advice
 from services import what_if as data
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
-from wijzer.jobs import Job, JobKind, JobStatus, WorkContext
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobStatus, WorkContext, decode
 from wijzer.views import inkoop_charts as charts
 from wijzer.views.inkoop_charts import Cell, Chart, Interval, Table, chart
 
@@ -461,17 +461,25 @@ def work_advice(ctx: WorkContext) -> AdviceResult:
 
 def params_of(job: Job) -> ScenarioParams | AdviceParams:
     if job.kind is JobKind.INKOOP_ADVICE:
-        return AdviceParams.model_validate_json(job.params)
-    return ScenarioParams.model_validate_json(job.params)
+        return decode(AdviceParams, job.params) or AdviceParams(budget_cents=0, max_places=1)
+    return decode(ScenarioParams, job.params) or ScenarioParams()
+
+
+def readable(job: Job) -> bool:
+    model = AdviceParams if job.kind is JobKind.INKOOP_ADVICE else ScenarioParams
+    return decode(model, job.params) is not None
 
 
 def job_context(job: Job) -> JobContext:
     result = advice_result = None
-    if job.status is JobStatus.DONE and job.result is not None:
+    error = "Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else ""
+    if job.status is JobStatus.DONE:
         if job.kind is JobKind.INKOOP_ADVICE:
-            advice_result = AdviceResult.model_validate_json(job.result)
+            advice_result = decode(AdviceResult, job.result)
         else:
-            result = ScenarioResult.model_validate_json(job.result)
+            result = decode(ScenarioResult, job.result)
+        if result is None and advice_result is None:
+            error = UNREADABLE
     return JobContext(
         id=job.id,
         label=job.label,
@@ -480,7 +488,7 @@ def job_context(job: Job) -> JobContext:
         percent=job.percent,
         done=job.done,
         interrupted=job.status is JobStatus.INTERRUPTED,
-        error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
+        error=error,
         params=params_of(job),
         result=result,
         advice=advice_result,

@@ -20,7 +20,7 @@ from providers.store import access
 from services.matching import EXPLAIN_BUDGET_S, NeedRow, RunOutcome, RunParams, run_matching
 from services.norm import children_text
 from wijzer.auth import SessionUser
-from wijzer.jobs import Job, JobStatus, WorkContext
+from wijzer.jobs import UNREADABLE, Job, JobStatus, WorkContext, decode
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 STATUS_TEXT = {
@@ -168,7 +168,7 @@ def run_label(params: RunParams) -> str:
 
 
 def params_of(job: Job) -> RunParams:
-    return RunParams.model_validate_json(job.params)
+    return decode(RunParams, job.params) or RunParams(refs=[])
 
 
 def work_run(ctx: WorkContext) -> RunOutcome:
@@ -185,9 +185,10 @@ def work_run(ctx: WorkContext) -> RunOutcome:
 
 def run_context(job: Job) -> RunContext:
     params = params_of(job)
-    outcome = None
-    if job.status is JobStatus.DONE and job.result is not None:
-        outcome = RunOutcome.model_validate_json(job.result)
+    outcome = decode(RunOutcome, job.result) if job.status is JobStatus.DONE else None
+    error = "Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else ""
+    if job.status is JobStatus.DONE and outcome is None:
+        error = UNREADABLE
     return RunContext(
         id=job.id,
         name=job.label,
@@ -197,7 +198,7 @@ def run_context(job: Job) -> RunContext:
         interrupted=job.status is JobStatus.INTERRUPTED,
         step=job.step,
         percent=job.percent,
-        error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
+        error=error,
         done=job.done,
         created=job.created.astimezone(LOCAL),
         params=params,
