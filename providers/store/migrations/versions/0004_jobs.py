@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=True),
         sa.Column("region_code", sa.String(length=8), nullable=True),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("params", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("step", sa.String(length=200), nullable=False),
