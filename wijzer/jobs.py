@@ -35,6 +35,7 @@ from providers.store.engine import make_engine, session_factory
 from providers.store.jobs import JobKind, JobQuotaExceeded, JobRecord, JobStatus
 
 __all__ = [
+    "UNREADABLE",
     "Job",
     "JobKind",
     "JobQuotaExceeded",
@@ -42,7 +43,6 @@ __all__ = [
     "JobStatus",
     "Progress",
     "Task",
-    "UNREADABLE",
     "WorkContext",
     "decode",
     "run_task",
