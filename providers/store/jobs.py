@@ -129,7 +129,11 @@ def _visible(principal: Principal, kinds: Collection[JobKind]) -> ColumnElement[
 
 
 def active_text(n: int) -> str:
-    return f"{n} berekening" if n == 1 else f"{n} berekeningen"
+    return (
+        f"{n} berekening die wacht of bezig is"
+        if n == 1
+        else (f"{n} berekeningen die wachten of bezig zijn")
+    )
 
 
 def create(
@@ -154,7 +158,7 @@ def create(
         raise JobQuotaExceeded(
             f"{principal.username} has {active} active jobs (at most {max_active})",
             user_message=(
-                f"U heeft al {active_text(active or 0)} die wachten of bezig zijn. "
+                f"U heeft al {active_text(active or 0)}. "
                 f"Dat is het maximum. Wacht tot er een klaar is en probeer het dan opnieuw."
             ),
         )

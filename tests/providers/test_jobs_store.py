@@ -87,7 +87,9 @@ def test_quota_message_for_one_active_job(sessions: sessionmaker[Session]) -> No
     _new(sessions, TAFEL, JobKind.TAFEL_RUN)
     with pytest.raises(JobQuotaExceeded) as refused, sessions.begin() as s:
         jobs.create(s, TAFEL, JobKind.TAFEL_RUN, "x", "{}", max_active=1)
-    assert refused.value.user_message.startswith("U heeft al 1 berekening die wachten")
+    assert refused.value.user_message.startswith(
+        "U heeft al 1 berekening die wacht of bezig is. Dat is het maximum."
+    )
 
 
 def test_stored_jobs_cap_removes_the_owners_oldest_finished(

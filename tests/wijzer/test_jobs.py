@@ -4,6 +4,7 @@ when and status, compare any two, and the stored JSON of every result type."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import CARE, REGION
 from wijzer.app import create_app
 from wijzer.settings import Settings
+from wijzer.views import tafel as tafel_view
 from wijzer.views.inkoop_scenario import AdviceParams, AdviceResult, ScenarioResult
 
 TAFEL = Principal("test-tafel", Role.TAFEL, None, REGION)
@@ -314,3 +316,19 @@ def test_a_stored_job_an_older_version_wrote_is_no_server_error(
     page = client.get(f"/inkoop/scenario/{scenario}")
     assert page.status_code == 200
     assert "kan niet meer worden gelezen" in page.text
+
+
+def test_run_name_default_is_run_with_dutch_date_and_time() -> None:
+    winter = dt.datetime(2026, 12, 6, 2, 5, tzinfo=dt.UTC)
+    summer = dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC)
+    assert tafel_view.run_name(None, winter) == "Run 06-12-2026 03:05"
+    assert tafel_view.run_name("   ", summer) == "Run 02-07-2026 00:30"
+    assert tafel_view.run_name("  Proef   met\tpins ", winter) == "Proef met pins"
+    assert len(tafel_view.run_name("x" * 500, winter)) == 120
+
+
+def test_run_label_says_what_was_computed() -> None:
+    assert tafel_view.run_label(RunParams(refs=["K-001"])) == "Matching van 1 kind"
+    assert tafel_view.run_label(RunParams(refs=["K-001", "K-002"])) == "Matching van 2 kinderen"
+    rerun = RunParams(refs=["K-001"], parent="abc")
+    assert tafel_view.run_label(rerun) == "Opnieuw: 0 vastgezet, 0 uitgesloten"
