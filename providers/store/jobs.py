@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from providers.errors import ProvidersError
 from providers.store.access import Principal
-from providers.store.models import JobRow, Role, utcnow
+from providers.store.models import Account, JobRow, Role, utcnow
 
 
 class JobKind(StrEnum):
@@ -149,6 +149,12 @@ def create(
     """Store a new waiting job for the principal, within the quota."""
     if not may_start(principal, kind):
         raise PermissionError(f"{principal.role} may not start {kind}")
+    # Two requests of one user at the same moment would both count the same active
+    # jobs; locking the user's account row makes the second wait for the first
+    # (PostgreSQL; SQLite has one writer at a time anyway).
+    session.execute(
+        select(Account.id).where(Account.username == principal.username).with_for_update()
+    )
     active = session.scalar(
         select(func.count())
         .select_from(JobRow)

@@ -3,14 +3,17 @@ the cap on stored jobs, and what a restart does to unfinished jobs."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import jobs
+from providers.store import accounts, jobs
 from providers.store.access import Principal
 from providers.store.jobs import JobKind, JobQuotaExceeded, JobStatus
-from providers.store.models import JobRow, Role
+from providers.store.models import JobRow, OrganisationKind, Role
 
 TAFEL = Principal("tafel-a", Role.TAFEL, None, "JZ31")
 TAFEL_COLLEAGUE = Principal("tafel-b", Role.TAFEL, None, "JZ31")
@@ -149,3 +152,32 @@ def test_progress_is_clamped_and_a_failure_keeps_a_finished_result(
         assert record is not None
         assert record.status is JobStatus.DONE
         assert record.error == ""
+
+
+def test_simultaneous_requests_of_one_user_keep_to_the_quota(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the row lock is for PostgreSQL")
+    with sessions.begin() as s:
+        org = accounts.create_organisation(s, "Tafel", OrganisationKind.REGIO, region_code="JZ31")
+        accounts.create_account(s, TAFEL.username, "wachtwoord-lang-genoeg", Role.TAFEL, org)
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        start.wait()
+        try:
+            with sessions.begin() as s:
+                jobs.create(s, TAFEL, JobKind.TAFEL_RUN, "tegelijk", "{}", max_active=1)
+                time.sleep(0.2)  # hold the transaction, as a slow request would
+            outcomes.append("started")
+        except JobQuotaExceeded:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["refused", "refused", "refused", "started"]
