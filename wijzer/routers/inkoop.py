@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
 from services import what_if as data
@@ -111,7 +112,8 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     if req is None:
         db.commit()
         return _page(request, user, db, sview.form_context(opts, raw, errors), status_code=422)
-    job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    params = sview.ScenarioParams.of(req)
+    job = await run_in_threadpool(start_scenario, request, user, params)
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 
@@ -132,7 +134,7 @@ async def new_advice(request: Request, user: User, db: DbSession) -> Response:
         ctx = sview.form_context(opts, errors=errors)
         ctx.advice_budget, ctx.advice_places = budget, places
         return _page(request, user, db, ctx, status_code=422)
-    job = start_advice(request, user, params)
+    job = await run_in_threadpool(start_advice, request, user, params)
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 

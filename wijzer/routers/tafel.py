@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
 from services import matching
@@ -88,7 +89,11 @@ async def new_run(request: Request, user: User) -> Response:
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
     name = form.get("naam")
-    job = start_run(request, user, matching.RunParams(refs=refs), str(name or ""))
+    params = matching.RunParams(refs=refs)
+    # Storing the job is a database write: off the event loop, as in the sync routes.
+    job = await run_in_threadpool(
+        start_run, request, user, params, name if isinstance(name, str) else None
+    )
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 
@@ -111,7 +116,7 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
-    job = start_run(request, user, params, f"{parent.name} (opnieuw)")
+    job = await run_in_threadpool(start_run, request, user, params, f"{parent.name} (opnieuw)")
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 
