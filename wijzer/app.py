@@ -68,7 +68,16 @@ def create_app(
     )
     # Offerings, purchase data and forecasts for the search, rebuilt when the data changes.
     app.state.search_cache = SearchCache(settings.stale_after_days)
-    app.state.jobs = JobRunner()
+    app.state.jobs = JobRunner(
+        app.state.sessions,
+        settings.database_url,
+        executor=settings.jobs_executor,
+        workers=settings.jobs_workers,
+        dask_scheduler=settings.dask_scheduler,
+        max_active=settings.jobs_max_active,
+        max_stored=settings.jobs_max_stored,
+    )
+    app.router.add_event_handler("startup", app.state.jobs.interrupt_unfinished)
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
     if settings.search_warm:
         app.router.add_event_handler("startup", lambda: _start_warming(app))

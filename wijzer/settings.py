@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,16 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(default=8 * 1024, ge=256)
     # Largest request body; a larger one gets 413 before it is read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Background jobs: a local process pool by default ("thread" runs them in this
+    # process); with a Dask scheduler address ("tcp://host:8786") they run on that
+    # cluster, the same one the sweeps use, so more work means more workers.
+    jobs_executor: Literal["process", "thread"] = "process"
+    jobs_workers: int = Field(default=2, ge=1, le=64)
+    dask_scheduler: str | None = None
+    # Per user: jobs waiting or running at once, and jobs kept (the oldest finished
+    # ones are removed first).
+    jobs_max_active: int = Field(default=3, ge=1, le=100)
+    jobs_max_stored: int = Field(default=50, ge=5, le=10_000)
     debug: bool = False
 
     def current_date(self) -> dt.date:

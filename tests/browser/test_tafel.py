@@ -36,3 +36,14 @@ def test_table_run_with_explanation(page: Page, live_server: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Twee berekeningen naast elkaar")
     assert_accessible(page)
     screenshot(page, "tafel-vergelijken")
+
+    # Any two runs from the list of earlier runs, by their names.
+    page.goto(f"{live_server}/tafel")
+    runs = page.locator("#runs-titel + .wijzer-table-wrap tbody tr")
+    expect(runs.first).to_be_visible()
+    assert runs.count() >= 2  # other browser tests may have added runs of their own
+    page.get_by_label("Berekening A").select_option(index=1)
+    page.get_by_label("Berekening B").select_option(index=0)
+    page.get_by_role("button", name="Vergelijken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Twee berekeningen naast elkaar")
+    assert_no_console_errors(page)

@@ -158,6 +158,9 @@ def _settings(url: str, **kw: object) -> Settings:
         "login_max_failures": 3,
         "database_url": url,
         "today": TODAY,
+        # see tests/wijzer/conftest.py: the process pool has its own tests
+        "jobs_executor": "thread",
+        "jobs_max_active": 20,
     }
     values.update(kw)
     return Settings(**values)  # type: ignore[arg-type]

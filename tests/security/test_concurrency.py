@@ -35,6 +35,7 @@ from providers.io import export_tables
 from providers.store import Principal
 from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.importer import import_files
+from services.matching import RunOutcome
 from tests.security.conftest import PG_SKIP, count_rows, csrf_from, logged_in, pg_url_for_schema
 from wijzer.auth import Role
 
@@ -127,12 +128,12 @@ def _start_run(client: TestClient, refs: list[str]) -> str:
 def _wait_outcome(app: FastAPI, job_id: str, timeout: float = 120) -> list[tuple[Any, ...]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = app.state.jobs.get(job_id)
+        job = app.state.jobs.get(Principal.system(), job_id)
         if job is not None and job.status.value in ("klaar", "mislukt"):
             assert job.status.value == "klaar", job.error
             return sorted(
                 (r.child_ref, r.need_id, r.placed, r.offering, r.option, r.start)
-                for r in job.result.rows
+                for r in RunOutcome.model_validate_json(job.result).rows
             )
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish")

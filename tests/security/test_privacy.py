@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from providers import reference
 from providers.store import access, accounts, aggregates
+from providers.store.access import Principal
 from providers.store.engine import make_engine, migrate, session_factory
 from providers.store.models import Child, ChildNeed, ChildStatus, OrganisationKind, Role
 from tests.security.conftest import BACKENDS, RUN_PREFIX, _settings, csrf_from, pg_url_for_schema
@@ -173,10 +174,10 @@ def _use_the_app(app: FastAPI, sessions: sessionmaker[Session], passwords: dict[
     assert r.status_code == 303
     job_id = r.headers["location"].rsplit("/", 1)[-1]
     deadline = time.monotonic() + 180
-    while app.state.jobs.get(job_id).status.value not in ("klaar", "mislukt"):
+    while app.state.jobs.get(Principal.system(), job_id).status.value not in ("klaar", "mislukt"):
         assert time.monotonic() < deadline, "the matching run did not finish"
         time.sleep(0.1)
-    assert app.state.jobs.get(job_id).status.value == "klaar"
+    assert app.state.jobs.get(Principal.system(), job_id).status.value == "klaar"
     assert tafel.get(f"/tafel/runs/{job_id}").status_code == 200
     assert tafel.get(f"/tafel/runs/{job_id}/besluitenlijst.csv").status_code == 200
     verwijzer = _login(app, Role.VERWIJZER, passwords[Role.VERWIJZER])

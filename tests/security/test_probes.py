@@ -27,7 +27,9 @@ from fastapi.testclient import TestClient
 from providers.errors import ImportRejected
 from providers.io import read_bytes
 from providers.store import Principal
+from providers.store import jobs as jobstore
 from providers.store.importer import import_upload
+from providers.store.jobs import JobKind
 from tests.providers.test_roundtrip import FORMATS, round_trip
 from tests.security.bad_files import deep_json, truncate_member, zip_bomb
 from tests.security.conftest import csrf_from, login, username_for
@@ -193,13 +195,15 @@ def test_api_body_integers_are_strict_and_bounded(
 def test_tafel_routes_answer_404_for_an_inkoop_job(
     app: FastAPI, client_for: Callable[[Role], TestClient]
 ) -> None:
-    job = app.state.jobs.submit(
-        owner="test-inkoop",
-        scope=REGION,
-        label="Inkoopadvies",
-        params=AdviceParams(budget_cents=100_000, max_places=1),
-        work=lambda progress: None,
-    )
+    inkoop = Principal("test-inkoop", Role.INKOOP, None, REGION)
+    with app.state.sessions.begin() as s:
+        job = jobstore.create(
+            s,
+            inkoop,
+            JobKind.INKOOP_ADVICE,
+            "Inkoopadvies",
+            AdviceParams(budget_cents=100_000, max_places=1).model_dump_json(),
+        )
     tafel = client_for(Role.TAFEL)
     token = csrf_from(tafel.get("/tafel").text)
     for path in (

@@ -53,6 +53,12 @@ def settings(tmp_path: Path, template_db: tuple[Path, dict[str, int]]) -> Settin
         login_max_failures=3,
         database_url=f"sqlite:///{db}",
         today=TODAY,
+        # Jobs on threads: a process pool spawns workers that import the whole app
+        # (seconds per test); tests/wijzer/test_jobs.py runs the process pool itself.
+        jobs_executor="thread",
+        # The role tables start more jobs per user at once than the quota allows;
+        # the quota itself is tested with its default in tests/wijzer/test_jobs.py.
+        jobs_max_active=20,
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from providers.store.access import Principal
 from providers.store.models import AuditEntry
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import CARE, REGION
@@ -81,7 +82,7 @@ def test_bad_input_gets_b1_errors_and_starts_nothing(
     client: TestClient, app: FastAPI, fields: dict[str, str], field: str, message: str
 ) -> None:
     login(client, "test-inkoop")
-    before = len(app.state.jobs.for_scope(None))
+    before = len(app.state.jobs.listing(Principal.system()))
     response = _start(client, **fields)
     assert response.status_code == 422
     html = response.text
@@ -90,7 +91,7 @@ def test_bad_input_gets_b1_errors_and_starts_nothing(
     assert 'id="foutoverzicht-titel"' in html
     if field != "gemeenten":
         assert re.search(rf'id="veld-{field}"[^>]*aria-invalid="true"', html)
-    assert len(app.state.jobs.for_scope(None)) == before
+    assert len(app.state.jobs.listing(Principal.system())) == before
 
 
 @pytest.mark.parametrize("role", [Role.VERWIJZER, Role.AANBIEDER, Role.TAFEL])
@@ -181,12 +182,12 @@ def test_job_progress_page_without_javascript(client: TestClient) -> None:
 def test_advice_form_errors_and_run(client: TestClient, app: FastAPI) -> None:
     login(client, "test-inkoop")
     token = csrf_from(client.get("/inkoop").text)
-    before = len(app.state.jobs.for_scope(None))
+    before = len(app.state.jobs.listing(Principal.system()))
     bad = client.post("/inkoop/advies", data={"csrf_token": token, "budget": "een ton"})
     assert bad.status_code == 422
     assert 'href="#veld-budget"' in bad.text
     assert "hele euro" in bad.text
-    assert len(app.state.jobs.for_scope(None)) == before
+    assert len(app.state.jobs.listing(Principal.system())) == before
     ok = client.post(
         "/inkoop/advies",
         data={"csrf_token": token, "budget": "1.000.000", "max_plekken": "3"},

@@ -57,6 +57,8 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
 UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/tafel/runs"): frozenset({T, B}),
     ("POST", "/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
+    ("POST", "/tafel/runs/{job_id}/herstart"): frozenset({T, B}),
+    ("POST", "/inkoop/scenario/{job_id}/herstart"): frozenset({INK, B}),
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),
     ("POST", "/api/v1/tafel/runs"): frozenset({T, B}),
@@ -139,6 +141,13 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     )
     allowed = UNSAFE_MATRIX[("POST", "/tafel/runs/{job_id}/opnieuw")]
     assert rerun.status_code == (404 if role in allowed else 403), (role, rerun.status_code)
+    for path, route in (
+        ("/tafel/runs/geen/herstart", "/tafel/runs/{job_id}/herstart"),
+        ("/inkoop/scenario/geen/herstart", "/inkoop/scenario/{job_id}/herstart"),
+    ):
+        restart = client.post(path, data={"csrf_token": token}, follow_redirects=False)
+        allowed = UNSAFE_MATRIX[("POST", route)]
+        assert restart.status_code == (404 if role in allowed else 403), (role, path)
     api_run = client.post(
         "/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers={"X-CSRF-Token": token}
     )

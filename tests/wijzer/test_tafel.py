@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,10 +15,16 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from providers.store.models import AuditEntry
-from services.matching import RunParams
+from providers.store import jobs as jobstore
+from providers.store.access import Principal
+from providers.store.jobs import JobKind
+from providers.store.models import AuditEntry, Role
+from services.matching import RunOutcome, RunParams, RunSummary
 from tests.wijzer.conftest import csrf_from, login
-from tests.wijzer.data import REGION
+from tests.wijzer.data import REGION, TODAY
+from wijzer.jobs import WorkContext
+
+TAFEL = Principal("test-tafel", Role.TAFEL, None, REGION)
 
 
 @pytest.fixture
@@ -83,31 +87,45 @@ def test_run_places_and_explains(tafel: TestClient) -> None:
         assert "Binnen de norm" in placed
 
 
+def _stored_job(app: FastAPI, refs: list[str]) -> str:
+    """A waiting run of the test table, stored without a worker (the test plays the worker)."""
+    with app.state.sessions.begin() as s:
+        return jobstore.create(
+            s, TAFEL, JobKind.TAFEL_RUN, "Proef", RunParams(refs=refs).model_dump_json()
+        ).id
+
+
 def test_progress_page_while_running_has_a_live_status(tafel: TestClient, app: FastAPI) -> None:
-    release = threading.Event()
-
-    def work(progress: Callable[[str, int], None]) -> None:
-        progress("Rekenen", 35)
-        release.wait(10)
-
-    job = app.state.jobs.submit(
-        owner="test-tafel", scope=REGION, label="Proef", params=RunParams(refs=["K-001"]), work=work
-    )
-    deadline = time.monotonic() + 10
-    while job.percent != 35 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    html = tafel.get(f"/tafel/runs/{job.id}").text
+    job_id = _stored_job(app, ["K-001"])
+    with app.state.sessions.begin() as s:
+        jobstore.mark_running(s, job_id)
+        jobstore.mark_progress(s, job_id, "Rekenen", 35)
+    html = tafel.get(f"/tafel/runs/{job_id}").text
     assert 'hx-trigger="every 1s"' in html
     assert '<progress id="voortgang" max="100" value="35">' in html
     assert 'role="status">Rekenen (35%)' in html
     assert "Vernieuwen" in html
-    partial = tafel.get(f"/tafel/runs/{job.id}", headers={"HX-Request": "true"}).text
+    partial = tafel.get(f"/tafel/runs/{job_id}", headers={"HX-Request": "true"}).text
     assert "<html" not in partial
     assert "<progress" in partial
-    release.set()
-    while job.status.value != "klaar" and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert 'hx-trigger="every 1s"' not in tafel.get(f"/tafel/runs/{job.id}").text
+    outcome = RunOutcome(
+        summary=RunSummary(
+            count_date=TODAY,
+            needs=0,
+            placed=0,
+            within_norm=0,
+            placed_late=0,
+            unplaced=0,
+            solver_status="OPTIMAL",
+            solver_status_text="optimaal",
+            wall_time_s=0.0,
+            strategy="flow",
+        ),
+        rows=[],
+    )
+    with app.state.sessions.begin() as s:
+        jobstore.mark_done(s, job_id, outcome.model_dump_json())
+    assert 'hx-trigger="every 1s"' not in tafel.get(f"/tafel/runs/{job_id}").text
 
 
 def test_no_children_selected_is_a_b1_error(tafel: TestClient) -> None:
@@ -199,16 +217,18 @@ def test_api_run_needs_children(tafel: TestClient) -> None:
     assert "Kies 1 tot 600 kinderen" in response.json()["detail"]
 
 
-def test_a_failed_run_says_so(tafel: TestClient, app: FastAPI) -> None:
-    def work(progress: Callable[[str, int], None]) -> None:
-        raise RuntimeError("kapot")
+def fail_the_run(ctx: WorkContext) -> RunOutcome:
+    raise RuntimeError("kapot")
 
+
+def test_a_failed_run_says_so(tafel: TestClient, app: FastAPI) -> None:
     job = app.state.jobs.submit(
-        owner="test-tafel", scope=REGION, label="Proef", params=RunParams(refs=[]), work=work
+        TAFEL, JobKind.TAFEL_RUN, "Proef", RunParams(refs=[]), fail_the_run, today=TODAY
     )
-    deadline = time.monotonic() + 10
-    while job.status.value != "mislukt" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    deadline = time.monotonic() + 60
+    while app.state.jobs.get(TAFEL, job.id).status.value != "mislukt":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     html = tafel.get(f"/tafel/runs/{job.id}").text
     assert "Er ging iets mis bij het rekenen" in html
     assert "kapot" not in html  # no internals on the page

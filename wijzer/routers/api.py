@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services import matching
-from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN
@@ -200,6 +199,9 @@ class RunRequest(BaseModel):
     refs: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
         max_length=600
     )
+    name: Annotated[str, StringConstraints(max_length=120)] | None = Field(
+        default=None, description='De naam van de berekening; leeg: "Run <datum tijd>"'
+    )
 
 
 @router.post(
@@ -207,13 +209,16 @@ class RunRequest(BaseModel):
     response_model=tafel_view.RunContext,
     status_code=202,
     summary="Start een matching als achtergrondtaak",
-    responses={422: {"description": "Geen of te veel kinderen gekozen"}},
+    responses={
+        422: {"description": "Geen of te veel kinderen gekozen"},
+        429: {"model": ErrorDetail, "description": inkoop.BUSY},
+    },
 )
 def start_table_run(request: Request, user: TafelUser, body: RunRequest) -> Response:
     if not body.refs or len(body.refs) > tafel.MAX_CHILDREN:
         return error(422, f"Kies 1 tot {tafel.MAX_CHILDREN} kinderen om te matchen.")
     params = matching.RunParams(refs=body.refs)
-    job = tafel.start_run(request, user, params, f"Matching van {children_text(len(body.refs))}")
+    job = tafel.start_run(request, user, params, body.name)
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
 
@@ -254,6 +259,7 @@ class RerunRequest(BaseModel):
     responses={
         404: {"description": "Bestaat niet of is niet van uw regio"},
         409: {"model": ErrorDetail, "description": "De eerdere berekening is nog niet klaar"},
+        429: {"model": ErrorDetail, "description": inkoop.BUSY},
     },
 )
 def rerun_table_run(
@@ -265,14 +271,14 @@ def rerun_table_run(
     parent = tafel_view.run_context(tafel.own_job(request, user, job_id))
     if parent.outcome is None:
         return error(409, "Deze berekening is nog niet klaar.")
-    params, label = matching.rerun_params(
+    params, _ = matching.rerun_params(
         parent.id,
         parent.params,
         parent.outcome,
         [f"{c.child_ref}|{c.need_id}" for c in body.vastzetten],
         [f"{c.child_ref}|{c.need_id}" for c in body.uitsluiten],
     )
-    job = tafel.start_run(request, user, params, label)
+    job = tafel.start_run(request, user, params, f"{parent.name} (opnieuw)")
     return accepted(tafel_view.run_context(job), f"/api/v1/tafel/runs/{job.id}")
 
 

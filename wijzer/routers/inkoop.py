@@ -2,8 +2,9 @@
 
 Two routers: the HTML pages under /inkoop (out of the schema) and the JSON API
 under /api/v1/inkoop (in the schema). A scenario runs as a background job on the
-app's job runner, the same one the Tafel page uses; the job keeps only the
-suppressed aggregates the data layer returned.
+app's job runner, the same one the Tafel page uses; the stored job keeps only the
+suppressed aggregates the data layer returned. Which jobs inkoop sees (its own
+region's scenarios and advice, never a table's runs) is the data layer's rule.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
 from services import what_if as data
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.jobs import Job, JobRunner
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, Work
 from wijzer.rendering import accepted, download, render
 from wijzer.settings import Settings
 from wijzer.views import inkoop as view
@@ -37,17 +39,27 @@ def _jobs(request: Request) -> JobRunner:
     return runner
 
 
+KINDS = (JobKind.INKOOP_SCENARIO, JobKind.INKOOP_ADVICE)
+
+
 def own_scenario(request: Request, user: SessionUser, job_id: str) -> Job:
-    """A scenario job of the user's region. Other jobs on the runner (a table's
-    matching, with rows per child) are never shown here: same answer as "not found"."""
-    job = _jobs(request).get(job_id)
-    if (
-        job is None
-        or not isinstance(job.params, sview.ScenarioParams | sview.AdviceParams)
-        or (user.role is not Role.BEHEER and job.scope != user.region_code)
-    ):
+    """A scenario or advice job the user may see. Other jobs (a table's matching,
+    with rows per child) get the same answer as "not found"."""
+    job = _jobs(request).get(user, job_id, KINDS)
+    if job is None:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
     return job
+
+
+def submit(
+    request: Request, user: SessionUser, kind: JobKind, name: str, params: BaseModel, work: Work
+) -> Job:
+    """Start a job, or answer 429 with what to do when the user's quota is full."""
+    settings: Settings = request.app.state.settings
+    try:
+        return _jobs(request).submit(user, kind, name, params, work, today=settings.current_date())
+    except JobQuotaExceeded as exc:
+        raise HTTPException(status_code=429, detail=exc.user_message) from exc
 
 
 def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOptions:
@@ -59,17 +71,9 @@ def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOpt
 
 
 def start_scenario(request: Request, user: SessionUser, params: sview.ScenarioParams) -> Job:
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    settings: Settings = request.app.state.settings
-    today = settings.current_date()
     changes = len(params.extra_places) + len(params.ceiling_lifts) + len(params.gemeenten_leave)
-    return _jobs(request).submit(
-        owner=user.username,
-        scope=user.region_code,
-        label=f"Inkoopscenario met {changes} wijziging{'en' if changes != 1 else ''}",
-        params=params,
-        work=lambda progress: sview.run(sessions, user, params, today=today, progress=progress),
-    )
+    name = f"Inkoopscenario met {changes} wijziging{'en' if changes != 1 else ''}"
+    return submit(request, user, JobKind.INKOOP_SCENARIO, name, params, sview.work_scenario)
 
 
 def _page(
@@ -79,11 +83,7 @@ def _page(
     form_ctx: sview.FormContext,
     status_code: int = 200,
 ) -> HTMLResponse:
-    scenarios = [
-        sview.job_context(j)
-        for j in _jobs(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
-        if isinstance(j.params, sview.ScenarioParams | sview.AdviceParams)
-    ][:10]
+    scenarios = [sview.job_context(j) for j in _jobs(request).listing(user, KINDS, limit=10)]
     return render(
         request,
         "inkoop/index.html",
@@ -112,24 +112,15 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     if req is None:
         db.commit()
         return _page(request, user, db, sview.form_context(opts, raw, errors), status_code=422)
-    job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    params = sview.ScenarioParams.of(req)
+    job = await run_in_threadpool(start_scenario, request, user, params)
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 
 def start_advice(request: Request, user: SessionUser, params: sview.AdviceParams) -> Job:
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    settings: Settings = request.app.state.settings
-    today = settings.current_date()
     euro = f"{params.budget_cents // 100:,}".replace(",", ".")
-    return _jobs(request).submit(
-        owner=user.username,
-        scope=user.region_code,
-        label=f"Inkoopadvies voor € {euro}",
-        params=params,
-        work=lambda progress: sview.run_advice(
-            sessions, user, params, today=today, progress=progress
-        ),
-    )
+    name = f"Inkoopadvies voor € {euro}"
+    return submit(request, user, JobKind.INKOOP_ADVICE, name, params, sview.work_advice)
 
 
 @router.post("/advies", response_class=HTMLResponse)
@@ -143,7 +134,7 @@ async def new_advice(request: Request, user: User, db: DbSession) -> Response:
         ctx = sview.form_context(opts, errors=errors)
         ctx.advice_budget, ctx.advice_places = budget, places
         return _page(request, user, db, ctx, status_code=422)
-    job = start_advice(request, user, params)
+    job = await run_in_threadpool(start_advice, request, user, params)
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
 
@@ -151,6 +142,20 @@ async def new_advice(request: Request, user: User, db: DbSession) -> Response:
 def scenario_page(request: Request, user: User, job_id: JOB_ID) -> Response:
     ctx = sview.job_context(own_scenario(request, user, job_id))
     return render(request, "inkoop/scenario.html", ctx, user=user)
+
+
+@router.post("/scenario/{job_id}/herstart")
+def restart(request: Request, user: User, job_id: JOB_ID) -> Response:
+    """Start an interrupted or failed job again with the same parameters."""
+    job = own_scenario(request, user, job_id)
+    if job.status not in (JobStatus.INTERRUPTED, JobStatus.FAILED):
+        raise HTTPException(status_code=409, detail="Deze berekening loopt nog of is al klaar.")
+    if not sview.readable(job):
+        raise HTTPException(status_code=409, detail=UNREADABLE)
+    params = sview.params_of(job)
+    work: Work = sview.work_advice if job.kind is JobKind.INKOOP_ADVICE else sview.work_scenario
+    new = submit(request, user, job.kind, job.label, params, work)
+    return RedirectResponse(f"/inkoop/scenario/{new.id}", status_code=303)
 
 
 @router.get("/scenario/{job_id}/totalen.{fmt}")
@@ -188,6 +193,7 @@ api_router = APIRouter(
     },
 )
 
+BUSY = "Al te veel berekeningen die wachten of bezig zijn"
 Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 
@@ -252,7 +258,10 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
     response_model=sview.JobContext,
     status_code=202,
     summary="Start een inkoopscenario als achtergrondtaak (uitkomst: alleen totalen)",
-    responses={422: {"description": "Fouten in het scenario, per veld (loc, msg, type)"}},
+    responses={
+        422: {"description": "Fouten in het scenario, per veld (loc, msg, type)"},
+        429: {"model": ErrorDetail, "description": BUSY},
+    },
 )
 def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> Response:
     req = data.ScenarioRequest(
@@ -310,7 +319,10 @@ class AdviceIn(BaseModel):
     response_model=sview.JobContext,
     status_code=202,
     summary="Start een inkoopadvies (meeste kinderen binnen de norm per euro) als achtergrondtaak",
-    responses={422: {"description": "Fouten in de invoer (loc, msg, type)"}},
+    responses={
+        422: {"description": "Fouten in de invoer (loc, msg, type)"},
+        429: {"model": ErrorDetail, "description": BUSY},
+    },
 )
 def api_advice(request: Request, user: User, body: AdviceIn) -> Response:
     params = sview.AdviceParams(budget_cents=body.budget_euro * 100, max_places=body.max_places)

@@ -1,4 +1,7 @@
-"""Tafel (zorgbemiddeling): waiting list, matching runs, pin/forbid, compare, export."""
+"""Tafel (zorgbemiddeling): waiting list, matching runs, pin/forbid, compare, export.
+
+Runs are stored jobs; which runs a table sees (its own region's matchings, never
+inkoop's jobs) is the data layer's rule (`providers.store.jobs`)."""
 
 from __future__ import annotations
 
@@ -7,14 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
 from services import matching
-from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import FormErrors
-from wijzer.jobs import Job, JobRunner
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, decode
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
 from wijzer.views import tafel as view
@@ -24,6 +27,8 @@ router = APIRouter(prefix="/tafel", include_in_schema=False)
 User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 MAX_CHILDREN = 600
+MAX_LISTED = 50
+KINDS = (JobKind.TAFEL_RUN,)
 
 
 def jobs_of(request: Request) -> JobRunner:
@@ -32,47 +37,40 @@ def jobs_of(request: Request) -> JobRunner:
 
 
 def own_job(request: Request, user: SessionUser, job_id: str) -> Job:
-    job = jobs_of(request).get(job_id)
-    # A table sees only runs of its own region; beheer sees all. Another kind of job
-    # (an inkoop scenario) is "not found" here, like an unknown id.
-    if (
-        job is None
-        or not isinstance(job.params, matching.RunParams)
-        or (user.role is not Role.BEHEER and job.scope != user.region_code)
-    ):
+    # Another kind of job (an inkoop scenario) is "not found" here, like an unknown id.
+    job = jobs_of(request).get(user, job_id, KINDS)
+    if job is None:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
     return job
 
 
-def start_run(request: Request, user: SessionUser, params: matching.RunParams, label: str) -> Job:
-    sessions: sessionmaker[Session] = request.app.state.sessions
+def start_run(
+    request: Request, user: SessionUser, params: matching.RunParams, name: str | None = None
+) -> Job:
+    """Start a run, or answer 429 with what to do when the user's quota is full."""
     settings: Settings = request.app.state.settings
-    today = settings.current_date()
-    return jobs_of(request).submit(
-        owner=user.username,
-        scope=user.region_code,
-        label=label,
-        params=params,
-        work=lambda progress: matching.run_matching(
-            sessions,
+    try:
+        return jobs_of(request).submit(
             user,
+            JobKind.TAFEL_RUN,
+            view.run_name(name),
             params,
-            today=today,
-            progress=progress,
-            explain_budget_s=settings.explain_budget_s,
-        ),
-    )
+            view.work_run,
+            today=settings.current_date(),
+            options={"explain_budget_s": settings.explain_budget_s},
+        )
+    except JobQuotaExceeded as exc:
+        raise HTTPException(status_code=429, detail=exc.user_message) from exc
+
+
+def runs_of(request: Request, user: SessionUser) -> list[Job]:
+    return jobs_of(request).listing(user, KINDS, limit=MAX_LISTED)
 
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, user: User, db: DbSession) -> Response:
     settings: Settings = request.app.state.settings
-    runs = [
-        j
-        for j in jobs_of(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
-        if isinstance(j.params, matching.RunParams)
-    ]
-    ctx = view.waiting(db, user, today=settings.current_date(), runs=runs)
+    ctx = view.waiting(db, user, today=settings.current_date(), runs=runs_of(request, user))
     return render(request, "tafel/index.html", ctx, user=user)
 
 
@@ -84,14 +82,18 @@ async def new_run(request: Request, user: User) -> Response:
         sessions: sessionmaker[Session] = request.app.state.sessions
         settings: Settings = request.app.state.settings
         with sessions() as db:
-            ctx = view.waiting(db, user, today=settings.current_date(), runs=[])
+            ctx = view.waiting(db, user, today=settings.current_date(), runs=runs_of(request, user))
         errors = FormErrors()
         errors.add("kinderen", f"Kies 1 tot {MAX_CHILDREN} kinderen om te matchen.")
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
-    label = f"Matching van {children_text(len(refs))}"
-    job = start_run(request, user, matching.RunParams(refs=refs), label)
+    name = form.get("naam")
+    params = matching.RunParams(refs=refs)
+    # Storing the job is a database write: off the event loop, as in the sync routes.
+    job = await run_in_threadpool(
+        start_run, request, user, params, name if isinstance(name, str) else None
+    )
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 
@@ -107,15 +109,28 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
     if parent.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     form = await request.form()
-    params, label = matching.rerun_params(
+    params, _ = matching.rerun_params(
         parent.id,
         parent.params,
         parent.outcome,
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
-    job = start_run(request, user, params, label)
+    job = await run_in_threadpool(start_run, request, user, params, f"{parent.name} (opnieuw)")
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
+
+
+@router.post("/runs/{job_id}/herstart")
+def restart(request: Request, user: User, job_id: str) -> Response:
+    """Start an interrupted or failed run again with the same children and choices."""
+    job = own_job(request, user, job_id)
+    if job.status not in (JobStatus.INTERRUPTED, JobStatus.FAILED):
+        raise HTTPException(status_code=409, detail="Deze berekening loopt nog of is al klaar.")
+    params = decode(matching.RunParams, job.params)
+    if params is None:
+        raise HTTPException(status_code=409, detail=UNREADABLE)
+    new = start_run(request, user, params, job.label)
+    return RedirectResponse(f"/tafel/runs/{new.id}", status_code=303)
 
 
 @router.get("/vergelijk", response_class=HTMLResponse)

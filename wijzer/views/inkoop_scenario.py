@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.domain import CareType
 from matcher.domain.caretypes import care_type_label
 from providers import reference
+from providers.store.access import Principal
 from services import purchase_advice as advice
 from services import what_if as data
-from wijzer.auth import SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
-from wijzer.jobs import Job, JobStatus
+from wijzer.jobs import UNREADABLE, Job, JobKind, JobStatus, WorkContext, decode
 from wijzer.views import inkoop_charts as charts
 from wijzer.views.inkoop_charts import Cell, Chart, Interval, Table, chart
 
@@ -344,6 +344,7 @@ class JobContext(BaseModel):
     step: str
     percent: int
     done: bool
+    interrupted: bool = False
     error: str
     params: ScenarioParams | AdviceParams
     result: ScenarioResult | None
@@ -396,7 +397,7 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
 
 def run(
     sessions: sessionmaker[Session],
-    user: SessionUser,
+    user: Principal,
     params: ScenarioParams,
     *,
     today: dt.date,
@@ -459,7 +460,7 @@ def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
 
 def run_advice(
     sessions: sessionmaker[Session],
-    user: SessionUser,
+    user: Principal,
     params: AdviceParams,
     *,
     today: dt.date,
@@ -490,21 +491,50 @@ def validate_advice(budget: str, places: str) -> tuple[AdviceParams | None, Form
     return AdviceParams(budget_cents=euro * 100, max_places=n), errors
 
 
+def work_scenario(ctx: WorkContext) -> ScenarioResult:
+    """The job's work (run in a worker): the scenario, from its stored parameters."""
+    params = ScenarioParams.model_validate_json(ctx.params)
+    return run(ctx.sessions, ctx.principal, params, today=ctx.today, progress=ctx.progress)
+
+
+def work_advice(ctx: WorkContext) -> AdviceResult:
+    params = AdviceParams.model_validate_json(ctx.params)
+    return run_advice(ctx.sessions, ctx.principal, params, today=ctx.today, progress=ctx.progress)
+
+
+def params_of(job: Job) -> ScenarioParams | AdviceParams:
+    if job.kind is JobKind.INKOOP_ADVICE:
+        return decode(AdviceParams, job.params) or AdviceParams(budget_cents=0, max_places=1)
+    return decode(ScenarioParams, job.params) or ScenarioParams()
+
+
+def readable(job: Job) -> bool:
+    model = AdviceParams if job.kind is JobKind.INKOOP_ADVICE else ScenarioParams
+    return decode(model, job.params) is not None
+
+
 def job_context(job: Job) -> JobContext:
-    assert isinstance(job.params, ScenarioParams | AdviceParams)
-    result = job.result if isinstance(job.result, ScenarioResult) else None
-    advice = job.result if isinstance(job.result, AdviceResult) else None
+    result = advice_result = None
+    error = "Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else ""
+    if job.status is JobStatus.DONE:
+        if job.kind is JobKind.INKOOP_ADVICE:
+            advice_result = decode(AdviceResult, job.result)
+        else:
+            result = decode(ScenarioResult, job.result)
+        if result is None and advice_result is None:
+            error = UNREADABLE
     return JobContext(
         id=job.id,
         label=job.label,
         status=job.status.value,
         step=job.step,
         percent=job.percent,
-        done=job.status in (JobStatus.DONE, JobStatus.FAILED),
-        error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
-        params=job.params,
+        done=job.done,
+        interrupted=job.status is JobStatus.INTERRUPTED,
+        error=error,
+        params=params_of(job),
         result=result,
-        advice=advice,
+        advice=advice_result,
     )
 
 

@@ -8,6 +8,7 @@ The waiting list comes through the data layer's scoped, audited read
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -16,9 +17,19 @@ from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import norm3_deadline_for
 from providers import reference
 from providers.store import access
-from services.matching import NeedRow, RunOutcome, RunParams
+from services.matching import EXPLAIN_BUDGET_S, NeedRow, RunOutcome, RunParams, run_matching
+from services.norm import children_text
 from wijzer.auth import SessionUser
-from wijzer.jobs import Job, JobStatus
+from wijzer.jobs import UNREADABLE, Job, JobStatus, WorkContext, decode
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+STATUS_TEXT = {
+    JobStatus.QUEUED: "Wacht",
+    JobStatus.RUNNING: "Bezig",
+    JobStatus.DONE: "Klaar",
+    JobStatus.FAILED: "Mislukt",
+    JobStatus.INTERRUPTED: "Onderbroken",
+}
 
 
 class WaitingRow(BaseModel):
@@ -35,9 +46,13 @@ class WaitingRow(BaseModel):
 
 class RunLink(BaseModel):
     id: str
+    name: str
     label: str
+    owner: str
     status: str
+    status_text: str
     created: dt.datetime
+    done: bool
 
 
 class WaitingContext(BaseModel):
@@ -49,8 +64,11 @@ class WaitingContext(BaseModel):
 
 class RunContext(BaseModel):
     id: str
+    name: str = ""
     label: str
+    owner: str = ""
     status: str
+    interrupted: bool = False
     step: str
     percent: int
     error: str = ""
@@ -118,23 +136,72 @@ def waiting(
         today=today,
         rows=rows,
         runs=[
-            RunLink(id=j.id, label=j.label, status=j.status.value, created=j.created) for j in runs
+            RunLink(
+                id=j.id,
+                name=j.label,
+                label=run_label(params_of(j)),
+                owner=j.owner,
+                status=j.status.value,
+                status_text=STATUS_TEXT[j.status],
+                created=j.created.astimezone(LOCAL),
+                done=j.status is JobStatus.DONE,
+            )
+            for j in runs
         ],
     )
 
 
+def run_name(name: str | None, now: dt.datetime | None = None) -> str:
+    """The name the table gave a run, or "Run <date time>" (Dutch time)."""
+    given = " ".join((name or "").split())
+    if given:
+        return given[:120]
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL)
+    return f"Run {moment:%d-%m-%Y %H:%M}"
+
+
+def run_label(params: RunParams) -> str:
+    """What a run computed, in words (beside the name the table gave it)."""
+    if params.parent:
+        return f"Opnieuw: {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
+    return f"Matching van {children_text(len(params.refs))}"
+
+
+def params_of(job: Job) -> RunParams:
+    return decode(RunParams, job.params) or RunParams(refs=[])
+
+
+def work_run(ctx: WorkContext) -> RunOutcome:
+    """The job's work (run in a worker): the matching, from its stored parameters."""
+    return run_matching(
+        ctx.sessions,
+        ctx.principal,
+        RunParams.model_validate_json(ctx.params),
+        today=ctx.today,
+        progress=ctx.progress,
+        explain_budget_s=ctx.options.get("explain_budget_s", EXPLAIN_BUDGET_S),
+    )
+
+
 def run_context(job: Job) -> RunContext:
-    outcome = job.result if isinstance(job.result, RunOutcome) else None
+    params = params_of(job)
+    outcome = decode(RunOutcome, job.result) if job.status is JobStatus.DONE else None
+    error = "Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else ""
+    if job.status is JobStatus.DONE and outcome is None:
+        error = UNREADABLE
     return RunContext(
         id=job.id,
-        label=job.label,
+        name=job.label,
+        label=run_label(params),
+        owner=job.owner,
         status=job.status.value,
+        interrupted=job.status is JobStatus.INTERRUPTED,
         step=job.step,
         percent=job.percent,
-        error="Er ging iets mis bij het rekenen. Probeer het opnieuw." if job.error else "",
-        done=job.status in (JobStatus.DONE, JobStatus.FAILED),
-        created=job.created,
-        params=job.params,
+        error=error,
+        done=job.done,
+        created=job.created.astimezone(LOCAL),
+        params=params,
         outcome=outcome,
     )
 
