@@ -18,7 +18,32 @@
     );
   });
 
+  // On a narrow screen each table row is shown as a block (wijzer.css); every cell then
+  // needs its column name in front. Templates may set data-label themselves; the rest
+  // get the text of their column header here.
+  function labelCells(root) {
+    root.querySelectorAll("table.wijzer-table").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead tr:last-child th").forEach(function (th) {
+        var span = parseInt(th.getAttribute("colspan") || "1", 10);
+        for (var i = 0; i < span; i++) heads.push(th.textContent.replace(/\s+/g, " ").trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          if (cell.tagName === "TD" && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", heads[col] || "");
+          }
+          col += parseInt(cell.getAttribute("colspan") || "1", 10);
+        });
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    labelCells(document);
     focusElement(document.querySelector("[data-focus-on-load]"));
   });
 })();
