@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import access
-from services import matching
+from services import matching, waiting_list
 from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -72,8 +72,21 @@ def index(request: Request, user: User, db: DbSession) -> Response:
         for j in jobs_of(request).for_scope(None if user.role is Role.BEHEER else user.region_code)
         if isinstance(j.params, matching.RunParams)
     ]
-    ctx = view.waiting(db, user, today=settings.current_date(), runs=runs)
-    return render(request, "tafel/index.html", ctx, user=user)
+    wanted, errors = view.list_request(request.query_params)
+    ctx = view.waiting(
+        db, user, today=settings.current_date(), runs=runs, request=wanted, errors=errors
+    )
+    return render(request, "tafel/index.html", ctx, user=user, status_code=422 if errors else 200)
+
+
+@router.get("/kind/{ref}", response_class=HTMLResponse)
+def child_page(request: Request, user: User, db: DbSession, ref: str) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        ctx = view.child(db, user, ref[:64], today=settings.current_date())
+    except access.NotFound as exc:
+        raise HTTPException(status_code=404, detail=exc.user_message) from exc
+    return render(request, "tafel/child.html", ctx, user=user)
 
 
 @router.post("/runs", response_class=HTMLResponse)
@@ -90,8 +103,18 @@ async def new_run(request: Request, user: User) -> Response:
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
+    # Pins and forbids chosen on a child's page (any eligible offering, placed or not).
+    pins = waiting_list.choices_from_keys(
+        [str(v) for k, v in form.multi_items() if k.startswith("vastzetten_aanbod") and v], refs
+    )
+    forbids = waiting_list.choices_from_keys(
+        [str(v) for v in form.getlist("uitsluiten_aanbod")], refs
+    )
     label = f"Matching van {children_text(len(refs))}"
-    job = start_run(request, user, matching.RunParams(refs=refs), label)
+    if pins or forbids:
+        label += f", {len(pins)} vastgezet, {len(forbids)} uitgesloten"
+    params = matching.RunParams(refs=refs, pins=pins, forbids=forbids)
+    job = start_run(request, user, params, label)
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 

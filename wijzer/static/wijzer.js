@@ -42,8 +42,27 @@
 
   document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
 
+  // "Alles kiezen" and "Niets kiezen" for the checkboxes of one form; without this file
+  // the buttons stay hidden and every box can still be ticked one by one.
+  function selectButtons(root) {
+    root.querySelectorAll("[data-select-all]").forEach(function (bar) {
+      var form = bar.closest("form");
+      var name = bar.getAttribute("data-select-all");
+      bar.querySelectorAll("button[data-select]").forEach(function (button) {
+        button.hidden = false;
+        button.addEventListener("click", function () {
+          var on = button.getAttribute("data-select") === "all";
+          form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(
+            function (box) { box.checked = on; }
+          );
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     labelCells(document);
+    selectButtons(document);
     focusElement(document.querySelector("[data-focus-on-load]"));
   });
 })();
