@@ -20,7 +20,7 @@ from sqlalchemy import select
 from providers.store.access import Principal
 from providers.store.models import AuditEntry, Role
 from services.matching import RunParams
-from services.waiting_list import ListRequest, Sort, waiting_list
+from services.waiting_list import ListRequest, Sort, choices_from_keys, waiting_list
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import REGION, TODAY
 
@@ -395,3 +395,17 @@ def test_pin_from_the_child_page_holds_in_the_run(tafel: TestClient) -> None:
     assert "1 vastgezet, 0 uitgesloten" in run
     row = run.split(">K-001</th>")[1].split("</tr>")[0]
     assert "Vastgezet" in row
+
+
+def test_filters_fold_away_until_one_is_chosen(tafel: TestClient) -> None:
+    plain = tafel.get("/tafel").text
+    assert '<details class="wijzer-details">' in plain
+    chosen = tafel.get("/tafel?gemeente=GM0642&sorteer=kind").text
+    assert '<details class="wijzer-details" open>' in chosen
+    assert "Filteren en sorteren (2 gekozen)" in chosen
+
+
+def test_choices_from_a_child_page_stay_within_the_run() -> None:
+    keys = ["K-001|n1|O-SNEL", "K-009|n1|O-SNEL", "K-001|n1", "K-001||O-SNEL"]
+    chosen = choices_from_keys(keys, ["K-001", "K-002"])
+    assert [(c.child_ref, c.need_id, c.offering) for c in chosen] == [("K-001", "n1", "O-SNEL")]

@@ -33,6 +33,7 @@ class WaitingContext(BaseModel):
     runs: list[RunLink]
     errors: FormErrors = Field(default_factory=FormErrors)
     filters: str = Field(default="", description="the filters and sort as a query string, no page")
+    active_filters: int = Field(default=0, description="filters and sort choices besides search")
     gemeente_options: list[tuple[str, str]]
     care_type_options: list[tuple[str, str]]
     page_size_options: list[tuple[int, str]] = [(n, str(n)) for n in waiting_list.PAGE_SIZES]
@@ -124,6 +125,20 @@ def _filters_query(r: waiting_list.ListRequest) -> str:
     return urlencode({k: v for k, v in pairs.items() if v})
 
 
+def _active(r: waiting_list.ListRequest) -> int:
+    default = waiting_list.ListRequest()
+    return sum(
+        (
+            bool(r.gemeente),
+            bool(r.care_type),
+            r.status is not waiting_list.NormFilter.ALL,
+            r.min_days_late is not None,
+            r.sort is not default.sort or r.descending,
+            r.page_size != default.page_size,
+        )
+    )
+
+
 def waiting(
     session: Session,
     user: SessionUser,
@@ -143,6 +158,7 @@ def waiting(
         ],
         errors=errors or FormErrors(),
         filters=_filters_query(req),
+        active_filters=_active(req),
         gemeente_options=[(o.value, o.label) for o in result.gemeenten],
         care_type_options=[(o.value, o.label) for o in result.care_types],
     )
