@@ -214,6 +214,7 @@ class Clock(BaseModel):
 
 
 class ChildDetail(BaseModel):
+    today: dt.date
     row: WaitingRow
     gi: str
     clocks: list[Clock]
@@ -299,6 +300,7 @@ def child_detail(
             )
         )
     return ChildDetail(
+        today=today,
         row=row,
         gi=child_view.gi,
         clocks=clocks,
