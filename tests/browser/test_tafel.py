@@ -59,7 +59,8 @@ def test_waiting_list_by_keyboard_only(page: Page, live_server: str) -> None:
     search.focus()
     page.keyboard.type("002")
     page.keyboard.press("Enter")  # submits the filter form
-    expect(page.locator("#lijst-stand")).to_have_text("1 kind past bij het filter. Alle filters wissen")
+    stand = page.locator("#lijst-stand")
+    expect(stand).to_have_text("1 kind past bij het filter. Alle filters wissen")
     boxes = page.locator('input[type="checkbox"][name="kind"]')
     expect(boxes).to_have_count(1)
     page.get_by_role("link", name="Alle filters wissen").first.focus()
