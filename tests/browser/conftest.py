@@ -174,3 +174,28 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 LoginFn = Callable[[Page, str, Role], None]
+
+
+WIDTHS = (1280, 320)
+
+
+def assert_reflows(page: Page, name: str) -> None:
+    """WCAG 1.4.10: at 1280 and at 320 CSS px the page never scrolls sideways, axe finds
+    nothing serious, and a screenshot of each width is saved as NAME-WIDTH.png."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        # The innermost elements that stick out, to name the culprit when this fails.
+        wide = page.evaluate(
+            """() => Array.from(document.querySelectorAll('body *'))
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .filter(e => !Array.from(e.children).some(
+                    c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+                .slice(0, 5)
+                .map(e => e.tagName + '.' + e.className + ' ' +
+                     Math.round(e.getBoundingClientRect().right))"""
+        )
+        screenshot(page, f"{name}-{width}")
+        assert sizes[0] <= sizes[1], f"{name} at {width} px: {sizes} {wide}"
+        assert_accessible(page)
+    page.set_viewport_size({"width": 1280, "height": 900})

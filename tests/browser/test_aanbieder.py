@@ -8,6 +8,7 @@ from tests.browser.conftest import (
     AXE,
     assert_accessible,
     assert_no_console_errors,
+    assert_reflows,
     login,
     screenshot,
 )
@@ -58,6 +59,7 @@ def test_provider_update_meets_a_conflict(
     assert_no_console_errors(bert, allow=("409",))
     assert_accessible(bert)
     screenshot(bert, "aanbieder-conflict")
+    assert_reflows(bert, "aanbieder-conflict")
 
     bert.get_by_role("button", name="Opslaan en bevestigen").click()
     expect(bert.get_by_role("status")).to_contain_text("Opgeslagen")

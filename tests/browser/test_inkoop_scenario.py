@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     _free_port,
     assert_accessible,
     assert_no_console_errors,
+    assert_reflows,
     screenshot,
 )
 from tests.wijzer.data import PASSWORD, TODAY
@@ -129,6 +130,7 @@ def test_inkoop_scenario_end_to_end(page: Page, demo_server: str) -> None:
     assert_no_console_errors(page, allow=("422",))  # the form error above
     assert_accessible(page)
     screenshot(page, "inkoop-scenario-uitkomst")
+    assert_reflows(page, "inkoop-scenario-uitkomst")
 
 
 def _without_tokens(html: str) -> str:
@@ -151,3 +153,4 @@ def test_purchase_advice_against_the_naive_rule(page: Page, demo_server: str) ->
     assert_no_console_errors(page)
     assert_accessible(page)
     screenshot(page, "inkoop-advies")
+    assert_reflows(page, "inkoop-advies")

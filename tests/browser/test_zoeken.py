@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (
+    SCREENSHOTS,
     assert_accessible,
     assert_no_console_errors,
     login,
@@ -77,3 +78,29 @@ def test_search_without_javascript(browser: Browser, live_server: str) -> None:
     page.get_by_role("button", name="Zoeken").click()
     expect(page.locator("#resultaten-titel")).to_have_text("2 aanbiedingen passen")
     context.close()
+
+
+def test_search_results_print_without_navigation_or_form(page: Page, live_server: str) -> None:
+    login(page, live_server, Role.VERWIJZER)
+    page.goto(f"{live_server}/zoeken")
+    _fill(page)
+    page.get_by_label("Laat ook aanbod zien dat niet past, met de reden").check()
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("#resultaten-titel")).to_be_focused()
+    filters = page.locator("#zoekfilters")
+    expect(filters).to_be_hidden()  # on screen the form itself shows the filters
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
+    expect(page.locator("header.wijzer-header")).to_be_hidden()
+    expect(page.locator("form[action='/zoeken']")).to_be_hidden()
+    expect(page.get_by_role("button", name="Zoeken")).to_be_hidden()
+    expect(page.locator("#zoekdatum")).to_have_text("Gezocht op 20 november 2026.")
+    expect(page.locator("#zoekdatum")).to_be_visible()
+    expect(filters).to_be_visible()
+    expect(filters).to_contain_text("Hulp: Traumatherapie")
+    expect(filters).to_contain_text("Leeftijd: 9 jaar")
+    expect(filters).to_contain_text("Gemeente die betaalt: Dordrecht")
+    expect(filters).to_contain_text("Aanbod dat niet past: met de reden getoond")
+    expect(page.get_by_role("table").first).to_contain_text("Hulp Zuid")
+    screenshot(page, "zoeken-afdruk")
+    page.pdf(path=str(SCREENSHOTS / "zoeken-afdruk.pdf"))

@@ -31,6 +31,7 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/inloggen": ("/inloggen", PUBLIC),
     "/zoeken": ("/zoeken", frozenset({V, T, B})),
     "/tafel": ("/tafel", frozenset({T, B})),
+    "/tafel/kind/{ref}": ("/tafel/kind/geen", frozenset({T, B})),
     "/inkoop": ("/inkoop", frozenset({INK, B})),
     "/inkoop/scenario/{job_id}": ("/inkoop/scenario/geen", frozenset({INK, B})),
     "/inkoop/scenario/{job_id}/totalen.{fmt}": (

@@ -20,6 +20,7 @@ from providers.store.access import Principal
 from providers.store.jobs import JobKind
 from providers.store.models import AuditEntry, Role
 from services.matching import RunOutcome, RunParams, RunSummary
+from services.waiting_list import ListRequest, Sort, choices_from_keys, waiting_list
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import REGION, TODAY
 from wijzer.jobs import WorkContext
@@ -325,3 +326,105 @@ def test_a_forbidden_place_is_excluded_by_the_table_not_full(tafel: TestClient) 
     assert not any("vol" in line for line in lines)
     html = tafel.get(f"/tafel/runs/{second['id']}").text
     assert "Uitgesloten door de tafel: Hulp Zuid (Dordrecht)" in html
+
+
+# ------------------------------------------------------------------ the list's tools
+
+ROW_REF = re.compile(r'type="checkbox" name="kind" value="([^"]+)"')
+
+
+def test_filter_by_gemeente_search_and_status(tafel: TestClient) -> None:
+    html = tafel.get("/tafel?gemeente=GM0642").text
+    assert ROW_REF.findall(html) == ["K-002"]
+    assert "3 wachtende kinderen" in html  # the heading counts the whole list
+    assert "1 kind past bij het filter" in html
+    assert ROW_REF.findall(tafel.get("/tafel?zoek=003").text) == ["K-003"]
+    assert ROW_REF.findall(tafel.get("/tafel?zoek=k-00").text) == ["K-002", "K-001", "K-003"]
+    # K-002's deadline is 1 December, 11 days after TODAY; the others are later.
+    assert ROW_REF.findall(tafel.get("/tafel?status=binnenkort").text) == ["K-002"]
+    late = tafel.get("/tafel?status=te_laat").text
+    assert ROW_REF.findall(late) == []
+    assert "Geen kind past bij dit filter" in late
+
+
+def test_sort_by_ref_both_ways(tafel: TestClient) -> None:
+    assert ROW_REF.findall(tafel.get("/tafel?sorteer=kind").text) == ["K-001", "K-002", "K-003"]
+    down = tafel.get("/tafel?sorteer=kind&volgorde=aflopend").text
+    assert ROW_REF.findall(down) == ["K-003", "K-002", "K-001"]
+
+
+def test_bad_days_late_is_a_dutch_message_not_an_error(tafel: TestClient) -> None:
+    response = tafel.get("/tafel?dagen_te_laat=tien")
+    assert response.status_code == 422
+    assert "Vul bij dagen te laat een heel getal in van 0 tot en met 3650." in response.text
+    # The list is still there, without that filter.
+    assert ROW_REF.findall(response.text) == ["K-002", "K-001", "K-003"]
+
+
+def test_run_button_at_the_top_and_the_bottom(tafel: TestClient) -> None:
+    html = tafel.get("/tafel").text
+    form = html.split('id="matchen"')[1].split("</form>")[0]
+    before, after = form.split("<table", 1)
+    assert "Matching berekenen" in before
+    assert "Matching berekenen" in after
+
+
+def test_pages_of_the_list(app: FastAPI) -> None:
+    with app.state.sessions() as s:
+        user = Principal("test-tafel", Role.TAFEL, organisation_id=None, region_code=REGION)
+        first = waiting_list(s, user, ListRequest(sort=Sort.REF, page_size=2), today=TODAY)
+        last = waiting_list(s, user, ListRequest(sort=Sort.REF, page=9, page_size=2), today=TODAY)
+    assert (first.total, first.matched, first.pages, first.page) == (3, 3, 2, 1)
+    assert [r.ref for r in first.rows] == ["K-001", "K-002"]
+    assert first.matched_refs == ["K-001", "K-002", "K-003"]
+    assert (last.page, [r.ref for r in last.rows]) == (2, ["K-003"])
+
+
+def test_child_page_shows_clocks_and_why_offerings_do_not_fit(tafel: TestClient) -> None:
+    html = re.sub(r"<[^>]+>", "", tafel.get("/tafel/kind/K-001").text)
+    assert "Kind K-001" in html
+    assert "norm 3, 3 maanden na de uitspraak" in html
+    assert "1 plek past" in html
+    assert "Vastzetten bij Hulp Zuid (Dordrecht)" in html
+    assert "Er is een opnamestop: de aanbieder neemt nu geen nieuwe kinderen aan" in html
+    assert "De plek ligt buiten de regio" in html
+
+
+def test_child_of_another_region_is_not_found(tafel: TestClient) -> None:
+    response = tafel.get("/tafel/kind/K-004")
+    assert response.status_code == 404
+    assert "K-004" not in response.text.split('id="inhoud"')[1]
+
+
+def test_beheer_sees_every_region(client: TestClient) -> None:
+    login(client, "test-beheer")
+    assert "K-004" in client.get("/tafel").text
+    assert client.get("/tafel/kind/K-004").status_code == 200
+
+
+def test_pin_from_the_child_page_holds_in_the_run(tafel: TestClient) -> None:
+    html = tafel.get("/tafel/kind/K-001").text
+    pin = re.search(r'name="(vastzetten_aanbod_1)" value="(K-001\|[^"]+)"', html)
+    assert pin
+    data = {"kind": ["K-001", "K-002", "K-003"], pin.group(1): pin.group(2)}
+    data["csrf_token"] = csrf_from(html)
+    response = tafel.post("/tafel/runs", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    run = tafel.get(_wait(tafel, response.headers["location"])).text
+    assert "1 vastgezet, 0 uitgesloten" in run
+    row = run.split(">K-001</th>")[1].split("</tr>")[0]
+    assert "Vastgezet" in row
+
+
+def test_filters_fold_away_until_one_is_chosen(tafel: TestClient) -> None:
+    plain = tafel.get("/tafel").text
+    assert '<details class="wijzer-details">' in plain
+    chosen = tafel.get("/tafel?gemeente=GM0642&sorteer=kind").text
+    assert '<details class="wijzer-details" open>' in chosen
+    assert "Filteren en sorteren (2 gekozen)" in chosen
+
+
+def test_choices_from_a_child_page_stay_within_the_run() -> None:
+    keys = ["K-001|n1|O-SNEL", "K-009|n1|O-SNEL", "K-001|n1", "K-001||O-SNEL"]
+    chosen = choices_from_keys(keys, ["K-001", "K-002"])
+    assert [(c.child_ref, c.need_id, c.offering) for c in chosen] == [("K-001", "n1", "O-SNEL")]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
-from services import matching
+from services import matching, waiting_list
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import FormErrors
@@ -70,8 +70,26 @@ def runs_of(request: Request, user: SessionUser) -> list[Job]:
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, user: User, db: DbSession) -> Response:
     settings: Settings = request.app.state.settings
-    ctx = view.waiting(db, user, today=settings.current_date(), runs=runs_of(request, user))
-    return render(request, "tafel/index.html", ctx, user=user)
+    wanted, errors = view.list_request(request.query_params)
+    ctx = view.waiting(
+        db,
+        user,
+        today=settings.current_date(),
+        runs=runs_of(request, user),
+        request=wanted,
+        errors=errors,
+    )
+    return render(request, "tafel/index.html", ctx, user=user, status_code=422 if errors else 200)
+
+
+@router.get("/kind/{ref}", response_class=HTMLResponse)
+def child_page(request: Request, user: User, db: DbSession, ref: str) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        ctx = view.child(db, user, ref[:64], today=settings.current_date())
+    except access.NotFound as exc:
+        raise HTTPException(status_code=404, detail=exc.user_message) from exc
+    return render(request, "tafel/child.html", ctx, user=user)
 
 
 @router.post("/runs", response_class=HTMLResponse)
@@ -88,8 +106,15 @@ async def new_run(request: Request, user: User) -> Response:
         return render(
             request, "tafel/index.html", ctx, user=user, status_code=422, extra={"errors": errors}
         )
+    # Pins and forbids chosen on a child's page (any eligible offering, placed or not).
+    pins = waiting_list.choices_from_keys(
+        [str(v) for k, v in form.multi_items() if k.startswith("vastzetten_aanbod") and v], refs
+    )
+    forbids = waiting_list.choices_from_keys(
+        [str(v) for v in form.getlist("uitsluiten_aanbod")], refs
+    )
     name = form.get("naam")
-    params = matching.RunParams(refs=refs)
+    params = matching.RunParams(refs=refs, pins=pins, forbids=forbids)
     # Storing the job is a database write: off the event loop, as in the sync routes.
     job = await run_in_threadpool(
         start_run, request, user, params, name if isinstance(name, str) else None

@@ -18,7 +18,51 @@
     );
   });
 
+  // On a narrow screen each table row is shown as a block (wijzer.css); every cell then
+  // needs its column name in front. Templates may set data-label themselves; the rest
+  // get the text of their column header here.
+  function labelCells(root) {
+    root.querySelectorAll("table.wijzer-table").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead tr:last-child th").forEach(function (th) {
+        var span = parseInt(th.getAttribute("colspan") || "1", 10);
+        for (var i = 0; i < span; i++) heads.push(th.textContent.replace(/\s+/g, " ").trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          if (cell.tagName === "TD" && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", heads[col] || "");
+          }
+          col += parseInt(cell.getAttribute("colspan") || "1", 10);
+        });
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
+
+  // "Alles kiezen" and "Niets kiezen" for the checkboxes of one form; without this file
+  // the buttons stay hidden and every box can still be ticked one by one.
+  function selectButtons(root) {
+    root.querySelectorAll("[data-select-all]").forEach(function (bar) {
+      var form = bar.closest("form");
+      var name = bar.getAttribute("data-select-all");
+      bar.querySelectorAll("button[data-select]").forEach(function (button) {
+        button.hidden = false;
+        button.addEventListener("click", function () {
+          var on = button.getAttribute("data-select") === "all";
+          form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(
+            function (box) { box.checked = on; }
+          );
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    labelCells(document);
+    selectButtons(document);
     focusElement(document.querySelector("[data-focus-on-load]"));
   });
 })();

@@ -1,25 +1,25 @@
 """Tafel (zorgbemiddeling): the region's waiting list, the page of a matching run
 (the run itself is the use case ``services.matching``), compare runs, export.
 
-The waiting list comes through the data layer's scoped, audited read
-(``access.waiting_list``).
+The waiting list and a child's page are the use case ``services.waiting_list``, which
+reads through the data layer's scoped, audited functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from matcher.domain.caretypes import care_type_label
-from matcher.domain.clocks import norm3_deadline_for
-from providers import reference
-from providers.store import access
+from services import waiting_list
 from services.matching import EXPLAIN_BUDGET_S, NeedRow, RunOutcome, RunParams, run_matching
 from services.norm import children_text
 from wijzer.auth import SessionUser
+from wijzer.forms import FormErrors, parse_int, read_int
 from wijzer.jobs import UNREADABLE, Job, JobStatus, WorkContext, decode
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
@@ -30,18 +30,6 @@ STATUS_TEXT = {
     JobStatus.FAILED: "Mislukt",
     JobStatus.INTERRUPTED: "Onderbroken",
 }
-
-
-class WaitingRow(BaseModel):
-    ref: str
-    gemeente: str
-    age: int
-    measure: str
-    ruling_date: dt.date
-    deadline: dt.date
-    days_to_deadline: int
-    needs: list[str]
-    attributes: list[str]
 
 
 class RunLink(BaseModel):
@@ -56,10 +44,14 @@ class RunLink(BaseModel):
 
 
 class WaitingContext(BaseModel):
-    region: str | None
-    today: dt.date
-    rows: list[WaitingRow]
+    waiting: waiting_list.WaitingListResult
     runs: list[RunLink]
+    errors: FormErrors = Field(default_factory=FormErrors)
+    filters: str = Field(default="", description="the filters and sort as a query string, no page")
+    active_filters: int = Field(default=0, description="filters and sort choices besides search")
+    gemeente_options: list[tuple[str, str]]
+    care_type_options: list[tuple[str, str]]
+    page_size_options: list[tuple[int, str]] = [(n, str(n)) for n in waiting_list.PAGE_SIZES]
 
 
 class RunContext(BaseModel):
@@ -100,41 +92,85 @@ class CompareContext(BaseModel):
 # ------------------------------------------------------------------ waiting list
 
 
-def _age(birth_month: str, today: dt.date) -> int:
-    year, month = (int(x) for x in birth_month.split("-")[:2])
-    return today.year - year - (1 if today.month < month else 0)
+_STATUS = {s.value: s for s in waiting_list.NormFilter}
+_SORT = {s.value: s for s in waiting_list.Sort}
+MAX_DAYS_LATE = 3650
+MAX_PAGE = 10_000
+
+
+def list_request(params: Mapping[str, str]) -> tuple[waiting_list.ListRequest, FormErrors]:
+    """The waiting list's filters from the query string; a bad number gives a Dutch
+    message and the list without that filter."""
+    errors = FormErrors()
+    late_text = params.get("dagen_te_laat", "").strip()
+    min_late = None
+    if late_text:
+        min_late = read_int(
+            errors,
+            "dagen_te_laat",
+            late_text,
+            0,
+            MAX_DAYS_LATE,
+            message=f"Vul bij dagen te laat een heel getal in van 0 tot en met {MAX_DAYS_LATE}.",
+        )
+    page = parse_int(params.get("pagina"), 1, MAX_PAGE) or 1
+    size = parse_int(params.get("per_pagina"), 1, max(waiting_list.PAGE_SIZES))
+    request = waiting_list.ListRequest(
+        gemeente=params.get("gemeente", "").strip()[:16],
+        care_type=params.get("hulp", "").strip()[:64],
+        status=_STATUS.get(params.get("status", ""), waiting_list.NormFilter.ALL),
+        min_days_late=min_late,
+        search=params.get("zoek", "").strip()[:32],
+        sort=_SORT.get(params.get("sorteer", ""), waiting_list.Sort.DEADLINE),
+        descending=params.get("volgorde") == "aflopend",
+        page=page,
+        page_size=size if size in waiting_list.PAGE_SIZES else waiting_list.PAGE_SIZES[1],
+    )
+    return request, errors
+
+
+def _filters_query(r: waiting_list.ListRequest) -> str:
+    pairs = {
+        "zoek": r.search,
+        "gemeente": r.gemeente,
+        "hulp": r.care_type,
+        "status": r.status.value,
+        "dagen_te_laat": "" if r.min_days_late is None else str(r.min_days_late),
+        "sorteer": r.sort.value,
+        "volgorde": "aflopend" if r.descending else "",
+        "per_pagina": str(r.page_size),
+    }
+    return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def _active(r: waiting_list.ListRequest) -> int:
+    default = waiting_list.ListRequest()
+    return sum(
+        (
+            bool(r.gemeente),
+            bool(r.care_type),
+            r.status is not waiting_list.NormFilter.ALL,
+            r.min_days_late is not None,
+            r.sort is not default.sort or r.descending,
+            r.page_size != default.page_size,
+        )
+    )
 
 
 def waiting(
-    session: Session, user: SessionUser, *, today: dt.date, runs: list[Job]
+    session: Session,
+    user: SessionUser,
+    *,
+    today: dt.date,
+    runs: list[Job],
+    request: waiting_list.ListRequest | None = None,
+    errors: FormErrors | None = None,
 ) -> WaitingContext:
-    children = access.waiting_list(session, user, purpose="tafel: wachtlijst")
+    req = request or waiting_list.ListRequest()
+    result = waiting_list.waiting_list(session, user, req, today=today)
     session.commit()  # the read is audited
-    attrs = {code: info.label for code, info in reference.attributes().items()}
-    measures = {code: info.label for code, info in reference.measures().items()}
-    gemeenten = reference.gemeenten()
-    rows = []
-    for c in children:
-        deadline = norm3_deadline_for(c.ruling_date, c.urgent_deadline)
-        g = gemeenten.get(c.gemeente_code)
-        rows.append(
-            WaitingRow(
-                ref=c.ref,
-                gemeente=g.name if g else c.gemeente_code,
-                age=_age(c.birth_month, today),
-                measure=measures.get(c.measure, c.measure),
-                ruling_date=c.ruling_date,
-                deadline=deadline,
-                days_to_deadline=(deadline - today).days,
-                needs=[care_type_label(n) for n in c.needs],
-                attributes=[attrs.get(a, a) for a in c.attributes],
-            )
-        )
-    rows.sort(key=lambda r: (r.days_to_deadline, r.ref))
     return WaitingContext(
-        region=user.region_code,
-        today=today,
-        rows=rows,
+        waiting=result,
         runs=[
             RunLink(
                 id=j.id,
@@ -148,6 +184,11 @@ def waiting(
             )
             for j in runs
         ],
+        errors=errors or FormErrors(),
+        filters=_filters_query(req),
+        active_filters=_active(req),
+        gemeente_options=[(o.value, o.label) for o in result.gemeenten],
+        care_type_options=[(o.value, o.label) for o in result.care_types],
     )
 
 
@@ -164,7 +205,10 @@ def run_label(params: RunParams) -> str:
     """What a run computed, in words (beside the name the table gave it)."""
     if params.parent:
         return f"Opnieuw: {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
-    return f"Matching van {children_text(len(params.refs))}"
+    label = f"Matching van {children_text(len(params.refs))}"
+    if params.pins or params.forbids:
+        label += f", {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
+    return label
 
 
 def params_of(job: Job) -> RunParams:
@@ -181,6 +225,14 @@ def work_run(ctx: WorkContext) -> RunOutcome:
         progress=ctx.progress,
         explain_budget_s=ctx.options.get("explain_budget_s", EXPLAIN_BUDGET_S),
     )
+
+
+def child(
+    session: Session, user: SessionUser, ref: str, *, today: dt.date
+) -> waiting_list.ChildDetail:
+    detail = waiting_list.child_detail(session, user, ref, today=today)
+    session.commit()  # the reads are audited
+    return detail
 
 
 def run_context(job: Job) -> RunContext:
