@@ -85,6 +85,13 @@ ENGLISH = (
     "error",
 )
 ENGLISH_RE = re.compile(r"\b(" + "|".join(ENGLISH) + r")\b", re.IGNORECASE)
+# "1 verschillen": the number one with a plural noun the pages use
+PLURAL_AFTER_ONE_RE = re.compile(
+    r"(?<![\d.,])\b1 (kinderen|plekken|verschillen|hulpvragen|wijzigingen|aanbiedingen|"
+    r"dagen|seconden|groepen|aanmeldingen)\b"
+)
+# "0.30 seconden": a decimal point where Dutch writes a comma
+DECIMAL_POINT_RE = re.compile(r"\b\d+\.\d{1,2} (seconden|procent|dagen)\b")
 MACHINE_FIELDS = {
     "care_type",
     "verdict",
@@ -124,6 +131,8 @@ def problems(text: str, where: str) -> list[str]:
     out = [f"{where}: raw code {m.group(1)!r}" for m in RAW_RE.finditer(text)]
     out += [f"{where}: plural hack {h!r}" for h in HACKS if h in text]
     out += [f"{where}: English word {m.group(1)!r}" for m in ENGLISH_RE.finditer(text)]
+    out += [f"{where}: plural after one {m.group(0)!r}" for m in PLURAL_AFTER_ONE_RE.finditer(text)]
+    out += [f"{where}: decimal point {m.group(0)!r}" for m in DECIMAL_POINT_RE.finditer(text)]
     return out
 
 
@@ -286,6 +295,9 @@ def test_no_raw_code_on_any_surface(
 
 def test_the_check_finds_what_it_should() -> None:
     assert problems("Rekentijd 0.2 seconden (flow, OPTIMAL)", "x")
+    assert problems("Per kind (1 verschillen)", "x")
+    assert problems("Rekentijd 0.30 seconden", "x")
+    assert not problems("Per kind (1 verschil), 11 kinderen, Rekentijd 0,30 seconden", "x")
     assert problems("Reden: NO_CAPACITY", "x")
     assert problems("3 extra plek(ken)", "x")
     assert problems("kenmerk: aggression", "x")
