@@ -27,6 +27,7 @@ from providers.convert import scenario_from_db
 from providers.store import access
 from providers.store.access import Principal
 from services.norm import status_text, verdict_text
+from services.outcomes import GroupOutcomes, group_outcomes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -98,6 +99,7 @@ class RunOutcome(BaseModel):
 
     summary: RunSummary
     rows: list[NeedRow]
+    groups: GroupOutcomes = Field(default_factory=GroupOutcomes)
 
 
 def select_children(scenario: Scenario, refs: Sequence[str]) -> Scenario:
@@ -240,6 +242,7 @@ def run_matching(
             strategy=str(s["strategy"]),
         ),
         rows=rows,
+        groups=group_outcomes(result),
     )
 
 

@@ -26,6 +26,10 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
         "/tafel/runs/geen/besluitenlijst.csv",
         frozenset({T, B}),
     ),
+    "/tafel/runs/{job_id}/uitkomst-per-groep.{fmt}": (
+        "/tafel/runs/geen/uitkomst-per-groep.csv",
+        frozenset({T, B}),
+    ),
     "/": ("/", PUBLIC),
     "/toegankelijkheid": ("/toegankelijkheid", PUBLIC),
     "/inloggen": ("/inloggen", PUBLIC),

@@ -133,7 +133,7 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     ctx = view.run_context(own_job(request, user, job_id))
     if ctx.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    rows = view.export_rows(ctx.outcome)
+    sheets = view.export_sheets(ctx.outcome)
     access.record_export(
         db,
         user,
@@ -143,4 +143,16 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     )
     db.commit()
     name = f"besluitenlijst-{job_id}.{fmt}"
-    return download(name, fmt, {"besluitenlijst": (view.EXPORT_COLUMNS, rows)})
+    return download(name, fmt, sheets)
+
+
+@router.get("/runs/{job_id}/uitkomst-per-groep.{fmt}")
+def group_export(request: Request, user: User, job_id: str, fmt: str) -> Response:
+    """Outcomes per group of a run (counts only, no child)."""
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = view.run_context(own_job(request, user, job_id))
+    if ctx.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    sheet = view.export_sheets(ctx.outcome)["uitkomst_per_groep"]
+    return download(f"uitkomst-per-groep-{job_id}.{fmt}", fmt, {"uitkomst_per_groep": sheet})

@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import norm3_deadline_for
 from providers import reference
+from providers.io.export import frame_sheet
 from providers.store import access
+from services.frames import to_frame
 from services.matching import NeedRow, RunOutcome, RunParams
 from wijzer.auth import SessionUser
 from wijzer.jobs import Job, JobStatus
+from wijzer.rendering import Sheet
 
 
 class WaitingRow(BaseModel):
@@ -177,41 +180,10 @@ def compare(a: RunContext, b: RunContext) -> CompareContext:
     return CompareContext(a=a, b=b, rows=out)
 
 
-EXPORT_COLUMNS = (
-    "kind",
-    "behoefte",
-    "hulp",
-    "uitkomst",
-    "aanbieder",
-    "plaats",
-    "start",
-    "deadline",
-    "binnen_norm",
-    "norm",
-    "dagen_te_laat",
-    "via_hoofdaannemer",
-    "toelichting",
-)
-
-
-def export_rows(outcome: RunOutcome) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for r in outcome.rows:
-        rows.append(
-            [
-                r.child_ref,
-                r.need_id,
-                r.care_type_label,
-                "geplaatst" if r.placed else "geen plek",
-                r.provider or "",
-                r.location or "",
-                r.start.isoformat() if r.start else "",
-                r.deadline.isoformat() if r.deadline else "",
-                "ja" if r.within_norm else "nee",
-                r.norm,
-                r.days_late,
-                r.via_main_contractor or "",
-                " ".join(r.sentences),
-            ]
-        )
-    return rows
+def export_sheets(outcome: RunOutcome) -> dict[str, Sheet]:
+    """The besluitenlijst and the outcomes per group, written from the same frames an
+    analyst gets (`services.frames.to_frame`)."""
+    return {
+        "besluitenlijst": frame_sheet(to_frame(outcome)),
+        "uitkomst_per_groep": frame_sheet(to_frame(outcome.groups)),
+    }
