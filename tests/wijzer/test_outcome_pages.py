@@ -1,0 +1,49 @@
+"""Outcomes per group on the tafel run page and in its export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from tests.wijzer.conftest import login
+from tests.wijzer.test_tafel import _run
+
+
+@pytest.fixture
+def tafel(client: TestClient) -> TestClient:
+    login(client, "test-tafel")
+    return client
+
+
+def test_run_page_shows_outcomes_per_group_for_both_methods(tafel: TestClient) -> None:
+    location = _run(tafel, ["K-001", "K-002", "K-003"])
+    html = tafel.get(location).text
+    section = html.split('id="groepen-titel"')[1]
+    assert "Uitkomst per groep" in html
+    for label in ("Gemeente", "Leeftijd", "Maatregel", "Zorgvorm", "Met de matching"):
+        assert label in section
+    assert "Wie het eerst komt" in section
+    assert "minstens 5 kinderen" in section
+    rows = list(
+        csv.reader(
+            io.StringIO(tafel.get(f"{location}/uitkomst-per-groep.csv").text.lstrip("\ufeff")),
+            delimiter=";",
+        )
+    )
+    header = rows[0]
+    assert header[:4] == ["dimensie", "groep", "kinderen", "nog_niet_bepaald"]
+    by_dim: dict[str, int] = {}
+    for r in rows[1:]:
+        by_dim[r[0]] = by_dim.get(r[0], 0) + int(r[2])
+    # three waiting children, each once in every dimension but the care type
+    assert by_dim["Maatregel"] == 3
+    assert by_dim["Leeftijd"] == 3
+    within = header.index("binnen_norm_matching")
+    assert sum(int(r[within]) for r in rows[1:] if r[0] == "Maatregel") == 2
+    xlsx = load_workbook(io.BytesIO(tafel.get(f"{location}/besluitenlijst.xlsx").content))
+    assert xlsx.sheetnames == ["besluitenlijst", "uitkomst_per_groep"]
+    assert xlsx["uitkomst_per_groep"]["A1"].value == "dimensie"
