@@ -52,6 +52,7 @@ from providers.store.aggregates import protect, small_cell
 from providers.store.regional import RegionOptions as RegionOptions
 from providers.store.regional import load_region, region_of, region_options
 from services.errors import InvalidRequest
+from services.outcomes import GroupOutcomes, group_outcomes, hide_small_cells
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -167,6 +168,9 @@ class ScenarioOutcome:
     # of `blocked`: placed, but help starts after the legal deadline (an overdue child
     # placed as soon as possible is late, never within the norm)
     placed_late: AggRow = AggRow("totaal", None, None)
+    # the scenario's outcomes per group next to first come, first served, small cells
+    # hidden
+    groups: GroupOutcomes = field(default_factory=GroupOutcomes)
 
 
 # ------------------------------------------------------------------ suppression
@@ -420,4 +424,5 @@ def run_scenario(
         applied=tuple(lines),
         forecast=forecast,
         placed_late=AggRow("totaal", late_shown[0], late_shown[1]),
+        groups=hide_small_cells(group_outcomes(wi.result)),
     )

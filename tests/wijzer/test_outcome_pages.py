@@ -47,3 +47,28 @@ def test_run_page_shows_outcomes_per_group_for_both_methods(tafel: TestClient) -
     xlsx = load_workbook(io.BytesIO(tafel.get(f"{location}/besluitenlijst.xlsx").content))
     assert xlsx.sheetnames == ["besluitenlijst", "uitkomst_per_groep"]
     assert xlsx["uitkomst_per_groep"]["A1"].value == "dimensie"
+
+
+def test_inkoop_scenario_shows_outcomes_per_group_with_small_cells_hidden(
+    client: TestClient,
+) -> None:
+    from tests.wijzer.data import CARE, REGION
+    from tests.wijzer.test_inkoop_scenario import _start, _wait
+
+    login(client, "test-inkoop")
+    response = _start(client, zorgvorm_1=CARE, regio_1=REGION, plekken_1="3")
+    url = response.headers["location"]
+    _wait(client, url.rsplit("/", 1)[1])
+    html = client.get(url).text
+    section = html.split('id="titel-groepen"')[1]
+    assert "Wie het eerst komt" in section
+    assert "K-00" not in section
+    # three waiting children: every group is a small cell
+    assert "verborgen" in section
+    xlsx = load_workbook(io.BytesIO(client.get(f"{url}/totalen.xlsx").content))
+    assert xlsx.sheetnames == ["totalen", "uitkomst_per_groep"]
+    sheet = xlsx["uitkomst_per_groep"]
+    header = [c.value for c in sheet[1]]
+    kids = header.index("kinderen")
+    assert sheet.max_row > 1
+    assert all(row[kids].value in (None, "") for row in sheet.iter_rows(min_row=2))

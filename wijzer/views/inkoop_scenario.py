@@ -17,6 +17,7 @@ from matcher.domain.caretypes import care_type_label
 from providers import reference
 from services import purchase_advice as advice
 from services import what_if as data
+from services.outcomes import GroupOutcomes
 from wijzer.auth import SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
 from wijzer.jobs import Job, JobStatus
@@ -233,6 +234,7 @@ class ScenarioResult(BaseModel):
     forecast: list[ForecastLine] = Field(default_factory=list)
     forecast_chart: Chart | None = None
     note: str = NOTE
+    groups: GroupOutcomes = Field(default_factory=GroupOutcomes)
 
 
 class ScenarioParams(BaseModel):
@@ -348,6 +350,7 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
         ],
         forecast=forecast,
         forecast_chart=forecast_chart,
+        groups=o.groups,
     )
 
 

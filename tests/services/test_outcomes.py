@@ -1,0 +1,40 @@
+"""Outcomes per group as the pages show them, and small cells hidden for inkoop."""
+
+from __future__ import annotations
+
+from matcher.domain.match import match
+from services.outcomes import group_outcomes, hide_small_cells
+from tests.domain.helpers import child, scenario
+from tests.domain.test_outcomes import starving_list
+
+
+def test_the_page_rows_carry_both_methods_and_the_flag() -> None:
+    g = group_outcomes(match(starving_list()))
+    lvb = next(r for r in g.rows if r.dimension == "lvb" and r.group == "met LVB")
+    assert lvb.children == 5
+    assert lvb.matching.unplaced == 5
+    assert lvb.matching.flagged
+    assert "Achterstand" in lvb.matching.flag_text
+    assert lvb.fcfs.within_norm == 5
+    assert not lvb.fcfs.flagged
+    assert [r.group for r in g.flagged] == ["met LVB"]
+
+
+def test_small_cells_are_hidden_and_a_second_row_with_them() -> None:
+    sc = starving_list()
+    few = [child(f"G{i}", gemeente="GM0597") for i in range(2)]
+    sc = scenario([*sc.children, *few], sc.offerings, budgets=sc.budgets)
+    shown = group_outcomes(match(sc))
+    hidden = hide_small_cells(shown)
+    gemeente = [r for r in hidden.rows if r.dimension == "gemeente"]
+    assert len(gemeente) == 2
+    # one row of 2 children is small; the other would give it back from the total
+    assert all(r.hidden and r.children is None for r in gemeente)
+    assert all(r.matching.within_norm is None and r.fcfs.unplaced is None for r in gemeente)
+    assert all(r.matching.flag_text == "" for r in gemeente)
+    # a dimension with one group of 17 children and no small count stays shown
+    age = next(r for r in hidden.rows if r.dimension == "leeftijd")
+    assert not age.hidden
+    assert age.children == 17
+    assert age.matching.within_norm == shown.rows[2].matching.within_norm
+    assert hidden.hidden_rows == 4
