@@ -72,3 +72,22 @@ def test_inkoop_scenario_shows_outcomes_per_group_with_small_cells_hidden(
     kids = header.index("kinderen")
     assert sheet.max_row > 1
     assert all(row[kids].value in (None, "") for row in sheet.iter_rows(min_row=2))
+
+
+def test_report_page_and_workbook_show_outcomes_per_group(client: TestClient) -> None:
+    login(client, "test-tafel")
+    html = client.get("/rapportage").text
+    section = html.split('id="groepen-titel"')[1]
+    assert "Met de matching" in section
+    assert "Wie het eerst komt" in section
+    book = load_workbook(io.BytesIO(client.get("/rapportage/uitvraag.xlsx").content))
+    sheet = book["uitkomst_per_groep"]
+    header = [c.value for c in sheet[1]]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    measure = [r for r in rows if r[0] == "Maatregel"]
+    assert sum(int(r[header.index("kinderen")]) for r in measure) == 3
+
+
+def test_inkoop_sees_no_outcomes_per_child_on_the_report(client: TestClient) -> None:
+    login(client, "test-inkoop")
+    assert 'id="groepen-titel"' not in client.get("/rapportage").text

@@ -18,6 +18,7 @@ from matcher.domain.clocks import NormStatus
 from providers import reference
 from services import uitvraag
 from services.norm import days_text
+from services.outcomes import GroupOutcomes
 from wijzer.auth import SessionUser
 
 STATUS_TEXT = {
@@ -84,6 +85,7 @@ class ReportContext(BaseModel):
     by_gi: list[Section]
     flows: list[FlowRow] = []
     flow_note: str
+    groups: GroupOutcomes | None = None
 
 
 def _care_label(code: str) -> str:
@@ -151,6 +153,7 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
     ]
     children.sort(key=lambda c: (c.deadline, c.child_ref))
     return ReportContext(
+        groups=result.groups,
         count_date=built.count_date,
         region=region,
         definitions=built.definitions,
