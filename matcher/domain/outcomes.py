@@ -41,6 +41,7 @@ __all__ = [
     "GroupOutcome",
     "Outcomes",
     "age_band",
+    "child_group",
     "flag_text",
     "matching_and_fcfs",
     "outcomes_per_group",
@@ -156,6 +157,11 @@ def _child_groups(scenario: Scenario, child: Child) -> dict[Dimension, str]:
         Dimension.LVB: "met LVB" if lvb else "zonder LVB",
         Dimension.MEASURE: MEASURE_LABELS[child.measure],
     }
+
+
+def child_group(scenario: Scenario, child: Child, dimension: Dimension) -> str:
+    """The group of a child in a dimension other than the care type."""
+    return _child_groups(scenario, child)[dimension]
 
 
 def p90(values: list[int]) -> int | None:
