@@ -38,3 +38,15 @@ def test_small_cells_are_hidden_and_a_second_row_with_them() -> None:
     assert age.children == 17
     assert age.matching.within_norm == shown.rows[2].matching.within_norm
     assert hidden.hidden_rows == 4
+
+
+def test_the_floor_summary_names_its_price_in_children() -> None:
+    from services.matching import with_floor
+
+    result, summary = with_floor(match(starving_list()), "lvb", 40)
+    assert summary.met
+    assert (summary.within_without, summary.within_with, summary.cost) == (10, 8, 2)
+    assert "Dat kost 2 kinderen binnen de norm" in summary.text
+    assert "zonder ondergrens 10 kinderen" in summary.text
+    lvb = next(r for r in group_outcomes(result).rows if r.group == "met LVB")
+    assert lvb.matching.within_norm == 2

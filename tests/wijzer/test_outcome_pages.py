@@ -91,3 +91,30 @@ def test_report_page_and_workbook_show_outcomes_per_group(client: TestClient) ->
 def test_inkoop_sees_no_outcomes_per_child_on_the_report(client: TestClient) -> None:
     login(client, "test-inkoop")
     assert 'id="groepen-titel"' not in client.get("/rapportage").text
+
+
+def test_a_group_floor_on_a_rerun_shows_what_it_costs(tafel: TestClient) -> None:
+    from tests.wijzer.conftest import csrf_from
+    from tests.wijzer.test_tafel import _wait
+
+    location = _run(tafel, ["K-001", "K-002", "K-003"])
+    page = tafel.get(location).text
+    assert 'name="ondergrens_groep"' in page
+    token = csrf_from(page)
+    response = tafel.post(
+        f"{location}/opnieuw",
+        data={"csrf_token": token, "ondergrens_groep": "gemeente", "ondergrens_procent": "50"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    html = tafel.get(_wait(tafel, response.headers["location"])).text
+    # K-002 (Zwijndrecht) cannot start in time anywhere: a floor of 50% per gemeente
+    # cannot be met, and the page says so
+    assert "ondergrens van 50% per groep (gemeente) is niet haalbaar" in html
+    bad = tafel.post(
+        f"{location}/opnieuw",
+        data={"csrf_token": token, "ondergrens_groep": "gemeente", "ondergrens_procent": "200"},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert "heel getal van 1 tot en met 100" in bad.text

@@ -13,7 +13,7 @@ from services import matching
 from services.norm import children_text
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.forms import FormErrors
+from wijzer.forms import FormErrors, parse_int
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
@@ -98,7 +98,8 @@ async def new_run(request: Request, user: User) -> Response:
 @router.get("/runs/{job_id}", response_class=HTMLResponse)
 def run_page(request: Request, user: User, job_id: str) -> Response:
     ctx = view.run_context(own_job(request, user, job_id))
-    return render(request, "tafel/run.html", ctx, user=user)
+    extra = {"floor_choices": matching.FLOOR_CHOICES}
+    return render(request, "tafel/run.html", ctx, user=user, extra=extra)
 
 
 @router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
@@ -114,6 +115,18 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
+    dimension = str(form.get("ondergrens_groep") or "")
+    if dimension not in dict(matching.FLOOR_CHOICES):
+        params = params.model_copy(update={"floor_dimension": None, "floor_percent": None})
+    else:
+        percent = parse_int(str(form.get("ondergrens_procent") or ""), 1, 100)
+        if percent is None:
+            raise HTTPException(
+                status_code=422,
+                detail="Vul bij de ondergrens een heel getal van 1 tot en met 100 in.",
+            )
+        params = params.model_copy(update={"floor_dimension": dimension, "floor_percent": percent})
+        label += f", ondergrens {percent}%"
     job = start_run(request, user, params, label)
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
