@@ -72,7 +72,7 @@ class FloorSummary(BaseModel):
     dimension_label: str
     percent: int
     met: bool
-    within_without: int
+    within_without: int | None
     within_with: int | None
     cost: int | None
     text: str

@@ -50,3 +50,17 @@ def test_the_floor_summary_names_its_price_in_children() -> None:
     assert "zonder ondergrens 10 kinderen" in summary.text
     lvb = next(r for r in group_outcomes(result).rows if r.group == "met LVB")
     assert lvb.matching.within_norm == 2
+
+
+def test_inkoop_sees_no_small_count_in_the_floor_sentence() -> None:
+    from services.matching import with_floor
+    from services.what_if import hide_small_floor
+
+    _, summary = with_floor(match(starving_list()), "lvb", 40)
+    hidden = hide_small_floor(summary)  # the cost is 2 children: a small cell
+    assert hidden.met
+    assert hidden.cost is None
+    assert hidden.within_with is None
+    assert "minder dan 5 kinderen" in hidden.text
+    rest = hidden.text.replace("40%", "").replace("minder dan 5 kinderen", "")
+    assert not any(ch.isdigit() for ch in rest)

@@ -150,6 +150,7 @@ def test_only_aggregates_leave(fresh: sessionmaker[Session], outcome: s.Scenario
             "forecast",  # days to a start, per care type: no child in it
             "placed_late",
             "groups",  # outcomes per group: counts and group labels, small cells hidden
+            "floor",  # the group floor's totals and sentence, small counts left out
         }
 
 

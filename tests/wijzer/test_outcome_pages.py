@@ -118,3 +118,23 @@ def test_a_group_floor_on_a_rerun_shows_what_it_costs(tafel: TestClient) -> None
     )
     assert bad.status_code == 422
     assert "heel getal van 1 tot en met 100" in bad.text
+
+
+def test_inkoop_may_ask_for_a_group_floor(client: TestClient) -> None:
+    from tests.wijzer.test_inkoop_scenario import _start, _wait
+
+    login(client, "test-inkoop")
+    bad = _start(client, ondergrens_groep="gemeente", ondergrens_procent="0")
+    assert bad.status_code == 422
+    assert "heel getal van 1 tot en met 100" in bad.text
+    # a floor alone is a scenario: what would it cost?
+    response = _start(client, ondergrens_groep="gemeente", ondergrens_procent="50")
+    assert response.status_code == 303
+    url = response.headers["location"]
+    body = _wait(client, url.rsplit("/", 1)[1])
+    assert body["params"]["floor_dimension"] == "gemeente"
+    html = client.get(url).text
+    assert "Ondergrens: bij gemeente krijgt elke groep minstens 50%" in html
+    # the child in Zwijndrecht cannot start in time anywhere
+    assert "per groep (gemeente) is niet haalbaar" in html
+    assert "K-00" not in html
