@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 
 from matcher.domain.match import MatchResult
 from matcher.domain.outcomes import (
+    ADULT,
+    AGE_BANDS,
     GAP_POINTS,
     MIN_GROUP,
     Dimension,
@@ -118,7 +120,15 @@ def group_outcomes(result: MatchResult) -> GroupOutcomes:
                 fcfs=_cells(f),
             )
         )
-    return GroupOutcomes(rows=rows)
+    # a person reads ages youngest first and the rest by name (codes sort otherwise)
+    dims = [d.value for d in Dimension]
+    ages = [*AGE_BANDS, ADULT]
+
+    def order(r: GroupRow) -> tuple[int, int, str]:
+        age = ages.index(r.group) if r.dimension == Dimension.AGE.value else 0
+        return dims.index(r.dimension), age, r.group.casefold()
+
+    return GroupOutcomes(rows=sorted(rows, key=order))
 
 
 def _counts(r: GroupRow) -> tuple[int, ...]:

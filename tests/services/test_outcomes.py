@@ -64,3 +64,14 @@ def test_inkoop_sees_no_small_count_in_the_floor_sentence() -> None:
     assert "minder dan 5 kinderen" in hidden.text
     rest = hidden.text.replace("40%", "").replace("minder dan 5 kinderen", "")
     assert not any(ch.isdigit() for ch in rest)
+
+
+def test_rows_read_in_a_natural_order() -> None:
+    from tests.domain.test_outcomes import child, scenario
+
+    kids = [child("A", age_years=12), child("B", age_years=4), child("C", age_years=17)]
+    rows = group_outcomes(match(scenario(kids, []))).rows
+    ages = [r.group for r in rows if r.dimension == "leeftijd"]
+    assert ages == ["0-5 jaar", "12-15 jaar", "16-17 jaar"]
+    dims = [r.dimension for r in rows]
+    assert dims == sorted(dims, key=["gemeente", "leeftijd", "lvb", "maatregel", "zorgvorm"].index)
