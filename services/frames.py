@@ -28,6 +28,8 @@ Columns (docs/analysis.md shows them in use):
 - UitvraagReport, one row per waiting child: kind, gi, gemeente, maatregel,
   uitspraak, dagen_sinds_uitspraak, deadline, normstatus, dagen_te_laat, hulp,
   belemmeringen.
+- ReportResult (the uitvraag as the page and its download show it), one row per
+  waiting child, by deadline: the columns of `REPORT_COLUMNS`, in words.
 - RunOutcome (a tafel run), one row per need: the columns of `RUN_COLUMNS`.
 """
 
@@ -47,10 +49,27 @@ from matcher.domain.outcomes import MEASURE_LABELS, Outcomes, age_band
 from matcher.domain.reasons import summary_text
 from matcher.domain.uitvraag import UitvraagReport
 from matcher.domain.whatif import Comparison
+from providers import reference
 from services.matching import RunOutcome
+from services.norm import norm_status_text
 from services.outcomes import GroupOutcomes
+from services.uitvraag import ReportResult
 
-__all__ = ["GROUP_COLUMNS", "RUN_COLUMNS", "to_frame"]
+__all__ = ["GROUP_COLUMNS", "REPORT_COLUMNS", "RUN_COLUMNS", "to_frame"]
+
+REPORT_COLUMNS = (
+    "kind",
+    "gi",
+    "gemeente",
+    "maatregel",
+    "uitspraak",
+    "dagen_sinds_uitspraak",
+    "deadline",
+    "norm",
+    "dagen_te_laat",
+    "hulp",
+    "belemmeringen",
+)
 
 RUN_COLUMNS = (
     "kind",
@@ -294,3 +313,28 @@ def _(outcome: RunOutcome) -> pd.DataFrame:
         for r in outcome.rows
     ]
     return _frame(rows, RUN_COLUMNS)
+
+
+@to_frame.register
+def _(result: ReportResult) -> pd.DataFrame:
+    gemeenten = {code: g.name for code, g in reference.gemeenten().items()}
+    gis = {code: c.label for code, c in reference.gis().items()}
+    measures = {c.get("matcher"): c.label for c in reference.measures().values()}
+    rows = [
+        {
+            "kind": r["child_ref"],
+            "gi": gis.get(r["gi"], r["gi"]),
+            "gemeente": gemeenten.get(r["gemeente"], r["gemeente"]),
+            "maatregel": measures.get(r["measure"], r["measure"]),
+            "uitspraak": dt.date.fromisoformat(r["ruling_date"]),
+            "dagen_sinds_uitspraak": r["days_since_ruling"],
+            "deadline": dt.date.fromisoformat(r["deadline"]),
+            "norm": norm_status_text(r["norm_status"], int(r.get("days_late", 0))),
+            "dagen_te_laat": int(r.get("days_late", 0)),
+            "hulp": ", ".join(care_type_label(c) for c in r["care_types"]),
+            "belemmeringen": "; ".join(r["obstacles"]),
+        }
+        for r in result.report.rows
+    ]
+    frame = _frame(rows, REPORT_COLUMNS)
+    return frame.sort_values(["deadline", "kind"], ignore_index=True)

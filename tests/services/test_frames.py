@@ -111,3 +111,19 @@ def test_the_export_sheet_is_the_frame() -> None:
             "",
         ]
     ]
+
+
+def test_the_uitvraag_download_is_its_frame_in_words() -> None:
+    from services.frames import REPORT_COLUMNS
+    from services.uitvraag import ReportResult
+
+    data = json.loads((FIXTURES / "t8_uitvraag.json").read_text(encoding="utf-8"))
+    report = build_report(next(s for s in snapshots_from_json(data) if s.complete))
+    frame = to_frame(ReportResult(region=report.region, report=report, flows=()))
+    columns, rows = frame_sheet(frame)
+    assert tuple(columns) == REPORT_COLUMNS
+    assert len(rows) == len(report.rows)
+    deadlines = [r[columns.index("deadline")] for r in rows]
+    assert deadlines == sorted(deadlines)
+    norm = columns.index("norm")
+    assert all(r[norm] and not r[norm].isupper() for r in rows)
