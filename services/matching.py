@@ -19,7 +19,9 @@ from matcher.domain import Forbid, Pin, Scenario
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
 from matcher.domain.explain import change_text, explain, sentences
-from matcher.domain.match import match
+from matcher.domain.floor import FLOOR_DIMENSIONS, match_with_floor
+from matcher.domain.match import MatchResult, match
+from matcher.domain.outcomes import Dimension
 from matcher.domain.reasons import summary_text
 from matcher.domain.whatif import apply_all
 from providers import reference
@@ -27,11 +29,14 @@ from providers.convert import scenario_from_db
 from providers.store import access
 from providers.store.access import Principal
 from services.norm import status_text, verdict_text
+from services.outcomes import GroupOutcomes, group_outcomes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 Progress = Callable[[str, int], None]
+# the dimensions a tafel may put a floor on: (code, label)
+FLOOR_CHOICES = tuple((d.value, d.label) for d in FLOOR_DIMENSIONS)
 EXPLAIN_BUDGET_S = 2.5
 
 
@@ -47,12 +52,30 @@ class Choice(BaseModel):
 
 
 class RunParams(BaseModel):
-    """The request: which children, and the pins and forbids of earlier runs."""
+    """The request: which children, the pins and forbids of earlier runs, and an
+    optional group floor (no group of `floor_dimension` below `floor_percent`
+    percent of its children within the norm)."""
 
     refs: list[str]
     pins: list[Choice] = Field(default_factory=list)
     forbids: list[Choice] = Field(default_factory=list)
     parent: str | None = None
+    floor_dimension: str | None = None
+    floor_percent: int | None = Field(default=None, ge=0, le=100)
+
+
+class FloorSummary(BaseModel):
+    """What the group floor did: met or not, and its price in children placed within
+    the norm overall (without minus with the floor)."""
+
+    dimension: str
+    dimension_label: str
+    percent: int
+    met: bool
+    within_without: int | None
+    within_with: int | None
+    cost: int | None
+    text: str
 
 
 class NeedRow(BaseModel):
@@ -98,6 +121,8 @@ class RunOutcome(BaseModel):
 
     summary: RunSummary
     rows: list[NeedRow]
+    groups: GroupOutcomes = Field(default_factory=GroupOutcomes)
+    floor: FloorSummary | None = None
 
 
 def select_children(scenario: Scenario, refs: Sequence[str]) -> Scenario:
@@ -146,6 +171,10 @@ def run_matching(
     progress("Rekenen", 35)
     scenario = with_choices(scenario, params.pins, params.forbids)
     result = match(scenario)
+    floor = None
+    if params.floor_dimension and params.floor_percent is not None:
+        progress("Rekenen met de ondergrens per groep", 50)
+        result, floor = with_floor(result, params.floor_dimension, params.floor_percent)
     compiled = result.compiled
     progress("Uitleg zoeken voor kinderen zonder plek", 65)
     explanation = explain(result, time_budget_s=explain_budget_s)
@@ -240,6 +269,59 @@ def run_matching(
             strategy=str(s["strategy"]),
         ),
         rows=rows,
+        groups=group_outcomes(result),
+        floor=floor,
+    )
+
+
+def _children(n: int) -> str:
+    return f"{n} kind" if n == 1 else f"{n} kinderen"
+
+
+def with_floor(
+    result: MatchResult, dimension: str, percent: int
+) -> tuple[MatchResult, FloorSummary]:
+    """The matching with the group floor when it can be met, else the plain one; and
+    what the floor did, in words."""
+    dim = Dimension(dimension)
+    got = match_with_floor(result, dim, percent / 100)
+    label = dim.label.lower()
+    if got.result is None or got.cost is None or got.floor_within is None:
+        text = (
+            f"Een ondergrens van {percent}% per groep ({label}) is niet haalbaar met de "
+            "plekken en budgetten van nu. Hieronder staat de matching zonder ondergrens."
+        )
+        return result, FloorSummary(
+            dimension=dim.value,
+            dimension_label=dim.label,
+            percent=percent,
+            met=False,
+            within_without=got.base_within,
+            within_with=None,
+            cost=None,
+            text=text,
+        )
+    cost = (
+        "Dat kost niets"
+        if got.cost == 0
+        else f"Dat kost {_children(got.cost)} binnen de norm"
+        if got.cost > 0
+        else f"Dat geeft {_children(-got.cost)} meer binnen de norm"
+    )
+    text = (
+        f"Met ondergrens: bij {label} krijgt elke groep minstens {percent}% van de "
+        f"kinderen hulp binnen de norm. {cost}: {_children(got.floor_within)} binnen de "
+        f"norm, zonder ondergrens {_children(got.base_within)}."
+    )
+    return got.result, FloorSummary(
+        dimension=dim.value,
+        dimension_label=dim.label,
+        percent=percent,
+        met=True,
+        within_without=got.base_within,
+        within_with=got.floor_within,
+        cost=got.cost,
+        text=text,
     )
 
 
@@ -266,5 +348,12 @@ def rerun_params(
             forbids.append(
                 Choice(child_ref=row.child_ref, need_id=row.need_id, offering=row.offering)
             )
-    new = RunParams(refs=params.refs, pins=pins, forbids=forbids, parent=parent_id)
+    new = RunParams(
+        refs=params.refs,
+        pins=pins,
+        forbids=forbids,
+        parent=parent_id,
+        floor_dimension=params.floor_dimension,
+        floor_percent=params.floor_percent,
+    )
     return new, f"Opnieuw: {len(pins)} vastgezet, {len(forbids)} uitgesloten"

@@ -8,7 +8,7 @@ status in words.
 
 from __future__ import annotations
 
-from matcher.domain.clocks import NormVerdict, Verdict
+from matcher.domain.clocks import NormStatus, NormVerdict, Verdict
 from matcher.solution import Status
 
 
@@ -51,3 +51,19 @@ def status_text(status: str) -> str:
         return STATUS_TEXT[Status(status)]
     except ValueError:
         return "onbekende uitkomst"
+
+
+NORM_STATUS_TEXT = {
+    NormStatus.ON_TIME.value: "Binnen de norm",
+    NormStatus.LATE.value: "Te laat",
+    NormStatus.LATE_EXPLAINED.value: "Te laat, met reden",
+    NormStatus.LATE_RESOLVED_BY_BREAKTHROUGH.value: "Te laat, opgelost",
+    NormStatus.PENDING.value: "Wacht, deadline nog niet voorbij",
+    NormStatus.UNKNOWN.value: "Onbekend",
+}
+
+
+def norm_status_text(status: str, days_late: int) -> str:
+    """A waiting child's norm status in words; a late one with its days late."""
+    text = NORM_STATUS_TEXT.get(status, "Onbekend")
+    return f"{text} ({days_text(days_late)})" if days_late > 0 else text

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from matcher.domain import Scenario
 from matcher.domain.eligibility import evaluate
+from matcher.domain.match import match
 from matcher.domain.reasons import Reason, reason_text, summary_text
 from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, WaitingRecord, build_report
 from providers.convert import scenario_from_db
 from providers.store.access import Principal
 from providers.store.uitvraag import SnapshotInfo, monthly_flows, take_snapshot
+from services.outcomes import GroupOutcomes, group_outcomes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +43,9 @@ class ReportResult:
     region: str
     report: UitvraagReport
     flows: tuple[tuple[dt.date, MonthFlow], ...]  # (from date, the month after it)
+    # what a matching of today's list would give per group, next to first come, first
+    # served (the report's rows are per child, so no cell is hidden here)
+    groups: GroupOutcomes | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,12 @@ def report(sessions: sessionmaker[Session], user: Principal, req: ReportRequest)
         flows = monthly_flows(session, user, region_code=region_code)
     region = region_code or ALL_REGIONS_LABEL
     snap = Snapshot(count_date=req.today, region=region, records=waiting_records(scenario))
-    return ReportResult(region=region, report=build_report(snap), flows=tuple(flows))
+    return ReportResult(
+        region=region,
+        report=build_report(snap),
+        flows=tuple(flows),
+        groups=group_outcomes(match(scenario)),
+    )
 
 
 def snapshot(session: Session, user: Principal, req: SnapshotRequest) -> SnapshotInfo:

@@ -57,6 +57,8 @@ from providers.store.aggregates import protect, small_cell
 from providers.store.regional import RegionOptions as RegionOptions
 from providers.store.regional import load_region, region_of, region_options
 from services.errors import InvalidRequest
+from services.matching import FloorSummary, with_floor
+from services.outcomes import GroupOutcomes, group_outcomes, hide_small_cells
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -93,10 +95,14 @@ class ScenarioRequest:
     extra_places: tuple[ExtraPlaces, ...] = ()
     ceiling_lifts: tuple[CeilingLift, ...] = ()
     gemeenten_leave: tuple[str, ...] = ()
+    # a group floor on the scenario's matching (services.matching.with_floor)
+    floor_dimension: str | None = None
+    floor_percent: int | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.extra_places or self.ceiling_lifts or self.gemeenten_leave)
+        changes = self.extra_places or self.ceiling_lifts or self.gemeenten_leave
+        return not (changes or self.floor_dimension)
 
 
 @dataclass(frozen=True)
@@ -175,9 +181,31 @@ class ScenarioOutcome:
     # of `blocked`: placed, but help starts after the legal deadline (an overdue child
     # placed as soon as possible is late, never within the norm)
     placed_late: AggRow = AggRow("totaal", None, None)
+    # the scenario's outcomes per group next to first come, first served, small cells
+    # hidden
+    groups: GroupOutcomes = field(default_factory=GroupOutcomes)
+    # what the group floor did, with small counts left out of its sentence
+    floor: FloorSummary | None = None
 
 
 # ------------------------------------------------------------------ suppression
+
+
+def hide_small_floor(f: FloorSummary) -> FloorSummary:
+    """The floor's sentence without its counts when one of them is small: inkoop
+    sees no count of 1 to 4 children, nor a difference that gives one away."""
+    counts = (f.within_without, f.within_with, f.cost)
+    if not any(n is not None and small_cell(abs(n)) for n in counts):
+        return f
+    if not f.met:
+        return f.model_copy(update={"within_without": None})
+    text = (
+        f"Met ondergrens: bij {f.dimension_label.lower()} krijgt elke groep minstens "
+        f"{f.percent}% van de kinderen hulp binnen de norm. Wat dat kost, tonen we niet: "
+        "het gaat om minder dan 5 kinderen."
+    )
+    hidden = {"within_without": None, "within_with": None, "cost": None, "text": text}
+    return f.model_copy(update=hidden)
 
 
 def _shown(n: int, hide: bool = False) -> int | None:
@@ -445,12 +473,22 @@ def run_scenario(
     wi = what_if(sc, deltas, base=base)
     step("Knelpunten zoeken", 70)
     gb, cb = _within(base)
-    gs, cs = _within(wi.result)
+    result = wi.result
+    floor = None
+    if req.floor_dimension and req.floor_percent is not None:
+        step("Rekenen met de ondergrens per groep", 60)
+        result, floor = with_floor(result, req.floor_dimension, req.floor_percent)
+        floor = hide_small_floor(floor)
+        lines.append(
+            f"Ondergrens: bij {floor.dimension_label.lower()} krijgt elke groep minstens "
+            f"{floor.percent}% van de kinderen hulp binnen de norm"
+        )
+    gs, cs = _within(result)
     rb, bcb = _blocked(base)
-    rs, bcs = _blocked(wi.result)
+    rs, bcs = _blocked(result)
     step("Wachttijden voorspellen", 85)
     fb = _earliest_start(sc, code)
-    fs = _earliest_start(wi.result.scenario, code)
+    fs = _earliest_start(result.scenario, code)
     forecast = tuple(ForecastRow(ct, fb.get(ct), fs.get(ct)) for ct in sorted(set(fb) | set(fs)))
     step("Totalen maken", 95)
     gemeenten = sorted({c.gemeente for c in sc.children})
@@ -458,12 +496,12 @@ def run_scenario(
     n_needs = sum(len(c.needs) for c in sc.children)
     # needs = within + blocked in each column: when one of the two is small, hiding it
     # alone would not help, so both go, and the number of needs with them.
-    wt = (base.n_within_norm, wi.result.n_within_norm)
+    wt = (base.n_within_norm, result.n_within_norm)
     bt = (n_needs - wt[0], n_needs - wt[1])
     hide = tuple(small_cell(w) or small_cell(b) for w, b in zip(wt, bt, strict=True))
     within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
     blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
-    late = tuple(len(r.placements) - r.n_within_norm for r in (base, wi.result))
+    late = tuple(len(r.placements) - r.n_within_norm for r in (base, result))
     late_shown = tuple(
         None if h or small_cell(n) or small_cell(b - n) else n
         for h, n, b in zip(hide, late, bt, strict=True)
@@ -484,4 +522,6 @@ def run_scenario(
         applied=tuple(lines),
         forecast=forecast,
         placed_late=AggRow("totaal", late_shown[0], late_shown[1]),
+        groups=hide_small_cells(group_outcomes(result)),
+        floor=floor,
     )

@@ -38,7 +38,8 @@ log = logging.getLogger("wijzer")
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    # the open data feed answers in JSON as the API does, errors included
+    return request.url.path.startswith(("/api/", "/open/"))
 
 
 def create_app(

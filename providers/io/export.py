@@ -16,9 +16,13 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
+import pandas as pd
 
 from providers.schema import TABLES, Kind
 
@@ -187,3 +191,26 @@ def to_text(header: Sequence[str], rows: Iterable[Sequence[Any]], dialect: str =
     buf = io.StringIO()
     export_csv(header, rows, buf, dialect=dialect)
     return buf.getvalue()
+
+
+def frame_sheet(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+    """A DataFrame as the header and rows of one export sheet, so that an export is
+    written from the same frame an analyst gets: a yes/no becomes "ja"/"nee", a date
+    its ISO day, a missing value an empty cell; numbers stay numbers."""
+
+    def cell(v: Any) -> Any:
+        if isinstance(v, pd.Timestamp):
+            return v.date().isoformat()
+        if isinstance(v, np.generic):  # a numpy scalar: the plain Python value
+            v = v.item()
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        if isinstance(v, bool):
+            return "ja" if v else "nee"
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return v
+
+    columns = [str(c) for c in frame.columns]
+    rows = [[cell(v) for v in rec] for rec in frame.itertuples(index=False, name=None)]
+    return columns, rows

@@ -149,7 +149,29 @@ def test_only_aggregates_leave(fresh: sessionmaker[Session], outcome: s.Scenario
             "applied",
             "forecast",  # days to a start, per care type: no child in it
             "placed_late",
+            "groups",  # outcomes per group: counts and group labels, small cells hidden
+            "floor",  # the group floor's totals and sentence, small counts left out
         }
+
+
+def test_every_shown_group_count_is_zero_or_at_least_five(outcome: s.ScenarioOutcome) -> None:
+    counts = [
+        v
+        for r in outcome.groups.rows
+        for v in (
+            r.children,
+            r.unclassified,
+            *(
+                getattr(c, k)
+                for c in (r.matching, r.fcfs)
+                for k in ("within_norm", "placed_late", "unplaced")
+            ),
+        )
+        if v is not None
+    ]
+    assert outcome.groups.rows
+    assert all(v == 0 or v >= 5 for v in counts)
+    assert all(r.children is None for r in outcome.groups.rows if r.hidden)
 
 
 def test_every_shown_cell_is_zero_or_at_least_five(outcome: s.ScenarioOutcome) -> None:

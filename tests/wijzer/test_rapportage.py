@@ -67,7 +67,8 @@ def test_export_is_audited(client: TestClient, app: FastAPI) -> None:
 
 
 def test_xlsx_exports_hold_their_sheets(client: TestClient) -> None:
-    """The uitvraag workbook holds the children and the stock and flow; the
+    """The uitvraag workbook holds the children, the stock and flow and the outcomes
+    per group; the
     stock-and-flow download holds that sheet alone; the CSV starts with a BOM."""
     from openpyxl import load_workbook
 
@@ -77,7 +78,7 @@ def test_xlsx_exports_hold_their_sheets(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert 'filename="uitvraag-' in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content), read_only=True)
-    assert book.sheetnames == ["uitvraag", "voorraad_en_stroom"]
+    assert book.sheetnames == ["uitvraag", "voorraad_en_stroom", "uitkomst_per_groep"]
     kids = sorted(row[0] for row in book["uitvraag"].iter_rows(min_row=2, values_only=True))
     assert kids == ["K-001", "K-002", "K-003"]
     flow = client.get("/rapportage/stroom.xlsx")

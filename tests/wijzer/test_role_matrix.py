@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.open_feed import hsds_id
 from tests.wijzer.conftest import csrf_from, login, username_for
 from wijzer.auth import Role
 from wijzer.routers import all_routes
@@ -17,6 +18,10 @@ V, A, T, INK, B = Role.VERWIJZER, Role.AANBIEDER, Role.TAFEL, Role.INKOOP, Role.
 ALL = frozenset(Role)
 PUBLIC = None  # no login needed
 
+# a service and an organization of the test data in the open feed
+_SERVICE = hsds_id("service", "P-HOOFD:TRAUMATHERAPIE")
+_ORG = hsds_id("organization", "P-HOOFD")
+
 # route path -> (a concrete URL to call, roles that may use it). A run that does not
 # exist gives 404 to a role that passes the role check, 403 to the others.
 GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
@@ -24,6 +29,10 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/tafel/vergelijk": ("/tafel/vergelijk?a=geen&b=geen", frozenset({T, B})),
     "/tafel/runs/{job_id}/besluitenlijst.{fmt}": (
         "/tafel/runs/geen/besluitenlijst.csv",
+        frozenset({T, B}),
+    ),
+    "/tafel/runs/{job_id}/uitkomst-per-groep.{fmt}": (
+        "/tafel/runs/geen/uitkomst-per-groep.csv",
         frozenset({T, B}),
     ),
     "/": ("/", PUBLIC),
@@ -52,6 +61,12 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/inkoop/scenario-opties": ("/api/v1/inkoop/scenario-opties", frozenset({INK, B})),
     "/api/v1/inkoop/scenarios/{job_id}": ("/api/v1/inkoop/scenarios/geen", frozenset({INK, B})),
     "/api/v1/tafel/runs/{job_id}": ("/api/v1/tafel/runs/geen", frozenset({T, B})),
+    "/open/hsds": ("/open/hsds", PUBLIC),
+    "/open/hsds/services": ("/open/hsds/services", PUBLIC),
+    "/open/hsds/services/{service_id}": (f"/open/hsds/services/{_SERVICE}", PUBLIC),
+    "/open/hsds/organizations": ("/open/hsds/organizations", PUBLIC),
+    "/open/hsds/organizations/{organization_id}": (f"/open/hsds/organizations/{_ORG}", PUBLIC),
+    "/open/hsds/service_at_locations": ("/open/hsds/service_at_locations", PUBLIC),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from wijzer.routers import aanbieder, api, home, inkoop, login, rapportage, tafel, zoeken
+from wijzer.routers import aanbieder, api, home, inkoop, login, open, rapportage, tafel, zoeken
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
@@ -19,6 +19,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     aanbieder.router,
     rapportage.router,
     api.router,
+    open.router,
 )
 
 

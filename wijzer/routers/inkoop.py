@@ -17,12 +17,14 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from providers.io.export import frame_sheet
 from providers.store import access
 from services import what_if as data
+from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, Work
-from wijzer.rendering import accepted, download, render
+from wijzer.rendering import Sheet, accepted, download, render
 from wijzer.settings import Settings
 from wijzer.views import inkoop as view
 from wijzer.views import inkoop_scenario as sview
@@ -164,8 +166,10 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
         raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
     ctx = sview.job_context(own_scenario(request, user, job_id))
     columns: tuple[str, ...]
+    sheets: dict[str, Sheet] = {}
     if ctx.result is not None:
         columns, rows = sview.EXPORT_COLUMNS, sview.export_rows(ctx.result)
+        sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.result.groups))
     elif ctx.advice is not None:
         columns, rows = sview.ADVICE_COLUMNS, sview.advice_rows(ctx.advice)
     else:
@@ -173,7 +177,8 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     # Aggregates only: the export is logged without refs.
     access.record_export(db, user, "inkoop_scenario", [], fmt)
     db.commit()
-    return download(f"inkoopscenario-{job_id}.{fmt}", fmt, {"totalen": (columns, rows)})
+    sheets = {"totalen": (columns, rows), **sheets}
+    return download(f"inkoopscenario-{job_id}.{fmt}", fmt, sheets)
 
 
 # ------------------------------------------------------------------------- JSON API

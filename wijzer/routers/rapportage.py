@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from providers.io.export import frame_sheet
 from providers.store import access
+from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.rendering import Sheet, download, render
@@ -48,6 +50,8 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
     if fmt == "xlsx":
         sheets["voorraad_en_stroom"] = (view.FLOW_COLUMNS, view.flow_rows(ctx))
+        if ctx.groups is not None:
+            sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.groups))
     return download(f"uitvraag-{ctx.count_date.isoformat()}.{fmt}", fmt, sheets)
 
 

@@ -16,7 +16,7 @@ from providers.store import access
 from services import matching, waiting_list
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.forms import FormErrors
+from wijzer.forms import FormErrors, parse_int
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, decode
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
@@ -125,7 +125,8 @@ async def new_run(request: Request, user: User) -> Response:
 @router.get("/runs/{job_id}", response_class=HTMLResponse)
 def run_page(request: Request, user: User, job_id: str) -> Response:
     ctx = view.run_context(own_job(request, user, job_id))
-    return render(request, "tafel/run.html", ctx, user=user)
+    extra = {"floor_choices": matching.FLOOR_CHOICES}
+    return render(request, "tafel/run.html", ctx, user=user, extra=extra)
 
 
 @router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
@@ -141,6 +142,17 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
         [str(k) for k in form.getlist("vastzetten")],
         [str(k) for k in form.getlist("uitsluiten")],
     )
+    dimension = str(form.get("ondergrens_groep") or "")
+    if dimension not in dict(matching.FLOOR_CHOICES):
+        params = params.model_copy(update={"floor_dimension": None, "floor_percent": None})
+    else:
+        percent = parse_int(str(form.get("ondergrens_procent") or ""), 1, 100)
+        if percent is None:
+            raise HTTPException(
+                status_code=422,
+                detail="Vul bij de ondergrens een heel getal van 1 tot en met 100 in.",
+            )
+        params = params.model_copy(update={"floor_dimension": dimension, "floor_percent": percent})
     job = await run_in_threadpool(start_run, request, user, params, f"{parent.name} (opnieuw)")
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
@@ -173,7 +185,7 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     ctx = view.run_context(own_job(request, user, job_id))
     if ctx.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    rows = view.export_rows(ctx.outcome)
+    sheets = view.export_sheets(ctx.outcome)
     access.record_export(
         db,
         user,
@@ -183,4 +195,16 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     )
     db.commit()
     name = f"besluitenlijst-{job_id}.{fmt}"
-    return download(name, fmt, {"besluitenlijst": (view.EXPORT_COLUMNS, rows)})
+    return download(name, fmt, sheets)
+
+
+@router.get("/runs/{job_id}/uitkomst-per-groep.{fmt}")
+def group_export(request: Request, user: User, job_id: str, fmt: str) -> Response:
+    """Outcomes per group of a run (counts only, no child)."""
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
+    ctx = view.run_context(own_job(request, user, job_id))
+    if ctx.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    sheet = view.export_sheets(ctx.outcome)["uitkomst_per_groep"]
+    return download(f"uitkomst-per-groep-{job_id}.{fmt}", fmt, {"uitkomst_per_groep": sheet})

@@ -19,6 +19,8 @@ from providers import reference
 from providers.store.access import Principal
 from services import purchase_advice as advice
 from services import what_if as data
+from services.matching import FLOOR_CHOICES, FloorSummary
+from services.outcomes import GroupOutcomes
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobStatus, WorkContext, decode
 from wijzer.views import inkoop_charts as charts
@@ -61,6 +63,8 @@ class ScenarioForm(BaseModel):
     places: list[PlaceRow]
     ceilings: list[CeilingRow]
     leave: list[str] = Field(default_factory=list)
+    floor_dimension: str = ""
+    floor_percent: str = ""
 
 
 class Option(BaseModel):
@@ -78,6 +82,13 @@ class FormContext(BaseModel):
     errors: FormErrors = Field(default_factory=FormErrors)
     advice_budget: str = ""
     advice_places: str = "10"
+    floor_choices: list[Option] = Field(
+        default_factory=lambda: [Option(value=v, label=lb) for v, lb in FLOOR_CHOICES]
+    )
+
+    @property
+    def floor_pairs(self) -> list[tuple[str, str]]:
+        return [(o.value, o.label) for o in self.floor_choices]
 
     @property
     def care_type_pairs(self) -> list[tuple[str, str]]:
@@ -159,6 +170,8 @@ def read_form(
     for c in form.ceilings:
         c.amount = values.get(f"plafond_{c.index}", "")
     form.leave = leave
+    form.floor_dimension = values.get("ondergrens_groep", "")
+    form.floor_percent = values.get("ondergrens_procent", "")
     return form
 
 
@@ -237,12 +250,31 @@ def check_scenario_form(
         errors.add("gemeenten", "Kies alleen gemeenten uit de lijst.")
     elif len(set(form.leave)) >= len(members) and members:
         errors.add("gemeenten", "Er moet minstens één gemeente in de gezamenlijke inkoop blijven.")
-    req = data.ScenarioRequest(tuple(extra), tuple(lifts), tuple(sorted(set(form.leave))))
+    floor_dimension: str | None = None
+    floor_percent: int | None = None
+    if form.floor_dimension:
+        floor_percent = parse_int(form.floor_percent, 1, 100)
+        if form.floor_dimension not in dict(FLOOR_CHOICES):
+            errors.add("ondergrens_groep", "Kies de groepen uit de lijst.")
+        elif floor_percent is None:
+            errors.add(
+                "ondergrens_procent",
+                "Vul bij de ondergrens een heel getal van 1 tot en met 100 in.",
+            )
+        else:
+            floor_dimension = form.floor_dimension
+    req = data.ScenarioRequest(
+        tuple(extra),
+        tuple(lifts),
+        tuple(sorted(set(form.leave))),
+        floor_dimension,
+        floor_percent if floor_dimension else None,
+    )
     if not errors and req.empty:
         errors.add(
             "plekken_1",
-            "Kies minstens één wijziging: extra plekken, een hoger plafond of een gemeente "
-            "die uitstapt.",
+            "Kies minstens één wijziging: extra plekken, een hoger plafond, een gemeente "
+            "die uitstapt of een ondergrens per groep.",
         )
     return (None if errors else req), errors
 
@@ -273,6 +305,8 @@ class ScenarioResult(BaseModel):
     forecast: list[ForecastLine] = Field(default_factory=list)
     forecast_chart: Chart | None = None
     note: str = NOTE
+    groups: GroupOutcomes = Field(default_factory=GroupOutcomes)
+    floor: FloorSummary | None = None
 
 
 class ScenarioParams(BaseModel):
@@ -282,6 +316,8 @@ class ScenarioParams(BaseModel):
     extra_places: list[tuple[str, str, int, int | None]] = Field(default_factory=list)
     ceiling_lifts: list[tuple[str, int]] = Field(default_factory=list)
     gemeenten_leave: list[str] = Field(default_factory=list)
+    floor_dimension: str | None = None
+    floor_percent: int | None = None
 
     @staticmethod
     def of(req: data.ScenarioRequest) -> ScenarioParams:
@@ -291,6 +327,8 @@ class ScenarioParams(BaseModel):
             ],
             ceiling_lifts=[(c.budget, c.amount_cents) for c in req.ceiling_lifts],
             gemeenten_leave=list(req.gemeenten_leave),
+            floor_dimension=req.floor_dimension,
+            floor_percent=req.floor_percent,
         )
 
     def request(self) -> data.ScenarioRequest:
@@ -298,6 +336,8 @@ class ScenarioParams(BaseModel):
             tuple(data.ExtraPlaces(c, r, n, p) for c, r, n, p in self.extra_places),
             tuple(data.CeilingLift(b, a) for b, a in self.ceiling_lifts),
             tuple(self.gemeenten_leave),
+            self.floor_dimension,
+            self.floor_percent,
         )
 
 
@@ -392,6 +432,8 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
         ],
         forecast=forecast,
         forecast_chart=forecast_chart,
+        groups=o.groups,
+        floor=o.floor,
     )
 
 

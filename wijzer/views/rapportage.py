@@ -14,26 +14,17 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain.caretypes import care_type_label
-from matcher.domain.clocks import NormStatus
 from providers import reference
+from providers.io.export import frame_sheet
 from services import uitvraag
-from services.norm import days_text
+from services.frames import REPORT_COLUMNS, to_frame
+from services.norm import NORM_STATUS_TEXT, norm_status_text
+from services.outcomes import GroupOutcomes
 from wijzer.auth import SessionUser
 
-STATUS_TEXT = {
-    NormStatus.ON_TIME.value: "Binnen de norm",
-    NormStatus.LATE.value: "Te laat",
-    NormStatus.LATE_EXPLAINED.value: "Te laat, met reden",
-    NormStatus.LATE_RESOLVED_BY_BREAKTHROUGH.value: "Te laat, opgelost",
-    NormStatus.PENDING.value: "Wacht, deadline nog niet voorbij",
-    NormStatus.UNKNOWN.value: "Onbekend",
-}
-
-
-def norm_text(status: str, days_late: int) -> str:
-    """The norm status in words; a late one with its days late."""
-    text = STATUS_TEXT.get(status, "Onbekend")
-    return f"{text} ({days_text(days_late)})" if days_late > 0 else text
+# the words live with the norm's other texts; the names stay for this page's callers
+STATUS_TEXT = NORM_STATUS_TEXT
+norm_text = norm_status_text
 
 
 class ChildRow(BaseModel):
@@ -84,6 +75,9 @@ class ReportContext(BaseModel):
     by_gi: list[Section]
     flows: list[FlowRow] = []
     flow_note: str
+    groups: GroupOutcomes | None = None
+    # the per-child download, written from the report's frame (services.frames)
+    export_rows: list[list[Any]] = []
 
 
 def _care_label(code: str) -> str:
@@ -151,6 +145,8 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
     ]
     children.sort(key=lambda c: (c.deadline, c.child_ref))
     return ReportContext(
+        groups=result.groups,
+        export_rows=frame_sheet(to_frame(result))[1],
         count_date=built.count_date,
         region=region,
         definitions=built.definitions,
@@ -171,38 +167,11 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
     )
 
 
-CSV_COLUMNS = (
-    "kind",
-    "gi",
-    "gemeente",
-    "maatregel",
-    "uitspraak",
-    "dagen_sinds_uitspraak",
-    "deadline",
-    "norm",
-    "dagen_te_laat",
-    "hulp",
-    "belemmeringen",
-)
+CSV_COLUMNS = REPORT_COLUMNS
 
 
 def csv_rows(ctx: ReportContext) -> list[list[object]]:
-    return [
-        [
-            c.child_ref,
-            c.gi,
-            c.gemeente,
-            c.measure,
-            c.ruling_date,
-            c.days_since_ruling,
-            c.deadline,
-            c.norm_status,
-            c.days_late,
-            ", ".join(c.care_types),
-            "; ".join(c.obstacles),
-        ]
-        for c in ctx.children
-    ]
+    return [list(r) for r in ctx.export_rows]
 
 
 FLOW_COLUMNS = (

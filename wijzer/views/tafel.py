@@ -15,12 +15,22 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from providers.io.export import frame_sheet
 from services import waiting_list
-from services.matching import EXPLAIN_BUDGET_S, NeedRow, RunOutcome, RunParams, run_matching
+from services.frames import to_frame
+from services.matching import (
+    EXPLAIN_BUDGET_S,
+    FLOOR_CHOICES,
+    NeedRow,
+    RunOutcome,
+    RunParams,
+    run_matching,
+)
 from services.norm import children_text
 from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors, parse_int, read_int
 from wijzer.jobs import UNREADABLE, Job, JobStatus, WorkContext, decode
+from wijzer.rendering import Sheet
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 STATUS_TEXT = {
@@ -204,10 +214,14 @@ def run_name(name: str | None, now: dt.datetime | None = None) -> str:
 def run_label(params: RunParams) -> str:
     """What a run computed, in words (beside the name the table gave it)."""
     if params.parent:
-        return f"Opnieuw: {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
-    label = f"Matching van {children_text(len(params.refs))}"
-    if params.pins or params.forbids:
-        label += f", {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
+        label = f"Opnieuw: {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
+    else:
+        label = f"Matching van {children_text(len(params.refs))}"
+        if params.pins or params.forbids:
+            label += f", {len(params.pins)} vastgezet, {len(params.forbids)} uitgesloten"
+    if params.floor_dimension and params.floor_percent:
+        group = dict(FLOOR_CHOICES).get(params.floor_dimension, params.floor_dimension)
+        label += f", ondergrens {params.floor_percent}% per groep ({group[:1].lower()}{group[1:]})"
     return label
 
 
@@ -296,41 +310,10 @@ def compare(a: RunContext, b: RunContext) -> CompareContext:
     return CompareContext(a=a, b=b, rows=out)
 
 
-EXPORT_COLUMNS = (
-    "kind",
-    "behoefte",
-    "hulp",
-    "uitkomst",
-    "aanbieder",
-    "plaats",
-    "start",
-    "deadline",
-    "binnen_norm",
-    "norm",
-    "dagen_te_laat",
-    "via_hoofdaannemer",
-    "toelichting",
-)
-
-
-def export_rows(outcome: RunOutcome) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for r in outcome.rows:
-        rows.append(
-            [
-                r.child_ref,
-                r.need_id,
-                r.care_type_label,
-                "geplaatst" if r.placed else "geen plek",
-                r.provider or "",
-                r.location or "",
-                r.start.isoformat() if r.start else "",
-                r.deadline.isoformat() if r.deadline else "",
-                "ja" if r.within_norm else "nee",
-                r.norm,
-                r.days_late,
-                r.via_main_contractor or "",
-                " ".join(r.sentences),
-            ]
-        )
-    return rows
+def export_sheets(outcome: RunOutcome) -> dict[str, Sheet]:
+    """The besluitenlijst and the outcomes per group, written from the same frames an
+    analyst gets (`services.frames.to_frame`)."""
+    return {
+        "besluitenlijst": frame_sheet(to_frame(outcome)),
+        "uitkomst_per_groep": frame_sheet(to_frame(outcome.groups)),
+    }

@@ -1,0 +1,52 @@
+"""The group floor: a side constraint that no group falls below a share, and what
+it costs in children placed within the norm overall."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.domain.floor import match_with_floor
+from matcher.domain.match import match
+from matcher.domain.outcomes import Dimension, outcomes_per_group
+from matcher.solution import verify
+from tests.domain.test_outcomes import starving_list
+
+
+def test_a_floor_lifts_the_starved_group_at_a_price() -> None:
+    base = match(starving_list())
+    got = match_with_floor(base, Dimension.LVB, 0.4)
+    assert got.met
+    assert got.result is not None
+    # the budget pays 10 cheap places, or 2 LVB places (4 units) and 6 cheap ones
+    out = outcomes_per_group(got.result.scenario, got.result.placements, got.result.unplaced, "f")
+    lvb = out.row(Dimension.LVB, "met LVB")
+    rest = out.row(Dimension.LVB, "zonder LVB")
+    assert lvb is not None
+    assert rest is not None
+    assert lvb.within_norm == 2
+    assert rest.within_norm == 6
+    assert (got.base_within, got.floor_within, got.cost) == (10, 8, 2)
+    # the independent check accepts the answer and agrees on its objective
+    report = verify(got.result.compiled.problem, got.result.solution)
+    assert report.objective == got.result.solution.objective
+
+
+def test_a_floor_that_cannot_be_met_says_so_and_keeps_the_matching() -> None:
+    base = match(starving_list())
+    # 3 LVB children (6 units) and 6 others (6 units) do not fit a budget of 10
+    got = match_with_floor(base, Dimension.LVB, 0.6)
+    assert not got.met
+    assert got.result is None
+    assert got.cost is None
+    assert got.base is base
+
+
+def test_no_floor_over_care_types() -> None:
+    with pytest.raises(ValueError, match="zorgvorm"):
+        match_with_floor(match(starving_list()), Dimension.CARE_TYPE, 0.5)
+
+
+def test_a_zero_floor_costs_nothing() -> None:
+    got = match_with_floor(match(starving_list()), Dimension.GEMEENTE, 0.0)
+    assert got.met
+    assert got.cost == 0
