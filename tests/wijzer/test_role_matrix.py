@@ -49,7 +49,10 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/rapportage/uitvraag": ("/api/v1/rapportage/uitvraag", frozenset({T, B})),
     "/api/v1/tafel/vergelijk": ("/api/v1/tafel/vergelijk?a=geen&b=geen", frozenset({T, B})),
     "/api/v1/ik": ("/api/v1/ik", ALL),
-    "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
+    "/api/v1/zoeken": (
+        "/api/v1/zoeken?zorgvorm=TRAUMATHERAPIE&leeftijd=9&gemeente=GM0505",
+        frozenset({V, T, B}),
+    ),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),
     "/api/v1/inkoop/wachtenden": ("/api/v1/inkoop/wachtenden", frozenset({INK, B})),
     "/api/v1/inkoop/scenario-opties": ("/api/v1/inkoop/scenario-opties", frozenset({INK, B})),

@@ -8,17 +8,27 @@ suppressed aggregates the data layer returned.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
+from matcher.domain import CareType
+from providers import reference
 from providers.store import access
 from services import what_if as data
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
+from wijzer.forms import NO_NUL, json_whole_number
 from wijzer.jobs import Job, JobRunner
 from wijzer.rendering import accepted, download, render
 from wijzer.settings import Settings
@@ -188,26 +198,64 @@ api_router = APIRouter(
     },
 )
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NO_NUL)]
+
+
+# A JSON integer may be written 5.0; booleans and text stay refused (strict).
+Whole = BeforeValidator(json_whole_number)
+
+
+def _one_of(values: list[str]) -> Any:
+    enum: list[JsonValue] = list(values)
+    return Field(json_schema_extra={"enum": enum})
+
+
+CareTypeCode = Annotated[Code, _one_of(sorted(c.value for c in CareType))]
+RegionCode = Annotated[Code, _one_of(sorted(reference.jeugdregios()))]
+GemeenteCode = Annotated[Code, _one_of(sorted(reference.gemeenten()))]
 
 
 class ExtraPlacesIn(BaseModel):
-    care_type: Code
-    region: Code
-    places: int = Field(strict=True, ge=1, le=sview.MAX_PLACES)
+    model_config = ConfigDict(extra="forbid")
+
+    care_type: CareTypeCode
+    region: RegionCode
+    places: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_PLACES)
 
 
 class CeilingLiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     budget: Code
-    amount_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
+    amount_euro: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_EURO)
+
+
+def _some(field: str) -> dict[str, Any]:
+    return {"required": [field], "properties": {field: {"minItems": 1}}}
 
 
 class ScenarioIn(BaseModel):
-    """The changes to compute; at least one."""
+    """The changes to compute; at least one. Which care types, regions, budgets and
+    gemeenten fit depends on the user's region: GET /api/v1/inkoop/scenario-opties
+    lists them, and any other answers 422."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [_some("extra_places"), _some("ceiling_lifts"), _some("gemeenten_leave")]
+        },
+    )
 
     extra_places: list[ExtraPlacesIn] = Field(default_factory=list, max_length=20)
     ceiling_lifts: list[CeilingLiftIn] = Field(default_factory=list, max_length=50)
-    gemeenten_leave: list[Code] = Field(default_factory=list, max_length=50)
+    gemeenten_leave: list[GemeenteCode] = Field(default_factory=list, max_length=50)
+
+
+class PlaceableOut(BaseModel):
+    """A care type and region where extra places can go (a purchased offering there)."""
+
+    care_type: str
+    region: str
 
 
 class OptionsOut(BaseModel):
@@ -216,6 +264,7 @@ class OptionsOut(BaseModel):
     regions: list[sview.Option]
     gemeenten: list[sview.Option]
     budgets: list[sview.CeilingRow]
+    placeable: list[PlaceableOut] = []
 
 
 @api_router.get(
@@ -233,6 +282,7 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
         regions=ctx.regions,
         gemeenten=ctx.gemeenten,
         budgets=ctx.form.ceilings,
+        placeable=[PlaceableOut(care_type=c, region=r) for c, r in opts.placeable],
     )
 
 
@@ -284,8 +334,10 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
 class AdviceIn(BaseModel):
     """A budget in whole euros and the most places to buy per care type."""
 
-    budget_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
-    max_places: int = Field(default=10, strict=True, ge=1, le=50)
+    model_config = ConfigDict(extra="forbid")
+
+    budget_euro: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_EURO)
+    max_places: Annotated[int, Whole] = Field(default=10, strict=True, ge=1, le=50)
 
 
 @api_router.post(
