@@ -228,3 +228,28 @@ def test_region_two_accounts_are_of_region_two(
         assert me["role"] == role.value
         if role is not Role.AANBIEDER:
             assert me["region_code"] == REGION_2
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_changes_cannot_reach_into_another_region(app: FastAPI, jobs: Jobs, region: str) -> None:
+    """Re-running the other region's matching, or a scenario with its budget, its
+    region or its gemeente: refused, and the answer names nothing of it."""
+    theirs = other(region)
+    tafel = _client(app, username(Role.TAFEL, region))
+    rerun = tafel.post(f"/api/v1/tafel/runs/{jobs.run[theirs]}/opnieuw", json={})
+    assert rerun.status_code == 404
+    page = tafel.post(f"/tafel/runs/{jobs.run[theirs]}/opnieuw", follow_redirects=False)
+    assert page.status_code == 404
+    tafel.close()
+    inkoop = _client(app, username(Role.INKOOP, region))
+    budget = next(m for m in MARKERS[theirs] if m.startswith("B-"))
+    gemeente = {REGION: "GM0505", REGION_2: "GM0344"}[theirs]
+    for scenario in (
+        {"ceiling_lifts": [{"budget": budget, "amount_euro": 1000}]},
+        {"extra_places": [{"care_type": SCENARIO_CARE[theirs], "region": theirs, "places": 1}]},
+        {"gemeenten_leave": [gemeente]},
+    ):
+        answer = inkoop.post("/api/v1/inkoop/scenarios", json=scenario)
+        assert answer.status_code == 422, (scenario, answer.text)
+        _assert_no_markers(answer.text.replace(budget, ""), region, str(scenario))
+    inkoop.close()
