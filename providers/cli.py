@@ -1,11 +1,12 @@
 """Command line: demo data, import, export, template and migrations.
 
-python -m providers demo --region JZ31 --seed 1 --out DIR
+python -m providers demo --seed 1 --out DIR   (two regions; --region JZ31 for one)
 python -m providers demo --national --children 100000 --offerings 10000 --out DIR
 python -m providers import DIR_OR_FILES... [--database-url URL]
 python -m providers export --out FILE_OR_DIR --format xlsx|csv|json
 python -m providers template --out sjabloon.xlsx
 python -m providers retention --months 24
+python -m providers rol USERNAME ROLE
 python -m providers db upgrade
 """
 
@@ -30,7 +31,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     if a.national:
         data = demo.generate_national(a.children or 100_000, a.offerings, seed=a.seed, today=a.date)
     else:
-        data = demo.generate_region(a.region, seed=a.seed, n_children=a.children, today=a.date)
+        regions = tuple(a.region or demo.DEMO_REGIONS)
+        data = demo.generate_regions(regions, seed=a.seed, n_children=a.children, today=a.date)
     out = Path(a.out)
     target = out if a.format == "csv" else out / f"demo.{a.format}"
     if a.format != "csv":
@@ -41,6 +43,12 @@ def cmd_demo(a: argparse.Namespace) -> int:
     for f in files:
         print(f"geschreven: {f}")
     return 0
+
+
+def _roles() -> list[str]:
+    from providers.store.models import Role
+
+    return [r.value for r in Role]
 
 
 def _sessions(url: str | None):  # type: ignore[no-untyped-def]
@@ -135,6 +143,27 @@ def cmd_uitvraag(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_role(a: argparse.Namespace) -> int:
+    import logging
+
+    from providers.store import NotFound, Principal, Role, change_role
+
+    # The role change is a security event: its log line goes to standard error.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    sessions = _sessions(a.database_url)
+    try:
+        with sessions() as s, s.begin():
+            change_role(s, Principal.system(a.actor), a.username, Role(a.role))
+    except NotFound as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 1
+    except ValueError:
+        print("Een aanbieder-account hoort bij een organisatie van een aanbieder.", file=sys.stderr)
+        return 1
+    print(f"account {a.username} heeft nu de rol {a.role}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m providers", description=__doc__.splitlines()[0]
@@ -142,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     d = sub.add_parser("demo", help="seeded demo data in the import format")
-    d.add_argument("--region", default="JZ31")
+    d.add_argument(
+        "--region",
+        action="append",
+        help="jeugdregio code, repeat for more regions (default: JZ31 and JZ24)",
+    )
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--children", type=int)
     d.add_argument("--offerings", type=int, default=10_000)
@@ -194,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--database-url")
     u.add_argument("--actor", default="uitvraag")
     u.set_defaults(func=cmd_uitvraag)
+
+    o = sub.add_parser("rol", help="give an account another role (audited and logged)")
+    o.add_argument("username")
+    o.add_argument("role", choices=_roles())
+    o.add_argument("--database-url")
+    o.add_argument("--actor", default="beheer-cli")
+    o.set_defaults(func=cmd_role)
 
     b = sub.add_parser("db", help="database migrations")
     b.add_argument("action", choices=("upgrade",))

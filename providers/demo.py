@@ -2,7 +2,9 @@
 
 `generate_region` builds one jeugdregio with its real gemeenten, 20-600
 waiting children and providers whose capacity, waits, prices and ceilings
-follow the figures in DOMAIN §5; `generate_national` builds up to 100k
+follow the figures in DOMAIN §5; `generate_regions` builds several such
+regions in one data set (the demo holds two, `DEMO_REGIONS`, so one deployment
+serves two regions that must stay apart); `generate_national` builds up to 100k
 children and 10k offerings over all 42 regions for benchmarks.  Both return
 typed records (as `providers.validate` makes them), so `providers.io.export_tables`
 writes them and the importer reads them back unchanged.
@@ -126,6 +128,8 @@ GEMEENTE_WEIGHTS = {
 }
 
 DEFAULT_CHILDREN = {"JZ31": 23, "JZ24": 35}
+# The demo's two regions: Zuid-Holland Zuid and Haaglanden (the sources of the mixes).
+DEMO_REGIONS = ("JZ31", "JZ24")
 
 NAME_PARTS = (
     "Kompas",
@@ -455,18 +459,41 @@ def generate_region(
     year: int = reference.DEFAULT_YEAR,
 ) -> Records:
     """One jeugdregio with its real gemeenten and 20-600 waiting children."""
-    regions = reference.jeugdregios(year)
-    if region not in regions:
-        raise ValueError(f"unknown jeugdregio {region!r}")
-    n = DEFAULT_CHILDREN.get(region, 60) if n_children is None else n_children
-    if not 20 <= n <= 600:
+    return generate_regions((region,), seed=seed, n_children=n_children, today=today, year=year)
+
+
+def generate_regions(
+    regions: Sequence[str] = DEMO_REGIONS,
+    *,
+    seed: int = 1,
+    n_children: int | Mapping[str, int] | None = None,
+    today: dt.date | None = None,
+    year: int = reference.DEFAULT_YEAR,
+) -> Records:
+    """Several jeugdregio's in one data set, each as `generate_region` makes it
+    (`n_children` for each region, or per region code). The first region's records equal those of
+    `generate_region` with the same seed: the others are drawn after it."""
+    known = reference.jeugdregios(year)
+    if not regions or len(set(regions)) != len(regions):
+        raise ValueError("give one or more different jeugdregio's")
+    for region in regions:
+        if region not in known:
+            raise ValueError(f"unknown jeugdregio {region!r}")
+    sizes = [
+        n_children
+        if isinstance(n_children, int)
+        else (n_children or DEFAULT_CHILDREN).get(r, DEFAULT_CHILDREN.get(r, 60))
+        for r in regions
+    ]
+    if not all(20 <= n <= 600 for n in sizes):
         raise ValueError("a demo region has 20 to 600 waiting children")
     b = _Builder(seed, today or dt.date.today(), year)
-    n_off = max(20, n // 2)
-    # Scarcity: free places per offering, so total free ~ 30-50% of demand.
-    b.region_supply(region, n_off, scarcity=max(0.4, 0.4 * n / n_off))
-    b.out_of_region(region)
-    b.children(region, n)
+    for region, n in zip(regions, sizes, strict=True):
+        n_off = max(20, n // 2)
+        # Scarcity: free places per offering, so total free ~ 30-50% of demand.
+        b.region_supply(region, n_off, scarcity=max(0.4, 0.4 * n / n_off))
+        b.out_of_region(region)
+        b.children(region, n)
     return b.finish()
 
 

@@ -1,8 +1,10 @@
 """``python -m wijzer demo``: a local wijzer with demo data and one account per role.
 
-The data comes from the data layer's demo generator (one jeugdregio, fictional
-providers, pseudonymous children) and goes in through the same importer as a
-region's own files. Every run gives each demo account a new random password.
+The data comes from the data layer's demo generator (two jeugdregio's in one
+deployment, fictional providers, pseudonymous children) and goes in through the
+same importer as a region's own files. The first region's accounts are named
+after their role (`tafel`), the second region's get `-2` (`tafel-2`); beheer is
+national. Every run gives each demo account a new random password.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers import demo as demo_data
+from providers import reference
 from providers.io import export_tables
 from providers.store import access, accounts
 from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
@@ -29,9 +32,11 @@ from wijzer.deps import engine_for, prepare, sessions_for
 from wijzer.settings import Settings
 
 DEMO_REGION = "JZ31"  # Zuid-Holland Zuid
+DEMO_REGION_2 = "JZ24"  # Haaglanden: a second region that must not see the first
 DEMO_SEED = 1
-# More than the region's real list (about 25), so every page has something to show.
-DEMO_CHILDREN = 120
+# More than the regions' real lists (about 25 and 35), so every page has something to show.
+DEMO_CHILDREN = {DEMO_REGION: 120, DEMO_REGION_2: 60}
+REGIONAL_ROLES = (Role.VERWIJZER, Role.AANBIEDER, Role.TAFEL, Role.INKOOP)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class DemoAccount:
     role: Role
     password: str
     organisation: str
+    region: str | None = None  # None: beheer, for all regions
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -50,14 +56,15 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 def load_demo_data(sessions: sessionmaker[Session], today: dt.date, out: TextIO) -> None:
-    """Generate the demo region and import it, unless the database already has offerings."""
+    """Generate the two demo regions and import them, unless the database already has
+    offerings."""
     with sessions() as session:
         present = session.scalar(select(func.count()).select_from(Offering)) or 0
     if present:
         print(f"Demodata staat al in de database ({present} aanbiedingen).", file=out)
         return
-    records = demo_data.generate_region(
-        DEMO_REGION, seed=DEMO_SEED, n_children=DEMO_CHILDREN, today=today
+    records = demo_data.generate_regions(
+        (DEMO_REGION, DEMO_REGION_2), seed=DEMO_SEED, n_children=DEMO_CHILDREN, today=today
     )
     with tempfile.TemporaryDirectory(prefix="wijzer-demo-") as tmp:
         files = export_tables(records, "csv", Path(tmp))
@@ -70,10 +77,14 @@ def load_demo_data(sessions: sessionmaker[Session], today: dt.date, out: TextIO)
     print(f"Demodata ingelezen: {counts}.", file=out)
 
 
-def _organisation(session: Session, role: Role) -> Organisation:
+def username_of(role: Role, region: str | None) -> str:
+    return role.value if region in (None, DEMO_REGION) else f"{role.value}-2"
+
+
+def _organisation(session: Session, role: Role, region: str) -> Organisation:
     if role is Role.AANBIEDER:
         provider = session.scalars(
-            select(Provider).where(Provider.region_code == DEMO_REGION).order_by(Provider.ext_id)
+            select(Provider).where(Provider.region_code == region).order_by(Provider.ext_id)
         ).first()
         if provider is None:
             raise RuntimeError("the demo data has no provider in the demo region")
@@ -89,27 +100,34 @@ def _organisation(session: Session, role: Role) -> Organisation:
         Role.INKOOP: (OrganisationKind.REGIO, "Demo inkoopteam"),
         Role.BEHEER: (OrganisationKind.BEHEER, "Demo beheer"),
     }[role]
+    if region != DEMO_REGION:
+        name = f"{name} {reference.jeugdregios()[region].name}"
     existing = session.scalars(select(Organisation).where(Organisation.name == name)).first()
     return existing or accounts.create_organisation(
-        session, name, kind, region_code=None if role is Role.BEHEER else DEMO_REGION
+        session, name, kind, region_code=None if role is Role.BEHEER else region
     )
 
 
 def seed_accounts(sessions: sessionmaker[Session]) -> list[DemoAccount]:
-    """One account per role, named after the role, with a fresh password."""
+    """One account per role in the first region, named after the role, and one per
+    regional role in the second (`tafel-2`), each with a fresh password."""
+    wanted = [(role, DEMO_REGION) for role in Role]
+    wanted += [(role, DEMO_REGION_2) for role in REGIONAL_ROLES]
     seeded: list[DemoAccount] = []
     with sessions.begin() as session:
-        for role in Role:
-            org = _organisation(session, role)
+        for role, region in wanted:
+            org = _organisation(session, role, region)
             password = secrets.token_urlsafe(9)
-            account = session.scalar(select(Account).where(Account.username == role.value))
+            name = username_of(role, region)
+            account = session.scalar(select(Account).where(Account.username == name))
             if account is None:
-                accounts.create_account(session, role.value, password, role, org)
+                accounts.create_account(session, name, password, role, org)
             else:
                 account.password_hash = accounts.hash_password(password)
                 account.active = True
                 account.failed_logins = 0
-            seeded.append(DemoAccount(role.value, role, password, org.name))
+            shown_region = None if role is Role.BEHEER else region
+            seeded.append(DemoAccount(name, role, password, org.name, shown_region))
     return seeded
 
 
@@ -128,9 +146,12 @@ def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
     print("", file=out)
     print("Demo-accounts (de wachtwoorden gelden tot de volgende start):", file=out)
     width = max(len(a.username) for a in accounts)
+    regions = reference.jeugdregios()
     for a in accounts:
+        where = f"regio {regions[a.region].name}" if a.region else "alle regio's"
         print(
-            f"  {a.username:<{width}}  {a.password}  {ROLE_LABELS[a.role]}, {a.organisation}",
+            f"  {a.username:<{width}}  {a.password}  {ROLE_LABELS[a.role]}, {a.organisation}"
+            f" ({where})",
             file=out,
         )
     print("", file=out)

@@ -34,6 +34,19 @@ class FormErrors(BaseModel):
 # ids and versions from people are bounded by it, so no query ever overflows.
 DB_INT_MAX = 2**63 - 1
 DB_INT_MIN = -(2**63)
+
+
+def json_whole_number(value: object) -> object:
+    """For a JSON integer field (checked strictly after this): `5.0` is the integer 5
+    in JSON, as its schema says; `true`, `"5"` and `5.5` stay refused."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= DB_INT_MAX:
+        return int(value)
+    return value
+
+
+# No text field may hold a NUL character (`wijzer.limits` refuses it with 400 before any
+# route runs); the API schema says so with this pattern on every free text.
+NO_NUL = r"^[^\x00]*$"
 # No field needs more digits than this; a longer text is refused before int() sees it
 # (Python refuses ints over 4300 digits with an English ValueError).
 MAX_DIGITS = 19

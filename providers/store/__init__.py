@@ -25,6 +25,7 @@ from providers.store.access import (
 )
 from providers.store.accounts import (
     authenticate,
+    change_role,
     create_account,
     create_organisation,
     hash_password,
@@ -72,6 +73,7 @@ __all__ = [
     "audit",
     "audit_entries",
     "authenticate",
+    "change_role",
     "create_account",
     "create_organisation",
     "current_revision",

@@ -4,16 +4,26 @@ that turns an account into a `Principal`."""
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from providers.store.access import Principal
-from providers.store.models import Account, Organisation, OrganisationKind, Role, utcnow
+from providers.store.access import AccessDenied, NotFound, Principal, audit
+from providers.store.models import (
+    Account,
+    AuditAction,
+    Organisation,
+    OrganisationKind,
+    Role,
+    utcnow,
+)
 
 _hasher = PasswordHasher()
+# Security events of the data layer; the web app's JSON log set-up writes them too.
+security_log = logging.getLogger("providers.security")
 
 
 def hash_password(password: str) -> str:
@@ -131,3 +141,40 @@ def active_account(session: Session, username: str) -> tuple[Principal, str | No
         gi_code=org.gi_code if org else None,
     )
     return principal, org.name if org else None
+
+
+def change_role(
+    session: Session,
+    actor: Principal,
+    username: str,
+    role: Role,
+    organisation: Organisation | None = None,
+) -> Account:
+    """Give an account another role (and organisation, when given); beheer only.
+
+    A role decides what an account may see, so every change is a security event:
+    one audit entry (the account's name, the old and new role) and one INFO line
+    in the application log. The account's open sessions get the new role on
+    their next request (`active_account` reads it every time).
+    """
+    if actor.role is not Role.BEHEER:
+        raise AccessDenied("Alleen beheer kan de rol van een account wijzigen.")
+    acc = session.scalar(select(Account).where(Account.username == username))
+    if acc is None:
+        raise NotFound("Dit account bestaat niet.")
+    org = organisation or session.get(Organisation, acc.organisation_id)
+    if role is Role.AANBIEDER and (org is None or org.provider_id is None):
+        raise ValueError("an aanbieder account needs an organisation linked to a provider")
+    old = acc.role
+    acc.role = role.value
+    if organisation is not None:
+        acc.organisation_id = organisation.id
+    detail = f"rol {old} -> {role.value}"
+    if organisation is not None:
+        detail += f", organisatie {organisation.id}"
+    audit(session, actor, AuditAction.WRITE, "accounts", [acc.username], detail=detail)
+    session.flush()
+    security_log.info(
+        "role change user=%r from=%s to=%s by=%r", acc.username, old, role.value, actor.username
+    )
+    return acc

@@ -35,6 +35,28 @@ def test_region_uses_its_real_gemeenten(region: str) -> None:
     assert region in outside[0]["werkgebied"]
 
 
+def test_two_regions_in_one_data_set() -> None:
+    """The demo's two regions: the first as generate_region makes it, the second
+    after it, ids unique over both, each region's children in its own gemeenten."""
+    both = demo.generate_regions(("JZ31", "JZ24"), seed=1, n_children={"JZ24": 40}, today=TODAY)
+    first = demo.generate_region("JZ31", seed=1, today=TODAY)
+    for table, rows in first.items():
+        assert both[table][: len(rows)] == rows, table
+    gem = reference.gemeenten()
+    regions = Counter(gem[k["gemeente"]].region_code for k in both["kinderen"])
+    assert regions == {"JZ31": 23, "JZ24": 40}
+    for table, key in (
+        ("kinderen", "kind_ref"),
+        ("aanbod", "aanbod_id"),
+        ("budgetten", "budget_id"),
+    ):
+        ids = [r[key] for r in both[table]]
+        assert len(ids) == len(set(ids)), table
+    assert {b["regio"] for b in both["budgetten"]} == {"JZ31", "JZ24"}
+    with pytest.raises(ValueError, match="different"):
+        demo.generate_regions(("JZ31", "JZ31"))
+
+
 def test_children_count_is_bounded() -> None:
     assert (
         len(demo.generate_region("JZ31", seed=1, today=TODAY)["kinderen"]) == 23

@@ -36,16 +36,19 @@ from tests.security.conftest import (
     login,
     username_for,
 )
+from tests.wijzer.data import MARKERS, REGION, REGION_2, REGIONAL_ROLES, username
 from tests.wijzer.test_role_matrix import GET_MATRIX, OPEN_UNSAFE, UNSAFE_MATRIX
 from wijzer.auth import Role
 from wijzer.security import SAFE_METHODS
 
 OTHER_PROVIDER = "test-ander-aanbieder"
+# The regional roles' users of the second region of the test data (beheer is national).
+REGION_2_USERS = {username(r, REGION_2): r for r in REGIONAL_ROLES}
 # Tests of the web layer only: the database behind it does not change the answer.
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 # Routes the framework adds for the API documentation; open on purpose (no data).
 FRAMEWORK_GET = {"/api/v1/openapi.json"}
-PRINCIPALS: list[Role | str | None] = [*Role, OTHER_PROVIDER, None]
+PRINCIPALS: list[Role | str | None] = [*Role, *REGION_2_USERS, OTHER_PROVIDER, None]
 
 
 def _pid(p: Role | str | None) -> str:
@@ -79,9 +82,9 @@ def _allowed(method: str, path: str) -> frozenset[Role] | None:
     return UNSAFE_MATRIX[(method, path)]
 
 
-def _concrete(path: str, ids: dict[str, int]) -> str:
+def _concrete(path: str, ids: dict[str, int], offering: str = "offering:snel") -> str:
     return (
-        path.replace("{offering_id}", str(ids["offering:snel"]))
+        path.replace("{offering_id}", str(ids[offering]))
         .replace("{job_id}", "geen")
         .replace("{fmt}", "csv")
     )
@@ -95,9 +98,18 @@ def test_matrix_table_covers_every_route_of_the_app(app: FastAPI) -> None:
 
 
 def _principal_role(p: Role | str | None) -> Role | None:
-    if p == OTHER_PROVIDER:
-        return Role.AANBIEDER
-    return p if isinstance(p, Role) else None
+    if isinstance(p, Role) or p is None:
+        return p
+    return Role.AANBIEDER if p == OTHER_PROVIDER else REGION_2_USERS[p]
+
+
+def _region_of(p: Role | str | None) -> str | None:
+    """The region of a principal's account; None for beheer and anonymous."""
+    if not isinstance(p, Role) and p in REGION_2_USERS:
+        return REGION_2
+    if p == OTHER_PROVIDER or (isinstance(p, Role) and p in REGIONAL_ROLES):
+        return REGION
+    return None
 
 
 def _check_principal(app: FastAPI, ids: dict[str, int], principal: Role | str | None) -> int:
@@ -111,7 +123,8 @@ def _check_principal(app: FastAPI, ids: dict[str, int], principal: Role | str | 
         if method == "HEAD" or (method, path) == ("POST", "/uitloggen"):
             continue
         allowed = _allowed(method, path)
-        url = _concrete(path, ids)
+        own = "offering:dom" if principal in REGION_2_USERS else "offering:snel"
+        url = _concrete(path, ids, own)
         kwargs: dict[str, Any] = {"headers": {"X-CSRF-Token": token}, "follow_redirects": False}
         if method == "PUT":
             kwargs["json"] = {}
@@ -120,6 +133,12 @@ def _check_principal(app: FastAPI, ids: dict[str, int], principal: Role | str | 
         response = client.request(method, url, **kwargs)
         checked += 1
         code = response.status_code
+        region = _region_of(principal)
+        if region is not None:
+            # No ref, budget or organisation of the other region, whatever the answer.
+            theirs = MARKERS[REGION_2 if region == REGION else REGION]
+            leaked = [m for m in theirs if m in response.text]
+            assert not leaked, (_pid(principal), method, path, leaked)
         if allowed is None or (role is not None and role in allowed):
             assert code not in (401, 403), (_pid(principal), method, path, code)
             assert code < 500, (_pid(principal), method, path, code)
@@ -134,8 +153,8 @@ def _check_principal(app: FastAPI, ids: dict[str, int], principal: Role | str | 
 
 def test_every_route_every_method_every_role(app: FastAPI, ids: dict[str, int]) -> None:
     calls = sum(_check_principal(app, ids, p) for p in PRINCIPALS)
-    # 7 principals x every (method, route) but HEAD and logout; grows with the app.
-    assert calls >= 7 * 19
+    # 11 principals x every (method, route) but HEAD and logout; grows with the app.
+    assert calls >= 11 * 19
 
 
 def test_provider_cannot_touch_another_providers_offering(

@@ -129,10 +129,19 @@ def demo_run(
         sessions = session_factory(engine)
         out = io.StringIO()
         wijzer_demo.load_demo_data(sessions, TODAY, out)
-        passwords = {a.role: a.password for a in wijzer_demo.seed_accounts(sessions)}
+        # The first region's accounts (named after their role) do the work here.
+        seeded = wijzer_demo.seed_accounts(sessions)
+        passwords = {a.role: a.password for a in seeded if a.username == a.role.value}
         app = create_app(_settings(url))
         _use_the_app(app, sessions, passwords)
-        yield {"engine": engine, "logs": records, "stdout": out.getvalue(), "sessions": sessions}
+        yield {
+            "engine": engine,
+            "logs": records,
+            "stdout": out.getvalue(),
+            "sessions": sessions,
+            "accounts": seeded,
+            "url": url,
+        }
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
@@ -530,3 +539,47 @@ def test_a_single_suppressed_cell_cannot_be_derived_from_the_total(
             rest = b["total"] - shown
             # More than one hidden cell share the rest, or the rest is not small.
             assert len(hidden) > 1 or rest >= aggregates.SMALL_CELL, b
+
+
+def test_demo_holds_two_regions_kept_apart(demo_run: dict[str, Any]) -> None:
+    """Each region's tafel sees its own waiting children only, each inkoop team its own
+    total; the second region's accounts are named `<rol>-2`."""
+    seeded: list[wijzer_demo.DemoAccount] = demo_run["accounts"]
+    by_name = {a.username: a for a in seeded}
+    regions = (wijzer_demo.DEMO_REGION, wijzer_demo.DEMO_REGION_2)
+    with demo_run["engine"].connect() as conn:
+        waiting = {
+            r: set(
+                conn.execute(
+                    text("SELECT ref FROM children WHERE region_code = :r AND status = 'wachtend'"),
+                    {"r": r},
+                ).scalars()
+            )
+            for r in regions
+        }
+    assert all(len(refs) >= 20 for refs in waiting.values())
+    app = create_app(_settings(demo_run["url"]))
+    try:
+        for region, other in (regions, regions[::-1]):
+            for role in (Role.TAFEL, Role.INKOOP):
+                account = by_name[wijzer_demo.username_of(role, region)]
+                assert account.region == region
+                client = TestClient(app, base_url="http://testserver")
+                token = csrf_from(client.get("/inloggen").text)
+                form = {"gebruikersnaam": account.username, "wachtwoord": account.password}
+                r = client.post("/inloggen", data={**form, "csrf_token": token})
+                assert r.status_code == 200, r.text
+                if role is Role.TAFEL:
+                    shown = set(re.findall(r"K-\d{6}", client.get("/tafel").text))
+                    assert shown
+                    assert shown <= waiting[region]
+                else:
+                    body = client.get("/api/v1/inkoop/wachtenden").json()
+                    assert body["region"] == region
+                    assert {b["total"] for b in body["breakdowns"]} == {len(waiting[region])}
+                    assert not re.search(r"K-\d{6}", client.get("/inkoop").text)
+                assert not waiting[other] & set(re.findall(r"K-\d{6}", r.text))
+                client.close()
+    finally:
+        app.state.jobs.shutdown()
+        app.state.engine.dispose()

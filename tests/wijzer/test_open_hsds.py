@@ -129,7 +129,10 @@ def test_capacity_is_free_places_with_unit_and_last_confirmation(
     # the region filter leaves the other region's offering out
     assert all(s["organization_id"] for s in services)
     every = client.get("/open/hsds/services?per_page=200").json()["total_items"]
-    assert every == len(services) + 1
+    other = client.get("/open/hsds/services?per_page=200&regio=JZ22").json()["contents"]
+    assert other, "the second region of the seed has offerings of its own"
+    assert not {s["id"] for s in other} & {s["id"] for s in services}
+    assert every == len(services) + len(other)
 
 
 def test_no_child_data_and_no_address_anywhere(

@@ -1,5 +1,8 @@
 """Every role against every endpoint. The tables below are the specification:
-a new endpoint makes this test fail until it is added here."""
+a new endpoint makes this test fail until it is added here.
+
+Each regional role runs as a user of either region of the test data (beheer is
+national), with its own region's offering, children and purchase options."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.open_feed import hsds_id
-from tests.wijzer.conftest import csrf_from, login, username_for
+from tests.wijzer.conftest import csrf_from, login
+from tests.wijzer.data import CARE, CARE_2, REGION, REGION_2, REGIONAL_ROLES, username
 from wijzer.auth import Role
 from wijzer.routers import all_routes
 from wijzer.security import SAFE_METHODS
@@ -55,7 +59,10 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/rapportage/uitvraag": ("/api/v1/rapportage/uitvraag", frozenset({T, B})),
     "/api/v1/tafel/vergelijk": ("/api/v1/tafel/vergelijk?a=geen&b=geen", frozenset({T, B})),
     "/api/v1/ik": ("/api/v1/ik", ALL),
-    "/api/v1/zoeken": ("/api/v1/zoeken", frozenset({V, T, B})),
+    "/api/v1/zoeken": (
+        "/api/v1/zoeken?zorgvorm=TRAUMATHERAPIE&leeftijd=9&gemeente=GM0505",
+        frozenset({V, T, B}),
+    ),
     "/api/v1/aanbod": ("/api/v1/aanbod", frozenset({A, B})),
     "/api/v1/inkoop/wachtenden": ("/api/v1/inkoop/wachtenden", frozenset({INK, B})),
     "/api/v1/inkoop/scenario-opties": ("/api/v1/inkoop/scenario-opties", frozenset({INK, B})),
@@ -87,8 +94,21 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
 
-def _url(template: str, ids: dict[str, int]) -> str:
-    return template.replace("{snel}", str(ids["offering:snel"]))
+# (role, region): every role in the first region, the regional roles in the second too.
+PRINCIPALS = [(r, REGION) for r in Role] + [(r, REGION_2) for r in REGIONAL_ROLES]
+# Per region: the offering of its provider, a waiting child, a care type it buys.
+OWN = {
+    REGION: ("offering:snel", "K-001", CARE),
+    REGION_2: ("offering:dom", "K-004", CARE_2),
+}
+
+
+def _pid(principal: tuple[Role, str]) -> str:
+    return f"{principal[0].value}-{principal[1]}"
+
+
+def _url(template: str, ids: dict[str, int], region: str = REGION) -> str:
+    return template.replace("{snel}", str(ids[OWN[region][0]]))
 
 
 def test_matrix_covers_every_get_route() -> None:
@@ -100,11 +120,12 @@ def test_matrix_covers_every_unsafe_route() -> None:
     assert unsafe == set(UNSAFE_MATRIX) | OPEN_UNSAFE
 
 
-@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
-def test_get_matrix(client: TestClient, ids: dict[str, int], role: Role) -> None:
-    login(client, username_for(role))
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=_pid)
+def test_get_matrix(client: TestClient, ids: dict[str, int], principal: tuple[Role, str]) -> None:
+    role, region = principal
+    login(client, username(role, region))
     for path, (url, allowed) in GET_MATRIX.items():
-        response = client.get(_url(url, ids), follow_redirects=False)
+        response = client.get(_url(url, ids, region), follow_redirects=False)
         if allowed is None or role in allowed:
             expected = 404 if "geen" in url else 200
             assert response.status_code == expected, (role, path, response.status_code)
@@ -129,11 +150,15 @@ def _offering_body(version: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
-def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> None:
-    login(client, username_for(role))
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=_pid)
+def test_unsafe_matrix(
+    client: TestClient, ids: dict[str, int], principal: tuple[Role, str]
+) -> None:
+    role, region = principal
+    offering, child, care = OWN[region]
+    login(client, username(role, region))
     token = csrf_from(client.get("/").text)
-    oid = ids["offering:snel"]
+    oid = ids[offering]
     allowed = UNSAFE_MATRIX[("POST", "/aanbieder/aanbod/{offering_id}")]
     form = {k: str(v) for k, v in _offering_body(1).items() if k != "contra_indications"}
     form = {k: v for k, v in form.items() if v != "False"}
@@ -148,7 +173,7 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     allowed = UNSAFE_MATRIX[("PUT", "/api/v1/aanbod/{offering_id}")]
     assert put.status_code == (200 if role in allowed else 403), (role, put.status_code)
     run = client.post(
-        "/tafel/runs", data={"kind": "K-001", "csrf_token": token}, follow_redirects=False
+        "/tafel/runs", data={"kind": child, "csrf_token": token}, follow_redirects=False
     )
     allowed = UNSAFE_MATRIX[("POST", "/tafel/runs")]
     assert run.status_code == (303 if role in allowed else 403), (role, run.status_code)
@@ -165,7 +190,7 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
         allowed = UNSAFE_MATRIX[("POST", route)]
         assert restart.status_code == (404 if role in allowed else 403), (role, path)
     api_run = client.post(
-        "/api/v1/tafel/runs", json={"refs": ["K-001"]}, headers={"X-CSRF-Token": token}
+        "/api/v1/tafel/runs", json={"refs": [child]}, headers={"X-CSRF-Token": token}
     )
     allowed = UNSAFE_MATRIX[("POST", "/api/v1/tafel/runs")]
     assert api_run.status_code == (202 if role in allowed else 403), (role, api_run.status_code)
@@ -177,11 +202,15 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
         role,
         api_rerun.status_code,
     )
+    if role is Role.BEHEER:
+        # Beheer's scenarios are of the region with the most waiting children (the second).
+        _, _, care = OWN[REGION_2]
+        region = REGION_2
     scenario = client.post(
         "/inkoop/scenario",
         data={
-            "zorgvorm_1": "TRAUMATHERAPIE",
-            "regio_1": "JZ31",
+            "zorgvorm_1": care,
+            "regio_1": region,
             "plekken_1": "2",
             "csrf_token": token,
         },
@@ -191,7 +220,7 @@ def test_unsafe_matrix(client: TestClient, ids: dict[str, int], role: Role) -> N
     assert scenario.status_code == (303 if role in allowed else 403), (role, scenario.status_code)
     api_scenario = client.post(
         "/api/v1/inkoop/scenarios",
-        json={"extra_places": [{"care_type": "TRAUMATHERAPIE", "region": "JZ31", "places": 2}]},
+        json={"extra_places": [{"care_type": care, "region": region, "places": 2}]},
         headers={"X-CSRF-Token": token},
     )
     allowed = UNSAFE_MATRIX[("POST", "/api/v1/inkoop/scenarios")]

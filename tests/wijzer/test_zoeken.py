@@ -341,7 +341,7 @@ def test_warming_fills_offerings_and_forecasts(app: FastAPI, verwijzer: TestClie
 
     cache = app.state.search_cache
     seen = warm_cache(app.state.sessions, cache, access.Principal.system(), today=TODAY)
-    assert seen == 7  # every offering of the test data, all of one care type
+    assert seen == 8  # every offering of the test data, in both regions
     misses, forecasts = cache.misses, len(cache._forecasts)
     assert forecasts >= 5
     api(verwijzer, uitspraak="2026-11-01")

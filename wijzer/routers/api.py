@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from services import matching
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.forms import DB_INT_MAX, DB_INT_MIN
+from wijzer.forms import DB_INT_MAX, DB_INT_MIN, NO_NUL, json_whole_number
 from wijzer.rendering import accepted
 from wijzer.routers import aanbieder, inkoop, rapportage, tafel, zoeken
 from wijzer.views import aanbieder as aanbieder_view
@@ -31,11 +31,6 @@ class ErrorDetail(BaseModel):
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message, "message": message}, status_code=status)
-
-
-# Integers from a client stay within the database's range, and a JSON `false` or
-# `"5"` is refused instead of read as 0 or 5.
-DbInt = Annotated[int, Field(strict=True, ge=DB_INT_MIN, le=DB_INT_MAX)]
 
 
 # A body that is not UTF-8 cannot be read (400); every endpoint needs a session (401)
@@ -78,22 +73,21 @@ def me(user: Annotated[SessionUser, Depends(require_roles(*Role))]) -> Me:
     response_model=zoeken_view.SearchContext,
     summary="Zoeken naar hulp (dezelfde gegevens als de pagina /zoeken)",
     responses={422: {"description": "Fouten in de zoekvraag, per veld"}},
+    openapi_extra={"parameters": zoeken_view.search_parameters()},
 )
 def search(
     request: Request,
     user: Annotated[SessionUser, Depends(require_roles(*zoeken.ROLES))],
     db: DbSession,
-    zorgvorm: str = "",
-    leeftijd: str = "",
-    gemeente: str = "",
-    kenmerken: Annotated[list[str] | None, Query()] = None,
     route: zoeken_view.Route = zoeken_view.Route.MAIN_CONTRACTOR,
     regio: zoeken_view.Area = zoeken_view.Area.IN_REGION,
-    uitspraak: str = "",
-    deadline: str = "",
     ook_niet_passend: bool = False,
 ) -> Response:
-    ctx = zoeken.build_context(request, user, db)
+    # The other parameters are read by the page's own parser (one set of Dutch
+    # messages); the schema lists them with exactly the values it accepts. Unlike
+    # the page, which shows an empty form, the API answers a question without the
+    # required parameters with 422.
+    ctx = zoeken.build_context(request, user, db, empty_form=False)
     return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
 
 
@@ -112,19 +106,52 @@ def own_offerings(request: Request, user: AanbiederUser, db: DbSession) -> Respo
     return JSONResponse(ctx.model_dump(mode="json"))
 
 
-class OfferingUpdate(BaseModel):
-    """New figures for one offering, with the version they were based on."""
+def _whole(lo: int, hi: int) -> Any:
+    """A whole number from `lo` to `hi` in the schema. The model itself only keeps
+    it within the database's range (strict: a JSON `false` or `"5"` is refused,
+    not read as 0 or 5); the form's own check refuses the rest with a Dutch
+    message per field, as on the page."""
+    return Field(
+        strict=True,
+        ge=DB_INT_MIN,
+        le=DB_INT_MAX,
+        json_schema_extra={"minimum": lo, "maximum": hi},
+    )
 
-    version: DbInt
-    places_free: DbInt
-    release_per_week: Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    expected_wait_days: DbInt
-    intake_days: DbInt
+
+# After the Field: before it, pydantic writes `ge`/`le` into the schema, not minimum/maximum.
+Whole = BeforeValidator(json_whole_number)
+
+
+class OfferingUpdate(BaseModel):
+    """New figures for one offering, with the version they were based on. The ranges
+    are those of the provider's form; `age_min` may not be above `age_max`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # At most 2**53 - 1, the largest integer every JSON client reads exactly.
+    version: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1), Whole]
+    places_free: Annotated[int, _whole(0, aanbieder_view.MAX_PLACES), Whole]
+    release_per_week: Annotated[
+        float,
+        Field(
+            strict=True,
+            allow_inf_nan=False,
+            json_schema_extra={"minimum": 0, "maximum": aanbieder_view.MAX_RELEASE_PER_WEEK},
+        ),
+    ]
+    expected_wait_days: Annotated[int, _whole(0, aanbieder_view.MAX_DAYS), Whole]
+    intake_days: Annotated[int, _whole(0, aanbieder_view.MAX_DAYS), Whole]
     intake_stop: bool
     lvb_expertise: bool
-    age_min: DbInt
-    age_max: DbInt
-    contra_indications: list[str] = []
+    age_min: Annotated[int, _whole(0, aanbieder_view.MAX_AGE), Whole]
+    age_max: Annotated[int, _whole(0, aanbieder_view.MAX_AGE), Whole]
+    contra_indications: list[
+        Annotated[
+            str,
+            Field(json_schema_extra={"enum": [c for c, _ in zoeken_view.attribute_options()]}),
+        ]
+    ] = []
 
 
 class Conflict(BaseModel):
@@ -152,7 +179,8 @@ def update_offering(
     form = aanbieder_view.OfferingForm(
         version=str(body.version),
         places_free=str(body.places_free),
-        release_per_week=repr(body.release_per_week),
+        # Fixed-point text: the form's parser takes no exponent beyond 3 digits.
+        release_per_week=f"{body.release_per_week:.6f}",
         expected_wait_days=str(body.expected_wait_days),
         intake_days=str(body.intake_days),
         intake_stop=body.intake_stop,
@@ -193,13 +221,18 @@ def inkoop_overview(user: InkoopUser, db: DbSession) -> Response:
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
-class RunRequest(BaseModel):
-    """Which children of the table's waiting list to match (pseudonymous refs)."""
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL)]
 
-    refs: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
-        max_length=600
-    )
-    name: Annotated[str, StringConstraints(max_length=120)] | None = Field(
+
+class RunRequest(BaseModel):
+    """Which children of the table's waiting list to match (pseudonymous refs); refs
+    that are not on the list are left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The count is checked by the route, with the same Dutch message as the page.
+    refs: list[Ref] = Field(json_schema_extra={"minItems": 1, "maxItems": tafel.MAX_CHILDREN})
+    name: Annotated[str, StringConstraints(max_length=120, pattern=NO_NUL)] | None = Field(
         default=None, description='De naam van de berekening; leeg: "Run <datum tijd>"'
     )
 
@@ -240,12 +273,16 @@ def table_run(
 class Choice(BaseModel):
     """A placed row of the earlier run: the child (pseudonymous ref) and its need."""
 
-    child_ref: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    need_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    model_config = ConfigDict(extra="forbid")
+
+    child_ref: Ref
+    need_id: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NO_NUL)]
 
 
 class RerunRequest(BaseModel):
     """Pin (keep) or forbid placements of the earlier run, then match again."""
+
+    model_config = ConfigDict(extra="forbid")
 
     vastzetten: list[Choice] = Field(default_factory=list, max_length=600)
     uitsluiten: list[Choice] = Field(default_factory=list, max_length=600)

@@ -9,20 +9,32 @@ region's scenarios and advice, never a table's runs) is the data layer's rule.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    Strict,
+    StringConstraints,
+)
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from matcher.domain import CareType
+from providers import reference
 from providers.io.export import frame_sheet
 from providers.store import access
 from services import what_if as data
 from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
+from wijzer.forms import NO_NUL, json_whole_number
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, Work
 from wijzer.rendering import Sheet, accepted, download, render
 from wijzer.settings import Settings
@@ -199,33 +211,70 @@ api_router = APIRouter(
 )
 
 BUSY = "Al te veel berekeningen die wachten of bezig zijn"
-Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NO_NUL)]
+
+
+# A JSON integer may be written 5.0; booleans and text stay refused (strict).
+Whole = BeforeValidator(json_whole_number)
+
+
+def _one_of(values: list[str]) -> Any:
+    enum: list[JsonValue] = list(values)
+    return Field(json_schema_extra={"enum": enum})
+
+
+CareTypeCode = Annotated[Code, _one_of(sorted(c.value for c in CareType))]
+RegionCode = Annotated[Code, _one_of(sorted(reference.jeugdregios()))]
+GemeenteCode = Annotated[Code, _one_of(sorted(reference.gemeenten()))]
 
 
 class ExtraPlacesIn(BaseModel):
-    care_type: Code
-    region: Code
-    places: int = Field(strict=True, ge=1, le=sview.MAX_PLACES)
-    price_euro: int | None = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    care_type: CareTypeCode
+    region: RegionCode
+    places: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_PLACES)
+    # the bounds sit on the number itself (before the JSON-number check, so that the
+    # schema states them as minimum and maximum) for a price that is given
+    price_euro: Annotated[int, Strict(), Ge(1), Le(sview.MAX_EURO), Whole] | None = Field(
         default=None,
-        strict=True,
-        ge=1,
-        le=sview.MAX_EURO,
         description="Prijs per traject; alleen voor een hulpvorm die de regio nog niet inkoopt",
     )
 
 
 class CeilingLiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     budget: Code
-    amount_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
+    amount_euro: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_EURO)
+
+
+def _some(field: str) -> dict[str, Any]:
+    return {"required": [field], "properties": {field: {"minItems": 1}}}
 
 
 class ScenarioIn(BaseModel):
-    """The changes to compute; at least one."""
+    """The changes to compute; at least one. Which care types, regions, budgets and
+    gemeenten fit depends on the user's region: GET /api/v1/inkoop/scenario-opties
+    lists them, and any other answers 422."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [_some("extra_places"), _some("ceiling_lifts"), _some("gemeenten_leave")]
+        },
+    )
 
     extra_places: list[ExtraPlacesIn] = Field(default_factory=list, max_length=20)
     ceiling_lifts: list[CeilingLiftIn] = Field(default_factory=list, max_length=50)
-    gemeenten_leave: list[Code] = Field(default_factory=list, max_length=50)
+    gemeenten_leave: list[GemeenteCode] = Field(default_factory=list, max_length=50)
+
+
+class PlaceableOut(BaseModel):
+    """A care type and region where extra places can go (a purchased offering there)."""
+
+    care_type: str
+    region: str
 
 
 class OptionsOut(BaseModel):
@@ -237,6 +286,7 @@ class OptionsOut(BaseModel):
     regions: list[sview.Option]
     gemeenten: list[sview.Option]
     budgets: list[sview.CeilingRow]
+    placeable: list[PlaceableOut] = []
 
 
 @api_router.get(
@@ -255,6 +305,7 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
         regions=ctx.regions,
         gemeenten=ctx.gemeenten,
         budgets=ctx.form.ceilings,
+        placeable=[PlaceableOut(care_type=c, region=r) for c, r in opts.placeable],
     )
 
 
@@ -315,8 +366,10 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
 class AdviceIn(BaseModel):
     """A budget in whole euros and the most places to buy per care type."""
 
-    budget_euro: int = Field(strict=True, ge=1, le=sview.MAX_EURO)
-    max_places: int = Field(default=10, strict=True, ge=1, le=50)
+    model_config = ConfigDict(extra="forbid")
+
+    budget_euro: Annotated[int, Whole] = Field(strict=True, ge=1, le=sview.MAX_EURO)
+    max_places: Annotated[int, Whole] = Field(default=10, strict=True, ge=1, le=50)
 
 
 @api_router.post(

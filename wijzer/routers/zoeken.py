@@ -18,13 +18,16 @@ router = APIRouter(prefix="/zoeken", include_in_schema=False)
 User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 
 
-def build_context(request: Request, user: SessionUser, db: DbSession) -> view.SearchContext:
-    """The one context object of the search, for the page and the API alike."""
+def build_context(
+    request: Request, user: SessionUser, db: DbSession, *, empty_form: bool = True
+) -> view.SearchContext:
+    """The one context object of the search, for the page and the API alike. Without
+    parameters the page shows an empty form (`empty_form`); the API checks them."""
     settings: Settings = request.app.state.settings
     params = request.query_params
     form = view.parse_form(params, {"kenmerken": params.getlist("kenmerken")})
     today = settings.current_date()
-    if not params:
+    if not params and empty_form:
         return view.SearchContext(
             form=form, today=today, stale_after_days=settings.stale_after_days
         )

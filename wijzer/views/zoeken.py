@@ -164,6 +164,38 @@ def attribute_options() -> tuple[tuple[str, str], ...]:
 # ------------------------------------------------------------------ parsing
 
 
+def search_parameters() -> list[dict[str, object]]:
+    """The search's query parameters read by `parse_form`, for the API schema, with
+    exactly the values `check_search_form` accepts. Not in a schema: a ruling date
+    may not lie after today (422 with a Dutch message)."""
+    codes = [code for code, _ in care_type_options()]
+    empty_or_date = {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]
+    }
+
+    def query(name: str, schema: Mapping[str, object], required: bool = False) -> dict[str, object]:
+        return {"name": name, "in": "query", "required": required, "schema": schema}
+
+    return [
+        query("zorgvorm", {"type": "string", "enum": codes}, required=True),
+        query("leeftijd", {"type": "integer", "minimum": 0, "maximum": MAX_AGE}, required=True),
+        query(
+            "gemeente",
+            {"type": "string", "enum": [code for code, _ in gemeente_options()]},
+            required=True,
+        ),
+        query(
+            "kenmerken",
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": [c for c, _ in attribute_options()]},
+            },
+        ),
+        query("uitspraak", empty_or_date),
+        query("deadline", empty_or_date),
+    ]
+
+
 def parse_form(params: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> SearchForm:
     def flag(name: str) -> bool:
         return params.get(name, "") in ("1", "on", "true", "ja")
