@@ -164,7 +164,8 @@ def test_compiled_problem_is_the_same_from_either_path(seed: int, n: int, m: int
     sc = varied(seed, n, m)
     a = compile_scenario(sc, evaluate(sc)).problem
     b = compile_scenario(sc, evaluate_every_pair(sc)).problem
-    assert a.item_ids == b.item_ids and a.option_ids == b.option_ids
+    assert a.item_ids == b.item_ids
+    assert a.option_ids == b.option_ids
     assert a.arc_item.tolist() == b.arc_item.tolist()
     assert a.arc_option.tolist() == b.arc_option.tolist()
     assert a.arc_value.tolist() == b.arc_value.tolist()
