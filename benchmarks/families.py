@@ -223,8 +223,10 @@ def generate_family(
         )
     )
     k = use_res.shape[1]
+    # item ids sort in waiting order (longest wait first), as the greedy peer expects
+    wait_rank = np.argsort(np.argsort(-waited, kind="stable"), kind="stable")
     return AssignmentProblem.create(
-        items=[f"{'f' if size[i] > 1 else 'c'}{i:0{width}d}" for i in range(n_c)],
+        items=[f"c{wait_rank[i]:0{width}d}{'f' if size[i] > 1 else ''}" for i in range(n_c)],
         options=opt_names,
         resources=res_names,
         capacity=cap,
