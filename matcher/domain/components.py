@@ -201,11 +201,17 @@ def solve_by_components(
             todo.append(its)
     if flow_batch:
         todo.insert(0, sorted(flow_batch))
+    items_left = sum(len(its) for its in todo)
     for its in todo:
         ids = {new.item_ids[i] for i in its}
         sub = _subproblem(new, np.asarray(its, dtype=np.int64))
         warm = {k: v for k, v in base_assign.items() if k in ids}
-        left = max(0.05, options.time_limit_s - (time.perf_counter() - t0))
+        # Each part gets its share (by items) of the time still left, so that the parts
+        # together keep the limit; time a part does not use passes to the next ones.  A
+        # solve with no time left still returns its quick feasible answer.
+        left = max(0.0, options.time_limit_s - (time.perf_counter() - t0))
+        left *= len(its) / max(1, items_left)
+        items_left -= len(its)
         sol = solve(
             sub,
             replace(
