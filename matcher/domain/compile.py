@@ -393,7 +393,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     pinned = pinned_items(scenario, elig, item_members, bundle_of)
 
     prio_of = {
-        ref: priority_points(scenario, children[ref])
+        ref: priority_points(scenario, children[ref], deadline=idx.deadline(children[ref]))
         for it in item_members.values()
         for ref, _ in it
     }

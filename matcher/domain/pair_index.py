@@ -51,6 +51,12 @@ class CandidateIndex:
                 for code in o.service_area:
                     self.by_area[(ct, code)].append(o)
         self._groups: dict[tuple[CareType, str, str], list[Offering]] = {}
+        # per offering object (not id: the index must stay sound whatever the ids)
+        self.declared = {
+            id(o): o.contra_indications - o.waived_contra_indications
+            for o in index.scenario.offerings
+            if o.contra_indications - o.waived_contra_indications
+        }
 
     def open_offerings(self, ct: CareType, gemeente: str, region: str) -> list[Offering]:
         """Offerings of `ct`, in candidate order, that a child of this gemeente and region
@@ -96,6 +102,7 @@ class CandidateIndex:
         unstable = ChildAttribute.UNSTABLE_SITUATION in child.attributes
         attrs = child.attributes
         pref = need.family_prefers_waitlist_at
+        declared = self.declared
         out: list[Offering] = []
         segments = [need.care_type]
         if need.alternative_accepted:
@@ -113,9 +120,7 @@ class CandidateIndex:
                     continue
                 if unstable and o.needs_stability:
                     continue
-                if o.contra_indications and attrs & (
-                    o.contra_indications - o.waived_contra_indications
-                ):
+                if attrs and id(o) in declared and not attrs.isdisjoint(declared[id(o)]):
                     continue
                 if not self.allow_late:
                     f = first[o.id]

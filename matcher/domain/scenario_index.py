@@ -63,6 +63,7 @@ class ScenarioIndex:
         self._contracted: dict[tuple[str, CareType], set[str]] = {}
         self._purchasable: dict[tuple[str, CareType], frozenset[str]] = {}
         self._routes: dict[tuple[str, CareType, str], Route] = {}
+        self.region_of = dict(scenario.purchase_region_of)
         self.subs_of: dict[str, set[str]] = defaultdict(set)
         for main, sub, _ in self.subcontract:
             self.subs_of[main].add(sub)
@@ -85,7 +86,7 @@ class ScenarioIndex:
         return self._buyers(child.gemeente)
 
     def _buyers(self, gemeente: str) -> tuple[str, ...]:
-        region = self.scenario.purchase_region_of.get(gemeente)
+        region = self.region_of.get(gemeente)
         return (gemeente,) if region is None else (gemeente, region)
 
     def contracted_providers(self, child: Child, care_type: CareType) -> set[str]:
@@ -138,7 +139,7 @@ class ScenarioIndex:
         return hit
 
     def _budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
-        region = self.scenario.purchase_region_of.get(child.gemeente)
+        region = self.region_of.get(child.gemeente)
         out = []
         pool = self.budgets_by_provider.get(None, []) + self.budgets_by_provider.get(
             offering.provider, []
