@@ -121,7 +121,10 @@ def one_run(size: str, seed: int, limit: float) -> dict[str, float]:
     with Clock(out, "decode"):
         decode(comp, sol)
     with Clock(out, "match"):
-        match(sc, opts)
+        res = match(sc, opts)
+    out["placed"] = len(res.placements)
+    out["gap"] = res.solution.gap if res.solution.gap is not None else float("nan")
+    out["optimal"] = float(res.solution.status.value == "OPTIMAL")
     return out
 
 
@@ -164,7 +167,9 @@ def main() -> None:
         print(
             f"\n{size}: {int(r0['eligible'])} eligible pairs, {int(r0['arcs'])} arcs; "
             f"match within its {a.time_limit} s limit in "
-            f"{sum(r['match'] <= a.time_limit for r in runs)} of {len(runs)} runs\n"
+            f"{sum(r['match'] <= a.time_limit for r in runs)} of {len(runs)} runs; "
+            f"match placed {[int(r['placed']) for r in runs]}, gap to its bound "
+            f"{[round(r['gap'], 5) for r in runs]}, optimal {[bool(r['optimal']) for r in runs]}\n"
         )
 
 
