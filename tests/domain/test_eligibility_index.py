@@ -199,3 +199,16 @@ def test_a_need_whose_reasons_are_read_is_the_only_one_computed() -> None:
     key = next(iter(elig.pairs))
     assert elig.pairs[key] == evaluate_every_pair(sc).pairs[key]
     assert elig.pairs.filled == 1
+
+
+def test_match_charges_every_phase_to_its_time_limit() -> None:
+    from matcher.domain.match import match
+    from matcher.solution import SolveOptions
+
+    sc = varied(11, 30, 20)
+    r = match(sc, SolveOptions(time_limit_s=5.0, relative_gap=0.0))
+    phases = r.solution.stats["phases_s"]
+    assert set(phases) == {"eligibility", "compile", "solve", "decode"}
+    assert r.solution.stats["time_limit_s"] == 5.0
+    assert r.solution.stats["match_s"] >= sum(phases.values()) - 1e-3
+    assert r.compiled.eligibility.pairs.filled == 0  # matching read no reasons
