@@ -10,7 +10,7 @@ no budgets, so its answer is checked and reported as it is).  Prints per size
 a Markdown table with objective, children placed and time, also as ratios to
 ours; every answer goes through `matcher.verify`.
 
-    .venv/bin/python -m benchmarks.peers --sizes 1k 10k
+    .venv/bin/python -m benchmarks.peers --sizes 1k 10k [--family perceel4] [--time-limit 2]
 """
 
 from __future__ import annotations
@@ -182,11 +182,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="*", default=["1k", "10k"], choices=list(SIZES))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--family", help="a family of benchmarks/families.py (default: generate.py)")
+    ap.add_argument("--time-limit", type=float, help="instead of the size's own limit")
     a = ap.parse_args()
     print(f"# peers, seed {a.seed}, 2 workers, load average at start {os.getloadavg()}")
+    print(f"# instances: {a.family or 'benchmarks.generate'}")
     for name in a.sizes:
         c, o, limit = SIZES[name]
-        p = generate(GeneratorConfig(c, o, seed=a.seed))
+        limit = a.time_limit or limit
+        if a.family:
+            from benchmarks.families import generate_family
+
+            p = generate_family(a.family, c, o, seed=a.seed)
+        else:
+            p = generate(GeneratorConfig(c, o, seed=a.seed))
         rows: list[Row] = []
         ours = solve(p, SolveOptions(time_limit_s=limit, seed=a.seed))
         rows.append(checked(p, ours, f"ours ({ours.strategy})"))

@@ -38,7 +38,6 @@ from matcher.domain.caretypes import MAX_HOME_RANK
 from matcher.domain.clocks import deadline_norm3
 from matcher.domain.eligibility import (
     Eligibility,
-    PairCheck,
     ScenarioIndex,
     evaluate,
     start_of,
@@ -344,12 +343,10 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     cutoffs: dict[tuple[str, str, str], int] = {}
     own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
     starts_of: dict[str, list[date]] = {}
-    for (ref, nid), checks in elig.pairs.items():
+    for ref, nid in elig.pairs:
         child = children[ref]
         need = child.need(nid)
-        for pc in checks:
-            if not pc.eligible:
-                continue
+        for pc in elig.eligible(ref, nid):
             oid = pc.offering_id
             if need.current_offering == oid:
                 cutoffs[(ref, nid, oid)] = len(slots[oid]) - 1 if pol.allow_late else 0
@@ -393,16 +390,10 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     tw = tier_weights(w, -(-max(1, n_members) // WEIGHT_BUCKET) * WEIGHT_BUCKET)
 
     # -- arcs ----------------------------------------------------------------------
-    check_of: dict[tuple[str, str, str], PairCheck] = {}
-    for (ref, nid), checks in elig.pairs.items():
-        for pc in checks:
-            if pc.eligible:
-                check_of[(ref, nid, pc.offering_id)] = pc
-
     pinned = pinned_items(scenario, elig, item_members, bundle_of)
 
     prio_of = {
-        ref: priority_points(scenario, children[ref])
+        ref: priority_points(scenario, children[ref], deadline=idx.deadline(children[ref]))
         for it in item_members.values()
         for ref, _ in it
     }
@@ -454,9 +445,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         members = item_members[it]
         m = len(members)
         # offerings eligible for every member
-        per_member = [
-            {pc.offering_id: pc for pc in elig.pairs.get(key, ()) if pc.eligible} for key in members
-        ]
+        per_member = [{pc.offering_id: pc for pc in elig.eligible(*key)} for key in members]
         common = [o for o in per_member[0] if all(o in d for d in per_member[1:])]
         if not common:
             # each member could be served, but not all at one offering

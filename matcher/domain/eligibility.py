@@ -9,26 +9,22 @@ out before compilation: they never become arcs.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
 
-from matcher.domain.caretypes import CareType
-from matcher.domain.clocks import deadline_norm3, objective_target_date
 from matcher.domain.model import (
-    Budget,
     CareNeed,
     Child,
     ChildAttribute,
     Expertise,
     Mode,
     Offering,
-    Refusal,
     Scenario,
 )
+from matcher.domain.pair_index import CandidateIndex, PairKey, PairTable
 from matcher.domain.reasons import PairWarning, Reason
+from matcher.domain.scenario_index import ScenarioIndex, Slot, candidates, start_of
 
 __all__ = [
     "Eligibility",
@@ -41,22 +37,29 @@ __all__ = [
     "candidates",
     "check_pair",
     "evaluate",
+    "evaluate_every_pair",
+    "lazy_pairs",
     "start_of",
+    "waiting_needs",
 ]
 
 
-@dataclass(frozen=True)
-class Slot:
-    """Places of an offering that free up on `release` (index 0: free now)."""
-
-    release: date
-    places: int
-
-
 class PairContext:
-    """One (child, need, offering) under evaluation, with lazily cached lookups."""
+    """One (child, need, offering) under evaluation, with lazily cached lookups (a rule
+    and the full check read the same facts; each is computed once per pair)."""
 
-    __slots__ = ("_purchase", "child", "index", "need", "offering", "scenario", "target")
+    __slots__ = (
+        "_ages",
+        "_blocking",
+        "_contra",
+        "_purchase",
+        "child",
+        "index",
+        "need",
+        "offering",
+        "scenario",
+        "target",
+    )
 
     def __init__(
         self,
@@ -74,6 +77,9 @@ class PairContext:
         self.target = target  # the objective's target date (clocks.objective_target_date)
         self.index = index
         self._purchase: tuple[Reason | None, str | None, tuple[str, ...]] | None = None
+        self._ages: tuple[int, int] | None = None
+        self._contra: tuple[ChildAttribute, ...] | None = None
+        self._blocking: tuple[str | None, tuple[str, ...]] | None = None
 
     @property
     def purchase(self) -> tuple[Reason | None, str | None, tuple[str, ...]]:
@@ -108,131 +114,6 @@ class PairCheck:
         return self.reasons[0] if self.reasons else None
 
 
-class ScenarioIndex:
-    """Lookups computed once per scenario (contracts, subcontracts, budgets, refusals)."""
-
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        ev = scenario.evaluation_date
-        self.contracted: dict[tuple[CareType, str], set[str]] = defaultdict(set)
-        for c in scenario.contracts:
-            if c.valid_from is not None and c.valid_from > ev:
-                continue
-            if c.valid_until is not None and c.valid_until < ev:
-                continue
-            self.contracted[(c.care_type, c.buyer)].add(c.provider)
-        self.subcontract: dict[tuple[str, str, CareType | None], bool] = {}
-        for s in scenario.subcontracts:
-            self.subcontract[(s.main_provider, s.sub_provider, s.care_type)] = s.accepts
-        self.refusals: dict[tuple[str, str], list[Refusal]] = defaultdict(list)
-        for r in scenario.refusals:
-            self.refusals[(r.offering, r.child_ref)].append(r)
-        self.by_care_type: dict[CareType, list[Offering]] = defaultdict(list)
-        for o in scenario.offerings:
-            self.by_care_type[o.care_type].append(o)
-        self.horizon_end = ev + timedelta(weeks=scenario.policy.horizon_weeks)
-        self.budgets_by_provider: dict[str | None, list[Budget]] = defaultdict(list)
-        for b in scenario.budgets:
-            self.budgets_by_provider[b.provider].append(b)
-        self.forbidden = {(f.child_ref, f.need_id, f.offering) for f in scenario.forbids}
-        self._targets: dict[str, date] = {}
-        self._deadlines: dict[str, date | None] = {}
-        self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
-
-    def target(self, child: Child) -> date:
-        """The objective's target date (not the norm), computed once per child."""
-        t = self._targets.get(child.ref)
-        if t is None:
-            t = objective_target_date(self.scenario, child, self.deadline(child))
-            self._targets[child.ref] = t
-        return t
-
-    def deadline(self, child: Child) -> date | None:
-        """The norm-3 deadline, computed once per child."""
-        if child.ref not in self._deadlines:
-            self._deadlines[child.ref] = deadline_norm3(child)
-        return self._deadlines[child.ref]
-
-    def buyers(self, child: Child) -> tuple[str, ...]:
-        region = self.scenario.purchase_region_of.get(child.gemeente)
-        return (child.gemeente,) if region is None else (child.gemeente, region)
-
-    def contracted_providers(self, child: Child, care_type: CareType) -> set[str]:
-        out: set[str] = set()
-        for b in self.buyers(child):
-            out |= self.contracted.get((care_type, b), set())
-        return out
-
-    def accepts_sub(self, main: str, sub: str, care_type: CareType) -> bool | None:
-        v = self.subcontract.get((main, sub, care_type))
-        if v is None:
-            v = self.subcontract.get((main, sub, None))
-        return v
-
-    def budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
-        region = self.scenario.purchase_region_of.get(child.gemeente)
-        out = []
-        pool = self.budgets_by_provider.get(None, []) + self.budgets_by_provider.get(
-            offering.provider, []
-        )
-        if via is not None and via != offering.provider:
-            pool += self.budgets_by_provider.get(via, [])
-        for b in pool:
-            if b.perceel is not None and b.perceel != offering.effective_perceel:
-                continue
-            if b.gemeente is not None and b.gemeente != child.gemeente:
-                continue
-            if b.region is not None and b.region != region:
-                continue
-            out.append(b)
-        return out
-
-    @cached_property
-    def slots(self) -> dict[str, tuple[Slot, ...]]:
-        """Per offering: free places now, then releases within the horizon, by date."""
-        ev = self.scenario.evaluation_date
-        out: dict[str, tuple[Slot, ...]] = {}
-        for o in self.scenario.offerings:
-            by_day: dict[date, int] = defaultdict(int)
-            by_day[ev] += o.free_now
-            for r in o.releases:
-                if r.places > 0 and r.on <= self.horizon_end:
-                    by_day[max(ev, r.on)] += r.places
-            out[o.id] = tuple(Slot(d, p) for d, p in sorted(by_day.items()))
-        return out
-
-    @cached_property
-    def held_places(self) -> dict[str, int]:
-        """Per offering: places held by waiting children placed there now.  They free up
-        if that child moves, so other children may be matched to them."""
-        out: dict[str, int] = defaultdict(int)
-        for c in self.scenario.children:
-            for n in c.needs:
-                if n.current_offering is not None:
-                    out[n.current_offering] += 1
-        return out
-
-    @cached_property
-    def first_start(self) -> dict[str, date | None]:
-        """Per offering: the earliest start over all slots with places, counting places
-        held by children who may move (None: no place at all)."""
-        ev = self.scenario.evaluation_date
-        out: dict[str, date | None] = {}
-        held = self.held_places
-        for o in self.scenario.offerings:
-            starts = [
-                start_of(s, o, ev)
-                for i, s in enumerate(self.slots[o.id])
-                if s.places > 0 or (i == 0 and held.get(o.id, 0) > 0)
-            ]
-            out[o.id] = min(starts) if starts else None
-        return out
-
-
-def start_of(slot: Slot, offering: Offering, ev: date) -> date:
-    return max(ev, slot.release) + timedelta(days=offering.intake_lead_days)
-
-
 # --------------------------------------------------------------------------- rules
 # Each rule returns the failing reason or None.
 
@@ -265,6 +146,12 @@ def rule_family_preference(ctx: PairContext) -> Reason | None:
 
 
 def contra_indications_hit(ctx: PairContext) -> tuple[ChildAttribute, ...]:
+    if ctx._contra is None:
+        ctx._contra = _contra_indications_hit(ctx)
+    return ctx._contra
+
+
+def _contra_indications_hit(ctx: PairContext) -> tuple[ChildAttribute, ...]:
     declared = ctx.offering.contra_indications - ctx.offering.waived_contra_indications
     hits = set(ctx.child.attributes & declared)
     for r in ctx.index.refusals.get((ctx.offering.id, ctx.child.ref), ()):
@@ -300,6 +187,12 @@ def rule_stability(ctx: PairContext) -> Reason | None:
 
 
 def _ages(ctx: PairContext) -> tuple[int, int]:
+    if ctx._ages is None:
+        ctx._ages = _ages_at_start_and_end(ctx)
+    return ctx._ages
+
+
+def _ages_at_start_and_end(ctx: PairContext) -> tuple[int, int]:
     start = max(ctx.scenario.evaluation_date, ctx.scenario.evaluation_date)
     end = start + timedelta(weeks=ctx.offering.duration_weeks)
     a0 = ctx.child.age_on(start)
@@ -318,20 +211,7 @@ def rule_age(ctx: PairContext) -> Reason | None:
 
 def purchase_route(ctx: PairContext) -> tuple[Reason | None, str | None, tuple[str, ...]]:
     """(reason, hoofdaannemer used, hoofdaannemers that decline) for R10/R11."""
-    ct = ctx.offering.care_type
-    contracted = ctx.index.contracted_providers(ctx.child, ct)
-    if ctx.offering.provider in contracted:
-        return None, None, ()
-    if not contracted:
-        return Reason.NOT_PURCHASED, None, ()
-    declining: list[str] = []
-    for main in sorted(contracted):
-        ok = ctx.index.accepts_sub(main, ctx.offering.provider, ct)
-        if ok:
-            return None, main, ()
-        if ok is False:
-            declining.append(main)
-    return Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR, None, tuple(declining)
+    return ctx.index.route(ctx.child.gemeente, ctx.offering.care_type, ctx.offering.provider)
 
 
 def rule_purchased(ctx: PairContext) -> Reason | None:
@@ -375,14 +255,19 @@ def rule_provider_refusal(ctx: PairContext) -> Reason | None:
 
 
 def blocking_budgets(ctx: PairContext, via: str | None) -> tuple[str, ...]:
+    hit = ctx._blocking
+    if hit is not None and hit[0] == via:
+        return hit[1]
     price = ctx.offering.price_cents
-    if price <= 0:
-        return ()
-    return tuple(
-        b.id
-        for b in ctx.index.budgets_for(ctx.child, ctx.offering, via)
-        if price > b.remaining_cents
-    )
+    out: tuple[str, ...] = ()
+    if price > 0:
+        out = tuple(
+            b.id
+            for b in ctx.index.budgets_for(ctx.child, ctx.offering, via)
+            if price > b.remaining_cents
+        )
+    ctx._blocking = (via, out)
+    return out
 
 
 def rule_budget(ctx: PairContext) -> Reason | None:
@@ -494,41 +379,82 @@ def soft_warnings(ctx: PairContext, via: str | None) -> Iterable[PairWarning]:
         yield PairWarning.LATE
 
 
-def candidates(scenario: Scenario, need: CareNeed, index: ScenarioIndex) -> list[Offering]:
-    """Offerings of the needed care type and of its alternatives (the candidate set)."""
-    out = list(index.by_care_type.get(need.care_type, ()))
-    for alt in need.alternatives:
-        if alt != need.care_type:
-            out.extend(index.by_care_type.get(alt, ()))
-    return out
-
-
 @dataclass
 class Eligibility:
-    """Every pair check of a scenario, per (child ref, need id)."""
+    """Every candidate pair of a scenario, per (child ref, need id).
+
+    `pairs[key]` lists every candidate's check in candidate order; the eligible ones
+    are known at once, the others get their reasons when first read (see
+    `pair_index.PairTable`).  `eligible` never computes a reason.
+    """
 
     scenario: Scenario
     index: ScenarioIndex
-    pairs: dict[tuple[str, str], list[PairCheck]] = field(default_factory=dict)
+    pairs: PairTable = field(default_factory=PairTable)
 
     def eligible(self, child_ref: str, need_id: str) -> list[PairCheck]:
-        return [p for p in self.pairs.get((child_ref, need_id), []) if p.eligible]
+        return self.pairs.eligible((child_ref, need_id))
+
+
+def waiting_needs(scenario: Scenario) -> Iterable[tuple[Child, CareNeed]]:
+    """The needs that wait for help: not started, or started at a current placement."""
+    for child in scenario.children:
+        for need in child.needs:
+            started = need.start_date is not None and need.start_date <= scenario.evaluation_date
+            if started and need.current_offering is None:
+                continue  # help already started: not waiting
+            yield child, need
 
 
 def evaluate(
     scenario: Scenario, index: ScenarioIndex | None = None, *, full: bool = False
 ) -> Eligibility:
     """Check every candidate pair.  With `full=False` an ineligible pair carries only its
-    first (shown) reason; `explain` re-checks the pairs of unplaced needs in full."""
+    first (shown) reason, computed when the need's checks are first read; `explain`
+    re-checks the pairs of unplaced needs in full.  The rules run only on the pairs
+    that `CandidateIndex` cannot rule out, so the result equals `evaluate_every_pair`."""
+    idx = index or ScenarioIndex(scenario)
+    if full:
+        return evaluate_every_pair(scenario, idx, full=True)
+    cands = CandidateIndex(idx)
+    out = Eligibility(scenario, idx, lazy_pairs(scenario, idx))
+    for child, need in waiting_needs(scenario):
+        ok: list[PairCheck] = []
+        for o in cands.survivors(child, need):
+            pc = check_pair(scenario, child, need, o, idx, full=False)
+            if pc.eligible:
+                ok.append(pc)
+        out.pairs.add_eligible((child.ref, need.id), ok)
+    return out
+
+
+def lazy_pairs(scenario: Scenario, idx: ScenarioIndex) -> PairTable:
+    """A table whose ineligible checks are computed on first read, by the same rules:
+    a candidate that is not among the eligible checks gets `check_pair(full=False)`."""
+    kids = scenario.child_by_ref
+
+    def fill(key: PairKey) -> list[PairCheck]:
+        child = kids[key[0]]
+        need = child.need(key[1])
+        known = {pc.offering_id: pc for pc in table.eligible(key)}
+        return [
+            known.get(o.id) or check_pair(scenario, child, need, o, idx, full=False)
+            for o in candidates(scenario, need, idx)
+        ]
+
+    table = PairTable(fill)
+    return table
+
+
+def evaluate_every_pair(
+    scenario: Scenario, index: ScenarioIndex | None = None, *, full: bool = False
+) -> Eligibility:
+    """Run the rules on every candidate pair (the reference that `evaluate` equals)."""
     idx = index or ScenarioIndex(scenario)
     out = Eligibility(scenario, idx)
-    for child in scenario.children:
-        for need in child.needs:
-            started = need.start_date is not None and need.start_date <= scenario.evaluation_date
-            if started and need.current_offering is None:
-                continue  # help already started: not waiting
-            out.pairs[(child.ref, need.id)] = [
-                check_pair(scenario, child, need, o, idx, full=full)
-                for o in candidates(scenario, need, idx)
-            ]
+    for child, need in waiting_needs(scenario):
+        out.pairs[(child.ref, need.id)] = [
+            check_pair(scenario, child, need, o, idx, full=full)
+            for o in candidates(scenario, need, idx)
+        ]
     return out

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 
+from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
     Eligibility,
-    PairCheck,
     ScenarioIndex,
     candidates,
     check_pair,
     evaluate,
+    lazy_pairs,
+    waiting_needs,
 )
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, decode
 from matcher.domain.model import Scenario
+from matcher.domain.pair_index import CandidateIndex
 from matcher.solution import SolveOptions
 
 
@@ -59,28 +62,44 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
     idx = ScenarioIndex(new)
     held_old, held_new = base.index.held_places, idx.held_places
     changed_offs |= {k for k in set(held_old) | set(held_new) if held_old[k] != held_new[k]}
-    out = Eligibility(new, idx)
-    for child in new.children:
-        same_child = old_kids.get(child.ref) == child
-        for need in child.needs:
-            started = need.start_date is not None and need.start_date <= new.evaluation_date
-            if started and need.current_offering is None:
-                continue
-            prev: dict[str, PairCheck] = {}
-            if same_child:
-                prev = {pc.offering_id: pc for pc in base.pairs.get((child.ref, need.id), [])}
-            checks = []
-            for o in candidates(new, need, idx):
-                pc = prev.get(o.id)
-                if (
-                    pc is None
-                    or o.id in changed_offs
-                    or o.provider in budget_providers
-                    or pc.via_main_contractor in budget_providers
-                ):
-                    pc = check_pair(new, child, need, o, idx, full=False)
+    # the offerings per care type whose pairs must be checked again
+    touched: set[CareType] = set()
+    for o in (*new.offerings, *old.offerings):
+        if o.id in changed_offs or o.provider in budget_providers:
+            touched.add(o.care_type)  # both care types of an offering that changed type
+    out = Eligibility(new, idx, lazy_pairs(new, idx))
+    cands = CandidateIndex(idx)
+    for child, need in waiting_needs(new):
+        key = (child.ref, need.id)
+        if old_kids.get(child.ref) != child or key not in base.pairs:
+            ok = [
+                check_pair(new, child, need, o, idx, full=False)
+                for o in cands.survivors(child, need)
+            ]
+            out.pairs.add_eligible(key, [pc for pc in ok if pc.eligible])
+            continue
+        was = base.eligible(*key)
+        cts = {need.care_type, *need.alternatives}
+        if not any(ct in touched for ct in cts) and not any(
+            pc.via_main_contractor in budget_providers for pc in was
+        ):
+            out.pairs.add_eligible(key, was)
+            continue
+        # An unchanged pair keeps its outcome: eligible pairs are reused, ineligible
+        # ones stay out (their reasons are computed again only when read).
+        prev = {pc.offering_id: pc for pc in was}
+        checks = []
+        for o in candidates(new, need, idx):
+            pc = prev.get(o.id)
+            if (
+                o.id in changed_offs
+                or o.provider in budget_providers
+                or (pc is not None and pc.via_main_contractor in budget_providers)
+            ):
+                pc = check_pair(new, child, need, o, idx, full=False)
+            if pc is not None and pc.eligible:
                 checks.append(pc)
-            out.pairs[(child.ref, need.id)] = checks
+        out.pairs.add_eligible(key, checks)
     return out
 
 
@@ -114,13 +133,11 @@ def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled
             return None
         if b != pb:
             raised.append(b)
-    base_pairs = base.eligibility.pairs
-    if elig.pairs.keys() != base_pairs.keys():
+    base_elig = base.eligibility
+    if list(elig.pairs) != list(base_elig.pairs):
         return None
-    for key, checks in elig.pairs.items():
-        now = [pc for pc in checks if pc.eligible]
-        was = [pc for pc in base_pairs[key] if pc.eligible]
-        if now != was:
+    for key in elig.pairs:
+        if elig.eligible(*key) != base_elig.eligible(*key):
             return None
     p = base.problem
     res = {rid: i for i, rid in enumerate(p.resource_ids)}

@@ -8,20 +8,25 @@ never the objective's flag.
 from __future__ import annotations
 
 import enum
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from matcher.domain.clocks import NormStatus, deadline_norm3, start_verdict, status
 from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.components import solve_by_components
-from matcher.domain.eligibility import PairWarning, start_of
+from matcher.domain.eligibility import PairWarning, evaluate, start_of
 from matcher.domain.model import Scenario
 from matcher.solution import Solution, SolveOptions
 from matcher.solve import solve
+from matcher.solvers.budget import TimeBudget
 
 DEFAULT_OPTIONS = SolveOptions(time_limit_s=10.0, relative_gap=0.0)
+# Part of the limit kept back for decoding, so that the whole match keeps the limit.
+DECODE_RESERVE_SHARE = 0.05
+DECODE_RESERVE_MAX_S = 0.5
 
 
 class PlacementKind(enum.Enum):
@@ -183,11 +188,34 @@ def match(
     The problem is solved per independent component (see `matcher.domain.incremental`):
     parts without budget rows or bundles are transportation problems that min-cost flow
     solves exactly, and a what-if can reuse every part it did not change.
+
+    The time limit covers the whole call: eligibility and compilation count against it,
+    the solver gets what is left (minus a small reserve for decoding).  The seconds of
+    each phase are in `solution.stats["phases_s"]`.
     """
-    comp = compiled or compile_scenario(scenario)
     opts = options or DEFAULT_OPTIONS
-    sol, proven = solve_by_components(comp.problem, None, opts.warm_start, opts)
-    result = decode(comp, sol)
+    budget = TimeBudget(opts.time_limit_s)
+    phases: dict[str, float] = {}
+    t = time.perf_counter()
+    if compiled is None:
+        elig = evaluate(scenario)
+        phases["eligibility"] = time.perf_counter() - t
+        t = time.perf_counter()
+        compiled = compile_scenario(scenario, elig)
+        phases["compile"] = time.perf_counter() - t
+        t = time.perf_counter()
+    reserve = min(DECODE_RESERVE_MAX_S, DECODE_RESERVE_SHARE * opts.time_limit_s)
+    solve_opts = replace(opts, time_limit_s=max(0.0, budget.left() - reserve))
+    sol, proven = solve_by_components(compiled.problem, None, opts.warm_start, solve_opts)
+    phases["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = decode(compiled, sol)
+    phases["decode"] = time.perf_counter() - t
+    stats = dict(sol.stats)
+    stats["phases_s"] = {k: round(v, 4) for k, v in phases.items()}
+    stats["match_s"] = round(budget.elapsed(), 4)
+    stats["time_limit_s"] = opts.time_limit_s
+    result.solution = replace(sol, stats=stats)
     result.proven_items = proven
     return result
 
@@ -201,10 +229,12 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
     look: dict[tuple[str, str], int] = {}
     for a, info in enumerate(comp.arcs):
         look[(info.item, f"{info.offering}@{info.group}")] = a
+    elig = comp.eligibility
+    # only eligible pairs are placed: the reasons of the others are not needed here
     checks = {
         (pc.child_ref, pc.need_id, pc.offering_id): pc
-        for pcs in comp.eligibility.pairs.values()
-        for pc in pcs
+        for ref, nid in elig.pairs
+        for pc in elig.eligible(ref, nid)
     }
 
     # Earliest-deadline-first over the release slots gives each placed member a real
