@@ -23,6 +23,11 @@ Choices the import format leaves open, written down here:
 - Budgets: level "perceel" scopes to provider + perceel, "aanbieder" to the
   provider, "gemeente" to the gemeente, "regio" to the region.  The budget's
   `zorgvormen` list is informative only (the matcher scopes by perceel).
+- Names for people: an offering carries its provider's name, a region the names of
+  its gemeenten (reference list of the year), and a budget a name by its scope and
+  the year of the evaluation date ("Plafond Zorg B.V., ambulante hulp 2027",
+  "Plafond Dordrecht 2027", "Plafond regio Zuid-Holland Zuid 2027"), so no sentence
+  shows an id or a GM code.
 - A family (`gezin_ref`) with two or more children needing the same care type
   becomes a `FamilyBundle` for that care type (used when the policy bundles).
 - `huidig_aanbod_id` is the current placement of the need with the same care
@@ -43,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import (
     Budget,
+    CareCategory,
     CareNeed,
     CareType,
     Child,
@@ -88,10 +94,47 @@ def attributes_of(codes: Iterable[str]) -> frozenset[ChildAttribute]:
 
 @cache
 def regions(year: int = reference.DEFAULT_YEAR) -> tuple[Region, ...]:
+    gem = reference.gemeenten(year)
     return tuple(
-        Region(code=r.code, gemeenten=tuple(r.gemeente_codes), name=r.name)
+        Region(
+            code=r.code,
+            gemeenten=tuple(r.gemeente_codes),
+            name=r.name,
+            gemeente_names=tuple(gem[g].name if g in gem else "" for g in r.gemeente_codes),
+        )
         for r in reference.jeugdregios(year).values()
     )
+
+
+# A perceel named after a care category reads as the category's Dutch name.
+PERCEEL_LABEL = {
+    CareCategory.RESIDENTIAL.value: "verblijf",
+    CareCategory.AMBULANT.value: "ambulante hulp",
+    CareCategory.CRISIS.value: "crisishulp",
+    CareCategory.DIAGNOSTIC.value: "diagnostiek",
+}
+
+
+def budget_name(
+    row: BudgetRow,
+    budget_year: int,
+    provider_names: Mapping[str, str],
+    ref_year: int = reference.DEFAULT_YEAR,
+) -> str:
+    """The ceiling as a reader knows it: "Plafond" + its scope + the budget year."""
+    level = row.level
+    if level in ("aanbieder", "perceel") and row.provider:
+        scope = provider_names.get(row.provider) or "aanbieder"
+    elif level == "gemeente" and row.gemeente:
+        g = reference.gemeenten(ref_year).get(row.gemeente)
+        scope = g.name if g else "gemeente"
+    else:
+        r = reference.jeugdregios(ref_year).get(row.region)
+        scope = f"regio {r.name}" if r else "regio"
+    if level == "perceel" and row.perceel:
+        perceel = PERCEEL_LABEL.get(row.perceel.upper(), row.perceel)
+        scope = f"{scope}, {perceel}"
+    return f"Plafond {scope} {budget_year}"
 
 
 def releases(
@@ -127,6 +170,7 @@ def offering_of(
     return Offering(
         id=view.ext_id,
         provider=view.provider_ext_id,
+        provider_name=view.provider_name,
         care_type=CareType(view.care_type),
         region=view.region_code,
         free_now=view.places_free,
@@ -162,10 +206,11 @@ def contract_of(row: ContractRow) -> Contract:
     )
 
 
-def budget_of(row: BudgetRow) -> Budget:
+def budget_of(row: BudgetRow, name: str = "") -> Budget:
     level = row.level
     return Budget(
         id=row.ext_id,
+        name=name,
         ceiling_cents=row.ceiling_cents,
         spent_cents=row.spent_cents,
         provider=row.provider if level in ("aanbieder", "perceel") else None,
@@ -273,7 +318,7 @@ def _serves(
     return not region_code or region == region_code or region_code in area or provider in buyers
 
 
-def _record_offering(o: Mapping[str, Any], region: str) -> OfferingView:
+def _record_offering(o: Mapping[str, Any], region: str, provider_name: str = "") -> OfferingView:
     """An import-format offering as the stored offering it would become."""
     confirmed = o.get("bevestigd_op") or dt.date.min
     return OfferingView(
@@ -281,7 +326,7 @@ def _record_offering(o: Mapping[str, Any], region: str) -> OfferingView:
         ext_id=o["aanbod_id"],
         provider_id=0,
         provider_ext_id=o["aanbieder_id"],
-        provider_name="",
+        provider_name=provider_name,
         care_type=o["zorgvorm"],
         gemeente_code=o["gemeente"],
         region_code=region,
@@ -384,9 +429,14 @@ def to_scenario(
         for sub in p.get("accepteert_onderaannemers", ())
     ]
     buyers = _buyers(contracts, subcontracts)
+    provider_names = {
+        str(p["aanbieder_id"]): str(p.get("naam") or "") for p in records.get("aanbieders", ())
+    }
     offerings: list[Offering] = []
     for o in records.get("aanbod", ()):
-        view = _record_offering(o, gem[o["gemeente"]].region_code)
+        view = _record_offering(
+            o, gem[o["gemeente"]].region_code, provider_names.get(o["aanbieder_id"], "")
+        )
         if not _serves(
             view.region_code, view.service_regions, view.provider_ext_id, region_code, buyers
         ):
@@ -427,22 +477,24 @@ def to_scenario(
             current=k.get("huidig_aanbod_id"),
             offering_ct=offering_ct,
         )
-    budgets = [
-        budget_of(
-            BudgetRow(
-                ext_id=b["budget_id"],
-                level=b["niveau"],
-                region=b["regio"],
-                provider=b.get("aanbieder_id"),
-                gemeente=b.get("gemeente"),
-                perceel=b.get("perceel"),
-                care_types=tuple(b.get("zorgvormen") or ()),
-                ceiling_cents=int(b["plafond"]),
-                spent_cents=int(b.get("besteed") or 0),
-            )
+    budget_rows = [
+        BudgetRow(
+            ext_id=b["budget_id"],
+            level=b["niveau"],
+            region=b["regio"],
+            provider=b.get("aanbieder_id"),
+            gemeente=b.get("gemeente"),
+            perceel=b.get("perceel"),
+            care_types=tuple(b.get("zorgvormen") or ()),
+            ceiling_cents=int(b["plafond"]),
+            spent_cents=int(b.get("besteed") or 0),
         )
         for b in records.get("budgetten", ())
         if not region_code or b["regio"] == region_code
+    ]
+    budgets = [
+        budget_of(b, budget_name(b, evaluation_date.year, provider_names, year))
+        for b in budget_rows
     ]
     return _scenario(
         evaluation_date=evaluation_date,
@@ -537,6 +589,9 @@ def scenario_from_db(
         offerings=offerings,
         contracts=contracts,
         subcontracts=subcontracts,
-        budgets=[budget_of(b) for b in tables.budgets],
+        budgets=[
+            budget_of(b, budget_name(b, evaluation_date.year, tables.provider_names, year))
+            for b in tables.budgets
+        ],
         unknown=unknown,
     )

@@ -159,10 +159,16 @@ def run_matching(
         for ref, nid in compiled.item_members[item]
     }
 
+    budget_names = {b.id: b.display_name for b in scenario.budgets}
+
+    def budget_name(budget_id: str) -> str:
+        return budget_names.get(budget_id, budget_id)
+
     def offering_name(offering_id: str | None) -> str:
         o = offerings.get(offering_id or "")
         if o is None:
-            return offering_id or ""
+            # a sentence may name a ceiling where it names an offering
+            return budget_name(offering_id or "")
         g = gemeenten.get(o.location_gemeente)
         return f"{names.get(o.provider, o.provider)} ({g.name if g else o.location_gemeente})"
 
@@ -220,7 +226,7 @@ def run_matching(
                 summary=ne.summary if ne else "",
                 summary_text=summary_text(ne.summary) if ne else "",
                 sentences=sentences(ne, offering_name) if ne else [],
-                smallest_change=change_text(change, offering_name) if change else None,
+                smallest_change=change_text(change, offering_name, budget_name) if change else None,
             )
         )
     rows.sort(key=lambda r: (r.placed, r.child_ref, r.need_id))

@@ -41,7 +41,7 @@ from matcher.domain import (
     what_if,
 )
 from matcher.domain.caretypes import care_type_label
-from matcher.domain.reasons import Group, PairWarning, group_of
+from matcher.domain.reasons import Group, PairWarning, euro_text, group_of
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
 from matcher.forecast import with_new_referral as refer
 from matcher.forecast.domain import state_from_offering
@@ -265,17 +265,15 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
         deltas.extend(AddPlaces(oid, n) for oid, n in sorted(per.items()))
         extra = "1 extra plek" if ep.places == 1 else f"{ep.places} extra plekken"
         lines.append(f"{extra} {care_type_label(ct)} in regio {region_name(ep.region)}")
-    budget_ids = {b.id for b in sc.budgets}
+    budget_by_id = {b.id: b for b in sc.budgets}
     for i, cl in enumerate(req.ceiling_lifts):
         if cl.amount_cents <= 0:
             continue
-        if cl.budget not in budget_ids:
+        if cl.budget not in budget_by_id:
             issues[f"plafond_{i}"] = "Dit budget bestaat niet in uw regio."
             continue
         deltas.append(ChangeCeiling(cl.budget, cl.amount_cents))
-        lines.append(
-            f"budgetplafond {cl.budget} € {cl.amount_cents // 100:,} hoger".replace(",", ".")
-        )
+        lines.append(f"{budget_by_id[cl.budget].display_name} {euro_text(cl.amount_cents)} hoger")
     # the joint purchase is that of the region whose children are in the scenario
     own = {c.region for c in sc.children}
     members = {g for r in sc.regions if r.code in own for g in r.gemeenten}

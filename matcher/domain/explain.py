@@ -494,13 +494,16 @@ def delta_nl(
     budget_name: Callable[[str], str] | None = None,
 ) -> str:
     """A change as the middle of "Als ..., ..." (B1): names for offerings via `name_of`,
-    ceilings via `budget_name` (the defaults show the ids)."""
+    ceilings via `budget_name` (default: `name_of`; without either, the ids)."""
     name = name_of or (lambda offering: offering)
-    budget = budget_name or (lambda bid: bid)
+    budget = budget_name or name
     if isinstance(d, AddPlaces):
         return f"er bij {name(d.offering)} {plural(d.places, 'plek', 'plekken')} bij komt"
     if isinstance(d, ChangeCeiling):
-        return f"het budgetplafond {budget(d.budget)} met {euro_text(d.amount_cents)} omhoog gaat"
+        ceiling = budget(d.budget)
+        # a named ceiling ("Plafond Dordrecht 2027") stands on its own, an id does not
+        what = ceiling if ceiling.startswith("Plafond ") else f"het budgetplafond {ceiling}"
+        return f"{what} met {euro_text(d.amount_cents)} omhoog gaat"
     if isinstance(d, WaiveContraIndication):
         what = attribute_label(d.attribute)
         return f"{name(d.offering)} de contra-indicatie {what} laat vallen (maatwerk)"

@@ -141,8 +141,7 @@ def planning_from_scenario(
         ref: (dl := deadline_norm3(ch)) is not None and dl >= ev for ref, ch in children.items()
     }
     within = [
-        info.meets_target
-        and all(deadline_ahead[ref] for ref, _ in comp.item_members[info.item])
+        info.meets_target and all(deadline_ahead[ref] for ref, _ in comp.item_members[info.item])
         for info in comp.arcs
     ]
     pp = PlanningProblem(

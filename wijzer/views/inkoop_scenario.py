@@ -50,6 +50,7 @@ class PlaceRow(BaseModel):
 class CeilingRow(BaseModel):
     index: int
     budget: str
+    name: str = ""
     left_euro: int
     amount: str = ""
 
@@ -102,7 +103,7 @@ def empty_form(opts: data.RegionOptions) -> ScenarioForm:
     return ScenarioForm(
         places=[PlaceRow(index=i, region=opts.region) for i in range(1, PLACE_ROWS + 1)],
         ceilings=[
-            CeilingRow(index=i, budget=b, left_euro=left // 100)
+            CeilingRow(index=i, budget=b, name=opts.budget_names.get(b, ""), left_euro=left // 100)
             for i, (b, left) in enumerate(opts.budgets, start=1)
         ],
     )
