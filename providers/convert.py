@@ -28,6 +28,8 @@ Choices the import format leaves open, written down here:
   the year of the evaluation date ("Plafond Zorg B.V., ambulante hulp 2027",
   "Plafond Dordrecht 2027", "Plafond regio Zuid-Holland Zuid 2027"), so no sentence
   shows an id or a GM code.
+- A need coded `NOG_NIET_BEPAALD` (care type not determined yet) becomes an
+  `UnclassifiedNeed` with the same id scheme: counted in every total, never matched.
 - A family (`gezin_ref`) with two or more children needing the same care type
   becomes a `FamilyBundle` for that care type (used when the policy bundles).
 - `huidig_aanbod_id` is the current placement of the need with the same care
@@ -41,14 +43,12 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from matcher.domain import (
     Budget,
-    CareCategory,
     CareNeed,
     CareType,
     Child,
@@ -59,13 +59,16 @@ from matcher.domain import (
     MeasureType,
     Offering,
     Policy,
-    Region,
     Release,
     Scenario,
     Subcontract,
+    UnclassifiedNeed,
 )
+from matcher.domain.caretypes import UNCLASSIFIED_CODE, UNCLASSIFIED_LABEL
 from providers import reference
 from providers.errors import ProvidersError
+from providers.naming import budget_name as budget_name
+from providers.naming import regions as regions
 from providers.store.access import OfferingView, Principal, search_offerings, waiting_list
 from providers.store.purchase import BudgetRow, ContractRow, purchase_tables
 
@@ -90,51 +93,6 @@ class ConversionError(ProvidersError, ValueError):
 def attributes_of(codes: Iterable[str]) -> frozenset[ChildAttribute]:
     """The domain attributes of reference codes; codes the matcher does not use are left out."""
     return frozenset(ATTRIBUTE_BY_CODE[c] for c in codes if c in ATTRIBUTE_BY_CODE)
-
-
-@cache
-def regions(year: int = reference.DEFAULT_YEAR) -> tuple[Region, ...]:
-    gem = reference.gemeenten(year)
-    return tuple(
-        Region(
-            code=r.code,
-            gemeenten=tuple(r.gemeente_codes),
-            name=r.name,
-            gemeente_names=tuple(gem[g].name if g in gem else "" for g in r.gemeente_codes),
-        )
-        for r in reference.jeugdregios(year).values()
-    )
-
-
-# A perceel named after a care category reads as the category's Dutch name.
-PERCEEL_LABEL = {
-    CareCategory.RESIDENTIAL.value: "verblijf",
-    CareCategory.AMBULANT.value: "ambulante hulp",
-    CareCategory.CRISIS.value: "crisishulp",
-    CareCategory.DIAGNOSTIC.value: "diagnostiek",
-}
-
-
-def budget_name(
-    row: BudgetRow,
-    budget_year: int,
-    provider_names: Mapping[str, str],
-    ref_year: int = reference.DEFAULT_YEAR,
-) -> str:
-    """The ceiling as a reader knows it: "Plafond" + its scope + the budget year."""
-    level = row.level
-    if level in ("aanbieder", "perceel") and row.provider:
-        scope = provider_names.get(row.provider) or "aanbieder"
-    elif level == "gemeente" and row.gemeente:
-        g = reference.gemeenten(ref_year).get(row.gemeente)
-        scope = g.name if g else "gemeente"
-    else:
-        r = reference.jeugdregios(ref_year).get(row.region)
-        scope = f"regio {r.name}" if r else "regio"
-    if level == "perceel" and row.perceel:
-        perceel = PERCEEL_LABEL.get(row.perceel.upper(), row.perceel)
-        scope = f"{scope}, {perceel}"
-    return f"Plafond {scope} {budget_year}"
 
 
 def releases(
@@ -246,7 +204,7 @@ class _Children:
         ref: str,
         gemeente: str,
         region: str,
-        care_types: Sequence[CareType | None],
+        care_types: Sequence[CareType | str | None],
         birth_month: str,
         measure: str,
         gi: str,
@@ -259,10 +217,14 @@ class _Children:
         offering_ct: Mapping[str, CareType],
     ) -> None:
         needs: list[CareNeed] = []
+        unclassified: list[UnclassifiedNeed] = []
         for n, ct in enumerate(care_types, start=1):
             if ct is None:
                 continue
             nid = f"{ref}/{n}"
+            if not isinstance(ct, CareType):  # the care type is not determined yet
+                unclassified.append(UnclassifiedNeed(id=nid, note=UNCLASSIFIED_LABEL))
+                continue
             needs.append(
                 CareNeed(
                     id=nid,
@@ -289,6 +251,7 @@ class _Children:
                 urgent_deadline=urgent_deadline,
                 attributes=frozenset(ATTRIBUTE_BY_CODE[a] for a in attributes),
                 family_id=family,
+                unclassified_needs=tuple(unclassified),
             )
         )
 
@@ -300,6 +263,15 @@ class _Children:
             )
             if len(members) >= 2
         )
+
+
+def _need(code: str | None, where: str, unknown: set[str]) -> CareType | str | None:
+    """A waiting child's need: its care type, the unclassified code as it is, or None."""
+    if not code:
+        return None
+    if code == UNCLASSIFIED_CODE:
+        return code
+    return _care_type(code, where, unknown)
 
 
 def _care_type(code: str, where: str, unknown: set[str]) -> CareType | None:
@@ -463,9 +435,7 @@ def to_scenario(
             ref=k["kind_ref"],
             gemeente=k["gemeente"],
             region=region,
-            care_types=[
-                _care_type(k[col], where, unknown) if k.get(col) else None for col in NEED_COLUMNS
-            ],
+            care_types=[_need(k.get(col), where, unknown) for col in NEED_COLUMNS],
             birth_month=k["geboortemaand"],
             measure=k["maatregel"],
             gi=k["gi"],
@@ -567,7 +537,7 @@ def scenario_from_db(
             ref=c.ref,
             gemeente=c.gemeente_code,
             region=gem[c.gemeente_code].region_code,
-            care_types=[_care_type(x, where, unknown) if x else None for x in codes],
+            care_types=[_need(x, where, unknown) for x in codes],
             birth_month=c.birth_month,
             measure=c.measure,
             gi=c.gi,
