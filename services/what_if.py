@@ -167,6 +167,9 @@ class ScenarioOutcome:
     # of `blocked`: placed, but help starts after the legal deadline (an overdue child
     # placed as soon as possible is late, never within the norm)
     placed_late: AggRow = AggRow("totaal", None, None)
+    # needs not classified yet: counted, never matched (the same before and after), so
+    # within + blocked + unclassified = needs
+    unclassified: int | None = 0
 
 
 # ------------------------------------------------------------------ suppression
@@ -390,11 +393,14 @@ def run_scenario(
     gemeenten = sorted({c.gemeente for c in sc.children})
     care = sorted({n.care_type.value for c in sc.children for n in c.needs})
     n_needs = sum(len(c.needs) for c in sc.children)
+    n_unclassified = sum(len(c.unclassified_needs) for c in sc.children)
     # needs = within + blocked in each column: when one of the two is small, hiding it
     # alone would not help, so both go, and the number of needs with them.
     wt = (base.n_within_norm, wi.result.n_within_norm)
     bt = (n_needs - wt[0], n_needs - wt[1])
     hide = tuple(small_cell(w) or small_cell(b) for w, b in zip(wt, bt, strict=True))
+    # all needs = classified + unclassified: a hidden unclassified count hides the total
+    hide_unclassified = small_cell(n_unclassified)
     within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
     blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
     late = tuple(len(r.placements) - r.n_within_norm for r in (base, wi.result))
@@ -409,7 +415,7 @@ def run_scenario(
     return ScenarioOutcome(
         region=code,
         evaluation_date=today,
-        needs=_shown(n_needs, any(hide)),
+        needs=_shown(n_needs + n_unclassified, any(hide) or hide_unclassified),
         within_norm=within,
         blocked=blocked,
         by_gemeente=_group_table("gemeente", gemeenten, (gb, gs), (bgb, bgs), (within, blocked)),
@@ -418,4 +424,5 @@ def run_scenario(
         applied=tuple(lines),
         forecast=forecast,
         placed_late=AggRow("totaal", late_shown[0], late_shown[1]),
+        unclassified=_shown(n_unclassified, hide_unclassified),
     )

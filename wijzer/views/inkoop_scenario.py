@@ -230,6 +230,9 @@ class ScenarioResult(BaseModel):
         default=Cell(baseline=None, scenario=None, difference=None),
         description="of blocked: placed, but help starts after the legal deadline",
     )
+    unclassified: int | None = Field(
+        0, description="needs not classified yet: counted, never matched (hidden when small)"
+    )
     tables: list[Table]
     forecast: list[ForecastLine] = Field(default_factory=list)
     forecast_chart: Chart | None = None
@@ -342,6 +345,7 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
         within=charts.cell(o.within_norm),
         blocked=charts.cell(o.blocked),
         placed_late=charts.cell(o.placed_late),
+        unclassified=o.unclassified,
         tables=[
             charts.reason_table(o.blocked_by_reason),
             care,
@@ -513,6 +517,7 @@ def advice_rows(a: AdviceResult) -> list[list[int | str]]:
 
 
 SUMMARY = "Samenvatting"
+UNCLASSIFIED_ROW = "Hulpvraag nog niet bepaald (apart van geblokkeerd: krijgt nog geen plek)"
 
 
 def export_rows(r: ScenarioResult) -> list[list[int | str]]:
@@ -530,6 +535,9 @@ def export_rows(r: ScenarioResult) -> list[list[int | str]]:
             *empty,
             *shown(r.placed_late),
         ],
+        # not within the norm and not blocked either: its own row, in the blocked columns
+        # so that the within-norm columns keep adding up
+        [SUMMARY, UNCLASSIFIED_ROW, *empty, _v(r.unclassified), _v(r.unclassified), 0],
     ]
     for t in r.tables:
         for row in [*t.rows, t.total]:

@@ -202,7 +202,7 @@ def export_rows(outcome: RunOutcome) -> list[list[object]]:
                 r.child_ref,
                 r.need_id,
                 r.care_type_label,
-                "geplaatst" if r.placed else "geen plek",
+                "geplaatst" if r.placed else "niet bepaald" if r.unclassified else "geen plek",
                 r.provider or "",
                 r.location or "",
                 r.start.isoformat() if r.start else "",
