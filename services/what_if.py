@@ -305,9 +305,12 @@ def _within(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
 def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
     """Needs not placed within the norm, per reason group and per care type.
 
-    A need counts once: under the group of its candidates' reasons when they all
-    fall in one group, otherwise under "meerdere" (a partition, so a stacked chart
-    adds up)."""
+    A need counts once (a partition, so a stacked chart adds up): placed late under
+    "te laat", a family that cannot be placed together under its own reason, every
+    other unplaced need under the group of its decisive reason
+    (`matcher.domain.decisive`: the reason that stands between the child and help, so a
+    child blocked by a ceiling at its best candidate is not "meerdere" because a second
+    candidate is also full)."""
     by_reason: Counter[str] = Counter()
     by_ct: Counter[str] = Counter()
     kids = r.scenario.child_by_ref
@@ -316,16 +319,14 @@ def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
             by_reason[group_of(PairWarning.LATE).value] += 1
             by_ct[kids[ref].need(nid).care_type.value] += 1
     for ne in explain(r, search=False).needs:
-        groups = {
-            group_of(c.reason)
-            for c in ne.candidates
-            if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED
-        }
         if ne.summary == Reason.FAMILY_BUNDLE_INFEASIBLE.value:
-            groups = {group_of(Reason.FAMILY_BUNDLE_INFEASIBLE)}
-        if not groups:
-            groups = {Group.NO_OFFER}
-        by_reason[(groups.pop() if len(groups) == 1 else Group.MIXED).value] += 1
+            group = group_of(Reason.FAMILY_BUNDLE_INFEASIBLE)
+        elif ne.decisive is not None:
+            group = ne.decisive.group
+        else:
+            group = Group.NO_OFFER
+        # a what-if has no tafel choices, and a "let op" note never blocks
+        by_reason[(group if group in REASON_GROUPS else Group.OTHER).value] += 1
         by_ct[ne.care_type] += 1
     return by_reason, by_ct
 
