@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from matcher.domain.caretypes import care_type_label
+from matcher.domain.dates import date_text
 from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
 from matcher.domain.helps import (
@@ -484,10 +485,6 @@ def candidate_text(c: CandidateReason) -> str:
     return reason_text(c.reason, contra=contra, age_min=age[0], age_max=age[1])
 
 
-def _day(d: date) -> str:
-    return f"{d.day}-{d.month}-{d.year}"
-
-
 def delta_nl(
     d: Delta,
     name_of: Callable[[str], str] | None = None,
@@ -535,7 +532,7 @@ def change_text(
     what = " en ".join(delta_nl(d, name, budget_name) for d in change.deltas)
     where = name(change.placed_at)
     if change.late:
-        when = f" op {_day(change.start)}" if change.start else ""
+        when = f" op {date_text(change.start)}" if change.start else ""
         return f"Als {what}, kan het kind starten bij {where}{when}, maar dat is te laat."
     return f"Als {what}, kan het kind starten bij {where}."
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import norm3_deadline_for
+from matcher.domain.dates import date_text
 from providers import reference
 from providers.store import access
 from services.matching import NeedRow, RunOutcome, RunParams
@@ -143,8 +144,9 @@ def _describe(row: NeedRow | None) -> str:
     if row is None:
         return "Niet in deze berekening"
     if not row.placed:
-        return "Geen plek"
-    return f"{row.provider} ({row.location}), start {row.start:%d-%m-%Y}"
+        return "Hulpvraag nog niet bepaald" if row.unclassified else "Geen plek"
+    start = f", start {date_text(row.start)}" if row.start else ""
+    return f"{row.provider} ({row.location}){start}"
 
 
 def _norm(row: NeedRow | None) -> str:
