@@ -33,6 +33,7 @@ from matcher.domain.helps import (
 )
 from matcher.domain.match import ChildCounts, MatchResult
 from matcher.domain.model import ChildAttribute
+from matcher.domain.neighbourhood import Neighbourhoods
 from matcher.domain.reasons import (
     ALL_CANDIDATES,
     NOT_OFFERED_IN_REGION,
@@ -308,6 +309,7 @@ def explain(
     out: list[NeedExplanation] = []
     deadline = time.perf_counter() + time_budget_s
     cache = ResolveCache()
+    hoods = Neighbourhoods(r) if search and r.unplaced else None
     todo: list[
         tuple[date | None, int, NeedExplanation, list[tuple[PairCheck, tuple[Reason, ...]]]]
     ] = []
@@ -395,6 +397,7 @@ def explain(
                 options=options,
                 names=names,
                 cache=cache,
+                hoods=hoods,
             )
             _take(ne, found)
     excluded: dict[str, int] = defaultdict(int)
