@@ -17,7 +17,9 @@ the whole:
 - places held by a need's current placement (the need is linked to that offering);
 - family bundles (their members are linked);
 - the tier order of the objective (checked: the small problem must use the same
-  priority mode, else the caller re-solves the whole scenario).
+  priority mode, else the caller re-solves the whole scenario);
+- the base answer outside: the number placed within the norm of the whole is the base
+  number minus the neighbourhood's base share plus its new share.
 
 The number placed within the norm of the whole scenario after the change is the base
 number minus the neighbourhood's base share plus its new share.  A policy switch for
@@ -32,7 +34,9 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 
-from matcher.domain.incremental import resolve
+from matcher.domain.compile import compile_scenario
+from matcher.domain.eligibility import Eligibility, ScenarioIndex
+from matcher.domain.incremental import evaluate_incremental
 from matcher.domain.match import MatchResult, Placement, match
 from matcher.domain.model import Scenario
 from matcher.domain.reasons import Reason
@@ -62,94 +66,128 @@ SWITCHED = frozenset({Reason.INTAKE_STOP, Reason.CONTRA_INDICATION})
 @dataclasses.dataclass
 class _Part:
     scenario: Scenario
-    base: MatchResult
     needs: frozenset[tuple[str, str]]
-    base_within: int
+    base_within: int  # of these needs, placed within the norm in the base answer
+    # the base answer's pair checks of these needs: a pair check reads the child, the
+    # offering, its places held and the budgets, all kept, so it holds here as well
+    eligibility: Eligibility
 
 
-class Neighbourhoods:
-    """The neighbourhoods of one base answer, and re-solves within them."""
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[Node, Node] = {}
+        self.members: dict[Node, list[Node]] = {}
 
-    def __init__(self, r: MatchResult) -> None:
-        self.base = r
-        self._parent: dict[Node, Node] = {}
-        self._switched: dict[tuple[str, Reason], list[Node]] = defaultdict(list)
-        sc = r.scenario
-        idx = r.compiled.eligibility.index
-        kids, offs = sc.child_by_ref, sc.offering_by_id
-        for (ref, nid), checks in r.compiled.eligibility.pairs.items():
-            need: Node = ("n", ref, nid)
-            self._find(need)
-            for pc in checks:
-                first = pc.reasons[0] if pc.reasons else None
-                if first is None or first in LINKS:
-                    at: Node = ("o", pc.offering_id)
-                    self._union(need, at)
-                    o = offs[pc.offering_id]
-                    for b in idx.budgets_for(kids[ref], o, pc.via_main_contractor):
-                        self._union(at, ("b", b.id))
-                elif first in SWITCHED:
-                    self._switched[(pc.offering_id, first)].append(need)
-        for c in sc.children:
-            for n in c.needs:
-                if n.current_offering is not None:
-                    self._union(("n", c.ref, n.id), ("o", n.current_offering))
-        for bundle in sc.bundles:
-            first_member: Node = ("n", *bundle.members[0])
-            for m in bundle.members[1:]:
-                self._union(first_member, ("n", *m))
-        self._members: dict[Node, list[Node]] = defaultdict(list)
-        for node in list(self._parent):
-            self._members[self._find(node)].append(node)
-        self._parts: dict[Scope, _Part | None] = {}
-        dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
-        self._dearest = dearest.id if dearest is not None else None
-
-    # ---------------------------------------------------------------- union-find
-
-    def _find(self, x: Node) -> Node:
-        parent = self._parent
+    def find(self, x: Node) -> Node:
+        parent = self.parent
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    def _union(self, a: Node, b: Node) -> None:
-        ra, rb = self._find(a), self._find(b)
+    def union(self, a: Node, b: Node) -> None:
+        ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            self._parent[ra] = rb
+            self.parent[ra] = rb
+
+    def freeze(self) -> None:
+        members: dict[Node, list[Node]] = defaultdict(list)
+        for node in list(self.parent):
+            members[self.find(node)].append(node)
+        self.members = dict(members)
+
+
+class Neighbourhoods:
+    """The neighbourhoods of one base answer, and re-solves within them.
+
+    Two partitions: `narrow` links a need only through its arcs (and its current
+    place, its family bundle); a change at an offering or a ceiling then adds the needs
+    whose pair there it can turn into an arc.  `wide` also links every pair that fails
+    only for a lack of places, time or money: a late start for everyone can turn any of
+    those into an arc, so a change with one is solved in the wide neighbourhood."""
+
+    def __init__(self, r: MatchResult) -> None:
+        self.base = r
+        self.narrow = _UnionFind()
+        self.wide = _UnionFind()
+        # (offering, reason) -> needs whose pair there fails first for that reason
+        self._failing: dict[tuple[str, Reason], list[Node]] = defaultdict(list)
+        self._budget_blocked: dict[str, list[Node]] = defaultdict(list)
+        sc = r.scenario
+        idx = r.compiled.eligibility.index
+        kids, offs = sc.child_by_ref, sc.offering_by_id
+        for (ref, nid), checks in r.compiled.eligibility.pairs.items():
+            need: Node = ("n", ref, nid)
+            self.narrow.find(need)
+            self.wide.find(need)
+            for pc in checks:
+                first = pc.reasons[0] if pc.reasons else None
+                at: Node = ("o", pc.offering_id)
+                for bid in pc.blocking_budgets:
+                    self._budget_blocked[bid].append(need)
+                if first is not None:
+                    self._failing[(pc.offering_id, first)].append(need)
+                if first is not None and first not in LINKS:
+                    continue
+                ufs = (self.narrow, self.wide) if first is None else (self.wide,)
+                o = offs[pc.offering_id]
+                budgets = idx.budgets_for(kids[ref], o, pc.via_main_contractor)
+                for uf in ufs:
+                    uf.union(need, at)
+                    for b in budgets:
+                        uf.union(at, ("b", b.id))
+        for uf in (self.narrow, self.wide):
+            for c in sc.children:
+                for n in c.needs:
+                    if n.current_offering is not None:
+                        uf.union(("n", c.ref, n.id), ("o", n.current_offering))
+            for bundle in sc.bundles:
+                first_member: Node = ("n", *bundle.members[0])
+                for m in bundle.members[1:]:
+                    uf.union(first_member, ("n", *m))
+            uf.freeze()
+        self._parts: dict[Scope, _Part] = {}
+        dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
+        self._dearest = dearest.id if dearest is not None else None
+
+    def _at(self, offering: str, *reasons: Reason) -> list[Node]:
+        return [("o", offering)] + [
+            n for reason in (*LINKS, *reasons) for n in self._failing[(offering, reason)]
+        ]
 
     # ---------------------------------------------------------------- scopes
 
     def scope(self, deltas: Sequence[Delta], ref: str, nid: str) -> Scope | None:
-        """The neighbourhoods (by their roots) the change can reach; None when the
-        change reaches every need (a place outside the region for everyone)."""
+        """The neighbourhoods (by their roots, with the partition's name) the change
+        can reach; None when the change reaches every need (a place outside the region
+        for everyone)."""
         seeds: list[Node] = []
+        late = False
         for d in deltas:
             if isinstance(d, AddPlaces):
-                seeds.append(("o", d.offering))
+                seeds += self._at(d.offering)
             elif isinstance(d, ChangeCeiling):
-                seeds.append(("b", d.budget))
+                seeds += [("b", d.budget), *self._budget_blocked[d.budget]]
             elif isinstance(d, LiftIntakeStop):
-                seeds += [("o", d.offering), *self._switched[(d.offering, Reason.INTAKE_STOP)]]
+                seeds += self._at(d.offering, Reason.INTAKE_STOP)
             elif isinstance(d, WaiveContraIndication):
-                seeds += [
-                    ("o", d.offering),
-                    *self._switched[(d.offering, Reason.CONTRA_INDICATION)],
-                ]
+                seeds += self._at(d.offering, Reason.CONTRA_INDICATION)
             elif isinstance(d, AllowLate):
+                late = True
                 seeds.append(("n", ref, nid))
             else:
                 return None
-        return frozenset(self._find(s) for s in seeds)
+        uf, name = (self.wide, "wide") if late else (self.narrow, "narrow")
+        return frozenset({("partition", name)} | {uf.find(s) for s in seeds})
 
-    def _part(self, scope: Scope, options: SolveOptions) -> _Part | None:
+    def _part(self, scope: Scope) -> _Part:
         if scope in self._parts:
             return self._parts[scope]
         r = self.base
         sc = r.scenario
-        nodes = [n for root in scope for n in self._members.get(root, [root])]
+        uf = self.wide if ("partition", "wide") in scope else self.narrow
+        nodes = [n for root in scope for n in uf.members.get(root, [root])]
         needs = frozenset((n[1], n[2]) for n in nodes if n[0] == "n")
         offerings = {n[1] for n in nodes if n[0] == "o"} | {self._dearest or ""}
         refs = {ref for ref, _ in needs}
@@ -171,13 +209,13 @@ class Neighbourhoods:
             pins=tuple(p for p in sc.pins if (p.child_ref, p.need_id) in needs),
             forbids=tuple(f for f in sc.forbids if (f.child_ref, f.need_id) in needs),
         )
-        base = match(sub, options)
         within = sum(1 for k, p in r.placements.items() if k in needs and p.within_norm)
-        same = (
-            base.compiled.weights.priority_mode == r.compiled.weights.priority_mode
-            and base.n_within_norm == within
-        )
-        part = _Part(sub, base, needs, within) if same else None
+        base_pairs = r.compiled.eligibility.pairs
+        elig = Eligibility(sub, ScenarioIndex(sub))
+        for key in needs:
+            if key in base_pairs:
+                elig.pairs[key] = [pc for pc in base_pairs[key] if pc.offering_id in offerings]
+        part = _Part(sub, needs, within, elig)
         self._parts[scope] = part
         return part
 
@@ -187,8 +225,12 @@ class Neighbourhoods:
         """(placements of the neighbourhood, needs placed within the norm in the whole
         scenario) with `deltas` applied; None when the neighbourhood cannot stand for
         the whole (the caller then re-solves everything)."""
-        part = self._part(scope, options)
-        if part is None:
+        part = self._part(scope)
+        # only the pairs at the changed offerings are checked again; the small problem
+        # is then compiled and solved whole
+        new = apply_all(part.scenario, list(deltas))
+        elig = evaluate_incremental(new, part.eligibility)
+        r2 = match(new, options, compiled=compile_scenario(new, elig))
+        if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
-        r2, _ = resolve(part.base, apply_all(part.scenario, list(deltas)), options)
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
