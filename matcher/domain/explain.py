@@ -290,9 +290,9 @@ def explain(
 ) -> Explanation:
     """Explain every unplaced need.  `limits` bounds the search for what would help
     (`max_tries_per_need`, when given, caps its re-solves per need); `time_budget_s`
-    bounds the whole search, spent on the earliest deadlines first (a re-solve of a
-    regional scenario takes about half a second; the children the budget does not reach
-    get a sentence saying so)."""
+    bounds the whole search, spent on the earliest deadlines first (a re-solve covers
+    the neighbourhood of the change, about a tenth of a second on a regional list;
+    the children the budget does not reach get a sentence saying so)."""
     sc = r.scenario
     comp = r.compiled
     offs = sc.offering_by_id

@@ -13,8 +13,9 @@ tafel excluded, or one that lacks expertise, never is).  The levers, smallest fi
 - a place outside the region, or a late start (policy switches);
 - pairs of these at one offering when it fails for two reasons.
 
-Every change is verified: the re-solve (incremental, `matcher.domain.incremental`) places
-the child without lowering the number placed within the norm.  Re-solves per need are
+Every change is verified: the re-solve (of the neighbourhood the change can reach,
+`matcher.domain.neighbourhood`, else of the whole scenario, `matcher.domain.incremental`)
+places the child without lowering the number placed within the norm.  Re-solves per need are
 capped; a need without a change gets a B1 sentence that says what was searched.
 """
 
