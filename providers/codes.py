@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from matcher.domain.caretypes import UNCLASSIFIED_CODE as UNCLASSIFIED_CODE
 from providers import reference
 from providers.schema import BUDGET_LEVELS
+
+UNCLASSIFIED_TEXT = "Hulpvraag nog niet bepaald (telt mee, krijgt nog geen plek)"
 
 
 def code_values(
@@ -21,6 +24,8 @@ def code_values(
     if name == "zorgvorm":
         cts = care_types if care_types is not None else reference.care_types()
         return {c: f"{i.label} ({i.category})" for c, i in cts.items()}
+    if name == "hulpvraag":  # a waiting child's need: a care type, or not determined yet
+        return code_values("zorgvorm", year, care_types) | {UNCLASSIFIED_CODE: UNCLASSIFIED_TEXT}
     if name == "kenmerk":
         return {c: i.label for c, i in reference.attributes().items()}
     if name == "gi":

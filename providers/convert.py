@@ -23,6 +23,13 @@ Choices the import format leaves open, written down here:
 - Budgets: level "perceel" scopes to provider + perceel, "aanbieder" to the
   provider, "gemeente" to the gemeente, "regio" to the region.  The budget's
   `zorgvormen` list is informative only (the matcher scopes by perceel).
+- Names for people: an offering carries its provider's name, a region the names of
+  its gemeenten (reference list of the year), and a budget a name by its scope and
+  the year of the evaluation date ("Plafond Zorg B.V., ambulante hulp 2027",
+  "Plafond Dordrecht 2027", "Plafond regio Zuid-Holland Zuid 2027"), so no sentence
+  shows an id or a GM code.
+- A need coded `NOG_NIET_BEPAALD` (care type not determined yet) becomes an
+  `UnclassifiedNeed` with the same id scheme: counted in every total, never matched.
 - A family (`gezin_ref`) with two or more children needing the same care type
   becomes a `FamilyBundle` for that care type (used when the policy bundles).
 - `huidig_aanbod_id` is the current placement of the need with the same care
@@ -36,7 +43,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,13 +59,16 @@ from matcher.domain import (
     MeasureType,
     Offering,
     Policy,
-    Region,
     Release,
     Scenario,
     Subcontract,
+    UnclassifiedNeed,
 )
+from matcher.domain.caretypes import UNCLASSIFIED_CODE, UNCLASSIFIED_LABEL
 from providers import reference
 from providers.errors import ProvidersError
+from providers.naming import budget_name as budget_name
+from providers.naming import regions as regions
 from providers.store.access import OfferingView, Principal, search_offerings, waiting_list
 from providers.store.purchase import BudgetRow, ContractRow, purchase_tables
 
@@ -84,14 +93,6 @@ class ConversionError(ProvidersError, ValueError):
 def attributes_of(codes: Iterable[str]) -> frozenset[ChildAttribute]:
     """The domain attributes of reference codes; codes the matcher does not use are left out."""
     return frozenset(ATTRIBUTE_BY_CODE[c] for c in codes if c in ATTRIBUTE_BY_CODE)
-
-
-@cache
-def regions(year: int = reference.DEFAULT_YEAR) -> tuple[Region, ...]:
-    return tuple(
-        Region(code=r.code, gemeenten=tuple(r.gemeente_codes), name=r.name)
-        for r in reference.jeugdregios(year).values()
-    )
 
 
 def releases(
@@ -127,6 +128,7 @@ def offering_of(
     return Offering(
         id=view.ext_id,
         provider=view.provider_ext_id,
+        provider_name=view.provider_name,
         care_type=CareType(view.care_type),
         region=view.region_code,
         free_now=view.places_free,
@@ -162,10 +164,11 @@ def contract_of(row: ContractRow) -> Contract:
     )
 
 
-def budget_of(row: BudgetRow) -> Budget:
+def budget_of(row: BudgetRow, name: str = "") -> Budget:
     level = row.level
     return Budget(
         id=row.ext_id,
+        name=name,
         ceiling_cents=row.ceiling_cents,
         spent_cents=row.spent_cents,
         provider=row.provider if level in ("aanbieder", "perceel") else None,
@@ -201,7 +204,7 @@ class _Children:
         ref: str,
         gemeente: str,
         region: str,
-        care_types: Sequence[CareType | None],
+        care_types: Sequence[CareType | str | None],
         birth_month: str,
         measure: str,
         gi: str,
@@ -214,10 +217,14 @@ class _Children:
         offering_ct: Mapping[str, CareType],
     ) -> None:
         needs: list[CareNeed] = []
+        unclassified: list[UnclassifiedNeed] = []
         for n, ct in enumerate(care_types, start=1):
             if ct is None:
                 continue
             nid = f"{ref}/{n}"
+            if not isinstance(ct, CareType):  # the care type is not determined yet
+                unclassified.append(UnclassifiedNeed(id=nid, note=UNCLASSIFIED_LABEL))
+                continue
             needs.append(
                 CareNeed(
                     id=nid,
@@ -244,6 +251,7 @@ class _Children:
                 urgent_deadline=urgent_deadline,
                 attributes=frozenset(ATTRIBUTE_BY_CODE[a] for a in attributes),
                 family_id=family,
+                unclassified_needs=tuple(unclassified),
             )
         )
 
@@ -255,6 +263,15 @@ class _Children:
             )
             if len(members) >= 2
         )
+
+
+def _need(code: str | None, where: str, unknown: set[str]) -> CareType | str | None:
+    """A waiting child's need: its care type, the unclassified code as it is, or None."""
+    if not code:
+        return None
+    if code == UNCLASSIFIED_CODE:
+        return code
+    return _care_type(code, where, unknown)
 
 
 def _care_type(code: str, where: str, unknown: set[str]) -> CareType | None:
@@ -273,7 +290,7 @@ def _serves(
     return not region_code or region == region_code or region_code in area or provider in buyers
 
 
-def _record_offering(o: Mapping[str, Any], region: str) -> OfferingView:
+def _record_offering(o: Mapping[str, Any], region: str, provider_name: str = "") -> OfferingView:
     """An import-format offering as the stored offering it would become."""
     confirmed = o.get("bevestigd_op") or dt.date.min
     return OfferingView(
@@ -281,7 +298,7 @@ def _record_offering(o: Mapping[str, Any], region: str) -> OfferingView:
         ext_id=o["aanbod_id"],
         provider_id=0,
         provider_ext_id=o["aanbieder_id"],
-        provider_name="",
+        provider_name=provider_name,
         care_type=o["zorgvorm"],
         gemeente_code=o["gemeente"],
         region_code=region,
@@ -384,9 +401,14 @@ def to_scenario(
         for sub in p.get("accepteert_onderaannemers", ())
     ]
     buyers = _buyers(contracts, subcontracts)
+    provider_names = {
+        str(p["aanbieder_id"]): str(p.get("naam") or "") for p in records.get("aanbieders", ())
+    }
     offerings: list[Offering] = []
     for o in records.get("aanbod", ()):
-        view = _record_offering(o, gem[o["gemeente"]].region_code)
+        view = _record_offering(
+            o, gem[o["gemeente"]].region_code, provider_names.get(o["aanbieder_id"], "")
+        )
         if not _serves(
             view.region_code, view.service_regions, view.provider_ext_id, region_code, buyers
         ):
@@ -413,9 +435,7 @@ def to_scenario(
             ref=k["kind_ref"],
             gemeente=k["gemeente"],
             region=region,
-            care_types=[
-                _care_type(k[col], where, unknown) if k.get(col) else None for col in NEED_COLUMNS
-            ],
+            care_types=[_need(k.get(col), where, unknown) for col in NEED_COLUMNS],
             birth_month=k["geboortemaand"],
             measure=k["maatregel"],
             gi=k["gi"],
@@ -427,22 +447,24 @@ def to_scenario(
             current=k.get("huidig_aanbod_id"),
             offering_ct=offering_ct,
         )
-    budgets = [
-        budget_of(
-            BudgetRow(
-                ext_id=b["budget_id"],
-                level=b["niveau"],
-                region=b["regio"],
-                provider=b.get("aanbieder_id"),
-                gemeente=b.get("gemeente"),
-                perceel=b.get("perceel"),
-                care_types=tuple(b.get("zorgvormen") or ()),
-                ceiling_cents=int(b["plafond"]),
-                spent_cents=int(b.get("besteed") or 0),
-            )
+    budget_rows = [
+        BudgetRow(
+            ext_id=b["budget_id"],
+            level=b["niveau"],
+            region=b["regio"],
+            provider=b.get("aanbieder_id"),
+            gemeente=b.get("gemeente"),
+            perceel=b.get("perceel"),
+            care_types=tuple(b.get("zorgvormen") or ()),
+            ceiling_cents=int(b["plafond"]),
+            spent_cents=int(b.get("besteed") or 0),
         )
         for b in records.get("budgetten", ())
         if not region_code or b["regio"] == region_code
+    ]
+    budgets = [
+        budget_of(b, budget_name(b, evaluation_date.year, provider_names, year))
+        for b in budget_rows
     ]
     return _scenario(
         evaluation_date=evaluation_date,
@@ -515,7 +537,7 @@ def scenario_from_db(
             ref=c.ref,
             gemeente=c.gemeente_code,
             region=gem[c.gemeente_code].region_code,
-            care_types=[_care_type(x, where, unknown) if x else None for x in codes],
+            care_types=[_need(x, where, unknown) for x in codes],
             birth_month=c.birth_month,
             measure=c.measure,
             gi=c.gi,
@@ -537,6 +559,9 @@ def scenario_from_db(
         offerings=offerings,
         contracts=contracts,
         subcontracts=subcontracts,
-        budgets=[budget_of(b) for b in tables.budgets],
+        budgets=[
+            budget_of(b, budget_name(b, evaluation_date.year, tables.provider_names, year))
+            for b in tables.budgets
+        ],
         unknown=unknown,
     )

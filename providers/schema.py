@@ -217,9 +217,16 @@ CHILDREN = Table(
             Kind.DATE,
             help="Eerdere datum als de hulp eerder moet starten ('zoveel eerder').",
         ),
-        Column("zorgvorm", Kind.CODE, True, codes="zorgvorm", help="Hulp waarop het kind wacht."),
-        Column("zorgvorm_2", Kind.CODE, codes="zorgvorm", help="Tweede hulpvraag (mag leeg)."),
-        Column("zorgvorm_3", Kind.CODE, codes="zorgvorm", help="Derde hulpvraag (mag leeg)."),
+        Column(
+            "zorgvorm",
+            Kind.CODE,
+            True,
+            codes="hulpvraag",
+            help="Hulp waarop het kind wacht. Nog niet bepaald? Vul NOG_NIET_BEPAALD in: "
+            "het kind telt dan mee, maar krijgt nog geen plek.",
+        ),
+        Column("zorgvorm_2", Kind.CODE, codes="hulpvraag", help="Tweede hulpvraag (mag leeg)."),
+        Column("zorgvorm_3", Kind.CODE, codes="hulpvraag", help="Derde hulpvraag (mag leeg)."),
         Column(
             "kenmerken", Kind.CODES, codes="kenmerk", help="Kenmerken van het kind, met komma's."
         ),

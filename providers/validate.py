@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from providers import reference
-from providers.codes import code_values
+from providers.codes import UNCLASSIFIED_CODE, code_values
 from providers.errors import ImportRejected, Problem
 from providers.io.export import is_neutralised, unneutralise
 from providers.io.read import RawTable
@@ -128,7 +128,7 @@ def _norm_code(name: str, raw: str, ctx: _Ctx) -> str:
         return s.lower()
     return (
         s.upper().replace(" ", "_").replace("-", "_")
-        if name in {"zorgvorm", "kenmerk"}
+        if name in {"zorgvorm", "hulpvraag", "kenmerk"}
         else s.upper()
     )
 
@@ -563,7 +563,7 @@ def _row_rules(p: _Parser, table: str, r: dict[str, Any], row: int, ctx: _Ctx) -
                     "BEREIK",
                 )
         needs = [r.get("zorgvorm"), r.get("zorgvorm_2"), r.get("zorgvorm_3")]
-        present = [n for n in needs if n]
+        present = [n for n in needs if n and n != UNCLASSIFIED_CODE]  # may be there twice
         if len(set(present)) != len(present):
             p.problem(row, "zorgvorm_2", "Dezelfde zorgvorm staat er twee keer in.", "DUBBEL")
 

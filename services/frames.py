@@ -299,7 +299,9 @@ def _(outcome: RunOutcome) -> pd.DataFrame:
             "kind": r.child_ref,
             "behoefte": r.need_id,
             "hulp": r.care_type_label,
-            "uitkomst": "geplaatst" if r.placed else "geen plek",
+            "uitkomst": (
+                "geplaatst" if r.placed else "nog niet bepaald" if r.unclassified else "geen plek"
+            ),
             "aanbieder": r.provider,
             "plaats": r.location,
             "start": r.start,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from matcher.domain import Forbid, Pin, Scenario
-from matcher.domain.caretypes import care_type_label
+from matcher.domain.caretypes import UNCLASSIFIED_CODE, care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
 from matcher.domain.explain import change_text, explain, sentences
 from matcher.domain.floor import FLOOR_DIMENSIONS, match_with_floor
@@ -38,6 +38,10 @@ Progress = Callable[[str, int], None]
 # the dimensions a tafel may put a floor on: (code, label)
 FLOOR_CHOICES = tuple((d.value, d.label) for d in FLOOR_DIMENSIONS)
 EXPLAIN_BUDGET_S = 2.5
+UNCLASSIFIED_SENTENCE = (
+    "De hulpvraag is nog niet bepaald. Het kind telt mee, maar krijgt pas een plek "
+    "als de hulpvraag bepaald is."
+)
 
 
 class Choice(BaseModel):
@@ -100,6 +104,9 @@ class NeedRow(BaseModel):
     summary_text: str = Field(default="", description="the summary in words")
     sentences: list[str] = Field(default_factory=list)
     smallest_change: str | None = None
+    unclassified: bool = Field(
+        default=False, description="the need is not classified yet: counted, never matched"
+    )
 
 
 class RunSummary(BaseModel):
@@ -110,6 +117,13 @@ class RunSummary(BaseModel):
     placed_late: int = Field(description="placed, but help starts after the legal deadline")
     unplaced: int
     unclassified: int = Field(0, description="needs not classified yet: never matched")
+    children: int = Field(0, description="all chosen children")
+    children_placed: int = Field(0, description="children with a place for every need")
+    children_unplaced: int = Field(0, description="children with a need without a place")
+    children_unclassified: int = Field(
+        0, description="children whose other needs are placed but one is not classified yet"
+    )
+    children_not_waiting: int = Field(0, description="children whose help already started")
     solver_status: str
     solver_status_text: str
     wall_time_s: float
@@ -188,10 +202,16 @@ def run_matching(
         for ref, nid in compiled.item_members[item]
     }
 
+    budget_names = {b.id: b.display_name for b in scenario.budgets}
+
+    def budget_name(budget_id: str) -> str:
+        return budget_names.get(budget_id, budget_id)
+
     def offering_name(offering_id: str | None) -> str:
         o = offerings.get(offering_id or "")
         if o is None:
-            return offering_id or ""
+            # a sentence may name a ceiling where it names an offering
+            return budget_name(offering_id or "")
         g = gemeenten.get(o.location_gemeente)
         return f"{names.get(o.provider, o.provider)} ({g.name if g else o.location_gemeente})"
 
@@ -249,11 +269,23 @@ def run_matching(
                 summary=ne.summary if ne else "",
                 summary_text=summary_text(ne.summary) if ne else "",
                 sentences=sentences(ne, offering_name) if ne else [],
-                smallest_change=change_text(change, offering_name) if change else None,
+                smallest_change=change_text(change, offering_name, budget_name) if change else None,
             )
         )
-    rows.sort(key=lambda r: (r.placed, r.child_ref, r.need_id))
+    for ref, nid in result.unclassified:
+        rows.append(
+            NeedRow(
+                child_ref=ref,
+                need_id=nid,
+                care_type_label=care_type_label(UNCLASSIFIED_CODE, capital=True),
+                placed=False,
+                unclassified=True,
+                sentences=[UNCLASSIFIED_SENTENCE],
+            )
+        )
+    rows.sort(key=lambda r: (r.placed, r.unclassified, r.child_ref, r.need_id))
     s = result.summary()
+    kids = result.child_counts()
     return RunOutcome(
         summary=RunSummary(
             count_date=result.count_date,
@@ -263,6 +295,11 @@ def run_matching(
             placed_late=s["placed"] - s["within_norm"],
             unplaced=s["unplaced"],
             unclassified=s["unclassified"],
+            children=kids.total,
+            children_placed=kids.placed,
+            children_unplaced=kids.unplaced,
+            children_unclassified=kids.unclassified,
+            children_not_waiting=kids.not_waiting,
             solver_status=str(s["solver_status"]),
             solver_status_text=status_text(str(s["solver_status"])),
             wall_time_s=float(s["wall_time_s"]),

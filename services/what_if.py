@@ -46,7 +46,7 @@ from matcher.domain import (
     what_if,
 )
 from matcher.domain.caretypes import care_type_label
-from matcher.domain.reasons import Group, PairWarning, group_of
+from matcher.domain.reasons import Group, PairWarning, euro_text, group_of
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
 from matcher.forecast import with_new_referral as refer
 from matcher.forecast.domain import state_from_offering
@@ -186,6 +186,9 @@ class ScenarioOutcome:
     groups: GroupOutcomes = field(default_factory=GroupOutcomes)
     # what the group floor did, with small counts left out of its sentence
     floor: FloorSummary | None = None
+    # needs not classified yet: counted, never matched (the same before and after), so
+    # within + blocked + unclassified = needs
+    unclassified: int | None = 0
 
 
 # ------------------------------------------------------------------ suppression
@@ -325,17 +328,15 @@ def deltas_for(sc: Scenario, req: ScenarioRequest) -> tuple[list[Delta], list[st
         deltas.extend(AddPlaces(oid, n) for oid, n in sorted(per.items()))
         extra = "1 extra plek" if ep.places == 1 else f"{ep.places} extra plekken"
         lines.append(f"{extra} {care_type_label(ct)} in regio {region_name(ep.region)}")
-    budget_ids = {b.id for b in sc.budgets}
+    budget_by_id = {b.id: b for b in sc.budgets}
     for i, cl in enumerate(req.ceiling_lifts):
         if cl.amount_cents <= 0:
             continue
-        if cl.budget not in budget_ids:
+        if cl.budget not in budget_by_id:
             issues[f"plafond_{i}"] = "Dit budget bestaat niet in uw regio."
             continue
         deltas.append(ChangeCeiling(cl.budget, cl.amount_cents))
-        lines.append(
-            f"budgetplafond {cl.budget} € {cl.amount_cents // 100:,} hoger".replace(",", ".")
-        )
+        lines.append(f"{budget_by_id[cl.budget].display_name} {euro_text(cl.amount_cents)} hoger")
     # the joint purchase is that of the region whose children are in the scenario
     own = {c.region for c in sc.children}
     members = {g for r in sc.regions if r.code in own for g in r.gemeenten}
@@ -396,9 +397,12 @@ def _within(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
 def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
     """Needs not placed within the norm, per reason group and per care type.
 
-    A need counts once: under the group of its candidates' reasons when they all
-    fall in one group, otherwise under "meerdere" (a partition, so a stacked chart
-    adds up)."""
+    A need counts once (a partition, so a stacked chart adds up): placed late under
+    "te laat", a family that cannot be placed together under its own reason, every
+    other unplaced need under the group of its decisive reason
+    (`matcher.domain.decisive`: the reason that stands between the child and help, so a
+    child blocked by a ceiling at its best candidate is not "meerdere" because a second
+    candidate is also full)."""
     by_reason: Counter[str] = Counter()
     by_ct: Counter[str] = Counter()
     kids = r.scenario.child_by_ref
@@ -407,16 +411,14 @@ def _blocked(r: MatchResult) -> tuple[Counter[str], Counter[str]]:
             by_reason[group_of(PairWarning.LATE).value] += 1
             by_ct[kids[ref].need(nid).care_type.value] += 1
     for ne in explain(r, search=False).needs:
-        groups = {
-            group_of(c.reason)
-            for c in ne.candidates
-            if c.reason is not Reason.ALTERNATIVE_NOT_ACCEPTED
-        }
         if ne.summary == Reason.FAMILY_BUNDLE_INFEASIBLE.value:
-            groups = {group_of(Reason.FAMILY_BUNDLE_INFEASIBLE)}
-        if not groups:
-            groups = {Group.NO_OFFER}
-        by_reason[(groups.pop() if len(groups) == 1 else Group.MIXED).value] += 1
+            group = group_of(Reason.FAMILY_BUNDLE_INFEASIBLE)
+        elif ne.decisive is not None:
+            group = ne.decisive.group
+        else:
+            group = Group.NO_OFFER
+        # a what-if has no tafel choices, and a "let op" note never blocks
+        by_reason[(group if group in REASON_GROUPS else Group.OTHER).value] += 1
         by_ct[ne.care_type] += 1
     return by_reason, by_ct
 
@@ -494,11 +496,14 @@ def run_scenario(
     gemeenten = sorted({c.gemeente for c in sc.children})
     care = sorted({n.care_type.value for c in sc.children for n in c.needs})
     n_needs = sum(len(c.needs) for c in sc.children)
+    n_unclassified = sum(len(c.unclassified_needs) for c in sc.children)
     # needs = within + blocked in each column: when one of the two is small, hiding it
     # alone would not help, so both go, and the number of needs with them.
     wt = (base.n_within_norm, result.n_within_norm)
     bt = (n_needs - wt[0], n_needs - wt[1])
     hide = tuple(small_cell(w) or small_cell(b) for w, b in zip(wt, bt, strict=True))
+    # all needs = classified + unclassified: a hidden unclassified count hides the total
+    hide_unclassified = small_cell(n_unclassified)
     within = AggRow("totaal", _shown(wt[0], hide[0]), _shown(wt[1], hide[1]))
     blocked = AggRow("totaal", _shown(bt[0], hide[0]), _shown(bt[1], hide[1]))
     late = tuple(len(r.placements) - r.n_within_norm for r in (base, result))
@@ -513,7 +518,7 @@ def run_scenario(
     return ScenarioOutcome(
         region=code,
         evaluation_date=today,
-        needs=_shown(n_needs, any(hide)),
+        needs=_shown(n_needs + n_unclassified, any(hide) or hide_unclassified),
         within_norm=within,
         blocked=blocked,
         by_gemeente=_group_table("gemeente", gemeenten, (gb, gs), (bgb, bgs), (within, blocked)),
@@ -524,4 +529,5 @@ def run_scenario(
         placed_late=AggRow("totaal", late_shown[0], late_shown[1]),
         groups=hide_small_cells(group_outcomes(result)),
         floor=floor,
+        unclassified=_shown(n_unclassified, hide_unclassified),
     )

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from matcher.domain.dates import date_text
 from providers import reference
 from providers.io.export import export_csv, export_xlsx
 from wijzer.auth import Role, SessionUser, current_user
@@ -60,26 +61,10 @@ def _count(n: int, singular: str, plural: str) -> str:
     return f"{n} {singular if n == 1 else plural}"
 
 
-_MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-
-
 def _nl_date(value: Any) -> str:
     if value is None:
         return "onbekend"
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return date_text(value)
 
 
 def _euro(cents: int | None) -> str:

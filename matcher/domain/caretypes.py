@@ -140,11 +140,19 @@ class CareType(enum.Enum):
         return _TABLE[self.value][3]
 
 
+# The code a waiting list uses for a need whose care type is not determined yet; it
+# becomes a `model.UnclassifiedNeed` (counted, never matched), never a care type.
+UNCLASSIFIED_CODE = "NOG_NIET_BEPAALD"
+UNCLASSIFIED_LABEL = "hulpvraag nog niet bepaald"
+
+
 def care_type_label(care_type: CareType | str, *, capital: bool = False) -> str:
     """The one Dutch label of a care type, for sentences (lower case) or headings
     (`capital`).  An unknown code is shown as it is, so an old row still shows."""
     if isinstance(care_type, CareType):
         text = care_type.label_nl
+    elif care_type == UNCLASSIFIED_CODE:
+        text = UNCLASSIFIED_LABEL
     elif care_type in _TABLE:
         text = _TABLE[care_type][3]
     else:

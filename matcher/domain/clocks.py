@@ -120,7 +120,14 @@ def norm3_deadline_for(
     callers that only have the dates (None when neither date is known)."""
     if ruling_date is None:
         return urgent_deadline
-    return _min_date(ruling_date + relativedelta(months=NORM3_MONTHS), urgent_deadline)
+    return _min_date(_three_months_after(ruling_date), urgent_deadline)
+
+
+@lru_cache(maxsize=65536)
+def _three_months_after(day: date) -> date:
+    # relativedelta is slow, and the search for what would help asks this for every
+    # child of every re-solve; a waiting list has few distinct ruling dates
+    return day + relativedelta(months=NORM3_MONTHS)
 
 
 def deadline_norm3(child: Child) -> date | None:

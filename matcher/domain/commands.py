@@ -11,12 +11,12 @@ import json
 import sys
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from matcher.cli import quiet_stdout
 from matcher.domain.caretypes import care_type_label
+from matcher.domain.dates import date_text
 from matcher.domain.explain import explain, sentences
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, match
 from matcher.domain.model import Scenario
@@ -116,12 +116,8 @@ def _table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join(out)
 
 
-def _day(d: date) -> str:
-    return f"{d.day}-{d.month}-{d.year}"
-
-
 def _totals(r: MatchResult) -> str:
-    """ "Peildatum 1-3-2022. 35 kinderen: 20 met een plek, 13 zonder plek, 2 met hulp die
+    """ "Peildatum 1 maart 2022. 35 kinderen: 20 met een plek, 13 zonder plek, 2 met hulp die
     nog niet is bepaald." (the buckets add up to all children)."""
     c = r.child_counts()
     parts = [
@@ -131,7 +127,7 @@ def _totals(r: MatchResult) -> str:
     ]
     if c.not_waiting:
         parts.append(f"{c.not_waiting} al begonnen")
-    head = f"Peildatum {_day(r.count_date)}. {plural(c.total, 'kind', 'kinderen')}: "
+    head = f"Peildatum {date_text(r.count_date)}. {plural(c.total, 'kind', 'kinderen')}: "
     return head + ", ".join(parts[:-1]) + f" en {parts[-1]}."
 
 
@@ -241,7 +237,7 @@ def run_whatif(args: argparse.Namespace) -> int:
         return EXIT_OK
     c = w.comparison
     if c.count_date is not None:
-        print(f"Peildatum: {_day(c.count_date)}")
+        print(f"Peildatum: {date_text(c.count_date)}")
     print(f"Binnen de norm: {c.within_norm_before} -> {c.within_norm_after}")
     print(f"Geplaatst: {c.placed[0]} -> {c.placed[1]}")
     print(f"Zonder plek: {c.unplaced[0]} -> {c.unplaced[1]}")

@@ -30,6 +30,7 @@ from matcher.domain.reasons import (
     NOT_A_CANDIDATE,
     NOT_OFFERED_IN_REGION,
     RANK,
+    Group,
     Reason,
     decisive_text,
     group_of,
@@ -72,6 +73,12 @@ class Decisive:
     def mixed(self) -> bool:
         return self.code == MIXED
 
+    @property
+    def group(self) -> Group:
+        """The screen group of the decisive reason (a summary's group for the two
+        summaries), so that every count of blocked children uses this one reason."""
+        return group_of(self.reason or self.code)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -79,7 +86,7 @@ class Decisive:
             "parts": [p.value for p in self.parts],
             "offerings": list(self.offerings),
             "near": self.near,
-            "group": group_of(self.reason or self.code).value,
+            "group": self.group.value,
             "text": self.text,
         }
 

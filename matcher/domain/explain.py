@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from matcher.domain.caretypes import care_type_label
+from matcher.domain.dates import date_text
 from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
 from matcher.domain.helps import (
@@ -32,6 +33,7 @@ from matcher.domain.helps import (
 )
 from matcher.domain.match import ChildCounts, MatchResult
 from matcher.domain.model import ChildAttribute
+from matcher.domain.neighbourhood import Neighbourhoods
 from matcher.domain.reasons import (
     ALL_CANDIDATES,
     NOT_OFFERED_IN_REGION,
@@ -288,9 +290,9 @@ def explain(
 ) -> Explanation:
     """Explain every unplaced need.  `limits` bounds the search for what would help
     (`max_tries_per_need`, when given, caps its re-solves per need); `time_budget_s`
-    bounds the whole search, spent on the earliest deadlines first (a re-solve of a
-    regional scenario takes about half a second; the children the budget does not reach
-    get a sentence saying so)."""
+    bounds the whole search, spent on the earliest deadlines first (a re-solve covers
+    the neighbourhood of the change, about a tenth of a second on a regional list;
+    the children the budget does not reach get a sentence saying so)."""
     sc = r.scenario
     comp = r.compiled
     offs = sc.offering_by_id
@@ -307,6 +309,7 @@ def explain(
     out: list[NeedExplanation] = []
     deadline = time.perf_counter() + time_budget_s
     cache = ResolveCache()
+    hoods = Neighbourhoods(r) if search and r.unplaced else None
     todo: list[
         tuple[date | None, int, NeedExplanation, list[tuple[PairCheck, tuple[Reason, ...]]]]
     ] = []
@@ -394,6 +397,7 @@ def explain(
                 options=options,
                 names=names,
                 cache=cache,
+                hoods=hoods,
             )
             _take(ne, found)
     excluded: dict[str, int] = defaultdict(int)
@@ -484,23 +488,22 @@ def candidate_text(c: CandidateReason) -> str:
     return reason_text(c.reason, contra=contra, age_min=age[0], age_max=age[1])
 
 
-def _day(d: date) -> str:
-    return f"{d.day}-{d.month}-{d.year}"
-
-
 def delta_nl(
     d: Delta,
     name_of: Callable[[str], str] | None = None,
     budget_name: Callable[[str], str] | None = None,
 ) -> str:
     """A change as the middle of "Als ..., ..." (B1): names for offerings via `name_of`,
-    ceilings via `budget_name` (the defaults show the ids)."""
+    ceilings via `budget_name` (default: `name_of`; without either, the ids)."""
     name = name_of or (lambda offering: offering)
-    budget = budget_name or (lambda bid: bid)
+    budget = budget_name or name
     if isinstance(d, AddPlaces):
         return f"er bij {name(d.offering)} {plural(d.places, 'plek', 'plekken')} bij komt"
     if isinstance(d, ChangeCeiling):
-        return f"het budgetplafond {budget(d.budget)} met {euro_text(d.amount_cents)} omhoog gaat"
+        ceiling = budget(d.budget)
+        # a named ceiling ("Plafond Dordrecht 2027") stands on its own, an id does not
+        what = ceiling if ceiling.startswith("Plafond ") else f"het budgetplafond {ceiling}"
+        return f"{what} met {euro_text(d.amount_cents)} omhoog gaat"
     if isinstance(d, WaiveContraIndication):
         what = attribute_label(d.attribute)
         return f"{name(d.offering)} de contra-indicatie {what} laat vallen (maatwerk)"
@@ -532,7 +535,7 @@ def change_text(
     what = " en ".join(delta_nl(d, name, budget_name) for d in change.deltas)
     where = name(change.placed_at)
     if change.late:
-        when = f" op {_day(change.start)}" if change.start else ""
+        when = f" op {date_text(change.start)}" if change.start else ""
         return f"Als {what}, kan het kind starten bij {where}{when}, maar dat is te laat."
     return f"Als {what}, kan het kind starten bij {where}."
 

@@ -3,8 +3,8 @@
 Only candidates that fail for reasons a change can lift are searched (an offering the
 tafel excluded, or one that lacks expertise, never is).  The levers, smallest first:
 
-- k extra places at one offering (k found by doubling, then bisection, up to
-  `SearchLimits.max_places`);
+- k extra places at one offering (the most places first: when they do not help, nothing
+  smaller will; else k found by doubling, then bisection, up to `SearchLimits.max_places`);
 - a ceiling raise in whole euros (the answer's shortfall is tried first, then one euro
   less; bisection only when that also works), up to `SearchLimits.max_raise_cents`;
 - lifting an opnamestop;
@@ -13,8 +13,9 @@ tafel excluded, or one that lacks expertise, never is).  The levers, smallest fi
 - a place outside the region, or a late start (policy switches);
 - pairs of these at one offering when it fails for two reasons.
 
-Every change is verified: the re-solve (incremental, `matcher.domain.incremental`) places
-the child without lowering the number placed within the norm.  Re-solves per need are
+Every change is verified: the re-solve (of the neighbourhood the change can reach,
+`matcher.domain.neighbourhood`, else of the whole scenario, `matcher.domain.incremental`)
+places the child without lowering the number placed within the norm.  Re-solves per need are
 capped; a need without a change gets a B1 sentence that says what was searched.
 """
 
@@ -30,6 +31,7 @@ from matcher.domain.decisive import SolutionUse
 from matcher.domain.eligibility import PairCheck
 from matcher.domain.incremental import resolve
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, Placement
+from matcher.domain.neighbourhood import Neighbourhoods, Scope
 from matcher.domain.reasons import Reason, euro_text, group_of, name_list, plural
 from matcher.domain.whatif import (
     AddPlaces,
@@ -99,21 +101,24 @@ class HelpSearch:
     note: str = ""
 
 
+Seen = tuple[dict[tuple[str, str], Placement], int]
+CacheKey = tuple[tuple[Delta, ...], Scope | None]
+
+
 class ResolveCache:
-    """Re-solves of one base answer by their changes: one re-solve with 2 extra places at
-    an offering answers the question for every child waiting there."""
+    """Re-solves of one base answer by their changes (and the neighbourhood they were
+    solved in): one re-solve with 2 extra places at an offering answers the question
+    for every child waiting there.  A value holds the placements and the number placed
+    within the norm in the whole scenario."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[Delta, ...], tuple[dict[tuple[str, str], Placement], int]] = {}
+        self._seen: dict[CacheKey, Seen] = {}
 
-    def get(self, deltas: tuple[Delta, ...]) -> tuple[dict[tuple[str, str], Placement], int] | None:
-        return self._seen.get(deltas)
+    def get(self, key: CacheKey) -> Seen | None:
+        return self._seen.get(key)
 
-    def put(
-        self, deltas: tuple[Delta, ...], r: MatchResult
-    ) -> tuple[dict[tuple[str, str], Placement], int]:
-        got = (r.placements, r.n_within_norm)
-        self._seen[deltas] = got
+    def put(self, key: CacheKey, got: Seen) -> Seen:
+        self._seen[key] = got
         return got
 
 
@@ -226,10 +231,12 @@ def search_help(
     options: SolveOptions | None = None,
     names: Mapping[str, str] | None = None,
     cache: ResolveCache | None = None,
+    hoods: Neighbourhoods | None = None,
 ) -> HelpSearch:
     """Search the smallest verified change for need (ref, nid); `candidates` holds each
     candidate's pair check and blockers.  A `cache` shared over the needs of one
-    explanation lets one re-solve answer every child it places."""
+    explanation lets one re-solve answer every child it places; with `hoods` a re-solve
+    covers only the needs the change can reach (`matcher.domain.neighbourhood`)."""
     opts = options or DEFAULT_OPTIONS
     out = HelpSearch()
     plans: list[_Plan] = []
@@ -251,7 +258,8 @@ def search_help(
     shared = cache if cache is not None else ResolveCache()
 
     def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
-        seen = shared.get(deltas)
+        scope = hoods.scope(deltas, ref, nid) if hoods is not None else None
+        seen = shared.get((deltas, scope))
         if seen is None:
             if time.perf_counter() > deadline:
                 out.out_of_time = True
@@ -263,8 +271,13 @@ def search_help(
             # the child is still a verified change
             left = max(0.5, deadline - time.perf_counter())
             probe = replace(opts, time_limit_s=min(opts.time_limit_s, left))
-            r2, _ = resolve(r, apply_all(sc, deltas), probe)
-            seen = shared.put(deltas, r2)
+            got = None
+            if hoods is not None and scope is not None:
+                got = hoods.resolve(deltas, scope, probe)
+            if got is None:
+                r2, _ = resolve(r, apply_all(sc, deltas), probe)
+                got = (r2.placements, r2.n_within_norm)
+            seen = shared.put((deltas, scope), got)
         placements, within = seen
         pl = placements.get((ref, nid))
         return None if pl is None or within < r.n_within_norm else pl
@@ -327,6 +340,10 @@ def _run_plan(
         def with_places(k: int) -> bool:
             return ok(attempt((*base, AddPlaces(o.id, k), *raise_all)), in_time)
 
+        # the most places first: one re-solve (shared by every child waiting there)
+        # rules the offering out, and the smallest k is only searched where one exists
+        if not with_places(limits.max_places):
+            return None
         k = _smallest(with_places, 1, limits.max_places)
         if k is None:
             return None
@@ -341,7 +358,10 @@ def _run_plan(
             deltas = (*base, *extra, *ceilings, ChangeCeiling(bid, euros * 100), *rest)
             return ok(attempt(deltas), False)
 
-        euros = _smallest(with_raise, -(-guess // 100), limits.max_raise_cents // 100)
+        top = limits.max_raise_cents // 100
+        if not with_raise(top):
+            return None
+        euros = _smallest(with_raise, -(-guess // 100), top)
         if euros is None:
             return None
         ceilings.append(ChangeCeiling(bid, euros * 100))

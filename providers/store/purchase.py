@@ -7,7 +7,8 @@ Plain column selects: a search must not build thousands of ORM objects.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,6 +50,8 @@ class PurchaseTables:
     contracts: tuple[ContractRow, ...]
     subcontracts: tuple[tuple[str, str], ...]  # (main provider, accepted sub provider)
     budgets: tuple[BudgetRow, ...]
+    # provider ext id -> the provider's name (ceilings and offerings are named by it)
+    provider_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def purchase_tables(session: Session, *, region_code: str | None = None) -> PurchaseTables:
@@ -79,7 +82,11 @@ def purchase_tables(session: Session, *, region_code: str | None = None) -> Purc
     if region_code:
         cq = cq.where(con.region_code == region_code)
         bq = bq.where(bud.region_code == region_code)
-    ext = {pid: e for pid, e in session.execute(select(prov.id, prov.ext_id))}
+    ext: dict[int, str] = {}
+    names: dict[str, str] = {}
+    for pid, e, n in session.execute(select(prov.id, prov.ext_id, prov.name)):
+        ext[pid] = e
+        names[e] = n
     return PurchaseTables(
         contracts=tuple(ContractRow(r[0], ext[r[1]], *r[2:]) for r in session.execute(cq)),
         subcontracts=tuple(
@@ -104,6 +111,7 @@ def purchase_tables(session: Session, *, region_code: str | None = None) -> Purc
             )
             for r in session.execute(bq)
         ),
+        provider_names=names,
     )
 
 

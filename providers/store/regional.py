@@ -12,14 +12,15 @@ and no refs.  Whatever is built on it must hand back suppressed counts only
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.domain import Scenario
 from providers import reference
-from providers.convert import scenario_from_db
+from providers.convert import budget_name, scenario_from_db
 from providers.store.access import AccessDenied, Principal, audit, search_offerings
 from providers.store.models import AuditAction, Child, ChildStatus, Role
 from providers.store.purchase import purchase_tables
@@ -37,6 +38,8 @@ class RegionOptions:
     # (care type, region) pairs where extra places can go: a purchased offering there
     # that takes new children
     placeable: tuple[tuple[str, str], ...] = ()
+    # budget id -> the ceiling's name for people ("Plafond Dordrecht 2027")
+    budget_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def system_for(user: Principal, region: str) -> Principal:
@@ -124,4 +127,7 @@ def region_options(
             if not o.intake_stop and (o.provider_ext_id, o.care_type) in contracted
         }
     )
-    return RegionOptions(code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable))
+    names = {b.ext_id: budget_name(b, today.year, tables.provider_names) for b in tables.budgets}
+    return RegionOptions(
+        code, tuple(cts), tuple(regions), budgets, gemeenten, tuple(placeable), names
+    )

@@ -193,7 +193,7 @@ def test_fixtures_through_the_cli(capsys):
     assert main(["match", f, "--explain"]) == 0
     out = capsys.readouterr().out
     assert "4 kinderen: 2 met een plek, 1 zonder plek en 1 met hulp die nog niet is bepaald" in out
-    assert "Peildatum 1-1-2022" in out
+    assert "Peildatum 1 januari 2022" in out
 
     assert main(["match", str(FIXTURES / "u2_family_preference.json"), "--explain"]) == 0
     out = capsys.readouterr().out
@@ -234,7 +234,7 @@ def test_whatif_cli_with_a_reference_count(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "De regio noemde 5 kinderen; in dit scenario staan 4 kinderen: 1 minder." in out
-    assert "Peildatum: 1-1-2022" in out
+    assert "Peildatum: 1 januari 2022" in out
 
 
 def test_whatif_table_shows_gemeente_names(tmp_path, capsys):

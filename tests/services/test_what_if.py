@@ -61,7 +61,7 @@ def outcome(fresh: sessionmaker[Session]) -> s.ScenarioOutcome:
 
 
 def _cells(o: s.ScenarioOutcome) -> list[int | None]:
-    out: list[int | None] = [o.needs]
+    out: list[int | None] = [o.needs, o.unclassified]
     for row in (o.within_norm, o.blocked, o.placed_late):
         out += [row.baseline, row.scenario]
     for t in (o.by_gemeente, o.by_care_type):
@@ -151,6 +151,7 @@ def test_only_aggregates_leave(fresh: sessionmaker[Session], outcome: s.Scenario
             "placed_late",
             "groups",  # outcomes per group: counts and group labels, small cells hidden
             "floor",  # the group floor's totals and sentence, small counts left out
+            "unclassified",  # a count of needs not classified yet, hidden when small
         }
 
 

@@ -8,276 +8,81 @@ here ever holds a child's row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.domain import CareType
-from matcher.domain.caretypes import care_type_label
-from providers import reference
 from providers.store.access import Principal
 from services import purchase_advice as advice
 from services import what_if as data
-from services.matching import FLOOR_CHOICES, FloorSummary
+from services.matching import FloorSummary
 from services.outcomes import GroupOutcomes
-from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
+from wijzer.forms import FormErrors
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobStatus, WorkContext, decode
 from wijzer.views import inkoop_charts as charts
 from wijzer.views.inkoop_charts import Cell, Chart, Interval, Table, chart
+from wijzer.views.inkoop_form import (
+    MAX_EURO as MAX_EURO,
+)
+from wijzer.views.inkoop_form import (
+    MAX_PLACES as MAX_PLACES,
+)
+from wijzer.views.inkoop_form import (
+    NEW_SUFFIX as NEW_SUFFIX,
+)
+from wijzer.views.inkoop_form import (
+    NOT_PLACEABLE as NOT_PLACEABLE,
+)
+from wijzer.views.inkoop_form import (
+    PLACE_ROWS as PLACE_ROWS,
+)
+from wijzer.views.inkoop_form import (  # the form lives apart; its names stay here too
+    CeilingRow as CeilingRow,
+)
+from wijzer.views.inkoop_form import (
+    FormContext as FormContext,
+)
+from wijzer.views.inkoop_form import (
+    Option as Option,
+)
+from wijzer.views.inkoop_form import (
+    PlaceRow as PlaceRow,
+)
+from wijzer.views.inkoop_form import (
+    ScenarioForm as ScenarioForm,
+)
+from wijzer.views.inkoop_form import (
+    care_label as care_label,
+)
+from wijzer.views.inkoop_form import (
+    check_scenario_form as check_scenario_form,
+)
+from wijzer.views.inkoop_form import (
+    empty_form as empty_form,
+)
+from wijzer.views.inkoop_form import (
+    form_context as form_context,
+)
+from wijzer.views.inkoop_form import (
+    gemeente_name as gemeente_name,
+)
+from wijzer.views.inkoop_form import (
+    place_issue as place_issue,
+)
+from wijzer.views.inkoop_form import (
+    read_form as read_form,
+)
+from wijzer.views.inkoop_form import (
+    whole_number as whole_number,
+)
 
 Progress = Callable[[str, int], None]
-PLACE_ROWS = 3
-MAX_PLACES = 500
-MAX_EURO = 100_000_000
 HIDDEN = "verborgen"
-NOT_PLACEABLE = (
-    "Voor deze hulpvorm is in deze regio geen ingekocht aanbod zonder opnamestop. "
-    "Kies een andere hulpvorm of regio."
-)
-NEW_SUFFIX = " (nog niet ingekocht)"
 NOTE = (
     "Aantallen onder 5 worden niet getoond. Soms is ook een groter aantal verborgen, "
     "zodat niemand een verborgen aantal kan terugrekenen uit het totaal."
 )
-
-# --------------------------------------------------------------------- form
-
-
-class PlaceRow(BaseModel):
-    index: int
-    care_type: str = ""
-    region: str = ""
-    places: str = ""
-    price: str = ""  # euro per traject; only for a care type not purchased yet
-
-
-class CeilingRow(BaseModel):
-    index: int
-    budget: str
-    left_euro: int
-    amount: str = ""
-
-
-class ScenarioForm(BaseModel):
-    places: list[PlaceRow]
-    ceilings: list[CeilingRow]
-    leave: list[str] = Field(default_factory=list)
-    floor_dimension: str = ""
-    floor_percent: str = ""
-
-
-class Option(BaseModel):
-    value: str
-    label: str
-
-
-class FormContext(BaseModel):
-    region: str
-    care_types: list[Option]  # purchased in the region
-    new_care_types: list[Option] = Field(default_factory=list)  # not purchased: a new purchase
-    regions: list[Option]
-    gemeenten: list[Option]
-    form: ScenarioForm
-    errors: FormErrors = Field(default_factory=FormErrors)
-    advice_budget: str = ""
-    advice_places: str = "10"
-    floor_choices: list[Option] = Field(
-        default_factory=lambda: [Option(value=v, label=lb) for v, lb in FLOOR_CHOICES]
-    )
-
-    @property
-    def floor_pairs(self) -> list[tuple[str, str]]:
-        return [(o.value, o.label) for o in self.floor_choices]
-
-    @property
-    def care_type_pairs(self) -> list[tuple[str, str]]:
-        return [(o.value, o.label) for o in (*self.care_types, *self.new_care_types)]
-
-    @property
-    def region_pairs(self) -> list[tuple[str, str]]:
-        return [(o.value, o.label) for o in self.regions]
-
-
-def gemeente_name(code: str) -> str:
-    g = reference.gemeenten().get(code)
-    return g.name if g else code
-
-
-def care_label(code: str) -> str:
-    return care_type_label(code, capital=True)
-
-
-def _region_label(code: str, *, own: bool) -> str:
-    name = data.region_name(code)
-    return f"{name} (eigen regio)" if own else name
-
-
-def empty_form(opts: data.RegionOptions) -> ScenarioForm:
-    return ScenarioForm(
-        places=[PlaceRow(index=i, region=opts.region) for i in range(1, PLACE_ROWS + 1)],
-        ceilings=[
-            CeilingRow(index=i, budget=b, left_euro=left // 100)
-            for i, (b, left) in enumerate(opts.budgets, start=1)
-        ],
-    )
-
-
-def form_context(
-    opts: data.RegionOptions, form: ScenarioForm | None = None, errors: FormErrors | None = None
-) -> FormContext:
-    return FormContext(
-        region=opts.region,
-        care_types=[
-            Option(value=c, label=care_label(c)) for c in sorted(opts.care_types, key=care_label)
-        ],
-        # a care type not purchased yet can be tried as a new purchase
-        new_care_types=[
-            Option(value=c, label=care_label(c) + NEW_SUFFIX)
-            for c in sorted(
-                (ct.value for ct in CareType if ct.value not in opts.care_types), key=care_label
-            )
-        ],
-        # the own region first: it is what a browser sends when nothing is chosen
-        regions=[
-            Option(value=r, label=_region_label(r, own=r == opts.region))
-            for r in sorted(opts.regions, key=lambda r: (r != opts.region, r))
-        ],
-        gemeenten=[
-            Option(value=g, label=gemeente_name(g))
-            for g in sorted(opts.gemeenten, key=gemeente_name)
-        ],
-        form=form or empty_form(opts),
-        errors=errors or FormErrors(),
-    )
-
-
-def _whole(text: str) -> int | None:
-    # Any whole number, also 50.000; each caller checks its own range.
-    return parse_int(text.replace(" ", ""), 0, DB_INT_MAX, thousands=True)
-
-
-def read_form(
-    values: Mapping[str, str], leave: list[str], opts: data.RegionOptions
-) -> ScenarioForm:
-    """The raw form as typed (kept for showing it again with errors)."""
-    form = empty_form(opts)
-    for row in form.places:
-        row.care_type = values.get(f"zorgvorm_{row.index}", "")
-        row.region = values.get(f"regio_{row.index}", row.region)
-        row.places = values.get(f"plekken_{row.index}", "")
-        row.price = values.get(f"prijs_{row.index}", "")
-    for c in form.ceilings:
-        c.amount = values.get(f"plafond_{c.index}", "")
-    form.leave = leave
-    form.floor_dimension = values.get("ondergrens_groep", "")
-    form.floor_percent = values.get("ondergrens_procent", "")
-    return form
-
-
-def place_issue(
-    care_type: str, region: str, price_cents: int | None, opts: data.RegionOptions
-) -> tuple[str, str] | None:
-    """What is wrong with one row of extra places, as (field, B1 message): the form
-    and the API name the field their own way.  A care type that nobody offers in the
-    user's region yet is a new purchase, which needs a price."""
-    if care_type not in {ct.value for ct in CareType}:
-        return "zorgvorm", "Kies een hulpvorm uit de lijst."
-    if region not in opts.regions and region != opts.region:
-        return "regio", "Kies een regio uit de lijst."
-    if (care_type, region) in opts.placeable:
-        return None
-    if care_type in opts.care_types or region != opts.region:
-        return "zorgvorm", NOT_PLACEABLE
-    if price_cents is None:
-        return "prijs", (
-            f"{care_label(care_type)} is in uw regio nog niet ingekocht. Vul de prijs per "
-            "traject in, dan rekenen we met nieuw aanbod."
-        )
-    return None
-
-
-def check_scenario_form(
-    form: ScenarioForm, opts: data.RegionOptions
-) -> tuple[data.ScenarioRequest | None, FormErrors]:
-    errors = FormErrors()
-    extra: list[data.ExtraPlaces] = []
-    for row in form.places:
-        if not row.places.strip() and not row.care_type:
-            continue
-        n = _whole(row.places) if row.places.strip() else None
-        if n is None or n > MAX_PLACES:
-            errors.add(
-                f"plekken_{row.index}",
-                f"Vul bij extra plekken een heel getal in van 1 tot {MAX_PLACES}.",
-            )
-            continue
-        if not row.care_type:
-            errors.add(f"zorgvorm_{row.index}", "Kies de hulpvorm voor de extra plekken.")
-            continue
-        price_cents = None
-        if row.price.strip():
-            euro = _whole(row.price)
-            if euro is None or not 0 < euro <= MAX_EURO:
-                errors.add(
-                    f"prijs_{row.index}",
-                    "Vul de prijs per traject in hele euro's in, bijvoorbeeld 45000 of 45.000.",
-                )
-                continue
-            price_cents = euro * 100
-        problem = place_issue(row.care_type, row.region, price_cents, opts)
-        if problem is not None:
-            field, message = problem
-            errors.add(f"{field}_{row.index}", message)
-            continue
-        if n > 0:
-            extra.append(data.ExtraPlaces(row.care_type, row.region, n, price_cents))
-    lifts: list[data.CeilingLift] = []
-    for c in form.ceilings:
-        if not c.amount.strip():
-            continue
-        euro = _whole(c.amount)
-        if euro is None or euro > MAX_EURO:
-            errors.add(
-                f"plafond_{c.index}",
-                "Vul het bedrag in hele euro's in, bijvoorbeeld 50000 of 50.000.",
-            )
-            continue
-        if euro > 0:
-            lifts.append(data.CeilingLift(c.budget, euro * 100))
-    members = set(opts.gemeenten)
-    if any(g not in members for g in form.leave):
-        errors.add("gemeenten", "Kies alleen gemeenten uit de lijst.")
-    elif len(set(form.leave)) >= len(members) and members:
-        errors.add("gemeenten", "Er moet minstens één gemeente in de gezamenlijke inkoop blijven.")
-    floor_dimension: str | None = None
-    floor_percent: int | None = None
-    if form.floor_dimension:
-        floor_percent = parse_int(form.floor_percent, 1, 100)
-        if form.floor_dimension not in dict(FLOOR_CHOICES):
-            errors.add("ondergrens_groep", "Kies de groepen uit de lijst.")
-        elif floor_percent is None:
-            errors.add(
-                "ondergrens_procent",
-                "Vul bij de ondergrens een heel getal van 1 tot en met 100 in.",
-            )
-        else:
-            floor_dimension = form.floor_dimension
-    req = data.ScenarioRequest(
-        tuple(extra),
-        tuple(lifts),
-        tuple(sorted(set(form.leave))),
-        floor_dimension,
-        floor_percent if floor_dimension else None,
-    )
-    if not errors and req.empty:
-        errors.add(
-            "plekken_1",
-            "Kies minstens één wijziging: extra plekken, een hoger plafond, een gemeente "
-            "die uitstapt of een ondergrens per groep.",
-        )
-    return (None if errors else req), errors
-
 
 # --------------------------------------------------------------------- result
 
@@ -300,6 +105,9 @@ class ScenarioResult(BaseModel):
     placed_late: Cell = Field(
         default=Cell(baseline=None, scenario=None, difference=None),
         description="of blocked: placed, but help starts after the legal deadline",
+    )
+    unclassified: int | None = Field(
+        0, description="needs not classified yet: counted, never matched (hidden when small)"
     )
     tables: list[Table]
     forecast: list[ForecastLine] = Field(default_factory=list)
@@ -425,6 +233,7 @@ def result_of(o: data.ScenarioOutcome) -> ScenarioResult:
         within=charts.cell(o.within_norm),
         blocked=charts.cell(o.blocked),
         placed_late=charts.cell(o.placed_late),
+        unclassified=o.unclassified,
         tables=[
             charts.reason_table(o.blocked_by_reason),
             care,
@@ -522,10 +331,10 @@ def run_advice(
 
 def validate_advice(budget: str, places: str) -> tuple[AdviceParams | None, FormErrors]:
     errors = FormErrors()
-    euro = _whole(budget)
+    euro = whole_number(budget)
     if euro is None or not 0 < euro <= MAX_EURO:
         errors.add("budget", "Vul het budget in hele euro's in, bijvoorbeeld 1000000 of 1.000.000.")
-    n = _whole(places or "10")
+    n = whole_number(places or "10")
     if n is None or not 1 <= n <= 50:
         errors.add("max_plekken", "Vul een heel getal in van 1 tot 50.")
     if errors or euro is None or n is None:
@@ -627,6 +436,7 @@ def advice_rows(a: AdviceResult) -> list[list[int | str]]:
 
 
 SUMMARY = "Samenvatting"
+UNCLASSIFIED_ROW = "Hulpvraag nog niet bepaald (apart van geblokkeerd: krijgt nog geen plek)"
 
 
 def export_rows(r: ScenarioResult) -> list[list[int | str]]:
@@ -644,6 +454,9 @@ def export_rows(r: ScenarioResult) -> list[list[int | str]]:
             *empty,
             *shown(r.placed_late),
         ],
+        # not within the norm and not blocked either: its own row, in the blocked columns
+        # so that the within-norm columns keep adding up
+        [SUMMARY, UNCLASSIFIED_ROW, *empty, _v(r.unclassified), _v(r.unclassified), 0],
     ]
     for t in r.tables:
         for row in [*t.rows, t.total]:

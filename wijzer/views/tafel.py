@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from matcher.domain.dates import date_text
 from providers.io.export import frame_sheet
 from services import waiting_list
 from services.frames import to_frame
@@ -276,8 +277,9 @@ def _describe(row: NeedRow | None) -> str:
     if row is None:
         return "Niet in deze berekening"
     if not row.placed:
-        return "Geen plek"
-    return f"{row.provider} ({row.location}), start {row.start:%d-%m-%Y}"
+        return "Hulpvraag nog niet bepaald" if row.unclassified else "Geen plek"
+    start = f", start {date_text(row.start)}" if row.start else ""
+    return f"{row.provider} ({row.location}){start}"
 
 
 def _norm(row: NeedRow | None) -> str:
