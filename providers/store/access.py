@@ -494,3 +494,39 @@ def record_export(
     """Call when case data leaves the system (decision list, report, export)."""
     audit(session, principal, AuditAction.EXPORT, entity, refs, detail=f"formaat={fmt}")
     session.flush()
+
+
+def confirm_all_offerings(
+    session: Session, principal: Principal, *, now: dt.datetime | None = None
+) -> int:
+    """ "Alles klopt nog": the aanbieder confirms every own offering as it stands (who,
+    when; a new version, so an edit opened before this one is not silently lost).
+    Returns how many offerings were confirmed. The caller commits."""
+    if principal.role is not Role.AANBIEDER or principal.provider_id is None:
+        raise AccessDenied("Alleen de aanbieder zelf kan zijn aanbod bevestigen.")
+    now = now or utcnow()
+    ids = list(
+        session.scalars(select(Offering.id).where(Offering.provider_id == principal.provider_id))
+    )
+    if ids:
+        session.execute(
+            update(Offering)
+            .where(Offering.provider_id == principal.provider_id)
+            .values(
+                version=Offering.version + 1,
+                confirmed_by=principal.username,
+                confirmed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    audit(
+        session,
+        principal,
+        AuditAction.WRITE,
+        "offerings",
+        [str(i) for i in ids],
+        detail="alles klopt nog",
+    )
+    session.flush()
+    return len(ids)
