@@ -7,7 +7,19 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from wijzer.routers import aanbieder, api, home, inkoop, login, rapportage, tafel, zoeken
+from wijzer.routers import (
+    aanbieder,
+    account,
+    api,
+    beheer,
+    home,
+    inkoop,
+    inlezen,
+    login,
+    rapportage,
+    tafel,
+    zoeken,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
@@ -19,6 +31,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     aanbieder.router,
     rapportage.router,
     api.router,
+    inlezen.router,
+    beheer.router,
+    account.router,
 )
 
 

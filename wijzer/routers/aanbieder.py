@@ -60,10 +60,29 @@ def index(
     user: User,
     db: DbSession,
     opgeslagen: Annotated[int | None, Query(ge=DB_INT_MIN, le=DB_INT_MAX)] = None,
+    bevestigd: Annotated[int | None, Query(ge=0, le=DB_INT_MAX)] = None,
 ) -> Response:
     settings: Settings = request.app.state.settings
-    ctx = view.list_own(db, user, stale_after_days=settings.stale_after_days, saved_id=opgeslagen)
+    ctx = view.list_own(
+        db,
+        user,
+        stale_after_days=settings.stale_after_days,
+        saved_id=opgeslagen,
+        confirmed_count=bevestigd,
+    )
     return render(request, "aanbieder/index.html", ctx, user=user)
+
+
+ConfirmUser = Annotated[SessionUser, Depends(require_roles(Role.AANBIEDER))]
+
+
+@router.post("/alles-klopt")
+def confirm_all(request: Request, user: ConfirmUser) -> Response:
+    """Alles klopt nog: every own offering is confirmed as it stands, in one action."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions.begin() as session:
+        n = access.confirm_all_offerings(session, user)
+    return RedirectResponse(f"/aanbieder?bevestigd={n}", status_code=303)
 
 
 def _edit_page(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from providers import reference
 from providers.store import access
-from wijzer.auth import SessionUser
+from wijzer.auth import Role, SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_decimal, parse_int
 from wijzer.views.zoeken import attribute_options, care_type_labels
 
@@ -58,6 +58,11 @@ class OfferingList(BaseModel):
     offerings: list[OfferingRow]
     saved_id: int | None = None
     stale_after_days: int
+    # A list of several providers' offerings (beheer) names the provider on each row.
+    show_provider: bool = False
+    # Only the aanbieder itself confirms its figures in one go ("alles klopt nog").
+    can_confirm_all: bool = False
+    confirmed_count: int | None = None
 
 
 class OfferingForm(BaseModel):
@@ -109,7 +114,12 @@ def row_of(view: access.OfferingView) -> OfferingRow:
 
 
 def list_own(
-    session: Session, user: SessionUser, *, stale_after_days: int, saved_id: int | None = None
+    session: Session,
+    user: SessionUser,
+    *,
+    stale_after_days: int,
+    saved_id: int | None = None,
+    confirmed_count: int | None = None,
 ) -> OfferingList:
     views = access.offerings_for_edit(session, user)
     rows = [
@@ -118,8 +128,19 @@ def list_own(
         )
         for v in views
     ]
-    rows.sort(key=lambda r: (r.care_type_label, r.location, r.id))
-    return OfferingList(offerings=rows, saved_id=saved_id, stale_after_days=stale_after_days)
+    several = len({r.provider for r in rows}) > 1
+    if several:
+        rows.sort(key=lambda r: (r.provider, r.care_type_label, r.location, r.id))
+    else:
+        rows.sort(key=lambda r: (r.care_type_label, r.location, r.id))
+    return OfferingList(
+        offerings=rows,
+        saved_id=saved_id,
+        stale_after_days=stale_after_days,
+        show_provider=several,
+        can_confirm_all=user.role is Role.AANBIEDER and bool(rows),
+        confirmed_count=confirmed_count,
+    )
 
 
 def own_offering(session: Session, user: SessionUser, offering_id: int) -> OfferingRow | None:
