@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.convert import offering_of
 from providers.errors import ImportRejected
-from providers.store import access, accounts
+from providers.store import access, accounts, releases
 from providers.store import sessions as web_sessions
 from providers.store.access import AccessDenied, Principal
 from providers.store.audit_log import AuditFilter, export_audit, import_batches, search_audit
@@ -381,3 +382,65 @@ def test_alles_klopt_nog_confirms_every_own_offering(
         assert entry.record_count == len(mine)
         with pytest.raises(AccessDenied):
             access.confirm_all_offerings(s, SYSTEM)
+
+
+def test_release_schedule_is_stored_with_the_offering_and_used_by_the_matching(
+    sessions: sessionmaker[Session], demo_dir: Path
+) -> None:
+    import_files(sessions, SYSTEM, demo_dir, today=TODAY)
+    with sessions() as s:
+        first = s.scalars(select(Offering).order_by(Offering.id)).first()
+        assert first is not None
+        oid, version, ext = first.id, first.version, first.ext_id
+    later = TODAY + dt.timedelta(days=30)
+    past = TODAY - dt.timedelta(days=3)
+    with sessions() as s, s.begin():
+        view = access.update_offering(
+            s, SYSTEM, oid, version, {"release_schedule": [(later, 2), (past, 1)]}
+        )
+    assert view.release_schedule == ((past, 1), (later, 2))
+    assert view.version == version + 1
+    with sessions() as s:
+        (found,) = [v for v in access.search_offerings(s, SYSTEM) if v.id == oid]
+    assert found.release_schedule == ((past, 1), (later, 2))
+    offering = offering_of(found, TODAY)
+    # Only dates after the evaluation date count; the weekly estimate is not used.
+    assert [(r.on, r.places) for r in offering.releases] == [(later, 2)]
+    assert offering.id == ext
+    with sessions() as s, s.begin():
+        access.update_offering(s, SYSTEM, oid, version + 1, {"release_schedule": []})
+    with sessions() as s:
+        assert access.get_offering(s, SYSTEM, oid).release_schedule == ()
+
+
+@pytest.mark.parametrize(
+    ("schedule", "why"),
+    [
+        ([(TODAY, 0)], "whole number >= 1"),
+        ([(TODAY, 1), (TODAY, 2)], "occurs twice"),
+        ([(TODAY + dt.timedelta(days=i), 1) for i in range(21)], "at most 20"),
+        ([(TODAY, True)], "whole number >= 1"),
+    ],
+)
+def test_release_schedule_rules(schedule: list[tuple[dt.date, int]], why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        releases.check_schedule(schedule)
+
+
+def test_only_the_own_aanbieder_changes_a_release_schedule(
+    sessions: sessionmaker[Session], demo_dir: Path
+) -> None:
+    import_files(sessions, SYSTEM, demo_dir, today=TODAY)
+    with sessions() as s:
+        rows = s.scalars(select(Offering).order_by(Offering.id)).all()
+        mine = rows[0]
+        theirs = next(o for o in rows if o.provider_id != mine.provider_id)
+        who = Principal("planner", Role.AANBIEDER, None, provider_id=mine.provider_id)
+        tafel = Principal("tf", Role.TAFEL, None, region_code="JZ31")
+    change = {"release_schedule": [(TODAY + dt.timedelta(days=9), 1)]}
+    with sessions() as s, s.begin(), pytest.raises(AccessDenied):
+        access.update_offering(s, who, theirs.id, theirs.version, change)
+    with sessions() as s, s.begin(), pytest.raises(AccessDenied):
+        access.update_offering(s, tafel, mine.id, mine.version, change)
+    with sessions() as s:
+        assert releases.schedules(s, [mine.id, theirs.id]) == {}

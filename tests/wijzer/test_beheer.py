@@ -405,3 +405,68 @@ def test_beheer_offering_list_names_the_provider(client: TestClient) -> None:
     assert ">Aanbieder<" in html
     assert "Kleine Praktijk" in html
     assert "Alles klopt nog" not in html
+
+
+def _edit_form(html: str) -> dict[str, str]:
+    """The hidden and text fields of the offering form as they stand (no checkboxes)."""
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    inputs = re.findall(r'id="veld-([^"]+)" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)
+    fields.update({name: value for _, name, value in inputs})
+    return fields
+
+
+def test_release_schedule_by_date_on_the_edit_page(
+    client: TestClient, app: FastAPI, ids: dict[str, int]
+) -> None:
+    oid = ids["offering:snel"]
+    login(client, username_for(Role.AANBIEDER))
+    page = client.get(f"/aanbieder/aanbod/{oid}").text
+    assert "Plekken die vrijkomen op een datum" in page
+    form = _edit_form(page)
+    assert form["vrij_rijen"] == "3"
+    form.update({"vrij_datum_1": "2026-12-15", "vrij_plekken_1": "2"})
+    form.update({"vrij_datum_2": "2027-01-10", "vrij_plekken_2": "1"})
+    saved = client.post(f"/aanbieder/aanbod/{oid}", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    with app.state.sessions() as s:
+        from providers.store.releases import schedules
+
+        stored = schedules(s, [oid])[oid]
+    assert [(d.isoformat(), n) for d, n in stored] == [("2026-12-15", 2), ("2027-01-10", 1)]
+    again = _edit_form(client.get(f"/aanbieder/aanbod/{oid}").text)
+    assert again["vrij_datum_1"] == "2026-12-15"
+    assert again["vrij_rijen"] == "5"  # the two stored dates and three empty rows
+
+
+@pytest.mark.parametrize(
+    ("day", "places", "message"),
+    [
+        ("2026-11-20", "1", "Kies in rij 1 een datum na vandaag."),
+        ("2026-02-30", "1", "Vul in rij 1 een bestaande datum in"),
+        ("2026-12-01", "0", "Vul in rij 1 het aantal plekken in"),
+        ("2026-12-01", "", "Vul in rij 1 het aantal plekken in"),
+        ("", "2", "Vul in rij 1 een bestaande datum in"),
+    ],
+)
+def test_a_wrong_release_row_is_a_field_error_and_saves_nothing(
+    client: TestClient, app: FastAPI, ids: dict[str, int], day: str, places: str, message: str
+) -> None:
+    oid = ids["offering:snel"]
+    login(client, username_for(Role.AANBIEDER))
+    form = _edit_form(client.get(f"/aanbieder/aanbod/{oid}").text)
+    form.update({"vrij_datum_1": day, "vrij_plekken_1": places, "places_free": "9"})
+    response = client.post(f"/aanbieder/aanbod/{oid}", data=form)
+    assert response.status_code == 422
+    assert message in response.text
+    with app.state.sessions() as s:
+        assert s.get_one(Offering, oid).places_free == 2
+
+
+def test_two_rows_with_the_same_date_are_refused(client: TestClient, ids: dict[str, int]) -> None:
+    oid = ids["offering:snel"]
+    login(client, username_for(Role.AANBIEDER))
+    form = _edit_form(client.get(f"/aanbieder/aanbod/{oid}").text)
+    form.update({"vrij_datum_1": "2026-12-01", "vrij_plekken_1": "1"})
+    form.update({"vrij_datum_2": "2026-12-01", "vrij_plekken_2": "2"})
+    response = client.post(f"/aanbieder/aanbod/{oid}", data=form)
+    assert "De datum in rij 2 staat er al." in response.text

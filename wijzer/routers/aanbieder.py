@@ -94,7 +94,7 @@ def _edit_page(
         ctx,
         user=user,
         status_code=status_code,
-        extra={"attributes": attribute_options()},
+        extra={"attributes": attribute_options(), "release_rows": view.form_rows(ctx.form)},
     )
 
 
@@ -117,7 +117,8 @@ async def update(request: Request, user: User, offering_id: OfferingId) -> Respo
     values = {k: v for k, v in data.items() if isinstance(v, str)}
     multi = [v for v in data.getlist("contra_indications") if isinstance(v, str)]
     form = view.parse_form(values, multi)
-    changes, version, errors = view.check_offering_form(form)
+    settings: Settings = request.app.state.settings
+    changes, version, errors = view.check_offering_form(form, today=settings.current_date())
     if changes is None or version is None:
         ctx = view.EditContext(offering=row, form=form, errors=errors)
         return _edit_page(request, user, ctx, status_code=422)
