@@ -85,6 +85,7 @@ PAGES: list[tuple[Role, str, str, str]] = [
     (Role.AANBIEDER, "/inlezen", "Gegevens inlezen", "inlezen-aanbieder"),
     (Role.TAFEL, "/inlezen", "Gegevens inlezen", "inlezen-tafel"),
     (Role.VERWIJZER, "/account/wachtwoord", "Wachtwoord wijzigen", "wachtwoord"),
+    (Role.AANBIEDER, "/aanbieder", "Mijn aanbod", "aanbieder-alles-klopt"),
 ]
 
 
@@ -178,3 +179,21 @@ def test_audit_log_filter_by_keyboard(page: Page, live_server: str) -> None:
     expect(page).to_have_url(re.compile(r"/beheer/logboek\?.*rol=beheer"))
     expect(page.get_by_label("Rol")).to_have_value("beheer")
     assert_reflows(page, "beheer-logboek-filter")
+
+
+def test_release_schedule_rows_on_the_edit_page(
+    page: Page, live_server: str, ids: dict[str, int]
+) -> None:
+    login(page, live_server, Role.BEHEER)
+    page.goto(f"{live_server}/aanbieder/aanbod/{ids['offering:geen']}")
+    group = page.get_by_role("group", name="Plekken die vrijkomen op een datum")
+    expect(group.get_by_label("Datum (rij 1)")).to_be_visible()
+    assert_reflows(page, "aanbieder-vrijkomend")
+    page.get_by_label("Plekken (rij 1)").fill("2")
+    page.get_by_role("button", name="Opslaan en bevestigen").click()
+    summary = page.locator(".wijzer-error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="Vul in rij 1 een bestaande datum in").click()
+    expect(page.get_by_label("Datum (rij 1)")).to_be_focused()
+    assert_accessible(page)
+    assert_no_console_errors(page, allow=("422",))
