@@ -20,7 +20,9 @@ from providers.store.access import Principal
 from providers.store.dump import load_records
 from providers.store.models import Account, AuditEntry, ImportBatch, Offering
 from tests.wijzer.conftest import PASSWORD, csrf_from, login, username_for
-from wijzer.auth import Role
+from wijzer.app import create_app
+from wijzer.auth import MemoryAccountDirectory, Role, SessionUser
+from wijzer.settings import Settings
 
 
 def _csv(app: FastAPI, tmp_path: Path, table: str, **where: str) -> bytes:
@@ -470,3 +472,22 @@ def test_two_rows_with_the_same_date_are_refused(client: TestClient, ids: dict[s
     form.update({"vrij_datum_2": "2026-12-01", "vrij_plekken_2": "2"})
     response = client.post(f"/aanbieder/aanbod/{oid}", data=form)
     assert "De datum in rij 2 staat er al." in response.text
+
+
+def test_an_account_outside_the_database_gets_a_message_not_an_error(
+    settings: Settings,
+) -> None:
+    directory = MemoryAccountDirectory()
+    directory.add(SessionUser("geheugen", Role.TAFEL, None, region_code="JZ31"), PASSWORD)
+    application = create_app(settings, accounts=directory)
+    with TestClient(application) as c:
+        login(c, "geheugen")
+        token = csrf_from(c.get("/account/wachtwoord").text)
+        new = "een heel nieuw wachtwoord"
+        response = c.post(
+            "/account/wachtwoord",
+            data={"csrf_token": token, "huidig": PASSWORD, "nieuw": new, "nogmaals": new},
+        )
+    application.state.engine.dispose()
+    assert response.status_code == 422
+    assert "kan hier niet worden gewijzigd" in response.text

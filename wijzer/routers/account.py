@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.store import accounts
+from providers.store.access import AccessDenied
 from providers.store.models import Role
 from wijzer.auth import SESSION_ID_KEY, SessionUser, require_roles
 from wijzer.rendering import render
@@ -43,6 +44,10 @@ async def change_password(request: Request, user: User) -> Response:
         except accounts.AccountError as exc:
             field = "huidig" if "huidige wachtwoord klopt" in exc.user_message else "nieuw"
             errors.add(field, exc.user_message)
+        except AccessDenied:
+            # An account kept outside the database (a test or demo directory) has no
+            # stored password to change.
+            errors.add("huidig", "Uw wachtwoord kan hier niet worden gewijzigd.")
     if errors:
         ctx = view.PasswordContext(errors=errors)
         return render(request, "beheer/wachtwoord.html", ctx, user=user, status_code=422)
