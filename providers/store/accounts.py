@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from providers import reference
 from providers.errors import ProvidersError
 from providers.store.access import AccessDenied, Principal, audit
 from providers.store.models import (
@@ -22,6 +23,7 @@ from providers.store.models import (
     AuditAction,
     Organisation,
     OrganisationKind,
+    Provider,
     Role,
     WebSession,
     utcnow,
@@ -351,3 +353,47 @@ def _end_sessions(session: Session, username: str, *, keep: str | None = None) -
     if keep is not None:
         cond.append(WebSession.token_hash != keep)
     session.execute(update(WebSession).where(*cond).values(ended_at=utcnow()))
+
+
+def admin_create_organisation(
+    session: Session,
+    principal: Principal,
+    name: str,
+    kind: OrganisationKind,
+    *,
+    region_code: str | None = None,
+    provider_id: int | None = None,
+    gi_code: str | None = None,
+) -> int:
+    """An organisation that accounts can be bound to, with its region or provider."""
+    _only_beheer(principal)
+    clean = name.strip()
+    if not 2 <= len(clean) <= 200:
+        raise AccountError(user_message="Een naam van een organisatie heeft 2 tot 200 tekens.")
+    if region_code is not None and region_code not in reference.jeugdregios():
+        raise AccountError(user_message="Kies een jeugdregio uit de lijst.")
+    if kind is OrganisationKind.AANBIEDER and provider_id is None:
+        raise AccountError(user_message="Kies bij een aanbieder welke aanbieder het is.")
+    if kind is OrganisationKind.REGIO and region_code is None:
+        raise AccountError(user_message="Kies bij een regio-organisatie de jeugdregio.")
+    if provider_id is not None and session.get(Provider, provider_id) is None:
+        raise AccountError(user_message="Kies een aanbieder uit de lijst.")
+    org = create_organisation(
+        session,
+        clean,
+        kind,
+        region_code=region_code,
+        provider_id=provider_id if kind is OrganisationKind.AANBIEDER else None,
+        gi_code=gi_code,
+    )
+    audit(
+        session, principal, AuditAction.WRITE, "organisations", [str(org.id)], detail="aangemaakt"
+    )
+    session.flush()
+    return org.id
+
+
+def provider_choices(session: Session, principal: Principal) -> list[tuple[int, str]]:
+    """(id, name) of every provider, for binding an organisation to one."""
+    _only_beheer(principal)
+    return [(p.id, p.name) for p in session.scalars(select(Provider).order_by(Provider.name))]

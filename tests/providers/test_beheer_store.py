@@ -444,3 +444,44 @@ def test_only_the_own_aanbieder_changes_a_release_schedule(
         access.update_offering(s, tafel, mine.id, mine.version, change)
     with sessions() as s:
         assert releases.schedules(s, [mine.id, theirs.id]) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "region", "provider", "message"),
+    [
+        ("x", OrganisationKind.GI, None, None, "2 tot 200 tekens"),
+        ("Tafel Oost", OrganisationKind.REGIO, None, None, "de jeugdregio"),
+        ("Tafel Oost", OrganisationKind.REGIO, "JZ99", None, "jeugdregio uit de lijst"),
+        ("Zorg BV", OrganisationKind.AANBIEDER, None, None, "welke aanbieder"),
+        ("Zorg BV", OrganisationKind.AANBIEDER, None, 999_999, "aanbieder uit de lijst"),
+    ],
+)
+def test_organisation_rules(
+    sessions: sessionmaker[Session],
+    name: str,
+    kind: OrganisationKind,
+    region: str | None,
+    provider: int | None,
+    message: str,
+) -> None:
+    with sessions() as s, s.begin(), pytest.raises(accounts.AccountError) as exc:
+        accounts.admin_create_organisation(
+            s, SYSTEM, name, kind, region_code=region, provider_id=provider
+        )
+    assert message in exc.value.user_message
+
+
+def test_beheer_binds_an_organisation_to_a_region_and_only_beheer_may(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as s, s.begin():
+        oid = accounts.admin_create_organisation(
+            s, SYSTEM, " Tafel Oost ", OrganisationKind.REGIO, region_code="JZ31"
+        )
+    with sessions() as s:
+        (org,) = accounts.list_organisations(s, SYSTEM)
+        assert (org.id, org.name, org.region_code) == (oid, "Tafel Oost", "JZ31")
+        with pytest.raises(AccessDenied):
+            accounts.admin_create_organisation(
+                s, Principal("tf", Role.TAFEL, None), "X Y", OrganisationKind.GI
+            )

@@ -491,3 +491,45 @@ def test_an_account_outside_the_database_gets_a_message_not_an_error(
     application.state.engine.dispose()
     assert response.status_code == 422
     assert "kan hier niet worden gewijzigd" in response.text
+
+
+def test_beheer_makes_an_aanbieder_organisation_and_an_account_in_it(
+    client: TestClient, app: FastAPI, ids: dict[str, int]
+) -> None:
+    login(client, username_for(Role.BEHEER))
+    page = client.get("/beheer/gebruikers").text
+    token = csrf_from(page)
+    missing = client.post(
+        "/beheer/organisaties",
+        data={"csrf_token": token, "org_naam": "Nieuwe Zorg", "org_soort": "aanbieder"},
+    )
+    assert missing.status_code == 422
+    assert "Kies bij een aanbieder welke aanbieder het is." in missing.text
+    made = client.post(
+        "/beheer/organisaties",
+        data={
+            "csrf_token": token,
+            "org_naam": "Nieuwe Zorg",
+            "org_soort": "aanbieder",
+            "org_aanbieder": str(ids["provider:sub"]),
+        },
+    )
+    assert "Organisatie Nieuwe Zorg is gemaakt." in made.text
+    org = re.search(r'<option value="(\d+)">Nieuwe Zorg<', made.text)
+    assert org
+    account = client.post(
+        "/beheer/gebruikers",
+        data={
+            "csrf_token": token,
+            "gebruikersnaam": "planner-sub",
+            "rol": "aanbieder",
+            "organisatie": org.group(1),
+        },
+    )
+    password = re.search(r'wijzer-secret">([^<]+)<', account.text)
+    assert password
+    with TestClient(app) as other:
+        login(other, "planner-sub", password.group(1))
+        own = other.get("/aanbieder").text
+    assert "Zwijndrecht" in own  # O-SUB, the only offering of Kleine Praktijk
+    assert "Dordrecht" not in own

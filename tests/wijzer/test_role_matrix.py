@@ -74,6 +74,7 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/inlezen"): frozenset({A, T, B}),
     ("POST", "/inlezen/bevestigen"): frozenset({A, T, B}),
     ("POST", "/beheer/gebruikers"): frozenset({B}),
+    ("POST", "/beheer/organisaties"): frozenset({B}),
     ("POST", "/beheer/gebruikers/{account_id}/uitzetten"): frozenset({B}),
     ("POST", "/beheer/gebruikers/{account_id}/aanzetten"): frozenset({B}),
     ("POST", "/beheer/gebruikers/{account_id}/wachtwoord"): frozenset({B}),
@@ -224,6 +225,7 @@ FORM_POSTS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/inlezen"): ("/inlezen", 422),
     ("POST", "/inlezen/bevestigen"): ("/inlezen/bevestigen", 422),
     ("POST", "/beheer/gebruikers"): ("/beheer/gebruikers", 422),
+    ("POST", "/beheer/organisaties"): ("/beheer/organisaties", 422),
     ("POST", "/beheer/gebruikers/{account_id}/uitzetten"): (
         "/beheer/gebruikers/999999/uitzetten",
         422,

@@ -121,3 +121,28 @@ def reset(request: Request, user: User, account_id: AccountId) -> Response:
         return _users_page(request, user, 422, done=exc.user_message)
     log.info("password reset: by=%s account=%s", user.username, name)
     return _users_page(request, user, new_password_for=name, new_password=password)
+
+
+@router.post("/organisaties", response_class=HTMLResponse)
+async def create_organisation(request: Request, user: User) -> Response:
+    data = await request.form()
+    form = view.OrganisationForm(
+        **{k: str(data.get(k, ""))[:200] for k in view.OrganisationForm.model_fields}
+    )
+    kind, region, provider, errors = view.check_organisation_form(form)
+    if errors or kind is None:
+        return _users_page(request, user, 422, org_form=form, org_errors=errors)
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    try:
+        with sessions.begin() as db:
+            accounts.admin_create_organisation(
+                db, user, form.org_naam, kind, region_code=region, provider_id=provider
+            )
+    except accounts.AccountError as exc:
+        errors.add("org_naam", exc.user_message)
+        return _users_page(request, user, 422, org_form=form, org_errors=errors)
+    log.info("organisation created: by=%s kind=%s", user.username, kind.value)
+    name = form.org_naam.strip()
+    return _users_page(
+        request, user, done=f"Organisatie {name} is gemaakt. Kies haar bij een nieuw account."
+    )

@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from providers import reference
 from providers.store import accounts
 from providers.store.audit_log import AuditFilter, AuditRow, audit_actors, search_audit
-from providers.store.models import AuditAction, Role
+from providers.store.models import AuditAction, OrganisationKind, Role
 from wijzer.auth import ROLE_LABELS, SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
 
@@ -174,12 +175,34 @@ class AccountForm(BaseModel):
     organisatie: str = ""
 
 
+class OrganisationForm(BaseModel):
+    org_naam: str = ""
+    org_soort: str = ""
+    org_regio: str = ""
+    org_aanbieder: str = ""
+
+
+KIND_LABELS: dict[str, str] = {
+    OrganisationKind.GI.value: "Gecertificeerde instelling",
+    OrganisationKind.LOKAAL_TEAM.value: "Lokaal team",
+    OrganisationKind.AANBIEDER.value: "Aanbieder",
+    OrganisationKind.GEMEENTE.value: "Gemeente",
+    OrganisationKind.REGIO.value: "Regio (tafel of inkoop)",
+    OrganisationKind.BEHEER.value: "Beheer",
+}
+
+
 class AccountsContext(BaseModel):
     accounts: list[AccountItem]
     roles: list[tuple[str, str]]
     organisations: list[tuple[str, str]]
+    kinds: list[tuple[str, str]] = Field(default_factory=lambda: list(KIND_LABELS.items()))
+    regions: list[tuple[str, str]] = Field(default_factory=list)
+    providers: list[tuple[str, str]] = Field(default_factory=list)
     form: AccountForm = Field(default_factory=AccountForm)
     errors: FormErrors = Field(default_factory=FormErrors)
+    org_form: OrganisationForm = Field(default_factory=OrganisationForm)
+    org_errors: FormErrors = Field(default_factory=FormErrors)
     # Shown once, right after it was made: the account and its one-time password.
     new_password_for: str = ""
     new_password: str = ""
@@ -208,6 +231,11 @@ def accounts_page(session: Session, user: SessionUser, **kw: object) -> Accounts
         organisations=[
             (str(o.id), _org_label(o)) for o in accounts.list_organisations(session, user)
         ],
+        regions=sorted(
+            ((code, f"{r.name} ({code})") for code, r in reference.jeugdregios().items()),
+            key=lambda x: x[1],
+        ),
+        providers=[(str(i), n) for i, n in accounts.provider_choices(session, user)],
         **kw,  # type: ignore[arg-type]
     )
 
@@ -223,6 +251,24 @@ def check_account_form(form: AccountForm) -> tuple[Role | None, int | None, Form
     if org is None:
         errors.add("organisatie", "Kies een organisatie.")
     return role, org, errors
+
+
+def check_organisation_form(
+    form: OrganisationForm,
+) -> tuple[OrganisationKind | None, str | None, int | None, FormErrors]:
+    errors = FormErrors()
+    if not form.org_naam.strip():
+        errors.add("org_naam", "Vul de naam van de organisatie in.")
+    kind = OrganisationKind(form.org_soort) if form.org_soort in KIND_LABELS else None
+    if kind is None:
+        errors.add("org_soort", "Kies wat voor organisatie het is.")
+    region = form.org_regio.strip() or None
+    provider = None
+    if form.org_aanbieder.strip():
+        provider = parse_int(form.org_aanbieder, 1, DB_INT_MAX)
+        if provider is None:
+            errors.add("org_aanbieder", "Kies een aanbieder uit de lijst.")
+    return kind, region, provider, errors
 
 
 class PasswordContext(BaseModel):
