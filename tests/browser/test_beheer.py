@@ -14,6 +14,7 @@ from providers.store.access import Principal
 from providers.store.dump import load_records
 from providers.store.engine import make_engine, session_factory
 from tests.browser.conftest import assert_accessible, assert_no_console_errors, login, screenshot
+from tests.wijzer.data import TODAY
 from wijzer.auth import Role
 
 WIDTHS = (1280, 320)
@@ -64,7 +65,11 @@ def own_offerings_csv(
     with session_factory(engine)() as s:
         records = load_records(s, Principal.system(), ["aanbod"])
     engine.dispose()
-    rows = [r for r in records["aanbod"] if r["aanbieder_id"] == "P-HOOFD"]
+    # Confirmed today as the app sees it (fixed in these tests): an earlier browser test
+    # may have saved an offering at the real date, which the app's today calls future.
+    rows = [
+        {**r, "bevestigd_op": TODAY} for r in records["aanbod"] if r["aanbieder_id"] == "P-HOOFD"
+    ]
     (path,) = export_tables({"aanbod": rows}, "csv", tmp_path_factory.mktemp("upload"))
     return path
 
