@@ -12,7 +12,9 @@ Choices the import format leaves open, written down here:
 
 - Offering ids are the `aanbod_id` values, need ids are `<kind_ref>/<n>`
   (n = 1, 2, 3 for zorgvorm, zorgvorm_2, zorgvorm_3).
-- Releases: `vrijkomend_per_week` becomes whole places on weekly dates
+- Releases: an offering's own schedule by date (entered on its edit page) is used
+  as it is, dates after the evaluation date and within the horizon only; without
+  one, `vrijkomend_per_week` becomes whole places on weekly dates
   (0.5 a week: one place every two weeks).  When an offering has no free place
   and publishes an expected wait, its first place frees after that wait; with
   no release rate, that is one place then.
@@ -114,6 +116,17 @@ def releases(
     return tuple(out)
 
 
+def dated_releases(
+    schedule: Iterable[tuple[dt.date, int]], evaluation_date: dt.date, horizon_weeks: int
+) -> tuple[Release, ...]:
+    """The provider's own release dates after the evaluation date and within the horizon
+    (a date already passed is part of the free places the provider states)."""
+    last = evaluation_date + dt.timedelta(weeks=horizon_weeks)
+    return tuple(
+        Release(on=on, places=n) for on, n in sorted(schedule) if evaluation_date < on <= last
+    )
+
+
 # ------------------------------------------------------------------ one builder per object
 
 
@@ -132,7 +145,9 @@ def offering_of(
         care_type=CareType(view.care_type),
         region=view.region_code,
         free_now=view.places_free,
-        releases=releases(
+        releases=dated_releases(view.release_schedule, evaluation_date, horizon_weeks)
+        if view.release_schedule
+        else releases(
             view.release_per_week,
             view.places_free,
             view.expected_wait_days,

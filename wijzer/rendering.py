@@ -35,6 +35,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Inkoop", "/inkoop", frozenset({Role.INKOOP, Role.BEHEER})),
     NavItem("Mijn aanbod", "/aanbieder", frozenset({Role.AANBIEDER, Role.BEHEER})),
     NavItem("Rapportage", "/rapportage", frozenset({Role.TAFEL, Role.INKOOP, Role.BEHEER})),
+    NavItem("Inlezen", "/inlezen", frozenset({Role.AANBIEDER, Role.TAFEL, Role.BEHEER})),
+    NavItem("Beheer", "/beheer", frozenset({Role.BEHEER})),
 )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session
 
 from providers.errors import ProvidersError
+from providers.store import releases
 from providers.store.models import (
     AuditAction,
     AuditEntry,
@@ -167,13 +168,21 @@ class OfferingView:
     confirmed_at: dt.datetime
     stale: bool
     version: int
+    # Places that free up on known dates; when present they replace the weekly estimate.
+    release_schedule: tuple[tuple[dt.date, int], ...] = ()
 
 
 def _split(s: str | None) -> tuple[str, ...]:
     return tuple(x for x in (s or "").split(",") if x)
 
 
-def _view(o: Offering, p: Provider, now: dt.datetime, max_age: int | None) -> OfferingView:
+def _view(
+    o: Offering,
+    p: Provider,
+    now: dt.datetime,
+    max_age: int | None,
+    schedule: tuple[tuple[dt.date, int], ...] = (),
+) -> OfferingView:
     return OfferingView(
         id=o.id,
         ext_id=o.ext_id,
@@ -198,7 +207,19 @@ def _view(o: Offering, p: Provider, now: dt.datetime, max_age: int | None) -> Of
         confirmed_at=_aware(o.confirmed_at),
         stale=is_stale(o.confirmed_at, now=now, max_age_days=max_age),
         version=o.version,
+        release_schedule=schedule,
     )
+
+
+def _views(
+    session: Session,
+    rows: Iterable[tuple[Offering, Provider]],
+    now: dt.datetime,
+    max_age: int | None,
+) -> list[OfferingView]:
+    pairs = list(rows)
+    dated = releases.schedules(session, [o.id for o, _ in pairs])
+    return [_view(o, p, now, max_age, dated.get(o.id, ())) for o, p in pairs]
 
 
 def search_offerings(
@@ -227,7 +248,7 @@ def search_offerings(
     q = q.order_by(Offering.id)
     if limit:
         q = q.limit(limit)
-    return [_view(o, p, now, max_age_days) for o, p in session.execute(q)]
+    return _views(session, [(o, p) for o, p in session.execute(q)], now, max_age_days)
 
 
 def provider_names(session: Session) -> dict[str, str]:
@@ -250,8 +271,7 @@ def offerings_for_edit(session: Session, principal: Principal) -> list[OfferingV
         .where(cond)
         .order_by(Offering.id)
     )
-    now = utcnow()
-    return [_view(o, p, now, None) for o, p in session.execute(q)]
+    return _views(session, [(o, p) for o, p in session.execute(q)], utcnow(), None)
 
 
 def get_offering(session: Session, principal: Principal, offering_id: int) -> OfferingView:
@@ -262,7 +282,7 @@ def get_offering(session: Session, principal: Principal, offering_id: int) -> Of
     ).first()
     if row is None:
         raise NotFound("Dit aanbod bestaat niet.")
-    return _view(row[0], row[1], utcnow(), None)
+    return _views(session, [(row[0], row[1])], utcnow(), None)[0]
 
 
 EDITABLE = {
@@ -275,6 +295,7 @@ EDITABLE = {
     "lvb_expertise",
     "age_min",
     "age_max",
+    "release_schedule",
 }
 
 
@@ -300,8 +321,11 @@ def update_offering(
     if principal.role not in (Role.AANBIEDER, Role.BEHEER):
         raise AccessDenied("Alleen de aanbieder zelf kan dit aanbod wijzigen.")
     values: dict[str, object] = {}
+    schedule = None
     for k, v in changes.items():
-        if k == "contra_indications":
+        if k == "release_schedule":
+            schedule = releases.check_schedule(cast(Iterable[tuple[dt.date, int]], v))
+        elif k == "contra_indications":
             values[k] = v if isinstance(v, str) else ",".join(cast(Iterable[str], v))
         else:
             values[k] = v
@@ -332,13 +356,15 @@ def update_offering(
         if principal.role is Role.AANBIEDER and current.provider_id != principal.provider_id:
             raise AccessDenied("Dit aanbod is van een andere aanbieder.")
         raise ConflictError(current.version, get_offering(session, principal, offering_id))
+    if schedule is not None:
+        releases.replace_schedule(session, offering_id, schedule)
     audit(
         session,
         principal,
         AuditAction.WRITE,
         "offerings",
         [str(offering_id)],
-        detail=",".join(sorted(values)),
+        detail=",".join(sorted([*values, *(["release_schedule"] if schedule is not None else [])])),
     )
     session.flush()
     return get_offering(session, principal, offering_id)
@@ -494,3 +520,39 @@ def record_export(
     """Call when case data leaves the system (decision list, report, export)."""
     audit(session, principal, AuditAction.EXPORT, entity, refs, detail=f"formaat={fmt}")
     session.flush()
+
+
+def confirm_all_offerings(
+    session: Session, principal: Principal, *, now: dt.datetime | None = None
+) -> int:
+    """ "Alles klopt nog": the aanbieder confirms every own offering as it stands (who,
+    when; a new version, so an edit opened before this one is not silently lost).
+    Returns how many offerings were confirmed. The caller commits."""
+    if principal.role is not Role.AANBIEDER or principal.provider_id is None:
+        raise AccessDenied("Alleen de aanbieder zelf kan zijn aanbod bevestigen.")
+    now = now or utcnow()
+    ids = list(
+        session.scalars(select(Offering.id).where(Offering.provider_id == principal.provider_id))
+    )
+    if ids:
+        session.execute(
+            update(Offering)
+            .where(Offering.provider_id == principal.provider_id)
+            .values(
+                version=Offering.version + 1,
+                confirmed_by=principal.username,
+                confirmed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    audit(
+        session,
+        principal,
+        AuditAction.WRITE,
+        "offerings",
+        [str(i) for i in ids],
+        detail="alles klopt nog",
+    )
+    session.flush()
+    return len(ids)

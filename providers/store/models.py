@@ -383,3 +383,23 @@ class JobRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OfferingRelease(Base):
+    """Places of an offering that free up on a known date (the provider's own schedule).
+
+    When an offering has such dates, the matching uses them instead of the weekly
+    estimate `Offering.release_per_week` (providers.convert)."""
+
+    __tablename__ = "offering_releases"
+    __table_args__ = (
+        UniqueConstraint("offering_id", "on_date", name="uq_offering_releases_offering_date"),
+        CheckConstraint("places >= 1", name="places_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), index=True
+    )
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    places: Mapped[int] = mapped_column(Integer)

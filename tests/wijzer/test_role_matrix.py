@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.open_feed import hsds_id
-from tests.wijzer.conftest import csrf_from, login
+from tests.wijzer.conftest import csrf_from, login, username_for
 from tests.wijzer.data import CARE, CARE_2, REGION, REGION_2, REGIONAL_ROLES, username
 from wijzer.auth import Role
 from wijzer.routers import all_routes
@@ -74,6 +74,12 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/open/hsds/organizations": ("/open/hsds/organizations", PUBLIC),
     "/open/hsds/organizations/{organization_id}": (f"/open/hsds/organizations/{_ORG}", PUBLIC),
     "/open/hsds/service_at_locations": ("/open/hsds/service_at_locations", PUBLIC),
+    "/inlezen": ("/inlezen", frozenset({A, T, B})),
+    "/beheer": ("/beheer", frozenset({B})),
+    "/beheer/logboek": ("/beheer/logboek", frozenset({B})),
+    "/beheer/logboek.csv": ("/beheer/logboek.csv", frozenset({B})),
+    "/beheer/gebruikers": ("/beheer/gebruikers", frozenset({B})),
+    "/account/wachtwoord": ("/account/wachtwoord", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -90,6 +96,16 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
     ("POST", "/inkoop/advies"): frozenset({INK, B}),
     ("POST", "/api/v1/inkoop/advies"): frozenset({INK, B}),
+    ("POST", "/inlezen"): frozenset({A, T, B}),
+    ("POST", "/inlezen/bevestigen"): frozenset({A, T, B}),
+    ("POST", "/beheer/gebruikers"): frozenset({B}),
+    ("POST", "/beheer/organisaties"): frozenset({B}),
+    ("POST", "/beheer/gebruikers/{account_id}/uitzetten"): frozenset({B}),
+    ("POST", "/beheer/gebruikers/{account_id}/aanzetten"): frozenset({B}),
+    ("POST", "/beheer/gebruikers/{account_id}/wachtwoord"): frozenset({B}),
+    ("POST", "/account/wachtwoord"): ALL,
+    ("POST", "/rapportage/momentopname"): frozenset({T, B}),
+    ("POST", "/aanbieder/alles-klopt"): frozenset({A}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -255,3 +271,38 @@ def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:
         else:
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/inloggen?volgende=")
+
+
+# The beheer, upload and account forms: a role outside the matrix gets 403 before the
+# form is read; a role inside gets the page's own answer to an empty form.
+FORM_POSTS: dict[tuple[str, str], tuple[str, int]] = {
+    ("POST", "/inlezen"): ("/inlezen", 422),
+    ("POST", "/inlezen/bevestigen"): ("/inlezen/bevestigen", 422),
+    ("POST", "/beheer/gebruikers"): ("/beheer/gebruikers", 422),
+    ("POST", "/beheer/organisaties"): ("/beheer/organisaties", 422),
+    ("POST", "/beheer/gebruikers/{account_id}/uitzetten"): (
+        "/beheer/gebruikers/999999/uitzetten",
+        422,
+    ),
+    ("POST", "/beheer/gebruikers/{account_id}/aanzetten"): (
+        "/beheer/gebruikers/999999/aanzetten",
+        422,
+    ),
+    ("POST", "/beheer/gebruikers/{account_id}/wachtwoord"): (
+        "/beheer/gebruikers/999999/wachtwoord",
+        422,
+    ),
+    ("POST", "/account/wachtwoord"): ("/account/wachtwoord", 422),
+    ("POST", "/rapportage/momentopname"): ("/rapportage/momentopname", 200),
+    ("POST", "/aanbieder/alles-klopt"): ("/aanbieder/alles-klopt", 303),
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_form_posts_of_beheer_upload_and_account(client: TestClient, role: Role) -> None:
+    login(client, username_for(role))
+    token = csrf_from(client.get("/").text)
+    for key, (url, status) in FORM_POSTS.items():
+        response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+        expected = status if role in UNSAFE_MATRIX[key] else 403
+        assert response.status_code == expected, (role, url, response.status_code)

@@ -7,7 +7,20 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from wijzer.routers import aanbieder, api, home, inkoop, login, open, rapportage, tafel, zoeken
+from wijzer.routers import (
+    aanbieder,
+    account,
+    api,
+    beheer,
+    home,
+    inkoop,
+    inlezen,
+    login,
+    open,
+    rapportage,
+    tafel,
+    zoeken,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
@@ -20,6 +33,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     rapportage.router,
     api.router,
     open.router,
+    inlezen.router,
+    beheer.router,
+    account.router,
 )
 
 

@@ -60,10 +60,29 @@ def index(
     user: User,
     db: DbSession,
     opgeslagen: Annotated[int | None, Query(ge=DB_INT_MIN, le=DB_INT_MAX)] = None,
+    bevestigd: Annotated[int | None, Query(ge=0, le=DB_INT_MAX)] = None,
 ) -> Response:
     settings: Settings = request.app.state.settings
-    ctx = view.list_own(db, user, stale_after_days=settings.stale_after_days, saved_id=opgeslagen)
+    ctx = view.list_own(
+        db,
+        user,
+        stale_after_days=settings.stale_after_days,
+        saved_id=opgeslagen,
+        confirmed_count=bevestigd,
+    )
     return render(request, "aanbieder/index.html", ctx, user=user)
+
+
+ConfirmUser = Annotated[SessionUser, Depends(require_roles(Role.AANBIEDER))]
+
+
+@router.post("/alles-klopt")
+def confirm_all(request: Request, user: ConfirmUser) -> Response:
+    """Alles klopt nog: every own offering is confirmed as it stands, in one action."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions.begin() as session:
+        n = access.confirm_all_offerings(session, user)
+    return RedirectResponse(f"/aanbieder?bevestigd={n}", status_code=303)
 
 
 def _edit_page(
@@ -75,7 +94,7 @@ def _edit_page(
         ctx,
         user=user,
         status_code=status_code,
-        extra={"attributes": attribute_options()},
+        extra={"attributes": attribute_options(), "release_rows": view.form_rows(ctx.form)},
     )
 
 
@@ -98,7 +117,8 @@ async def update(request: Request, user: User, offering_id: OfferingId) -> Respo
     values = {k: v for k, v in data.items() if isinstance(v, str)}
     multi = [v for v in data.getlist("contra_indications") if isinstance(v, str)]
     form = view.parse_form(values, multi)
-    changes, version, errors = view.check_offering_form(form)
+    settings: Settings = request.app.state.settings
+    changes, version, errors = view.check_offering_form(form, today=settings.current_date())
     if changes is None or version is None:
         ctx = view.EditContext(offering=row, form=form, errors=errors)
         return _edit_page(request, user, ctx, status_code=422)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
 
 from providers.io.export import frame_sheet
 from providers.store import access
+from services import uitvraag
 from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -22,6 +25,7 @@ User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 # The file has a row per child: not for inkoop.
 EXPORT_ROLES = (Role.TAFEL, Role.BEHEER)
 ExportUser = Annotated[SessionUser, Depends(require_roles(*EXPORT_ROLES))]
+log = logging.getLogger("wijzer.rapportage")
 
 
 def build(request: Request, user: SessionUser) -> view.ReportContext | None:
@@ -66,3 +70,25 @@ def flow_export(request: Request, user: ExportUser, fmt: str) -> Response:
     rows = view.flow_rows(ctx)
     name = f"voorraad-en-stroom-{ctx.count_date.isoformat()}.{fmt}"
     return download(name, fmt, {"voorraad_en_stroom": (view.FLOW_COLUMNS, rows)})
+
+
+# The momentopname is taken by the data layer, which lets tafel (own region) and
+# beheer (every region) take one.
+SNAPSHOT_ROLES = (Role.TAFEL, Role.BEHEER)
+SnapshotUser = Annotated[SessionUser, Depends(require_roles(*SNAPSHOT_ROLES))]
+
+
+@router.post("/momentopname", response_class=HTMLResponse)
+def take_snapshot(request: Request, user: SnapshotUser) -> Response:
+    settings: Settings = request.app.state.settings
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions.begin() as db:
+        info = uitvraag.snapshot(db, user, uitvraag.SnapshotRequest(settings.current_date()))
+    log.info(
+        "momentopname taken: user=%s region=%s date=%s waiting=%d",
+        user.username,
+        info.region_code,
+        info.count_date.isoformat(),
+        info.waiting,
+    )
+    return render(request, "rapportage/momentopname.html", view.snapshot_result(info), user=user)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from providers import reference
 from providers.store import access
-from wijzer.auth import SessionUser
+from wijzer.auth import Role, SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_decimal, parse_int
 from wijzer.views.zoeken import attribute_options, care_type_labels
 
@@ -24,12 +24,23 @@ MAX_PLACES = 10_000
 MAX_DAYS = 3 * 365
 MAX_RELEASE_PER_WEEK = 100.0
 MAX_AGE = 23
+# The release schedule: rows the form offers (the data layer allows as many) and how
+# many empty ones follow the stored dates.
+MAX_RELEASE_ROWS = 20
+EMPTY_RELEASE_ROWS = 3
 
 CONFLICT_MESSAGE = (
     "Iemand anders heeft dit aanbod net gewijzigd. Uw wijziging is niet opgeslagen. "
     "Hieronder ziet u wat nu is opgeslagen en wat u invulde. Pas uw invoer aan en sla "
     "opnieuw op."
 )
+
+
+class ScheduledRelease(BaseModel):
+    """Places that free on a date (an object, not a pair: the API schema states it)."""
+
+    date: dt.date
+    places: int
 
 
 class OfferingRow(BaseModel):
@@ -52,12 +63,18 @@ class OfferingRow(BaseModel):
     confirmed_at: dt.datetime
     stale: bool
     version: int
+    release_schedule: list[ScheduledRelease] = Field(default_factory=list)
 
 
 class OfferingList(BaseModel):
     offerings: list[OfferingRow]
     saved_id: int | None = None
     stale_after_days: int
+    # A list of several providers' offerings (beheer) names the provider on each row.
+    show_provider: bool = False
+    # Only the aanbieder itself confirms its figures in one go ("alles klopt nog").
+    can_confirm_all: bool = False
+    confirmed_count: int | None = None
 
 
 class OfferingForm(BaseModel):
@@ -73,6 +90,9 @@ class OfferingForm(BaseModel):
     age_min: str = ""
     age_max: str = ""
     contra_indications: list[str] = Field(default_factory=list)
+    # The release schedule by date: one (date, places) pair of texts per row of the form.
+    # None when the form had no schedule part (it then stays as stored).
+    release_rows: list[tuple[str, str]] | None = None
 
 
 class EditContext(BaseModel):
@@ -105,11 +125,17 @@ def row_of(view: access.OfferingView) -> OfferingRow:
         confirmed_at=view.confirmed_at,
         stale=view.stale,
         version=view.version,
+        release_schedule=[ScheduledRelease(date=d, places=n) for d, n in view.release_schedule],
     )
 
 
 def list_own(
-    session: Session, user: SessionUser, *, stale_after_days: int, saved_id: int | None = None
+    session: Session,
+    user: SessionUser,
+    *,
+    stale_after_days: int,
+    saved_id: int | None = None,
+    confirmed_count: int | None = None,
 ) -> OfferingList:
     views = access.offerings_for_edit(session, user)
     rows = [
@@ -118,8 +144,19 @@ def list_own(
         )
         for v in views
     ]
-    rows.sort(key=lambda r: (r.care_type_label, r.location, r.id))
-    return OfferingList(offerings=rows, saved_id=saved_id, stale_after_days=stale_after_days)
+    several = len({r.provider for r in rows}) > 1
+    if several:
+        rows.sort(key=lambda r: (r.provider, r.care_type_label, r.location, r.id))
+    else:
+        rows.sort(key=lambda r: (r.care_type_label, r.location, r.id))
+    return OfferingList(
+        offerings=rows,
+        saved_id=saved_id,
+        stale_after_days=stale_after_days,
+        show_provider=several,
+        can_confirm_all=user.role is Role.AANBIEDER and bool(rows),
+        confirmed_count=confirmed_count,
+    )
 
 
 def own_offering(session: Session, user: SessionUser, offering_id: int) -> OfferingRow | None:
@@ -142,7 +179,28 @@ def form_of(row: OfferingRow) -> OfferingForm:
         age_min=str(row.age_min),
         age_max=str(row.age_max),
         contra_indications=list(row.contra_indications),
+        release_rows=[(r.date.isoformat(), str(r.places)) for r in row.release_schedule],
     )
+
+
+def form_rows(form: OfferingForm) -> list[tuple[str, str]]:
+    """The schedule rows to show: those typed or stored, then empty ones to fill in."""
+    rows = list(form.release_rows or [])
+    return (rows + [("", "")] * EMPTY_RELEASE_ROWS)[: max(len(rows), MAX_RELEASE_ROWS)]
+
+
+def _release_rows(values: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    count = parse_int(str(values.get("vrij_rijen", "")), 0, MAX_RELEASE_ROWS)
+    if count is None:
+        return None
+    rows = []
+    for i in range(1, count + 1):
+        day, places = values.get(f"vrij_datum_{i}", ""), values.get(f"vrij_plekken_{i}", "")
+        day = day.strip()[:20] if isinstance(day, str) else ""
+        places = places.strip()[:20] if isinstance(places, str) else ""
+        if day or places:
+            rows.append((day, places))
+    return rows
 
 
 def parse_form(values: Mapping[str, Any], multi: Sequence[str]) -> OfferingForm:
@@ -164,6 +222,7 @@ def parse_form(values: Mapping[str, Any], multi: Sequence[str]) -> OfferingForm:
         age_min=text("age_min"),
         age_max=text("age_max"),
         contra_indications=[c for c in multi if c],
+        release_rows=_release_rows(values),
     )
 
 
@@ -179,8 +238,37 @@ def _whole(
     return n
 
 
+def _check_schedule(
+    errors: FormErrors, rows: list[tuple[str, str]], today: dt.date
+) -> list[tuple[dt.date, int]]:
+    out: dict[dt.date, int] = {}
+    for i, (day_text, places_text) in enumerate(rows, start=1):
+        field = f"vrij_datum_{i}"
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            errors.add(field, f"Vul in rij {i} een bestaande datum in, bijvoorbeeld 2027-02-01.")
+            continue
+        if day <= today:
+            errors.add(field, f"Kies in rij {i} een datum na vandaag.")
+            continue
+        if day in out:
+            errors.add(field, f"De datum in rij {i} staat er al. Zet de plekken op één rij.")
+            continue
+        places = parse_int(places_text, 1, MAX_PLACES)
+        if places is None:
+            errors.add(
+                f"vrij_plekken_{i}",
+                f"Vul in rij {i} het aantal plekken in: een heel getal van 1 tot en met "
+                f"{MAX_PLACES}.",
+            )
+            continue
+        out[day] = places
+    return sorted(out.items())
+
+
 def check_offering_form(
-    form: OfferingForm,
+    form: OfferingForm, *, today: dt.date | None = None
 ) -> tuple[dict[str, object] | None, int | None, FormErrors]:
     """(changes for the data layer, the version the form was loaded with, errors)."""
     errors = FormErrors()
@@ -205,6 +293,9 @@ def check_offering_form(
     known = {code for code, _ in attribute_options()}
     if any(c not in known for c in form.contra_indications):
         errors.add("contra_indications", "Een van de contra-indicaties kennen we niet.")
+    schedule = None
+    if form.release_rows is not None:
+        schedule = _check_schedule(errors, form.release_rows, today or dt.date.today())
     version = parse_int(form.version, 0, DB_INT_MAX)
     if version is None:
         errors.add("places_free", "Het formulier is niet compleet. Open het aanbod opnieuw.")
@@ -221,4 +312,6 @@ def check_offering_form(
         "age_max": age_max,
         "contra_indications": sorted(form.contra_indications),
     }
+    if schedule is not None:
+        changes["release_schedule"] = schedule
     return changes, version, errors

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.domain.caretypes import care_type_label
 from providers import reference
 from providers.io.export import frame_sheet
+from providers.store.uitvraag import SnapshotInfo
 from services import uitvraag
 from services.frames import REPORT_COLUMNS, to_frame
 from services.norm import NORM_STATUS_TEXT, norm_status_text
@@ -156,13 +157,13 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
         flows=flows,
         flow_note=(
             "Voorraad, instroom en uitstroom komen uit de bewaarde maandelijkse momentopnames "
-            "(python -m providers uitvraag). Instroom is een nieuwe maatregel, of een kind "
-            "dat al wachtte maar nieuw gemeld is. Uitstroom: gestart, afgemeld, of zonder "
+            "(de knop Momentopname bewaren hieronder). Instroom is een nieuwe maatregel, of "
+            "een kind dat al wachtte maar nieuw gemeld is. Uitstroom: gestart, afgemeld, of zonder "
             "bekende reden van de lijst."
             if flows
             else "Er zijn nog geen twee momentopnames bewaard, dus instroom en uitstroom per "
-            "maand zijn er nog niet. Bewaar elke maand een momentopname "
-            "(python -m providers uitvraag)."
+            "maand zijn er nog niet. Bewaar elke maand een momentopname met de knop "
+            "Momentopname bewaren hieronder."
         ),
     )
 
@@ -206,3 +207,18 @@ def flow_rows(ctx: ReportContext) -> list[list[object]]:
         ]
         for f in ctx.flows
     ]
+
+
+class SnapshotResult(BaseModel):
+    region: str
+    count_date: dt.date
+    waiting: int
+    exits: int
+
+
+def snapshot_result(info: SnapshotInfo) -> SnapshotResult:
+    """What a just-taken momentopname holds ("*" is every region: beheer's own)."""
+    region = uitvraag.ALL_REGIONS_LABEL if info.region_code == "*" else info.region_code
+    return SnapshotResult(
+        region=region, count_date=info.count_date, waiting=info.waiting, exits=info.exits
+    )
