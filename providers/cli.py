@@ -202,4 +202,3 @@ def main(argv: list[str] | None = None) -> int:
 
     a = parser.parse_args(argv)
     return int(a.func(a))
-

@@ -492,3 +492,42 @@ def declines(
         code = reason if reason in Reason.__members__ else None
         out.append((ext, ref, Reason[code] if code else None, split_codes(shared)))
     return out
+
+
+def flag_overdue_answers(session: Session, *, today: dt.date) -> int:
+    """A melding to the verwijzer and to the region's tafel for every aanmelding past
+    its answer term; each only once (dedupe key).  Returns how many were new.
+
+    Runs as the system, whoever's page load or job triggers it: the meldingen name
+    only the case ref, for organisations that may see the case."""
+    rows = session.execute(
+        select(
+            Aanmelding.id,
+            Aanmelding.answer_due,
+            Child.ref,
+            Child.organisation_id,
+            Child.region_code,
+        )
+        .join(ChildNeed, Aanmelding.need_id == ChildNeed.id)
+        .join(Child, ChildNeed.child_id == Child.id)
+        .where(Aanmelding.status == S.AANGEVRAAGD.value, Aanmelding.answer_due < today)
+    ).all()
+    new = 0
+    for aid, due, ref, org_id, region in rows:
+        text = (
+            f"Casus {ref}: aanmelding {aid} is niet op tijd beantwoord (uiterlijk {due:%d-%m-%Y})."
+        )
+        targets = [(org_id, f"/casussen/{ref}")] if org_id is not None else []
+        targets += [(t, "/casussen") for t in meldingen.tafel_organisations(session, region)]
+        for target, link in targets:
+            if meldingen.add(
+                session,
+                target,
+                "termijn_verlopen",
+                text,
+                link=link,
+                dedupe_key=f"termijn:{aid}:{target}",
+            ):
+                new += 1
+    session.flush()
+    return new

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from providers.store.access import Principal
-from providers.store.models import Melding, Organisation, utcnow
+from providers.store.models import Account, Melding, Organisation, Role, utcnow
 
 
 @dataclass(frozen=True)
@@ -90,4 +90,17 @@ def mark_read(session: Session, principal: Principal) -> None:
         .where(Melding.organisation_id == principal.organisation_id, Melding.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
+    )
+
+
+def tafel_organisations(session: Session, region_code: str) -> list[int]:
+    """The organisations with a tafel account for this region (not inkoop: it sees no
+    cases)."""
+    return list(
+        session.scalars(
+            select(Organisation.id)
+            .join(Account, Account.organisation_id == Organisation.id)
+            .where(Organisation.region_code == region_code, Account.role == Role.TAFEL.value)
+            .distinct()
+        )
     )

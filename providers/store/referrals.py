@@ -187,7 +187,7 @@ def split_codes(s: str | None) -> tuple[str, ...]:
     return tuple(x for x in (s or "").split(",") if x)
 
 
-def _age(birth_month: str, on: dt.date) -> int:
+def age_of(birth_month: str, on: dt.date) -> int:
     y, m = (int(x) for x in birth_month.split("-")[:2])
     return on.year - y - (1 if on.month < m else 0)
 
@@ -236,7 +236,7 @@ def aanmelding_view(
         overdue=status is S.AANGEVRAAGD and today > a.answer_due,
         context=a.context,
         shared_attributes=split_codes(a.shared_attributes),
-        age=_age(child.birth_month, today),
+        age=age_of(child.birth_month, today),
         gemeente_code=child.gemeente_code,
         norm3_deadline=_norm3(child),
         planned_intake=a.planned_intake,
