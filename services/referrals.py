@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode
 
 from matcher.domain import clocks
 from matcher.domain.caretypes import care_type_label
@@ -41,6 +42,17 @@ def register_case(
 ) -> str:
     """Store a new case for the verwijzer's organisation; returns its ref."""
     return cases.register_case(session, principal, case, today=today)
+
+
+# What of a search travels with an aanmelding: never the search's kenmerken (the
+# provider gets only the attributes relevant to its offering, chosen by the store).
+CONTEXT_KEYS = ("zorgvorm", "leeftijd", "gemeente", "route", "regio", "uitspraak", "deadline")
+
+
+def search_context(query: str) -> str:
+    """The search that led to an aanmelding, without its attributes."""
+    pairs = [(k, v) for k, v in parse_qsl(query)[:20] if k in CONTEXT_KEYS and v]
+    return urlencode(pairs)[:400]
 
 
 def need_label(code: str) -> str:
@@ -317,7 +329,7 @@ def request_place(session: Session, principal: Principal, req: PlaceRequest) -> 
         req.need_id,
         req.offering_id,
         today=req.today,
-        context=req.context,
+        context=search_context(req.context),
         answer_days=req.answer_days,
     )
 

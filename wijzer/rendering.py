@@ -34,6 +34,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Inkoop", "/inkoop", frozenset({Role.INKOOP, Role.BEHEER})),
     NavItem("Mijn aanbod", "/aanbieder", frozenset({Role.AANBIEDER, Role.BEHEER})),
     NavItem("Rapportage", "/rapportage", frozenset({Role.TAFEL, Role.INKOOP, Role.BEHEER})),
+    NavItem("Casussen", "/casussen", frozenset({Role.VERWIJZER, Role.TAFEL, Role.BEHEER})),
+    NavItem("Aanmeldingen", "/aanmeldingen", frozenset({Role.AANBIEDER, Role.BEHEER})),
+    NavItem("Meldingen", "/meldingen", frozenset(Role)),
 )
 
 

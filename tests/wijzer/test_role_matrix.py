@@ -51,6 +51,13 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/api/v1/inkoop/scenario-opties": ("/api/v1/inkoop/scenario-opties", frozenset({INK, B})),
     "/api/v1/inkoop/scenarios/{job_id}": ("/api/v1/inkoop/scenarios/geen", frozenset({INK, B})),
     "/api/v1/tafel/runs/{job_id}": ("/api/v1/tafel/runs/geen", frozenset({T, B})),
+    "/casussen": ("/casussen", frozenset({V, T, B})),
+    "/casussen/nieuw": ("/casussen/nieuw", frozenset({V, B})),
+    "/casussen/{ref}": ("/casussen/geen", frozenset({V, T, B})),
+    "/casussen/aanmelden/{offering_id}": ("/casussen/aanmelden/{snel}", frozenset({V, T, B})),
+    "/aanmeldingen": ("/aanmeldingen", frozenset({A, B})),
+    "/aanmeldingen/{aanmelding_id}": ("/aanmeldingen/geen", frozenset({A, B})),
+    "/meldingen": ("/meldingen", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -65,6 +72,10 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
     ("POST", "/inkoop/advies"): frozenset({INK, B}),
     ("POST", "/api/v1/inkoop/advies"): frozenset({INK, B}),
+    ("POST", "/casussen/nieuw"): frozenset({V, B}),
+    ("POST", "/casussen/aanmelden/{offering_id}"): frozenset({V, T, B}),
+    ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
+    ("POST", "/aanmeldingen/{aanmelding_id}"): frozenset({A, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -201,3 +212,31 @@ def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:
         else:
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/inloggen?volgende=")
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_unsafe_matrix_of_the_referral_loop(
+    client: TestClient, ids: dict[str, int], role: Role
+) -> None:
+    """Each POST of the loop: a role that may use it gets past the role check (an
+    answer about the form or a missing record), the others get 403."""
+    login(client, username_for(role))
+    token = csrf_from(client.get("/").text)
+    calls = {
+        ("POST", "/casussen/nieuw"): ("/casussen/nieuw", (422,)),
+        ("POST", "/casussen/aanmelden/{offering_id}"): (
+            f"/casussen/aanmelden/{ids['offering:snel']}",
+            (422,),
+        ),
+        ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/casussen/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+        ("POST", "/aanmeldingen/{aanmelding_id}"): ("/aanmeldingen/999999", (404, 422)),
+    }
+    for key, (url, codes) in calls.items():
+        response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+        if role in UNSAFE_MATRIX[key]:
+            assert response.status_code in codes, (role, key, response.status_code)
+        else:
+            assert response.status_code == 403, (role, key, response.status_code)

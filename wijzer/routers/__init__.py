@@ -7,7 +7,18 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from wijzer.routers import aanbieder, api, home, inkoop, login, rapportage, tafel, zoeken
+from wijzer.routers import (
+    aanbieder,
+    api,
+    casus,
+    home,
+    inbox,
+    inkoop,
+    login,
+    rapportage,
+    tafel,
+    zoeken,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
@@ -19,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     aanbieder.router,
     rapportage.router,
     api.router,
+    casus.router,
+    inbox.router,
 )
 
 
