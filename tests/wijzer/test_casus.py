@@ -1,0 +1,160 @@
+"""The referral loop through the pages: register, request, decline, request elsewhere,
+accept, intake, start; bad input gets a Dutch message naming the field and changes
+nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from providers.store.access import Principal, waiting_list
+from providers.store.models import Aanmelding, AuditEntry, Child, Role
+from tests.wijzer.conftest import csrf_from, login
+
+CASE_FORM = {
+    "kenmerk": "GI-TEST-01",
+    "geboortemaand": "2016-02",
+    "gemeente": "GM0505",
+    "maatregel": "OTS",
+    "uitspraakdatum": "2026-10-01",
+    "hulp": "TRAUMATHERAPIE",
+    "kenmerken": ["ZEDENVERLEDEN", "AGRESSIE"],
+}
+
+
+@pytest.fixture
+def as_user(app: FastAPI) -> Iterator[dict[str, TestClient]]:
+    clients: dict[str, TestClient] = {}
+    for name in ("test-verwijzer", "test-aanbieder", "test-ander-aanbieder", "test-tafel"):
+        c = TestClient(app, base_url="http://testserver")
+        login(c, name)
+        clients[name] = c
+    yield clients
+    for c in clients.values():
+        c.close()
+
+
+def _post(c: TestClient, url: str, data: dict[str, object]) -> object:
+    token = csrf_from(c.get("/").text)
+    return c.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def _sessions(app: FastAPI) -> sessionmaker[Session]:
+    sessions: sessionmaker[Session] = app.state.sessions
+    return sessions
+
+
+def test_bad_case_input_names_the_field_and_stores_nothing(
+    app: FastAPI, as_user: dict[str, TestClient]
+) -> None:
+    v = as_user["test-verwijzer"]
+    with _sessions(app)() as s:
+        before = s.scalar(select(func.count()).select_from(Child))
+    bad = {**CASE_FORM, "kenmerk": "123456789", "uitspraakdatum": "31-02-2026", "leeftijd": ""}
+    bad["geboortemaand"] = "vorig jaar"
+    r = _post(v, "/casussen/nieuw", bad)
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    html = r.text  # type: ignore[attr-defined]
+    assert "lijkt op een BSN" in html
+    assert "Vul bij &#39;Datum uitspraak&#39; een datum in" in html
+    assert "geboortemaand in als jjjj-mm" in html
+    with _sessions(app)() as s:
+        assert s.scalar(select(func.count()).select_from(Child)) == before
+
+
+def test_the_whole_loop_through_the_pages(
+    app: FastAPI, ids: dict[str, int], as_user: dict[str, TestClient]
+) -> None:
+    v, own, other, tafel = (
+        as_user["test-verwijzer"],
+        as_user["test-aanbieder"],
+        as_user["test-ander-aanbieder"],
+        as_user["test-tafel"],
+    )
+    r = _post(v, "/casussen/nieuw", CASE_FORM)
+    assert r.headers["location"] == "/casussen/GI-TEST-01"  # type: ignore[attr-defined]
+    assert "GI-TEST-01" in tafel.get("/casussen").text
+    page = v.get("/casussen/GI-TEST-01").text
+    assert "Zoek hulp en meld aan" in page
+
+    # request at O-SNEL, from a search that named the kenmerken
+    snel = ids["offering:snel"]
+    query = "zorgvorm=TRAUMATHERAPIE&leeftijd=10&kenmerken=AGRESSIE&kenmerken=ZEDENVERLEDEN"
+    form = v.get(f"/casussen/aanmelden/{snel}", params={"zoekopdracht": query}).text
+    need = re.search(r'name="hulpvraag" value="GI-TEST-01:(\d+)"', form)
+    assert need is not None
+    assert "De aanbieder ziet de kenmerken Zedenverleden" in form
+    r = _post(
+        v,
+        f"/casussen/aanmelden/{snel}",
+        {"hulpvraag": f"GI-TEST-01:{need.group(1)}", "zoekopdracht": query},
+    )
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = v.get("/casussen/GI-TEST-01").text
+    assert "er loopt al een aanmelding voor deze hulpvraag" in page
+    assert "Zoek hulp en meld aan" not in page
+
+    # the provider sees the minimum: the relevant kenmerk, not AGRESSIE, and not in the context
+    with _sessions(app)() as s:
+        aid = s.scalars(select(Aanmelding.id)).one()
+        row = s.get(Aanmelding, aid)
+        assert row is not None
+        assert row.shared_attributes == "ZEDENVERLEDEN"
+        assert "kenmerken" not in row.context
+    detail = own.get(f"/aanmeldingen/{aid}").text
+    assert "Agressie" not in detail
+    assert other.get(f"/aanmeldingen/{aid}").status_code == 404
+    assert "Nieuwe aanmelding" in own.get("/meldingen").text
+
+    # a decline without a reason names the field and changes nothing
+    r = _post(own, f"/aanmeldingen/{aid}", {"antwoord": "decline", "toelichting": "vol"})
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert "Kies een reden uit de lijst" in r.text  # type: ignore[attr-defined]
+    r = _post(
+        own,
+        f"/aanmeldingen/{aid}",
+        {"antwoord": "decline", "reden": "CONTRA_INDICATION", "toelichting": "Zedenverleden"},
+    )
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = v.get("/casussen/GI-TEST-01").text
+    assert "afgewezen" in page
+    assert "Zoek hulp en meld aan" in page
+
+    # request elsewhere; the other provider accepts, registers the intake, then the start
+    budget = ids["offering:budget"]
+    r = _post(v, f"/casussen/aanmelden/{budget}", {"hulpvraag": f"GI-TEST-01:{need.group(1)}"})
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    with _sessions(app)() as s:
+        second = s.scalars(select(Aanmelding.id).where(Aanmelding.offering_id == budget)).one()
+    r = _post(
+        other,
+        f"/aanmeldingen/{second}",
+        {"antwoord": "accept", "intake": "2026-11-24", "start": "2026-12-01"},
+    )
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    r = _post(other, f"/aanmeldingen/{second}", {"antwoord": "intake", "intakedatum": "20-11-2026"})
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    r = _post(other, f"/aanmeldingen/{second}", {"antwoord": "start", "startdatum": "2026-11-20"})
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    page = v.get("/casussen/GI-TEST-01").text
+    assert "Gestart binnen de norm" in page
+    assert "Traumatherapie: gestart" in v.get("/casussen").text
+    with _sessions(app)() as s:
+        child = s.scalars(select(Child).where(Child.ref == "GI-TEST-01")).one()
+        # geplaatst: off the tafel's waiting list (access.waiting_list reads wachtend only)
+        assert child.status == "geplaatst"
+        tafel_list = waiting_list(s, Principal("t", Role.TAFEL, None, region_code="JZ31"))
+        assert "GI-TEST-01" not in {c.ref for c in tafel_list}
+        reads = s.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.entity == "casus", AuditEntry.record_refs.contains("GI-TEST-01")
+            )
+        ).all()
+        assert "casusregie" in reads
+        assert "zorgbemiddeling" in reads
