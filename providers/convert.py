@@ -53,13 +53,16 @@ from matcher.domain import (
     MeasureType,
     Offering,
     Policy,
+    Refusal,
     Region,
     Release,
     Scenario,
     Subcontract,
 )
+from matcher.domain.reasons import Reason
 from providers import reference
 from providers.errors import ProvidersError
+from providers.store.aanmeldingen import declines as loop_declines
 from providers.store.access import OfferingView, Principal, search_offerings, waiting_list
 from providers.store.purchase import BudgetRow, ContractRow, purchase_tables
 
@@ -330,6 +333,7 @@ def _scenario(
     subcontracts: Sequence[Subcontract],
     budgets: Sequence[Budget],
     unknown: set[str],
+    refusals: Sequence[Refusal] = (),
 ) -> Scenario:
     if unknown:
         raise ConversionError("Deze codes kent de matcher niet: " + ", ".join(sorted(unknown)))
@@ -342,6 +346,7 @@ def _scenario(
         regions=regions(year),
         budgets=tuple(budgets),
         bundles=children.bundles(),
+        refusals=tuple(refusals),
         policy=policy,
         name=name or (f"regio {region_code}" if region_code else "alle regio's"),
     )
@@ -539,4 +544,37 @@ def scenario_from_db(
         subcontracts=subcontracts,
         budgets=[budget_of(b) for b in tables.budgets],
         unknown=unknown,
+        refusals=refusals_from_loop(session, principal, region, children, offerings),
     )
+
+
+def refusals_from_loop(
+    session: Session,
+    principal: Principal,
+    region: str | None,
+    children: _Children,
+    offerings: Sequence[Offering],
+) -> list[Refusal]:
+    """A provider's recorded no (afgewezen, also after intake) is a refusal of that child
+    at that offering.  A no for a contra-indication names the shared attribute that the
+    offering declares, so the matching reports it as a contra-indication; any other no
+    is a refusal without one (ADVISORY: not proposed again; BINDING: acceptance duty)."""
+    refs = {c.ref for c in children.children}
+    declared = {o.id: o.contra_indications for o in offerings}
+    out: list[Refusal] = []
+    for ext, ref, reason, shared in loop_declines(session, principal, region_code=region):
+        if ref not in refs or ext not in declared:
+            continue
+        contra = None
+        if reason is Reason.CONTRA_INDICATION:
+            attrs = [ATTRIBUTE_BY_CODE[a] for a in shared if a in ATTRIBUTE_BY_CODE]
+            contra = next((a for a in attrs if a in declared[ext]), attrs[0] if attrs else None)
+        out.append(
+            Refusal(
+                offering=ext,
+                child_ref=ref,
+                contra_indication=contra,
+                note=reason.name if reason else "",
+            )
+        )
+    return out

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.domain import clocks
+from matcher.domain import ChildAttribute, clocks
+from matcher.domain.eligibility import evaluate
 from matcher.domain.reasons import Reason
+from providers.convert import scenario_from_db
 from providers.store import aanmeldingen as am
 from providers.store import meldingen, referrals, waits
 from providers.store.access import AccessDenied, NotFound, Principal, waiting_list
@@ -332,3 +334,31 @@ def test_measured_wait_from_six_starts(sessions: sessionmaker[Session]) -> None:
         assert (m.count, m.median_days, m.p80_days) == (6, 35.0, 50)
         assert waits.differs(30, m, 14) is False
         assert waits.differs(60, m, 14) is True
+
+
+def test_recorded_declines_become_refusals_in_the_matching(
+    sessions: sessionmaker[Session],
+) -> None:
+    w = _world(sessions)
+    with sessions.begin() as s:
+        contra_ref = _case(s, w.v)
+        full_ref = _case(s, w.v)
+        a = am.request_place(s, w.v, contra_ref, _need(s, w.v, contra_ref), w.o1, today=TODAY)
+        b = am.request_place(s, w.v, full_ref, _need(s, w.v, full_ref), w.o1, today=TODAY)
+        am.decline(s, w.a1, a, reason=Reason.CONTRA_INDICATION, text="Zeden", today=TODAY)
+        am.decline(s, w.a1, b, reason=Reason.NO_CAPACITY, text="Vol", today=TODAY)
+    with sessions.begin() as s:
+        scenario = scenario_from_db(s, w.t, evaluation_date=TODAY)
+    by_ref = {r.child_ref: r for r in scenario.refusals}
+    assert by_ref[contra_ref].offering == "O-1"
+    assert by_ref[contra_ref].contra_indication is ChildAttribute.ZEDENVERLEDEN
+    assert by_ref[full_ref].contra_indication is None
+    checks = evaluate(scenario, full=True)
+    reasons = {
+        ref: {
+            r for c in checks.pairs[(ref, f"{ref}/1")] if c.offering_id == "O-1" for r in c.reasons
+        }
+        for ref in (contra_ref, full_ref)
+    }
+    assert Reason.CONTRA_INDICATION in reasons[contra_ref]
+    assert Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION in reasons[full_ref]
