@@ -439,33 +439,58 @@ def withdraw(session: Session, principal: Principal, aanmelding_id: int, *, toda
     store.withdraw(session, principal, aanmelding_id, today=today)
 
 
+FORECAST_SOURCE = "de opgave van de aanbieder"
+
+
 @dataclass(frozen=True)
 class MeasuredWaitLine:
+    """The measured wait (aanmelding to real start, last six months) beside the
+    provider's own figure.  The start forecast (`matcher.forecast`) is built from
+    places, release schedule and intake time with the provider's own wait as its
+    bound, so `used_by_forecast` says that until the forecast reads the loop."""
+
     offering_id: int
+    offering_ext_id: str
+    provider: str
+    care_type: str
+    gemeente: str
     self_reported_days: int
     count: int
     median_days: float | None
     p80_days: int | None
     differs: bool
-    used_by_forecast: str
+    used_by_forecast: str = FORECAST_SOURCE
 
 
-def measured_wait(
-    session: Session, principal: Principal, offering_id: int, *, today: dt.date, margin: int
-) -> MeasuredWaitLine:
-    """The measured wait beside the provider's own figure.  The start forecast
-    (`matcher.forecast`) is built from places, release schedule and intake time, and
-    uses the provider's own wait as its upper bound; the line says so."""
-    offering = get_offering(session, principal, offering_id)
-    m = waits.measured_waits(session, today=today).get(offering_id) or waits.summarise(
-        offering_id, []
-    )
-    return MeasuredWaitLine(
-        offering_id=offering_id,
-        self_reported_days=offering.expected_wait_days,
-        count=m.count,
-        median_days=m.median_days,
-        p80_days=m.p80_days,
-        differs=waits.differs(offering.expected_wait_days, m, margin),
-        used_by_forecast="de opgave van de aanbieder",
-    )
+def wait_overview(
+    session: Session,
+    principal: Principal,
+    *,
+    today: dt.date,
+    margin: int,
+    offering_ids: set[int] | None = None,
+) -> list[MeasuredWaitLine]:
+    """Every offering with a start in the last six months (or the given ones)."""
+    measured = waits.measured_waits(session, today=today)
+    ids = set(measured) if offering_ids is None else offering_ids
+    gem = reference.gemeenten()
+    out = []
+    for oid in sorted(ids):
+        o = get_offering(session, principal, oid)
+        m = measured.get(oid) or waits.summarise(oid, [])
+        out.append(
+            MeasuredWaitLine(
+                offering_id=oid,
+                offering_ext_id=o.ext_id,
+                provider=o.provider_name,
+                care_type=need_label(o.care_type),
+                gemeente=gem[o.gemeente_code].name if o.gemeente_code in gem else o.gemeente_code,
+                self_reported_days=o.expected_wait_days,
+                count=m.count,
+                median_days=m.median_days,
+                p80_days=m.p80_days,
+                differs=waits.differs(o.expected_wait_days, m, margin),
+            )
+        )
+    out.sort(key=lambda x: (x.provider, x.care_type, x.offering_ext_id))
+    return out

@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Rapportage", "/rapportage", frozenset({Role.TAFEL, Role.INKOOP, Role.BEHEER})),
     NavItem("Casussen", "/casussen", frozenset({Role.VERWIJZER, Role.TAFEL, Role.BEHEER})),
     NavItem("Aanmeldingen", "/aanmeldingen", frozenset({Role.AANBIEDER, Role.BEHEER})),
+    NavItem("Wachttijden", "/wachttijden", frozenset(Role)),
     NavItem("Meldingen", "/meldingen", frozenset(Role)),
 )
 

@@ -145,6 +145,10 @@ def test_the_whole_loop_through_the_pages(
     page = v.get("/casussen/GI-TEST-01").text
     assert "Gestart binnen de norm" in page
     assert "Traumatherapie: gestart" in v.get("/casussen").text
+    waits_page = v.get("/wachttijden").text
+    assert "Budget Zorg" in waits_page
+    assert "Te weinig starts" in waits_page  # one start: no measured wait shown yet
+    assert "0 aanbiedingen hebben een gemeten wachttijd" in waits_page
     with _sessions(app)() as s:
         child = s.scalars(select(Child).where(Child.ref == "GI-TEST-01")).one()
         # geplaatst: off the tafel's waiting list (access.waiting_list reads wachtend only)

@@ -58,6 +58,7 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/aanmeldingen": ("/aanmeldingen", frozenset({A, B})),
     "/aanmeldingen/{aanmelding_id}": ("/aanmeldingen/geen", frozenset({A, B})),
     "/meldingen": ("/meldingen", ALL),
+    "/wachttijden": ("/wachttijden", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.

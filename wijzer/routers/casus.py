@@ -114,10 +114,17 @@ def request_form(
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=exc.user_message) from exc
     db.commit()
+    measured = use_case.wait_overview(
+        db,
+        user,
+        today=settings.current_date(),
+        margin=settings.wait_margin_days,
+        offering_ids={offering_id},
+    )
     return render(
         request,
         "casus/aanmelden.html",
-        {"page": page, "context": zoekopdracht, "errors": FormErrors()},
+        {"page": page, "context": zoekopdracht, "errors": FormErrors(), "wait": measured[0]},
         user=user,
     )
 

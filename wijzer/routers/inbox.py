@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from providers.store import meldingen
+from providers.store import meldingen, waits
 from providers.store.access import AccessDenied, NotFound
 from providers.store.referrals import StatusConflict
 from services import referrals as use_case
@@ -100,3 +100,22 @@ def notices(request: Request, user: Anyone, db: DbSession) -> Response:
     meldingen.mark_read(db, user)
     db.commit()
     return render(request, "casus/meldingen.html", {"notices": items}, user=user)
+
+
+@router.get("/wachttijden", response_class=HTMLResponse)
+def measured_waits(request: Request, user: Anyone, db: DbSession) -> Response:
+    settings = _today(request)
+    lines = use_case.wait_overview(
+        db, user, today=settings.current_date(), margin=settings.wait_margin_days
+    )
+    return render(
+        request,
+        "casus/wachttijden.html",
+        {
+            "lines": lines,
+            "margin": settings.wait_margin_days,
+            "shown": sum(1 for x in lines if x.median_days is not None),
+            "min_starts": waits.MIN_STARTS,
+        },
+        user=user,
+    )
