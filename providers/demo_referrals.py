@@ -152,9 +152,7 @@ def generate_history(
         bias = math.exp(rng.gauss(0.1, 0.3))
         for _ in range(_starts_for(o, rng)):
             start = today - dt.timedelta(days=rng.randint(1, HISTORY_DAYS - 1))
-            wait = max(
-                3, round(o.expected_wait_days * bias * rng.lognormvariate(0, 0.25))
-            )
+            wait = max(3, round(o.expected_wait_days * bias * rng.lognormvariate(0, 0.25)))
             requested = start - dt.timedelta(days=wait)
             cases += 1
             child = Child(

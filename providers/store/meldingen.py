@@ -16,7 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from providers.store.access import Principal
-from providers.store.models import Account, Melding, Organisation, Role, utcnow
+from providers.store.models import (
+    Aanmelding,
+    Account,
+    Child,
+    ChildNeed,
+    ChildStatus,
+    Melding,
+    MeldingAddress,
+    NeedClock,
+    Offering,
+    Organisation,
+    Role,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -104,3 +117,88 @@ def tafel_organisations(session: Session, region_code: str) -> list[int]:
             .distinct()
         )
     )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    melding_id: int
+    email: str
+    kind: str
+    text: str
+    link: str
+
+
+def unmailed(session: Session, *, limit: int = 200) -> list[Outgoing]:
+    """Meldingen not sent yet to an organisation that has an e-mail address."""
+    rows = session.execute(
+        select(Melding.id, MeldingAddress.email, Melding.kind, Melding.text, Melding.link)
+        .join(MeldingAddress, MeldingAddress.organisation_id == Melding.organisation_id)
+        .where(Melding.mailed_at.is_(None))
+        .order_by(Melding.id)
+        .limit(limit)
+    ).all()
+    return [Outgoing(*r) for r in rows]
+
+
+def mark_mailed(session: Session, melding_ids: list[int]) -> None:
+    if melding_ids:
+        session.execute(
+            update(Melding)
+            .where(Melding.id.in_(melding_ids))
+            .values(mailed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def set_address(session: Session, principal: Principal, email: str) -> None:
+    """Beheer sets an organisation's mailbox for meldingen (the principal's own here)."""
+    if principal.organisation_id is None:
+        return
+    session.merge(MeldingAddress(organisation_id=principal.organisation_id, email=email))
+
+
+def place_freed(session: Session, offering_id: int) -> int:
+    """A place freed at this offering: tell each organisation with a waiting case that
+    needs this help (no start, no open aanmelding) in a region the offering serves, so
+    it can be offered within minutes.  Returns how many organisations were told."""
+    o = session.get(Offering, offering_id)
+    if o is None or o.places_free <= 0 or o.intake_stop:
+        return 0
+    regions = {o.region_code, *[r for r in (o.service_regions or "").split(",") if r]}
+    started = select(NeedClock.need_id).where(NeedClock.start_date.is_not(None))
+    active = select(Aanmelding.need_id).where(Aanmelding.active_need_id.is_not(None))
+    rows = session.execute(
+        select(Child.organisation_id, Child.ref)
+        .join(ChildNeed, ChildNeed.child_id == Child.id)
+        .where(
+            Child.status == ChildStatus.WAITING.value,
+            Child.organisation_id.is_not(None),
+            Child.region_code.in_(sorted(regions)),
+            ChildNeed.care_type == o.care_type,
+            ChildNeed.id.not_in(started),
+            ChildNeed.id.not_in(active),
+        )
+    ).all()
+    per_org: dict[int, set[str]] = {}
+    for org_id, ref in rows:
+        if org_id is not None:  # excluded by the query; keeps the type exact
+            per_org.setdefault(org_id, set()).add(ref)
+    told = 0
+    for org_id, refs in sorted(per_org.items()):
+        n = len(refs)
+        text = (
+            f"Er is een plek vrij bij aanbod {o.ext_id}. "
+            f"{'1 casus' if n == 1 else f'{n} casussen'} van u "
+            f"{'wacht' if n == 1 else 'wachten'} op deze hulp."
+        )
+        if add(
+            session,
+            org_id,
+            "plek_vrij",
+            text,
+            link=f"/casussen/aanmelden/{o.id}",
+            dedupe_key=f"vrij:{o.id}:{o.version}:{org_id}",
+        ):
+            told += 1
+    session.flush()
+    return told

@@ -462,3 +462,15 @@ class Melding(Base):
     link: Mapped[str] = mapped_column(String(200), default="")
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MeldingAddress(Base):
+    """Where an organisation's meldingen also go by e-mail (a team mailbox)."""
+
+    __tablename__ = "melding_addresses"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -14,6 +14,7 @@ from services import referrals as use_case
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN, FormErrors, has_nul, parse_int
+from wijzer.mail import send_meldingen
 from wijzer.rendering import render
 from wijzer.settings import Settings
 from wijzer.views import casus as view
@@ -157,6 +158,7 @@ async def request_place(request: Request, user: User, db: DbSession, offering_id
                 ),
             )
             db.commit()
+            send_meldingen(request)
             return RedirectResponse(f"/casussen/{ref}", status_code=303)
         except use_case.ReferralError as exc:
             db.rollback()
@@ -192,6 +194,7 @@ async def withdraw(request: Request, user: User, db: DbSession, aanmelding_id: I
     except use_case.ReferralError as exc:
         raise HTTPException(status_code=409, detail=exc.user_message) from exc
     db.commit()
+    send_meldingen(request)
     ok = isinstance(ref, str) and REF_RE.fullmatch(ref) is not None
     return RedirectResponse(f"/casussen/{ref}" if ok else "/casussen", status_code=303)
 

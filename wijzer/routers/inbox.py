@@ -14,6 +14,7 @@ from services import referrals as use_case
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN, FormErrors
+from wijzer.mail import send_meldingen
 from wijzer.rendering import render
 from wijzer.settings import Settings
 from wijzer.views import casus as view
@@ -82,6 +83,7 @@ async def answer(request: Request, user: Provider, db: DbSession, aanmelding_id:
         try:
             use_case.answer(db, user, parsed)
             db.commit()
+            send_meldingen(request)
             return RedirectResponse(f"/aanmeldingen/{aanmelding_id}", status_code=303)
         except (NotFound, AccessDenied) as exc:
             raise HTTPException(status_code=404, detail=exc.user_message) from exc

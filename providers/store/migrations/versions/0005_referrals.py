@@ -123,6 +123,7 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=200), nullable=False),
         sa.Column("dedupe_key", sa.String(length=100), nullable=True),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("mailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -132,9 +133,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_meldingen_dedupe_key")),
     )
     op.create_index(op.f("ix_meldingen_organisation_id"), "meldingen", ["organisation_id"])
+    op.create_table(
+        "melding_addresses",
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_melding_addresses_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organisation_id", "email", name=op.f("pk_melding_addresses")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("melding_addresses")
     op.drop_index(op.f("ix_meldingen_organisation_id"), table_name="meldingen")
     op.drop_table("meldingen")
     op.drop_index(op.f("ix_aanmelding_events_aanmelding_id"), table_name="aanmelding_events")
