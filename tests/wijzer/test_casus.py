@@ -162,3 +162,54 @@ def test_the_whole_loop_through_the_pages(
         ).all()
         assert "casusregie" in reads
         assert "zorgbemiddeling" in reads
+
+
+def test_the_loop_through_the_api(
+    app: FastAPI, ids: dict[str, int], as_user: dict[str, TestClient]
+) -> None:
+    v, own = as_user["test-verwijzer"], as_user["test-aanbieder"]
+    hv = {"X-CSRF-Token": csrf_from(v.get("/").text)}
+    ho = {"X-CSRF-Token": csrf_from(own.get("/").text)}
+    body = {
+        "birth_month": "2015-04",
+        "gemeente": "GM0505",
+        "measure": "OTS",
+        "ruling_date": "2026-10-01",
+        "needs": ["TRAUMATHERAPIE", ""],
+        "attributes": ["AGRESSIE"],
+    }
+    r = v.post("/api/v1/casussen", json=body, headers=hv)
+    assert r.status_code == 201
+    ref = r.json()["ref"]
+    bad = v.post("/api/v1/casussen", json={**body, "gemeente": "GM9999"}, headers=hv)
+    assert bad.status_code == 422
+    assert bad.json()["message"] == "Kies de gemeente die betaalt."
+    case = v.get(f"/api/v1/casussen/{ref}").json()
+    need = case["needs"][0]["id"]
+    assert case["needs"][1]["classified"] is False
+    r = v.post(
+        "/api/v1/aanmeldingen",
+        json={"ref": ref, "need_id": need, "offering_id": ids["offering:snel"]},
+        headers=hv,
+    )
+    assert r.status_code == 201
+    aid = r.json()["id"]
+    again = v.post(
+        "/api/v1/aanmeldingen",
+        json={"ref": ref, "need_id": need, "offering_id": ids["offering:oud"]},
+        headers=hv,
+    )
+    assert again.status_code == 422
+    assert "loopt al een aanmelding" in again.json()["message"]
+    inbox = own.get("/api/v1/aanmeldingen").json()
+    assert [x["id"] for x in inbox] == [aid]
+    assert inbox[0]["shared_attributes"] == []  # AGRESSIE does not matter for O-SNEL
+    r = own.post(
+        f"/api/v1/aanmeldingen/{aid}/antwoord",
+        json={"kind": "decline", "reason": "NO_CAPACITY", "text": "Vol"},
+        headers=ho,
+    )
+    assert r.status_code == 200
+    status = v.get(f"/api/v1/casussen/{ref}").json()["needs"][0]["aanmeldingen"][0]
+    assert status["status"] == "afgewezen"
+    assert status["reason"].startswith("Er is geen plek vrij")

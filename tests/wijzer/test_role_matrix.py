@@ -59,6 +59,12 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/aanmeldingen/{aanmelding_id}": ("/aanmeldingen/geen", frozenset({A, B})),
     "/meldingen": ("/meldingen", ALL),
     "/wachttijden": ("/wachttijden", ALL),
+    "/api/v1/casussen": ("/api/v1/casussen", frozenset({V, T, B})),
+    "/api/v1/casussen/{ref}": ("/api/v1/casussen/geen", frozenset({V, T, B})),
+    "/api/v1/aanmeldingen": ("/api/v1/aanmeldingen", frozenset({A, B})),
+    "/api/v1/aanmeldingen/{aanmelding_id}": ("/api/v1/aanmeldingen/999999?geen", frozenset({A, B})),
+    "/api/v1/wachttijden": ("/api/v1/wachttijden", ALL),
+    "/api/v1/meldingen": ("/api/v1/meldingen", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -77,6 +83,10 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/casussen/aanmelden/{offering_id}"): frozenset({V, T, B}),
     ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
     ("POST", "/aanmeldingen/{aanmelding_id}"): frozenset({A, B}),
+    ("POST", "/api/v1/casussen"): frozenset({V, B}),
+    ("POST", "/api/v1/aanmeldingen"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): frozenset({A, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -234,8 +244,36 @@ def test_unsafe_matrix_of_the_referral_loop(
             (404,),
         ),
         ("POST", "/aanmeldingen/{aanmelding_id}"): ("/aanmeldingen/999999", (404, 422)),
+        ("POST", "/api/v1/casussen"): ("/api/v1/casussen", (422,)),
+        ("POST", "/api/v1/aanmeldingen"): ("/api/v1/aanmeldingen", (404,)),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): (
+            "/api/v1/aanmeldingen/999999/antwoord",
+            (404,),
+        ),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/api/v1/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+    }
+    bodies: dict[str, dict[str, object]] = {
+        "/api/v1/casussen": {
+            "birth_month": "2015-04",
+            "gemeente": "GM0505",
+            "measure": "OTS",
+            "ruling_date": "2026-10-01",
+            "needs": ["ONBEKEND"],
+        },
+        "/api/v1/aanmeldingen": {"ref": "geen", "need_id": 1, "offering_id": 1},
+        "/api/v1/aanmeldingen/999999/antwoord": {"kind": "start", "on": "2026-11-20"},
     }
     for key, (url, codes) in calls.items():
+        if url.startswith("/api/"):
+            response = client.post(url, json=bodies.get(url, {}), headers={"X-CSRF-Token": token})
+            if role in UNSAFE_MATRIX[key]:
+                assert response.status_code in codes, (role, key, response.status_code)
+            else:
+                assert response.status_code == 403, (role, key, response.status_code)
+            continue
         response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
         if role in UNSAFE_MATRIX[key]:
             assert response.status_code in codes, (role, key, response.status_code)

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from wijzer.routers import (
     aanbieder,
     api,
+    api_referrals,
     casus,
     home,
     inbox,
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     api.router,
     casus.router,
     inbox.router,
+    api_referrals.router,
 )
 
 
