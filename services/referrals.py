@@ -123,6 +123,9 @@ class CasePage:
     status: str
     needs: tuple[NeedLine, ...]
     overdue: int
+    gemeente_code: str = ""
+    attribute_codes: tuple[str, ...] = ()
+    urgent_deadline: dt.date | None = None
 
 
 def _line(session: Session, principal: Principal, a: cases.AanmeldingView) -> AanmeldingLine:
@@ -207,6 +210,9 @@ def case_page(session: Session, principal: Principal, ref: str, *, today: dt.dat
         status=case.status,
         needs=tuple(needs),
         overdue=overdue,
+        gemeente_code=case.gemeente_code,
+        attribute_codes=case.attributes,
+        urgent_deadline=case.urgent_deadline,
     )
 
 

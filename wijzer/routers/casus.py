@@ -207,9 +207,14 @@ def detail(request: Request, user: User, db: DbSession, ref: Ref) -> Response:
     except NotFound as exc:
         raise HTTPException(status_code=404, detail=exc.user_message) from exc
     db.commit()
-    search = {
-        n.id: "/zoeken?"
-        + urlencode({"zorgvorm": n.care_type, "uitspraak": page.ruling_date.isoformat()})
-        for n in page.needs
-    }
+    # The search opens filled in for this need, so the results show at once.
+    base = [
+        ("leeftijd", str(page.age)),
+        ("gemeente", page.gemeente_code),
+        ("uitspraak", page.ruling_date.isoformat()),
+        *[("kenmerken", a) for a in page.attribute_codes],
+    ]
+    if page.urgent_deadline is not None:
+        base.append(("deadline", page.urgent_deadline.isoformat()))
+    search = {n.id: "/zoeken?" + urlencode([("zorgvorm", n.care_type), *base]) for n in page.needs}
     return render(request, "casus/detail.html", {"page": page, "search": search}, user=user)
