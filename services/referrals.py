@@ -55,6 +55,22 @@ def search_context(query: str) -> str:
     return urlencode(pairs)[:400]
 
 
+def context_text(context: str) -> str:
+    """The search behind an aanmelding in words, for the provider ("" when none)."""
+    parts = []
+    gem = reference.gemeenten()
+    for key, value in parse_qsl(context):
+        if key == "zorgvorm" and value in reference.care_types():
+            parts.append(need_label(value))
+        elif key == "leeftijd" and value.isdigit():
+            parts.append(f"{value} jaar")
+        elif key == "gemeente" and value in gem:
+            parts.append(f"gemeente {gem[value].name}")
+        elif key == "regio" and value == "buiten":
+            parts.append("ook buiten de regio")
+    return ", ".join(parts)
+
+
 def need_label(code: str) -> str:
     return UNCLASSIFIED_LABEL if code == UNCLASSIFIED else care_type_label(code, capital=True)
 
@@ -379,7 +395,7 @@ def _inbox_line(a: cases.AanmeldingView) -> InboxLine:
         overdue=a.overdue,
         norm3_deadline=a.norm3_deadline,
         shared_attributes=attribute_labels(a.shared_attributes),
-        context=a.context,
+        context=context_text(a.context),
         planned_intake=a.planned_intake,
         planned_start=a.planned_start,
         reason=reason_text(a.reason) if a.reason else "",

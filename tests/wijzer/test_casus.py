@@ -109,6 +109,7 @@ def test_the_whole_loop_through_the_pages(
         assert "kenmerken" not in row.context
     detail = own.get(f"/aanmeldingen/{aid}").text
     assert "Agressie" not in detail
+    assert "Traumatherapie, 10 jaar" in detail  # the search context, in words
     assert other.get(f"/aanmeldingen/{aid}").status_code == 404
     assert "Nieuwe aanmelding" in own.get("/meldingen").text
 
