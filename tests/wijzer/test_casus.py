@@ -214,3 +214,29 @@ def test_the_loop_through_the_api(
     status = v.get(f"/api/v1/casussen/{ref}").json()["needs"][0]["aanmeldingen"][0]
     assert status["status"] == "afgewezen"
     assert status["reason"].startswith("Er is geen plek vrij")
+
+
+def test_withdraw_frees_the_need_and_a_provider_is_told(
+    app: FastAPI, ids: dict[str, int], as_user: dict[str, TestClient]
+) -> None:
+    v, own = as_user["test-verwijzer"], as_user["test-aanbieder"]
+    _post(v, "/casussen/nieuw", {**CASE_FORM, "kenmerk": "GI-TEST-02"})
+    form = v.get(f"/casussen/aanmelden/{ids['offering:snel']}").text
+    need = re.search(r'name="hulpvraag" value="GI-TEST-02:(\d+)"', form)
+    assert need is not None
+    _post(
+        v,
+        f"/casussen/aanmelden/{ids['offering:snel']}",
+        {"hulpvraag": f"GI-TEST-02:{need.group(1)}"},
+    )
+    with _sessions(app)() as s:
+        aid = s.scalars(select(Aanmelding.id)).one()
+    # another organisation's verwijzer cannot end it: same answer as "does not exist"
+    r = _post(v, f"/casussen/aanmeldingen/{aid + 1000}/beeindigen", {"casus": "GI-TEST-02"})
+    assert r.status_code == 404  # type: ignore[attr-defined]
+    r = _post(v, f"/casussen/aanmeldingen/{aid}/beeindigen", {"casus": "GI-TEST-02"})
+    assert r.headers["location"] == "/casussen/GI-TEST-02"  # type: ignore[attr-defined]
+    page = v.get("/casussen/GI-TEST-02").text
+    assert "ingetrokken" in page
+    assert "Zoek hulp en meld aan" in page
+    assert "is ingetrokken" in own.get("/meldingen").text
