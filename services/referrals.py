@@ -461,7 +461,8 @@ def withdraw(session: Session, principal: Principal, aanmelding_id: int, *, toda
     store.withdraw(session, principal, aanmelding_id, today=today)
 
 
-FORECAST_SOURCE = "de opgave van de aanbieder"
+FORECAST_SELF = "de opgave van de aanbieder"
+FORECAST_MEASURED = "de gemeten wachttijd (8 van de 10 binnen)"
 
 
 @dataclass(frozen=True)
@@ -469,7 +470,8 @@ class MeasuredWaitLine:
     """The measured wait (aanmelding to real start, last six months) beside the
     provider's own figure.  The start forecast (`matcher.forecast`) is built from
     places, release schedule and intake time with the provider's own wait as its
-    bound, so `used_by_forecast` says that until the forecast reads the loop."""
+    bound until a measured wait is shown; from then on the search's expected start
+    uses the measured 80th percentile (`services.search.stated_wait_days`)."""
 
     offering_id: int
     offering_ext_id: str
@@ -481,7 +483,7 @@ class MeasuredWaitLine:
     median_days: float | None
     p80_days: int | None
     differs: bool
-    used_by_forecast: str = FORECAST_SOURCE
+    used_by_forecast: str = FORECAST_SELF
 
 
 def wait_overview(
@@ -512,6 +514,7 @@ def wait_overview(
                 median_days=m.median_days,
                 p80_days=m.p80_days,
                 differs=waits.differs(o.expected_wait_days, m, margin),
+                used_by_forecast=FORECAST_MEASURED if m.p80_days is not None else FORECAST_SELF,
             )
         )
     out.sort(key=lambda x: (x.provider, x.care_type, x.offering_ext_id))

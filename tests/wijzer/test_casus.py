@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -13,9 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.store import aanmeldingen, referrals
 from providers.store.access import Principal, waiting_list
 from providers.store.models import Aanmelding, AuditEntry, Child, Role
-from tests.wijzer.conftest import csrf_from, login
+from services import search
+from services.search_cache import SearchCache
+from tests.wijzer.conftest import TODAY, csrf_from, login
 
 CASE_FORM = {
     "kenmerk": "GI-TEST-01",
@@ -240,3 +244,38 @@ def test_withdraw_frees_the_need_and_a_provider_is_told(
     assert "ingetrokken" in page
     assert "Zoek hulp en meld aan" in page
     assert "is ingetrokken" in own.get("/meldingen").text
+
+
+def test_search_uses_the_measured_wait_once_it_is_shown(app: FastAPI, ids: dict[str, int]) -> None:
+    system = Principal.system("test")
+    snel = ids["offering:snel"]
+    req = search.SearchRequest(care_type="TRAUMATHERAPIE", age=10, gemeente="GM0505")
+    cache = SearchCache(stale_after_days=14)
+
+    def high() -> dt.date | None:
+        with _sessions(app)() as s:
+            found = search.search(s, system, req, today=TODAY, cache=cache)
+        return next(c.start_high for c in found.fitting if c.view.id == snel)
+
+    before = high()
+    assert before == TODAY + dt.timedelta(days=10 + 14)  # own wait + intake time
+    with _sessions(app).begin() as s:
+        for i in range(6):
+            ref = referrals.register_case(
+                s,
+                system,
+                referrals.CaseInput(
+                    None, "2016-02", "GM0505", "OTS", dt.date(2026, 6, 1), ("TRAUMATHERAPIE",)
+                ),
+                today=TODAY,
+            )
+            need = referrals.get_case(s, system, ref, today=TODAY).needs[0].id
+            asked = TODAY - dt.timedelta(days=70 + i)
+            aid = aanmeldingen.request_place(s, system, ref, need, snel, today=asked)
+            start = asked + dt.timedelta(days=60 + 2 * i)
+            aanmeldingen.accept(
+                s, system, aid, planned_intake=asked, planned_start=start, today=asked
+            )
+            aanmeldingen.register_start(s, system, aid, on=start, today=TODAY)
+    # 80th percentile of 60, 62, ..., 70 days (nearest rank: the 5th of 6)
+    assert high() == TODAY + dt.timedelta(days=68)
