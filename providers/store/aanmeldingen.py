@@ -174,8 +174,8 @@ def inbox(
         session,
         principal,
         AuditAction.READ,
-        "aanmelding",
-        [str(v.id) for v in views],
+        "casus",
+        sorted({v.child_ref for v in views}),
         detail=PURPOSE.get(principal.role, ""),
     )
     session.flush()
@@ -207,9 +207,9 @@ def get_aanmelding(
         session,
         principal,
         AuditAction.READ,
-        "aanmelding",
-        [str(a.id)],
-        detail=PURPOSE.get(principal.role, ""),
+        "casus",
+        [c.ref],
+        detail=f"{PURPOSE.get(principal.role, '')}, aanmelding {a.id}",
     )
     session.flush()
     return aanmelding_view(a, n, c, o, today, events)

@@ -219,6 +219,13 @@ def test_provider_sees_only_its_own_aanmeldingen_with_the_minimum(
         with pytest.raises(NotFound):
             am.accept(s, a2, aid, planned_intake=TODAY, planned_start=TODAY, today=TODAY)
         assert [m.kind for m in meldingen.inbox(s, a1)] == ["nieuwe_aanmelding"]
+    with sessions() as s:
+        reads = s.scalars(
+            select(AuditEntry).where(AuditEntry.actor == "a1", AuditEntry.action == "lezen")
+        ).all()
+        # the provider's reads name the case it was asked about, with the purpose
+        assert {e.record_refs for e in reads} == {ref}
+        assert all(e.detail.startswith("beoordelen aanmelding") for e in reads)
         assert meldingen.inbox(s, a2) == []
 
 
