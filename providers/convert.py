@@ -58,6 +58,7 @@ from matcher.domain import (
     Release,
     Scenario,
     Subcontract,
+    UnclassifiedNeed,
 )
 from matcher.domain.reasons import Reason
 from providers import reference
@@ -215,6 +216,7 @@ class _Children:
         family: str | None,
         current: str | None,
         offering_ct: Mapping[str, CareType],
+        unclassified: int = 0,
     ) -> None:
         needs: list[CareNeed] = []
         for n, ct in enumerate(care_types, start=1):
@@ -247,6 +249,10 @@ class _Children:
                 urgent_deadline=urgent_deadline,
                 attributes=frozenset(ATTRIBUTE_BY_CODE[a] for a in attributes),
                 family_id=family,
+                unclassified_needs=tuple(
+                    UnclassifiedNeed(id=f"{ref}/nog-niet-bepaald-{i}")
+                    for i in range(1, unclassified + 1)
+                ),
             )
         )
 
@@ -531,6 +537,9 @@ def scenario_from_db(
             family=c.family_ref,
             current=ext_of.get(c.current_offering_id) if c.current_offering_id else None,
             offering_ct=offering_ct,
+            # a need stored without a care type (the loop's "nog niet bepaald") is
+            # counted as unclassified: never matched, never dropped
+            unclassified=sum(1 for x in c.needs if not x),
         )
     return _scenario(
         evaluation_date=evaluation_date,

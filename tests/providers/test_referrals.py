@@ -369,3 +369,14 @@ def test_recorded_declines_become_refusals_in_the_matching(
     }
     assert Reason.CONTRA_INDICATION in reasons[contra_ref]
     assert Reason.PROVIDER_DECLINED_WITHOUT_CONTRA_INDICATION in reasons[full_ref]
+
+
+def test_an_unclassified_need_is_counted_not_matched(sessions: sessionmaker[Session]) -> None:
+    w = _world(sessions)
+    with sessions.begin() as s:
+        ref = _case(s, w.v, ("TRAUMATHERAPIE", UNCLASSIFIED))
+    with sessions.begin() as s:
+        scenario = scenario_from_db(s, w.t, evaluation_date=TODAY)
+    child = next(c for c in scenario.children if c.ref == ref)
+    assert [n.care_type.value for n in child.needs] == ["TRAUMATHERAPIE"]
+    assert len(child.unclassified_needs) == 1
