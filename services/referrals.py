@@ -356,6 +356,17 @@ def request_place(session: Session, principal: Principal, req: PlaceRequest) -> 
     )
 
 
+def request_places(
+    session: Session, principal: Principal, requests: tuple[PlaceRequest, ...]
+) -> list[int]:
+    """Several children at once, one offering each (a tafel proposal): all or nothing,
+    the caller commits only when every request went through."""
+    refs = [r.ref for r in requests]
+    if len(set(refs)) != len(refs):
+        raise cases.ReferralError("aanmeldingen", "Kies per kind één aanbod.")
+    return [request_place(session, principal, r) for r in requests]
+
+
 @dataclass(frozen=True)
 class InboxLine:
     id: int

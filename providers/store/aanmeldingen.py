@@ -124,10 +124,12 @@ def request_place(
         shared_attributes=",".join(shared),
         reason_text="",
     )
+    # No savepoint here: with SQLite's driver a SAVEPOINT opening the transaction is
+    # committed on release, which would break the all-or-nothing of a batch.  After a
+    # lost race the whole transaction is void; the caller rolls it back.
+    session.add(a)
     try:
-        with session.begin_nested():
-            session.add(a)
-            session.flush()
+        session.flush()
     except IntegrityError as exc:
         # Another request for the same need won the race between check and insert.
         raise ReferralError("hulpvraag", "Er loopt al een aanmelding voor deze hulpvraag.") from exc

@@ -279,3 +279,33 @@ def test_search_uses_the_measured_wait_once_it_is_shown(app: FastAPI, ids: dict[
             aanmeldingen.register_start(s, system, aid, on=start, today=TODAY)
     # 80th percentile of 60, 62, ..., 70 days (nearest rank: the 5th of 6)
     assert high() == TODAY + dt.timedelta(days=68)
+
+
+def test_a_tafel_proposal_requests_several_children_at_once_or_none(
+    app: FastAPI, ids: dict[str, int], as_user: dict[str, TestClient]
+) -> None:
+    v, tafel = as_user["test-verwijzer"], as_user["test-tafel"]
+    hv = {"X-CSRF-Token": csrf_from(v.get("/").text)}
+    ht = {"X-CSRF-Token": csrf_from(tafel.get("/").text)}
+    body = {
+        "birth_month": "2015-04",
+        "gemeente": "GM0505",
+        "measure": "OTS",
+        "ruling_date": "2026-10-01",
+        "needs": ["TRAUMATHERAPIE"],
+    }
+    refs = [v.post("/api/v1/casussen", json=body, headers=hv).json()["ref"] for _ in range(2)]
+    needs = [tafel.get(f"/api/v1/casussen/{r}").json()["needs"][0]["id"] for r in refs]
+    items = [
+        {"ref": refs[0], "need_id": needs[0], "offering_id": ids["offering:snel"]},
+        {"ref": refs[1], "need_id": needs[1], "offering_id": ids["offering:ver"]},
+    ]
+    bad = [items[0], {**items[1], "need_id": needs[0]}]  # a need of another child
+    r = tafel.post("/api/v1/aanmeldingen/voorstel", json={"items": bad}, headers=ht)
+    assert r.status_code == 422
+    with _sessions(app)() as s:
+        assert s.scalar(select(func.count()).select_from(Aanmelding)) == 0  # none at all
+    r = tafel.post("/api/v1/aanmeldingen/voorstel", json={"items": items}, headers=ht)
+    assert r.status_code == 201
+    assert len(r.json()["ids"]) == 2
+    assert "aangevraagd" in v.get(f"/casussen/{refs[1]}").text

@@ -85,6 +85,7 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/aanmeldingen/{aanmelding_id}"): frozenset({A, B}),
     ("POST", "/api/v1/casussen"): frozenset({V, B}),
     ("POST", "/api/v1/aanmeldingen"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/voorstel"): frozenset({V, T, B}),
     ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): frozenset({A, B}),
     ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
 }
@@ -246,6 +247,7 @@ def test_unsafe_matrix_of_the_referral_loop(
         ("POST", "/aanmeldingen/{aanmelding_id}"): ("/aanmeldingen/999999", (404, 422)),
         ("POST", "/api/v1/casussen"): ("/api/v1/casussen", (422,)),
         ("POST", "/api/v1/aanmeldingen"): ("/api/v1/aanmeldingen", (404,)),
+        ("POST", "/api/v1/aanmeldingen/voorstel"): ("/api/v1/aanmeldingen/voorstel", (404,)),
         ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): (
             "/api/v1/aanmeldingen/999999/antwoord",
             (404,),
@@ -264,6 +266,9 @@ def test_unsafe_matrix_of_the_referral_loop(
             "needs": ["ONBEKEND"],
         },
         "/api/v1/aanmeldingen": {"ref": "geen", "need_id": 1, "offering_id": 1},
+        "/api/v1/aanmeldingen/voorstel": {
+            "items": [{"ref": "geen", "need_id": 1, "offering_id": 1}]
+        },
         "/api/v1/aanmeldingen/999999/antwoord": {"kind": "start", "on": "2026-11-20"},
     }
     for key, (url, codes) in calls.items():

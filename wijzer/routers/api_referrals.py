@@ -201,6 +201,52 @@ def request_place(
     return AanmeldingCreated(id=aid)
 
 
+class ProposalIn(BaseModel):
+    """A tafel proposal: several children at once, one offering each."""
+
+    items: list[AanmeldingIn] = Field(min_length=1, max_length=50)
+
+
+class ProposalCreated(BaseModel):
+    ids: list[int]
+
+
+@router.post(
+    "/aanmeldingen/voorstel",
+    status_code=201,
+    response_model=ProposalCreated,
+    responses={**NOT_FOUND, **INVALID},
+    summary="Aanmelden voor meerdere kinderen tegelijk, één aanbod per kind (alles of niets)",
+)
+def request_places(
+    request: Request, user: CaseRoles, db: DbSession, body: ProposalIn
+) -> ProposalCreated | JSONResponse:
+    settings = _settings(request)
+    today = settings.current_date()
+    batch = tuple(
+        use_case.PlaceRequest(
+            ref=i.ref,
+            need_id=i.need_id,
+            offering_id=i.offering_id,
+            context=i.search_context,
+            today=today,
+            answer_days=settings.referral_answer_days,
+        )
+        for i in body.items
+    )
+    try:
+        ids = use_case.request_places(db, user, batch)
+    except NotFound as exc:
+        db.rollback()
+        return error(404, exc.user_message)
+    except use_case.ReferralError as exc:
+        db.rollback()
+        return error(422, exc.user_message)
+    db.commit()
+    send_meldingen(request)
+    return ProposalCreated(ids=ids)
+
+
 @router.get(
     "/aanmeldingen",
     response_model=list[use_case.InboxLine],
