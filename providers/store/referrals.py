@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.domain import clocks
@@ -48,6 +48,7 @@ from providers.store.models import (
 
 S = AanmeldingStatus
 DEFAULT_ANSWER_DAYS = 5
+RECENT_DAYS = 30
 NOT_YOURS = "Deze casus staat niet op uw lijst."
 NOT_YOUR_AANMELDING = "Deze aanmelding bestaat niet of is niet voor uw aanbod."
 
@@ -338,7 +339,15 @@ def list_cases(
     """The cases this principal may see, with their needs and aanmeldingen (audited)."""
     q = select(Child).where(*case_scope(principal))
     if not include_closed:
-        q = q.where(Child.status != ChildStatus.CLOSED.value)
+        # Open cases, and the ones started in the last RECENT_DAYS (to follow up);
+        # older finished cases stay reachable by their ref.
+        recent = today - dt.timedelta(days=RECENT_DAYS)
+        q = q.where(
+            or_(
+                Child.status == ChildStatus.WAITING.value,
+                and_(Child.status == ChildStatus.PLACED.value, Child.placed_at >= recent),
+            )
+        )
     children = list(session.scalars(q.order_by(Child.ruling_date, Child.ref)))
     cases = _cases(session, children, today, with_events=False)
     audit(

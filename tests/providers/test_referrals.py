@@ -380,3 +380,20 @@ def test_an_unclassified_need_is_counted_not_matched(sessions: sessionmaker[Sess
     child = next(c for c in scenario.children if c.ref == ref)
     assert [n.care_type.value for n in child.needs] == ["TRAUMATHERAPIE"]
     assert len(child.unclassified_needs) == 1
+
+
+def test_the_case_list_keeps_open_and_recently_started_cases(
+    sessions: sessionmaker[Session],
+) -> None:
+    w = _world(sessions)
+    with sessions.begin() as s:
+        old, recent, waiting = _case(s, w.v), _case(s, w.v), _case(s, w.v)
+        for ref, start in ((old, dt.date(2026, 10, 12)), (recent, dt.date(2026, 11, 1))):
+            asked = dt.date(2026, 10, 5)
+            aid = am.request_place(s, w.v, ref, _need(s, w.v, ref), w.o1, today=asked)
+            am.accept(s, w.a1, aid, planned_intake=asked, planned_start=start, today=asked)
+            am.register_start(s, w.a1, aid, on=start, today=TODAY)
+    with sessions.begin() as s:
+        shown = {c.ref for c in referrals.list_cases(s, w.v, today=TODAY)}
+        assert shown == {recent, waiting}
+        assert referrals.get_case(s, w.v, old, today=TODAY).status == "geplaatst"
