@@ -14,7 +14,8 @@ A few rules depend on more than one field or on the signed-in user's region, so
 no static schema can state them; the schema's descriptions name them, and
 `_follow_rules` makes a schema-valid request keep them before it is sent:
 - an offering's `age_min` is not above its `age_max`;
-- a ruling date (`uitspraak`) is not after today;
+- a ruling date (`uitspraak`, a case's `ruling_date`) is not after today, and a
+  case's child is born in the last 22 years;
 - an inkoop scenario uses the care types, regions, budgets and gemeenten that
   GET /api/v1/inkoop/scenario-opties lists for the user's region.
 Every other schema-valid request must be accepted as it was generated.
@@ -121,6 +122,13 @@ def _follow_rules(case: Any, options: dict[str, Any] | None) -> None:
         ruling = str(case.query.get("uitspraak") or "")
         if ruling and dt.date.fromisoformat(ruling) > TODAY:
             case.query["uitspraak"] = TODAY.isoformat()
+    elif label == "POST /api/v1/casussen" and body is not None:
+        # a child born before the ruling and younger than 23; a ruling not after today
+        if body.get("ruling_date") and dt.date.fromisoformat(body["ruling_date"]) > TODAY:
+            body["ruling_date"] = TODAY.isoformat()
+        year = int(str(body.get("birth_month", "2015-01"))[:4])
+        if not TODAY.year - 22 <= year <= TODAY.year - 1:
+            body["birth_month"] = f"{TODAY.year - 10}-{str(body['birth_month'])[5:7]}"
     elif label == "POST /api/v1/inkoop/scenarios" and body is not None and options:
         pairs, budgets = options["placeable"], [b["budget"] for b in options["budgets"]]
         gemeenten = [g["value"] for g in options["gemeenten"]]

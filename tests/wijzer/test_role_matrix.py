@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.open_feed import hsds_id
-from tests.wijzer.conftest import csrf_from, login
+from tests.wijzer.conftest import csrf_from, login, username_for
 from tests.wijzer.data import CARE, CARE_2, REGION, REGION_2, REGIONAL_ROLES, username
 from wijzer.auth import Role
 from wijzer.routers import all_routes
@@ -74,6 +74,20 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/open/hsds/organizations": ("/open/hsds/organizations", PUBLIC),
     "/open/hsds/organizations/{organization_id}": (f"/open/hsds/organizations/{_ORG}", PUBLIC),
     "/open/hsds/service_at_locations": ("/open/hsds/service_at_locations", PUBLIC),
+    "/casussen": ("/casussen", frozenset({V, T, B})),
+    "/casussen/nieuw": ("/casussen/nieuw", frozenset({V, B})),
+    "/casussen/{ref}": ("/casussen/geen", frozenset({V, T, B})),
+    "/casussen/aanmelden/{offering_id}": ("/casussen/aanmelden/{snel}", frozenset({V, T, B})),
+    "/aanmeldingen": ("/aanmeldingen", frozenset({A, B})),
+    "/aanmeldingen/{aanmelding_id}": ("/aanmeldingen/geen", frozenset({A, B})),
+    "/meldingen": ("/meldingen", ALL),
+    "/wachttijden": ("/wachttijden", ALL),
+    "/api/v1/casussen": ("/api/v1/casussen", frozenset({V, T, B})),
+    "/api/v1/casussen/{ref}": ("/api/v1/casussen/geen", frozenset({V, T, B})),
+    "/api/v1/aanmeldingen": ("/api/v1/aanmeldingen", frozenset({A, B})),
+    "/api/v1/aanmeldingen/{aanmelding_id}": ("/api/v1/aanmeldingen/999999?geen", frozenset({A, B})),
+    "/api/v1/wachttijden": ("/api/v1/wachttijden", ALL),
+    "/api/v1/meldingen": ("/api/v1/meldingen", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -90,6 +104,15 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/inkoop/scenarios"): frozenset({INK, B}),
     ("POST", "/inkoop/advies"): frozenset({INK, B}),
     ("POST", "/api/v1/inkoop/advies"): frozenset({INK, B}),
+    ("POST", "/casussen/nieuw"): frozenset({V, B}),
+    ("POST", "/casussen/aanmelden/{offering_id}"): frozenset({V, T, B}),
+    ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
+    ("POST", "/aanmeldingen/{aanmelding_id}"): frozenset({A, B}),
+    ("POST", "/api/v1/casussen"): frozenset({V, B}),
+    ("POST", "/api/v1/aanmeldingen"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/voorstel"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): frozenset({A, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -255,3 +278,63 @@ def test_anonymous_matrix(client: TestClient, ids: dict[str, int]) -> None:
         else:
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/inloggen?volgende=")
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_unsafe_matrix_of_the_referral_loop(
+    client: TestClient, ids: dict[str, int], role: Role
+) -> None:
+    """Each POST of the loop: a role that may use it gets past the role check (an
+    answer about the form or a missing record), the others get 403."""
+    login(client, username_for(role))
+    token = csrf_from(client.get("/").text)
+    calls = {
+        ("POST", "/casussen/nieuw"): ("/casussen/nieuw", (422,)),
+        ("POST", "/casussen/aanmelden/{offering_id}"): (
+            f"/casussen/aanmelden/{ids['offering:snel']}",
+            (422,),
+        ),
+        ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/casussen/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+        ("POST", "/aanmeldingen/{aanmelding_id}"): ("/aanmeldingen/999999", (404, 422)),
+        ("POST", "/api/v1/casussen"): ("/api/v1/casussen", (422,)),
+        ("POST", "/api/v1/aanmeldingen"): ("/api/v1/aanmeldingen", (404,)),
+        ("POST", "/api/v1/aanmeldingen/voorstel"): ("/api/v1/aanmeldingen/voorstel", (404,)),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): (
+            "/api/v1/aanmeldingen/999999/antwoord",
+            (404,),
+        ),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/api/v1/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+    }
+    bodies: dict[str, dict[str, object]] = {
+        "/api/v1/casussen": {
+            "birth_month": "2015-04",
+            "gemeente": "GM0505",
+            "measure": "OTS",
+            "ruling_date": "2026-10-01",
+            "needs": ["ONBEKEND"],
+        },
+        "/api/v1/aanmeldingen": {"ref": "geen", "need_id": 1, "offering_id": 1},
+        "/api/v1/aanmeldingen/voorstel": {
+            "items": [{"ref": "geen", "need_id": 1, "offering_id": 1}]
+        },
+        "/api/v1/aanmeldingen/999999/antwoord": {"kind": "start", "on": "2026-11-20"},
+    }
+    for key, (url, codes) in calls.items():
+        if url.startswith("/api/"):
+            response = client.post(url, json=bodies.get(url, {}), headers={"X-CSRF-Token": token})
+            if role in UNSAFE_MATRIX[key]:
+                assert response.status_code in codes, (role, key, response.status_code)
+            else:
+                assert response.status_code == 403, (role, key, response.status_code)
+            continue
+        response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+        if role in UNSAFE_MATRIX[key]:
+            assert response.status_code in codes, (role, key, response.status_code)
+        else:
+            assert response.status_code == 403, (role, key, response.status_code)

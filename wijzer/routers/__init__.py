@@ -7,7 +7,20 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from wijzer.routers import aanbieder, api, home, inkoop, login, open, rapportage, tafel, zoeken
+from wijzer.routers import (
+    aanbieder,
+    api,
+    api_referrals,
+    casus,
+    home,
+    inbox,
+    inkoop,
+    login,
+    open,
+    rapportage,
+    tafel,
+    zoeken,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
@@ -20,6 +33,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     rapportage.router,
     api.router,
     open.router,
+    casus.router,
+    inbox.router,
+    api_referrals.router,
 )
 
 
