@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from matcher.domain.caretypes import UNCLASSIFIED_CODE as UNCLASSIFIED_CODE
+from matcher.domain.model import ChildAttribute
 from providers import reference
 from providers.schema import BUDGET_LEVELS
 
+# Reference codes (providers.reference.attributes) -> the domain's child attributes;
+# the reference data names the matcher value of each code.
+ATTRIBUTE_BY_CODE: dict[str, ChildAttribute] = {
+    code: ChildAttribute(info.get("matcher")) for code, info in reference.attributes().items()
+}
 UNCLASSIFIED_TEXT = "Hulpvraag nog niet bepaald (telt mee, krijgt nog geen plek)"
 
 

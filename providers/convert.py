@@ -61,6 +61,7 @@ from matcher.domain import (
     MeasureType,
     Offering,
     Policy,
+    Refusal,
     Release,
     Scenario,
     Subcontract,
@@ -68,7 +69,9 @@ from matcher.domain import (
 )
 from matcher.domain.caretypes import UNCLASSIFIED_CODE, UNCLASSIFIED_LABEL
 from providers import reference
+from providers.codes import ATTRIBUTE_BY_CODE as ATTRIBUTE_BY_CODE
 from providers.errors import ProvidersError
+from providers.loop_refusals import refusals_from_loop
 from providers.naming import budget_name as budget_name
 from providers.naming import regions as regions
 from providers.store.access import OfferingView, Principal, search_offerings, waiting_list
@@ -76,11 +79,6 @@ from providers.store.purchase import BudgetRow, ContractRow, purchase_tables
 
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
 
-# Reference codes (providers.reference.attributes) -> the domain's child attributes;
-# the reference data names the matcher value of each code.
-ATTRIBUTE_BY_CODE: dict[str, ChildAttribute] = {
-    code: ChildAttribute(info.get("matcher")) for code, info in reference.attributes().items()
-}
 MEASURE_BY_CODE: dict[str, MeasureType] = {
     code: MeasureType(info.get("matcher")) for code, info in reference.measures().items()
 }
@@ -362,6 +360,7 @@ def _scenario(
     subcontracts: Sequence[Subcontract],
     budgets: Sequence[Budget],
     unknown: set[str],
+    refusals: Sequence[Refusal] = (),
 ) -> Scenario:
     if unknown:
         raise ConversionError("Deze codes kent de matcher niet: " + ", ".join(sorted(unknown)))
@@ -374,6 +373,7 @@ def _scenario(
         regions=regions(year),
         budgets=tuple(budgets),
         bundles=children.bundles(),
+        refusals=tuple(refusals),
         policy=policy,
         name=name or (f"regio {region_code}" if region_code else "alle regio's"),
     )
@@ -579,4 +579,7 @@ def scenario_from_db(
             for b in tables.budgets
         ],
         unknown=unknown,
+        refusals=refusals_from_loop(
+            session, principal, region, {c.ref for c in children.children}, offerings
+        ),
     )

@@ -33,6 +33,7 @@ from matcher.forecast.domain import state_from_offering
 from matcher.forecast.simulate import summarise
 from providers import reference
 from providers.convert import ATTRIBUTE_BY_CODE, attributes_of, regions
+from providers.store import waits
 from providers.store.access import OfferingView, Principal
 from services.errors import InvalidRequest
 from services.search_cache import SearchCache, prime_index
@@ -189,6 +190,15 @@ def query_child(req: SearchRequest) -> Child:
     )
 
 
+def stated_wait_days(view: OfferingView, measured: waits.MeasuredWait | None) -> int:
+    """The end of the expected start range: the measured wait (80th percentile of
+    aanmelding to real start) once it is shown, else the provider's own wait plus its
+    intake time.  A self-reported figure thus gives way to what really happened."""
+    if measured is not None and measured.p80_days is not None:
+        return measured.p80_days
+    return view.expected_wait_days + view.intake_days
+
+
 def _deadline(child: Child, req: SearchRequest, today: dt.date) -> tuple[dt.date, DeadlineBasis]:
     deadline = deadline_norm3(child)
     if deadline is None:
@@ -247,13 +257,14 @@ def search(
     deadline, basis = _deadline(child, req, today)
     fitting: list[Candidate] = []
     other: list[Candidate] = []
+    measured = waits.measured_waits(session, today=today)
     for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
         check = check_pair(scenario, child, child.needs[0], offering, index)
         only_via_main = bool(check.eligible and check.via_main_contractor and req.direct_only)
         low = check.earliest_start
         high = None
         if low is not None:
-            stated = today + dt.timedelta(days=view.expected_wait_days + view.intake_days)
+            stated = today + dt.timedelta(days=stated_wait_days(view, measured.get(view.id)))
             high = max(low, stated)
         location = gemeenten.get(view.gemeente_code)
         room: int | None = None

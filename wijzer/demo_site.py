@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers import demo as demo_data
-from providers import reference
+from providers import demo_referrals, reference
 from providers.io import export_tables
 from providers.store import access, accounts
 from providers.store.models import Account, Offering, Organisation, OrganisationKind, Provider
@@ -142,6 +142,12 @@ def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
     print(f"Database: {settings.database_url}", file=out)
     load_demo_data(sessions, settings.current_date(), out)
     accounts = seed_accounts(sessions)
+    with sessions.begin() as session:
+        gi = _organisation(session, Role.VERWIJZER, DEMO_REGION).id
+        h = demo_referrals.generate_history(
+            session, DEMO_REGION, today=settings.current_date(), organisation_id=gi
+        )
+    print(f"Verwijsgeschiedenis: {h.aanmeldingen} aanmeldingen, {h.starts} starts.", file=out)
     engine.dispose()
     print("", file=out)
     print("Demo-accounts (de wachtwoorden gelden tot de volgende start):", file=out)

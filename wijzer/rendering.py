@@ -35,6 +35,10 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Inkoop", "/inkoop", frozenset({Role.INKOOP, Role.BEHEER})),
     NavItem("Mijn aanbod", "/aanbieder", frozenset({Role.AANBIEDER, Role.BEHEER})),
     NavItem("Rapportage", "/rapportage", frozenset({Role.TAFEL, Role.INKOOP, Role.BEHEER})),
+    NavItem("Casussen", "/casussen", frozenset({Role.VERWIJZER, Role.TAFEL, Role.BEHEER})),
+    NavItem("Aanmeldingen", "/aanmeldingen", frozenset({Role.AANBIEDER, Role.BEHEER})),
+    NavItem("Wachttijden", "/wachttijden", frozenset(Role)),
+    NavItem("Meldingen", "/meldingen", frozenset(Role)),
     NavItem("Inlezen", "/inlezen", frozenset({Role.AANBIEDER, Role.TAFEL, Role.BEHEER})),
     NavItem("Beheer", "/beheer", frozenset({Role.BEHEER})),
 )

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     jobs_max_active: int = Field(default=3, ge=1, le=100)
     jobs_max_stored: int = Field(default=50, ge=5, le=10_000)
     debug: bool = False
+    # Working days a provider has to answer an aanmelding (iJw: the answer term).
+    referral_answer_days: int = Field(default=5, ge=1, le=30)
+    # A provider's own wait that differs from the measured median by more days than
+    # this is marked beside the measured wait.
+    wait_margin_days: int = Field(default=14, ge=0, le=365)
+    # Meldingen also go out by e-mail when an SMTP host is set (no login, no TLS:
+    # a relay on the same network).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "wijzer@localhost"
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from matcher.domain.caretypes import UNCLASSIFIED_CODE
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -403,3 +405,127 @@ class OfferingRelease(Base):
     )
     on_date: Mapped[dt.date] = mapped_column(Date)
     places: Mapped[int] = mapped_column(Integer)
+
+
+# --- the referral loop (aanmelding -> reactie -> intake -> start) --------------------
+
+# An unclassified need (help not determined yet) is a ChildNeed with this care type:
+# it is counted on the waiting list, never matched and never requested.
+UNCLASSIFIED = UNCLASSIFIED_CODE
+
+
+class AanmeldingStatus(enum.StrEnum):
+    AANGEVRAAGD = "aangevraagd"
+    GEACCEPTEERD = "geaccepteerd"
+    AFGEWEZEN = "afgewezen"
+    INGETROKKEN = "ingetrokken"
+    AFGEMELD = "afgemeld"
+    INTAKE_GEDAAN = "intake_gedaan"
+    AFGEWEZEN_NA_INTAKE = "afgewezen_na_intake"
+    GESTART = "gestart"
+
+
+# Statuses in which an aanmelding still binds the need: a new one waits until this one
+# is answered (no), withdrawn or afgemeld (DOMAIN 1d: one active aanmelding per need).
+ACTIVE_STATUSES = frozenset(
+    {AanmeldingStatus.AANGEVRAAGD, AanmeldingStatus.GEACCEPTEERD, AanmeldingStatus.INTAKE_GEDAAN}
+)
+
+
+class NeedClock(Base):
+    """Clock dates of one need that the import format does not carry.
+
+    `start_date` is the real start of the help itself (never an intake), set only by a
+    registered start; it stops the norm-3 clock of this need.
+    """
+
+    __tablename__ = "need_clocks"
+
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("child_needs.id", ondelete="CASCADE"), primary_key=True
+    )
+    need_determined_date: Mapped[dt.date | None] = mapped_column(Date)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    started_offering_id: Mapped[int | None] = mapped_column(ForeignKey("offerings.id"))
+
+
+class Aanmelding(Base):
+    """A request for a place (iJw JW315 concept) for one need at one offering.
+
+    `active_need_id` equals `need_id` while the aanmelding is active and is NULL
+    otherwise; its unique constraint makes "at most one active aanmelding per need"
+    hold in the database too, on SQLite and PostgreSQL alike (NULLs never clash).
+    """
+
+    __tablename__ = "aanmeldingen"
+    __table_args__ = (
+        CheckConstraint(_in("status", AanmeldingStatus), name="status"),
+        UniqueConstraint("active_need_id", name="uq_aanmeldingen_active_need_id"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("child_needs.id", ondelete="CASCADE"), index=True
+    )
+    active_need_id: Mapped[int | None] = mapped_column(Integer)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(30), default=AanmeldingStatus.AANGEVRAAGD.value)
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    answer_due: Mapped[dt.date] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    context: Mapped[str] = mapped_column(String(400), default="")
+    shared_attributes: Mapped[str] = mapped_column(String(400), default="")
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    planned_intake: Mapped[dt.date | None] = mapped_column(Date)
+    planned_start: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(60))
+    reason_text: Mapped[str] = mapped_column(String(400), default="")
+    intake_date: Mapped[dt.date | None] = mapped_column(Date)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AanmeldingEvent(Base):
+    """The history of an aanmelding: one row per status change, never updated."""
+
+    __tablename__ = "aanmelding_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    aanmelding_id: Mapped[int] = mapped_column(
+        ForeignKey("aanmeldingen.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    on: Mapped[dt.date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Melding(Base):
+    """An in-app notification for one organisation (and by e-mail when configured)."""
+
+    __tablename__ = "meldingen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(String(400))
+    link: Mapped[str] = mapped_column(String(200), default="")
+    dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MeldingAddress(Base):
+    """Where an organisation's meldingen also go by e-mail (a team mailbox)."""
+
+    __tablename__ = "melding_addresses"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -14,7 +14,8 @@ A few rules depend on more than one field or on the signed-in user's region, so
 no static schema can state them; the schema's descriptions name them, and
 `_follow_rules` makes a schema-valid request keep them before it is sent:
 - an offering's `age_min` is not above its `age_max`;
-- a ruling date (`uitspraak`) is not after today;
+- a ruling date (`uitspraak`, a case's `ruling_date`) is not after today, and a
+  case's child is born in the last 22 years;
 - an inkoop scenario uses the care types, regions, budgets and gemeenten that
   GET /api/v1/inkoop/scenario-opties lists for the user's region.
 Every other schema-valid request must be accepted as it was generated.
@@ -109,6 +110,9 @@ def _pick(values: list[Any], i: int) -> Any:
     return values[i % len(values)]
 
 
+SCENARIOS = "POST /api/v1/inkoop/scenarios"
+
+
 def _follow_rules(case: Any, options: dict[str, Any] | None) -> None:
     """Make a schema-valid request keep the rules no static schema can state (see the
     module's docstring); every other field stays as generated."""
@@ -121,6 +125,21 @@ def _follow_rules(case: Any, options: dict[str, Any] | None) -> None:
         ruling = str(case.query.get("uitspraak") or "")
         if ruling and dt.date.fromisoformat(ruling) > TODAY:
             case.query["uitspraak"] = TODAY.isoformat()
+    elif label == "POST /api/v1/casussen" and body is not None:
+        # a child born before the ruling and younger than 23; a ruling not after today
+        if body.get("ruling_date") and dt.date.fromisoformat(body["ruling_date"]) > TODAY:
+            body["ruling_date"] = TODAY.isoformat()
+        year = int(str(body.get("birth_month", "2015-01"))[:4])
+        if not TODAY.year - 22 <= year <= TODAY.year - 1:
+            body["birth_month"] = f"{TODAY.year - 10}-{str(body['birth_month'])[5:7]}"
+    elif label == "POST /api/v1/casussen" and body is not None:
+        _case_rules(body)
+    elif label == "POST /api/v1/aanmeldingen/voorstel" and body is not None:
+        # a proposal names each child once (one offering per child)
+        seen: set[str] = set()
+        body["items"] = [i for i in body["items"] if not (i["ref"] in seen or seen.add(i["ref"]))]
+    elif label == "POST /api/v1/aanmeldingen/{aanmelding_id}/antwoord" and body is not None:
+        _answer_rules(body)
     elif label == "POST /api/v1/inkoop/scenarios" and body is not None and options:
         pairs, budgets = options["placeable"], [b["budget"] for b in options["budgets"]]
         gemeenten = [g["value"] for g in options["gemeenten"]]
@@ -133,6 +152,49 @@ def _follow_rules(case: Any, options: dict[str, Any] | None) -> None:
             body["gemeenten_leave"] = [
                 _pick(gemeenten, i) for i in range(len(body["gemeenten_leave"]))
             ]
+        # a region without purchases (beheer's region follows the waiting children,
+        # which the cases created before may have moved) has no budgets or places to
+        # name: those changes go, and one gemeente leaves instead when nothing is left
+        if not budgets:
+            body["ceiling_lifts"] = []
+        if not pairs:
+            body["extra_places"] = []
+        changes = ("extra_places", "ceiling_lifts", "gemeenten_leave")
+        if not any(body.get(k) for k in changes) and gemeenten:
+            body["gemeenten_leave"] = [gemeenten[0]]
+
+
+def _case_rules(body: dict[str, Any]) -> None:
+    """A case: each need once; a child born in the last 22 years and before the ruling;
+    a ruling not after today; the other norm dates not before the ruling."""
+    body["needs"] = list(dict.fromkeys(body["needs"]))
+    ruling = min(dt.date.fromisoformat(body["ruling_date"]), TODAY)
+    month = str(body["birth_month"])[5:7]
+    born = dt.date(int(str(body["birth_month"])[:4]), int(month), 1)
+    if not TODAY.year - 22 <= born.year <= TODAY.year - 1 or born > ruling:
+        born = dt.date(TODAY.year - 10, int(month), 1)
+        body["birth_month"] = born.isoformat()[:7]
+    ruling = max(ruling, born)
+    body["ruling_date"] = ruling.isoformat()
+    for key in ("gi_notified_date", "urgent_deadline"):
+        if body.get(key) and dt.date.fromisoformat(body[key]) < ruling:
+            body[key] = ruling.isoformat()
+
+
+def _answer_rules(body: dict[str, Any]) -> None:
+    """A provider's answer carries the dates its kind needs: planned intake and start
+    for an acceptance, the day of the intake or the start, a reason for a no."""
+    kind = body.get("kind")
+    if kind == "accept":
+        body.setdefault("planned_intake", TODAY.isoformat())
+        body.setdefault("planned_start", TODAY.isoformat())
+        body["planned_intake"] = body["planned_intake"] or TODAY.isoformat()
+        body["planned_start"] = body["planned_start"] or TODAY.isoformat()
+    elif kind in ("intake", "start"):
+        body["on"] = body.get("on") or TODAY.isoformat()
+    elif kind in ("decline", "decline_after_intake"):
+        body["reason"] = body.get("reason") or "NO_CAPACITY"
+        body["text"] = body.get("text", "").strip() or "Geen plek vrij"
 
 
 def _fuzz(
@@ -183,6 +245,10 @@ def test_every_operation_conforms(
         n = MAX_EXAMPLES[mode] if allowed else DENIED_EXAMPLES
         if mode is GenerationMode.NEGATIVE and not _has_input(operation):
             continue  # nothing to make invalid
+        if operation.label == SCENARIOS:
+            # beheer's scenario region is the one with the most waiting children, which
+            # the cases created by the operations before may have changed
+            options = _options(api_app, headers)
         calls = _fuzz(operation, headers, mode, n, options)
         assert calls >= 1, operation.label
         CALLS[f"{_name(role)} {mode.value}"] += calls
@@ -200,7 +266,8 @@ def test_state_machine(api_app: FastAPI, schema: Any, role: Role | None) -> None
     class Machine(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
             if case.meta is None or case.meta.generation.mode.is_positive:
-                _follow_rules(case, options)
+                fresh = case.operation.label == SCENARIOS
+                _follow_rules(case, _options(api_app, headers) if fresh else options)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": {**(case.headers or {}), **headers}}

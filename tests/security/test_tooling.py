@@ -25,7 +25,7 @@ def test_pickle_is_only_used_for_the_solver_child_process() -> None:
 
 
 def test_random_module_is_only_used_for_seeded_synthetic_data() -> None:
-    allowed = {"providers/demo.py", "matcher/domain/synth.py"}
+    allowed = {"providers/demo.py", "providers/demo_referrals.py", "matcher/domain/synth.py"}
     users = {
         f
         for f, src in _sources().items()

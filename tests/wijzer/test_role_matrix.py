@@ -80,6 +80,20 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/beheer/logboek.csv": ("/beheer/logboek.csv", frozenset({B})),
     "/beheer/gebruikers": ("/beheer/gebruikers", frozenset({B})),
     "/account/wachtwoord": ("/account/wachtwoord", ALL),
+    "/casussen": ("/casussen", frozenset({V, T, B})),
+    "/casussen/nieuw": ("/casussen/nieuw", frozenset({V, B})),
+    "/casussen/{ref}": ("/casussen/geen", frozenset({V, T, B})),
+    "/casussen/aanmelden/{offering_id}": ("/casussen/aanmelden/{snel}", frozenset({V, T, B})),
+    "/aanmeldingen": ("/aanmeldingen", frozenset({A, B})),
+    "/aanmeldingen/{aanmelding_id}": ("/aanmeldingen/geen", frozenset({A, B})),
+    "/meldingen": ("/meldingen", ALL),
+    "/wachttijden": ("/wachttijden", ALL),
+    "/api/v1/casussen": ("/api/v1/casussen", frozenset({V, T, B})),
+    "/api/v1/casussen/{ref}": ("/api/v1/casussen/geen", frozenset({V, T, B})),
+    "/api/v1/aanmeldingen": ("/api/v1/aanmeldingen", frozenset({A, B})),
+    "/api/v1/aanmeldingen/{aanmelding_id}": ("/api/v1/aanmeldingen/999999?geen", frozenset({A, B})),
+    "/api/v1/wachttijden": ("/api/v1/wachttijden", ALL),
+    "/api/v1/meldingen": ("/api/v1/meldingen", ALL),
 }
 
 # (method, route path) -> roles that may use it. Login and logout are for everyone.
@@ -106,6 +120,15 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/account/wachtwoord"): ALL,
     ("POST", "/rapportage/momentopname"): frozenset({T, B}),
     ("POST", "/aanbieder/alles-klopt"): frozenset({A}),
+    ("POST", "/casussen/nieuw"): frozenset({V, B}),
+    ("POST", "/casussen/aanmelden/{offering_id}"): frozenset({V, T, B}),
+    ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
+    ("POST", "/aanmeldingen/{aanmelding_id}"): frozenset({A, B}),
+    ("POST", "/api/v1/casussen"): frozenset({V, B}),
+    ("POST", "/api/v1/aanmeldingen"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/voorstel"): frozenset({V, T, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): frozenset({A, B}),
+    ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): frozenset({V, T, B}),
 }
 OPEN_UNSAFE = {("POST", "/inloggen"), ("POST", "/uitloggen")}
 
@@ -306,3 +329,63 @@ def test_form_posts_of_beheer_upload_and_account(client: TestClient, role: Role)
         response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
         expected = status if role in UNSAFE_MATRIX[key] else 403
         assert response.status_code == expected, (role, url, response.status_code)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_unsafe_matrix_of_the_referral_loop(
+    client: TestClient, ids: dict[str, int], role: Role
+) -> None:
+    """Each POST of the loop: a role that may use it gets past the role check (an
+    answer about the form or a missing record), the others get 403."""
+    login(client, username_for(role))
+    token = csrf_from(client.get("/").text)
+    calls = {
+        ("POST", "/casussen/nieuw"): ("/casussen/nieuw", (422,)),
+        ("POST", "/casussen/aanmelden/{offering_id}"): (
+            f"/casussen/aanmelden/{ids['offering:snel']}",
+            (422,),
+        ),
+        ("POST", "/casussen/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/casussen/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+        ("POST", "/aanmeldingen/{aanmelding_id}"): ("/aanmeldingen/999999", (404, 422)),
+        ("POST", "/api/v1/casussen"): ("/api/v1/casussen", (422,)),
+        ("POST", "/api/v1/aanmeldingen"): ("/api/v1/aanmeldingen", (404,)),
+        ("POST", "/api/v1/aanmeldingen/voorstel"): ("/api/v1/aanmeldingen/voorstel", (404,)),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/antwoord"): (
+            "/api/v1/aanmeldingen/999999/antwoord",
+            (404,),
+        ),
+        ("POST", "/api/v1/aanmeldingen/{aanmelding_id}/beeindigen"): (
+            "/api/v1/aanmeldingen/999999/beeindigen",
+            (404,),
+        ),
+    }
+    bodies: dict[str, dict[str, object]] = {
+        "/api/v1/casussen": {
+            "birth_month": "2015-04",
+            "gemeente": "GM0505",
+            "measure": "OTS",
+            "ruling_date": "2026-10-01",
+            "needs": ["ONBEKEND"],
+        },
+        "/api/v1/aanmeldingen": {"ref": "geen", "need_id": 1, "offering_id": 1},
+        "/api/v1/aanmeldingen/voorstel": {
+            "items": [{"ref": "geen", "need_id": 1, "offering_id": 1}]
+        },
+        "/api/v1/aanmeldingen/999999/antwoord": {"kind": "start", "on": "2026-11-20"},
+    }
+    for key, (url, codes) in calls.items():
+        if url.startswith("/api/"):
+            response = client.post(url, json=bodies.get(url, {}), headers={"X-CSRF-Token": token})
+            if role in UNSAFE_MATRIX[key]:
+                assert response.status_code in codes, (role, key, response.status_code)
+            else:
+                assert response.status_code == 403, (role, key, response.status_code)
+            continue
+        response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+        if role in UNSAFE_MATRIX[key]:
+            assert response.status_code in codes, (role, key, response.status_code)
+        else:
+            assert response.status_code == 403, (role, key, response.status_code)

@@ -11,8 +11,11 @@ from wijzer.routers import (
     aanbieder,
     account,
     api,
+    api_referrals,
     beheer,
+    casus,
     home,
+    inbox,
     inkoop,
     inlezen,
     login,
@@ -36,6 +39,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     inlezen.router,
     beheer.router,
     account.router,
+    casus.router,
+    inbox.router,
+    api_referrals.router,
 )
 
 

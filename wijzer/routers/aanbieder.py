@@ -12,6 +12,7 @@ from providers.store import access
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN
+from wijzer.mail import place_freed
 from wijzer.rendering import render
 from wijzer.settings import Settings
 from wijzer.views import aanbieder as view
@@ -124,6 +125,8 @@ async def update(request: Request, user: User, offering_id: OfferingId) -> Respo
         return _edit_page(request, user, ctx, status_code=422)
     outcome = save(sessions, user, offering_id, version, changes)
     if outcome.saved is not None:
+        if row.places_free == 0 and outcome.saved.places_free > 0:
+            place_freed(request, offering_id)
         return RedirectResponse(f"/aanbieder?opgeslagen={offering_id}", status_code=303)
     current = outcome.current or row
     # Keep what the user typed, but on top of the version now stored: saving again is
