@@ -44,11 +44,6 @@ def assert_reflows(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-@pytest.mark.xfail(
-    reason="The shared page header (menu and account) is wider than 320 px on every page; "
-    "its reflow is issue 16 item 6, outside these pages.",
-    strict=False,
-)
 def test_whole_document_fits_at_320_px(page: Page, live_server: str) -> None:
     login(page, live_server, Role.BEHEER)
     page.goto(f"{live_server}/beheer")
