@@ -427,7 +427,11 @@ class ChildView:
     organisation_id: int | None
 
 
-def _child_scope(principal: Principal) -> list[ColumnElement[bool]]:
+def child_scope(
+    principal: Principal, refused: str = "Deze rol ziet geen gegevens van kinderen."
+) -> list[ColumnElement[bool]]:
+    """Which children's rows a role may read: beheer all, a tafel its region, a
+    verwijzer its organisation's; any other role is refused with `refused`."""
     if principal.role is Role.BEHEER:
         return []
     if principal.role is Role.TAFEL:
@@ -436,7 +440,7 @@ def _child_scope(principal: Principal) -> list[ColumnElement[bool]]:
         return [Child.region_code == principal.region_code]
     if principal.role is Role.VERWIJZER:
         return [Child.organisation_id == principal.organisation_id]
-    raise AccessDenied("Deze rol ziet geen gegevens van kinderen.")
+    raise AccessDenied(refused)
 
 
 def _child_view(c: Child) -> ChildView:
@@ -472,7 +476,7 @@ def waiting_list(
     """The children this principal may see (tafel: own region; verwijzer: own
     organisation; beheer: all), of `region_code` only when given.  The read is
     audited with the refs shown."""
-    cond = _child_scope(principal)
+    cond = child_scope(principal)
     q = select(Child).where(*cond)
     if region_code:
         q = q.where(Child.region_code == region_code)
@@ -501,7 +505,7 @@ def set_child_status(
 ) -> None:
     if principal.role not in (Role.TAFEL, Role.VERWIJZER, Role.BEHEER):
         raise AccessDenied()
-    cond = _child_scope(principal)
+    cond = child_scope(principal)
     child = session.scalar(select(Child).where(Child.ref == ref, *cond))
     if child is None:
         raise NotFound("Dit kind staat niet op uw lijst.")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from providers.schema import IMPORT_ORDER
-from providers.store.access import AccessDenied, Principal, _child_scope, _split, audit
+from providers.store.access import AccessDenied, Principal, _split, audit, child_scope
 from providers.store.models import (
     AuditAction,
     Budget,
@@ -133,7 +133,7 @@ def load_records(
     if "kinderen" in tables:
         if principal.role in (Role.INKOOP, Role.AANBIEDER):
             raise AccessDenied("Deze rol kan geen gegevens van kinderen exporteren.")
-        q4 = select(Child).where(*_child_scope(principal)).order_by(Child.ref)
+        q4 = select(Child).where(*child_scope(principal)).order_by(Child.ref)
         if region_code:
             q4 = q4.where(Child.region_code == region_code)
         if waiting_only:

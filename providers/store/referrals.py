@@ -29,7 +29,7 @@ from matcher.domain import clocks
 from matcher.domain.reasons import Reason, wj759
 from providers import reference
 from providers.errors import ProvidersError
-from providers.store.access import AccessDenied, NotFound, Principal, audit
+from providers.store.access import AccessDenied, NotFound, Principal, audit, child_scope
 from providers.store.models import (
     ACTIVE_STATUSES,
     UNCLASSIFIED,
@@ -198,15 +198,8 @@ def age_of(birth_month: str, on: dt.date) -> int:
 
 
 def case_scope(principal: Principal) -> list[ColumnElement[bool]]:
-    if principal.role is Role.BEHEER:
-        return []
-    if principal.role is Role.TAFEL:
-        if not principal.region_code:
-            raise AccessDenied("Uw tafel hoort niet bij een regio.")
-        return [Child.region_code == principal.region_code]
-    if principal.role is Role.VERWIJZER:
-        return [Child.organisation_id == principal.organisation_id]
-    raise AccessDenied("Deze rol ziet geen casussen.")
+    """The cases a role may read: the same rule as every child row (`access.child_scope`)."""
+    return child_scope(principal, refused="Deze rol ziet geen casussen.")
 
 
 def _norm3(c: Child) -> dt.date:
