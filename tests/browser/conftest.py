@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def browser_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, int]]:
-    path = tmp_path_factory.mktemp("browser-db") / "wijzer.sqlite3"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_factory(engine).begin() as session:
-        ids = seed(session)
-    engine.dispose()
-    return url, ids
+    return seeded_database(tmp_path_factory.mktemp("browser-db") / "wijzer.sqlite3")
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +70,9 @@ def ids(browser_db: tuple[str, dict[str, int]]) -> dict[str, int]:
     return browser_db[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(browser_db: tuple[str, dict[str, int]]) -> Iterator[str]:
+@contextmanager
+def serve(database_url: str) -> Iterator[str]:
+    """The app on `database_url`, served by uvicorn on a free loopback port."""
     import uvicorn
 
     port = _free_port()
@@ -85,7 +80,7 @@ def live_server(browser_db: tuple[str, dict[str, int]]) -> Iterator[str]:
         Settings(
             secret_key="browser-test-" + "y" * 32,
             login_max_failures=50,
-            database_url=browser_db[0],
+            database_url=database_url,
             today=TODAY,
         )
     )
@@ -98,9 +93,28 @@ def live_server(browser_db: tuple[str, dict[str, int]]) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def seeded_database(path: Path) -> tuple[str, dict[str, int]]:
+    """A new SQLite database at `path` with the test data; its URL and the seed's ids."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine).begin() as session:
+        ids = seed(session)
+    engine.dispose()
+    return url, ids
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_db: tuple[str, dict[str, int]]) -> Iterator[str]:
+    with serve(browser_db[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
