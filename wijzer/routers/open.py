@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from services import open_feed
@@ -22,6 +23,21 @@ MAX_AGE_S = 300
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=open_feed.MAX_PER_PAGE)]
 Region = Annotated[str | None, Query(alias="regio", max_length=8)]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The query of every list of the feed: the page asked for and a region filter."""
+
+    page: PageNumber = 1
+    per_page: PerPage = open_feed.PER_PAGE
+    region: Region = None
+
+    def answer(self, request: Request, items: list[Any]) -> Response:
+        return cached_json(request, open_feed.page(items, self.page, self.per_page))
+
+
+Listing = Annotated[ListQuery, Depends()]
 
 
 def cached_json(request: Request, body: Any) -> Response:
@@ -52,15 +68,10 @@ def root(request: Request) -> Response:
 
 
 @router.get("/services")
-def services(
-    request: Request,
-    db: DbSession,
-    page: PageNumber = 1,
-    per_page: PerPage = open_feed.PER_PAGE,
-    region: Region = None,
-) -> Response:
-    items = [open_feed.summary(s) for s in open_feed.catalogue(db, region).services]
-    return cached_json(request, open_feed.page(items, page, per_page))
+def services(request: Request, db: DbSession, q: Listing) -> Response:
+    return q.answer(
+        request, [open_feed.summary(s) for s in open_feed.catalogue(db, q.region).services]
+    )
 
 
 @router.get("/services/{service_id}")
@@ -72,15 +83,8 @@ def service(request: Request, db: DbSession, service_id: str) -> Response:
 
 
 @router.get("/organizations")
-def organizations(
-    request: Request,
-    db: DbSession,
-    page: PageNumber = 1,
-    per_page: PerPage = open_feed.PER_PAGE,
-    region: Region = None,
-) -> Response:
-    items = open_feed.catalogue(db, region).organizations
-    return cached_json(request, open_feed.page(items, page, per_page))
+def organizations(request: Request, db: DbSession, q: Listing) -> Response:
+    return q.answer(request, open_feed.catalogue(db, q.region).organizations)
 
 
 @router.get("/organizations/{organization_id}")
@@ -98,14 +102,6 @@ def organization(request: Request, db: DbSession, organization_id: str) -> Respo
 
 
 @router.get("/service_at_locations")
-def service_at_locations(
-    request: Request,
-    db: DbSession,
-    page: PageNumber = 1,
-    per_page: PerPage = open_feed.PER_PAGE,
-    region: Region = None,
-) -> Response:
-    items = [
-        sal for s in open_feed.catalogue(db, region).services for sal in s["service_at_locations"]
-    ]
-    return cached_json(request, open_feed.page(items, page, per_page))
+def service_at_locations(request: Request, db: DbSession, q: Listing) -> Response:
+    services = open_feed.catalogue(db, q.region).services
+    return q.answer(request, [sal for s in services for sal in s["service_at_locations"]])
