@@ -131,7 +131,9 @@ def seed_accounts(sessions: sessionmaker[Session]) -> list[DemoAccount]:
     return seeded
 
 
-def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
+def prepare_demo(settings: Settings, *, out: TextIO) -> list[DemoAccount]:
+    """The demo database: migrated, both regions imported, accounts with new passwords
+    and a referral history for each region."""
     path = sqlite_path(settings.database_url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,13 +144,22 @@ def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
     print(f"Database: {settings.database_url}", file=out)
     load_demo_data(sessions, settings.current_date(), out)
     accounts = seed_accounts(sessions)
-    with sessions.begin() as session:
-        gi = _organisation(session, Role.VERWIJZER, DEMO_REGION).id
-        h = demo_referrals.generate_history(
-            session, DEMO_REGION, today=settings.current_date(), organisation_id=gi
+    for region in (DEMO_REGION, DEMO_REGION_2):
+        with sessions.begin() as session:
+            gi = _organisation(session, Role.VERWIJZER, region).id
+            h = demo_referrals.generate_history(
+                session, region, today=settings.current_date(), organisation_id=gi
+            )
+        print(
+            f"Verwijsgeschiedenis {region}: {h.aanmeldingen} aanmeldingen, {h.starts} starts.",
+            file=out,
         )
-    print(f"Verwijsgeschiedenis: {h.aanmeldingen} aanmeldingen, {h.starts} starts.", file=out)
     engine.dispose()
+    return accounts
+
+
+def run_demo(settings: Settings, host: str, port: int, *, out: TextIO) -> int:
+    accounts = prepare_demo(settings, out=out)
     print("", file=out)
     print("Demo-accounts (de wachtwoorden gelden tot de volgende start):", file=out)
     width = max(len(a.username) for a in accounts)
