@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     assert_no_console_errors,
     assert_reflows,
     login,
+    screenshot,
     seeded_database,
     serve,
 )
@@ -131,3 +132,19 @@ def test_page_reflows(
     name = route.strip("/").replace("/", "-").replace("{", "").replace("}", "")
     assert_reflows(page, f"{name}-{role.value}")
     assert_no_console_errors(page)
+
+
+def test_case_page_prints_without_navigation_or_buttons(
+    page: Page, loop_server: tuple[str, dict[str, str]]
+) -> None:
+    base, values = loop_server
+    login(page, base, V)
+    page.goto(f"{base}/casussen/{values['ref']}")
+    expect(page.locator("#peildatum")).to_be_hidden()
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
+    expect(page.locator("#peildatum")).to_have_text("Stand van 20 november 2026.")
+    expect(page.get_by_role("button", name=re.compile("Intrekken"))).to_be_hidden()
+    expect(page.get_by_role("link", name="Terug naar de casussen")).to_be_hidden()
+    expect(page.get_by_text("Uiterste datum (norm 3)")).to_be_visible()
+    screenshot(page, "casus-afdruk")

@@ -217,4 +217,6 @@ def detail(request: Request, user: User, db: DbSession, ref: Ref) -> Response:
     if page.urgent_deadline is not None:
         base.append(("deadline", page.urgent_deadline.isoformat()))
     search = {n.id: "/zoeken?" + urlencode([("zorgvorm", n.care_type), *base]) for n in page.needs}
-    return render(request, "casus/detail.html", {"page": page, "search": search}, user=user)
+    return render(
+        request, "casus/detail.html", {"page": page, "search": search, "today": today}, user=user
+    )
