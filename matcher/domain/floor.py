@@ -247,8 +247,10 @@ def check_help(
             except MatcherError:
                 tried[deltas] = None
             else:
+                # a solve may not run far past the deadline
+                left = max(0.5, deadline - time.perf_counter())
                 got = match_with_floor(
-                    plain, floor.dimension, floor.share, time_limit_s=time_limit_s
+                    plain, floor.dimension, floor.share, time_limit_s=min(time_limit_s, left)
                 )
                 tried[deltas] = got.result or plain
         return tried[deltas]

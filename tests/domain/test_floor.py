@@ -78,3 +78,27 @@ def test_what_would_help_is_searched_with_the_floor_the_run_used() -> None:
             assert again.result is not None
             assert key in again.result.placements
     assert any(ne.changes for ne in got.needs)
+
+
+def test_a_change_that_does_not_hold_with_the_floor_is_dropped_and_said() -> None:
+    import time
+
+    from matcher.domain.explain import explain
+    from matcher.domain.floor import NO_CHANGE_WITH_FLOOR, OUT_OF_TIME, FloorRun, check_help
+
+    plain = match(starving_list())
+    run = match_with_floor(plain, Dimension.LVB, 0.4).result
+    assert run is not None
+    # searched without the floor: a euro more on the ceiling places K06 ...
+    needs = [n for n in explain(run, time_budget_s=5).needs if n.child_ref == "K06"]
+    assert needs[0].changes
+    # ... but not with it (`plain=run`: K06 counts as not placed without the floor)
+    check_help(run, needs, FloorRun(Dimension.LVB, 0.4, run), deadline=time.perf_counter() + 30)
+    assert needs[0].changes == []
+    assert needs[0].search_note == NO_CHANGE_WITH_FLOOR
+    # with no time left nothing is claimed that was not solved again
+    late = [n for n in explain(run, time_budget_s=5).needs if n.child_ref == "K06"]
+    check_help(run, late, FloorRun(Dimension.LVB, 0.4, run), deadline=time.perf_counter() - 1)
+    assert late[0].changes == []
+    assert late[0].search_note == OUT_OF_TIME
+    assert late[0].search_out_of_time
