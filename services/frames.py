@@ -31,6 +31,21 @@ Columns (docs/analysis.md shows them in use):
 - ReportResult (the uitvraag as the page and its download show it), one row per
   waiting child, by deadline: the columns of `REPORT_COLUMNS`, in words.
 - RunOutcome (a tafel run), one row per need: the columns of `RUN_COLUMNS`.
+
+Frames of a page's own result (the inkoop scenario and advice as a job keeps them,
+the flows of the rapportage page) are read through small protocols
+(`services.page_frames`, re-exported here), so that this layer does not import the
+web app and the file has the page's order:
+
+- `scenario_totals_frame`, one row per table row of an inkoop scenario, the columns
+  of `SCENARIO_TOTALS_COLUMNS`: tabel, groep, then binnen de norm and geblokkeerd,
+  each nu / scenario / verschil.  A hidden (small) count is the text "verborgen"
+  (`HIDDEN`); a cell that does not apply to the row is empty.
+- `advice_totals_frame`, one row per purchase of a rule plus the rule's total, the
+  columns of `ADVICE_TOTALS_COLUMNS`; euro in whole euro.
+- `flows_frame`, one row per month between two momentopnames: `FLOW_COLUMNS`.
+- `audit_frame`, one row per logboek entry: `AUDIT_COLUMNS`; tijd_utc is the text
+  "YYYY-MM-DD HH:MM:SS" (a spreadsheet keeps the time of day that way).
 """
 
 from __future__ import annotations
@@ -53,9 +68,34 @@ from providers import reference
 from services.matching import RunOutcome
 from services.norm import norm_status_text
 from services.outcomes import GroupOutcomes
+from services.page_frames import (
+    ADVICE_TOTALS_COLUMNS,
+    AUDIT_COLUMNS,
+    FLOW_COLUMNS,
+    HIDDEN,
+    SCENARIO_TOTALS_COLUMNS,
+    advice_totals_frame,
+    audit_frame,
+    flows_frame,
+    scenario_totals_frame,
+)
 from services.uitvraag import ReportResult
 
-__all__ = ["GROUP_COLUMNS", "REPORT_COLUMNS", "RUN_COLUMNS", "to_frame"]
+__all__ = [
+    "ADVICE_TOTALS_COLUMNS",
+    "AUDIT_COLUMNS",
+    "FLOW_COLUMNS",
+    "GROUP_COLUMNS",
+    "HIDDEN",
+    "REPORT_COLUMNS",
+    "RUN_COLUMNS",
+    "SCENARIO_TOTALS_COLUMNS",
+    "advice_totals_frame",
+    "audit_frame",
+    "flows_frame",
+    "scenario_totals_frame",
+    "to_frame",
+]
 
 REPORT_COLUMNS = (
     "kind",

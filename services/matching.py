@@ -19,7 +19,7 @@ from matcher.domain import Forbid, Pin, Scenario
 from matcher.domain.caretypes import UNCLASSIFIED_CODE, care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
 from matcher.domain.explain import change_text, explain, sentences
-from matcher.domain.floor import FLOOR_DIMENSIONS, match_with_floor
+from matcher.domain.floor import FLOOR_DIMENSIONS, FloorRun, match_with_floor
 from matcher.domain.match import MatchResult, match
 from matcher.domain.outcomes import Dimension
 from matcher.domain.reasons import summary_text
@@ -185,13 +185,16 @@ def run_matching(
     progress("Rekenen", 35)
     scenario = with_choices(scenario, params.pins, params.forbids)
     result = match(scenario)
-    floor = None
+    floor = floor_run = None
     if params.floor_dimension and params.floor_percent is not None:
         progress("Rekenen met de ondergrens per groep", 50)
+        plain = result
         result, floor = with_floor(result, params.floor_dimension, params.floor_percent)
+        if floor.met:  # what would help must then work with the floor as well
+            floor_run = FloorRun(Dimension(floor.dimension), floor.percent / 100, plain)
     compiled = result.compiled
     progress("Uitleg zoeken voor kinderen zonder plek", 65)
-    explanation = explain(result, time_budget_s=explain_budget_s)
+    explanation = explain(result, time_budget_s=explain_budget_s, floor=floor_run)
     progress("Uitkomst klaarzetten", 95)
 
     offerings = scenario.offering_by_id

@@ -24,6 +24,7 @@ from matcher.domain.caretypes import care_type_label
 from matcher.domain.dates import date_text
 from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
+from matcher.domain.floor import FloorRun, check_help
 from matcher.domain.helps import (
     HelpSearch,
     ResolveCache,
@@ -287,6 +288,7 @@ def explain(
     time_budget_s: float = 5.0,
     options: SolveOptions | None = None,
     limits: SearchLimits | None = None,
+    floor: FloorRun | None = None,
 ) -> Explanation:
     """Explain every unplaced need.  `limits` bounds the search for what would help
     (`max_tries_per_need`, when given, caps its re-solves per need); `time_budget_s`
@@ -400,6 +402,8 @@ def explain(
                 hoods=hoods,
             )
             _take(ne, found)
+        if floor is not None:  # a run with a group floor: its changes must hold there too
+            check_help(r, out, floor, deadline=deadline + time_budget_s)
     excluded: dict[str, int] = defaultdict(int)
     for pcs in comp.eligibility.pairs.values():
         for pc in pcs:

@@ -17,22 +17,44 @@ The price of the floor is shown in children placed within the norm overall:
 the plain matching's count minus the count with the floor (docs/outcomes.md).
 The care-type dimension is not offered: a child waiting for two care types would
 sit in two groups at once.
+
+What would help a child without a place (`matcher.domain.helps`) is searched on the
+matching without the floor; in a run with a floor every change found is solved
+again with the floor (`check_help`), as the run itself does: the floor when it can be
+met, else the plain matching.  Only a change that still places the child, without
+fewer children within the norm, is kept.  A child that the plain matching places and
+the floor does not gets no change: the floor is the reason, and its sentence says so.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from matcher.domain.clocks import deadline_norm3
-from matcher.domain.match import MatchResult, decode
+from matcher.domain.helps import SmallestChange
+from matcher.domain.match import MatchResult, decode, match
 from matcher.domain.outcomes import Dimension, Outcomes, child_group, outcomes_per_group
+from matcher.domain.whatif import Delta, apply_all
+from matcher.errors import MatcherError
 from matcher.solution import Solution, Status
 
-__all__ = ["FLOOR_DIMENSIONS", "FloorResult", "match_with_floor"]
+if TYPE_CHECKING:  # explain calls check_help: a type only, no import at run time
+    from matcher.domain.explain import NeedExplanation
+
+__all__ = [
+    "FLOOR_DIMENSIONS",
+    "FLOOR_IS_THE_REASON",
+    "FloorResult",
+    "FloorRun",
+    "check_help",
+    "match_with_floor",
+]
 
 FLOOR_DIMENSIONS = (Dimension.GEMEENTE, Dimension.AGE, Dimension.LVB, Dimension.MEASURE)
 
@@ -177,3 +199,87 @@ def match_with_floor(
     result = decode(comp, sol)
     within = children_within(outcomes_per_group(sc, result.placements, result.unplaced, "matching"))
     return FloorResult(dimension, share, base, result, base_within, within)
+
+
+FLOOR_IS_THE_REASON = (
+    "Zonder de ondergrens per groep krijgt dit kind wel een plek. Met de ondergrens "
+    "gaat die plek naar een kind uit een groep die anders te weinig hulp binnen de "
+    "norm krijgt."
+)
+NO_CHANGE_WITH_FLOOR = (
+    "Er is een wijziging gevonden die zonder de ondergrens per groep helpt, maar met "
+    "de ondergrens krijgt dit kind dan nog steeds geen plek."
+)
+OUT_OF_TIME = (
+    "Er is een wijziging gevonden, maar de tijd was op voordat die met de ondergrens "
+    "per groep is nagerekend. Reken opnieuw met minder kinderen."
+)
+
+
+@dataclass(frozen=True)
+class FloorRun:
+    """The floor a run used, and the run's matching without it (`plain`)."""
+
+    dimension: Dimension
+    share: float
+    plain: MatchResult
+
+
+def check_help(
+    run: MatchResult,
+    needs: list[NeedExplanation],
+    floor: FloorRun,
+    *,
+    deadline: float,
+    time_limit_s: float = 10.0,
+) -> None:
+    """Keep, per need of `needs` (the run's needs without a place), only the changes
+    that also work with the floor; see the module's text.  `deadline` is a
+    `time.perf_counter()` moment after which no change is solved again."""
+    tried: dict[tuple[Delta, ...], MatchResult | None] = {}
+
+    def run_with(deltas: tuple[Delta, ...]) -> MatchResult | None:
+        if deltas not in tried:
+            if time.perf_counter() > deadline:
+                raise TimeoutError
+            try:
+                plain = match(apply_all(run.scenario, deltas))
+            except MatcherError:
+                tried[deltas] = None
+            else:
+                # a solve may not run far past the deadline
+                left = max(0.5, deadline - time.perf_counter())
+                got = match_with_floor(
+                    plain, floor.dimension, floor.share, time_limit_s=min(time_limit_s, left)
+                )
+                tried[deltas] = got.result or plain
+        return tried[deltas]
+
+    for ne in needs:
+        key = (ne.child_ref, ne.need_id)
+        if key in floor.plain.placements:
+            ne.changes = []
+            ne.search_note = FLOOR_IS_THE_REASON
+            continue
+        if not ne.changes:
+            continue
+        kept: list[SmallestChange] = []
+        try:
+            for c in ne.changes:
+                got = run_with(c.deltas)
+                pl = None if got is None else got.placements.get(key)
+                if got is not None and pl is not None and got.n_within_norm >= run.n_within_norm:
+                    kept.append(
+                        replace(
+                            c, placed_at=pl.offering, within_norm=pl.within_norm, start=pl.start
+                        )
+                    )
+        except TimeoutError:
+            ne.search_out_of_time = True
+            ne.changes = kept
+            ne.search_note = "" if kept else OUT_OF_TIME
+            continue
+        kept.sort(key=lambda c: (not c.within_norm, len(c.deltas)))
+        ne.changes = kept
+        if not kept:
+            ne.search_note = NO_CHANGE_WITH_FLOOR

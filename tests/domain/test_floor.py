@@ -50,3 +50,55 @@ def test_a_zero_floor_costs_nothing() -> None:
     got = match_with_floor(match(starving_list()), Dimension.GEMEENTE, 0.0)
     assert got.met
     assert got.cost == 0
+
+
+def test_what_would_help_is_searched_with_the_floor_the_run_used() -> None:
+    from matcher.domain.explain import explain, sentences
+    from matcher.domain.floor import FLOOR_IS_THE_REASON, FloorRun
+    from matcher.domain.whatif import apply_all
+
+    plain = match(starving_list())
+    run = match_with_floor(plain, Dimension.LVB, 0.4).result
+    assert run is not None
+    without = {(n.child_ref, n.need_id): n for n in explain(run, time_budget_s=5).needs}
+    got = explain(run, time_budget_s=5, floor=FloorRun(Dimension.LVB, 0.4, plain))
+    pushed_out = {k for k in run.unplaced if k in plain.placements}
+    assert pushed_out == {("K06", "n"), ("K07", "n"), ("K08", "n"), ("K09", "n")}
+    for ne in got.needs:
+        key = (ne.child_ref, ne.need_id)
+        if key in pushed_out:
+            # searched without the floor, a euro more "helps": the plain matching
+            # places these children anyway; with the floor the floor is the reason
+            assert without[key].changes
+            assert ne.changes == []
+            assert sentences(ne)[-1] == FLOOR_IS_THE_REASON
+            continue
+        for c in ne.changes:  # every change kept places the child with the floor
+            again = match_with_floor(match(apply_all(run.scenario, c.deltas)), Dimension.LVB, 0.4)
+            assert again.result is not None
+            assert key in again.result.placements
+    assert any(ne.changes for ne in got.needs)
+
+
+def test_a_change_that_does_not_hold_with_the_floor_is_dropped_and_said() -> None:
+    import time
+
+    from matcher.domain.explain import explain
+    from matcher.domain.floor import NO_CHANGE_WITH_FLOOR, OUT_OF_TIME, FloorRun, check_help
+
+    plain = match(starving_list())
+    run = match_with_floor(plain, Dimension.LVB, 0.4).result
+    assert run is not None
+    # searched without the floor: a euro more on the ceiling places K06 ...
+    needs = [n for n in explain(run, time_budget_s=5).needs if n.child_ref == "K06"]
+    assert needs[0].changes
+    # ... but not with it (`plain=run`: K06 counts as not placed without the floor)
+    check_help(run, needs, FloorRun(Dimension.LVB, 0.4, run), deadline=time.perf_counter() + 30)
+    assert needs[0].changes == []
+    assert needs[0].search_note == NO_CHANGE_WITH_FLOOR
+    # with no time left nothing is claimed that was not solved again
+    late = [n for n in explain(run, time_budget_s=5).needs if n.child_ref == "K06"]
+    check_help(run, late, FloorRun(Dimension.LVB, 0.4, run), deadline=time.perf_counter() - 1)
+    assert late[0].changes == []
+    assert late[0].search_note == OUT_OF_TIME
+    assert late[0].search_out_of_time

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.io.export import frame_sheet
 from providers.store import accounts
 from providers.store.audit_log import export_audit
+from services.frames import audit_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX
@@ -46,9 +48,7 @@ def audit_log_csv(request: Request, user: User, db: DbSession) -> Response:
     rows = export_audit(db, user, f)
     db.commit()
     log.info("audit log exported: user=%s rows=%d", user.username, len(rows))
-    return download(
-        "logboek.csv", "csv", {"logboek": (view.AUDIT_CSV_COLUMNS, view.audit_csv_rows(rows))}
-    )
+    return download("logboek.csv", "csv", {"logboek": frame_sheet(audit_frame(rows))})
 
 
 @router.get("/gebruikers", response_class=HTMLResponse)

@@ -31,7 +31,7 @@ from providers import reference
 from providers.io.export import frame_sheet
 from providers.store import access
 from services import what_if as data
-from services.frames import to_frame
+from services.frames import advice_totals_frame, scenario_totals_frame, to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import NO_NUL, json_whole_number
@@ -177,19 +177,17 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(status_code=404, detail="Kies csv of xlsx.")
     ctx = sview.job_context(own_scenario(request, user, job_id))
-    columns: tuple[str, ...]
     sheets: dict[str, Sheet] = {}
     if ctx.result is not None:
-        columns, rows = sview.EXPORT_COLUMNS, sview.export_rows(ctx.result)
+        sheets["totalen"] = frame_sheet(scenario_totals_frame(ctx.result))
         sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.result.groups))
     elif ctx.advice is not None:
-        columns, rows = sview.ADVICE_COLUMNS, sview.advice_rows(ctx.advice)
+        sheets["totalen"] = frame_sheet(advice_totals_frame(ctx.advice))
     else:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     # Aggregates only: the export is logged without refs.
     access.record_export(db, user, "inkoop_scenario", [], fmt)
     db.commit()
-    sheets = {"totalen": (columns, rows), **sheets}
     return download(f"inkoopscenario-{job_id}.{fmt}", fmt, sheets)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.io.export import frame_sheet
 from providers.store import access
 from services import uitvraag
-from services.frames import to_frame
+from services.frames import flows_frame, to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.rendering import Sheet, download, render
@@ -53,7 +53,7 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     db.commit()
     sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
     if fmt == "xlsx":
-        sheets["voorraad_en_stroom"] = (view.FLOW_COLUMNS, view.flow_rows(ctx))
+        sheets["voorraad_en_stroom"] = frame_sheet(flows_frame(ctx.flows))
         if ctx.groups is not None:
             sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.groups))
     return download(f"uitvraag-{ctx.count_date.isoformat()}.{fmt}", fmt, sheets)
@@ -67,9 +67,8 @@ def flow_export(request: Request, user: ExportUser, fmt: str) -> Response:
     ctx = build(request, user)
     if ctx is None:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
-    rows = view.flow_rows(ctx)
     name = f"voorraad-en-stroom-{ctx.count_date.isoformat()}.{fmt}"
-    return download(name, fmt, {"voorraad_en_stroom": (view.FLOW_COLUMNS, rows)})
+    return download(name, fmt, {"voorraad_en_stroom": frame_sheet(flows_frame(ctx.flows))})
 
 
 # The momentopname is taken by the data layer, which lets tafel (own region) and

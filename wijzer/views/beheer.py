@@ -24,18 +24,8 @@ ACTION_LABELS: dict[str, str] = {
     AuditAction.IMPORT.value: "Inlezen",
     AuditAction.DELETE.value: "Verwijderen",
 }
-AUDIT_CSV_COLUMNS = (
-    "id",
-    "tijd_utc",
-    "gebruiker",
-    "rol",
-    "actie",
-    "gegevens",
-    "aantal",
-    "refs",
-    "toelichting",
-)
-# Refs are shown in the table up to this length; the CSV export has them all.
+# Refs are shown in the table up to this length; the CSV export
+# (services.frames.audit_frame) has them all.
 SHOWN_REFS_CHARS = 300
 
 
@@ -141,23 +131,6 @@ def audit_page(session: Session, user: SessionUser, values: Mapping[str, str]) -
         pages=result.pages,
         query=query,
     )
-
-
-def audit_csv_rows(rows: list[AuditRow]) -> list[list[object]]:
-    return [
-        [
-            r.id,
-            r.at.strftime("%Y-%m-%d %H:%M:%S"),
-            r.actor,
-            r.role,
-            r.action,
-            r.entity,
-            r.record_count,
-            r.record_refs,
-            r.detail,
-        ]
-        for r in rows
-    ]
 
 
 class AccountItem(BaseModel):

@@ -175,40 +175,6 @@ def csv_rows(ctx: ReportContext) -> list[list[object]]:
     return [list(r) for r in ctx.export_rows]
 
 
-FLOW_COLUMNS = (
-    "van",
-    "teldatum",
-    "voorraad_begin",
-    "instroom_nieuwe_maatregel",
-    "instroom_nieuw_gemeld",
-    "uitstroom_gestart",
-    "uitstroom_afgemeld",
-    "uitstroom_onbekend",
-    "uitstroom_anders",
-    "voorraad_eind",
-    "sluit_aan",
-)
-
-
-def flow_rows(ctx: ReportContext) -> list[list[object]]:
-    return [
-        [
-            f.from_date.isoformat(),
-            f.count_date.isoformat(),
-            f.stock_start,
-            f.inflow_new_measures,
-            f.inflow_newly_reported,
-            f.started,
-            f.cancelled,
-            f.unexplained,
-            f.other_outflow,
-            f.stock_end,
-            "ja" if f.balanced else "nee",
-        ]
-        for f in ctx.flows
-    ]
-
-
 class SnapshotResult(BaseModel):
     region: str
     count_date: dt.date
