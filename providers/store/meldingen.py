@@ -25,6 +25,7 @@ from providers.store.models import (
     Melding,
     MeldingAddress,
     NeedClock,
+    NeedStatus,
     Offering,
     Organisation,
     Role,
@@ -175,6 +176,7 @@ def place_freed(session: Session, offering_id: int) -> int:
             Child.organisation_id.is_not(None),
             Child.region_code.in_(sorted(regions)),
             ChildNeed.care_type == o.care_type,
+            ChildNeed.status == NeedStatus.OPEN,
             ChildNeed.id.not_in(started),
             ChildNeed.id.not_in(active),
         )
