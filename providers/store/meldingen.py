@@ -151,6 +151,34 @@ def mark_mailed(session: Session, melding_ids: list[int]) -> None:
         )
 
 
+def claim(session: Session, melding_ids: list[int]) -> list[int]:
+    """Mark these meldingen as mailed unless another server already did; returns the
+    ones this transaction now owns.  A second server's update of the same row waits
+    for this transaction and then finds `mailed_at` set, so no melding goes out twice."""
+    if not melding_ids:
+        return []
+    return sorted(
+        session.scalars(
+            update(Melding)
+            .where(Melding.id.in_(melding_ids), Melding.mailed_at.is_(None))
+            .values(mailed_at=utcnow())
+            .returning(Melding.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def unclaim(session: Session, melding_ids: list[int]) -> None:
+    """Claimed but not sent (the mail server failed): the next run tries again."""
+    if melding_ids:
+        session.execute(
+            update(Melding)
+            .where(Melding.id.in_(melding_ids))
+            .values(mailed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def set_address(session: Session, principal: Principal, email: str) -> None:
     """Beheer sets an organisation's mailbox for meldingen (the principal's own here)."""
     if principal.organisation_id is None:
