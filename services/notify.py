@@ -8,12 +8,14 @@ system.  A failed send leaves the melding unsent, so the next call tries again.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from providers.store import aanmeldingen, meldingen
+from providers.store.access import Principal
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -69,6 +71,50 @@ def mail_pending(session: Session, settings: MailSettings) -> int:
         log.warning("meldingen not mailed (%d sent before the error): %s", len(sent), exc)
     meldingen.unclaim(session, sorted(mine - set(sent)))
     return len(sent)
+
+
+# One address, no display name, no list: what a team mailbox looks like.
+EMAIL_RE = re.compile(
+    r"^[^@\s,;<>()\[\]\"']{1,64}@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$",
+    re.IGNORECASE,
+)
+EMAIL_MESSAGE = "Vul een geldig e-mailadres in, zoals team@organisatie.nl. Of laat het veld leeg."
+
+
+class AddressError(ValueError):
+    """An e-mail address that cannot be used; `message` says why in B1 Dutch."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+OrganisationAddress = meldingen.OrganisationAddress
+
+
+def check_email(raw: str) -> str | None:
+    """The address as stored (trimmed, lower case), None for an empty field."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) > 200 or not EMAIL_RE.match(text):
+        raise AddressError(EMAIL_MESSAGE)
+    return text.lower()
+
+
+def organisation_addresses(session: Session, principal: Principal) -> list[OrganisationAddress]:
+    """Where each organisation's meldingen go (beheer: all; aanbieder: its own)."""
+    return meldingen.organisation_addresses(session, principal)
+
+
+def set_organisation_address(
+    session: Session, principal: Principal, organisation_id: int, raw: str
+) -> str | None:
+    """Check and store the address for an organisation's meldingen; returns what was
+    stored.  A bad address stores nothing (`AddressError`)."""
+    email = check_email(raw)
+    meldingen.set_organisation_address(session, principal, organisation_id, email)
+    return email
 
 
 @dataclass(frozen=True)
