@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers import reference
 from providers.errors import ImportRejected, Problem
 from providers.io.read import MAX_FILE_BYTES, RawTable, read_bytes, read_tables
+from providers.store.aanmeldingen import withdraw
 from providers.store.access import Principal, audit
 from providers.store.models import (
     Aanmelding,
@@ -189,7 +190,9 @@ def _upsert(
     return ids, len(new), len(old)
 
 
-def _sync_needs(session: Session, wanted: Mapping[int, list[str]], *, closed_on: dt.date) -> int:
+def _sync_needs(
+    session: Session, wanted: Mapping[int, list[str]], *, closed_on: dt.date
+) -> list[int]:
     """Bring each child's needs in line with the file, keyed by (child, care type), so
     the aanmeldingen, answers and starts of a need survive a re-import: an unchanged
     need keeps its id, a need gone from the file is closed when the loop has history
@@ -263,7 +266,7 @@ def _sync_needs(session: Session, wanted: Mapping[int, list[str]], *, closed_on:
         conn.execute(insert(table), inserts[i : i + 10_000])
     # The ORM may hold the children with their old needs loaded.
     session.expire_all()
-    return sum(1 for m in moves if m["status"] == NeedStatus.CLOSED.value)
+    return [m["_id"] for m in moves if m["status"] == NeedStatus.CLOSED.value]
 
 
 def _provider_ids(
@@ -438,7 +441,15 @@ def write_validated(
             ]
             for r in v.records["kinderen"]
         }
-        s.closed_needs = _sync_needs(session, codes_by_child, closed_on=now.date())
+        closed = _sync_needs(session, codes_by_child, closed_on=now.date())
+        s.closed_needs = len(closed)
+        # Help no longer asked for: a running aanmelding for it ends (ingetrokken, or
+        # afgemeld after a yes) and the provider is told, so no place is kept for it.
+        for i in range(0, len(closed), 5000):
+            for aid in session.scalars(
+                select(Aanmelding.id).where(Aanmelding.active_need_id.in_(closed[i : i + 5000]))
+            ):
+                withdraw(session, principal, aid, today=now.date())
 
     counts = {t: s.inserted.get(t, 0) + s.updated.get(t, 0) for t in v.records}
     batch = ImportBatch(

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.domain.reasons import Reason
 from providers import demo
 from providers.io import export_tables
-from providers.store import Principal, import_files, referrals
+from providers.store import Principal, import_files, meldingen, referrals
 from providers.store import aanmeldingen as am
 from providers.store.access import waiting_list
 from providers.store.accounts import create_organisation
 from providers.store.models import (
     Aanmelding,
     AanmeldingEvent,
+    AanmeldingStatus,
     ChildNeed,
     NeedClock,
     NeedStatus,
@@ -45,7 +46,8 @@ def _data() -> dict[str, list[dict[str, Any]]]:
     for k in kids:
         k["huidig_aanbod_id"] = None
     kids[0].update(zorgvorm=X, zorgvorm_2=Y, zorgvorm_3=None, gezin_ref=None, kenmerken=())
-    kids[1].update(zorgvorm=X, zorgvorm_2=Z, zorgvorm_3=None, gezin_ref=None)
+    kids[1].update(zorgvorm=X, zorgvorm_2=Z, zorgvorm_3=None, gezin_ref=None, kenmerken=())
+    kids[2].update(zorgvorm=X, zorgvorm_2=Z, zorgvorm_3=None, gezin_ref=None)
     return {"kinderen": kids}
 
 
@@ -73,14 +75,15 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     data = _data()
-    ref, other = data["kinderen"][0]["kind_ref"], data["kinderen"][1]["kind_ref"]
+    ref, other = data["kinderen"][0]["kind_ref"], data["kinderen"][2]["kind_ref"]
+    asking = data["kinderen"][1]["kind_ref"]
     _import(sessions, tmp_path, "eerste", data)
     with sessions.begin() as s:
         prov = Provider(ext_id="P-LOOP", name="Aanbieder", region_code="JZ31")
         s.add(prov)
         s.flush()
         offs = {}
-        for ct in (X, Y):
+        for ct in (X, Y, Z):
             o = Offering(
                 ext_id=f"O-{ct}",
                 provider_id=prov.id,
@@ -115,6 +118,10 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
         am.register_start(s, a, started, on=TODAY - dt.timedelta(days=5), today=TODAY)
         declined = am.request_place(s, t, ref, need[Y], offs[Y], today=asked)
         am.decline(s, a, declined, reason=Reason.NO_CAPACITY, text="Vol", today=asked)
+        pending_need = next(
+            n.id for n in referrals.get_case(s, t, asking, today=TODAY).needs if n.care_type == Z
+        )
+        pending = am.request_place(s, t, asking, pending_need, offs[Z], today=TODAY)
         before = _needs(s, ref)
         other_before = _needs(s, other)
         events = s.scalar(select(func.count()).select_from(AanmeldingEvent))
@@ -127,7 +134,11 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
         assert _needs(s, ref) == before
         assert _needs(s, other) == other_before
         assert s.scalar(select(func.count()).select_from(AanmeldingEvent)) == events
-        assert {a.need_id for a in s.scalars(select(Aanmelding))} == {need[X], need[Y]}
+        assert {a.need_id for a in s.scalars(select(Aanmelding))} == {
+            need[X],
+            need[Y],
+            pending_need,
+        }
         clock = s.get(NeedClock, need[X])
         assert clock is not None
         assert clock.start_date == TODAY - dt.timedelta(days=5)
@@ -138,6 +149,7 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
     changed = _data()
     changed["kinderen"][0].update(zorgvorm=Z, zorgvorm_2=X)
     changed["kinderen"][1].update(zorgvorm_2=None)
+    changed["kinderen"][2].update(zorgvorm_2=None)
     _import(sessions, tmp_path, "gewijzigd", changed)
     with sessions() as s:
         now = _all_needs(s, child_id)
@@ -157,12 +169,21 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
         assert kept is not None
         assert kept.need_id == need[Y]
         assert kept.reason == "NO_CAPACITY"
-        assert s.scalar(select(func.count()).select_from(AanmeldingEvent)) == events
+        assert (
+            s.scalar(select(func.count()).select_from(AanmeldingEvent)) == events + 1
+        )  # the ending of the running one
         clock = s.get(NeedClock, need[X])
         assert clock is not None
         assert clock.start_date == TODAY - dt.timedelta(days=5)
         # a need without history is simply gone
         assert set(_all_needs(s, other_child)) == {X}
+        # help no longer asked for: its running aanmelding ends, the provider is told
+        ended = s.get(Aanmelding, pending)
+        assert ended is not None
+        assert ended.status == AanmeldingStatus.INGETROKKEN
+        assert ended.active_need_id is None
+        assert s.get(ChildNeed, pending_need).status == NeedStatus.CLOSED  # type: ignore[union-attr]
+        assert any("is ingetrokken" in m.text for m in meldingen.inbox(s, a))
 
     # Y comes back: the closed need is opened again, with its history.
     _import(sessions, tmp_path, "terug", data)
