@@ -127,6 +127,9 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
         events = s.scalar(select(func.count()).select_from(AanmeldingEvent))
         child_id = s.scalar(select(ChildNeed.child_id).where(ChildNeed.id == need[X]))
         other_child = s.scalar(select(ChildNeed.child_id).where(ChildNeed.id == other_before[0][0]))
+        assert child_id is not None
+        assert other_child is not None
+        assert events is not None
 
     # The same file again: every need keeps its id, and the loop its history.
     _import(sessions, tmp_path, "zelfde", data)
