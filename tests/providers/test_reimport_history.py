@@ -18,6 +18,7 @@ from providers.store import Principal, import_files, meldingen, referrals
 from providers.store import aanmeldingen as am
 from providers.store.access import waiting_list
 from providers.store.accounts import create_organisation
+from providers.store.aggregates import waiting_aggregates
 from providers.store.models import (
     Aanmelding,
     AanmeldingEvent,
@@ -197,3 +198,21 @@ def test_reimport_keeps_aanmeldingen_answers_and_starts(
         # Z had no history: deleted
         assert Z not in now
         assert _needs(s, ref) == before
+
+
+def test_a_closed_need_is_not_counted_as_waited_for(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        for _ in range(6):
+            ref = referrals.register_case(
+                s,
+                SYSTEM,
+                referrals.CaseInput(None, "2015-04", "GM0505", "OTS", dt.date(2025, 5, 1), (X, Y)),
+                today=TODAY,
+            )
+            case = referrals.get_case(s, SYSTEM, ref, today=TODAY)
+            closed = s.get(ChildNeed, next(n.id for n in case.needs if n.care_type == Y))
+            assert closed is not None
+            closed.status, closed.seq, closed.closed_on = NeedStatus.CLOSED, -closed.id, TODAY
+    with sessions() as s:
+        counts = {r.key: r.count for r in waiting_aggregates(s, SYSTEM, ("zorgvorm",)).rows}
+    assert counts == {(X,): 6}
