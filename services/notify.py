@@ -97,7 +97,7 @@ def check_email(raw: str) -> str | None:
     text = raw.strip()
     if not text:
         return None
-    if len(text) > 200 or not EMAIL_RE.match(text):
+    if len(text) > 200 or not EMAIL_RE.fullmatch(text):
         raise AddressError(EMAIL_MESSAGE)
     return text.lower()
 

@@ -196,7 +196,7 @@ def _sync_needs(
     """Bring each child's needs in line with the file, keyed by (child, care type), so
     the aanmeldingen, answers and starts of a need survive a re-import: an unchanged
     need keeps its id, a need gone from the file is closed when the loop has history
-    for it and deleted when not, a new one is inserted.  Returns how many were closed."""
+    for it and deleted when not, a new one is inserted.  Returns the closed needs."""
     ids = list(wanted)
     existing: dict[int, list[tuple[int, int, str, str]]] = {}
     for i in range(0, len(ids), 5000):
