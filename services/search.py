@@ -29,7 +29,7 @@ from matcher.domain.clocks import (
 )
 from matcher.domain.eligibility import PairCheck, Reason, ScenarioIndex, check_pair
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
-from matcher.forecast.domain import state_from_offering
+from matcher.forecast.domain import MeasuredFlow, state_from_offering
 from matcher.forecast.simulate import summarise
 from providers import reference
 from providers.convert import ATTRIBUTE_BY_CODE, attributes_of, regions
@@ -103,6 +103,8 @@ class StartForecast:
     p_after_deadline: float | None
     runs: int
     seed: int
+    # which flow the simulation used: SOURCE_MEASURED or SOURCE_STATED
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,33 @@ def query_child(req: SearchRequest) -> Child:
         urgent_deadline=req.deadline,
         attributes=attributes_of(req.attributes),
     )
+
+
+# Where the forecast's flow (lead time, leaving the queue, inflow) came from.
+SOURCE_MEASURED = "gemeten"
+SOURCE_STATED = "opgegeven door de aanbieder"
+
+
+def measured_flows(session: Session, *, today: dt.date) -> dict[int, MeasuredFlow]:
+    """Per offering with a shown measured wait (six starts in six months): the loop's
+    figures as plain values for the forecast (the matcher reads no database)."""
+    counts = waits.answer_counts(session, today=today)
+    out: dict[int, MeasuredFlow] = {}
+    for oid, m in waits.measured_waits(session, today=today).items():
+        if m.median_days is None or m.p80_days is None:
+            continue
+        c = counts.get(oid, waits.AnswerCounts(0, 0, 0))
+        out[oid] = MeasuredFlow(
+            starts=m.count,
+            wait_median_days=m.median_days,
+            wait_p80_days=float(m.p80_days),
+            lead_median_days=m.lead_median_days or 0.0,
+            requests=c.requests,
+            answers=c.answers,
+            declines=c.declines,
+            weeks=waits.MONTHS * 52 / 12,
+        )
+    return out
 
 
 def stated_wait_days(view: OfferingView, measured: waits.MeasuredWait | None) -> int:
@@ -298,8 +327,11 @@ def search(
         )
     )
     urgent = child.urgent_deadline is not None or child.acute_unsafety
+    flows = measured_flows(session, today=today) if req.forecast_rows else {}
     for i, c in enumerate(fitting[: req.forecast_rows]):
-        f = forecast(cache, c.offering, c.view.version, today, urgent, deadline)
+        f = forecast(
+            cache, c.offering, c.view.version, today, urgent, deadline, flows.get(c.view.id)
+        )
         verdict, uncertain = judge(c.start_low, c.start_high, f, deadline, today)
         fitting[i] = replace(c, forecast=f, verdict=verdict, uncertain=uncertain)
     other.sort(key=lambda c: (c.distance_km or 1e9, c.view.provider_name))
@@ -322,11 +354,13 @@ def forecast(
     today: dt.date,
     urgent: bool,
     deadline: dt.date,
+    measured: MeasuredFlow | None = None,
 ) -> StartForecast | None:
     """Forecast for a child referred today: cached per offering (and data version),
-    so only the deadline is applied per search."""
+    so only the deadline is applied per search.  With `measured` the flow is the
+    loop's, not the provider's own figures, and the result says so (`source`)."""
     try:
-        base = state_from_offering(offering, as_of=today)
+        base = state_from_offering(offering, as_of=today, measured=measured)
     except ForecastInputError:
         return None
     entry = QueueEntry(ref=QUERY_CHILD, urgent=urgent, deadline=deadline)
@@ -341,7 +375,10 @@ def forecast(
         except ForecastInputError:
             return None
 
-    starts = cache.forecast((offering.id, version, urgent), simulate)
+    # A new start or answer changes the measured flow without changing the offering's
+    # version: the figures are part of the key.
+    key = offering.id if measured is None else f"{offering.id}|{measured!r}"
+    starts = cache.forecast((key, version, urgent), simulate)
     if starts is None:
         return None
     position = [e.ref for e in state.queue].index(QUERY_CHILD)
@@ -353,6 +390,7 @@ def forecast(
         p_after_deadline=f.p_after_deadline,
         runs=f.runs,
         seed=f.seed,
+        source=SOURCE_STATED if measured is None else SOURCE_MEASURED,
     )
 
 
@@ -371,11 +409,12 @@ def warm_cache(
     seen = 0
     with sessions() as session:
         cache.sync(session, today)
+        flows = measured_flows(session, today=today) if with_forecast else {}
         for care_type in care_types:
             catalog = cache.offerings(session, principal, care_type.value, today)
             for view, offering in zip(catalog.views, catalog.offerings, strict=True):
                 seen += 1
                 if with_forecast:
                     # The deadline only enters the summary, not the simulation.
-                    forecast(cache, offering, view.version, today, False, today)
+                    forecast(cache, offering, view.version, today, False, today, flows.get(view.id))
     return seen

@@ -11,6 +11,7 @@ which also decides who may take or see them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from matcher.domain.match import match
 from matcher.domain.reasons import Reason, reason_text, summary_text
 from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, WaitingRecord, build_report
 from providers.convert import scenario_from_db
+from providers.store.aanmeldingen import LoopFacts, loop_facts
 from providers.store.access import Principal
 from providers.store.uitvraag import SnapshotInfo, monthly_flows, take_snapshot
 from services.outcomes import GroupOutcomes, group_outcomes
@@ -54,14 +56,26 @@ class SnapshotRequest:
     region: str | None = None
 
 
-def waiting_records(scenario: Scenario) -> tuple[WaitingRecord, ...]:
+def waiting_records(
+    scenario: Scenario, loop: Mapping[str, LoopFacts] | None = None
+) -> tuple[WaitingRecord, ...]:
     """A record per waiting child with a ruling, with the obstacles of needs that no
-    offering fits."""
+    offering fits.  With `loop` (the referral loop's facts per case), help that has
+    really started is no longer help the child waits for, and the providers' recorded
+    no's are counted per child."""
     eligibility = evaluate(scenario)
     records = []
     for child in scenario.children:
+        facts = (loop or {}).get(child.ref)
+        started = list(facts.started) if facts else []
+        awaited = []
+        for n in child.needs:
+            if n.care_type.value in started:
+                started.remove(n.care_type.value)
+                continue
+            awaited.append(n)
         obstacles: set[str] = set()
-        for need in child.needs:
+        for need in awaited:
             checks = eligibility.pairs.get((child.ref, need.id), [])
             if not checks:
                 obstacles.add(NOT_OFFERED)
@@ -77,9 +91,10 @@ def waiting_records(scenario: Scenario) -> tuple[WaitingRecord, ...]:
                 gemeente=child.gemeente,
                 measure=child.measure,
                 ruling_date=child.ruling_date,
-                care_types=tuple(n.care_type for n in child.needs),
+                care_types=tuple(n.care_type for n in awaited),
                 obstacles=tuple(sorted(obstacles)),
                 urgent_deadline=child.urgent_deadline,
+                declines=facts.declines if facts else 0,
             )
         )
     return tuple(records)
@@ -93,8 +108,9 @@ def report(sessions: sessionmaker[Session], user: Principal, req: ReportRequest)
             session, user, evaluation_date=req.today, region_code=region_code
         )
         flows = monthly_flows(session, user, region_code=region_code)
+        loop = loop_facts(session, user, [c.ref for c in scenario.children])
     region = region_code or ALL_REGIONS_LABEL
-    snap = Snapshot(count_date=req.today, region=region, records=waiting_records(scenario))
+    snap = Snapshot(count_date=req.today, region=region, records=waiting_records(scenario, loop))
     return ReportResult(
         region=region,
         report=build_report(snap),

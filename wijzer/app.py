@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
 import secrets
 from http import HTTPStatus
@@ -15,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from providers.store.access import Principal
+from services.notify import check_answer_terms
 from services.search import warm_cache
 from services.search_cache import SearchCache
 from wijzer.auth import (
@@ -82,6 +86,9 @@ def create_app(
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
     if settings.search_warm:
         app.router.add_event_handler("startup", lambda: _start_warming(app))
+    if settings.overdue_check_minutes > 0:
+        app.router.add_event_handler("startup", functools.partial(_start_term_checks, app))
+        app.router.add_event_handler("shutdown", functools.partial(_stop_term_checks, app))
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -232,6 +239,38 @@ def _start_warming(app: FastAPI) -> None:
             log.exception("warming the search cache failed")
 
     threading.Thread(target=work, name="search-warm", daemon=True).start()
+
+
+def _start_term_checks(app: FastAPI) -> None:
+    """Flag answers past their term (and mail the meldingen) every
+    WIJZER_OVERDUE_CHECK_MINUTES, without anyone opening a page.  Every server runs
+    its own; the store adds and mails each melding once, whoever runs first."""
+    settings: Settings = app.state.settings
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(settings.overdue_check_minutes * 60)
+            try:
+                done = await asyncio.to_thread(
+                    check_answer_terms,
+                    app.state.sessions,
+                    today=settings.current_date(),
+                    mail=settings.mail_settings(),
+                )
+                if done.flagged or done.mailed:
+                    log.info("answer terms: %d flagged, %d mailed", done.flagged, done.mailed)
+            except Exception:  # the next round tries again; the server keeps running
+                log.exception("checking answer terms failed")
+
+    app.state.term_checks = asyncio.get_running_loop().create_task(run(), name="termijnen")
+
+
+async def _stop_term_checks(app: FastAPI) -> None:
+    task: asyncio.Task[None] | None = getattr(app.state, "term_checks", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _quote(path: str) -> str:

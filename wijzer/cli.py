@@ -6,10 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from services.notify import check_answer_terms
 from wijzer import server
 from wijzer.app import create_app
 from wijzer.demo_site import run_demo
-from wijzer.deps import engine_for, prepare
+from wijzer.deps import engine_for, prepare, sessions_for
 from wijzer.settings import Settings
 
 
@@ -24,6 +25,21 @@ def serve(settings: Settings, host: str, port: int) -> None:
     server.run(create_app(settings), host, port)
 
 
+def check_terms(settings: Settings) -> int:
+    """One check of the answer terms, for cron: new meldingen, and e-mail when set."""
+    engine = engine_for(settings)
+    try:
+        done = check_answer_terms(
+            sessions_for(engine), today=settings.current_date(), mail=settings.mail_settings()
+        )
+    finally:
+        engine.dispose()
+    flagged = "1 nieuwe melding" if done.flagged == 1 else f"{done.flagged} nieuwe meldingen"
+    mailed = "1 melding" if done.mailed == 1 else f"{done.mailed} meldingen"
+    print(f"Antwoordtermijnen gecontroleerd: {flagged}, {mailed} per e-mail verstuurd.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wijzer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,8 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=text)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+    sub.add_parser(
+        "check-termijnen",
+        help="zoek aanmeldingen die niet op tijd zijn beantwoord en stuur de meldingen",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "check-termijnen":
+        return check_terms(settings)
     if args.command == "serve":
         serve(settings, args.host, args.port)
         return 0

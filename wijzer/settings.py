@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.notify import MailSettings
+
 
 class Settings(BaseSettings):
     """Everything the app needs to start; nothing is read from module-level globals."""
@@ -61,6 +63,24 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     mail_from: str = "wijzer@localhost"
+    # Minutes between two checks for aanmeldingen past their answer term (with their
+    # meldingen and e-mail), run in the background by each server; 0 switches it off
+    # (then run `python -m wijzer check-termijnen` from cron).
+    overdue_check_minutes: float = Field(default=15, ge=0, le=24 * 60)
+    # The address people use to reach the wijzer, for links in e-mails sent without a
+    # request at hand (the scheduled check); empty: links without a host.
+    public_url: str = ""
+
+    def mail_settings(self, base_url: str | None = None) -> MailSettings | None:
+        """How meldingen go by e-mail, or None without an SMTP host."""
+        if not self.smtp_host:
+            return None
+        return MailSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            sender=self.mail_from,
+            base_url=(self.public_url if base_url is None else base_url).rstrip("/"),
+        )
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()

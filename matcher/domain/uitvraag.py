@@ -77,6 +77,8 @@ class WaitingRecord:
     late_explanation: str | None = None
     interim_help: str | None = None
     cancelled: CancellationReason | None = None
+    # no's from providers recorded in the referral loop (an obstacle of its own)
+    declines: int = 0
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,7 @@ def build_report(
             "categories": sorted({c.category.value for c in r.care_types}),
             "interim_help": r.interim_help,
             "obstacles": list(r.obstacles),
+            "declines": r.declines,
         }
         if regional_norm is not None and r.need_determined_date is not None:
             dl = regional_deadline_for(r.need_determined_date, regional_norm.weeks)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from providers.store.models import (
     ChildNeed,
     ChildStatus,
     NeedClock,
+    NeedStatus,
     Offering,
     Role,
     utcnow,
@@ -494,6 +496,54 @@ def declines(
         code = reason if reason in Reason.__members__ else None
         out.append((ext, ref, Reason[code] if code else None, split_codes(shared)))
     return out
+
+
+@dataclass(frozen=True)
+class LoopFacts:
+    """What the loop recorded for one waiting case, for the uniforme uitvraag: the care
+    types of its needs that have really started, and how many no's it got."""
+
+    started: tuple[str, ...]
+    declines: int
+
+
+def loop_facts(
+    session: Session, principal: Principal, refs: Collection[str]
+) -> dict[str, LoopFacts]:
+    """Per case ref (within the principal's case scope) with a start or a no."""
+    wanted = sorted(refs)
+    started: dict[str, list[str]] = {}
+    declined: dict[str, int] = {}
+    for i in range(0, len(wanted), 5000):
+        chunk = wanted[i : i + 5000]
+        for ref, care_type in session.execute(
+            select(Child.ref, ChildNeed.care_type)
+            .join(ChildNeed, ChildNeed.child_id == Child.id)
+            .join(NeedClock, NeedClock.need_id == ChildNeed.id)
+            .where(
+                Child.ref.in_(chunk),
+                ChildNeed.status == NeedStatus.OPEN,
+                NeedClock.start_date.is_not(None),
+                *case_scope(principal),
+            )
+        ):
+            started.setdefault(ref, []).append(care_type)
+        for ref, n in session.execute(
+            select(Child.ref, func.count(Aanmelding.id))
+            .join(ChildNeed, Aanmelding.need_id == ChildNeed.id)
+            .join(Child, ChildNeed.child_id == Child.id)
+            .where(
+                Child.ref.in_(chunk),
+                Aanmelding.status.in_([S.AFGEWEZEN.value, S.AFGEWEZEN_NA_INTAKE.value]),
+                *case_scope(principal),
+            )
+            .group_by(Child.ref)
+        ):
+            declined[ref] = int(n)
+    return {
+        ref: LoopFacts(tuple(sorted(started.get(ref, []))), declined.get(ref, 0))
+        for ref in sorted(set(started) | set(declined))
+    }
 
 
 def flag_overdue_answers(session: Session, *, today: dt.date) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from providers.store.access import AccessDenied, Principal
-from providers.store.models import Child, ChildNeed, ChildStatus, Role
+from providers.store.models import Child, ChildNeed, ChildStatus, NeedStatus, Role
 
 SMALL_CELL = 5
 # keys of the tables that `protect` works on: labels, or tuples of them
@@ -75,7 +75,9 @@ def waiting_aggregates(
     cols = [ChildNeed.care_type if b == "zorgvorm" else AGG_FIELDS[b] for b in by]
     q = select(*cols, func.count(func.distinct(Child.id))).select_from(Child)
     if "zorgvorm" in by:
-        q = q.join(ChildNeed, ChildNeed.child_id == Child.id)
+        q = q.join(
+            ChildNeed, (ChildNeed.child_id == Child.id) & (ChildNeed.status == NeedStatus.OPEN)
+        )
     q = q.where(Child.status == ChildStatus.WAITING.value)
     if scope:
         q = q.where(Child.region_code == scope)

@@ -23,14 +23,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers import reference
 from providers.errors import ImportRejected, Problem
 from providers.io.read import MAX_FILE_BYTES, RawTable, read_bytes, read_tables
+from providers.store.aanmeldingen import withdraw
 from providers.store.access import Principal, audit
 from providers.store.models import (
+    Aanmelding,
     AuditAction,
     Budget,
     Child,
     ChildNeed,
     Contract,
     ImportBatch,
+    NeedClock,
+    NeedStatus,
     Offering,
     Provider,
     Role,
@@ -53,6 +57,8 @@ class ImportSummary:
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     batch_id: int | None = None
+    # needs gone from the file that keep their loop history (closed, not deleted)
+    closed_needs: int = 0
 
     def total(self) -> int:
         return sum(self.inserted.values()) + sum(self.updated.values())
@@ -182,6 +188,85 @@ def _upsert(
     for k, (rid, _) in _ids_by_key(session, model, key, [r[key] for r in new]).items():
         ids[k] = rid
     return ids, len(new), len(old)
+
+
+def _sync_needs(
+    session: Session, wanted: Mapping[int, list[str]], *, closed_on: dt.date
+) -> list[int]:
+    """Bring each child's needs in line with the file, keyed by (child, care type), so
+    the aanmeldingen, answers and starts of a need survive a re-import: an unchanged
+    need keeps its id, a need gone from the file is closed when the loop has history
+    for it and deleted when not, a new one is inserted.  Returns the closed needs."""
+    ids = list(wanted)
+    existing: dict[int, list[tuple[int, int, str, str]]] = {}
+    for i in range(0, len(ids), 5000):
+        for nid, cid, seq, ct, st in session.execute(
+            select(
+                ChildNeed.id,
+                ChildNeed.child_id,
+                ChildNeed.seq,
+                ChildNeed.care_type,
+                ChildNeed.status,
+            )
+            .where(ChildNeed.child_id.in_(ids[i : i + 5000]))
+            .order_by(ChildNeed.child_id, ChildNeed.seq)
+        ):
+            existing.setdefault(cid, []).append((nid, seq, ct, st))
+    old_ids = [n[0] for rows in existing.values() for n in rows]
+    history: set[int] = set()
+    for i in range(0, len(old_ids), 5000):
+        chunk = old_ids[i : i + 5000]
+        history.update(
+            session.scalars(select(Aanmelding.need_id).where(Aanmelding.need_id.in_(chunk)))
+        )
+        history.update(
+            session.scalars(select(NeedClock.need_id).where(NeedClock.need_id.in_(chunk)))
+        )
+
+    inserts: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []  # (id, seq, status, closed_on) to set
+    gone: list[int] = []
+    for cid, codes in wanted.items():
+        # An open need first, then a closed one of the same care type (it comes back).
+        pool = sorted(existing.get(cid, []), key=lambda n: (n[3] != NeedStatus.OPEN, n[1]))
+        for seq, code in enumerate(codes):
+            hit = next((n for n in pool if n[2] == code), None)
+            if hit is None:
+                inserts.append({"child_id": cid, "seq": seq, "care_type": code})
+                continue
+            pool.remove(hit)
+            if hit[1] != seq or hit[3] != NeedStatus.OPEN:
+                moves.append({"_id": hit[0], "seq": seq, "status": "open", "closed_on": None})
+        for nid, _, _, st in pool:
+            if st != NeedStatus.OPEN:
+                continue
+            if nid in history:
+                moves.append(
+                    {
+                        "_id": nid,
+                        "seq": -nid,
+                        "status": NeedStatus.CLOSED.value,
+                        "closed_on": closed_on,
+                    }
+                )
+            else:
+                gone.append(nid)
+
+    conn = session.connection()
+    table = cast(Table, ChildNeed.__table__)
+    for i in range(0, len(gone), 5000):
+        conn.execute(delete(table).where(table.c.id.in_(gone[i : i + 5000])))
+    if moves:
+        # (child, seq) is unique and checked row by row: park every moved need on its own
+        # negative seq first, so two needs that swap places never meet.
+        stmt = update(table).where(table.c.id == bindparam("_id"))
+        conn.execute(stmt, [{"_id": m["_id"], "seq": -m["_id"]} for m in moves])
+        conn.execute(stmt, moves)
+    for i in range(0, len(inserts), 10_000):
+        conn.execute(insert(table), inserts[i : i + 10_000])
+    # The ORM may hold the children with their old needs loaded.
+    session.expire_all()
+    return [m["_id"] for m in moves if m["status"] == NeedStatus.CLOSED.value]
 
 
 def _provider_ids(
@@ -347,27 +432,24 @@ def write_validated(
             if org_id is not None:
                 row["organisation_id"] = org_id
             rows.append(row)
-        refs = [r["ref"] for r in rows]
-        # Only children already stored can have needs to replace.
-        updated_ids = [i for i, _ in _ids_by_key(session, Child, "ref", refs).values()]
         child_ids, s.inserted["kinderen"], s.updated["kinderen"] = _upsert(
             session, Child, rows, key="ref"
         )
-        for i in range(0, len(updated_ids), 5000):
-            session.execute(
-                delete(ChildNeed).where(ChildNeed.child_id.in_(updated_ids[i : i + 5000]))
-            )
-        needs = [
-            {"child_id": child_ids[r["kind_ref"]], "seq": seq, "care_type": ct}
-            for r in v.records["kinderen"]
-            for seq, ct in enumerate(
+        codes_by_child = {
+            child_ids[r["kind_ref"]]: [
                 c for c in (r["zorgvorm"], r["zorgvorm_2"], r["zorgvorm_3"]) if c
-            )
-        ]
-        for i in range(0, len(needs), 10_000):
-            session.connection().execute(
-                insert(cast(Table, ChildNeed.__table__)), needs[i : i + 10_000]
-            )
+            ]
+            for r in v.records["kinderen"]
+        }
+        closed = _sync_needs(session, codes_by_child, closed_on=now.date())
+        s.closed_needs = len(closed)
+        # Help no longer asked for: a running aanmelding for it ends (ingetrokken, or
+        # afgemeld after a yes) and the provider is told, so no place is kept for it.
+        for i in range(0, len(closed), 5000):
+            for aid in session.scalars(
+                select(Aanmelding.id).where(Aanmelding.active_need_id.in_(closed[i : i + 5000]))
+            ):
+                withdraw(session, principal, aid, today=now.date())
 
     counts = {t: s.inserted.get(t, 0) + s.updated.get(t, 0) for t in v.records}
     batch = ImportBatch(

@@ -11,20 +11,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from providers.store.access import Principal
+from providers.store.access import AccessDenied, NotFound, Principal, audit
 from providers.store.models import (
     Aanmelding,
     Account,
+    AuditAction,
     Child,
     ChildNeed,
     ChildStatus,
     Melding,
     MeldingAddress,
     NeedClock,
+    NeedStatus,
     Offering,
     Organisation,
     Role,
@@ -150,11 +152,100 @@ def mark_mailed(session: Session, melding_ids: list[int]) -> None:
         )
 
 
+def claim(session: Session, melding_ids: list[int]) -> list[int]:
+    """Mark these meldingen as mailed unless another server already did; returns the
+    ones this transaction now owns.  A second server's update of the same row waits
+    for this transaction and then finds `mailed_at` set, so no melding goes out twice."""
+    if not melding_ids:
+        return []
+    return sorted(
+        session.scalars(
+            update(Melding)
+            .where(Melding.id.in_(melding_ids), Melding.mailed_at.is_(None))
+            .values(mailed_at=utcnow())
+            .returning(Melding.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def unclaim(session: Session, melding_ids: list[int]) -> None:
+    """Claimed but not sent (the mail server failed): the next run tries again."""
+    if melding_ids:
+        session.execute(
+            update(Melding)
+            .where(Melding.id.in_(melding_ids))
+            .values(mailed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def set_address(session: Session, principal: Principal, email: str) -> None:
     """Beheer sets an organisation's mailbox for meldingen (the principal's own here)."""
     if principal.organisation_id is None:
         return
     session.merge(MeldingAddress(organisation_id=principal.organisation_id, email=email))
+
+
+@dataclass(frozen=True)
+class OrganisationAddress:
+    id: int
+    name: str
+    kind: str
+    region_code: str | None
+    email: str | None
+
+
+def _may_set(principal: Principal, organisation_id: int) -> None:
+    # Beheer sets any organisation's mailbox; an aanbieder only its own organisation's.
+    if principal.role is Role.BEHEER:
+        return
+    if principal.role is Role.AANBIEDER and principal.organisation_id == organisation_id:
+        return
+    raise AccessDenied("U kunt alleen het e-mailadres van uw eigen organisatie instellen.")
+
+
+def organisation_addresses(session: Session, principal: Principal) -> list[OrganisationAddress]:
+    """Every organisation with its address for meldingen (beheer), or the principal's own
+    organisation (aanbieder)."""
+    q = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if principal.role is not Role.BEHEER:
+        if principal.role is not Role.AANBIEDER or principal.organisation_id is None:
+            raise AccessDenied("U kunt alleen het e-mailadres van uw eigen organisatie instellen.")
+        q = q.where(Organisation.id == principal.organisation_id)
+    mail: dict[int, str] = {}
+    for org_id, email in session.execute(
+        select(MeldingAddress.organisation_id, MeldingAddress.email).order_by(MeldingAddress.email)
+    ):
+        mail.setdefault(org_id, email)
+    return [
+        OrganisationAddress(o.id, o.name, o.kind, o.region_code, mail.get(o.id))
+        for o in session.scalars(q)
+    ]
+
+
+def set_organisation_address(
+    session: Session, principal: Principal, organisation_id: int, email: str | None
+) -> None:
+    """The one mailbox an organisation's meldingen go to (None: in the app only).
+    Audited without the address itself: the log names ids, never values."""
+    _may_set(principal, organisation_id)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFound("Deze organisatie bestaat niet.")
+    session.execute(delete(MeldingAddress).where(MeldingAddress.organisation_id == organisation_id))
+    if email is not None:
+        session.add(MeldingAddress(organisation_id=organisation_id, email=email))
+    audit(
+        session,
+        principal,
+        AuditAction.WRITE,
+        "melding_addresses",
+        [str(organisation_id)],
+        detail="e-mailadres voor meldingen ingesteld"
+        if email
+        else "e-mailadres voor meldingen gewist",
+    )
+    session.flush()
 
 
 def place_freed(session: Session, offering_id: int) -> int:
@@ -175,6 +266,7 @@ def place_freed(session: Session, offering_id: int) -> int:
             Child.organisation_id.is_not(None),
             Child.region_code.in_(sorted(regions)),
             ChildNeed.care_type == o.care_type,
+            ChildNeed.status == NeedStatus.OPEN,
             ChildNeed.id.not_in(started),
             ChildNeed.id.not_in(active),
         )

@@ -234,9 +234,20 @@ class Child(Base):
     closed_at: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # Only the open needs: a closed one (gone from a re-imported list, kept for its
+    # loop history) is no longer asked for, so no reader may match or count it.
     needs: Mapped[list[ChildNeed]] = relationship(
-        order_by="ChildNeed.seq", cascade="all, delete-orphan", lazy="selectin"
+        primaryjoin="and_(Child.id == ChildNeed.child_id, ChildNeed.status == 'open')",
+        order_by="ChildNeed.seq",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
+
+
+class NeedStatus(enum.StrEnum):
+    OPEN = "open"
+    # gone from a re-imported waiting list while it had loop history
+    CLOSED = "gesloten"
 
 
 class ChildNeed(Base):
@@ -247,6 +258,12 @@ class ChildNeed(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     care_type: Mapped[str] = mapped_column(String(60))
+    # NeedStatus; a closed need keeps its row (and its aanmeldingen and start) with a
+    # negative seq, so the open needs keep the numbers 0.. of the list.
+    status: Mapped[str] = mapped_column(
+        String(20), default="open", server_default="open", nullable=False
+    )
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class AuditEntry(Base):

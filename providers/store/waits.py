@@ -31,6 +31,8 @@ class MeasuredWait:
     count: int
     median_days: float | None  # None below MIN_STARTS
     p80_days: int | None
+    # days from the provider's yes to the real start (the wait after the queue)
+    lead_median_days: float | None = None
 
     @property
     def shown(self) -> bool:
@@ -52,17 +54,23 @@ def median(values: Sequence[int]) -> float:
     return (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def summarise(offering_id: int, days: Sequence[int]) -> MeasuredWait:
+def summarise(offering_id: int, days: Sequence[int], leads: Sequence[int] = ()) -> MeasuredWait:
     if len(days) < MIN_STARTS:
         return MeasuredWait(offering_id, len(days), None, None)
-    return MeasuredWait(offering_id, len(days), median(days), percentile(days, 80))
+    lead = median(leads) if leads else None
+    return MeasuredWait(offering_id, len(days), median(days), percentile(days, 80), lead)
 
 
 def measured_waits(session: Session, *, today: dt.date) -> dict[int, MeasuredWait]:
     """Per offering with at least one start in the window: the measured wait."""
     since = today - relativedelta(months=MONTHS)
     rows = session.execute(
-        select(Aanmelding.offering_id, Aanmelding.requested_on, Aanmelding.start_date).where(
+        select(
+            Aanmelding.offering_id,
+            Aanmelding.requested_on,
+            Aanmelding.start_date,
+            Aanmelding.answered_on,
+        ).where(
             Aanmelding.status == AanmeldingStatus.GESTART.value,
             Aanmelding.start_date.is_not(None),
             Aanmelding.start_date > since,
@@ -70,11 +78,52 @@ def measured_waits(session: Session, *, today: dt.date) -> dict[int, MeasuredWai
         )
     ).all()
     by: dict[int, list[int]] = {}
-    for oid, requested, started in rows:
+    leads: dict[int, list[int]] = {}
+    for oid, requested, started, answered in rows:
         if started is None:  # excluded by the query; keeps the type exact
             continue
         by.setdefault(oid, []).append((started - requested).days)
-    return {oid: summarise(oid, days) for oid, days in sorted(by.items())}
+        leads.setdefault(oid, []).append((started - (answered or requested)).days)
+    return {oid: summarise(oid, days, leads[oid]) for oid, days in sorted(by.items())}
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """Aanmeldingen per offering in the same window: made, answered, and answered no."""
+
+    requests: int
+    answers: int
+    declines: int
+
+
+DECLINED = (AanmeldingStatus.AFGEWEZEN.value, AanmeldingStatus.AFGEWEZEN_NA_INTAKE.value)
+
+
+def answer_counts(session: Session, *, today: dt.date) -> dict[int, AnswerCounts]:
+    """Per offering: aanmeldingen made in the last `MONTHS` months, and of those
+    answered in that time how many were a no (before or after the intake)."""
+    since = today - relativedelta(months=MONTHS)
+    requests: dict[int, int] = {}
+    answers: dict[int, int] = {}
+    declines: dict[int, int] = {}
+    for oid, requested, answered, status in session.execute(
+        select(
+            Aanmelding.offering_id,
+            Aanmelding.requested_on,
+            Aanmelding.answered_on,
+            Aanmelding.status,
+        ).where((Aanmelding.requested_on > since) | (Aanmelding.answered_on > since))
+    ):
+        if since < requested <= today:
+            requests[oid] = requests.get(oid, 0) + 1
+        if answered is not None and since < answered <= today:
+            answers[oid] = answers.get(oid, 0) + 1
+            if status in DECLINED:
+                declines[oid] = declines.get(oid, 0) + 1
+    return {
+        oid: AnswerCounts(requests.get(oid, 0), answers.get(oid, 0), declines.get(oid, 0))
+        for oid in sorted(set(requests) | set(answers))
+    }
 
 
 def differs(self_reported_days: int, measured: MeasuredWait, margin: int) -> bool:

@@ -79,6 +79,8 @@ GET_MATRIX: dict[str, tuple[str, frozenset[Role] | None]] = {
     "/beheer/logboek": ("/beheer/logboek", frozenset({B})),
     "/beheer/logboek.csv": ("/beheer/logboek.csv", frozenset({B})),
     "/beheer/gebruikers": ("/beheer/gebruikers", frozenset({B})),
+    "/beheer/organisaties": ("/beheer/organisaties", frozenset({B})),
+    "/aanbieder/organisatie": ("/aanbieder/organisatie", frozenset({A})),
     "/account/wachtwoord": ("/account/wachtwoord", ALL),
     "/casussen": ("/casussen", frozenset({V, T, B})),
     "/casussen/nieuw": ("/casussen/nieuw", frozenset({V, B})),
@@ -114,6 +116,8 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/inlezen/bevestigen"): frozenset({A, T, B}),
     ("POST", "/beheer/gebruikers"): frozenset({B}),
     ("POST", "/beheer/organisaties"): frozenset({B}),
+    ("POST", "/beheer/organisaties/{organisation_id}/email"): frozenset({B}),
+    ("POST", "/aanbieder/organisatie/email"): frozenset({A}),
     ("POST", "/beheer/gebruikers/{account_id}/uitzetten"): frozenset({B}),
     ("POST", "/beheer/gebruikers/{account_id}/aanzetten"): frozenset({B}),
     ("POST", "/beheer/gebruikers/{account_id}/wachtwoord"): frozenset({B}),
@@ -318,6 +322,12 @@ FORM_POSTS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/account/wachtwoord"): ("/account/wachtwoord", 422),
     ("POST", "/rapportage/momentopname"): ("/rapportage/momentopname", 200),
     ("POST", "/aanbieder/alles-klopt"): ("/aanbieder/alles-klopt", 303),
+    # an organisation that does not exist; an empty field clears the own address
+    ("POST", "/beheer/organisaties/{organisation_id}/email"): (
+        "/beheer/organisaties/999999/email",
+        404,
+    ),
+    ("POST", "/aanbieder/organisatie/email"): ("/aanbieder/organisatie/email", 303),
 }
 
 

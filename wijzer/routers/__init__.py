@@ -20,6 +20,7 @@ from wijzer.routers import (
     inlezen,
     login,
     open,
+    organisaties,
     rapportage,
     tafel,
     zoeken,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     casus.router,
     inbox.router,
     api_referrals.router,
+    organisaties.router,
 )
 
 

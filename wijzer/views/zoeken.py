@@ -61,6 +61,11 @@ class StartForecastView(BaseModel):
     p_after_deadline: float | None = Field(description="chance that help starts too late")
     runs: int
     seed: int
+    source: str = Field(
+        default="",
+        description='where the flow came from, in words: "gemeten" (the referral loop) '
+        'or "opgegeven door de aanbieder"',
+    )
 
 
 class ResultRow(BaseModel):
@@ -368,6 +373,7 @@ def _row(c: use_case.Candidate, names: Mapping[str, str]) -> ResultRow:
             p_after_deadline=f.p_after_deadline,
             runs=f.runs,
             seed=f.seed,
+            source=f.source,
         ),
     )
 
