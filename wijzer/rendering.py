@@ -74,10 +74,11 @@ def _nl_date(value: Any) -> str:
     if value is None:
         return "onbekend"
     if isinstance(value, str):
+        text: str = value
         try:
-            value = dt.date.fromisoformat(value.strip())
+            return date_text(dt.date.fromisoformat(text.strip()))
         except ValueError:
-            return value
+            return text
     return date_text(value)
 
 

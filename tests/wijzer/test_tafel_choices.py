@@ -193,7 +193,7 @@ def _propose(client: TestClient, run: str, keys: list[str]) -> str:
         f"{run}/aanmelden", data={"aanmelden": keys, "csrf_token": csrf_from(html)}
     )
     assert response.status_code == 200, response.text
-    return response.text
+    return str(response.text)
 
 
 def test_aanmelden_from_the_proposal_once_per_need(tafel: TestClient) -> None:
