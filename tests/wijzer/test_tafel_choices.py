@@ -10,10 +10,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from matcher.domain import Scenario
+from matcher.domain.eligibility import ScenarioIndex
+from providers import convert
 from providers.store.access import Principal
 from providers.store.jobs import JobKind
 from providers.store.models import Role
-from services import proposal
+from services import matching, proposal
 from services.matching import NeedRow, OfferChoice, RunOutcome, RunParams
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import DORDRECHT, REGION, TODAY
@@ -231,3 +234,21 @@ def test_a_child_without_a_case_is_listed_with_the_reason(app: FastAPI) -> None:
     with app.state.sessions() as session:
         lines = proposal.send_proposal(session, TAFEL, [row], today=TODAY, answer_days=5)
     assert [(x.child_ref, x.sent, x.reason) for x in lines] == [("K-GEEN", False, proposal.NO_CASE)]
+
+
+def test_eligible_offers_leave_out_what_the_table_forbade(app: FastAPI) -> None:
+    with app.state.sessions() as session:
+        scenario = convert.scenario_from_db(
+            session, TAFEL, evaluation_date=TODAY, region_code=REGION
+        )
+    scenario = matching.select_children(scenario, ["K-001"])
+    need = scenario.child_by_ref["K-001"].needs[0]
+
+    def offers(s: Scenario) -> list[str]:
+        got = matching.eligible_offers(s, ScenarioIndex(s), "K-001", need.id, None, str)
+        return [o.offering for o in got]
+
+    before = offers(scenario)
+    assert before, "K-001 has an offering that fits"
+    forbid = matching.Choice(child_ref="K-001", need_id=need.id, offering=before[0])
+    assert before[0] not in offers(matching.with_choices(scenario, [], [forbid]))
