@@ -162,6 +162,10 @@ def test_run_table_sorts_by_its_headers(page: Page, live_server: str) -> None:
     refs = page.locator("tbody th.wijzer-ref").all_inner_texts()
     assert refs == sorted(refs, reverse=True)
     assert_reflows(page, "tafel-uitkomst-gesorteerd")
+    # On a phone the headers that sort stay, as a row of links above the rows.
+    page.set_viewport_size({"width": 320, "height": 900})
+    expect(page.get_by_role("link", name="Hulp (sorteer oplopend)")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server}/tafel?sorteer=kind&volgorde=aflopend")
     expect(header).to_have_attribute("aria-sort", "descending")
     assert_reflows(page, "tafel-wachtlijst-gesorteerd")
