@@ -3,12 +3,16 @@ aanmelden from the proposal, and column headers that sort."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import re
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 
 from matcher.domain import Scenario
 from matcher.domain.eligibility import ScenarioIndex
@@ -17,10 +21,11 @@ from providers.store.access import Principal
 from providers.store.jobs import JobKind
 from providers.store.models import Role
 from services import matching, proposal
-from services.matching import NeedRow, OfferChoice, RunOutcome, RunParams
+from services.matching import NeedRow, OfferChoice, RunOutcome, RunParams, RunSummary
 from tests.wijzer.conftest import csrf_from, login
 from tests.wijzer.data import DORDRECHT, REGION, TODAY
 from tests.wijzer.test_tafel import _run, _wait
+from wijzer.views import tafel as view
 
 TAFEL = Principal("test-tafel", Role.TAFEL, None, REGION)
 PIN = re.compile(r'name="vastzetten" value="([^"|]+\|[^"]+)"')
@@ -217,7 +222,7 @@ def test_aanmelden_needs_a_chosen_child(tafel: TestClient) -> None:
     html = tafel.get(run).text
     response = tafel.post(f"{run}/aanmelden", data={"csrf_token": csrf_from(html)})
     assert response.status_code == 422
-    assert "Kies minstens één kind" in response.text
+    assert "Kies 1 tot 50 kinderen met een plek" in response.text
 
 
 def test_a_child_without_a_case_is_listed_with_the_reason(app: FastAPI) -> None:
@@ -252,3 +257,59 @@ def test_eligible_offers_leave_out_what_the_table_forbade(app: FastAPI) -> None:
     assert before, "K-001 has an offering that fits"
     forbid = matching.Choice(child_ref="K-001", need_id=need.id, offering=before[0])
     assert before[0] not in offers(matching.with_choices(scenario, [], [forbid]))
+
+
+def test_aanmelden_takes_at_most_fifty_children(tafel: TestClient, app: FastAPI) -> None:
+    rows = [
+        NeedRow(
+            child_ref=f"K-{i:03d}",
+            need_id=f"K-{i:03d}/1",
+            care_type_label="Traumatherapie",
+            placed=True,
+            offering="O-1",
+            provider="Hulp Zuid",
+            location="Dordrecht",
+        )
+        for i in range(51)
+    ]
+    summary = RunSummary(
+        count_date=TODAY,
+        needs=51,
+        placed=51,
+        within_norm=51,
+        placed_late=0,
+        unplaced=0,
+        solver_status="OPTIMAL",
+        solver_status_text="Beste verdeling gevonden",
+        wall_time_s=0.1,
+        strategy="exact",
+    )
+    outcome = RunOutcome(summary=summary, rows=rows)
+    job = app.state.jobs.submit(
+        TAFEL, JobKind.TAFEL_RUN, "Groot", RunParams(refs=[]), lambda _c: outcome, today=TODAY
+    )
+    run = _wait(tafel, f"/tafel/runs/{job.id}")
+    html = tafel.get(run).text
+    response = tafel.post(f"{run}/aanmelden", data={"alles": "1", "csrf_token": csrf_from(html)})
+    assert response.status_code == 422
+    assert "Kies 1 tot 50 kinderen met een plek" in response.text
+
+
+def test_the_choices_waiting_fit_in_the_session_cookie() -> None:
+    # The worst case: the longest refs and offering ids the store takes (40 characters).
+    ref = "K" * 40
+    p = view.Pending(
+        run="r" * 16,
+        pins=[
+            matching.Choice(child_ref=ref, need_id=f"{ref}/{i}", offering="O" * 40)
+            for i in range(view.MAX_PENDING)
+        ],
+    )
+    session: dict[str, Any] = {"user": "u" * 100, "sid": "s" * 43, "csrf": "c" * 43}
+    view.save_pending(session, p)
+    # What Starlette's SessionMiddleware writes: base64 JSON, timestamped and signed.
+    data = base64.b64encode(json.dumps(session).encode())
+    cookie = TimestampSigner("x" * 40).sign(data)
+    attributes = "wijzer_sessie=; path=/; Max-Age=28800; httponly; samesite=strict; secure"
+    assert len(cookie) + len(attributes) < 4096
+    assert view.pending(session, "r" * 16) == p

@@ -29,6 +29,8 @@ User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 MAX_CHILDREN = 600
 MAX_LISTED = 50
+# as many aanmeldingen at once as the API's proposal takes
+MAX_PROPOSAL = 50
 KINDS = (JobKind.TAFEL_RUN,)
 
 
@@ -144,23 +146,24 @@ def _run_extra(request: Request, ctx: view.RunContext) -> dict[str, object]:
     }
 
 
-def _done(request: Request, user: SessionUser, job_id: str) -> view.RunContext:
+def _done(
+    request: Request, user: SessionUser, job_id: str
+) -> tuple[view.RunContext, matching.RunOutcome]:
     ctx = view.run_context(own_job(request, user, job_id))
     if ctx.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    return ctx
+    return ctx, ctx.outcome
 
 
 @router.post("/runs/{job_id}/keuze")
 async def choose(request: Request, user: User, job_id: str) -> Response:
     """Pin or forbid one row for the next run from this page, or undo that; back to
     the row."""
-    ctx = await run_in_threadpool(_done, request, user, job_id)
-    assert ctx.outcome is not None
+    _, outcome = await run_in_threadpool(_done, request, user, job_id)
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
-        pending, row = view.choose(view.pending(request.session, job_id), ctx.outcome, fields)
+        pending, row = view.choose(view.pending(request.session, job_id), outcome, fields)
     except view.ChoiceError as exc:
         raise HTTPException(status_code=422, detail=exc.user_message) from exc
     view.save_pending(request.session, pending)
@@ -170,18 +173,18 @@ async def choose(request: Request, user: User, job_id: str) -> Response:
 @router.post("/runs/{job_id}/aanmelden", response_class=HTMLResponse)
 async def propose(request: Request, user: User, job_id: str) -> Response:
     """Aanmeldingen for the chosen placed children, each at its proposed offering."""
-    ctx = await run_in_threadpool(_done, request, user, job_id)
-    assert ctx.outcome is not None
+    ctx, outcome = await run_in_threadpool(_done, request, user, job_id)
     form = await request.form()
-    placed = [r for r in ctx.outcome.rows if r.placed]
+    placed = [r for r in outcome.rows if r.placed]
     if form.get("alles"):
         rows = placed
     else:
         keys = {str(k) for k in form.getlist("aanmelden")}
         rows = [r for r in placed if f"{r.child_ref}|{r.need_id}" in keys]
-    if not rows:
+    if not rows or len(rows) > MAX_PROPOSAL:
         raise HTTPException(
-            status_code=422, detail="Kies minstens één kind met een plek om aan te melden."
+            status_code=422,
+            detail=f"Kies 1 tot {MAX_PROPOSAL} kinderen met een plek om aan te melden.",
         )
     lines = await run_in_threadpool(_send, request, user, rows)
     if any(line.sent for line in lines):

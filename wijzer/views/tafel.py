@@ -368,10 +368,10 @@ def anchor(need_id: str) -> str:
 
 # ------------------------------------------------------------------ choices for the next run
 
-# The choices wait in the signed session cookie, for one run at a time: a cookie has
-# about 4 kB, so their number is capped.
+# The choices wait in the signed session cookie, for one run at a time: a browser keeps
+# a cookie of at most 4 kB, so their number is capped (a test measures the worst case).
 PENDING_KEY = "tafel_keuzes"
-MAX_PENDING = 20
+MAX_PENDING = 15
 
 
 class ChoiceError(ValueError):
