@@ -319,3 +319,16 @@ def test_the_choices_waiting_fit_in_the_session_cookie() -> None:
     attributes = "wijzer_sessie=; path=/; Max-Age=28800; httponly; samesite=strict; secure"
     assert len(cookie) + len(attributes) < 4096
     assert view.pending(session, "r" * 16) == p
+
+
+def test_choices_waiting_replace_the_earlier_run_s_pin_of_that_need() -> None:
+    def c(need: str, offering: str) -> matching.Choice:
+        return matching.Choice(child_ref="K-001", need_id=need, offering=offering)
+
+    earlier = RunParams(refs=["K-001"], pins=[c("K-001/1", "A"), c("K-001/2", "B")])
+    waiting = view.Pending(run="x", pins=[c("K-001/1", "C")], forbids=[c("K-001/2", "B")])
+    got = view.with_pending(earlier, waiting)
+    # The new pin wins for need 1; need 2's place is forbidden now, so no longer pinned.
+    assert got.pins == [c("K-001/1", "C")]
+    assert got.forbids == [c("K-001/2", "B")]
+    assert got.refs == ["K-001"]
