@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (
     assert_accessible,
@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     login,
     screenshot,
 )
+from tests.wijzer.data import PASSWORD
 from wijzer.auth import Role
 
 
@@ -195,3 +196,26 @@ def test_aanmelden_from_the_proposal(page: Page, live_server: str) -> None:
         "er loopt al een aanmelding voor deze hulpvraag"
     )
     assert_no_console_errors(page)
+
+
+def test_run_row_pin_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/inloggen")
+    page.get_by_label("Gebruikersnaam").fill("test-tafel")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.goto(f"{live_server}/tafel")
+    page.get_by_role("button", name="Matching berekenen").first.click()
+    heading = page.locator("#uitkomst-titel")
+    for _ in range(60):  # without JavaScript the page does not poll: reload by hand
+        if heading.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(heading).to_be_visible()
+    page.get_by_role("button", name="Vastzetten voor kind K-003").click()
+    assert page.url.endswith("#rij-K-003-1"), page.url
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="K-003", exact=True))
+    expect(row).to_contain_text("Volgende berekening: vast bij")
+    context.close()
