@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from matcher.domain import Forbid, Pin, Scenario
 from matcher.domain.caretypes import UNCLASSIFIED_CODE, care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
+from matcher.domain.eligibility import ScenarioIndex, candidates, check_pair
 from matcher.domain.explain import change_text, explain, sentences
 from matcher.domain.floor import FLOOR_DIMENSIONS, FloorRun, match_with_floor
 from matcher.domain.match import MatchResult, match
@@ -82,6 +83,16 @@ class FloorSummary(BaseModel):
     text: str
 
 
+class OfferChoice(BaseModel):
+    """An offering an unplaced need may be pinned to (eligible, though the solver
+    did not choose it)."""
+
+    offering: str
+    name: str = Field(description="provider (place)")
+    earliest_start: dt.date | None = None
+    in_time: bool = False
+
+
 class NeedRow(BaseModel):
     child_ref: str
     need_id: str
@@ -106,6 +117,9 @@ class NeedRow(BaseModel):
     smallest_change: str | None = None
     unclassified: bool = Field(
         default=False, description="the need is not classified yet: counted, never matched"
+    )
+    eligible: list[OfferChoice] = Field(
+        default_factory=list, description="unplaced: the offerings the table may pin it to"
     )
 
 
@@ -252,6 +266,7 @@ def run_matching(
         )
 
     by_need = {(n.child_ref, n.need_id): n for n in explanation.needs}
+    index = ScenarioIndex(scenario)
     for ref, nid in result.unplaced:
         ne = by_need.get((ref, nid))
         need = scenario.child_by_ref[ref].need(nid)
@@ -273,6 +288,7 @@ def run_matching(
                 summary_text=summary_text(ne.summary) if ne else "",
                 sentences=sentences(ne, offering_name) if ne else [],
                 smallest_change=change_text(change, offering_name, budget_name) if change else None,
+                eligible=eligible_offers(scenario, index, ref, nid, deadline, offering_name),
             )
         )
     for ref, nid in result.unclassified:
@@ -312,6 +328,39 @@ def run_matching(
         groups=group_outcomes(result),
         floor=floor,
     )
+
+
+MAX_OFFERS = 20
+
+
+def eligible_offers(
+    scenario: Scenario,
+    index: ScenarioIndex,
+    ref: str,
+    need_id: str,
+    deadline: dt.date | None,
+    name: Callable[[str | None], str],
+) -> list[OfferChoice]:
+    """The offerings an unplaced need could be pinned to, earliest start first.  The
+    table's forbids are in the scenario already, so a forbidden offering is not here."""
+    child = scenario.child_by_ref[ref]
+    need = child.need(need_id)
+    out = []
+    for o in candidates(scenario, need, index):
+        check = check_pair(scenario, child, need, o, index, full=False)
+        if not check.eligible:
+            continue
+        start = check.earliest_start
+        out.append(
+            OfferChoice(
+                offering=o.id,
+                name=name(o.id),
+                earliest_start=start,
+                in_time=bool(start and deadline and start <= deadline),
+            )
+        )
+    out.sort(key=lambda c: (c.earliest_start or dt.date.max, c.name))
+    return out[:MAX_OFFERS]
 
 
 def _children(n: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,8 +69,16 @@ def _count(n: int, singular: str, plural: str) -> str:
 
 
 def _nl_date(value: Any) -> str:
+    """A date for people ("4 december 2026"); also a date a form sent back as ISO text
+    ("2026-12-04"). Text that is no date stays as it is."""
     if value is None:
         return "onbekend"
+    if isinstance(value, str):
+        text: str = value
+        try:
+            return date_text(dt.date.fromisoformat(text.strip()))
+        except ValueError:
+            return text
     return date_text(value)
 
 

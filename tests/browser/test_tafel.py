@@ -3,7 +3,9 @@ the result with an explanation; every page at 1280 and 320 px, and the result on
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import re
+
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (
     assert_accessible,
@@ -12,6 +14,7 @@ from tests.browser.conftest import (
     login,
     screenshot,
 )
+from tests.wijzer.data import PASSWORD
 from wijzer.auth import Role
 
 
@@ -36,13 +39,15 @@ def test_table_run_with_explanation(page: Page, live_server: str) -> None:
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
     expect(page.get_by_role("button", name="Opnieuw berekenen")).to_be_hidden()
-    expect(page.get_by_label("Niet hier voor kind K-001")).to_be_hidden()
+    expect(page.get_by_role("button", name="Niet dit aanbod voor kind K-001")).to_be_hidden()
+    expect(page.get_by_role("button", name="Gekozen kinderen aanmelden")).to_be_hidden()
     expect(heading).to_be_visible()
     expect(page.get_by_text("Peildatum: 20 november 2026.")).to_be_visible()
     screenshot(page, "tafel-uitkomst-afdruk")
     page.emulate_media(media="screen")
 
-    page.get_by_label("Niet hier voor kind K-001").check()
+    page.get_by_role("button", name="Niet dit aanbod voor kind K-001").click()
+    expect(page.locator("#keuzes-klaar")).to_contain_text("0 vastgezet, 1 uitgesloten")
     page.get_by_role("button", name="Opnieuw berekenen").click()
     expect(page.locator("#uitkomst-titel")).to_be_visible(timeout=60_000)
     page.get_by_role("link", name="Vergelijk met de vorige berekening").click()
@@ -113,3 +118,104 @@ def test_child_page_pin_by_keyboard(page: Page, live_server: str) -> None:
     # The run's name is its heading; what it computed (with the pin) stands below it.
     expect(page.locator("#run-wat")).to_contain_text("1 vastgezet")
     assert_no_console_errors(page)
+
+
+def _new_run(page: Page, live_server: str) -> None:
+    login(page, live_server, Role.TAFEL)
+    page.goto(f"{live_server}/tafel")
+    page.get_by_role("button", name="Matching berekenen").first.click()
+    expect(page.locator("#uitkomst-titel")).to_be_visible(timeout=60_000)
+
+
+def test_run_row_pin_by_keyboard(page: Page, live_server: str) -> None:
+    _new_run(page, live_server)
+    # The row's own controls fit at 1280 and at 320 px without scrolling sideways.
+    assert_reflows(page, "tafel-uitkomst-keuzes")
+    page.set_viewport_size({"width": 320, "height": 900})
+    pin = page.get_by_role("button", name="Vastzetten voor kind K-001")
+    pin.focus()
+    page.keyboard.press("Enter")
+    # Back on the same run, at the row: focus is on it and it says what will happen.
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="K-001", exact=True))
+    expect(row).to_be_focused()
+    expect(row).to_contain_text("Volgende berekening: vast bij")
+    expect(page.locator("#keuzes-klaar")).to_contain_text("1 vastgezet, 0 uitgesloten")
+    sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], sizes
+    screenshot(page, "tafel-uitkomst-vastgezet-320")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert_accessible(page)
+    page.get_by_role("button", name="Opnieuw berekenen").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#uitkomst-titel")).to_be_visible(timeout=60_000)
+    expect(page.locator("#run-wat")).to_contain_text("1 vastgezet")
+    assert_no_console_errors(page)
+
+
+def test_run_table_sorts_by_its_headers(page: Page, live_server: str) -> None:
+    _new_run(page, live_server)
+    page.get_by_role("link", name="Kind (sorteer oplopend)").click()
+    header = page.get_by_role("columnheader", name=re.compile(r"^Kind \("))
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    page.get_by_role("link", name="Kind (sorteer aflopend)").focus()
+    page.keyboard.press("Enter")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    refs = page.locator("tbody th.wijzer-ref").all_inner_texts()
+    assert refs == sorted(refs, reverse=True)
+    assert_reflows(page, "tafel-uitkomst-gesorteerd")
+    # On a phone the headers that sort stay, as a row of links above the rows.
+    page.set_viewport_size({"width": 320, "height": 900})
+    expect(page.get_by_role("link", name="Hulp (sorteer oplopend)")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/tafel?sorteer=kind&volgorde=aflopend")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    assert_reflows(page, "tafel-wachtlijst-gesorteerd")
+
+
+def test_aanmelden_from_the_proposal(page: Page, live_server: str) -> None:
+    _new_run(page, live_server)
+    run = page.url
+    boxes = page.locator('input[type="checkbox"][name="aanmelden"]')
+    expect(boxes.first).to_be_visible()
+    page.get_by_role("button", name="Alles selecteren").click()
+    for i in range(boxes.count()):
+        expect(boxes.nth(i)).to_be_checked()
+    page.get_by_role("button", name="Gekozen kinderen aanmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aanmelden bij het voorstel")
+    sent = page.locator("#verstuurd + ul")
+    expect(sent).to_contain_text("Kind K-001")
+    expect(sent.get_by_role("link", name="Bekijk de aanmelding van kind K-001")).to_be_visible()
+    assert_accessible(page)
+    assert_reflows(page, "tafel-aanmelden")
+    # Once more for K-001: its need has an active aanmelding now, so none is sent.
+    page.goto(run)
+    page.get_by_label("Kind K-001 aanmelden bij").check()
+    page.get_by_role("button", name="Gekozen kinderen aanmelden").click()
+    expect(page.locator("#aanmelden-stand")).to_contain_text("0 aanmeldingen verstuurd")
+    expect(page.locator("#niet-verstuurd + ul")).to_contain_text(
+        "er loopt al een aanmelding voor deze hulpvraag"
+    )
+    assert_no_console_errors(page)
+
+
+def test_run_row_pin_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/inloggen")
+    page.get_by_label("Gebruikersnaam").fill("test-tafel")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.goto(f"{live_server}/tafel")
+    page.get_by_role("button", name="Matching berekenen").first.click()
+    heading = page.locator("#uitkomst-titel")
+    for _ in range(60):  # without JavaScript the page does not poll: reload by hand
+        if heading.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(heading).to_be_visible()
+    page.get_by_role("button", name="Vastzetten voor kind K-003").click()
+    assert page.url.endswith("#rij-K-003-1"), page.url
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="K-003", exact=True))
+    expect(row).to_contain_text("Volgende berekening: vast bij")
+    context.close()

@@ -100,6 +100,8 @@ def test_search_results_print_without_navigation_or_form(page: Page, live_server
     expect(filters).to_contain_text("Hulp: Traumatherapie")
     expect(filters).to_contain_text("Leeftijd: 9 jaar")
     expect(filters).to_contain_text("Gemeente die betaalt: Dordrecht")
+    expect(filters).to_contain_text("Datum uitspraak: 1 november 2026")
+    expect(filters).not_to_contain_text("2026-11-01")
     expect(filters).to_contain_text("Aanbod dat niet past: met de reden getoond")
     expect(page.get_by_role("table").first).to_contain_text("Hulp Zuid")
     screenshot(page, "zoeken-afdruk")

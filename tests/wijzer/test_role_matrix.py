@@ -103,6 +103,8 @@ UNSAFE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/tafel/runs"): frozenset({T, B}),
     ("POST", "/tafel/runs/{job_id}/opnieuw"): frozenset({T, B}),
     ("POST", "/tafel/runs/{job_id}/herstart"): frozenset({T, B}),
+    ("POST", "/tafel/runs/{job_id}/keuze"): frozenset({T, B}),
+    ("POST", "/tafel/runs/{job_id}/aanmelden"): frozenset({T, B}),
     ("POST", "/inkoop/scenario/{job_id}/herstart"): frozenset({INK, B}),
     ("POST", "/aanbieder/aanbod/{offering_id}"): frozenset({A, B}),
     ("PUT", "/api/v1/aanbod/{offering_id}"): frozenset({A, B}),

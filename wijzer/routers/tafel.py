@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from providers.store import access
-from services import matching, waiting_list
+from services import matching, proposal, referrals, waiting_list
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import FormErrors, parse_int
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobQuotaExceeded, JobRunner, JobStatus, decode
+from wijzer.mail import send_meldingen
 from wijzer.rendering import download, render
 from wijzer.settings import Settings
 from wijzer.views import tafel as view
@@ -28,6 +29,8 @@ User = Annotated[SessionUser, Depends(require_roles(*ROLES))]
 NOT_FOUND = "Deze berekening bestaat niet (meer) of is niet van uw regio."
 MAX_CHILDREN = 600
 MAX_LISTED = 50
+# as many aanmeldingen at once as the API's proposal takes
+MAX_PROPOSAL = 50
 KINDS = (JobKind.TAFEL_RUN,)
 
 
@@ -125,8 +128,92 @@ async def new_run(request: Request, user: User) -> Response:
 @router.get("/runs/{job_id}", response_class=HTMLResponse)
 def run_page(request: Request, user: User, job_id: str) -> Response:
     ctx = view.run_context(own_job(request, user, job_id))
-    extra = {"floor_choices": matching.FLOOR_CHOICES}
-    return render(request, "tafel/run.html", ctx, user=user, extra=extra)
+    return render(request, "tafel/run.html", ctx, user=user, extra=_run_extra(request, ctx))
+
+
+def _run_extra(request: Request, ctx: view.RunContext) -> dict[str, object]:
+    """The run table's sort, the choices waiting for the next run, the row anchors."""
+    key, descending = view.run_sort(request.query_params)
+    pending = view.pending(request.session, ctx.id)
+    return {
+        "floor_choices": matching.FLOOR_CHOICES,
+        "rows": view.sorted_rows(ctx.outcome.rows, key, descending) if ctx.outcome else [],
+        "sort": key,
+        "descending": descending,
+        "choices": view.row_choices(pending, ctx.outcome) if ctx.outcome else {},
+        "pending": pending,
+        "anchor": view.anchor,
+    }
+
+
+def _done(
+    request: Request, user: SessionUser, job_id: str
+) -> tuple[view.RunContext, matching.RunOutcome]:
+    ctx = view.run_context(own_job(request, user, job_id))
+    if ctx.outcome is None:
+        raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
+    return ctx, ctx.outcome
+
+
+@router.post("/runs/{job_id}/keuze")
+async def choose(request: Request, user: User, job_id: str) -> Response:
+    """Pin or forbid one row for the next run from this page, or undo that; back to
+    the row."""
+    _, outcome = await run_in_threadpool(_done, request, user, job_id)
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        pending, row = view.choose(view.pending(request.session, job_id), outcome, fields)
+    except view.ChoiceError as exc:
+        raise HTTPException(status_code=422, detail=exc.user_message) from exc
+    view.save_pending(request.session, pending)
+    return RedirectResponse(f"/tafel/runs/{job_id}#{view.anchor(row.need_id)}", status_code=303)
+
+
+@router.post("/runs/{job_id}/aanmelden", response_class=HTMLResponse)
+async def propose(request: Request, user: User, job_id: str) -> Response:
+    """Aanmeldingen for the chosen placed children, each at its proposed offering."""
+    ctx, outcome = await run_in_threadpool(_done, request, user, job_id)
+    form = await request.form()
+    placed = [r for r in outcome.rows if r.placed]
+    if form.get("alles"):
+        rows = placed
+    else:
+        keys = {str(k) for k in form.getlist("aanmelden")}
+        rows = [r for r in placed if f"{r.child_ref}|{r.need_id}" in keys]
+    if not rows or len(rows) > MAX_PROPOSAL:
+        raise HTTPException(
+            status_code=422,
+            detail=f"Kies 1 tot {MAX_PROPOSAL} kinderen met een plek om aan te melden.",
+        )
+    lines = await run_in_threadpool(_send, request, user, rows)
+    if any(line.sent for line in lines):
+        await run_in_threadpool(send_meldingen, request)
+    return render(request, "tafel/aanmelden.html", ctx, user=user, extra={"lines": lines})
+
+
+def _send(
+    request: Request, user: SessionUser, rows: list[matching.NeedRow]
+) -> list[proposal.ProposalLine]:
+    settings: Settings = request.app.state.settings
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions() as db:
+        try:
+            lines = proposal.send_proposal(
+                db,
+                user,
+                rows,
+                today=settings.current_date(),
+                answer_days=settings.referral_answer_days,
+            )
+        except (access.NotFound, referrals.ReferralError) as exc:
+            db.rollback()
+            raise HTTPException(
+                status_code=409,
+                detail=f"Er is geen aanmelding verstuurd. {exc.user_message}",
+            ) from exc
+        db.commit()
+    return lines
 
 
 @router.post("/runs/{job_id}/opnieuw", response_class=HTMLResponse)
@@ -153,7 +240,9 @@ async def rerun(request: Request, user: User, job_id: str) -> Response:
                 detail="Vul bij de ondergrens een heel getal van 1 tot en met 100 in.",
             )
         params = params.model_copy(update={"floor_dimension": dimension, "floor_percent": percent})
+    params = view.with_pending(params, view.pending(request.session, parent.id))
     job = await run_in_threadpool(start_run, request, user, params, f"{parent.name} (opnieuw)")
+    view.save_pending(request.session, view.Pending(run=parent.id))
     return RedirectResponse(f"/tafel/runs/{job.id}", status_code=303)
 
 

@@ -42,27 +42,41 @@
 
   document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
 
-  // "Alles kiezen" and "Niets kiezen" for the checkboxes of one form; without this file
-  // the buttons stay hidden and every box can still be ticked one by one.
+  // "Alles kiezen" and "Niets kiezen" for the checkboxes of one form (also boxes tied to
+  // it with a form attribute, as in a table outside the form); without this file the
+  // buttons stay hidden and every box can still be ticked one by one.
   function selectButtons(root) {
     root.querySelectorAll("[data-select-all]").forEach(function (bar) {
+      if (bar.hasAttribute("data-select-ready")) return;
+      bar.setAttribute("data-select-ready", "");
       var form = bar.closest("form");
       var name = bar.getAttribute("data-select-all");
       bar.querySelectorAll("button[data-select]").forEach(function (button) {
         button.hidden = false;
         button.addEventListener("click", function () {
           var on = button.getAttribute("data-select") === "all";
-          form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(
-            function (box) { box.checked = on; }
-          );
+          Array.prototype.forEach.call(form.elements, function (box) {
+            if (box.type === "checkbox" && box.name === name) box.checked = on;
+          });
         });
       });
     });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { selectButtons(document); });
+
+  // Back on a run after pinning a row (the address ends in #rij-...): focus lands on
+  // that row, so a keyboard user goes on where they were.
+  function focusTarget() {
+    var id = window.location.hash.slice(1);
+    if (id.indexOf("rij-") !== 0) return;
+    focusElement(document.getElementById(id));
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     labelCells(document);
     selectButtons(document);
     focusElement(document.querySelector("[data-focus-on-load]"));
+    focusTarget();
   });
 })();

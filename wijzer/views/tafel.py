@@ -8,7 +8,9 @@ reads through the data layer's scoped, audited functions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from services.frames import to_frame
 from services.matching import (
     EXPLAIN_BUDGET_S,
     FLOOR_CHOICES,
+    Choice,
     NeedRow,
     RunOutcome,
     RunParams,
@@ -59,6 +62,9 @@ class WaitingContext(BaseModel):
     runs: list[RunLink]
     errors: FormErrors = Field(default_factory=FormErrors)
     filters: str = Field(default="", description="the filters and sort as a query string, no page")
+    sort_base: str = Field(
+        default="", description="filters and page without the sort: a column header adds its own"
+    )
     active_filters: int = Field(default=0, description="filters and sort choices besides search")
     gemeente_options: list[tuple[str, str]]
     care_type_options: list[tuple[str, str]]
@@ -140,7 +146,7 @@ def list_request(params: Mapping[str, str]) -> tuple[waiting_list.ListRequest, F
     return request, errors
 
 
-def _filters_query(r: waiting_list.ListRequest) -> str:
+def _filters_query(r: waiting_list.ListRequest, *, sort: bool = True) -> str:
     pairs = {
         "zoek": r.search,
         "gemeente": r.gemeente,
@@ -151,7 +157,14 @@ def _filters_query(r: waiting_list.ListRequest) -> str:
         "volgorde": "aflopend" if r.descending else "",
         "per_pagina": str(r.page_size),
     }
+    if not sort:
+        del pairs["sorteer"], pairs["volgorde"]
     return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def _sort_base(r: waiting_list.ListRequest) -> str:
+    pairs = [_filters_query(r, sort=False), f"pagina={r.page}" if r.page > 1 else ""]
+    return "&".join(p for p in pairs if p)
 
 
 def _active(r: waiting_list.ListRequest) -> int:
@@ -197,6 +210,7 @@ def waiting(
         ],
         errors=errors or FormErrors(),
         filters=_filters_query(req),
+        sort_base=_sort_base(req),
         active_filters=_active(req),
         gemeente_options=[(o.value, o.label) for o in result.gemeenten],
         care_type_options=[(o.value, o.label) for o in result.care_types],
@@ -319,3 +333,170 @@ def export_sheets(outcome: RunOutcome) -> dict[str, Sheet]:
         "besluitenlijst": frame_sheet(to_frame(outcome)),
         "uitkomst_per_groep": frame_sheet(to_frame(outcome.groups)),
     }
+
+
+# ------------------------------------------------------------------ the run's table
+
+
+RUN_SORTS = ("kind", "hulp", "uitkomst", "deadline")
+
+
+def run_sort(params: Mapping[str, str]) -> tuple[str, bool]:
+    """The run table's sort from the query string; "" keeps the run's own order (the
+    children without a place first)."""
+    key = params.get("sorteer", "")
+    return (key if key in RUN_SORTS else ""), params.get("volgorde") == "aflopend"
+
+
+def sorted_rows(rows: list[NeedRow], key: str, descending: bool) -> list[NeedRow]:
+    def by(r: NeedRow) -> tuple[Any, ...]:
+        if key == "kind":
+            return (r.child_ref, r.need_id)
+        if key == "hulp":
+            return (r.care_type_label, r.child_ref, r.need_id)
+        if key == "uitkomst":
+            return (r.placed, r.provider or "", r.location or "", r.child_ref)
+        return (r.deadline or dt.date.max, r.child_ref, r.need_id)
+
+    return sorted(rows, key=by, reverse=descending) if key else rows
+
+
+def anchor(need_id: str) -> str:
+    """The id of a row of the run table (a need id has a "/" in it)."""
+    return "rij-" + re.sub(r"[^A-Za-z0-9_-]", "-", need_id)
+
+
+# ------------------------------------------------------------------ choices for the next run
+
+# The choices wait in the signed session cookie, for one run at a time: a browser keeps
+# a cookie of at most 4 kB, so their number is capped (a test measures the worst case).
+PENDING_KEY = "tafel_keuzes"
+MAX_PENDING = 15
+
+
+class ChoiceError(ValueError):
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class Pending(BaseModel):
+    """Pins and forbids chosen on a run's page, for the next run from that page."""
+
+    run: str
+    pins: list[Choice] = Field(default_factory=list)
+    forbids: list[Choice] = Field(default_factory=list)
+
+    def of(self, child_ref: str, need_id: str) -> tuple[list[Choice], list[Choice]]:
+        def mine(c: Choice) -> bool:
+            return c.child_ref == child_ref and c.need_id == need_id
+
+        return [c for c in self.pins if mine(c)], [c for c in self.forbids if mine(c)]
+
+
+class RowChoice(BaseModel):
+    """What a row will get in the next run, in words."""
+
+    pin: str = ""
+    forbids: list[str] = Field(default_factory=list)
+
+
+def _key(c: Choice) -> str:
+    return f"{c.child_ref}|{c.need_id}|{c.offering}"
+
+
+def _choice(key: str) -> Choice | None:
+    parts = key.split("|") if isinstance(key, str) else []
+    if len(parts) != 3:
+        return None
+    return Choice(child_ref=parts[0], need_id=parts[1], offering=parts[2])
+
+
+def pending(session: Mapping[str, Any], job_id: str) -> Pending:
+    stored = session.get(PENDING_KEY)
+    if not isinstance(stored, dict) or stored.get("run") != job_id:
+        return Pending(run=job_id)
+    pins = [c for c in map(_choice, stored.get("vast") or []) if c]
+    forbids = [c for c in map(_choice, stored.get("niet") or []) if c]
+    return Pending(run=job_id, pins=pins, forbids=forbids)
+
+
+def save_pending(session: MutableMapping[str, Any], p: Pending) -> None:
+    if not p.pins and not p.forbids:
+        session.pop(PENDING_KEY, None)
+        return
+    session[PENDING_KEY] = {
+        "run": p.run,
+        "vast": [_key(c) for c in p.pins],
+        "niet": [_key(c) for c in p.forbids],
+    }
+
+
+def _name(row: NeedRow, offering: str) -> str:
+    if row.placed and row.offering == offering:
+        return f"{row.provider} ({row.location})"
+    return next((e.name for e in row.eligible if e.offering == offering), "een ander aanbod")
+
+
+def choose(p: Pending, outcome: RunOutcome, form: Mapping[str, str]) -> tuple[Pending, NeedRow]:
+    """One button of a row: pin ("vastzetten", a placed row at its place, an unplaced
+    row at the offering of its select "aanbod"), forbid the place ("uitsluiten") or undo
+    the row's choices ("terug").  Returns the new choices and the row."""
+    action = next((a for a in ("vastzetten", "uitsluiten", "terug") if form.get(a)), "")
+    rows = {f"{r.child_ref}|{r.need_id}": r for r in outcome.rows}
+    row = rows.get(form.get(action, ""))
+    if row is None:
+        raise ChoiceError("Dit kind of deze hulpvraag staat niet in deze berekening.")
+    ref, nid = row.child_ref, row.need_id
+    pins = [c for c in p.pins if (c.child_ref, c.need_id) != (ref, nid)]
+    forbids = (
+        list(p.forbids)
+        if action != "terug"
+        else [c for c in p.forbids if (c.child_ref, c.need_id) != (ref, nid)]
+    )
+    if action == "vastzetten":
+        offering = row.offering if row.placed else form.get("aanbod", "")
+        if not row.placed and offering not in {e.offering for e in row.eligible}:
+            raise ChoiceError(f"Kies bij kind {ref} een plek uit de lijst om vast te zetten.")
+        chosen = Choice(child_ref=ref, need_id=nid, offering=offering or "")
+        forbids = [c for c in forbids if c != chosen]
+        pins.append(chosen)
+    elif action == "uitsluiten":
+        if not row.placed or not row.offering:
+            raise ChoiceError(f"Kind {ref} heeft hier geen plek om uit te sluiten.")
+        chosen = Choice(child_ref=ref, need_id=nid, offering=row.offering)
+        if chosen not in forbids:
+            forbids.append(chosen)
+    else:
+        pins = [c for c in p.pins if (c.child_ref, c.need_id) != (ref, nid)]
+    if len(pins) + len(forbids) > MAX_PENDING:
+        raise ChoiceError(
+            f"U kunt tot {MAX_PENDING} keuzes klaarzetten. Bereken eerst opnieuw met deze keuzes."
+        )
+    return Pending(run=p.run, pins=pins, forbids=forbids), row
+
+
+def row_choices(p: Pending, outcome: RunOutcome) -> dict[str, RowChoice]:
+    """Per row ("child|need") the choices waiting for the next run, in words."""
+    out: dict[str, RowChoice] = {}
+    for r in outcome.rows:
+        pins, forbids = p.of(r.child_ref, r.need_id)
+        if pins or forbids:
+            out[f"{r.child_ref}|{r.need_id}"] = RowChoice(
+                pin=_name(r, pins[0].offering) if pins else "",
+                forbids=[_name(r, c.offering) for c in forbids],
+            )
+    return out
+
+
+def with_pending(params: RunParams, p: Pending) -> RunParams:
+    """A run again with the choices waiting on the page: a new pin replaces the earlier
+    pin of that need, and a forbidden place is pinned no more."""
+    repinned = {(c.child_ref, c.need_id) for c in p.pins}
+    pins = [
+        c for c in params.pins if (c.child_ref, c.need_id) not in repinned and c not in p.forbids
+    ]
+    pins += p.pins
+    forbids = [c for c in params.forbids if c not in p.pins]
+    forbids += [c for c in p.forbids if c not in forbids]
+    return params.model_copy(update={"pins": pins, "forbids": forbids})
