@@ -61,6 +61,8 @@ ELSEWHERE = {
     "/tafel/vergelijk": "test_tafel.py (tafel-vergelijken)",
     "/inkoop/scenario/{job_id}": "test_inkoop_scenario.py (inkoop-scenario-uitkomst)",
     "/aanbieder/aanbod/{offering_id}": "test_reflow.py (test_offering_edit_reflows)",
+    "/beheer/organisaties": "test_organisaties.py (beheer-organisaties)",
+    "/aanbieder/organisatie": "test_organisaties.py (aanbieder-organisatie)",
 }
 
 
