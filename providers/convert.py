@@ -547,7 +547,10 @@ def scenario_from_db(
         if region and gem[c.gemeente_code].region_code != region:
             continue
         where = f"kind {c.ref}"
-        codes = [*c.needs, None, None, None][: len(NEED_COLUMNS)]
+        # a need whose help has started is no longer asked for; its place in the
+        # list stays, so the other needs keep their ids (pins refer to them)
+        asked = [None if i in c.started else x for i, x in enumerate(c.needs)]
+        codes = [*asked, None, None, None][: len(NEED_COLUMNS)]
         children.add(
             ref=c.ref,
             gemeente=c.gemeente_code,

@@ -21,9 +21,9 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, Select, select, true, update
 from sqlalchemy.orm import Session
 
 from providers.errors import ProvidersError
@@ -33,7 +33,9 @@ from providers.store.models import (
     AuditEntry,
     Budget,
     Child,
+    ChildNeed,
     ChildStatus,
+    NeedClock,
     Offering,
     Provider,
     Role,
@@ -425,6 +427,9 @@ class ChildView:
     current_offering_id: int | None
     status: str
     organisation_id: int | None
+    # positions in `needs` whose help has really started (a registered start): the
+    # need stays on the child's list but is no longer asked for
+    started: frozenset[int] = frozenset()
 
 
 def child_scope(
@@ -443,7 +448,7 @@ def child_scope(
     raise AccessDenied(refused)
 
 
-def _child_view(c: Child) -> ChildView:
+def _child_view(c: Child, started_need_ids: frozenset[int] = frozenset()) -> ChildView:
     return ChildView(
         id=c.id,
         ref=c.ref,
@@ -461,7 +466,19 @@ def _child_view(c: Child) -> ChildView:
         current_offering_id=c.current_offering_id,
         status=c.status,
         organisation_id=c.organisation_id,
+        started=frozenset(i for i, n in enumerate(c.needs) if n.id in started_need_ids),
     )
+
+
+def _started_need_ids(session: Session, children: Select[Any]) -> frozenset[int]:
+    """The needs of the children selected by `children` with a registered real start."""
+    ids = children.with_only_columns(Child.id).order_by(None)
+    found = session.scalars(
+        select(NeedClock.need_id)
+        .join(ChildNeed, ChildNeed.id == NeedClock.need_id)
+        .where(ChildNeed.child_id.in_(ids), NeedClock.start_date.is_not(None))
+    )
+    return frozenset(found)
 
 
 def waiting_list(
@@ -484,7 +501,9 @@ def waiting_list(
         q = q.where(Child.status == ChildStatus.WAITING.value)
     if refs is not None:
         q = q.where(Child.ref.in_(list(refs)))
-    children = [_child_view(c) for c in session.scalars(q.order_by(Child.ruling_date, Child.ref))]
+    rows = list(session.scalars(q.order_by(Child.ruling_date, Child.ref)))
+    started = _started_need_ids(session, q)
+    children = [_child_view(c, started) for c in rows]
     audit(
         session, principal, AuditAction.READ, "children", [c.ref for c in children], detail=purpose
     )
