@@ -28,9 +28,9 @@ from starlette.concurrency import run_in_threadpool
 
 from matcher.domain import CareType
 from providers import reference
-from providers.io.export import frame_sheet
-from providers.store import access
+from services import exports
 from services import what_if as data
+from services.errors import AccessDenied
 from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -80,7 +80,7 @@ def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOpt
     settings: Settings = request.app.state.settings
     try:
         return data.scenario_options(db, user, today=settings.current_date())
-    except access.AccessDenied as exc:
+    except AccessDenied as exc:
         raise HTTPException(status_code=403, detail=exc.user_message) from exc
 
 
@@ -181,15 +181,16 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     sheets: dict[str, Sheet] = {}
     if ctx.result is not None:
         columns, rows = sview.EXPORT_COLUMNS, sview.export_rows(ctx.result)
-        sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.result.groups))
+        sheets["uitkomst_per_groep"] = exports.frame_sheet(to_frame(ctx.result.groups))
     elif ctx.advice is not None:
         columns, rows = sview.ADVICE_COLUMNS, sview.advice_rows(ctx.advice)
     else:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     # Aggregates only: the export is logged without refs.
-    access.record_export(db, user, "inkoop_scenario", [], fmt)
+    sheets = exports.export(
+        db, user, exports.ExportKind.INKOOP_SCENARIO, fmt, {"totalen": (columns, rows), **sheets}
+    )
     db.commit()
-    sheets = {"totalen": (columns, rows), **sheets}
     return download(f"inkoopscenario-{job_id}.{fmt}", fmt, sheets)
 
 

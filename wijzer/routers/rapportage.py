@@ -9,9 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.io.export import frame_sheet
-from providers.store import access
-from services import uitvraag
+from services import exports, uitvraag
 from services.frames import to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -49,13 +47,14 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     if ctx is None:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
     rows = view.csv_rows(ctx)
-    access.record_export(db, user, "uitvraag", [c.child_ref for c in ctx.children], fmt)
-    db.commit()
     sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
     if fmt == "xlsx":
         sheets["voorraad_en_stroom"] = (view.FLOW_COLUMNS, view.flow_rows(ctx))
         if ctx.groups is not None:
-            sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.groups))
+            sheets["uitkomst_per_groep"] = exports.frame_sheet(to_frame(ctx.groups))
+    refs = [c.child_ref for c in ctx.children]
+    sheets = exports.export(db, user, exports.ExportKind.UITVRAAG, fmt, sheets, refs=refs)
+    db.commit()
     return download(f"uitvraag-{ctx.count_date.isoformat()}.{fmt}", fmt, sheets)
 
 
