@@ -27,3 +27,10 @@ def read_inbox(session: Session, principal: Principal) -> list[MeldingView]:
     items = store.inbox(session, principal)
     store.mark_read(session, principal)
     return items
+
+
+def place_freed(session: Session, offering_id: int) -> int:
+    """A place of this offering came free: a melding to each organisation with a case
+    waiting for this help in a region the offering serves; returns how many were
+    told. The caller commits."""
+    return store.place_freed(session, offering_id)
