@@ -21,6 +21,7 @@ from providers.store import referrals as cases
 from providers.store import waits
 from providers.store.access import Principal, get_offering
 from providers.store.models import UNCLASSIFIED, AanmeldingStatus
+from providers.store.waits import MIN_STARTS as MIN_STARTS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -32,7 +32,8 @@ from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, wi
 from matcher.forecast.domain import MeasuredFlow, state_from_offering
 from matcher.forecast.simulate import summarise
 from providers import reference
-from providers.convert import ATTRIBUTE_BY_CODE, attributes_of, regions
+from providers.convert import ATTRIBUTE_BY_CODE as ATTRIBUTE_BY_CODE
+from providers.convert import attributes_of, regions
 from providers.store import waits
 from providers.store.access import OfferingView, Principal
 from services.errors import InvalidRequest

@@ -23,7 +23,8 @@ from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, Waiting
 from providers.convert import scenario_from_db
 from providers.store.aanmeldingen import LoopFacts, loop_facts
 from providers.store.access import Principal
-from providers.store.uitvraag import SnapshotInfo, monthly_flows, take_snapshot
+from providers.store.uitvraag import SnapshotInfo as SnapshotInfo
+from providers.store.uitvraag import monthly_flows, take_snapshot
 from services.outcomes import GroupOutcomes, group_outcomes
 
 if TYPE_CHECKING:

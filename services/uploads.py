@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING
 from providers import reference
 from providers.io.read import MAX_FILE_BYTES
 from providers.store.access import Principal
-from providers.store.upload_preview import UploadChanges, apply_upload
+from providers.store.upload_preview import SHOWN_KEYS as SHOWN_KEYS
+from providers.store.upload_preview import UploadChanges as UploadChanges
+from providers.store.upload_preview import apply_upload
 from services.errors import InvalidRequest
 
 if TYPE_CHECKING:

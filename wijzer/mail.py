@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import meldingen
+from services import meldingen
 from services.notify import MailSettings, mail_pending
 from wijzer.settings import Settings
 

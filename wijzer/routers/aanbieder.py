@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import access
+from services import aanbieder as use_case
+from services.errors import AccessDenied, ConflictError, NotFound
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN
@@ -46,12 +47,12 @@ def save(
     """Write in its own transaction; a conflict rolls back and reports the stored state."""
     try:
         with sessions.begin() as session:
-            saved = access.update_offering(session, user, offering_id, version, changes)
+            saved = use_case.update_offering(session, user, offering_id, version, changes)
             return SaveOutcome(saved=view.row_of(saved))
-    except access.ConflictError as exc:
+    except ConflictError as exc:
         current = view.row_of(exc.current) if exc.current is not None else None
         return SaveOutcome(current=current)
-    except (access.NotFound, access.AccessDenied) as exc:
+    except (NotFound, AccessDenied) as exc:
         raise HTTPException(status_code=404, detail=NOT_YOURS) from exc
 
 
@@ -82,7 +83,7 @@ def confirm_all(request: Request, user: ConfirmUser) -> Response:
     """Alles klopt nog: every own offering is confirmed as it stands, in one action."""
     sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions.begin() as session:
-        n = access.confirm_all_offerings(session, user)
+        n = use_case.confirm_all(session, user)
     return RedirectResponse(f"/aanbieder?bevestigd={n}", status_code=303)
 
 

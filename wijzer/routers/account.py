@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store import accounts
-from providers.store.access import AccessDenied
-from providers.store.models import Role
+from services import accounts
+from services.errors import AccessDenied
+from services.principal import Role
 from wijzer.auth import SESSION_ID_KEY, SessionUser, require_roles
 from wijzer.rendering import render
 from wijzer.security import rotate_csrf_token

@@ -25,10 +25,9 @@ from matcher.domain import CareType
 from matcher.domain.caretypes import UNCLASSIFIED_CODE
 from matcher.domain.reasons import Reason
 from providers import reference
-from providers.store import meldingen
-from providers.store.access import AccessDenied, NotFound
-from providers.store.referrals import DuplicateCase, StatusConflict
+from services import meldingen
 from services import referrals as use_case
+from services.errors import AccessDenied, DuplicateCase, NotFound, StatusConflict
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN, json_whole_number

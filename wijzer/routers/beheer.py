@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.io.export import frame_sheet
-from providers.store import accounts
-from providers.store.audit_log import export_audit
+from services import accounts
+from services.audit import export_audit
+from services.exports import frame_sheet
 from services.frames import audit_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession

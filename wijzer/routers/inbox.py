@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from providers.store import meldingen, waits
-from providers.store.access import AccessDenied, NotFound
-from providers.store.referrals import StatusConflict
+from services import meldingen
 from services import referrals as use_case
+from services.errors import AccessDenied, NotFound, StatusConflict
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import DB_INT_MAX, DB_INT_MIN, FormErrors
@@ -98,8 +97,7 @@ async def answer(request: Request, user: Provider, db: DbSession, aanmelding_id:
 
 @router.get("/meldingen", response_class=HTMLResponse)
 def notices(request: Request, user: Anyone, db: DbSession) -> Response:
-    items = meldingen.inbox(db, user)
-    meldingen.mark_read(db, user)
+    items = meldingen.read_inbox(db, user)
     db.commit()
     return render(request, "casus/meldingen.html", {"notices": items}, user=user)
 
@@ -117,7 +115,7 @@ def measured_waits(request: Request, user: Anyone, db: DbSession) -> Response:
             "lines": lines,
             "margin": settings.wait_margin_days,
             "shown": sum(1 for x in lines if x.median_days is not None),
-            "min_starts": waits.MIN_STARTS,
+            "min_starts": use_case.MIN_STARTS,
         },
         user=user,
     )

@@ -28,9 +28,9 @@ from starlette.concurrency import run_in_threadpool
 
 from matcher.domain import CareType
 from providers import reference
-from providers.io.export import frame_sheet
-from providers.store import access
+from services import exports
 from services import what_if as data
+from services.errors import AccessDenied
 from services.frames import advice_totals_frame, scenario_totals_frame, to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -80,7 +80,7 @@ def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOpt
     settings: Settings = request.app.state.settings
     try:
         return data.scenario_options(db, user, today=settings.current_date())
-    except access.AccessDenied as exc:
+    except AccessDenied as exc:
         raise HTTPException(status_code=403, detail=exc.user_message) from exc
 
 
@@ -179,14 +179,14 @@ def export(request: Request, user: User, db: DbSession, job_id: JOB_ID, fmt: str
     ctx = sview.job_context(own_scenario(request, user, job_id))
     sheets: dict[str, Sheet] = {}
     if ctx.result is not None:
-        sheets["totalen"] = frame_sheet(scenario_totals_frame(ctx.result))
-        sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.result.groups))
+        sheets["totalen"] = exports.frame_sheet(scenario_totals_frame(ctx.result))
+        sheets["uitkomst_per_groep"] = exports.frame_sheet(to_frame(ctx.result.groups))
     elif ctx.advice is not None:
-        sheets["totalen"] = frame_sheet(advice_totals_frame(ctx.advice))
+        sheets["totalen"] = exports.frame_sheet(advice_totals_frame(ctx.advice))
     else:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
     # Aggregates only: the export is logged without refs.
-    access.record_export(db, user, "inkoop_scenario", [], fmt)
+    sheets = exports.export(db, user, exports.ExportKind.INKOOP_SCENARIO, fmt, sheets)
     db.commit()
     return download(f"inkoopscenario-{job_id}.{fmt}", fmt, sheets)
 

@@ -15,9 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import UploadFile
 
-from providers.errors import ImportRejected
-from providers.store.upload_preview import PreviewOutdated
-from services.errors import InvalidRequest
+from services.errors import ImportRejected, InvalidRequest, PreviewOutdated
 from services.uploads import PendingUploads, UploadRequest, commit_upload, preview_upload
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession

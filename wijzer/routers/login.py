@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from providers.store.sessions import end_session, start_session
+from services.login import end_session, start_session
 from wijzer.auth import (
     SESSION_ID_KEY,
     SESSION_LOGIN_AT_KEY,

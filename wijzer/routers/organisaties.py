@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers import reference
-from providers.store.access import NotFound
 from services import notify
+from services.errors import NotFound
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.forms import DB_INT_MAX, FormErrors
 from wijzer.rendering import render

@@ -9,9 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.io.export import frame_sheet
-from providers.store import access
-from services import uitvraag
+from services import exports, uitvraag
 from services.frames import flows_frame, to_frame
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
@@ -49,13 +47,14 @@ def export(request: Request, user: ExportUser, db: DbSession, fmt: str) -> Respo
     if ctx is None:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
     rows = view.csv_rows(ctx)
-    access.record_export(db, user, "uitvraag", [c.child_ref for c in ctx.children], fmt)
-    db.commit()
     sheets: dict[str, Sheet] = {"uitvraag": (view.CSV_COLUMNS, rows)}
     if fmt == "xlsx":
-        sheets["voorraad_en_stroom"] = frame_sheet(flows_frame(ctx.flows))
+        sheets["voorraad_en_stroom"] = exports.frame_sheet(flows_frame(ctx.flows))
         if ctx.groups is not None:
-            sheets["uitkomst_per_groep"] = frame_sheet(to_frame(ctx.groups))
+            sheets["uitkomst_per_groep"] = exports.frame_sheet(to_frame(ctx.groups))
+    refs = [c.child_ref for c in ctx.children]
+    sheets = exports.export(db, user, exports.ExportKind.UITVRAAG, fmt, sheets, refs=refs)
+    db.commit()
     return download(f"uitvraag-{ctx.count_date.isoformat()}.{fmt}", fmt, sheets)
 
 
@@ -68,7 +67,7 @@ def flow_export(request: Request, user: ExportUser, fmt: str) -> Response:
     if ctx is None:
         raise HTTPException(status_code=404, detail="Inkoop ziet alleen totalen.")
     name = f"voorraad-en-stroom-{ctx.count_date.isoformat()}.{fmt}"
-    return download(name, fmt, {"voorraad_en_stroom": frame_sheet(flows_frame(ctx.flows))})
+    return download(name, fmt, {"voorraad_en_stroom": exports.frame_sheet(flows_frame(ctx.flows))})
 
 
 # The momentopname is taken by the data layer, which lets tafel (own region) and

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from providers.store import access
-from services import matching, proposal, referrals, waiting_list
+from services import exports, matching, proposal, referrals, waiting_list
+from services.errors import NotFound
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
 from wijzer.forms import FormErrors, parse_int
@@ -90,7 +90,7 @@ def child_page(request: Request, user: User, db: DbSession, ref: str) -> Respons
     settings: Settings = request.app.state.settings
     try:
         ctx = view.child(db, user, ref[:64], today=settings.current_date())
-    except access.NotFound as exc:
+    except NotFound as exc:
         raise HTTPException(status_code=404, detail=exc.user_message) from exc
     return render(request, "tafel/child.html", ctx, user=user)
 
@@ -206,7 +206,7 @@ def _send(
                 today=settings.current_date(),
                 answer_days=settings.referral_answer_days,
             )
-        except (access.NotFound, referrals.ReferralError) as exc:
+        except (NotFound, referrals.ReferralError) as exc:
             db.rollback()
             raise HTTPException(
                 status_code=409,
@@ -274,13 +274,13 @@ def export(request: Request, user: User, db: DbSession, job_id: str, fmt: str) -
     ctx = view.run_context(own_job(request, user, job_id))
     if ctx.outcome is None:
         raise HTTPException(status_code=409, detail="Deze berekening is nog niet klaar.")
-    sheets = view.export_sheets(ctx.outcome)
-    access.record_export(
+    sheets = exports.export(
         db,
         user,
-        "tafel_besluitenlijst",
-        sorted({r.child_ref for r in ctx.outcome.rows}),
+        exports.ExportKind.DECISION_LIST,
         fmt,
+        view.export_sheets(ctx.outcome),
+        refs=sorted({r.child_ref for r in ctx.outcome.rows}),
     )
     db.commit()
     name = f"besluitenlijst-{job_id}.{fmt}"

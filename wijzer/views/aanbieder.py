@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from providers import reference
-from providers.store import access
+from services import aanbieder as use_case
 from wijzer.auth import Role, SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_decimal, parse_int
 from wijzer.views.zoeken import attribute_options, care_type_labels
@@ -103,7 +103,7 @@ class EditContext(BaseModel):
     conflict_message: str = ""
 
 
-def row_of(view: access.OfferingView) -> OfferingRow:
+def row_of(view: use_case.OfferingView) -> OfferingRow:
     location = reference.gemeenten().get(view.gemeente_code)
     return OfferingRow(
         id=view.id,
@@ -137,10 +137,10 @@ def list_own(
     saved_id: int | None = None,
     confirmed_count: int | None = None,
 ) -> OfferingList:
-    views = access.offerings_for_edit(session, user)
+    views = use_case.offerings_for_edit(session, user)
     rows = [
         row_of(v).model_copy(
-            update={"stale": access.is_stale(v.confirmed_at, max_age_days=stale_after_days)}
+            update={"stale": use_case.is_stale(v.confirmed_at, max_age_days=stale_after_days)}
         )
         for v in views
     ]
@@ -161,7 +161,7 @@ def list_own(
 
 def own_offering(session: Session, user: SessionUser, offering_id: int) -> OfferingRow | None:
     """The offering if this user may edit it; None otherwise (we do not say whose it is)."""
-    for view in access.offerings_for_edit(session, user):
+    for view in use_case.offerings_for_edit(session, user):
         if view.id == offering_id:
             return row_of(view)
     return None

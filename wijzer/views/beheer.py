@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from providers import reference
-from providers.store import accounts
-from providers.store.audit_log import AuditFilter, AuditRow, audit_actors, search_audit
-from providers.store.models import AuditAction, OrganisationKind, Role
+from services import accounts
+from services.accounts import OrganisationKind
+from services.audit import AuditAction, AuditFilter, AuditRow, audit_actors, search_audit
+from services.principal import Role
 from wijzer.auth import ROLE_LABELS, SessionUser
 from wijzer.forms import DB_INT_MAX, FormErrors, parse_int
 

@@ -8,9 +8,9 @@ import datetime as dt
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from providers.errors import Problem
-from providers.store.audit_log import import_batches
-from providers.store.upload_preview import SHOWN_KEYS, UploadChanges
+from services.audit import import_batches
+from services.errors import Problem
+from services.uploads import SHOWN_KEYS, UploadChanges
 from wijzer.auth import Role, SessionUser
 
 TABLE_LABELS: dict[str, str] = {

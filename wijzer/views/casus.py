@@ -13,9 +13,9 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
+from matcher.domain.caretypes import UNCLASSIFIED_CODE as UNCLASSIFIED
 from matcher.domain.reasons import Reason
 from providers import reference
-from providers.store.models import UNCLASSIFIED
 from services import referrals as use_case
 from wijzer.forms import FormErrors, has_nul, parse_int
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from providers.store.access import Principal
 from services import purchase_advice as advice
 from services import what_if as data
 from services.matching import FloorSummary
 from services.outcomes import GroupOutcomes
+from services.principal import Principal
 from wijzer.forms import FormErrors
 from wijzer.jobs import UNREADABLE, Job, JobKind, JobStatus, WorkContext, decode
 from wijzer.views import inkoop_charts as charts

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain.caretypes import care_type_label
 from providers import reference
-from providers.io.export import frame_sheet
-from providers.store.uitvraag import SnapshotInfo
 from services import uitvraag
+from services.exports import frame_sheet
 from services.frames import REPORT_COLUMNS, to_frame
 from services.norm import NORM_STATUS_TEXT, norm_status_text
 from services.outcomes import GroupOutcomes
+from services.uitvraag import SnapshotInfo
 from wijzer.auth import SessionUser
 
 # the words live with the norm's other texts; the names stay for this page's callers

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from matcher.domain.dates import date_text
-from providers.io.export import frame_sheet
 from services import waiting_list
+from services.exports import frame_sheet
 from services.frames import to_frame
 from services.matching import (
     EXPLAIN_BUDGET_S,

@@ -22,11 +22,10 @@ from matcher.domain.clocks import Verdict
 from matcher.domain.eligibility import PairWarning, Reason
 from matcher.domain.reasons import Group, reason_text, warning_text
 from providers import reference
-from providers.convert import ATTRIBUTE_BY_CODE
 from services import search as use_case
 from services.errors import InvalidRequest
 from services.norm import verdict_text
-from services.search import FORECAST_ROWS, MAX_AGE
+from services.search import ATTRIBUTE_BY_CODE, FORECAST_ROWS, MAX_AGE
 from services.search_cache import SearchCache
 from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors, parse_int
