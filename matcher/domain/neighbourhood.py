@@ -269,17 +269,22 @@ def _relaxed(part: _Part, new: Scenario, deltas: Sequence[Delta]) -> Eligibility
     higher ceiling, a lifted stop, a waiver, late starts allowed); None for any other
     change.  A relaxed rule never makes an eligible pair fail, and a pair that failed
     first for a rule the change does not touch still fails there (the rules run in a
-    fixed order and read nothing else the change alters).  So only the pairs at the
-    changed offerings, and the pairs that failed first for a ceiling (a raise) or for
-    the deadline (late starts), are checked again: a ceiling raise for a budget of the
-    whole region no longer checks every pair of the part."""
-    touched: set[str] = set()
+    fixed order and read nothing else the change alters).  So only the pairs that
+    failed first for the relaxed rule (places and time at an offering with new places,
+    whose eligible pairs get a new earliest start as well; its stop; its contra-
+    indication; a ceiling; the deadline) are checked again: a ceiling raise for a
+    budget of the whole region no longer checks every pair of the part."""
+    # per offering the first reasons whose pairs there are checked again (None: the
+    # eligible pairs as well, whose earliest start moves with new places)
+    touched: dict[str, set[Reason | None]] = defaultdict(set)
     again: set[Reason] = set()
     for d in deltas:
-        if (isinstance(d, AddPlaces) and d.places > 0 and d.on is None) or isinstance(
-            d, LiftIntakeStop | WaiveContraIndication
-        ):
-            touched.add(d.offering)
+        if isinstance(d, AddPlaces) and d.places > 0 and d.on is None:
+            touched[d.offering] |= {None, Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE}
+        elif isinstance(d, LiftIntakeStop):
+            touched[d.offering].add(Reason.INTAKE_STOP)
+        elif isinstance(d, WaiveContraIndication):
+            touched[d.offering].add(Reason.CONTRA_INDICATION)
         elif isinstance(d, ChangeCeiling) and d.amount_cents > 0:
             again.add(Reason.BUDGET_CEILING_REACHED)
         elif isinstance(d, AllowLate) and d.allowed:
@@ -300,7 +305,9 @@ def _relaxed(part: _Part, new: Scenario, deltas: Sequence[Delta]) -> Eligibility
             continue
         fresh: list[PairCheck] = []
         for pc in base[key]:
-            if pc.offering_id in touched or (pc.reason is not None and pc.reason in again):
+            if pc.reason in touched.get(pc.offering_id, ()) or (
+                pc.reason is not None and pc.reason in again
+            ):
                 pc = check_pair(new, child, need, offs[pc.offering_id], idx, full=False)
             fresh.append(pc)
         out.pairs[key] = fresh
