@@ -425,6 +425,7 @@ class ChildView:
     current_offering_id: int | None
     status: str
     organisation_id: int | None
+    family_prefers_provider_id: int | None = None
 
 
 def child_scope(
@@ -461,6 +462,7 @@ def _child_view(c: Child) -> ChildView:
         current_offering_id=c.current_offering_id,
         status=c.status,
         organisation_id=c.organisation_id,
+        family_prefers_provider_id=c.family_prefers_provider_id,
     )
 
 
