@@ -168,6 +168,9 @@ class Neighbourhoods:
                     uf.union(first_member, ("n", *m))
             uf.freeze()
         self._parts: dict[Scope, _Part] = {}
+        # a pair that failed first for its deadline, checked with late starts allowed
+        # at an offering no change touched: every late re-solve gets the same check
+        self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
         dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
         self._dearest = dearest.id if dearest is not None else None
 
@@ -257,14 +260,21 @@ class Neighbourhoods:
         # only the pairs the change can turn around are checked again; the small problem
         # is then compiled and solved whole
         new = apply_all(part.scenario, list(deltas))
-        elig = _relaxed(part, new, deltas) or evaluate_incremental(new, part.eligibility)
+        elig = _relaxed(part, new, deltas, self._late) or evaluate_incremental(
+            new, part.eligibility
+        )
         r2 = match(new, options, compiled=compile_scenario(new, elig))
         if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
 
 
-def _relaxed(part: _Part, new: Scenario, deltas: Sequence[Delta]) -> Eligibility | None:
+def _relaxed(
+    part: _Part,
+    new: Scenario,
+    deltas: Sequence[Delta],
+    late: dict[tuple[tuple[str, str], str], PairCheck] | None = None,
+) -> Eligibility | None:
     """The part's pair checks after a change that only relaxes rules (more places, a
     higher ceiling, a lifted stop, a waiver, late starts allowed); None for any other
     change.  A relaxed rule never makes an eligible pair fail, and a pair that failed
@@ -294,6 +304,7 @@ def _relaxed(part: _Part, new: Scenario, deltas: Sequence[Delta]) -> Eligibility
     old = part.scenario
     if dataclasses.replace(new.policy, allow_late=old.policy.allow_late) != old.policy:
         return None
+    memo = late if late is not None else {}
     idx = ScenarioIndex(new)
     out = Eligibility(new, idx)
     offs = new.offering_by_id
@@ -305,10 +316,19 @@ def _relaxed(part: _Part, new: Scenario, deltas: Sequence[Delta]) -> Eligibility
             continue
         fresh: list[PairCheck] = []
         for pc in base[key]:
-            if pc.reason in touched.get(pc.offering_id, ()) or (
-                pc.reason is not None and pc.reason in again
-            ):
+            if pc.reason in touched.get(pc.offering_id, ()):
                 pc = check_pair(new, child, need, offs[pc.offering_id], idx, full=False)
+            elif pc.reason is not None and pc.reason in again:
+                # every rule before the deadline passed, and a higher ceiling keeps them
+                # passing, so the check with late starts is the same for every change
+                # that leaves this offering alone
+                shared = pc.reason is Reason.WAIT_EXCEEDS_DEADLINE and pc.offering_id not in touched
+                hit = memo.get((key, pc.offering_id)) if shared else None
+                if hit is None:
+                    hit = check_pair(new, child, need, offs[pc.offering_id], idx, full=False)
+                    if shared:
+                        memo[(key, pc.offering_id)] = hit
+                pc = hit
             fresh.append(pc)
         out.pairs[key] = fresh
     return out
