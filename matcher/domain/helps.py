@@ -194,21 +194,13 @@ def _plans(
     return out
 
 
-def _smallest(
-    pred: Callable[[int], bool], first: int, top: int, *, zero: bool = False
-) -> int | None:
+def _smallest(pred: Callable[[int], bool], first: int, top: int) -> int | None:
     """The smallest v in 1..top with pred(v), for a pred that is monotone in v: try
-    `first`, then one less; else double upwards and bisect.  With `zero`, pred(0) is
-    asked before bisecting below `first - 1` and 0 is returned when it holds."""
+    `first`, then one less; else double upwards and bisect."""
     first = max(1, min(first, top))
     if pred(first):
         if first == 1 or not pred(first - 1):
             return first
-        # less than the guess places the child as well: the guess was not what held it
-        # back, so see whether nothing at all does (one shared re-solve) before
-        # bisecting down euro by euro
-        if zero and pred(0):
-            return 0
         lo, hi = 0, first - 1
     else:
         lo, v = first, first
