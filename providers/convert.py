@@ -36,6 +36,8 @@ Choices the import format leaves open, written down here:
   becomes a `FamilyBundle` for that care type (used when the policy bundles).
 - `huidig_aanbod_id` is the current placement of the need with the same care
   type, if any.
+- `gezinswens_aanbieder_id` (stay on that provider's waiting list) becomes each
+  need's `family_prefers_waitlist_at`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.domain import (
@@ -75,6 +78,7 @@ from providers.loop_refusals import refusals_from_loop
 from providers.naming import budget_name as budget_name
 from providers.naming import regions as regions
 from providers.store.access import OfferingView, Principal, search_offerings, waiting_list
+from providers.store.models import Provider
 from providers.store.purchase import BudgetRow, ContractRow, purchase_tables
 
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -228,6 +232,7 @@ class _Children:
         family: str | None,
         current: str | None,
         offering_ct: Mapping[str, CareType],
+        prefers: str | None = None,
     ) -> None:
         needs: list[CareNeed] = []
         unclassified: list[UnclassifiedNeed] = []
@@ -245,6 +250,7 @@ class _Children:
                     current_offering=current
                     if current and offering_ct.get(current) is ct
                     else None,
+                    family_prefers_waitlist_at=prefers,
                 )
             )
             if family:
@@ -461,6 +467,7 @@ def to_scenario(
             family=k.get("gezin_ref"),
             current=k.get("huidig_aanbod_id"),
             offering_ct=offering_ct,
+            prefers=k.get("gezinswens_aanbieder_id"),
         )
     budget_rows = [
         BudgetRow(
@@ -543,6 +550,9 @@ def scenario_from_db(
     offering_ct = {o.id: o.care_type for o in offerings}
     children = _Children()
     rows = waiting_list(session, principal, region_code=region, purpose="matching")
+    wished = {c.family_prefers_provider_id for c in rows} - {None}
+    q = select(Provider.id, Provider.ext_id).where(Provider.id.in_(wished))
+    provider_ext = dict(session.execute(q).tuples().all()) if wished else {}
     for c in sorted(rows, key=lambda c: c.ref):
         if region and gem[c.gemeente_code].region_code != region:
             continue
@@ -566,6 +576,7 @@ def scenario_from_db(
             family=c.family_ref,
             current=ext_of.get(c.current_offering_id) if c.current_offering_id else None,
             offering_ct=offering_ct,
+            prefers=provider_ext.get(c.family_prefers_provider_id or 0),
         )
     return _scenario(
         evaluation_date=evaluation_date,

@@ -428,6 +428,7 @@ class _Builder:
                 "kenmerken": tuple(sorted(attrs)),
                 "gezin_ref": fam_ref,
                 "huidig_aanbod_id": None,
+                "gezinswens_aanbieder_id": None,
             }
         )
 

@@ -242,6 +242,13 @@ CHILDREN = Table(
             refers_to="aanbod",
             help="Huidige plek (aanbod_id), als het kind al ergens verblijft.",
         ),
+        Column(
+            "gezinswens_aanbieder_id",
+            Kind.ID,
+            refers_to="aanbieders",
+            help="Aanbieder (aanbieder_id) op wiens wachtlijst het gezin wil blijven staan. "
+            "Het kind krijgt dan geen plek bij een andere aanbieder. Mag leeg.",
+        ),
     ),
     "Eén rij per wachtend kind. Alleen pseudoniemen: geen namen, BSN of adressen.",
     case_data=True,

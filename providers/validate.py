@@ -568,6 +568,12 @@ def _row_rules(p: _Parser, table: str, r: dict[str, Any], row: int, ctx: _Ctx) -
             p.problem(row, "zorgvorm_2", "Dezelfde zorgvorm staat er twee keer in.", "DUBBEL")
 
 
+_MISSING = {  # a reference whose plain message would not say what to do
+    "gezinswens_aanbieder_id": "Aanbieder {x} bestaat niet. Vul het aanbieder_id in van de "
+    "aanbieder waar het gezin op de wachtlijst wil blijven, of laat het vak leeg.",
+}
+
+
 def _references(v: Validated, known: Mapping[str, Iterable[str]], problems: list[Problem]) -> None:
     keys: dict[str, set[str]] = {t: set(known.get(t, ())) for t in TABLES}
     for t, recs in v.records.items():
@@ -586,13 +592,6 @@ def _references(v: Validated, known: Mapping[str, Iterable[str]], problems: list
                 vals = val if isinstance(val, tuple) else ((val,) if val else ())
                 for x in vals:
                     if x not in target:
-                        problems.append(
-                            Problem(
-                                file,
-                                sheet,
-                                row,
-                                col.name,
-                                f"{x} staat niet in de tabel {col.refers_to}.",
-                                "VERWIJZING",
-                            )
-                        )
+                        text = _MISSING.get(col.name, "{x} staat niet in de tabel {table}.")
+                        text = text.format(x=x, table=col.refers_to)
+                        problems.append(Problem(file, sheet, row, col.name, text, "VERWIJZING"))

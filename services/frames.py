@@ -27,7 +27,7 @@ Columns (docs/analysis.md shows them in use):
   A hidden (small) cell is empty.
 - UitvraagReport, one row per waiting child: kind, gi, gemeente, maatregel,
   uitspraak, dagen_sinds_uitspraak, deadline, normstatus, dagen_te_laat, hulp,
-  belemmeringen.
+  doorslaggevend (the decisive reason of a child without a place), belemmeringen.
 - ReportResult (the uitvraag as the page and its download show it), one row per
   waiting child, by deadline: the columns of `REPORT_COLUMNS`, in words.
 - RunOutcome (a tafel run), one row per need: the columns of `RUN_COLUMNS`.
@@ -108,6 +108,7 @@ REPORT_COLUMNS = (
     "norm",
     "dagen_te_laat",
     "hulp",
+    "doorslaggevend",
     "belemmeringen",
 )
 
@@ -324,12 +325,14 @@ def _(report: UitvraagReport) -> pd.DataFrame:
             "normstatus": r["norm_status"],
             "dagen_te_laat": r["days_late"],
             "hulp": ", ".join(care_type_label(c) for c in r["care_types"]),
+            "doorslaggevend": r.get("decisive_text") or "",
             "belemmeringen": "; ".join(r["obstacles"]),
         }
         for r in report.rows
     ]
     cols = ("kind", "gi", "gemeente", "maatregel", "uitspraak", "dagen_sinds_uitspraak")
-    return _frame(rows, (*cols, "deadline", "normstatus", "dagen_te_laat", "hulp", "belemmeringen"))
+    rest = ("deadline", "normstatus", "dagen_te_laat", "hulp", "doorslaggevend", "belemmeringen")
+    return _frame(rows, (*cols, *rest))
 
 
 @to_frame.register
@@ -374,6 +377,7 @@ def _(result: ReportResult) -> pd.DataFrame:
             "norm": norm_status_text(r["norm_status"], int(r.get("days_late", 0))),
             "dagen_te_laat": int(r.get("days_late", 0)),
             "hulp": ", ".join(care_type_label(c) for c in r["care_types"]),
+            "doorslaggevend": r.get("decisive_text") or "",
             "belemmeringen": "; ".join(r["obstacles"]),
         }
         for r in result.report.rows

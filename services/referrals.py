@@ -17,8 +17,8 @@ from matcher.domain.caretypes import care_type_label
 from matcher.domain.reasons import Reason, reason_text, wj759
 from providers import reference
 from providers.store import aanmeldingen as store
+from providers.store import access, waits
 from providers.store import referrals as cases
-from providers.store import waits
 from providers.store.access import Principal, get_offering
 from providers.store.models import UNCLASSIFIED, AanmeldingStatus
 from providers.store.waits import MIN_STARTS as MIN_STARTS
@@ -36,6 +36,12 @@ WHY_NO_BUTTON = (
 
 CaseInput = cases.CaseInput
 ReferralError = cases.ReferralError
+
+
+def provider_options(session: Session) -> list[tuple[str, str]]:
+    """(aanbieder_id, name) of every provider, by name: where a family may want to keep
+    waiting (names of organisations, no case data)."""
+    return sorted(access.provider_names(session).items(), key=lambda kv: (kv[1], kv[0]))
 
 
 def register_case(

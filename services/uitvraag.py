@@ -2,8 +2,10 @@
 momentopname that inflow and outflow are counted from.
 
 (a) which children wait, (b) for which help, (c) which obstacles, per gemeente
-and per GI.  The report itself is ``matcher.domain.uitvraag.build_report``; the
-obstacles per child are the domain's eligibility reasons when no offering fits.
+and per GI.  The report itself is ``matcher.domain.uitvraag.build_report``.  A child
+that a matching of today's list leaves without a place gets one decisive reason, the
+one the tafel run shows (``matcher.domain.decisive``); the obstacles per child (the
+domain's eligibility reasons when no offering fits) stay as detail.
 Snapshots are stored and read by the data layer (``providers.store.uitvraag``),
 which also decides who may take or see them.
 """
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.domain import Scenario
+from matcher.domain.decisive import Decisive
 from matcher.domain.eligibility import evaluate
-from matcher.domain.match import match
+from matcher.domain.explain import explain
+from matcher.domain.match import MatchResult, match
 from matcher.domain.reasons import Reason, reason_text, summary_text
 from matcher.domain.uitvraag import MonthFlow, Snapshot, UitvraagReport, WaitingRecord, build_report
 from providers.convert import scenario_from_db
@@ -57,26 +61,42 @@ class SnapshotRequest:
     region: str | None = None
 
 
+def decisive_label(d: Decisive) -> str:
+    """The decisive reason in a few words, the same for every child it holds for (so
+    that it can be counted per gemeente and GI): the catalogue's sentence of the
+    reason, or of the summary when no single reason decides."""
+    return reason_text(d.reason) if d.reason is not None else summary_text(d.code)
+
+
+def decisive_reasons(result: MatchResult) -> dict[str, Decisive]:
+    """Per child without a place in the matching: the decisive reason of its first
+    unplaced need, as the tafel run explains it (no search for what would help)."""
+    out: dict[str, Decisive] = {}
+    order = {(c.ref, n.id): i for c in result.scenario.children for i, n in enumerate(c.needs)}
+    needs = explain(result, search=False).needs
+    for ne in sorted(needs, key=lambda n: (n.child_ref, order.get((n.child_ref, n.need_id), 0))):
+        if ne.decisive is not None and ne.child_ref not in out:
+            out[ne.child_ref] = ne.decisive
+    return out
+
+
 def waiting_records(
-    scenario: Scenario, loop: Mapping[str, LoopFacts] | None = None
+    scenario: Scenario,
+    result: MatchResult | None = None,
+    loop: Mapping[str, LoopFacts] | None = None,
 ) -> tuple[WaitingRecord, ...]:
-    """A record per waiting child with a ruling, with the obstacles of needs that no
-    offering fits.  With `loop` (the referral loop's facts per case), help that has
-    really started is no longer help the child waits for, and the providers' recorded
-    no's are counted per child."""
+    """A record per waiting child with a ruling: the decisive reason when the matching
+    `result` (of today's list; made here when not given) leaves it without a place, and
+    as detail the obstacles of needs that no offering fits.  With `loop` (the referral
+    loop's facts per case) the providers' recorded no's are counted per child; help
+    that has really started is not in the scenario (the converter leaves it out)."""
     eligibility = evaluate(scenario)
+    decisive = decisive_reasons(result if result is not None else match(scenario))
     records = []
     for child in scenario.children:
         facts = (loop or {}).get(child.ref)
-        started = list(facts.started) if facts else []
-        awaited = []
-        for n in child.needs:
-            if n.care_type.value in started:
-                started.remove(n.care_type.value)
-                continue
-            awaited.append(n)
         obstacles: set[str] = set()
-        for need in awaited:
+        for need in child.needs:
             checks = eligibility.pairs.get((child.ref, need.id), [])
             if not checks:
                 obstacles.add(NOT_OFFERED)
@@ -92,10 +112,12 @@ def waiting_records(
                 gemeente=child.gemeente,
                 measure=child.measure,
                 ruling_date=child.ruling_date,
-                care_types=tuple(n.care_type for n in awaited),
+                care_types=tuple(n.care_type for n in child.needs),
                 obstacles=tuple(sorted(obstacles)),
                 urgent_deadline=child.urgent_deadline,
                 declines=facts.declines if facts else 0,
+                decisive=decisive_label(d) if (d := decisive.get(child.ref)) else None,
+                decisive_text=d.text if d else None,
             )
         )
     return tuple(records)
@@ -111,12 +133,14 @@ def report(sessions: sessionmaker[Session], user: Principal, req: ReportRequest)
         flows = monthly_flows(session, user, region_code=region_code)
         loop = loop_facts(session, user, [c.ref for c in scenario.children])
     region = region_code or ALL_REGIONS_LABEL
-    snap = Snapshot(count_date=req.today, region=region, records=waiting_records(scenario, loop))
+    matched = match(scenario)
+    records = waiting_records(scenario, matched, loop)
+    snap = Snapshot(count_date=req.today, region=region, records=records)
     return ReportResult(
         region=region,
         report=build_report(snap),
         flows=tuple(flows),
-        groups=group_outcomes(match(scenario)),
+        groups=group_outcomes(matched),
     )
 
 

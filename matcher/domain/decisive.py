@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from matcher.domain.eligibility import PairCheck, start_of
-from matcher.domain.match import MatchResult
+from matcher.domain.match import MatchResult, Placement
 from matcher.domain.model import ChildAttribute, Offering
 from matcher.domain.reasons import (
     MIXED,
@@ -144,12 +144,7 @@ class SolutionUse:
         look = {(i.item, f"{i.offering}@{i.group}"): i for i in comp.arcs}
         offs = sc.offering_by_id
         kids = sc.child_by_ref
-        checks = {
-            (pc.child_ref, pc.need_id, pc.offering_id): pc
-            for pcs in comp.eligibility.pairs.values()
-            for pc in pcs
-            if pc.eligible
-        }
+        pairs = comp.eligibility.pairs
         for item, opt in r.solution.assignments.items():
             info = look[(item, opt)]
             self.places[(info.offering, info.group)] += info.members
@@ -157,7 +152,13 @@ class SolutionUse:
             if o.price_cents <= 0:
                 continue
             ref, nid = comp.item_members[item][0]
-            via = checks[(ref, nid, o.id)].via_main_contractor
+            # only the eligible checks: reading every pair would compute the reasons of
+            # every need, placed or not, where only the unplaced ones are explained
+            via = next(
+                pc.via_main_contractor
+                for pc in pairs.eligible((ref, nid))
+                if pc.offering_id == o.id
+            )
             for b in idx.budgets_for(kids[ref], o, via):
                 self.budget[b.id] += o.price_cents * info.members
 
@@ -178,6 +179,16 @@ class SolutionUse:
             if g.first_slot <= cutoff
         )
         return max(0, total - used)
+
+    def pays(self, p: Placement, budget_id: str) -> int:
+        """Cents a placement pays from budget `budget_id` (0 when it does not apply)."""
+        sc = self.result.scenario
+        o = sc.offering_by_id[p.offering]
+        if o.price_cents <= 0:
+            return 0
+        idx = self.result.compiled.eligibility.index
+        budgets = idx.budgets_for(sc.child_by_ref[p.child_ref], o, p.via_main_contractor)
+        return o.price_cents if any(b.id == budget_id for b in budgets) else 0
 
     def budget_left(self, budget_id: str) -> int:
         b = next(x for x in self.result.scenario.budgets if x.id == budget_id)

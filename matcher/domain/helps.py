@@ -101,7 +101,9 @@ class HelpSearch:
     note: str = ""
 
 
-Seen = tuple[dict[tuple[str, str], Placement], int]
+# placements, the number placed within the norm in the whole scenario, and the needs
+# the re-solve covered (None: every need)
+Seen = tuple[dict[tuple[str, str], Placement], int, frozenset[tuple[str, str]] | None]
 CacheKey = tuple[tuple[Delta, ...], Scope | None]
 
 
@@ -219,6 +221,50 @@ def _smallest(pred: Callable[[int], bool], first: int, top: int) -> int | None:
     return hi
 
 
+def _least_raise(
+    pred: Callable[[int], bool], needed: Callable[[int], int | None], guess: int, top: int
+) -> int | None:
+    """The smallest raise in euros (0 for none) for which pred holds, given pred(top).
+
+    The shortfall `guess` and one euro less are tried first.  Else the search walks down
+    from the top: an answer that places the child pays a known amount from the budget,
+    so that amount (`needed`) is enough for it; one euro less either fails (then that
+    amount is the smallest) or gives an answer that pays less.  The amounts the walk
+    visits are those of the answers themselves, the same for every child waiting on
+    this budget, so one re-solve serves them all instead of a bisection per child."""
+    g = max(1, min(guess, top))
+    hi = top
+    if pred(g):
+        if g == 1 or not pred(g - 1):
+            return g
+        hi = g - 1
+    while hi > 0:
+        tight = needed(hi)
+        if tight is not None and tight < hi:
+            if pred(tight):
+                hi = tight
+                continue
+            return _bisect(pred, tight, hi)  # that answer was one of several equal ones
+        if not pred(hi - 1):
+            return hi
+        below = needed(hi - 1)
+        if below is None or below >= hi - 1:
+            return 0 if pred(0) else _bisect(pred, 0, hi - 1)
+        hi -= 1
+    return 0
+
+
+def _bisect(pred: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The smallest v in lo+1..hi with pred(v), given pred(hi) and not pred(lo)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def search_help(
     r: MatchResult,
     ref: str,
@@ -271,16 +317,32 @@ def search_help(
             # the child is still a verified change
             left = max(0.5, deadline - time.perf_counter())
             probe = replace(opts, time_limit_s=min(opts.time_limit_s, left))
-            got = None
+            got: Seen | None = None
             if hoods is not None and scope is not None:
-                got = hoods.resolve(deltas, scope, probe)
+                local = hoods.resolve(deltas, scope, probe)
+                if local is not None:
+                    got = (*local, hoods.needs(scope))
             if got is None:
                 r2, _ = resolve(r, apply_all(sc, deltas), probe)
-                got = (r2.placements, r2.n_within_norm)
+                got = (r2.placements, r2.n_within_norm, None)
             seen = shared.put((deltas, scope), got)
-        placements, within = seen
+        placements, within, _ = seen
         pl = placements.get((ref, nid))
         return None if pl is None or within < r.n_within_norm else pl
+
+    def spent(deltas: tuple[Delta, ...], bid: str) -> int | None:
+        """Cents the answer of an earlier re-solve with `deltas` pays from budget `bid`
+        in the whole scenario (None when that re-solve was not made)."""
+        scope = hoods.scope(deltas, ref, nid) if hoods is not None else None
+        seen = shared.get((deltas, scope))
+        if seen is None:
+            return None
+        placements, _, needs = seen
+        base = r.placements
+        inside = base.keys() if needs is None else needs
+        total = use.budget.get(bid, 0)
+        total -= sum(use.pays(p, bid) for k, p in base.items() if k in inside)
+        return total + sum(use.pays(p, bid) for p in placements.values())
 
     searched_places: list[str] = []
     searched_budgets: list[str] = []
@@ -295,7 +357,9 @@ def search_help(
             # no other change was found
             if plan.late and out.changes:
                 continue
-            found = _run_plan(plan, attempt, r, dl, limits, searched_places, searched_budgets)
+            found = _run_plan(
+                plan, attempt, spent, r, dl, limits, searched_places, searched_budgets
+            )
             if found is not None:
                 deltas, pl = found
                 if any(c.deltas == deltas for c in out.changes):
@@ -317,6 +381,7 @@ def search_help(
 def _run_plan(
     plan: _Plan,
     attempt: Callable[[tuple[Delta, ...]], Placement | None],
+    spent: Callable[[tuple[Delta, ...], str], int | None],
     r: MatchResult,
     dl: date | None,
     limits: SearchLimits,
@@ -354,17 +419,30 @@ def _run_plan(
         searched_budgets.append(bid)
         rest = raise_all[i + 1 :]
 
-        def with_raise(euros: int, bid: str = bid, rest: tuple[Delta, ...] = rest) -> bool:
-            deltas = (*base, *extra, *ceilings, ChangeCeiling(bid, euros * 100), *rest)
-            return ok(attempt(deltas), False)
+        def changed(
+            euros: int, bid: str = bid, rest: tuple[Delta, ...] = rest
+        ) -> tuple[Delta, ...]:
+            raise_ = (ChangeCeiling(bid, euros * 100),) if euros else ()
+            return (*base, *extra, *ceilings, *raise_, *rest)
+
+        def with_raise(euros: int) -> bool:
+            return ok(attempt(changed(euros)), False)
+
+        def needed(euros: int, bid: str = bid) -> int | None:
+            # the raise the answer of that re-solve needs: what it pays from the budget
+            # beyond what is left (that answer stays possible with this raise)
+            cents = spent(changed(euros), bid)
+            left = next(b.remaining_cents for b in sc.budgets if b.id == bid)
+            return None if cents is None else max(0, -(-(cents - left) // 100))
 
         top = limits.max_raise_cents // 100
         if not with_raise(top):
             return None
-        euros = _smallest(with_raise, -(-guess // 100), top)
+        euros = _least_raise(with_raise, needed, -(-guess // 100), top)
         if euros is None:
             return None
-        ceilings.append(ChangeCeiling(bid, euros * 100))
+        if euros:
+            ceilings.append(ChangeCeiling(bid, euros * 100))
     deltas = (*base, *extra, *ceilings)
     pl = attempt(deltas)
     if pl is None or not deltas:

@@ -35,7 +35,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from matcher.domain.compile import compile_scenario
-from matcher.domain.eligibility import Eligibility, ScenarioIndex
+from matcher.domain.eligibility import (
+    Eligibility,
+    PairCheck,
+    ScenarioIndex,
+    check_pair,
+    waiting_needs,
+)
 from matcher.domain.incremental import evaluate_incremental
 from matcher.domain.match import MatchResult, Placement, match
 from matcher.domain.model import Scenario
@@ -162,6 +168,9 @@ class Neighbourhoods:
                     uf.union(first_member, ("n", *m))
             uf.freeze()
         self._parts: dict[Scope, _Part] = {}
+        # a pair that failed first for its deadline, checked with late starts allowed
+        # at an offering no change touched: every late re-solve gets the same check
+        self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
         dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
         self._dearest = dearest.id if dearest is not None else None
 
@@ -237,6 +246,10 @@ class Neighbourhoods:
         self._parts[scope] = part
         return part
 
+    def needs(self, scope: Scope) -> frozenset[tuple[str, str]]:
+        """The needs a re-solve in `scope` covers."""
+        return self._part(scope).needs
+
     def resolve(
         self, deltas: Sequence[Delta], scope: Scope, options: SolveOptions
     ) -> tuple[dict[tuple[str, str], Placement], int] | None:
@@ -244,11 +257,78 @@ class Neighbourhoods:
         scenario) with `deltas` applied; None when the neighbourhood cannot stand for
         the whole (the caller then re-solves everything)."""
         part = self._part(scope)
-        # only the pairs at the changed offerings are checked again; the small problem
+        # only the pairs the change can turn around are checked again; the small problem
         # is then compiled and solved whole
         new = apply_all(part.scenario, list(deltas))
-        elig = evaluate_incremental(new, part.eligibility)
+        elig = _relaxed(part, new, deltas, self._late) or evaluate_incremental(
+            new, part.eligibility
+        )
         r2 = match(new, options, compiled=compile_scenario(new, elig))
         if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
+
+
+def _relaxed(
+    part: _Part,
+    new: Scenario,
+    deltas: Sequence[Delta],
+    late: dict[tuple[tuple[str, str], str], PairCheck] | None = None,
+) -> Eligibility | None:
+    """The part's pair checks after a change that only relaxes rules (more places, a
+    higher ceiling, a lifted stop, a waiver, late starts allowed); None for any other
+    change.  A relaxed rule never makes an eligible pair fail, and a pair that failed
+    first for a rule the change does not touch still fails there (the rules run in a
+    fixed order and read nothing else the change alters).  So only the pairs that
+    failed first for the relaxed rule (places and time at an offering with new places,
+    whose eligible pairs get a new earliest start as well; its stop; its contra-
+    indication; a ceiling; the deadline) are checked again: a ceiling raise for a
+    budget of the whole region no longer checks every pair of the part."""
+    # per offering the first reasons whose pairs there are checked again (None: the
+    # eligible pairs as well, whose earliest start moves with new places)
+    touched: dict[str, set[Reason | None]] = defaultdict(set)
+    again: set[Reason] = set()
+    for d in deltas:
+        if isinstance(d, AddPlaces) and d.places > 0 and d.on is None:
+            touched[d.offering] |= {None, Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE}
+        elif isinstance(d, LiftIntakeStop):
+            touched[d.offering].add(Reason.INTAKE_STOP)
+        elif isinstance(d, WaiveContraIndication):
+            touched[d.offering].add(Reason.CONTRA_INDICATION)
+        elif isinstance(d, ChangeCeiling) and d.amount_cents > 0:
+            again.add(Reason.BUDGET_CEILING_REACHED)
+        elif isinstance(d, AllowLate) and d.allowed:
+            again.add(Reason.WAIT_EXCEEDS_DEADLINE)
+        else:
+            return None
+    old = part.scenario
+    if dataclasses.replace(new.policy, allow_late=old.policy.allow_late) != old.policy:
+        return None
+    memo = late if late is not None else {}
+    idx = ScenarioIndex(new)
+    out = Eligibility(new, idx)
+    offs = new.offering_by_id
+    base = part.eligibility.pairs
+    # in the order a full check gives, so that the problem compiles the same
+    for child, need in waiting_needs(new):
+        key = (child.ref, need.id)
+        if key not in base:
+            continue
+        fresh: list[PairCheck] = []
+        for pc in base[key]:
+            if pc.reason in touched.get(pc.offering_id, ()):
+                pc = check_pair(new, child, need, offs[pc.offering_id], idx, full=False)
+            elif pc.reason is not None and pc.reason in again:
+                # every rule before the deadline passed, and a higher ceiling keeps them
+                # passing, so the check with late starts is the same for every change
+                # that leaves this offering alone
+                shared = pc.reason is Reason.WAIT_EXCEEDS_DEADLINE and pc.offering_id not in touched
+                hit = memo.get((key, pc.offering_id)) if shared else None
+                if hit is None:
+                    hit = check_pair(new, child, need, offs[pc.offering_id], idx, full=False)
+                    if shared:
+                        memo[(key, pc.offering_id)] = hit
+                pc = hit
+            fresh.append(pc)
+        out.pairs[key] = fresh
+    return out

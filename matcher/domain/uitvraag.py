@@ -8,6 +8,8 @@ Pure computation on snapshots (`momentopnames`).  Rules (DOMAIN.md §6d, T8):
 - a partial survey is never extrapolated;
 - every row carries the inspection norm status; a regional definition is an extra
   column, never a replacement;
+- (c) obstacles count one decisive reason per child (the tafel run's); every obstacle
+  stays as detail;
 - the municipal view holds aggregates only, no child-identifying fields.
 """
 
@@ -79,6 +81,10 @@ class WaitingRecord:
     cancelled: CancellationReason | None = None
     # no's from providers recorded in the referral loop (an obstacle of its own)
     declines: int = 0
+    # the one reason that stands between the child and help (a few words, counted per
+    # gemeente and GI) and its sentence; `obstacles` are the detail
+    decisive: str | None = None
+    decisive_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +258,11 @@ class UitvraagReport:
         }
 
 
+def _counted(row: dict[str, Any]) -> list[str]:
+    decisive = row.get("decisive")
+    return [decisive] if decisive else list(row["obstacles"])
+
+
 def _sections(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     """(a) who waits (count), (b) for which help, (c) which obstacles, per group."""
     out: dict[str, dict[str, Any]] = {}
@@ -263,7 +274,12 @@ def _sections(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]
             # waiting children whose help is not classified yet still count in (a)
             "b_unclassified": sum(1 for r in mine if not r["care_types"]),
             "b_categories": dict(sorted(Counter(c for r in mine for c in r["categories"]).items())),
-            "c_obstacles": dict(sorted(Counter(o for r in mine for o in r["obstacles"]).items())),
+            # one decisive reason per child, so the counts add up to children; a record
+            # without one (an older snapshot) counts its obstacles
+            "c_obstacles": dict(sorted(Counter(o for r in mine for o in _counted(r)).items())),
+            "c_obstacle_details": dict(
+                sorted(Counter(o for r in mine for o in r["obstacles"]).items())
+            ),
             "norm_status": dict(sorted(Counter(r["norm_status"] for r in mine).items())),
         }
     return out
@@ -295,6 +311,8 @@ def build_report(
             "care_types": [c.value for c in r.care_types],
             "categories": sorted({c.category.value for c in r.care_types}),
             "interim_help": r.interim_help,
+            "decisive": r.decisive,
+            "decisive_text": r.decisive_text,
             "obstacles": list(r.obstacles),
             "declines": r.declines,
         }

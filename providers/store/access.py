@@ -430,6 +430,7 @@ class ChildView:
     # positions in `needs` whose help has really started (a registered start): the
     # need stays on the child's list but is no longer asked for
     started: frozenset[int] = frozenset()
+    family_prefers_provider_id: int | None = None
 
 
 def child_scope(
@@ -467,6 +468,7 @@ def _child_view(c: Child, started_need_ids: frozenset[int] = frozenset()) -> Chi
         status=c.status,
         organisation_id=c.organisation_id,
         started=frozenset(i for i, n in enumerate(c.needs) if n.id in started_need_ids),
+        family_prefers_provider_id=c.family_prefers_provider_id,
     )
 
 

@@ -159,6 +159,9 @@ def load_records(
                     "huidig_aanbod_id": off_ext.get(c.current_offering_id)
                     if c.current_offering_id
                     else None,
+                    "gezinswens_aanbieder_id": ext.get(c.family_prefers_provider_id)
+                    if c.family_prefers_provider_id
+                    else None,
                 }
             )
         out["kinderen"] = rows

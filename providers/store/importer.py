@@ -409,6 +409,15 @@ def write_validated(
         off_ids.update(
             {k: v[0] for k, v in _ids_by_key(session, Offering, "ext_id", missing).items()}
         )
+        prov_ids = _provider_ids(
+            session,
+            {
+                r["gezinswens_aanbieder_id"]
+                for r in v.records["kinderen"]
+                if r.get("gezinswens_aanbieder_id")
+            },
+            prov_ids,
+        )
         org_id = principal.organisation_id if principal.role is Role.VERWIJZER else None
         rows = []
         for r in v.records["kinderen"]:
@@ -427,6 +436,7 @@ def write_validated(
                 "current_offering_id": off_ids.get(r["huidig_aanbod_id"])
                 if r.get("huidig_aanbod_id")
                 else None,
+                "family_prefers_provider_id": pid(r.get("gezinswens_aanbieder_id")),
                 "created_at": now,
             }
             if org_id is not None:

@@ -229,6 +229,8 @@ class Child(Base):
     attributes: Mapped[str] = mapped_column(String(400), default="")
     family_ref: Mapped[str | None] = mapped_column(String(40))
     current_offering_id: Mapped[int | None] = mapped_column(ForeignKey("offerings.id"))
+    # the family wants to stay on this provider's waiting list (no place elsewhere)
+    family_prefers_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
     status: Mapped[str] = mapped_column(String(20), default=ChildStatus.WAITING.value)
     placed_at: Mapped[dt.date | None] = mapped_column(Date)
     closed_at: Mapped[dt.date | None] = mapped_column(Date)

@@ -42,6 +42,7 @@ from providers.store.models import (
     ChildStatus,
     NeedClock,
     Offering,
+    Provider,
     Role,
     utcnow,
 )
@@ -183,6 +184,8 @@ class CaseInput:
     gi_notified_date: dt.date | None = None
     urgent_deadline: dt.date | None = None
     need_determined_date: dt.date | None = None
+    # the family wants to stay on this provider's waiting list (its aanbieder_id)
+    family_prefers_provider: str | None = None
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -303,6 +306,12 @@ def register_case(
         raise ReferralError("kenmerken", "Kies de kenmerken uit de lijst.")
     if case.ruling_date > today:
         raise ReferralError("uitspraakdatum", "De datum van de uitspraak ligt in de toekomst.")
+    wish = None
+    if case.family_prefers_provider:
+        q = select(Provider.id).where(Provider.ext_id == case.family_prefers_provider)
+        wish = session.scalar(q)
+        if wish is None:
+            raise ReferralError("gezinswens", "Kies de aanbieder uit de lijst, of kies geen.")
     ref = case.ref or new_ref()
     if session.scalar(select(Child.id).where(Child.ref == ref)) is not None:
         raise DuplicateCase("kenmerk", f"Er is al een casus met kenmerk {ref}. Kies een ander.")
@@ -318,6 +327,7 @@ def register_case(
         gi_notified_date=case.gi_notified_date,
         urgent_deadline=case.urgent_deadline,
         attributes=",".join(case.attributes),
+        family_prefers_provider_id=wish,
         status=ChildStatus.WAITING.value,
         needs=[ChildNeed(seq=i, care_type=code) for i, code in enumerate(case.needs, start=1)],
     )

@@ -69,3 +69,51 @@ def test_a_switch_for_everyone_has_no_neighbourhood(base: MatchResult) -> None:
 
     ref, nid = base.unplaced[0]
     assert Neighbourhoods(base).scope((AllowOutOfRegion(True),), ref, nid) is None
+
+
+def test_a_relaxing_change_checks_only_the_pairs_it_can_turn(base: MatchResult) -> None:
+    """The part's pair checks after more places, a higher ceiling or late starts are
+    those of checking every pair of the part again (without the budget's provider a
+    raise used to do exactly that)."""
+    from matcher.domain.eligibility import PairCheck, evaluate
+    from matcher.domain.neighbourhood import _relaxed
+
+    hoods = Neighbourhoods(base)
+    budgets = [b.id for b in base.scenario.budgets]
+    assert budgets
+    compared = 0
+    memo: dict[tuple[tuple[str, str], str], PairCheck] = {}
+    extra: list[tuple[str, str, tuple[Delta, ...]]] = [
+        (*base.unplaced[0], (AllowLate(True), ChangeCeiling(budgets[0], 2_000_000))),
+        (*base.unplaced[0], (AllowLate(True),)),
+        (*base.unplaced[1], (ChangeCeiling(budgets[-1], 500_000),)),
+    ]
+    for ref, nid, deltas in [*_changes(base)[:16], *extra]:
+        scope = hoods.scope(deltas, ref, nid)
+        assert scope is not None
+        part = hoods._part(scope)
+        new = apply_all(part.scenario, list(deltas))
+        # one memo over every change, as Neighbourhoods keeps it over an explanation
+        fast = _relaxed(part, new, deltas, memo)
+        assert fast is not None, deltas
+        full = evaluate(new)
+        assert list(fast.pairs) == list(full.pairs)
+        for key in full.pairs:
+            want = sorted(pc.offering_id for pc in full.eligible(*key))
+            got = sorted(pc.offering_id for pc in fast.pairs[key] if pc.eligible)
+            assert got == want, (deltas, key)
+            compared += 1
+    assert compared > 100
+
+
+def test_a_lowering_change_is_not_relaxed(base: MatchResult) -> None:
+    from matcher.domain.neighbourhood import _relaxed
+
+    hoods = Neighbourhoods(base)
+    ref, nid = base.unplaced[0]
+    budget = base.scenario.budgets[0].id
+    deltas = (ChangeCeiling(budget, -100),)
+    scope = hoods.scope(deltas, ref, nid)
+    assert scope is not None
+    part = hoods._part(scope)
+    assert _relaxed(part, apply_all(part.scenario, list(deltas)), deltas) is None

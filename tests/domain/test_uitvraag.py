@@ -106,3 +106,39 @@ def test_t8_municipal_view_has_no_child_identifying_fields(snaps):
 def test_share_of_measures(snaps):
     mar = next(s for s in snaps if s.region == "NH" and s.count_date.month == 3)
     assert build_report(mar).share_of_measures == round(98 / 6100, 4)
+
+
+def test_obstacles_count_one_decisive_reason_per_child_with_every_obstacle_as_detail():
+    import dataclasses
+    import datetime as dt
+
+    from matcher.domain.caretypes import CareType
+    from matcher.domain.model import MeasureType
+    from matcher.domain.uitvraag import Snapshot, WaitingRecord
+
+    base = WaitingRecord(
+        request_id="R1",
+        child_ref="K1",
+        gi="GI",
+        gemeente="GM1",
+        measure=MeasureType.OTS,
+        ruling_date=dt.date(2026, 10, 1),
+        care_types=(CareType.AMBULANTE_JGGZ,),
+        obstacles=("Geen LVB-expertise", "Er is een contra-indicatie"),
+        decisive="Geen LVB-expertise",
+        decisive_text="Doorslaggevend: geen LVB-expertise.",
+    )
+    older = dataclasses.replace(
+        base, request_id="R2", child_ref="K2", decisive=None, decisive_text=None
+    )
+    rep = build_report(Snapshot(dt.date(2026, 11, 20), "X", (base, older)))
+    section = rep.by_gemeente["GM1"]
+    # K1 counts once, by its decisive reason; K2 (no decisive reason known) by each
+    assert section["c_obstacles"] == {"Er is een contra-indicatie": 1, "Geen LVB-expertise": 2}
+    assert section["c_obstacle_details"] == {
+        "Er is een contra-indicatie": 2,
+        "Geen LVB-expertise": 2,
+    }
+    row = next(r for r in rep.rows if r["child_ref"] == "K1")
+    assert row["decisive_text"] == "Doorslaggevend: geen LVB-expertise."
+    assert row["obstacles"] == ["Geen LVB-expertise", "Er is een contra-indicatie"]

@@ -73,3 +73,40 @@ def test_obstacles_are_the_catalogues_sentences_with_lvb_in_capitals() -> None:
     (record,) = uc.waiting_records(loads(LVB_CHILD))
     assert record.obstacles == (reason_text(Reason.NO_LVB_EXPERTISE),)
     assert "LVB" in record.obstacles[0]  # str.capitalize() made this "lvb"
+
+
+def test_an_unplaced_child_has_one_decisive_reason_with_its_obstacles_as_detail() -> None:
+    (record,) = uc.waiting_records(loads(LVB_CHILD))
+    assert record.decisive == reason_text(Reason.NO_LVB_EXPERTISE)
+    assert record.decisive_text is not None
+    assert record.decisive_text.startswith("Doorslaggevend: ")
+    assert record.obstacles == (reason_text(Reason.NO_LVB_EXPERTISE),)
+
+
+def test_the_decisive_reason_is_the_one_the_tafel_run_shows() -> None:
+    from matcher.domain.explain import explain
+    from matcher.domain.match import match
+    from providers import demo
+    from providers.convert import to_scenario
+
+    data = demo.generate_region("JZ31", seed=2, n_children=120, today=TODAY)
+    scenario = to_scenario(data, evaluation_date=TODAY, region_code="JZ31")
+    result = match(scenario)
+    shown: dict[str, str] = {}
+    for ne in explain(result, search=False).needs:
+        assert ne.decisive is not None
+        shown.setdefault(ne.child_ref, ne.decisive.text)
+    records = uc.waiting_records(scenario, result)
+    with_reason = {r.child_ref: r.decisive_text for r in records if r.decisive_text}
+    assert with_reason
+    assert with_reason == {ref: text for ref, text in shown.items() if ref in with_reason}
+    # every child with a ruling that the matching leaves without a place has one
+    ruled = {r.child_ref for r in records}
+    assert set(with_reason) == set(shown) & ruled
+    # and the report counts exactly one reason per such child
+    from matcher.domain.uitvraag import Snapshot, build_report
+
+    rep = build_report(Snapshot(TODAY, "JZ31", records))
+    counted = sum(sum(v["c_obstacles"].values()) for v in rep.by_gemeente.values())
+    no_reason_obstacles = sum(len(r.obstacles) for r in records if not r.decisive)
+    assert counted == len(with_reason) + no_reason_obstacles

@@ -160,3 +160,20 @@ def test_without_two_snapshots_the_page_says_so(client: TestClient) -> None:
     html = client.get("/rapportage").text
     assert "nog geen twee momentopnames bewaard" in html
     assert client.get("/api/v1/rapportage/uitvraag").json()["flows"] == []
+
+
+def test_the_decisive_reason_leads_with_every_obstacle_as_detail(client: TestClient) -> None:
+    login(client, "test-tafel")
+    html = client.get("/rapportage").text
+    k2 = html.split(">K-002</th>")[1].split("</tr>")[0]
+    assert "Doorslaggevend:" in k2
+    decisive, detail = k2.split("<details", 1)
+    # the one reason the tafel run names (the wait at the one offering that would
+    # otherwise fit); the contra-indication elsewhere is detail
+    assert "na de uiterste datum" in decisive
+    assert "contra-indicatie" not in decisive.lower()
+    assert "contra-indicatie" in detail.lower()
+    got = client.get("/rapportage/uitvraag.csv")
+    rows = list(csv.DictReader(io.StringIO(got.text.lstrip("\ufeff")), delimiter=";"))
+    k2_row = next(r for r in rows if r["kind"] == "K-002")
+    assert k2_row["doorslaggevend"].startswith("Doorslaggevend:")

@@ -53,7 +53,12 @@ def index(
 
 
 def _new_page(
-    request: Request, user: SessionUser, form: view.CaseForm, errors: FormErrors, status: int
+    request: Request,
+    user: SessionUser,
+    form: view.CaseForm,
+    errors: FormErrors,
+    status: int,
+    providers: list[tuple[str, str]],
 ) -> Response:
     return render(
         request,
@@ -66,13 +71,15 @@ def _new_page(
             "measures": view.measure_options(),
             "needs": view.need_options(),
             "attributes": attribute_options(),
+            "providers": providers,
         },
     )
 
 
 @router.get("/nieuw", response_class=HTMLResponse)
-def new(request: Request, user: Owner) -> Response:
-    return _new_page(request, user, view.CaseForm(), FormErrors(), 200)
+def new(request: Request, user: Owner, db: DbSession) -> Response:
+    providers = use_case.provider_options(db)
+    return _new_page(request, user, view.CaseForm(), FormErrors(), 200, providers)
 
 
 @router.post("/nieuw", response_class=HTMLResponse)
@@ -82,15 +89,16 @@ async def create(request: Request, user: Owner, db: DbSession) -> Response:
     multi = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in ("hulp", "kenmerken")}
     form = view.parse_case_form(values, multi)
     today = _settings(request).current_date()
-    case, errors = view.check_case_form(form, today)
+    providers = use_case.provider_options(db)
+    case, errors = view.check_case_form(form, today, dict(providers))
     if case is None:
-        return _new_page(request, user, form, errors, 422)
+        return _new_page(request, user, form, errors, 422, providers)
     try:
         ref = use_case.register_case(db, user, case, today=today)
     except use_case.ReferralError as exc:
         db.rollback()
         errors.add(exc.field, exc.user_message)
-        return _new_page(request, user, form, errors, 422)
+        return _new_page(request, user, form, errors, 422, providers)
     db.commit()
     return RedirectResponse(f"/casussen/{ref}", status_code=303)
 

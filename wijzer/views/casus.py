@@ -64,6 +64,7 @@ class CaseForm(BaseModel):
     eerder_nodig: str = ""
     hulp: list[str] = Field(default_factory=list)
     kenmerken: list[str] = Field(default_factory=list)
+    gezinswens: str = ""  # aanbieder_id; empty: no wish
 
 
 def parse_case_form(values: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> CaseForm:
@@ -89,9 +90,13 @@ def _birth_month(form: CaseForm, today: dt.date, errors: FormErrors) -> str | No
     return f"{today.year - age:04d}-{today.month:02d}"
 
 
-def check_case_form(form: CaseForm, today: dt.date) -> tuple[use_case.CaseInput | None, FormErrors]:
+def check_case_form(
+    form: CaseForm, today: dt.date, providers: Mapping[str, str] | None = None
+) -> tuple[use_case.CaseInput | None, FormErrors]:
+    """The case typed in, or what is wrong with it; `providers` (aanbieder_id -> name)
+    are those a family may want to keep waiting at (None: not checked here)."""
     errors = FormErrors()
-    values = [form.kenmerk, form.gemeente, *form.hulp, *form.kenmerken]
+    values = [form.kenmerk, form.gemeente, form.gezinswens, *form.hulp, *form.kenmerken]
     if any(has_nul(v) for v in values):
         errors.add("kenmerk", "Het formulier bevat een teken dat niet is toegestaan.")
         return None, errors
@@ -125,6 +130,9 @@ def check_case_form(form: CaseForm, today: dt.date) -> tuple[use_case.CaseInput 
     attrs = reference.attributes()
     if any(k not in attrs for k in form.kenmerken):
         errors.add("kenmerken", "Kies de kenmerken uit de lijst.")
+    wish = form.gezinswens.strip() or None
+    if wish is not None and providers is not None and wish not in providers:
+        errors.add("gezinswens", "Kies de aanbieder uit de lijst, of kies geen.")
     if errors or birth is None or ruling is None:
         return None, errors
     return (
@@ -139,6 +147,7 @@ def check_case_form(form: CaseForm, today: dt.date) -> tuple[use_case.CaseInput 
             gi_notified_date=gi,
             urgent_deadline=urgent,
             need_determined_date=today,
+            family_prefers_provider=wish,
         ),
         errors,
     )

@@ -40,6 +40,7 @@ class ChildRow(BaseModel):
     days_late: int
     care_types: list[str]
     obstacles: list[str]
+    decisive: str | None = None  # the tafel run's decisive sentence; obstacles are detail
 
 
 class Section(BaseModel):
@@ -141,6 +142,7 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
             days_late=int(r.get("days_late", 0)),
             care_types=[_care_label(c) for c in r["care_types"]],
             obstacles=list(r["obstacles"]),
+            decisive=r.get("decisive_text"),
         )
         for r in built.rows
     ]
