@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,8 +41,20 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTRY
 from schemathesis.checks import load_all_checks
+from sqlalchemy import Engine, text
 
-from tests.security.conftest import TODAY, _settings, csrf_from, login, username_for
+from providers.store.engine import make_engine, migrate, session_factory
+from tests.security.conftest import (
+    BACKENDS,
+    RUN_PREFIX,
+    TODAY,
+    _settings,
+    csrf_from,
+    login,
+    pg_url_for_schema,
+    username_for,
+)
+from tests.wijzer.data import seed
 from tests.wijzer.test_role_matrix import GET_MATRIX, UNSAFE_MATRIX
 from wijzer.app import create_app
 from wijzer.auth import Role
@@ -64,15 +77,51 @@ def allowed_roles(label: str) -> frozenset[Role]:
     return frozenset(Role) if roles is None else roles
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def api_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    template_db: tuple[Path, dict[str, int]],
+) -> Iterator[str]:
+    """The test data on SQLite, or in a fresh PostgreSQL schema for the whole module."""
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("schema-db") / "wijzer.sqlite3"
+        shutil.copy(template_db[0], db)
+        yield f"sqlite:///{db}"
+        return
+    admin: Engine | None = request.getfixturevalue("pg_admin")
+    assert admin is not None
+    schema = f"{RUN_PREFIX}_api_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = pg_url_for_schema(schema, application_name=schema)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            seed(session)
+    finally:
+        engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :a AND pid <> pg_backend_pid()"
+                ),
+                {"a": schema},
+            )
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
 @pytest.fixture(scope="module")
-def api_app(
-    tmp_path_factory: pytest.TempPathFactory, template_db: tuple[Path, dict[str, int]]
-) -> Iterator[FastAPI]:
-    db = tmp_path_factory.mktemp("schema-db") / "wijzer.sqlite3"
-    shutil.copy(template_db[0], db)
+def api_app(api_url: str) -> Iterator[FastAPI]:
     # A high login limit: this module logs in many times from one address.
-    app = create_app(_settings(f"sqlite:///{db}", login_max_failures=1000))
+    app = create_app(_settings(api_url, login_max_failures=1000))
     yield app
+    app.state.jobs.shutdown()
     app.state.engine.dispose()
 
 
@@ -239,6 +288,7 @@ def test_every_operation_conforms(
 ) -> None:
     headers = _auth_headers(api_app, role)
     options = _options(api_app, headers)
+    operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         allowed = role is not None and role in allowed_roles(operation.label)
@@ -251,8 +301,21 @@ def test_every_operation_conforms(
             options = _options(api_app, headers)
         calls = _fuzz(operation, headers, mode, n, options)
         assert calls >= 1, operation.label
+        operations += 1
         CALLS[f"{_name(role)} {mode.value}"] += calls
-    print(f"schemathesis {_name(role)} {mode.value}: {CALLS[f'{_name(role)} {mode.value}']} calls")
+    _summary(
+        api_app, f"{_name(role)} {mode.value}", operations, CALLS[f"{_name(role)} {mode.value}"]
+    )
+
+
+def _summary(app: FastAPI, what: str, operations: int, cases: int) -> None:
+    """One line per role and mode for the record: every case goes through every check."""
+    backend = app.state.engine.url.get_backend_name()
+    checks = cases * len(CHECKS)
+    print(
+        f"schemathesis [{backend}] {what}: {operations} operations, {cases} cases, "
+        f"{checks} checks ({len(CHECKS)} per case)"
+    )
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=_name)
@@ -294,7 +357,7 @@ def test_state_machine(api_app: FastAPI, schema: Any, role: Role | None) -> None
     )
     assert calls >= 6
     CALLS[f"{_name(role)} stateful"] += calls
-    print(f"schemathesis {_name(role)} stateful: {calls} calls")
+    _summary(api_app, f"{_name(role)} stateful", len(list(schema.get_all_operations())), calls)
 
 
 def _has_input(operation: Any) -> bool:

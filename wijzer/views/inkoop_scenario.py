@@ -183,6 +183,8 @@ class AdviceResult(BaseModel):
     proven_optimal: bool
     chart: Chart
     note: str = NOTE
+    # Set when the region has nothing to buy more of (then there are no rules).
+    no_advice: str = ""
 
 
 class JobContext(BaseModel):
@@ -306,6 +308,7 @@ def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
             "Binnen de norm: nu en na de inkoop, per regel",
             [(label, b, a) for label, b, a in bars if b is not None and a is not None],
         ).model_copy(update={"after_label": "Na inkoop"}),
+        no_advice=o.no_advice,
     )
 
 
