@@ -96,7 +96,8 @@ def load_region(
         count=len(sc.children),
         detail="inkoop-scenario: alleen totalen, cellen onder 5 verborgen",
     )
-    session.flush()
+    # Not flushed here: written with the commit of the caller's transaction, so a job
+    # does not hold SQLite's write lock while it computes (see wijzer.jobs).
     return sc
 
 
