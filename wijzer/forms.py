@@ -39,10 +39,15 @@ DB_INT_MAX = 2**31 - 1
 DB_INT_MIN = -(2**31)
 
 
+# Every whole number up to this is exact as a JSON float; the field's own bounds
+# refuse what is too large for it.
+FLOAT_EXACT = 2**53
+
+
 def json_whole_number(value: object) -> object:
     """For a JSON integer field (checked strictly after this): `5.0` is the integer 5
     in JSON, as its schema says; `true`, `"5"` and `5.5` stay refused."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= DB_INT_MAX:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= FLOAT_EXACT:
         return int(value)
     return value
 

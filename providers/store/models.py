@@ -400,7 +400,8 @@ class PendingUploadRow(Base):
 
     __tablename__ = "pending_uploads"
 
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)  # the order they came in
+    token: Mapped[str] = mapped_column(String(64), unique=True)
     owner: Mapped[str] = mapped_column(String(100), index=True)
     digest: Mapped[str] = mapped_column(String(64))
     files: Mapped[bytes] = mapped_column(LargeBinary)

@@ -90,11 +90,11 @@ def put(
     waiting = session.scalar(select(func.count()).select_from(PendingUploadRow)) or 0
     if waiting >= max_entries:
         oldest = session.scalars(
-            select(PendingUploadRow.token)
-            .order_by(PendingUploadRow.created_at, PendingUploadRow.token)
+            select(PendingUploadRow.id)
+            .order_by(PendingUploadRow.created_at, PendingUploadRow.id)
             .limit(waiting - max_entries + 1)
         ).all()
-        session.execute(delete(PendingUploadRow).where(PendingUploadRow.token.in_(oldest)))
+        session.execute(delete(PendingUploadRow).where(PendingUploadRow.id.in_(oldest)))
     token = secrets.token_urlsafe(24)
     session.add(
         PendingUploadRow(
@@ -109,6 +109,12 @@ def put(
     )
     session.flush()
     return token
+
+
+def waiting(session: Session) -> int:
+    """How many previews wait for their confirmation (expired ones included until the
+    next preview removes them)."""
+    return int(session.scalar(select(func.count()).select_from(PendingUploadRow)) or 0)
 
 
 def take(

@@ -169,15 +169,9 @@ def _follow_rules(case: Any, options: dict[str, Any] | None) -> None:
     module's docstring); every other field stays as generated."""
     label = case.operation.label
     body = case.body if isinstance(case.body, dict) else None
-    if (
-        options
-        and case.query
-        and case.query.get("regio")
-        not in (
-            None,
-            *options["choosable_regions"],
-        )
-    ):
+    allowed = [None, *(options or {}).get("choosable_regions", [])]
+    on_inkoop = label.split(" ", 1)[1].startswith("/api/v1/inkoop/")
+    if on_inkoop and options and case.query and case.query.get("regio") not in allowed:
         # inkoop computes for its own region only (beheer chooses any)
         case.query["regio"] = options["region"]
     if label == "PUT /api/v1/aanbod/{offering_id}" and body is not None:

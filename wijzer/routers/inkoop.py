@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import (
     BaseModel,
@@ -92,11 +93,16 @@ Regio = Annotated[
 ]
 
 
-def _region(user: SessionUser, regio: str | None) -> str | None:
-    """The region beheer chose (None: inkoop's own or beheer's default); unknown: 422."""
+def _region(user: SessionUser, regio: str | None, *, api: bool = False) -> str | None:
+    """The region beheer chose (None: inkoop's own or beheer's default); unknown: 422,
+    in the API in the validation error's shape (the field and its message)."""
     if not regio:
         return None
     if regio not in regional.region_codes():
+        if api:
+            raise RequestValidationError(
+                [{"loc": ("query", "regio"), "msg": UNKNOWN_REGION, "type": "enum"}]
+            )
         raise HTTPException(status_code=422, detail=UNKNOWN_REGION)
     return regio
 
@@ -338,7 +344,7 @@ class OptionsOut(BaseModel):
     summary="Wat een inkoopscenario kan veranderen: hulpvormen, regio's, budgetten, gemeenten",
 )
 def api_options(request: Request, user: User, db: DbSession, regio: Regio = None) -> OptionsOut:
-    opts = _options(db, request, user, _region(user, regio))
+    opts = _options(db, request, user, _region(user, regio, api=True))
     db.commit()
     ctx = sview.form_context(opts)
     return OptionsOut(
@@ -379,7 +385,7 @@ def api_start(
         tuple(data.CeilingLift(c.budget, c.amount_euro * 100) for c in body.ceiling_lifts),
         tuple(sorted(set(body.gemeenten_leave))),
     )
-    opts = _options(db, request, user, _region(user, regio))
+    opts = _options(db, request, user, _region(user, regio, api=True))
     issues: dict[str, str] = {}
     if req.empty:
         issues["scenario"] = "Kies minstens één wijziging."
@@ -431,7 +437,7 @@ class AdviceIn(BaseModel):
 def api_advice(
     request: Request, user: User, db: DbSession, body: AdviceIn, regio: Regio = None
 ) -> Response:
-    opts = _options(db, request, user, _region(user, regio))
+    opts = _options(db, request, user, _region(user, regio, api=True))
     db.commit()
     params = sview.AdviceParams(
         budget_cents=body.budget_euro * 100,

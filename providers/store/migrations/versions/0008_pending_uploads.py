@@ -19,6 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "pending_uploads",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
@@ -26,7 +27,8 @@ def upgrade() -> None:
         sa.Column("changes", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("token", name=op.f("pk_pending_uploads")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_uploads")),
+        sa.UniqueConstraint("token", name=op.f("uq_pending_uploads_token")),
     )
     op.create_index(op.f("ix_pending_uploads_owner"), "pending_uploads", ["owner"])
     op.create_index(op.f("ix_pending_uploads_expires_at"), "pending_uploads", ["expires_at"])
