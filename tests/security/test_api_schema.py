@@ -308,15 +308,22 @@ def test_every_operation_conforms(
         calls = _fuzz(operation, headers, mode, n, options)
         assert calls >= 1, operation.label
         operations += 1
-        CALLS[f"{_name(role)} {mode.value}"] += calls
+        CALLS[f"{_backend(api_app)} {_name(role)} {mode.value}"] += calls
     _summary(
-        api_app, f"{_name(role)} {mode.value}", operations, CALLS[f"{_name(role)} {mode.value}"]
+        api_app,
+        f"{_name(role)} {mode.value}",
+        operations,
+        CALLS[f"{_backend(api_app)} {_name(role)} {mode.value}"],
     )
+
+
+def _backend(app: FastAPI) -> str:
+    return str(app.state.engine.url.get_backend_name())
 
 
 def _summary(app: FastAPI, what: str, operations: int, cases: int) -> None:
     """One line per role and mode for the record: every case goes through every check."""
-    backend = app.state.engine.url.get_backend_name()
+    backend = _backend(app)
     checks = cases * len(CHECKS)
     print(
         f"schemathesis [{backend}] {what}: {operations} operations, {cases} cases, "
@@ -362,7 +369,7 @@ def test_state_machine(api_app: FastAPI, schema: Any, role: Role | None) -> None
         )
     )
     assert calls >= 6
-    CALLS[f"{_name(role)} stateful"] += calls
+    CALLS[f"{_backend(api_app)} {_name(role)} stateful"] += calls
     _summary(api_app, f"{_name(role)} stateful", len(list(schema.get_all_operations())), calls)
 
 
