@@ -60,6 +60,19 @@ class AdviceOutcome:
     baseline_within_norm: int | None
     rules: tuple[RuleOutcome, ...]
     proven_optimal: bool
+    # Why there is no advice (no rules then): the region has nothing to buy more of.
+    no_advice: str = ""
+
+
+# The answer for a region without purchased offerings: nothing to buy more of, so no
+# plan to compute; said as an outcome, not as a failed job.
+NO_PURCHASES = (
+    "Deze regio heeft nog geen ingekocht aanbod dat nieuwe kinderen aanneemt. "
+    "Daarom kan de wijzer niet uitrekenen waar extra plekken de meeste kinderen helpen. "
+    "Wat kunt u doen? Laat beheer de contracten van de regio inlezen (pagina Inlezen, "
+    "tabel Contracten), of vraag de aanbieders de opnamestop op te heffen. "
+    "Vraag daarna het advies opnieuw aan."
+)
 
 
 def _candidates(sc: Scenario, region: str, max_places: int) -> list[OfferingPurchase]:
@@ -125,8 +138,15 @@ def purchase_advice(
     sc = load_region(session, user, today=today, region=code)
     purchases = _candidates(sc, code, max_places)
     if not purchases:
-        raise InvalidRequest(
-            {"budget": "Er is in uw regio geen ingekocht aanbod om uit te breiden."}
+        return AdviceOutcome(
+            region=code,
+            evaluation_date=today,
+            budget_cents=budget_cents,
+            max_places=max_places,
+            baseline_within_norm=None,
+            rules=(),
+            proven_optimal=True,
+            no_advice=NO_PURCHASES,
         )
     step("Het advies berekenen", 20)
     pp, _ = planning_from_scenario(sc, purchases)

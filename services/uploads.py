@@ -9,16 +9,15 @@ stores exactly those bytes: the token must belong to the same user, the hash the
 form carries must match, and the write must change the same rows as the preview
 showed, or nothing is stored.
 
-Pending uploads live in this process's memory (`PendingUploads`): a server with
-several worker processes needs sticky sessions for the two steps.
+Pending uploads are kept in the database (`providers.store.pending_uploads`), so
+the confirmation may reach another server process than the preview, or the same
+one after a restart; they expire after 30 minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from providers import reference
 from providers.io.read import MAX_FILE_BYTES
+from providers.store import pending_uploads as pending_store
 from providers.store.access import Principal
 from providers.store.upload_preview import SHOWN_KEYS as SHOWN_KEYS
 from providers.store.upload_preview import UploadChanges as UploadChanges
@@ -65,57 +65,58 @@ class PendingUpload:
 
 
 class PendingUploads:
-    """Previews waiting for their confirmation; one per token, for one user, used once."""
+    """Previews waiting for their confirmation, in the database: one per token, for
+    one user, used once; one per user (a new upload replaces the previous one)."""
 
     def __init__(
         self,
+        sessions: sessionmaker[Session],
         *,
         ttl_s: float = PENDING_TTL_S,
         max_entries: int = PENDING_MAX,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self._sessions = sessions
         self._clock = clock
-        self._items: dict[str, PendingUpload] = {}
-        self._lock = threading.Lock()
 
-    def _expire(self, now: float) -> None:
-        for token in [t for t, p in self._items.items() if now - p.created > self.ttl_s]:
-            del self._items[token]
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
 
     def put(
         self, username: str, files: tuple[tuple[str, bytes], ...], changes: UploadChanges
     ) -> PendingUpload:
-        now = self._clock()
-        with self._lock:
-            self._expire(now)
-            # One waiting preview per user: a new upload replaces the previous one.
-            for token in [t for t, p in self._items.items() if p.username == username]:
-                del self._items[token]
-            while len(self._items) >= self.max_entries:
-                oldest = min(self._items.values(), key=lambda p: p.created)
-                del self._items[oldest.token]
-            item = PendingUpload(
-                secrets.token_urlsafe(24), username, files, digest_of(files), changes, now
+        now = self._now()
+        digest = digest_of(files)
+        with self._sessions.begin() as session:
+            token = pending_store.put(
+                session,
+                username,
+                files,
+                digest,
+                changes,
+                now=now,
+                ttl_s=self.ttl_s,
+                max_entries=self.max_entries,
             )
-            self._items[item.token] = item
-            return item
+        return PendingUpload(token, username, files, digest, changes, now.timestamp())
+
+    def waiting(self) -> int:
+        with self._sessions() as session:
+            return pending_store.waiting(session)
 
     def take(self, token: str, username: str, digest: str) -> PendingUpload | None:
-        """The pending upload if it is this user's and unchanged; it is removed either
-        way only when it matched (a wrong guess does not destroy another's preview)."""
-        with self._lock:
-            self._expire(self._clock())
-            item = self._items.get(token)
-            if item is None or item.username != username:
-                return None
-            if not secrets.compare_digest(item.digest, digest):
-                return None
-            if digest_of(item.files) != item.digest:
-                return None
-            del self._items[token]
-            return item
+        """The pending upload if it is this user's, unexpired and unchanged; removed only
+        when it matched (a wrong guess does not destroy another's preview)."""
+        with self._sessions.begin() as session:
+            found = pending_store.take(session, token, username, digest, now=self._now())
+        if found is None:
+            return None
+        files, stored_digest, changes, created = found
+        if digest_of(files) != stored_digest:
+            return None
+        return PendingUpload(token, username, files, stored_digest, changes, created.timestamp())
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from providers.store.access import Principal
 from providers.store.aggregates import protect, small_cell
 from providers.store.regional import RegionOptions as RegionOptions
 from providers.store.regional import load_region, region_of, region_options
+from providers.store.regional import region_codes as region_codes
 from services.errors import InvalidRequest
 from services.matching import FloorSummary, with_floor
 from services.outcomes import GroupOutcomes, group_outcomes, hide_small_cells

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 
 class FieldError(BaseModel):
@@ -30,18 +32,40 @@ class FormErrors(BaseModel):
         return bool(self.items)
 
 
-# The largest value a database integer column holds (PostgreSQL BIGINT, SQLite INTEGER);
-# ids and versions from people are bounded by it, so no query ever overflows.
-DB_INT_MAX = 2**63 - 1
-DB_INT_MIN = -(2**63)
+# The largest value every database integer column holds: ids, versions and counts are
+# INTEGER, 32 bits on PostgreSQL (SQLite takes 64). Ids and numbers from people are
+# bounded by it, so no query overflows (2**31 in a path was a 500 on PostgreSQL).
+DB_INT_MAX = 2**31 - 1
+DB_INT_MIN = -(2**31)
+
+
+# Every whole number up to this is exact as a JSON float; the field's own bounds
+# refuse what is too large for it.
+FLOAT_EXACT = 2**53
 
 
 def json_whole_number(value: object) -> object:
     """For a JSON integer field (checked strictly after this): `5.0` is the integer 5
     in JSON, as its schema says; `true`, `"5"` and `5.5` stay refused."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= DB_INT_MAX:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= FLOAT_EXACT:
         return int(value)
     return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def json_iso_date(value: object) -> object:
+    """For a JSON date field: only the text YYYY-MM-DD (checked as a date after this).
+    Pydantic alone also takes a number or a numeric text as a Unix time, so "-0" was
+    stored as 1 January 1970."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("not an ISO date")
+
+
+# A date in an API body: the schema says format date, and only that is taken.
+IsoDate = Annotated[dt.date, BeforeValidator(json_iso_date)]
 
 
 # No text field may hold a NUL character (`wijzer.limits` refuses it with 400 before any

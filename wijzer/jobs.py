@@ -19,6 +19,8 @@ import datetime as dt
 import functools
 import logging
 import multiprocessing
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -174,7 +176,10 @@ def run_task(task: Task, sessions: sessionmaker[Session] | None = None) -> None:
     try:
         with db.begin() as s:
             store.mark_running(s, task.job_id)
-        context = WorkContext(db, task.principal, task.params, task.today, progress, task.options)
+        work_db = _work_sessions(db)
+        context = WorkContext(
+            work_db, task.principal, task.params, task.today, progress, task.options
+        )
         result = task.work(context).model_dump_json()
     except Exception as exc:  # a failed job must show its failure, not vanish
         log.exception("job %s failed", task.job_id)
@@ -182,6 +187,18 @@ def run_task(task: Task, sessions: sessionmaker[Session] | None = None) -> None:
         return
     with db.begin() as s:
         store.mark_done(s, task.job_id, result)
+
+
+def _work_sessions(db: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The sessions a job's work gets. On SQLite they do not flush before every query:
+    a job that reads a region writes the audit of that read, and a flushed write holds
+    the database's one write lock until the job's transaction ends, which kept its
+    progress (and its server's heartbeat) out until the job was done. Unflushed, the
+    audit is written at the commit, in the same transaction as before."""
+    engine = db.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return db
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def _write_progress(db: sessionmaker[Session], job_id: str, step: str, percent: int) -> bool:
@@ -203,6 +220,10 @@ def _write_progress(db: sessionmaker[Session], job_id: str, step: str, percent: 
                 with Session(bind=conn) as s:
                     store.mark_progress(s, job_id, step, percent)
                     s.commit()
+                # On SQLite the PRAGMA above began the connection's transaction; the
+                # session joined it and its commit left it open, so the progress was
+                # rolled back when the connection closed. The connection commits it.
+                conn.commit()
             finally:
                 if sqlite:
                     conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
@@ -342,11 +363,21 @@ class JobRunner:
         dask_scheduler: Any = None,
         max_active: int = store.MAX_ACTIVE,
         max_stored: int = store.MAX_STORED,
+        server_id: str | None = None,
+        heartbeat_every_s: float = store.HEARTBEAT_EVERY_S,
+        stale_after_s: float = store.HEARTBEAT_STALE_S,
     ) -> None:
         self._sessions = sessions
         self._url = database_url
         self.max_active = max_active
         self.max_stored = max_stored
+        # New at every start: a job of this server's previous run has no live server.
+        self.server_id = server_id or f"{socket.gethostname()[:40]}-{secrets.token_hex(6)}"
+        self.heartbeat_every_s = heartbeat_every_s
+        self.stale_after_s = stale_after_s
+        self._beating: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._beat_lock = threading.Lock()
         self.executor: Executor
         if dask_scheduler:
             self.executor = DaskExecutor(dask_scheduler)
@@ -378,7 +409,9 @@ class JobRunner:
                 text,
                 max_active=self.max_active,
                 max_stored=self.max_stored,
+                server_id=self.server_id,
             )
+        self._keep_beating()
         task = Task(record.id, self._url, _plain(principal), text, today, work, options or {})
         try:
             self.executor.submit(task, functools.partial(self._lost, record.id))
@@ -387,6 +420,36 @@ class JobRunner:
             self._lost(record.id, type(exc).__name__)
         return self.get(Principal.system(), record.id) or Job.of(record)
 
+    def _keep_beating(self) -> None:
+        """Write this server's heartbeat while it has jobs waiting or running (a thread
+        that ends when none are left, and starts again with the next job)."""
+        with self._beat_lock:
+            if self._beating is not None and self._beating.is_alive():
+                return
+            self._stop.clear()
+            self._beating = threading.Thread(
+                target=self._beat, name="wijzer-job-heartbeat", daemon=True
+            )
+            self._beating.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_every_s):
+            try:
+                with self._sessions.begin() as s:
+                    left = store.heartbeat(s, self.server_id)
+            except Exception:  # a missed beat is retried; a long gap shows as interrupted
+                log.warning("heartbeat of server %s not written", self.server_id, exc_info=True)
+                continue
+            if left == 0:
+                with self._beat_lock:
+                    self._beating = None
+                return
+
+    def heartbeat(self) -> int:
+        """Write the heartbeat now (what the thread does every `heartbeat_every_s`)."""
+        with self._sessions.begin() as s:
+            return store.heartbeat(s, self.server_id)
+
     def _lost(self, job_id: str, error: str) -> None:
         _mark_failed(self._sessions, job_id, error)
 
@@ -394,24 +457,28 @@ class JobRunner:
         self, principal: Principal, job_id: str, kinds: Collection[JobKind] = ALL_KINDS
     ) -> Job | None:
         with self._sessions() as s:
-            record = store.get(s, principal, job_id, kinds)
+            record = store.get(s, principal, job_id, kinds, stale_after_s=self.stale_after_s)
         return Job.of(record) if record is not None else None
 
     def listing(
         self, principal: Principal, kinds: Collection[JobKind] = ALL_KINDS, *, limit: int = 50
     ) -> list[Job]:
         with self._sessions() as s:
-            return [Job.of(r) for r in store.listing(s, principal, kinds, limit=limit)]
+            records = store.listing(
+                s, principal, kinds, limit=limit, stale_after_s=self.stale_after_s
+            )
+            return [Job.of(r) for r in records]
 
     def interrupt_unfinished(self) -> int:
         """At start-up: jobs left waiting or running by a stopped server are "onderbroken"."""
         with self._sessions.begin() as s:
-            n = store.interrupt_unfinished(s)
+            n = store.interrupt_unfinished(s, stale_after_s=self.stale_after_s)
         if n:
             log.info("%d unfinished job(s) marked as interrupted", n)
         return n
 
     def shutdown(self) -> None:
+        self._stop.set()
         self.executor.shutdown()
 
 

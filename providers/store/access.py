@@ -509,7 +509,8 @@ def waiting_list(
     audit(
         session, principal, AuditAction.READ, "children", [c.ref for c in children], detail=purpose
     )
-    session.flush()
+    # Flushed with the caller's next query or commit: a background job on SQLite would
+    # otherwise hold the write lock while it computes (see wijzer.jobs._work_sessions).
     return children
 
 

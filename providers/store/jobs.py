@@ -58,6 +58,12 @@ MAX_STORED = 50
 MAX_NAME = 200
 STEP_QUEUED = "In de wachtrij"
 STEP_INTERRUPTED = "Onderbroken: de server is opnieuw gestart"
+STEP_LOST = "Onderbroken: de server die deze berekening deed, reageert niet meer"
+# A server writes the heartbeat of its jobs every HEARTBEAT_EVERY_S; a waiting or
+# running job whose heartbeat is older than HEARTBEAT_STALE_S lost its server and is
+# shown as interrupted by whoever reads it (another server on the same database too).
+HEARTBEAT_EVERY_S = 10.0
+HEARTBEAT_STALE_S = 60.0
 
 
 class JobQuotaExceeded(ProvidersError):
@@ -81,6 +87,8 @@ class JobRecord:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    server_id: str | None = None
+    heartbeat_at: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -92,7 +100,16 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _record(row: JobRow) -> JobRecord:
+def _stale(row: JobRow, now: dt.datetime, stale_after_s: float) -> bool:
+    """A waiting or running job whose server has not written its heartbeat lately."""
+    if row.status not in (JobStatus.QUEUED.value, JobStatus.RUNNING.value):
+        return False
+    beat = row.heartbeat_at or row.started_at or row.created_at
+    return _aware(beat) < now - dt.timedelta(seconds=stale_after_s)
+
+
+def _record(row: JobRow, stale_after_s: float = HEARTBEAT_STALE_S) -> JobRecord:
+    lost = row.server_id is not None and _stale(row, utcnow(), stale_after_s)
     return JobRecord(
         id=row.id,
         kind=JobKind(row.kind),
@@ -101,14 +118,16 @@ def _record(row: JobRow) -> JobRecord:
         region_code=row.region_code,
         name=row.title,
         params=row.params,
-        status=JobStatus(row.status),
-        step=row.step,
+        status=JobStatus.INTERRUPTED if lost else JobStatus(row.status),
+        step=STEP_LOST if lost else row.step,
         percent=row.percent,
         result=row.result,
         error=row.error,
         created_at=_aware(row.created_at),
         started_at=_aware(row.started_at) if row.started_at else None,
         finished_at=_aware(row.finished_at) if row.finished_at else None,
+        server_id=row.server_id,
+        heartbeat_at=_aware(row.heartbeat_at) if row.heartbeat_at else None,
     )
 
 
@@ -145,8 +164,10 @@ def create(
     *,
     max_active: int = MAX_ACTIVE,
     max_stored: int = MAX_STORED,
+    server_id: str | None = None,
 ) -> JobRecord:
-    """Store a new waiting job for the principal, within the quota."""
+    """Store a new waiting job for the principal, within the quota; `server_id` is
+    the server that will run it (its heartbeat starts now)."""
     if not may_start(principal, kind):
         raise PermissionError(f"{principal.role} may not start {kind}")
     # Two requests of one user at the same moment would both count the same active
@@ -182,6 +203,8 @@ def create(
         percent=0,
         error="",
         created_at=utcnow(),
+        server_id=server_id,
+        heartbeat_at=utcnow() if server_id else None,
     )
     session.add(row)
     session.flush()
@@ -206,15 +229,25 @@ def _trim(session: Session, owner: str, max_stored: int) -> None:
 
 
 def get(
-    session: Session, principal: Principal, job_id: str, kinds: Collection[JobKind]
+    session: Session,
+    principal: Principal,
+    job_id: str,
+    kinds: Collection[JobKind],
+    *,
+    stale_after_s: float = HEARTBEAT_STALE_S,
 ) -> JobRecord | None:
     """The job if it exists, is of one of `kinds` and the principal may see it."""
     row = session.scalar(select(JobRow).where(JobRow.id == job_id, _visible(principal, kinds)))
-    return _record(row) if row is not None else None
+    return _record(row, stale_after_s) if row is not None else None
 
 
 def listing(
-    session: Session, principal: Principal, kinds: Collection[JobKind], *, limit: int = 50
+    session: Session,
+    principal: Principal,
+    kinds: Collection[JobKind],
+    *,
+    limit: int = 50,
+    stale_after_s: float = HEARTBEAT_STALE_S,
 ) -> list[JobRecord]:
     """The visible jobs of these kinds, newest first."""
     rows = session.scalars(
@@ -223,18 +256,36 @@ def listing(
         .order_by(JobRow.created_at.desc(), JobRow.id)
         .limit(limit)
     ).all()
-    return [_record(r) for r in rows]
+    return [_record(r, stale_after_s) for r in rows]
 
 
 # --------------------------------------------------------------- the worker's side
 
 
 def mark_running(session: Session, job_id: str) -> None:
+    now = utcnow()
     session.execute(
         update(JobRow)
         .where(JobRow.id == job_id)
-        .values(status=JobStatus.RUNNING.value, started_at=utcnow(), step="Gestart", percent=0)
+        .values(
+            status=JobStatus.RUNNING.value,
+            started_at=now,
+            heartbeat_at=now,
+            step="Gestart",
+            percent=0,
+        )
     )
+
+
+def heartbeat(session: Session, server_id: str) -> int:
+    """The server `server_id` is alive: its waiting and running jobs get a new
+    heartbeat. Returns how many it still has."""
+    result = session.execute(
+        update(JobRow)
+        .where(JobRow.server_id == server_id, JobRow.status.in_([s.value for s in ACTIVE]))
+        .values(heartbeat_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def mark_progress(session: Session, job_id: str, step: str, percent: int) -> None:
@@ -246,7 +297,12 @@ def mark_progress(session: Session, job_id: str, step: str, percent: int) -> Non
             JobRow.id == job_id,
             JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.INTERRUPTED.value]),
         )
-        .values(status=JobStatus.RUNNING.value, step=step[:200], percent=max(0, min(100, percent)))
+        .values(
+            status=JobStatus.RUNNING.value,
+            step=step[:200],
+            percent=max(0, min(100, percent)),
+            heartbeat_at=utcnow(),
+        )
     )
 
 
@@ -278,13 +334,28 @@ def mark_failed(session: Session, job_id: str, error: str) -> None:
     )
 
 
-def interrupt_unfinished(session: Session, kinds: Sequence[JobKind] = tuple(JobKind)) -> int:
-    """At start-up: jobs that were waiting or running had their process stop with it."""
+def interrupt_unfinished(
+    session: Session,
+    kinds: Sequence[JobKind] = tuple(JobKind),
+    *,
+    stale_after_s: float | None = None,
+) -> int:
+    """At start-up: waiting or running jobs without a server (a server that stopped)
+    are interrupted. With `stale_after_s`, only those whose server's heartbeat is older
+    than that, or that no server claims: another live server's jobs go on."""
+    condition: ColumnElement[bool] = JobRow.status.in_([s.value for s in ACTIVE]) & JobRow.kind.in_(
+        [k.value for k in kinds]
+    )
+    if stale_after_s is not None:
+        before = utcnow() - dt.timedelta(seconds=stale_after_s)
+        condition = condition & (
+            JobRow.server_id.is_(None)
+            | JobRow.heartbeat_at.is_(None)
+            | (JobRow.heartbeat_at < before)
+        )
     result = session.execute(
         update(JobRow)
-        .where(
-            JobRow.status.in_([s.value for s in ACTIVE]), JobRow.kind.in_([k.value for k in kinds])
-        )
+        .where(condition)
         .values(status=JobStatus.INTERRUPTED.value, step=STEP_INTERRUPTED, finished_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)

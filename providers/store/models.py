@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -404,6 +405,28 @@ class JobRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The server (instance id) that runs the job and when it last said so: a waiting
+    # or running job without a recent heartbeat lost its server.
+    server_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PendingUploadRow(Base):
+    """An upload between its preview and its confirmation (/inlezen): the files as
+    uploaded, their digest and the changes that were shown. In the database, so any
+    server process (or the same one after a restart) can confirm it; removed when it
+    is confirmed, replaced or expired."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the order they came in
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    files: Mapped[bytes] = mapped_column(LargeBinary)
+    changes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OfferingRelease(Base):

@@ -15,14 +15,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.domain import Scenario
 from providers import reference
 from providers.convert import budget_name, scenario_from_db
 from providers.store.access import AccessDenied, Principal, audit, search_offerings
-from providers.store.models import AuditAction, Child, ChildStatus, Role
+from providers.store.models import AuditAction, Role
 from providers.store.purchase import purchase_tables
 
 
@@ -51,20 +50,21 @@ def system_for(user: Principal, region: str) -> Principal:
     )
 
 
-def busiest_region(session: Session) -> str | None:
-    """For beheer without a region of its own: the region with the most waiting children."""
-    row = session.execute(
-        select(Child.region_code, func.count(Child.id))
-        .where(Child.status == ChildStatus.WAITING.value)
-        .group_by(Child.region_code)
-        .order_by(func.count(Child.id).desc(), Child.region_code)
-        .limit(1)
-    ).first()
-    return str(row[0]) if row else None
+def region_codes() -> tuple[str, ...]:
+    """Every youth-care region by code: what beheer may choose from."""
+    return tuple(sorted(reference.jeugdregios()))
+
+
+def default_region() -> str:
+    """Beheer's region when it names none: the first region by code, so what beheer
+    sees does not move with the data (it used to be the region with the most waiting
+    children)."""
+    return region_codes()[0]
 
 
 def region_of(session: Session, user: Principal, region: str | None) -> str:
-    """The region `user` may compute aggregates for: inkoop its own, beheer any."""
+    """The region `user` may compute aggregates for: inkoop its own, beheer the one it
+    chose (any region; without a choice its own, else `default_region`)."""
     if user.role is Role.INKOOP:
         if not user.region_code:
             raise AccessDenied("Uw account hoort niet bij een regio.")
@@ -72,9 +72,9 @@ def region_of(session: Session, user: Principal, region: str | None) -> str:
             raise AccessDenied("U ziet alleen cijfers van uw eigen regio.")
         return user.region_code
     if user.role is Role.BEHEER:
-        chosen = region or user.region_code or busiest_region(session)
-        if not chosen:
-            raise AccessDenied("Kies een regio.")
+        chosen = region or user.region_code or default_region()
+        if chosen not in reference.jeugdregios():
+            raise AccessDenied("Deze regio bestaat niet. Kies een regio uit de lijst.")
         return chosen
     raise AccessDenied("Deze rol kan geen inkoopscenario's berekenen.")
 
@@ -96,7 +96,8 @@ def load_region(
         count=len(sc.children),
         detail="inkoop-scenario: alleen totalen, cellen onder 5 verborgen",
     )
-    session.flush()
+    # Not flushed here: written with the commit of the caller's transaction, so a job
+    # does not hold SQLite's write lock while it computes (see wijzer.jobs).
     return sc
 
 

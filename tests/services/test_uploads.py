@@ -38,8 +38,10 @@ def test_digest_depends_on_names_content_and_where_bytes_sit() -> None:
     assert digest_of((("a", b"bc"),)) != digest_of((("ab", b"c"),))
 
 
-def test_a_pending_upload_is_for_one_user_one_digest_and_one_use() -> None:
-    pending = PendingUploads()
+def test_a_pending_upload_is_for_one_user_one_digest_and_one_use(
+    empty_db: sessionmaker[Session],
+) -> None:
+    pending = PendingUploads(empty_db)
     item = pending.put("anna", (("a.csv", b"1"),), NOTHING)
     assert pending.take(item.token, "bert", item.digest) is None
     assert pending.take(item.token, "anna", "0" * 64) is None
@@ -47,9 +49,9 @@ def test_a_pending_upload_is_for_one_user_one_digest_and_one_use() -> None:
     assert pending.take(item.token, "anna", item.digest) is None
 
 
-def test_pending_uploads_expire_and_are_bounded() -> None:
+def test_pending_uploads_expire_and_are_bounded(empty_db: sessionmaker[Session]) -> None:
     now = [0.0]
-    pending = PendingUploads(ttl_s=10, max_entries=2, clock=lambda: now[0])
+    pending = PendingUploads(empty_db, ttl_s=10, max_entries=2, clock=lambda: now[0])
     first = pending.put("anna", (("a.csv", b"1"),), NOTHING)
     now[0] = 11
     assert pending.take(first.token, "anna", first.digest) is None
@@ -61,15 +63,17 @@ def test_pending_uploads_expire_and_are_bounded() -> None:
     assert pending.take(c.token, "c", c.digest) == c
 
 
-def test_a_new_upload_replaces_the_users_previous_preview() -> None:
-    pending = PendingUploads()
+def test_a_new_upload_replaces_the_users_previous_preview(
+    empty_db: sessionmaker[Session],
+) -> None:
+    pending = PendingUploads(empty_db)
     first = pending.put("anna", (("a.csv", b"1"),), NOTHING)
     pending.put("anna", (("a.csv", b"2"),), NOTHING)
     assert pending.take(first.token, "anna", first.digest) is None
 
 
 def test_preview_then_commit_stores_the_previewed_file(empty_db: sessionmaker[Session]) -> None:
-    pending = PendingUploads()
+    pending = PendingUploads(empty_db)
     req = UploadRequest(files=(("aanbieders.csv", PROVIDERS_CSV),))
     preview = preview_upload(empty_db, BEHEER, pending, req)
     assert [(t.table, t.new) for t in preview.changes.tables] == [("aanbieders", ("P-1",))]
@@ -86,7 +90,7 @@ def test_preview_then_commit_stores_the_previewed_file(empty_db: sessionmaker[Se
 def test_a_preview_without_files_or_with_problems_keeps_nothing(
     empty_db: sessionmaker[Session],
 ) -> None:
-    pending = PendingUploads()
+    pending = PendingUploads(empty_db)
     with pytest.raises(InvalidRequest):
         preview_upload(empty_db, BEHEER, pending, UploadRequest(files=()))
     bad = b"aanbieder_id,naam,regio,hoofdaannemer\nP-1,Hulp Zuid,JZ99,nee\n"
@@ -94,4 +98,4 @@ def test_a_preview_without_files_or_with_problems_keeps_nothing(
         preview_upload(empty_db, BEHEER, pending, UploadRequest(files=(("aanbieders.csv", bad),)))
     assert exc.value.problems[0].row == 2
     assert exc.value.problems[0].column == "regio"
-    assert pending._items == {}
+    assert pending.waiting() == 0

@@ -130,7 +130,7 @@ class OfferingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # At most 2**53 - 1, the largest integer every JSON client reads exactly.
-    version: Annotated[int, Field(strict=True, ge=0, le=2**53 - 1), Whole]
+    version: Annotated[int, Field(strict=True, ge=0, le=DB_INT_MAX), Whole]
     places_free: Annotated[int, _whole(0, aanbieder_view.MAX_PLACES), Whole]
     release_per_week: Annotated[
         float,

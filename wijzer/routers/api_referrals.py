@@ -6,7 +6,6 @@ allocation) and JW316 (its answer).
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from services import referrals as use_case
 from services.errors import AccessDenied, DuplicateCase, NotFound, StatusConflict
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.deps import DbSession
-from wijzer.forms import DB_INT_MAX, DB_INT_MIN, json_whole_number
+from wijzer.forms import DB_INT_MAX, DB_INT_MIN, IsoDate, json_whole_number
 from wijzer.mail import send_meldingen
 from wijzer.routers import api
 from wijzer.routers.api import ErrorDetail, error
@@ -85,15 +84,15 @@ class CaseIn(BaseModel):
     )
     gemeente: Annotated[str, _one_of(sorted(reference.gemeenten()))]
     measure: Annotated[str, _one_of(sorted(reference.measures()))]
-    ruling_date: dt.date = Field(description="Niet na vandaag")
+    ruling_date: IsoDate = Field(description="Niet na vandaag")
     needs: list[Annotated[str, _one_of(NEED_CODES)]] = Field(
         min_length=1, max_length=3, description="NOG_NIET_BEPAALD = hulpvraag nog niet bepaald"
     )
     attributes: list[Annotated[str, _one_of(sorted(reference.attributes()))]] = Field(
         default_factory=list, max_length=30
     )
-    gi_notified_date: dt.date | None = None
-    urgent_deadline: dt.date | None = None
+    gi_notified_date: IsoDate | None = None
+    urgent_deadline: IsoDate | None = None
 
 
 class CaseCreated(BaseModel):
@@ -129,9 +128,9 @@ class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: AnswerKind
-    planned_intake: dt.date | None = None
-    planned_start: dt.date | None = None
-    on: dt.date | None = Field(default=None, description="date of the intake or the real start")
+    planned_intake: IsoDate | None = None
+    planned_start: IsoDate | None = None
+    on: IsoDate | None = Field(default=None, description="date of the intake or the real start")
     reason: Annotated[str, _one_of(sorted(Reason.__members__))] | None = Field(
         default=None, description="a reason of the catalogue (WJ759)"
     )

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import (
     BaseModel,
@@ -76,12 +77,55 @@ def submit(
         raise HTTPException(status_code=429, detail=exc.user_message) from exc
 
 
-def _options(db: Session, request: Request, user: SessionUser) -> data.RegionOptions:
+UNKNOWN_REGION = "Deze regio bestaat niet. Kies een regio uit de lijst."
+REGIO_HELP = (
+    "Voor beheer: de regio waarvoor u rekent (zonder keuze: de eerste regio op code). "
+    "Inkoop rekent altijd voor de eigen regio; een andere regio geeft 403."
+)
+Regio = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        pattern=NO_NUL,
+        description=REGIO_HELP,
+        json_schema_extra={"enum": list(data.region_codes())},
+    ),
+]
+
+
+def _region(user: SessionUser, regio: str | None, *, api: bool = False) -> str | None:
+    """The region beheer chose (None: inkoop's own or beheer's default); unknown: 422,
+    in the API in the validation error's shape (the field and its message)."""
+    if not regio:
+        return None
+    if regio not in data.region_codes():
+        if api:
+            raise RequestValidationError(
+                [{"loc": ("query", "regio"), "msg": UNKNOWN_REGION, "type": "enum"}]
+            )
+        raise HTTPException(status_code=422, detail=UNKNOWN_REGION)
+    return regio
+
+
+def _options(
+    db: Session, request: Request, user: SessionUser, regio: str | None = None
+) -> data.RegionOptions:
     settings: Settings = request.app.state.settings
     try:
-        return data.scenario_options(db, user, today=settings.current_date())
+        return data.scenario_options(db, user, today=settings.current_date(), region=regio)
     except AccessDenied as exc:
         raise HTTPException(status_code=403, detail=exc.user_message) from exc
+
+
+def _job_region(user: SessionUser, opts: data.RegionOptions) -> str | None:
+    """Kept with beheer's job: the region it chose. Inkoop's job needs none (its own)."""
+    return opts.region if user.role is Role.BEHEER else None
+
+
+def _choices(user: SessionUser) -> list[sview.Option]:
+    if user.role is not Role.BEHEER:
+        return []
+    return sview.region_choices(data.region_codes())
 
 
 def start_scenario(request: Request, user: SessionUser, params: sview.ScenarioParams) -> Job:
@@ -109,10 +153,10 @@ def _page(
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, user: User, db: DbSession) -> HTMLResponse:
-    opts = _options(db, request, user)
+def index(request: Request, user: User, db: DbSession, regio: Regio = None) -> HTMLResponse:
+    opts = _options(db, request, user, _region(user, regio))
     db.commit()
-    return _page(request, user, db, sview.form_context(opts))
+    return _page(request, user, db, sview.form_context(opts, choices=_choices(user)))
 
 
 @router.post("/scenario", response_class=HTMLResponse)
@@ -120,13 +164,14 @@ async def new_scenario(request: Request, user: User, db: DbSession) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     leave = [g for g in form.getlist("uitstappen") if isinstance(g, str)]
-    opts = _options(db, request, user)
+    opts = _options(db, request, user, _region(user, values.get("regio")))
     raw = sview.read_form(values, leave, opts)
     req, errors = sview.check_scenario_form(raw, opts)
     if req is None:
         db.commit()
-        return _page(request, user, db, sview.form_context(opts, raw, errors), status_code=422)
-    params = sview.ScenarioParams.of(req)
+        ctx = sview.form_context(opts, raw, errors, choices=_choices(user))
+        return _page(request, user, db, ctx, status_code=422)
+    params = sview.ScenarioParams.of(req, region=_job_region(user, opts))
     job = await run_in_threadpool(start_scenario, request, user, params)
     return RedirectResponse(f"/inkoop/scenario/{job.id}", status_code=303)
 
@@ -141,11 +186,11 @@ def start_advice(request: Request, user: SessionUser, params: sview.AdviceParams
 async def new_advice(request: Request, user: User, db: DbSession) -> Response:
     form = await request.form()
     budget, places = str(form.get("budget", "")), str(form.get("max_plekken", ""))
-    params, errors = sview.validate_advice(budget, places)
+    opts = _options(db, request, user, _region(user, str(form.get("regio", "")) or None))
+    db.commit()
+    params, errors = sview.validate_advice(budget, places, _job_region(user, opts))
     if params is None:
-        opts = _options(db, request, user)
-        db.commit()
-        ctx = sview.form_context(opts, errors=errors)
+        ctx = sview.form_context(opts, errors=errors, choices=_choices(user))
         ctx.advice_budget, ctx.advice_places = budget, places
         return _page(request, user, db, ctx, status_code=422)
     job = await run_in_threadpool(start_advice, request, user, params)
@@ -285,6 +330,10 @@ class OptionsOut(BaseModel):
     gemeenten: list[sview.Option]
     budgets: list[sview.CeilingRow]
     placeable: list[PlaceableOut] = []
+    choosable_regions: list[str] = Field(
+        default_factory=list,
+        description="Regio's die u met de parameter regio kunt kiezen (inkoop: de eigen)",
+    )
 
 
 @api_router.get(
@@ -292,8 +341,8 @@ class OptionsOut(BaseModel):
     response_model=OptionsOut,
     summary="Wat een inkoopscenario kan veranderen: hulpvormen, regio's, budgetten, gemeenten",
 )
-def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
-    opts = _options(db, request, user)
+def api_options(request: Request, user: User, db: DbSession, regio: Regio = None) -> OptionsOut:
+    opts = _options(db, request, user, _region(user, regio, api=True))
     db.commit()
     ctx = sview.form_context(opts)
     return OptionsOut(
@@ -304,6 +353,7 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
         gemeenten=ctx.gemeenten,
         budgets=ctx.form.ceilings,
         placeable=[PlaceableOut(care_type=c, region=r) for c, r in opts.placeable],
+        choosable_regions=[o.value for o in _choices(user)] or [opts.region],
     )
 
 
@@ -317,7 +367,9 @@ def api_options(request: Request, user: User, db: DbSession) -> OptionsOut:
         429: {"model": ErrorDetail, "description": BUSY},
     },
 )
-def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> Response:
+def api_start(
+    request: Request, user: User, db: DbSession, body: ScenarioIn, regio: Regio = None
+) -> Response:
     req = data.ScenarioRequest(
         tuple(
             data.ExtraPlaces(
@@ -331,7 +383,7 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
         tuple(data.CeilingLift(c.budget, c.amount_euro * 100) for c in body.ceiling_lifts),
         tuple(sorted(set(body.gemeenten_leave))),
     )
-    opts = _options(db, request, user)
+    opts = _options(db, request, user, _region(user, regio, api=True))
     issues: dict[str, str] = {}
     if req.empty:
         issues["scenario"] = "Kies minstens één wijziging."
@@ -357,7 +409,7 @@ def api_start(request: Request, user: User, db: DbSession, body: ScenarioIn) -> 
             for name, message in issues.items()
         ]
         return JSONResponse({"detail": detail}, status_code=422)
-    job = start_scenario(request, user, sview.ScenarioParams.of(req))
+    job = start_scenario(request, user, sview.ScenarioParams.of(req, _job_region(user, opts)))
     return accepted(sview.job_context(job), f"/api/v1/inkoop/scenarios/{job.id}")
 
 
@@ -380,8 +432,16 @@ class AdviceIn(BaseModel):
         429: {"model": ErrorDetail, "description": BUSY},
     },
 )
-def api_advice(request: Request, user: User, body: AdviceIn) -> Response:
-    params = sview.AdviceParams(budget_cents=body.budget_euro * 100, max_places=body.max_places)
+def api_advice(
+    request: Request, user: User, db: DbSession, body: AdviceIn, regio: Regio = None
+) -> Response:
+    opts = _options(db, request, user, _region(user, regio, api=True))
+    db.commit()
+    params = sview.AdviceParams(
+        budget_cents=body.budget_euro * 100,
+        max_places=body.max_places,
+        region=_job_region(user, opts),
+    )
     job = start_advice(request, user, params)
     return accepted(sview.job_context(job), f"/api/v1/inkoop/scenarios/{job.id}")
 

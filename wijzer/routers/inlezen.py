@@ -37,7 +37,7 @@ def pending_of(request: Request) -> PendingUploads:
     """The app's waiting previews (made on first use, one store per app)."""
     state = request.app.state
     if not hasattr(state, "pending_uploads"):
-        state.pending_uploads = PendingUploads()
+        state.pending_uploads = PendingUploads(state.sessions)
     pending: PendingUploads = state.pending_uploads
     return pending
 

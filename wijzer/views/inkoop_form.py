@@ -67,9 +67,19 @@ class FormContext(BaseModel):
     errors: FormErrors = Field(default_factory=FormErrors)
     advice_budget: str = ""
     advice_places: str = "10"
+    # Beheer chooses the region (every region); inkoop has its own only, so no choice.
+    region_choices: list[Option] = Field(default_factory=list)
     floor_choices: list[Option] = Field(
         default_factory=lambda: [Option(value=v, label=lb) for v, lb in FLOOR_CHOICES]
     )
+
+    @property
+    def region_name(self) -> str:
+        return data.region_name(self.region)
+
+    @property
+    def region_choice_pairs(self) -> list[tuple[str, str]]:
+        return [(o.value, o.label) for o in self.region_choices]
 
     @property
     def floor_pairs(self) -> list[tuple[str, str]]:
@@ -108,10 +118,21 @@ def empty_form(opts: data.RegionOptions) -> ScenarioForm:
     )
 
 
+def region_choices(codes: tuple[str, ...]) -> list[Option]:
+    """Regions by name for beheer's choice."""
+    return sorted(
+        (Option(value=c, label=data.region_name(c)) for c in codes), key=lambda o: o.label
+    )
+
+
 def form_context(
-    opts: data.RegionOptions, form: ScenarioForm | None = None, errors: FormErrors | None = None
+    opts: data.RegionOptions,
+    form: ScenarioForm | None = None,
+    errors: FormErrors | None = None,
+    choices: list[Option] | None = None,
 ) -> FormContext:
     return FormContext(
+        region_choices=choices or [],
         region=opts.region,
         care_types=[
             Option(value=c, label=care_label(c)) for c in sorted(opts.care_types, key=care_label)

@@ -74,6 +74,9 @@ from wijzer.views.inkoop_form import (
     read_form as read_form,
 )
 from wijzer.views.inkoop_form import (
+    region_choices as region_choices,
+)
+from wijzer.views.inkoop_form import (
     whole_number as whole_number,
 )
 
@@ -126,10 +129,13 @@ class ScenarioParams(BaseModel):
     gemeenten_leave: list[str] = Field(default_factory=list)
     floor_dimension: str | None = None
     floor_percent: int | None = None
+    # the region beheer chose (inkoop: always its own, so None)
+    region: str | None = None
 
     @staticmethod
-    def of(req: data.ScenarioRequest) -> ScenarioParams:
+    def of(req: data.ScenarioRequest, region: str | None = None) -> ScenarioParams:
         return ScenarioParams(
+            region=region,
             extra_places=[
                 (e.care_type, e.region, e.places, e.price_cents) for e in req.extra_places
             ],
@@ -152,6 +158,7 @@ class ScenarioParams(BaseModel):
 class AdviceParams(BaseModel):
     budget_cents: int
     max_places: int
+    region: str | None = None
 
 
 class PurchaseRow(BaseModel):
@@ -183,6 +190,8 @@ class AdviceResult(BaseModel):
     proven_optimal: bool
     chart: Chart
     note: str = NOTE
+    # Set when the region has nothing to buy more of (then there are no rules).
+    no_advice: str = ""
 
 
 class JobContext(BaseModel):
@@ -255,7 +264,9 @@ def run(
     progress: Progress,
 ) -> ScenarioResult:
     with sessions.begin() as session:
-        outcome = data.run_scenario(session, user, params.request(), today=today, progress=progress)
+        outcome = data.run_scenario(
+            session, user, params.request(), today=today, region=params.region, progress=progress
+        )
     return result_of(outcome)
 
 
@@ -306,6 +317,7 @@ def advice_of(o: advice.AdviceOutcome) -> AdviceResult:
             "Binnen de norm: nu en na de inkoop, per regel",
             [(label, b, a) for label, b, a in bars if b is not None and a is not None],
         ).model_copy(update={"after_label": "Na inkoop"}),
+        no_advice=o.no_advice,
     )
 
 
@@ -324,12 +336,15 @@ def run_advice(
             params.budget_cents,
             today=today,
             max_places=params.max_places,
+            region=params.region,
             progress=progress,
         )
     return advice_of(outcome)
 
 
-def validate_advice(budget: str, places: str) -> tuple[AdviceParams | None, FormErrors]:
+def validate_advice(
+    budget: str, places: str, region: str | None = None
+) -> tuple[AdviceParams | None, FormErrors]:
     errors = FormErrors()
     euro = whole_number(budget)
     if euro is None or not 0 < euro <= MAX_EURO:
@@ -339,7 +354,7 @@ def validate_advice(budget: str, places: str) -> tuple[AdviceParams | None, Form
         errors.add("max_plekken", "Vul een heel getal in van 1 tot 50.")
     if errors or euro is None or n is None:
         return None, errors
-    return AdviceParams(budget_cents=euro * 100, max_places=n), errors
+    return AdviceParams(budget_cents=euro * 100, max_places=n, region=region), errors
 
 
 def work_scenario(ctx: WorkContext) -> ScenarioResult:
