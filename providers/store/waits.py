@@ -103,7 +103,7 @@ def answer_counts(session: Session, *, today: dt.date) -> dict[int, AnswerCounts
     """Per offering: aanmeldingen made in the last `MONTHS` months, and of those
     answered in that time how many were a no (before or after the intake)."""
     since = today - relativedelta(months=MONTHS)
-    requests: dict[int, int] = {}
+    asked: dict[int, int] = {}
     answers: dict[int, int] = {}
     declines: dict[int, int] = {}
     for oid, requested, answered, status in session.execute(
@@ -115,14 +115,14 @@ def answer_counts(session: Session, *, today: dt.date) -> dict[int, AnswerCounts
         ).where((Aanmelding.requested_on > since) | (Aanmelding.answered_on > since))
     ):
         if since < requested <= today:
-            requests[oid] = requests.get(oid, 0) + 1
+            asked[oid] = asked.get(oid, 0) + 1
         if answered is not None and since < answered <= today:
             answers[oid] = answers.get(oid, 0) + 1
             if status in DECLINED:
                 declines[oid] = declines.get(oid, 0) + 1
     return {
-        oid: AnswerCounts(requests.get(oid, 0), answers.get(oid, 0), declines.get(oid, 0))
-        for oid in sorted(set(requests) | set(answers))
+        oid: AnswerCounts(asked.get(oid, 0), answers.get(oid, 0), declines.get(oid, 0))
+        for oid in sorted(set(asked) | set(answers))
     }
 
 
