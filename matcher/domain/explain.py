@@ -564,7 +564,10 @@ def sentences(ne: NeedExplanation, name_of: Callable[[str], str] | None = None) 
             where = name(b.offering) if b.offering else ne._name(bid)
             out.append(f"{what} bij {where} {verb} naar: {', '.join(b.taken_by)}.")
     if ne.suggest_discretionary_request:
-        out.append("Doe een discretionaire aanvraag bij de gemeente.")
+        out.append(
+            "Vraag de gemeente om een uitzondering op het budgetplafond "
+            "(een discretionaire aanvraag). Stuur daarbij geen privacygevoelige gegevens mee."
+        )
     if ne.escalate:
         out.append(
             f"Dit kind is nu {ne.times_discussed_after} keer besproken. "
