@@ -27,7 +27,8 @@ Columns (docs/analysis.md shows them in use):
   A hidden (small) cell is empty.
 - UitvraagReport, one row per waiting child: kind, gi, gemeente, maatregel,
   uitspraak, dagen_sinds_uitspraak, deadline, normstatus, dagen_te_laat, hulp,
-  doorslaggevend (the decisive reason of a child without a place), belemmeringen.
+  doorslaggevend (the decisive reason of a child without a place), belemmeringen,
+  afwijzingen (no's from providers recorded in the referral loop).
 - ReportResult (the uitvraag as the page and its download show it), one row per
   waiting child, by deadline: the columns of `REPORT_COLUMNS`, in words.
 - RunOutcome (a tafel run), one row per need: the columns of `RUN_COLUMNS`.
@@ -110,6 +111,7 @@ REPORT_COLUMNS = (
     "hulp",
     "doorslaggevend",
     "belemmeringen",
+    "afwijzingen",
 )
 
 RUN_COLUMNS = (
@@ -327,11 +329,20 @@ def _(report: UitvraagReport) -> pd.DataFrame:
             "hulp": ", ".join(care_type_label(c) for c in r["care_types"]),
             "doorslaggevend": r.get("decisive_text") or "",
             "belemmeringen": "; ".join(r["obstacles"]),
+            "afwijzingen": int(r.get("declines", 0)),
         }
         for r in report.rows
     ]
     cols = ("kind", "gi", "gemeente", "maatregel", "uitspraak", "dagen_sinds_uitspraak")
-    rest = ("deadline", "normstatus", "dagen_te_laat", "hulp", "doorslaggevend", "belemmeringen")
+    rest = (
+        "deadline",
+        "normstatus",
+        "dagen_te_laat",
+        "hulp",
+        "doorslaggevend",
+        "belemmeringen",
+        "afwijzingen",
+    )
     return _frame(rows, (*cols, *rest))
 
 
@@ -379,6 +390,7 @@ def _(result: ReportResult) -> pd.DataFrame:
             "hulp": ", ".join(care_type_label(c) for c in r["care_types"]),
             "doorslaggevend": r.get("decisive_text") or "",
             "belemmeringen": "; ".join(r["obstacles"]),
+            "afwijzingen": int(r.get("declines", 0)),
         }
         for r in result.report.rows
     ]

@@ -18,6 +18,7 @@ from providers.store.accounts import create_organisation
 from providers.store.models import Offering, OrganisationKind, Provider, Role
 from providers.store.uitvraag import monthly_flows, take_snapshot
 from services import uitvraag as uc
+from services.frames import to_frame
 
 ASKED = dt.date(2026, 11, 2)
 TODAY = dt.date(2026, 11, 20)
@@ -96,6 +97,9 @@ def test_loop_starts_and_declines_in_the_uitvraag(sessions: sessionmaker[Session
     assert set(rows) == {two}
     assert rows[two]["care_types"] == ["GEZINSHUIS"]
     assert rows[two]["declines"] == 1
+    # the page's download carries the no's per child as a column of its frame
+    frame = to_frame(result)
+    assert frame.loc[frame["kind"] == two, "afwijzingen"].tolist() == [1]
     with sessions.begin() as s:
         take_snapshot(s, t, count_date=TODAY)
         [(start, flow)] = monthly_flows(s, t)

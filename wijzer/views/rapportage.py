@@ -41,6 +41,7 @@ class ChildRow(BaseModel):
     care_types: list[str]
     obstacles: list[str]
     decisive: str | None = None  # the tafel run's decisive sentence; obstacles are detail
+    declines: int = 0  # no's from providers recorded in the referral loop
 
 
 class Section(BaseModel):
@@ -143,6 +144,7 @@ def report(sessions: sessionmaker[Session], user: SessionUser, *, today: dt.date
             care_types=[_care_label(c) for c in r["care_types"]],
             obstacles=list(r["obstacles"]),
             decisive=r.get("decisive_text"),
+            declines=int(r.get("declines", 0)),
         )
         for r in built.rows
     ]
