@@ -19,6 +19,7 @@ from pydantic import (
     JsonValue,
     StringConstraints,
 )
+from sqlalchemy.orm import Session
 
 from matcher.domain import CareType
 from matcher.domain.caretypes import UNCLASSIFIED_CODE
@@ -63,6 +64,25 @@ INVALID: Answers = {
     422: {"description": "Fouten in de invoer, of een regel van de verwijslus geschonden"}
 }
 CONFLICT: Answers = {409: {"model": ErrorDetail, "description": "Iemand anders was u voor"}}
+
+# How a refusal of the loop answers, first match wins: a duplicate ref (a kind of
+# ReferralError) and a changed status are conflicts, a case or aanmelding that does
+# not exist or is not the caller's is "not found" (no probing), a bad value is 422.
+REFUSAL_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (DuplicateCase, 409),
+    (StatusConflict, 409),
+    (NotFound, 404),
+    (AccessDenied, 404),
+    (use_case.ReferralError, 422),
+)
+
+
+def refused(db: Session, exc: Exception) -> JSONResponse:
+    """Undo the request's writes and answer the refusal in the API's error shape."""
+    db.rollback()
+    status = next(code for kind, code in REFUSAL_STATUS if isinstance(exc, kind))
+    message = getattr(exc, "user_message", "Dit kan niet.")
+    return error(status, str(message))
 
 
 def _settings(request: Request) -> Settings:
@@ -175,12 +195,8 @@ def create_case(
         return error(422, "De geboortemaand ligt in de toekomst.")
     try:
         ref = use_case.register_case(db, user, case, today=today)
-    except DuplicateCase as exc:
-        db.rollback()
-        return error(409, exc.user_message)
-    except use_case.ReferralError as exc:
-        db.rollback()
-        return error(422, exc.user_message)
+    except (DuplicateCase, use_case.ReferralError) as exc:
+        return refused(db, exc)
     db.commit()
     return CaseCreated(ref=ref)
 
@@ -197,7 +213,7 @@ def get_case(
     try:
         page = use_case.case_page(db, user, ref, today=_settings(request).current_date())
     except NotFound as exc:
-        return error(404, exc.user_message)
+        return refused(db, exc)
     db.commit()
     return page
 
@@ -226,12 +242,8 @@ def request_place(
                 answer_days=settings.referral_answer_days,
             ),
         )
-    except NotFound as exc:
-        db.rollback()
-        return error(404, exc.user_message)
-    except use_case.ReferralError as exc:
-        db.rollback()
-        return error(422, exc.user_message)
+    except (NotFound, use_case.ReferralError) as exc:
+        return refused(db, exc)
     db.commit()
     send_meldingen(request)
     return AanmeldingCreated(id=aid)
@@ -274,12 +286,8 @@ def request_places(
     )
     try:
         ids = use_case.request_places(db, user, batch)
-    except NotFound as exc:
-        db.rollback()
-        return error(404, exc.user_message)
-    except use_case.ReferralError as exc:
-        db.rollback()
-        return error(422, exc.user_message)
+    except (NotFound, use_case.ReferralError) as exc:
+        return refused(db, exc)
     db.commit()
     send_meldingen(request)
     return ProposalCreated(ids=ids)
@@ -310,7 +318,7 @@ def provider_aanmelding(
             db, user, aanmelding_id, today=_settings(request).current_date()
         )
     except (NotFound, AccessDenied) as exc:
-        return error(404, exc.user_message)
+        return refused(db, exc)
     db.commit()
     return line
 
@@ -340,15 +348,8 @@ def answer(
     )
     try:
         use_case.answer(db, user, parsed)
-    except (NotFound, AccessDenied) as exc:
-        db.rollback()
-        return error(404, exc.user_message)
-    except use_case.ReferralError as exc:
-        db.rollback()
-        return error(422, exc.user_message)
-    except StatusConflict as exc:
-        db.rollback()
-        return error(409, exc.user_message)
+    except (NotFound, AccessDenied, use_case.ReferralError, StatusConflict) as exc:
+        return refused(db, exc)
     db.commit()
     send_meldingen(request)
     return Done(status=body.kind.value)
@@ -365,15 +366,8 @@ def withdraw(
 ) -> Done | JSONResponse:
     try:
         use_case.withdraw(db, user, aanmelding_id, today=_settings(request).current_date())
-    except (NotFound, AccessDenied) as exc:
-        db.rollback()
-        return error(404, exc.user_message)
-    except use_case.ReferralError as exc:
-        db.rollback()
-        return error(422, exc.user_message)
-    except StatusConflict as exc:
-        db.rollback()
-        return error(409, exc.user_message)
+    except (NotFound, AccessDenied, use_case.ReferralError, StatusConflict) as exc:
+        return refused(db, exc)
     db.commit()
     send_meldingen(request)
     return Done(status="beeindigd")
