@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from providers.store import aanmeldingen, meldingen
 from providers.store.access import Principal
+from services.errors import ServiceError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -81,11 +82,12 @@ EMAIL_RE = re.compile(
 EMAIL_MESSAGE = "Vul een geldig e-mailadres in, zoals team@organisatie.nl. Of laat het veld leeg."
 
 
-class AddressError(ValueError):
-    """An e-mail address that cannot be used; `message` says why in B1 Dutch."""
+class AddressError(ServiceError, ValueError):
+    """An e-mail address that cannot be used; `message` (and `user_message`) says why
+    in B1 Dutch."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__("unusable e-mail address", user_message=message)
         self.message = message
 
 

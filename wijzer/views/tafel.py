@@ -32,6 +32,7 @@ from services.matching import (
 )
 from services.norm import children_text
 from wijzer.auth import SessionUser
+from wijzer.errors import WijzerError
 from wijzer.forms import FormErrors, parse_int, read_int
 from wijzer.jobs import UNREADABLE, Job, JobStatus, WorkContext, decode
 from wijzer.rendering import Sheet
@@ -374,10 +375,11 @@ PENDING_KEY = "tafel_keuzes"
 MAX_PENDING = 15
 
 
-class ChoiceError(ValueError):
+class ChoiceError(WijzerError, ValueError):
+    """A pin or forbid on a run's page that does not fit that run (B1 `user_message`)."""
+
     def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+        super().__init__("choice does not fit the run", user_message=user_message)
 
 
 class Pending(BaseModel):
