@@ -39,7 +39,6 @@ from providers.store.models import (
     ChildNeed,
     ChildStatus,
     NeedClock,
-    NeedStatus,
     Offering,
     Role,
     utcnow,
@@ -500,34 +499,21 @@ def declines(
 
 @dataclass(frozen=True)
 class LoopFacts:
-    """What the loop recorded for one waiting case, for the uniforme uitvraag: the care
-    types of its needs that have really started, and how many no's it got."""
+    """What the loop recorded for one waiting case, for the uniforme uitvraag: how many
+    no's it got.  (Help that has really started is left out of the scenario by the
+    converter, `providers.convert.scenario_from_db`.)"""
 
-    started: tuple[str, ...]
     declines: int
 
 
 def loop_facts(
     session: Session, principal: Principal, refs: Collection[str]
 ) -> dict[str, LoopFacts]:
-    """Per case ref (within the principal's case scope) with a start or a no."""
+    """Per case ref (within the principal's case scope) with a no."""
     wanted = sorted(refs)
-    started: dict[str, list[str]] = {}
     declined: dict[str, int] = {}
     for i in range(0, len(wanted), 5000):
         chunk = wanted[i : i + 5000]
-        for ref, care_type in session.execute(
-            select(Child.ref, ChildNeed.care_type)
-            .join(ChildNeed, ChildNeed.child_id == Child.id)
-            .join(NeedClock, NeedClock.need_id == ChildNeed.id)
-            .where(
-                Child.ref.in_(chunk),
-                ChildNeed.status == NeedStatus.OPEN,
-                NeedClock.start_date.is_not(None),
-                *case_scope(principal),
-            )
-        ):
-            started.setdefault(ref, []).append(care_type)
         for ref, n in session.execute(
             select(Child.ref, func.count(Aanmelding.id))
             .join(ChildNeed, Aanmelding.need_id == ChildNeed.id)
@@ -540,10 +526,7 @@ def loop_facts(
             .group_by(Child.ref)
         ):
             declined[ref] = int(n)
-    return {
-        ref: LoopFacts(tuple(sorted(started.get(ref, []))), declined.get(ref, 0))
-        for ref in sorted(set(started) | set(declined))
-    }
+    return {ref: LoopFacts(n) for ref, n in sorted(declined.items())}
 
 
 def flag_overdue_answers(session: Session, *, today: dt.date) -> int:
