@@ -129,6 +129,17 @@ class AanmeldingIn(BaseModel):
     offering_id: Annotated[int, Whole] = Field(strict=True, ge=1, le=ROW_ID_MAX)
     search_context: Annotated[str, StringConstraints(max_length=2000)] = ""
 
+    def place_request(self, settings: Settings) -> use_case.PlaceRequest:
+        """The use case's request, dated today with the configured answer term."""
+        return use_case.PlaceRequest(
+            ref=self.ref,
+            need_id=self.need_id,
+            offering_id=self.offering_id,
+            context=self.search_context,
+            today=settings.current_date(),
+            answer_days=settings.referral_answer_days,
+        )
+
 
 class AanmeldingCreated(BaseModel):
     id: int
@@ -228,20 +239,8 @@ def get_case(
 def request_place(
     request: Request, user: CaseRoles, db: DbSession, body: AanmeldingIn
 ) -> AanmeldingCreated | JSONResponse:
-    settings = _settings(request)
     try:
-        aid = use_case.request_place(
-            db,
-            user,
-            use_case.PlaceRequest(
-                ref=body.ref,
-                need_id=body.need_id,
-                offering_id=body.offering_id,
-                context=body.search_context,
-                today=settings.current_date(),
-                answer_days=settings.referral_answer_days,
-            ),
-        )
+        aid = use_case.request_place(db, user, body.place_request(_settings(request)))
     except (NotFound, use_case.ReferralError) as exc:
         return refused(db, exc)
     db.commit()
@@ -272,18 +271,7 @@ def request_places(
     request: Request, user: CaseRoles, db: DbSession, body: ProposalIn
 ) -> ProposalCreated | JSONResponse:
     settings = _settings(request)
-    today = settings.current_date()
-    batch = tuple(
-        use_case.PlaceRequest(
-            ref=i.ref,
-            need_id=i.need_id,
-            offering_id=i.offering_id,
-            context=i.search_context,
-            today=today,
-            answer_days=settings.referral_answer_days,
-        )
-        for i in body.items
-    )
+    batch = tuple(i.place_request(settings) for i in body.items)
     try:
         ids = use_case.request_places(db, user, batch)
     except (NotFound, use_case.ReferralError) as exc:
