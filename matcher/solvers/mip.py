@@ -159,7 +159,24 @@ def solve_model(
     )
 
 
+# HiGHS' dual simplex fails on objective coefficients far above this ("excessive dual
+# values": the domain path's tiered weights reach 6e10); the model gets its weights
+# divided by a power of two (exact in floating point) and every value read back is
+# multiplied again (`objective_scale`).
+MAX_MODEL_WEIGHT = 2.0**20
+
+
+def objective_scale(core: Core) -> float:
+    """The power of two the model's objective is multiplied by (1 when the weights are
+    small enough for HiGHS as they are)."""
+    top = float(np.abs(core.weight).max()) if core.weight.size else 0.0
+    if top <= MAX_MODEL_WEIGHT:
+        return 1.0
+    return 2.0 ** -math.ceil(math.log2(top / MAX_MODEL_WEIGHT))
+
+
 def build_model_proto(core: Core, relax: bool = False) -> Any:
+    """The MathOpt model of `core`, its objective multiplied by `objective_scale`."""
     from ortools.math_opt import model_pb2
 
     n_a = core.n_arcs
@@ -170,10 +187,11 @@ def build_model_proto(core: Core, relax: bool = False) -> Any:
     v.upper_bounds.extend(np.ones(n_a))
     v.integers.extend(np.full(n_a, not relax, dtype=bool))
     mp_.objective.maximize = True
-    mp_.objective.offset = float(core.const)
+    scale = objective_scale(core)
+    mp_.objective.offset = float(core.const) * scale
     nz = np.flatnonzero(core.weight != 0)
     mp_.objective.linear_coefficients.ids.extend(nz.astype(np.int64))
-    mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64))
+    mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64) * scale)
 
     rows = lp_rows(core)
     lc = mp_.linear_constraints
@@ -230,12 +248,13 @@ def _solve_in_process(
         res = result_pb2.SolveResultProto.FromString(res)
     term = res.termination
     reason = result_pb2.TerminationReasonProto.Name(term.reason)
+    unscale = 1.0 / objective_scale(core)
     out: dict[str, Any] = {
         "reason": reason,
         "ended": _ended(term.reason),
         "detail": term.detail,
-        "dual": float(term.objective_bounds.dual_bound),
-        "primal": float(term.objective_bounds.primal_bound),
+        "dual": float(term.objective_bounds.dual_bound) * unscale,
+        "primal": float(term.objective_bounds.primal_bound) * unscale,
         "x": None,
         "build_s": build,
         "nodes": int(res.solve_stats.node_count),
@@ -248,12 +267,12 @@ def _solve_in_process(
     if relax and len(res.solutions) and res.solutions[0].HasField("dual_solution"):
         dv = res.solutions[0].dual_solution.dual_values
         y = np.zeros(core.n_items + core.n_resources)
-        y[np.asarray(dv.ids, dtype=np.int64)] = np.asarray(dv.values)
+        y[np.asarray(dv.ids, dtype=np.int64)] = np.asarray(dv.values) * unscale
         out["row_duals"] = y
         out["row_res"] = resource_rows(core)
         rc = res.solutions[0].dual_solution.reduced_costs
         z = np.zeros(core.n_arcs)
-        z[np.asarray(rc.ids, dtype=np.int64)] = np.asarray(rc.values)
+        z[np.asarray(rc.ids, dtype=np.int64)] = np.asarray(rc.values) * unscale
         out["reduced_costs"] = z
     return out
 
