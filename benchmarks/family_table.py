@@ -156,6 +156,25 @@ def _verdict(ours: dict[str, Any], peers: list[dict[str, Any]], size: str, limit
     return "met" if not misses else "missed: " + "; ".join(misses)
 
 
+def _instance(family: str, children: int, offerings: int, seed: int) -> Any:
+    """A generated family at this size, or the domain path's compiled demo scenario
+    (`domain-region`: 600 children of JZ31; `domain-national`: 20,000 children and 4,000
+    offerings), whatever the size says."""
+    from benchmarks.families import domain_problem, generate_family
+
+    if family.startswith("domain-"):
+        return domain_problem(family.removeprefix("domain-"), seed)
+    return generate_family(family, children, offerings, seed=seed)
+
+
+def _shape(family: str, children: int, offerings: int) -> str:
+    if family == "domain-region":
+        return "demo region JZ31"
+    if family == "domain-national":
+        return "national demo, 20,000 children x 4,000 offerings"
+    return f"{children:,} children x {offerings:,} offerings"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -175,9 +194,10 @@ def main() -> None:
         print(json.dumps(_worker(method, path, float(limit), a.seed_worker)), flush=True)
         return
 
-    from benchmarks.families import FAMILIES, generate_family
+    from benchmarks.families import FAMILIES
 
     families = a.families or list(FAMILIES)
+    # (domain-region and domain-national are run when named: they are the demo's own sizes)
     commit = subprocess.run(  # nosec B603 B607: git on our own checkout
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -187,9 +207,9 @@ def main() -> None:
         c, o, limit, target, mem = SIZES[size]
         limit = a.time_limit or limit
         for fam in families:
-            rows: list[tuple[int, dict[str, Any], list[dict[str, Any]], int]] = []
+            rows: list[tuple[int, dict[str, Any], list[dict[str, Any]], int, str]] = []
             for seed in a.seeds:
-                p = generate_family(fam, c, o, seed=seed)
+                p = _instance(fam, c, o, seed)
                 with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
                     pickle.dump(p, f)
                 try:
@@ -197,14 +217,16 @@ def main() -> None:
                     others = [_run(m, f.name, limit, seed, a.grace) for m in a.peers]
                 finally:
                     os.unlink(f.name)
-                rows.append((seed, ours, others, p.n_arcs))
+                shape = f"{p.n_items:,} items ({int(p.must_assign.sum())} must)"
+                rows.append((seed, ours, others, p.n_arcs, shape))
                 if a.json:
                     with open(a.json, "a") as out:
                         for r in [ours, *others]:
                             rec = {"family": fam, "size": size, "seed": seed, "limit": limit, **r}
                             out.write(json.dumps(rec) + "\n")
             print(
-                f"\n#### {fam}, {c} x {o}, {limit:g} s (target gap {target:.1%}"
+                f"\n#### {fam}, {_shape(fam, c, o)}, {rows[0][4]}, {limit:g} s"
+                + f" (target gap {target:.1%}"
                 + (f", {mem:g} GB" if mem else "")
                 + f"); load {os.getloadavg()[0]:.2f}\n"
             )
@@ -212,7 +234,7 @@ def main() -> None:
             head += "".join(f"| {NAMES[m]} / ours " for m in a.peers) + "| verdict |"
             print(head)
             print("|" + "---|" * (7 + len(a.peers)))
-            for seed, ours, others, arcs in rows:
+            for seed, ours, others, arcs, _ in rows:
                 gap = ours.get("gap")
                 cells = [
                     str(seed),
@@ -227,14 +249,14 @@ def main() -> None:
                 print("| " + " | ".join(cells) + " |", flush=True)
             notes = [
                 f"seed {s}: {NAMES[r['method']]}: {r['note']}"
-                for s, _, rs, _ in rows
+                for s, _, rs, _, _ in rows
                 for r in rs
                 if r.get("note")
             ]
-            notes += [f"seed {s}: ours: {o['note']}" for s, o, _, _ in rows if o.get("note")]
+            notes += [f"seed {s}: ours: {o['note']}" for s, o, _, _, _ in rows if o.get("note")]
             srcs = {
                 f"{o.get('bound_source')} (converged: {o.get('lp_converged')})"
-                for _, o, _, _ in rows
+                for _, o, _, _, _ in rows
             }
             print("\nbound of ours: " + "; ".join(sorted(srcs)))
             for n in notes:
