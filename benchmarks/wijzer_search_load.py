@@ -1,9 +1,11 @@
 """Benchmark: the verwijzer search under load (loopback, bounded in time).
 
     .venv/bin/python benchmarks/wijzer_search_load.py [--offerings 5000] [--users 20]
-        [--seconds 30] [--seed 1]
+        [--seconds 30] [--seed 1] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-Builds a fresh SQLite database in a temporary folder with the data layer's
+Builds a fresh SQLite database in a temporary folder (or, with `--postgres ADMIN_URL`, a
+fresh PostgreSQL database created through that server and dropped afterwards) with the
+data layer's
 national demo generator (`--offerings` offerings over all regions) through the
 importer, adds one verwijzer account, starts `python -m wijzer serve` in its own
 process on a free 127.0.0.1 port, then runs `--users` concurrent logged-in
@@ -29,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "benchmark wachtwoord"
 
 
-def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], list[str]]:
+def build_database(url: str, offerings: int, seed: int) -> tuple[list[str], list[str]]:
     import datetime as dt
 
     from providers import demo
@@ -47,7 +51,6 @@ def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], li
     from providers.store.importer import import_files
     from providers.store.models import OrganisationKind, Role
 
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -64,6 +67,29 @@ def build_database(path: Path, offerings: int, seed: int) -> tuple[list[str], li
     care_types = sorted({o["zorgvorm"] for o in data["aanbod"]})
     gemeenten = sorted({o["gemeente"] for o in data["aanbod"]})
     return care_types, gemeenten
+
+
+@contextmanager
+def _database(admin_url: str | None, folder: Path) -> Iterator[str]:
+    """The URL of a fresh database: a SQLite file in `folder`, or a PostgreSQL database
+    created through `admin_url` and dropped at the end."""
+    if not admin_url:
+        yield f"sqlite:///{folder / 'wijzer.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"wijzer_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -143,16 +169,19 @@ def main() -> int:
     )
     # One uvicorn process per core is how the wijzer is deployed (see docs/wijzer.md).
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--postgres", metavar="ADMIN_URL", help="run on a fresh PostgreSQL database")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp:
-        db = Path(tmp) / "wijzer.sqlite3"
+    with (
+        tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp,
+        _database(args.postgres, Path(tmp)) as url,
+    ):
         t0 = time.perf_counter()
-        care_types, gemeenten = build_database(db, args.offerings, args.seed)
+        care_types, gemeenten = build_database(url, args.offerings, args.seed)
         build_s = time.perf_counter() - t0
         port = free_port()
         env = dict(
             os.environ,
-            WIJZER_DATABASE_URL=f"sqlite:///{db}",
+            WIJZER_DATABASE_URL=url,
             WIJZER_SECRET_KEY="benchmark-" + "k" * 40,
             WIJZER_LOGIN_MAX_FAILURES="1000",
         )
@@ -218,7 +247,10 @@ def main() -> int:
     if not ms:
         print("no measurements; errors:", sorted(set(errors)))
         return 1
-    print(f"database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)")
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(
+        f"{backend} database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)"
+    )
     print(
         "| users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms | p99 ms "
         "| max ms | errors |"
