@@ -2,10 +2,13 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/help_search.py [--children 600] [--seed 1]
         [--budget 5] [--region JZ31] [--dump answers.jsonl] [--check answers.jsonl]
+        [--all-changes]
 
 Builds the region with the data layer's demo generator and the one converter
 (`providers.convert.to_scenario`), matches it, and runs the explanation with its search
-(`matcher.domain.explain`, time budget `--budget` seconds).  Prints one table row:
+(`matcher.domain.explain`, time budget `--budget` seconds), as the tafel's run does:
+each child's search stops at its smallest change (`--all-changes`: it goes on to the
+others, as `explain` does by default).  Prints one table row:
 children, unplaced needs, needs with a verified change, needs with an explicit "nothing
 within reach" sentence (in brackets: those whose search stopped at the re-solves
 allowed per child), needs the budget did not reach ("Niet (verder) gezocht"),
@@ -45,9 +48,12 @@ def main() -> int:
     # per-need answers (JSON lines), to compare the answers of two versions
     ap.add_argument("--dump", default="")
     ap.add_argument("--check", default="")
+    # every change per need (as `explain` by default) rather than the smallest only (as
+    # the tafel's run, `services.matching`)
+    ap.add_argument("--all-changes", action="store_true")
     args = ap.parse_args()
 
-    from matcher.domain.explain import explain
+    from matcher.domain.explain import SearchLimits, explain
     from matcher.domain.match import match
     from providers import demo
     from providers.convert import to_scenario
@@ -59,7 +65,8 @@ def main() -> int:
     r = match(sc)
     t1 = time.perf_counter()
     c1 = time.process_time()
-    ex = explain(r, time_budget_s=args.budget)
+    limits = SearchLimits(stop_at_smallest=not args.all_changes)
+    ex = explain(r, time_budget_s=args.budget, limits=limits)
     t2 = time.perf_counter()
     c2 = time.process_time()
     needs = ex.needs
