@@ -324,6 +324,15 @@ def search_help(
     def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
         scope = hoods.scope(deltas, ref, nid) if hoods is not None else None
         seen = shared.get((deltas, scope))
+        # a change after which the child has no eligible pair needs no re-solve
+        # (nothing is cached: another child may still be placed by it)
+        if (
+            seen is None
+            and scope is not None
+            and hoods is not None
+            and not hoods.placeable(deltas, scope, (ref, nid))
+        ):
+            return None
         if seen is None:
             if time.perf_counter() > deadline:
                 out.out_of_time = True
