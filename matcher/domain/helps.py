@@ -324,15 +324,6 @@ def search_help(
     def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
         scope = hoods.scope(deltas, ref, nid) if hoods is not None else None
         seen = shared.get((deltas, scope))
-        # a change after which the child has no eligible pair needs no re-solve
-        # (nothing is cached: another child may still be placed by it)
-        if (
-            seen is None
-            and scope is not None
-            and hoods is not None
-            and not hoods.placeable(deltas, scope, (ref, nid))
-        ):
-            return None
         if seen is None:
             if time.perf_counter() > deadline:
                 out.out_of_time = True
@@ -340,6 +331,15 @@ def search_help(
             if out.resolves >= limits.max_resolves:
                 raise _Stop
             out.resolves += 1
+            # a change after which the child has no eligible pair needs no re-solve; it
+            # counts as one against the cap, as its re-solve did (nothing is cached:
+            # another child may still be placed by it)
+            if (
+                scope is not None
+                and hoods is not None
+                and not hoods.placeable(deltas, scope, (ref, nid))
+            ):
+                return None
             # a re-solve may not run far past the budget; a feasible answer that places
             # the child is still a verified change
             left = max(0.5, deadline - time.perf_counter())
