@@ -268,11 +268,12 @@ class Neighbourhoods:
         """False when no re-solve of `deltas` in `scope` can place `need`: after the
         change it has no eligible pair in the neighbourhood (a re-solve places a need
         only on an eligible pair).  True when that is not known: a change that does
-        not only relax rules is checked by the re-solve itself."""
+        not only relax rules, or a need outside the neighbourhood, is left to the
+        re-solve."""
         part, _, elig = self._relaxed_checks(deltas, scope)
-        if elig is None:
+        if elig is None or need not in part.needs:
             return True
-        return need in part.needs and bool(elig.eligible(*need))
+        return bool(elig.eligible(*need))
 
     def resolve(
         self, deltas: Sequence[Delta], scope: Scope, options: SolveOptions
