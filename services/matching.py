@@ -19,7 +19,7 @@ from matcher.domain import Forbid, Pin, Scenario
 from matcher.domain.caretypes import UNCLASSIFIED_CODE, care_type_label
 from matcher.domain.clocks import deadline_norm3, start_verdict
 from matcher.domain.eligibility import ScenarioIndex, candidates, check_pair
-from matcher.domain.explain import change_text, explain, sentences
+from matcher.domain.explain import SearchLimits, change_text, explain, sentences
 from matcher.domain.floor import FLOOR_DIMENSIONS, FloorRun, match_with_floor
 from matcher.domain.match import MatchResult, match
 from matcher.domain.outcomes import Dimension
@@ -208,7 +208,13 @@ def run_matching(
             floor_run = FloorRun(Dimension(floor.dimension), floor.percent / 100, plain)
     compiled = result.compiled
     progress("Uitleg zoeken voor kinderen zonder plek", 65)
-    explanation = explain(result, time_budget_s=explain_budget_s, floor=floor_run)
+    # the rows show only the smallest change, so each child's search stops there
+    explanation = explain(
+        result,
+        time_budget_s=explain_budget_s,
+        floor=floor_run,
+        limits=SearchLimits(stop_at_smallest=True),
+    )
     progress("Uitkomst klaarzetten", 95)
 
     offerings = scenario.offering_by_id

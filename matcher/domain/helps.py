@@ -56,6 +56,10 @@ class SearchLimits:
     max_raise_cents: int = 50_000_00
     max_resolves: int = 12  # per need
     max_found: int = 3
+    # stop a need's search at its first change when no later plan can give one that
+    # sorts before it: for a caller that shows only the smallest (the tafel's run; a
+    # run with a group floor needs the others, in case the smallest does not hold there)
+    stop_at_smallest: bool = False
 
 
 @dataclass
@@ -144,6 +148,12 @@ class _Plan:
     @property
     def levers(self) -> int:
         return len(self.switches) + int(self.places) + len(self.budgets) + int(self.late)
+
+    @property
+    def fewest_deltas(self) -> int:
+        """The fewest changes a change found by this plan can have: a raise may turn
+        out to need no euro, a number of places never zero."""
+        return max(1, len(self.switches) + int(self.places) + int(self.late))
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -302,6 +312,14 @@ def search_help(
     child = sc.child_by_ref[ref]
     dl = r.compiled.eligibility.index.deadline(child)
     shared = cache if cache is not None else ResolveCache()
+    # a new place starts after the intake, so no change places a child within the norm
+    # whose deadline comes before the shortest intake of any offering (a kept place
+    # starts when it started)
+    lead = min((o.intake_lead_days for o in sc.offerings), default=0)
+    in_norm_possible = dl is not None and (
+        sc.evaluation_date + timedelta(days=lead) <= dl
+        or child.need(nid).current_offering is not None
+    )
 
     def attempt(deltas: tuple[Delta, ...]) -> Placement | None:
         scope = hoods.scope(deltas, ref, nid) if hoods is not None else None
@@ -313,6 +331,15 @@ def search_help(
             if out.resolves >= limits.max_resolves:
                 raise _Stop
             out.resolves += 1
+            # a change after which the child has no eligible pair needs no re-solve; it
+            # counts as one against the cap, as its re-solve did (nothing is cached:
+            # another child may still be placed by it)
+            if (
+                scope is not None
+                and hoods is not None
+                and not hoods.placeable(deltas, scope, (ref, nid))
+            ):
+                return None
             # a re-solve may not run far past the budget; a feasible answer that places
             # the child is still a verified change
             left = max(0.5, deadline - time.perf_counter())
@@ -348,7 +375,7 @@ def search_help(
     searched_budgets: list[str] = []
     best_levers: int | None = None
     try:
-        for plan in plans:
+        for i, plan in enumerate(plans):
             if len(out.changes) >= limits.max_found:
                 break
             if best_levers is not None and plan.levers > best_levers:
@@ -368,6 +395,10 @@ def search_help(
                     SmallestChange(deltas, pl.offering, pl.within_norm, out.resolves, pl.start)
                 )
                 best_levers = plan.levers
+                if limits.stop_at_smallest and _first_stays_first(
+                    out.changes[0], plans[i + 1 :], best_levers, in_norm_possible
+                ):
+                    break
     except _Stop:
         out.limit_reached = True
     out.changes.sort(key=lambda c: (not c.within_norm, len(c.deltas)))
@@ -376,6 +407,20 @@ def search_help(
     if not out.changes:
         out.note = no_change_text(out, limits, names or {})
     return out
+
+
+def _first_stays_first(
+    first: SmallestChange, rest: Sequence[_Plan], levers: int, in_norm_possible: bool
+) -> bool:
+    """Whether no plan still to run can find a change that sorts before `first` (the
+    changes are sorted, stably, within the norm first and then by their number of
+    changes; plans with more levers, and late starts once a change is found, are not
+    run).  `in_norm_possible` False: no start of this need can be within the norm."""
+    if not first.within_norm and in_norm_possible:
+        return False
+    return all(
+        p.fewest_deltas >= len(first.deltas) for p in rest if p.levers <= levers and not p.late
+    )
 
 
 def _run_plan(

@@ -168,6 +168,10 @@ class Neighbourhoods:
                     uf.union(first_member, ("n", *m))
             uf.freeze()
         self._parts: dict[Scope, _Part] = {}
+        # the last change's relaxed pair checks: `placeable` asks first, `resolve` then
+        # solves the same change (or another need asked and it was not placeable)
+        self._checked: tuple[tuple[tuple[Delta, ...], Scope], Scenario, Eligibility | None] | None
+        self._checked = None
         # a pair that failed first for its deadline, checked with late starts allowed
         # at an offering no change touched: every late re-solve gets the same check
         self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
@@ -250,19 +254,37 @@ class Neighbourhoods:
         """The needs a re-solve in `scope` covers."""
         return self._part(scope).needs
 
+    def _relaxed_checks(
+        self, deltas: Sequence[Delta], scope: Scope
+    ) -> tuple[_Part, Scenario, Eligibility | None]:
+        part = self._part(scope)
+        key = (tuple(deltas), scope)
+        if self._checked is None or self._checked[0] != key:
+            new = apply_all(part.scenario, list(deltas))
+            self._checked = (key, new, _relaxed(part, new, deltas, self._late))
+        return part, self._checked[1], self._checked[2]
+
+    def placeable(self, deltas: Sequence[Delta], scope: Scope, need: tuple[str, str]) -> bool:
+        """False when no re-solve of `deltas` in `scope` can place `need`: after the
+        change it has no eligible pair in the neighbourhood (a re-solve places a need
+        only on an eligible pair).  True when that is not known: a change that does
+        not only relax rules, or a need outside the neighbourhood, is left to the
+        re-solve."""
+        part, _, elig = self._relaxed_checks(deltas, scope)
+        if elig is None or need not in part.needs:
+            return True
+        return bool(elig.eligible(*need))
+
     def resolve(
         self, deltas: Sequence[Delta], scope: Scope, options: SolveOptions
     ) -> tuple[dict[tuple[str, str], Placement], int] | None:
         """(placements of the neighbourhood, needs placed within the norm in the whole
         scenario) with `deltas` applied; None when the neighbourhood cannot stand for
         the whole (the caller then re-solves everything)."""
-        part = self._part(scope)
         # only the pairs the change can turn around are checked again; the small problem
         # is then compiled and solved whole
-        new = apply_all(part.scenario, list(deltas))
-        elig = _relaxed(part, new, deltas, self._late) or evaluate_incremental(
-            new, part.eligibility
-        )
+        part, new, relaxed = self._relaxed_checks(deltas, scope)
+        elig = relaxed or evaluate_incremental(new, part.eligibility)
         r2 = match(new, options, compiled=compile_scenario(new, elig))
         if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None

@@ -117,3 +117,22 @@ def test_a_lowering_change_is_not_relaxed(base: MatchResult) -> None:
     assert scope is not None
     part = hoods._part(scope)
     assert _relaxed(part, apply_all(part.scenario, list(deltas)), deltas) is None
+
+
+def test_a_change_that_leaves_the_child_no_eligible_pair_needs_no_re_solve(
+    base: MatchResult,
+) -> None:
+    hoods = Neighbourhoods(base)
+    ruled_out = 0
+    for ref, nid in base.unplaced:
+        for pc in base.compiled.eligibility.pairs.get((ref, nid), []):
+            deltas = (AddPlaces(pc.offering_id, 5),)
+            scope = hoods.scope(deltas, ref, nid)
+            assert scope is not None
+            if hoods.placeable(deltas, scope, (ref, nid)):
+                continue
+            ruled_out += 1
+            if ruled_out <= 6:  # the whole re-solve agrees (a few: they cost time)
+                whole, _ = resolve(base, apply_all(base.scenario, list(deltas)))
+                assert (ref, nid) not in whole.placements, deltas
+    assert ruled_out > 0
