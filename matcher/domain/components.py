@@ -10,52 +10,97 @@ first match (no base) and a what-if re-solve use this; it knows nothing of the d
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from matcher.problem import AssignmentProblem
 from matcher.solution import Solution, SolveOptions, Status, objective_of
 from matcher.solve import solve
 
-
-def _arc_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
-    """Per item: whether it must be assigned, its penalty, and its arcs as (option,
-    value, pinned, forbidden, ((resource, amount), ...)), sorted.  A pin changes only
-    the first of these, and must still keep a component from being reused."""
-    per: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    res = p.resource_ids
-    for a in range(p.n_arcs):
-        lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
-        uses = tuple(
-            sorted((res[int(p.use_resource[k])], int(p.use_amount[k])) for k in range(lo, hi))
-        )
-        per[p.item_ids[int(p.arc_item[a])]].append(
-            (
-                p.option_ids[int(p.arc_option[a])],
-                int(p.arc_value[a]),
-                bool(p.pinned[a]),
-                bool(p.forbidden[a]),
-                uses,
-            )
-        )
-    item_ix = p.item_index()
-    return {
-        k: (
-            bool(p.must_assign[item_ix[k]]),
-            int(p.unassigned_penalty[item_ix[k]]),
-            tuple(sorted(v)),
-        )
-        for k, v in per.items()
-    }
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
 
 
-_SIG_CACHE: dict[int, tuple[AssignmentProblem, dict[str, tuple[Any, ...]]]] = {}
+def _mix(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser: a bijection of uint64 that spreads every input bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
 
 
-def _cached_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
+def _str_hashes(ids: tuple[str, ...], salt: int) -> np.ndarray:
+    # Python's string hash is fixed within one process, where base and new are compared
+    return np.fromiter((hash((s, salt)) & 0xFFFFFFFFFFFFFFFF for s in ids), np.uint64, len(ids))
+
+
+def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Sum (mod 2**64) of `values[ptr[k]:ptr[k+1]]` per k."""
+    cs = np.concatenate((np.zeros(1, np.uint64), np.cumsum(values, dtype=np.uint64)))
+    out: np.ndarray = cs[ptr[1:]] - cs[ptr[:-1]]
+    return out
+
+
+def _item_hashes(p: AssignmentProblem, salt: int) -> np.ndarray:
+    """Per item, a 64-bit hash of its arcs as a set of (option, value, pinned, forbidden,
+    {(resource, amount)}): sums of mixed terms, so that the order of arcs and of uses does
+    not matter and a change of any one field changes the hash."""
+    s = np.uint64(salt)
+    h_res = _str_hashes(p.resource_ids, salt)
+    h_opt = _str_hashes(p.option_ids, salt)
+    use = _mix(h_res[p.use_resource] ^ _mix(p.use_amount.astype(np.uint64) + s))
+    uses = _segment_sums(use, p.use_ptr)
+    flags = p.pinned.astype(np.uint64) * np.uint64(2) + p.forbidden.astype(np.uint64)
+    arc = _mix(h_opt[p.arc_option] ^ _mix(p.arc_value.astype(np.uint64) ^ s))
+    arc = _mix(_mix(arc + uses) + flags)
+    order = np.argsort(p.arc_item, kind="stable")
+    ptr = np.searchsorted(p.arc_item[order], np.arange(p.n_items + 1))
+    item: np.ndarray = _segment_sums(arc[order], ptr)
+    return item
+
+
+@dataclass(frozen=True)
+class _Signatures:
+    """Per item (in the problem's item order): whether it must be assigned, its penalty,
+    its number of arcs and two independent 64-bit hashes of its arcs (a pin changes only
+    the first, and must still keep a component from being reused).  Per resource its
+    capacity; per use, the item that may use the resource."""
+
+    item_index: dict[str, int]
+    must: np.ndarray
+    penalty: np.ndarray
+    n_arcs: np.ndarray
+    h1: np.ndarray
+    h2: np.ndarray
+    resource_index: dict[str, int]
+    capacity: np.ndarray
+    use_item: np.ndarray
+    use_resource: np.ndarray
+
+
+def _signatures(p: AssignmentProblem) -> _Signatures:
+    return _Signatures(
+        item_index=p.item_index(),
+        must=p.must_assign,
+        penalty=p.unassigned_penalty,
+        n_arcs=np.bincount(p.arc_item, minlength=p.n_items),
+        h1=_item_hashes(p, 1),
+        h2=_item_hashes(p, 2),
+        resource_index=p.resource_index(),
+        capacity=p.capacity,
+        use_item=p.arc_item[p.use_arc_index()],
+        use_resource=p.use_resource,
+    )
+
+
+_SIG_CACHE: dict[int, tuple[AssignmentProblem, _Signatures]] = {}
+
+
+def _cached_signatures(p: AssignmentProblem) -> _Signatures:
     """The base problem is re-used by many what-ifs; keep its signatures (a small cache
     keyed by identity, holding the problem so the id stays valid)."""
     hit = _SIG_CACHE.get(id(p))
@@ -63,28 +108,68 @@ def _cached_signatures(p: AssignmentProblem) -> dict[str, tuple[Any, ...]]:
         return hit[1]
     if len(_SIG_CACHE) >= 4:
         _SIG_CACHE.pop(next(iter(_SIG_CACHE)))
-    sig = _arc_signatures(p)
+    sig = _signatures(p)
     _SIG_CACHE[id(p)] = (p, sig)
     return sig
 
 
 def _components(p: AssignmentProblem) -> np.ndarray:
-    """Component label per item (items linked by sharing a resource)."""
-    parent = list(range(p.n_items + p.n_resources))
+    """Component label per item and then per resource (items linked by sharing a
+    resource); labels are consecutive from 0."""
+    n = p.n_items + p.n_resources
+    rows = p.arc_item[p.use_arc_index()].astype(np.int64)
+    cols = p.n_items + p.use_resource.astype(np.int64)
+    graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph.tocsr(), directed=False)
+    out: np.ndarray = labels.astype(np.int64)
+    return out
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    ua = p.use_arc_index()
-    for a, r in zip(ua.tolist(), p.use_resource.tolist(), strict=True):
-        i = int(p.arc_item[a])
-        ri, rj = find(i), find(p.n_items + int(r))
-        if ri != rj:
-            parent[ri] = rj
-    return np.asarray([find(i) for i in range(p.n_items)], dtype=np.int64)
+def _reusable(
+    new: AssignmentProblem, base: _Signatures, proven: frozenset[str], labels: np.ndarray
+) -> np.ndarray:
+    """Per component label: True when the base answer of its items may be kept.  Every
+    item was proven optimal in the base and has the same signature there, every resource
+    has the same capacity, and no base item outside the component could use one of its
+    resources."""
+    n_lab = int(labels.max()) + 1 if labels.size else 0
+    sig = _signatures(new)
+    old_of_item = np.fromiter(
+        (base.item_index.get(k, -1) for k in new.item_ids), np.int64, new.n_items
+    )
+    known = old_of_item >= 0
+    o = np.where(known, old_of_item, 0)
+    was_proven = np.fromiter((k in proven for k in new.item_ids), bool, new.n_items)
+    same = (
+        known
+        & was_proven
+        & (base.must[o] == sig.must)
+        & (base.penalty[o] == sig.penalty)
+        & (base.n_arcs[o] == sig.n_arcs)
+        & (base.h1[o] == sig.h1)
+        & (base.h2[o] == sig.h2)
+    )
+    bad = np.zeros(n_lab, dtype=bool)
+    bad[labels[: new.n_items][~same]] = True
+    new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
+    old_of_res = np.fromiter(
+        (base.resource_index.get(r, -1) for r in new.resource_ids), np.int64, new.n_resources
+    )
+    res_known = old_of_res >= 0
+    new_of_res[old_of_res[res_known]] = np.flatnonzero(res_known)
+    cap_same = res_known & (base.capacity[np.where(res_known, old_of_res, 0)] == new.capacity)
+    bad[labels[new.n_items :][~cap_same]] = True
+    # base uses of resources that still exist: the base item must sit in the same component
+    r_new = new_of_res[base.use_resource]
+    alive = r_new >= 0
+    res_label = labels[new.n_items + r_new[alive]]
+    new_of_item = np.full(len(base.item_index), -1, dtype=np.int64)
+    new_of_item[old_of_item[known]] = np.flatnonzero(known)
+    i_new = new_of_item[base.use_item[alive]]
+    item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
+    bad[res_label[item_label != res_label]] = True
+    out: np.ndarray = ~bad
+    return out
 
 
 def _transportation_items(p: AssignmentProblem) -> np.ndarray:
@@ -138,6 +223,16 @@ def _subproblem(p: AssignmentProblem, items: np.ndarray) -> AssignmentProblem:
     )
 
 
+def _chosen_arcs(p: AssignmentProblem, assignments: dict[str, str]) -> np.ndarray:
+    """The arc of every assigned item (an item has at most one arc per option)."""
+    item_ix, opt_ix = p.item_index(), p.option_index()
+    pick = np.full(p.n_items, -1, dtype=np.int64)
+    for k, v in assignments.items():
+        pick[item_ix[k]] = opt_ix[v]
+    out: np.ndarray = np.flatnonzero(pick[p.arc_item] == p.arc_option)
+    return out
+
+
 def solve_by_components(
     new: AssignmentProblem,
     base: AssignmentProblem | None,
@@ -150,22 +245,14 @@ def solve_by_components(
     whose component was proven optimal (for the next re-solve)."""
     t0 = time.perf_counter()
     labels = _components(new)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, lab in enumerate(labels.tolist()):
-        members[lab].append(i)
-    res_of_item: dict[int, set[str]] = defaultdict(set)
-    for a, r in zip(new.use_arc_index().tolist(), new.use_resource.tolist(), strict=True):
-        res_of_item[int(new.arc_item[a])].add(new.resource_ids[int(r)])
+    item_labels = labels[: new.n_items]
+    order = np.argsort(item_labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(item_labels[order])) + 1
+    groups = np.split(order, cuts) if order.size else []
     if base is not None and base_solution is not None and base_proven:
-        sig_new = _arc_signatures(new)
-        sig_old = _cached_signatures(base)
-        cap_old = dict(zip(base.resource_ids, base.capacity.tolist(), strict=True))
-        cap_new = dict(zip(new.resource_ids, new.capacity.tolist(), strict=True))
-        old_item_res: dict[str, set[str]] = defaultdict(set)
-        for item, (_, _, arcs) in sig_old.items():
-            for *_, uses in arcs:
-                for r, _ in uses:
-                    old_item_res[r].add(item)
+        reusable = _reusable(new, _cached_signatures(base), base_proven, labels)
+    else:
+        reusable = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
     base_assign = dict(base_solution.assignments) if base_solution is not None else {}
     assignments: dict[str, str] = {}
     proven: set[str] = set()
@@ -179,23 +266,17 @@ def solve_by_components(
     simple = _transportation_items(new)
     flow_batch: list[int] = []
     todo: list[list[int]] = []
-    for its in sorted(members.values(), key=lambda v: (-len(v), v[0])):
-        ids = {new.item_ids[i] for i in its}
-        resources = set().union(*(res_of_item[i] for i in its))
-        if (
-            base_proven
-            and ids <= base_proven
-            and all(sig_new.get(k) == sig_old.get(k) for k in ids)
-            and all(cap_old.get(r) == cap_new[r] for r in resources)
-            and all(old_item_res[r] <= ids for r in resources)
-        ):
-            for k in ids:
+    for its_arr in sorted(groups, key=lambda v: (-v.size, int(v[0]))):
+        its = its_arr.tolist()
+        if reusable[item_labels[its[0]]]:
+            for i in its:
+                k = new.item_ids[i]
+                proven.add(k)
                 if k in base_assign:
                     assignments[k] = base_assign[k]
-            proven |= ids
             reused += 1
             continue
-        if bool(simple[its].all()):
+        if bool(simple[its_arr].all()):
             flow_batch.extend(its)
         else:
             todo.append(its)
@@ -205,7 +286,7 @@ def solve_by_components(
     for its in todo:
         ids = {new.item_ids[i] for i in its}
         sub = _subproblem(new, np.asarray(its, dtype=np.int64))
-        warm = {k: v for k, v in base_assign.items() if k in ids}
+        warm = {k: base_assign[k] for k in ids if k in base_assign}
         # Each part gets its share (by items) of the time still left, so that the parts
         # together keep the limit; time a part does not use passes to the next ones.  A
         # solve with no time left still returns its quick feasible answer.
@@ -230,10 +311,8 @@ def solve_by_components(
         elif sol.status is not Status.OPTIMAL:
             bound_slack = None
         assignments.update(sol.assignments)
-    look = new.arc_lookup()
-    item_ix, opt_ix = new.item_index(), new.option_index()
-    chosen = [look[(item_ix[k], opt_ix[v])] for k, v in assignments.items()]
-    obj = objective_of(new, chosen)
+    chosen = _chosen_arcs(new, assignments)
+    obj = objective_of(new, chosen.tolist())
     unassigned = tuple(k for k in new.item_ids if k not in assignments)
     all_optimal = len(proven) == new.n_items
     bound = None if bound_slack is None else obj + bound_slack
@@ -248,7 +327,7 @@ def solve_by_components(
             wall_time_s=time.perf_counter() - t0,
             strategy="components",
             stats={
-                "components": len(members),
+                "components": len(groups),
                 "components_reused": reused,
                 "items_resolved": solved_items,
                 "items_proven_optimal": len(proven),
