@@ -138,16 +138,15 @@ def _reusable(
         (base.item_index.get(k, -1) for k in new.item_ids), np.int64, new.n_items
     )
     known = old_of_item >= 0
-    o = np.where(known, old_of_item, 0)
+    o = old_of_item[known]
     was_proven = np.fromiter((k in proven for k in new.item_ids), bool, new.n_items)
-    same = (
-        known
-        & was_proven
-        & (base.must[o] == sig.must)
-        & (base.penalty[o] == sig.penalty)
-        & (base.n_arcs[o] == sig.n_arcs)
-        & (base.h1[o] == sig.h1)
-        & (base.h2[o] == sig.h2)
+    same = known & was_proven
+    same[known] &= (
+        (base.must[o] == sig.must[known])
+        & (base.penalty[o] == sig.penalty[known])
+        & (base.n_arcs[o] == sig.n_arcs[known])
+        & (base.h1[o] == sig.h1[known])
+        & (base.h2[o] == sig.h2[known])
     )
     bad = np.zeros(n_lab, dtype=bool)
     bad[labels[: new.n_items][~same]] = True
@@ -157,7 +156,8 @@ def _reusable(
     )
     res_known = old_of_res >= 0
     new_of_res[old_of_res[res_known]] = np.flatnonzero(res_known)
-    cap_same = res_known & (base.capacity[np.where(res_known, old_of_res, 0)] == new.capacity)
+    cap_same = res_known.copy()
+    cap_same[res_known] = base.capacity[old_of_res[res_known]] == new.capacity[res_known]
     bad[labels[new.n_items :][~cap_same]] = True
     # base uses of resources that still exist: the base item must sit in the same component
     r_new = new_of_res[base.use_resource]
