@@ -404,7 +404,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         if c >= 0:
             cuts_by_off[oid].add(c)
     groups = {
-        oid: release_groups(oid, cuts, idx.slots[oid], own[oid], pol.allow_late)
+        oid: release_groups(oid, cuts, idx.slots[oid], own.get(oid, 0), pol.allow_late)
         for oid, cuts in cuts_by_off.items()
     }
 

@@ -16,6 +16,7 @@ import dataclasses
 
 from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.compile_patch import Changes, patch_compile
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
     Eligibility,
@@ -28,11 +29,17 @@ from matcher.domain.eligibility import (
 )
 from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, decode
 from matcher.domain.model import Scenario
-from matcher.domain.pair_index import CandidateIndex
+from matcher.domain.pair_index import CandidateIndex, PairKey
 from matcher.solution import SolveOptions
 
 
 def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
+    return evaluate_changes(new, base)[0]
+
+
+def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Changes | None]:
+    """The eligibility of `new`, re-checking only what changed since `base`, and the
+    changes (None when everything was checked again)."""
     old = base.scenario
     if (
         new.policy != old.policy
@@ -41,18 +48,22 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
         or new.subcontracts != old.subcontracts
         or new.evaluation_date != old.evaluation_date
     ):
-        return evaluate(new)
+        return evaluate(new), None
     old_offs, new_offs = old.offering_by_id, new.offering_by_id
     changed_offs = {k for k, o in new_offs.items() if old_offs.get(k) != o}
     changed_offs |= set(old_offs) - set(new_offs)
     old_b = {b.id: b for b in old.budgets}
     new_b = {b.id: b for b in new.budgets}
-    changed_b = [
-        new_b.get(k) or old_b[k] for k in set(old_b) | set(new_b) if old_b.get(k) != new_b.get(k)
+    versions = [
+        b
+        for k in set(old_b) | set(new_b)
+        if old_b.get(k) != new_b.get(k)
+        for b in (old_b.get(k), new_b.get(k))
+        if b is not None
     ]
-    if any(b.provider is None for b in changed_b):
-        return evaluate(new)
-    budget_providers = {b.provider for b in changed_b}
+    if any(b.provider is None for b in versions):
+        return evaluate(new), None
+    budget_providers = {b.provider for b in versions if b.provider is not None}
     if new.refusals != old.refusals:
         for r in set(new.refusals) ^ set(old.refusals):
             changed_offs.add(r.offering)
@@ -69,14 +80,17 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
             touched.add(o.care_type)  # both care types of an offering that changed type
     out = Eligibility(new, idx, lazy_pairs(new, idx))
     cands = CandidateIndex(idx)
+    changed: set[PairKey] = set()
     for child, need in waiting_needs(new):
         key = (child.ref, need.id)
-        if old_kids.get(child.ref) != child or key not in base.pairs:
+        prev_child = old_kids.get(child.ref)
+        if (prev_child is not child and prev_child != child) or key not in base.pairs:
             ok = [
                 check_pair(new, child, need, o, idx, full=False)
                 for o in cands.survivors(child, need)
             ]
             out.pairs.add_eligible(key, [pc for pc in ok if pc.eligible])
+            changed.add(key)
             continue
         was = base.eligible(*key)
         cts = {need.care_type, *need.alternatives}
@@ -100,7 +114,10 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
             if pc is not None and pc.eligible:
                 checks.append(pc)
         out.pairs.add_eligible(key, checks)
-    return out
+        if checks != was:
+            changed.add(key)
+    changed.update(k for k in base.pairs if k not in out.pairs)
+    return out, Changes(frozenset(changed), frozenset(changed_offs), frozenset(budget_providers))
 
 
 def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled | None:
@@ -167,8 +184,12 @@ def resolve(
     """Re-solve `new` (the base scenario with deltas applied) reusing the base answer;
     a change that only adds capacity reuses the compiled problem itself."""
     opts = options or DEFAULT_OPTIONS
-    elig = evaluate_incremental(new, base.compiled.eligibility)
-    comp = _capacity_only(base.compiled, new, elig) or compile_scenario(new, elig)
+    elig, changes = evaluate_changes(new, base.compiled.eligibility)
+    comp = (
+        _capacity_only(base.compiled, new, elig)
+        or patch_compile(base.compiled, new, elig, changes)
+        or compile_scenario(new, elig)
+    )
     sol, proven = solve_by_components(
         comp.problem, base.compiled.problem, base.solution, opts, base.proven_items
     )
