@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
@@ -27,10 +28,17 @@ from matcher.domain.eligibility import (
     lazy_pairs,
     waiting_needs,
 )
-from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, decode
+from matcher.domain.match import (
+    DECODE_RESERVE_MAX_S,
+    DECODE_RESERVE_SHARE,
+    DEFAULT_OPTIONS,
+    MatchResult,
+    decode,
+)
 from matcher.domain.model import Scenario
 from matcher.domain.pair_index import CandidateIndex, PairKey
 from matcher.solution import SolveOptions
+from matcher.solvers.budget import TimeBudget
 
 
 def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
@@ -182,17 +190,41 @@ def resolve(
     base: MatchResult, new: Scenario, options: SolveOptions | None = None
 ) -> tuple[MatchResult, Compiled]:
     """Re-solve `new` (the base scenario with deltas applied) reusing the base answer;
-    a change that only adds capacity reuses the compiled problem itself."""
+    a change that only adds capacity reuses the compiled problem itself, other changes
+    patch it (`compile_patch`).
+
+    `options.time_limit_s` covers the whole call, as in `match`: eligibility and the
+    compile count against it, the solver gets what is left (minus a small reserve for
+    decoding).  A changed part that cannot be solved in its share of the time keeps the
+    base answer, repaired (`components.warm_answer`); the answer is then not proven
+    optimal.  The seconds of each phase are in `solution.stats["phases_s"]`."""
     opts = options or DEFAULT_OPTIONS
+    budget = TimeBudget(opts.time_limit_s)
+    phases: dict[str, float] = {}
+    t = time.perf_counter()
     elig, changes = evaluate_changes(new, base.compiled.eligibility)
+    phases["eligibility"] = time.perf_counter() - t
+    t = time.perf_counter()
     comp = (
         _capacity_only(base.compiled, new, elig)
         or patch_compile(base.compiled, new, elig, changes)
         or compile_scenario(new, elig)
     )
+    phases["compile"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reserve = min(DECODE_RESERVE_MAX_S, DECODE_RESERVE_SHARE * opts.time_limit_s)
+    solve_opts = dataclasses.replace(opts, time_limit_s=max(0.0, budget.left() - reserve))
     sol, proven = solve_by_components(
-        comp.problem, base.compiled.problem, base.solution, opts, base.proven_items
+        comp.problem, base.compiled.problem, base.solution, solve_opts, base.proven_items
     )
+    phases["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
     result = decode(comp, sol)
+    phases["decode"] = time.perf_counter() - t
+    stats = dict(sol.stats)
+    stats["phases_s"] = {k: round(v, 4) for k, v in phases.items()}
+    stats["match_s"] = round(budget.elapsed(), 4)
+    stats["time_limit_s"] = opts.time_limit_s
+    result.solution = dataclasses.replace(sol, stats=stats)
     result.proven_items = proven
     return result, comp
