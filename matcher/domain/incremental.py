@@ -219,7 +219,7 @@ def resolve(
     )
     phases["solve"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = decode(comp, sol)
+    result = decode(comp, sol, base)
     phases["decode"] = time.perf_counter() - t
     stats = dict(sol.stats)
     stats["phases_s"] = {k: round(v, 4) for k, v in phases.items()}

@@ -13,7 +13,7 @@ from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.compile_patch import patch_compile
 from matcher.domain.eligibility import evaluate
 from matcher.domain.incremental import evaluate_changes, resolve
-from matcher.domain.match import match
+from matcher.domain.match import decode, match
 from matcher.domain.model import CareNeed, Contract, Release, Scenario
 from matcher.domain.synth import generate
 from matcher.domain.whatif import (
@@ -208,3 +208,17 @@ def test_resolve_equals_scratch_for_every_delta_kind(seed):
         scratch = match(new, EXACT, compiled=compile_scenario(new))
         assert r.solution.status is Status.OPTIMAL, kind
         assert r.solution.objective == scratch.solution.objective, kind
+
+
+@pytest.mark.parametrize("seed", [4, 8])
+def test_decode_reusing_the_base_equals_decoding_everything(seed):
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = match(sc, EXACT)
+    reused = 0
+    for kind, d in _deltas(sc, seed):
+        r, comp = resolve(base, apply(sc, d), EXACT)
+        full = decode(comp, r.solution)
+        assert list(r.placements.items()) == list(full.placements.items()), kind
+        assert r.unplaced == full.unplaced, kind
+        reused += sum(1 for k, p in r.placements.items() if base.placements.get(k) is p)
+    assert reused > 0  # the base's placements were taken over, not decoded again
