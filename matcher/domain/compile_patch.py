@@ -73,6 +73,43 @@ def _same_frame(old: Scenario, new: Scenario) -> bool:
     return top_old == top_new
 
 
+class _BudgetFlips:
+    """Which placements a budget change reaches.  A budget whose scope (provider,
+    perceel, gemeente, region) changed reaches every placement of its provider.  One
+    whose ceiling or spending alone changed leaves every arc's uses as they were; it
+    only decides whether an arc exists when the placement's cost (price times the
+    members of the item) lies between the old and the new remaining amount."""
+
+    def __init__(self, old: Scenario, new: Scenario, max_members: int) -> None:
+        self.full: set[str] = set()
+        self.windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.max_members = max_members
+        for ob, nb in zip(old.budgets, new.budgets, strict=True):
+            if ob == nb:
+                continue
+            if (ob.provider, ob.perceel, ob.gemeente, ob.region) != (
+                nb.provider,
+                nb.perceel,
+                nb.gemeente,
+                nb.region,
+            ):
+                self.full |= {p for p in (ob.provider, nb.provider) if p is not None}
+            elif nb.provider is not None:
+                lo, hi = sorted((ob.remaining_cents, nb.remaining_cents))
+                self.windows[nb.provider].append((lo, hi))
+
+    def reaches(self, provider: str, price: int) -> bool:
+        if provider in self.full:
+            return True
+        if price <= 0:
+            return False
+        return any(
+            lo < price * m <= hi
+            for lo, hi in self.windows.get(provider, ())
+            for m in range(1, self.max_members + 1)
+        )
+
+
 def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Indices `starts[k] .. starts[k] + counts[k] - 1`, concatenated over k."""
     total = int(counts.sum())
@@ -97,6 +134,7 @@ def patch_compile(
     if bp.n_arcs and bool(np.any(np.diff(bp.arc_item) < 0)):
         return None  # the arcs must come grouped by item, in item order
     old_elig = base.eligibility
+    offs = new.offering_by_id
     pol = new.policy
     idx = elig.index
     old_kids, kids = old.child_by_ref, new.child_by_ref
@@ -194,11 +232,20 @@ def patch_compile(
 
     redo: set[str] = {item_of(k) for k in keys} | {base.item_of(*k) for k in keys}
     reach = set(changes.offerings) | regrouped
-    reach |= {o.id for o in new.offerings if o.provider in changes.budget_providers}
+    flips = _BudgetFlips(old, new, max(map(len, item_members.values()), default=1))
+    reach |= {o.id for o in new.offerings if flips.reaches(o.provider, o.price_cents)}
     for oid in reach:
         redo.update(item_of(k) for k in pairs_at.get(oid, ()))
     for prov in changes.budget_providers:
-        redo.update(item_of(k) for k in via_pairs.get(prov, ()))
+        for k in via_pairs.get(prov, ()):
+            if any(
+                pc.via_main_contractor == prov
+                and flips.reaches(prov, offs[pc.offering_id].price_cents)
+                for pc in elig.eligible(*k)
+            ):
+                redo.add(item_of(k))
+            if k in old_elig.pairs:
+                redo.add(base.item_of(*k))  # its old arcs may be gone with the pair
     pinned = pinned_items(new, elig, item_members, bundle_of)
     redo.update(
         it for it in set(pinned) | set(base.pinned) if pinned.get(it) != base.pinned.get(it)

@@ -222,3 +222,51 @@ def test_decode_reusing_the_base_equals_decoding_everything(seed):
         assert r.unplaced == full.unplaced, kind
         reused += sum(1 for k, p in r.placements.items() if base.placements.get(k) is p)
     assert reused > 0  # the base's placements were taken over, not decoded again
+
+
+@pytest.mark.parametrize("seed", [2, 3, 5])
+def test_a_ceiling_below_a_price_drops_arcs_in_the_patch_too(seed):
+    """A ceiling change alone rebuilds only the items whose placement cost lies between
+    the old and the new remaining amount: there arcs appear or vanish."""
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = compile_scenario(sc)
+    placed_at = {a.offering for a in base.arcs}
+    o, b = next(
+        (o, b)
+        for b in sc.budgets
+        for o in sorted(sc.offerings, key=lambda o: -o.price_cents)
+        if o.provider == b.provider
+        and b.perceel in (None, o.effective_perceel)
+        and o.id in placed_at
+        and o.price_cents > 0
+    )
+    cut = apply(sc, ChangeCeiling(b.id, o.price_cents - 1 - b.remaining_cents))
+    patched = _patched(base, cut)
+    assert patched is not None
+    fresh = compile_scenario(cut, evaluate(cut))
+    assert_same_compiled(patched, fresh)
+    back = apply(cut, ChangeCeiling(b.id, b.remaining_cents - (o.price_cents - 1)))
+    again = _patched(patched, back)
+    assert again is not None
+    assert_same_compiled(again, compile_scenario(back, evaluate(back)))
+    assert fresh.problem.n_arcs < base.problem.n_arcs == again.problem.n_arcs
+
+
+@pytest.mark.parametrize("seed", [1, 3, 5])
+def test_new_children_that_split_release_groups(seed):
+    """A new child's target date can cut an offering's release groups in two: every
+    item with arcs there is built again (its options and resources moved)."""
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = compile_scenario(sc)
+    rng = random.Random(seed)
+    regrouped = 0
+    for k in range(6):
+        c = rng.choice(sc.children)
+        ruling = sc.evaluation_date - timedelta(days=rng.randrange(0, 200))
+        child = replace(c, ref=f"X{k}", needs=(CareNeed("n1", c.needs[0].care_type),))
+        new = apply(sc, AddChildren((replace(child, ruling_date=ruling),)))
+        patched = _patched(base, new)
+        assert patched is not None
+        assert_same_compiled(patched, compile_scenario(new, evaluate(new)))
+        regrouped += patched.groups != base.groups
+    assert regrouped
