@@ -34,6 +34,7 @@ from matcher.domain.compile import (
     scenario_items,
     weights_for,
 )
+from matcher.domain.components import gather_ranges
 from matcher.domain.eligibility import Eligibility
 from matcher.domain.model import Scenario
 
@@ -108,16 +109,6 @@ class _BudgetFlips:
             for lo, hi in self.windows.get(provider, ())
             for m in range(1, self.max_members + 1)
         )
-
-
-def _gather(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Indices `starts[k] .. starts[k] + counts[k] - 1`, concatenated over k."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    out: np.ndarray = np.repeat(starts - offsets, counts) + np.arange(total)
-    return out
 
 
 def patch_compile(
@@ -318,7 +309,7 @@ def _assemble(
     fc = np.asarray([fresh_count[i] for i in sorted(fresh_count)], dtype=np.int64)
     counts[~is_base] = fc
     starts[~is_base] = nba + np.concatenate(([0], np.cumsum(fc)[:-1])).astype(np.int64)[: fc.size]
-    src = _gather(starts, counts)
+    src = gather_ranges(starts, counts)
 
     opt_pos = {o: i for i, o in enumerate(lay.opt_ids)}
     opt_map = np.asarray([opt_pos.get(o, -1) for o in bp.option_ids], dtype=np.int64)
@@ -332,7 +323,7 @@ def _assemble(
     f_amt = np.asarray(fresh.amt, dtype=np.int64)
     use_start = np.concatenate((raw_ptr[:-1], raw_ptr[-1] + f_ptr[:-1]))[src]
     use_count = np.concatenate((np.diff(raw_ptr), np.diff(f_ptr)))[src]
-    uidx = _gather(use_start, use_count)
+    uidx = gather_ranges(use_start, use_count)
     new_res = np.concatenate((res_map[raw_res], f_res))[uidx]
     new_amt = np.concatenate((raw_amt, f_amt))[uidx]
     new_ptr = np.concatenate(([0], np.cumsum(use_count))).astype(np.int64)
@@ -350,7 +341,7 @@ def _assemble(
     gone = np.flatnonzero(~used[bp.arc_item])
     if gone.size:
         g_cnt = np.diff(raw_ptr)[gone]
-        g_idx = _gather(raw_ptr[gone], g_cnt)
+        g_idx = gather_ranges(raw_ptr[gone], g_cnt)
         g_ptr = np.concatenate(([0], np.cumsum(g_cnt)))
         old = resource_demand(
             bp.arc_item[gone], g_ptr, raw_res[g_idx], raw_amt[g_idx], bp.n_resources

@@ -46,22 +46,42 @@ def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _item_hashes(p: AssignmentProblem, salt: int) -> np.ndarray:
+def _item_hashes(p: AssignmentProblem, salt: int, arcs: np.ndarray | None = None) -> np.ndarray:
     """Per item, a 64-bit hash of its arcs as a set of (option, value, pinned, forbidden,
     {(resource, amount)}): sums of mixed terms, so that the order of arcs and of uses does
-    not matter and a change of any one field changes the hash."""
+    not matter and a change of any one field changes the hash.  Only `arcs` (all when
+    None) are hashed; items without any of them get 0."""
     s = np.uint64(salt)
     h_res = _str_hashes(p.resource_ids, salt)
     h_opt = _str_hashes(p.option_ids, salt)
-    use = _mix(h_res[p.use_resource] ^ _mix(p.use_amount.astype(np.uint64) + s))
-    uses = _segment_sums(use, p.use_ptr)
-    flags = p.pinned.astype(np.uint64) * np.uint64(2) + p.forbidden.astype(np.uint64)
-    arc = _mix(h_opt[p.arc_option] ^ _mix(p.arc_value.astype(np.uint64) ^ s))
+    uidx: np.ndarray | slice
+    if arcs is None:
+        arcs = np.arange(p.n_arcs)
+        ptr, uidx = p.use_ptr, slice(None)
+    else:
+        counts = np.diff(p.use_ptr)[arcs]
+        ptr = np.concatenate(([0], np.cumsum(counts)))
+        uidx = gather_ranges(p.use_ptr[arcs], counts)
+    use = _mix(h_res[p.use_resource[uidx]] ^ _mix(p.use_amount[uidx].astype(np.uint64) + s))
+    uses = _segment_sums(use, ptr)
+    flags = p.pinned[arcs].astype(np.uint64) * np.uint64(2) + p.forbidden[arcs].astype(np.uint64)
+    arc = _mix(h_opt[p.arc_option[arcs]] ^ _mix(p.arc_value[arcs].astype(np.uint64) ^ s))
     arc = _mix(_mix(arc + uses) + flags)
-    order = np.argsort(p.arc_item, kind="stable")
-    ptr = np.searchsorted(p.arc_item[order], np.arange(p.n_items + 1))
-    item: np.ndarray = _segment_sums(arc[order], ptr)
+    items = p.arc_item[arcs]
+    order = np.argsort(items, kind="stable")
+    iptr = np.searchsorted(items[order], np.arange(p.n_items + 1))
+    item: np.ndarray = _segment_sums(arc[order], iptr)
     return item
+
+
+def gather_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Indices `starts[k] .. starts[k] + counts[k] - 1`, concatenated over k."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out: np.ndarray = np.repeat(starts - offsets, counts) + np.arange(total)
+    return out
 
 
 @dataclass(frozen=True)
@@ -134,23 +154,28 @@ def _reusable(
     has the same capacity, and no base item outside the component could use one of its
     resources."""
     n_lab = int(labels.max()) + 1 if labels.size else 0
-    sig = _signatures(new)
+    item_labels = labels[: new.n_items]
     old_of_item = np.fromiter(
         (base.item_index.get(k, -1) for k in new.item_ids), np.int64, new.n_items
     )
     known = old_of_item >= 0
-    o = old_of_item[known]
     was_proven = np.fromiter((k in proven for k in new.item_ids), bool, new.n_items)
-    same = known & was_proven
-    same[known] &= (
-        (base.must[o] == sig.must[known])
-        & (base.penalty[o] == sig.penalty[known])
-        & (base.n_arcs[o] == sig.n_arcs[known])
-        & (base.h1[o] == sig.h1[known])
-        & (base.h2[o] == sig.h2[known])
-    )
     bad = np.zeros(n_lab, dtype=bool)
-    bad[labels[: new.n_items][~same]] = True
+    bad[item_labels[~(known & was_proven)]] = True
+    # hash only the arcs of components that can still be reused (a what-if at national
+    # size leaves the largest components unproven)
+    look = ~bad[item_labels]
+    arcs = np.flatnonzero(look[new.arc_item])
+    h1, h2 = _item_hashes(new, 1, arcs), _item_hashes(new, 2, arcs)
+    o = old_of_item[look]
+    same = (
+        (base.must[o] == new.must_assign[look])
+        & (base.penalty[o] == new.unassigned_penalty[look])
+        & (base.n_arcs[o] == np.bincount(new.arc_item, minlength=new.n_items)[look])
+        & (base.h1[o] == h1[look])
+        & (base.h2[o] == h2[look])
+    )
+    bad[item_labels[look][~same]] = True
     new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
     old_of_res = np.fromiter(
         (base.resource_index.get(r, -1) for r in new.resource_ids), np.int64, new.n_resources
@@ -204,19 +229,20 @@ def _subproblem(p: AssignmentProblem, items: np.ndarray) -> AssignmentProblem:
     used_opt = np.unique(p.arc_option[arcs]) if arcs.size else np.zeros(0, dtype=np.int32)
     new_opt = np.full(p.n_options, -1, dtype=np.int64)
     new_opt[used_opt] = np.arange(used_opt.size)
-    return AssignmentProblem.create(
-        items=[p.item_ids[int(i)] for i in items],
-        options=[p.option_ids[int(o)] for o in used_opt],
-        resources=[p.resource_ids[int(r)] for r in used_res],
+    # a part of a valid problem is valid (and `solve` validates what it gets)
+    return AssignmentProblem(
+        item_ids=tuple(p.item_ids[i] for i in items.tolist()),
+        must_assign=p.must_assign[items],
+        unassigned_penalty=p.unassigned_penalty[items],
+        option_ids=tuple(p.option_ids[o] for o in used_opt.tolist()),
+        resource_ids=tuple(p.resource_ids[r] for r in used_res.tolist()),
         capacity=p.capacity[used_res],
         arc_item=new_item[p.arc_item[arcs]].astype(np.int32),
         arc_option=new_opt[p.arc_option[arcs]].astype(np.int32),
         arc_value=p.arc_value[arcs],
-        use_ptr=np.concatenate(([0], np.cumsum(counts))),
+        use_ptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
         use_resource=new_res[p.use_resource[idx]].astype(np.int32),
         use_amount=p.use_amount[idx],
-        must_assign=p.must_assign[items],
-        unassigned_penalty=p.unassigned_penalty[items],
         pinned=p.pinned[arcs],
         forbidden=p.forbidden[arcs],
         sense=p.sense,
