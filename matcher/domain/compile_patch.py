@@ -235,8 +235,6 @@ def patch_compile(
                 for pc in elig.eligible(*k)
             ):
                 redo.add(item_of(k))
-            if k in old_elig.pairs:
-                redo.add(base.item_of(*k))  # its old arcs may be gone with the pair
     pinned = pinned_items(new, elig, item_members, bundle_of)
     redo.update(
         it for it in set(pinned) | set(base.pinned) if pinned.get(it) != base.pinned.get(it)

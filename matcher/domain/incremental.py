@@ -21,6 +21,7 @@ from matcher.domain.compile_patch import Changes, patch_compile
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
     Eligibility,
+    PairCheck,
     ScenarioIndex,
     candidates,
     check_pair,
@@ -35,7 +36,7 @@ from matcher.domain.match import (
     MatchResult,
     decode,
 )
-from matcher.domain.model import Scenario
+from matcher.domain.model import CareNeed, Child, Offering, Scenario
 from matcher.domain.pair_index import CandidateIndex, PairKey
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
@@ -89,6 +90,19 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
     out = Eligibility(new, idx, lazy_pairs(new, idx))
     cands = CandidateIndex(idx)
     changed: set[PairKey] = set()
+    reached_by_ct: dict[CareType, list[Offering]] = {}
+
+    def reached(ct: CareType) -> list[Offering]:
+        """The offerings of care type `ct` that a change reached, in candidate order."""
+        hit = reached_by_ct.get(ct)
+        if hit is None:
+            hit = reached_by_ct[ct] = [
+                o
+                for o in idx.by_care_type.get(ct, ())
+                if o.id in changed_offs or o.provider in budget_providers
+            ]
+        return hit
+
     for child, need in waiting_needs(new):
         key = (child.ref, need.id)
         prev_child = old_kids.get(child.ref)
@@ -101,31 +115,77 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
             changed.add(key)
             continue
         was = base.eligible(*key)
-        cts = {need.care_type, *need.alternatives}
-        if not any(ct in touched for ct in cts) and not any(
-            pc.via_main_contractor in budget_providers for pc in was
+        if (
+            need.care_type not in touched
+            and not any(ct in touched for ct in need.alternatives)
+            and not (
+                budget_providers and any(pc.via_main_contractor in budget_providers for pc in was)
+            )
         ):
             out.pairs.add_eligible(key, was)
             continue
         # An unchanged pair keeps its outcome: eligible pairs are reused, ineligible
-        # ones stay out (their reasons are computed again only when read).
-        prev = {pc.offering_id: pc for pc in was}
-        checks = []
-        for o in candidates(new, need, idx):
-            pc = prev.get(o.id)
-            if (
-                o.id in changed_offs
-                or o.provider in budget_providers
-                or (pc is not None and pc.via_main_contractor in budget_providers)
-            ):
+        # ones stay out (their reasons are computed again only when read).  Only the
+        # candidates a change reached are checked again.
+        blocks = [need.care_type, *(a for a in need.alternatives if a != need.care_type)]
+        if len(set(blocks)) != len(blocks):
+            checks = _recheck_all(new, child, need, idx, was, changed_offs, budget_providers)
+        else:
+            rank = {ct: i for i, ct in enumerate(blocks)}
+            redo = [o for ct in blocks for o in reached(ct)]
+            redo_ids = {o.id for o in redo}
+            for pc in was:
+                if pc.via_main_contractor in budget_providers and pc.offering_id not in redo_ids:
+                    redo_ids.add(pc.offering_id)
+                    off = new_offs.get(pc.offering_id)
+                    if off is not None and off.care_type in rank:
+                        redo.append(off)
+            checks = [
+                pc
+                for pc in was
+                if pc.offering_id not in redo_ids and pc.offering_id not in changed_offs
+            ]
+            for o in redo:
                 pc = check_pair(new, child, need, o, idx, full=False)
-            if pc is not None and pc.eligible:
-                checks.append(pc)
+                if pc.eligible:
+                    checks.append(pc)
+            if redo:
+                checks.sort(
+                    key=lambda pc: (
+                        rank[new_offs[pc.offering_id].care_type],
+                        cands.position[(new_offs[pc.offering_id].care_type, pc.offering_id)],
+                    )
+                )
         out.pairs.add_eligible(key, checks)
         if checks != was:
             changed.add(key)
     changed.update(k for k in base.pairs if k not in out.pairs)
     return out, Changes(frozenset(changed), frozenset(changed_offs), frozenset(budget_providers))
+
+
+def _recheck_all(
+    new: Scenario,
+    child: Child,
+    need: CareNeed,
+    idx: ScenarioIndex,
+    was: list[PairCheck],
+    changed_offs: set[str],
+    budget_providers: set[str],
+) -> list[PairCheck]:
+    """Every candidate in order; the ones a change reached are checked again."""
+    prev = {pc.offering_id: pc for pc in was}
+    checks = []
+    for o in candidates(new, need, idx):
+        pc = prev.get(o.id)
+        if (
+            o.id in changed_offs
+            or o.provider in budget_providers
+            or (pc is not None and pc.via_main_contractor in budget_providers)
+        ):
+            pc = check_pair(new, child, need, o, idx, full=False)
+        if pc is not None and pc.eligible:
+            checks.append(pc)
+    return checks
 
 
 def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled | None:

@@ -270,3 +270,22 @@ def test_new_children_that_split_release_groups(seed):
         assert_same_compiled(patched, compile_scenario(new, evaluate(new)))
         regrouped += patched.groups != base.groups
     assert regrouped
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_eligibility_equals_full_for_every_delta_kind(seed):
+    """Same eligible checks in the same (candidate) order, and every need whose checks
+    differ from the base is among the reported changes."""
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = evaluate(sc)
+    for kind, d in _deltas(sc, seed):
+        new = apply(sc, d)
+        inc, changes = evaluate_changes(new, base)
+        full = evaluate(new)
+        assert list(inc.pairs) == list(full.pairs), kind
+        for k in full.pairs:
+            assert inc.eligible(*k) == full.eligible(*k), (kind, k)
+            if changes is not None and (
+                k not in base.pairs or base.eligible(*k) != full.eligible(*k)
+            ):
+                assert k in changes.keys, (kind, k)
