@@ -81,10 +81,9 @@ class _BudgetFlips:
     only decides whether an arc exists when the placement's cost (price times the
     members of the item) lies between the old and the new remaining amount."""
 
-    def __init__(self, old: Scenario, new: Scenario, max_members: int) -> None:
+    def __init__(self, old: Scenario, new: Scenario) -> None:
         self.full: set[str] = set()
         self.windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.max_members = max_members
         for ob, nb in zip(old.budgets, new.budgets, strict=True):
             if ob == nb:
                 continue
@@ -99,16 +98,12 @@ class _BudgetFlips:
                 lo, hi = sorted((ob.remaining_cents, nb.remaining_cents))
                 self.windows[nb.provider].append((lo, hi))
 
-    def reaches(self, provider: str, price: int) -> bool:
+    def reaches(self, provider: str, cost: int) -> bool:
+        """Whether a placement costing `cost` through `provider`'s budgets may gain or
+        lose its arcs."""
         if provider in self.full:
             return True
-        if price <= 0:
-            return False
-        return any(
-            lo < price * m <= hi
-            for lo, hi in self.windows.get(provider, ())
-            for m in range(1, self.max_members + 1)
-        )
+        return cost > 0 and any(lo < cost <= hi for lo, hi in self.windows.get(provider, ()))
 
 
 def patch_compile(
@@ -223,18 +218,27 @@ def patch_compile(
 
     redo: set[str] = {item_of(k) for k in keys} | {base.item_of(*k) for k in keys}
     reach = set(changes.offerings) | regrouped
-    flips = _BudgetFlips(old, new, max(map(len, item_members.values()), default=1))
-    reach |= {o.id for o in new.offerings if flips.reaches(o.provider, o.price_cents)}
+    flips = _BudgetFlips(old, new)
+    reach |= {o.id for o in new.offerings if o.provider in flips.full}
     for oid in reach:
         redo.update(item_of(k) for k in pairs_at.get(oid, ()))
-    for prov in changes.budget_providers:
+    # a ceiling change: the items whose cost at an offering of the provider (or through
+    # it as hoofdaannemer) lies in the window
+    for o in new.offerings:
+        if o.provider in flips.windows and o.id not in reach:
+            for k in pairs_at.get(o.id, ()):
+                it = item_of(k)
+                if flips.reaches(o.provider, o.price_cents * len(item_members[it])):
+                    redo.add(it)
+    for prov in set(flips.windows) | flips.full:
         for k in via_pairs.get(prov, ()):
+            it = item_of(k)
             if any(
                 pc.via_main_contractor == prov
-                and flips.reaches(prov, offs[pc.offering_id].price_cents)
+                and flips.reaches(prov, offs[pc.offering_id].price_cents * len(item_members[it]))
                 for pc in elig.eligible(*k)
             ):
-                redo.add(item_of(k))
+                redo.add(it)
     pinned = pinned_items(new, elig, item_members, bundle_of)
     redo.update(
         it for it in set(pinned) | set(base.pinned) if pinned.get(it) != base.pinned.get(it)
