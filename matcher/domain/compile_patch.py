@@ -297,6 +297,24 @@ def _assemble(
     with the demand per resource updated by the items that left or were built again."""
     bp = base.problem
     raw_ptr, raw_res, raw_amt = raw
+    capacity = np.asarray(lay.res_cap, dtype=np.int64)
+    if (
+        not fresh_count
+        and tuple(items) == bp.item_ids
+        and tuple(lay.res_ids) == bp.resource_ids
+        and tuple(lay.opt_ids) == bp.option_ids
+    ):
+        # the same arcs in the same layout: only capacities (and so which resources
+        # cannot bind) may differ
+        binding = base_demand > capacity
+        if np.array_equal(binding, base_demand > bp.capacity):
+            uses = (bp.use_ptr, bp.use_resource, bp.use_amount)
+        else:
+            uses = keep_binding_uses(raw_ptr, raw_res, raw_amt, ~binding)
+        arrays = (bp.arc_item, bp.arc_option, bp.arc_value, *uses)
+        return _compiled(
+            base, new, elig, items, tw, lay, extra, arrays, base.arcs, raw, base_demand
+        )
     n_items, nb, nba = len(items), bp.n_items, bp.n_arcs
     bptr = np.searchsorted(bp.arc_item, np.arange(nb + 1))
     base_pos = bp.item_index()
@@ -353,7 +371,6 @@ def _assemble(
         demand += resource_demand(
             np.asarray(fresh.item, dtype=np.int64), f_ptr, f_res.astype(np.int32), f_amt, n_res
         )
-    capacity = np.asarray(lay.res_cap, dtype=np.int64)
     use_ptr, use_res, use_amt = keep_binding_uses(
         new_ptr, new_res.astype(np.int32), new_amt, demand <= capacity
     )
@@ -377,8 +394,27 @@ def _assemble(
     for kind, lo, hi in pieces:
         infos.extend((base.arcs if kind else fresh.infos)[lo:hi])
 
+    arrays = (arc_item, arc_opt.astype(np.int32), arc_val, use_ptr, use_res, use_amt)
+    raw_new = (new_ptr, new_res.astype(np.int32), new_amt)
+    return _compiled(base, new, elig, items, tw, lay, extra, arrays, infos, raw_new, demand)
+
+
+def _compiled(
+    base: Compiled,
+    new: Scenario,
+    elig: Eligibility,
+    items: list[str],
+    tw: Any,
+    lay: Any,
+    extra: dict[str, Any],
+    arrays: tuple[np.ndarray, ...],
+    infos: list[ArcInfo],
+    raw: tuple[np.ndarray, np.ndarray, np.ndarray],
+    demand: np.ndarray,
+) -> Compiled:
     pinned = extra["pinned"]
     if pinned:
+        counts = np.bincount(arrays[0], minlength=len(items))
         pos = {it: i for i, it in enumerate(items)}
         check_pins_have_places(
             pinned,
@@ -386,7 +422,6 @@ def _assemble(
             extra["item_members"],
             extra["groups"],
         )
-    arrays = (arc_item, arc_opt.astype(np.int32), arc_val, use_ptr, use_res, use_amt)
     problem = problem_of(new, items, lay, tw, pinned, arrays, validate=False)
     return Compiled(
         scenario=new,
@@ -394,7 +429,7 @@ def _assemble(
         eligibility=elig,
         weights=tw,
         arcs=infos,
-        raw_uses=(new_ptr, new_res.astype(np.int32), new_amt),
+        raw_uses=raw,
         demand=demand,
         **extra,
     )
