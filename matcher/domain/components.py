@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -103,14 +104,60 @@ class _Signatures:
     use_resource: np.ndarray
 
 
+_MEMO: dict[tuple[object, ...], tuple[tuple[np.ndarray, ...], object, object]] = {}
+
+
+def _memo(kind: str, p: AssignmentProblem, arrays: tuple[np.ndarray, ...], compute: Any) -> Any:
+    """`compute(p)`, kept while the same arrays (by identity) come back: a what-if whose
+    patch kept the base's arcs hands over the base's arrays, and their components and
+    hashes are the base's.  Ids, the sizes and the (absent) pins are compared too."""
+    extra = (
+        kind,
+        p.n_items,
+        p.n_resources,
+        p.option_ids,
+        p.resource_ids,
+        bool(p.pinned.any()),
+        bool(p.forbidden.any()),
+        bool(p.must_assign.any()),
+    )
+    key = (kind, *map(id, arrays))
+    hit = _MEMO.get(key)
+    if (
+        hit is not None
+        and all(a is b for a, b in zip(hit[0], arrays, strict=True))
+        and hit[1] == extra
+    ):
+        return hit[2]
+    # a few problems' worth (the arrays are held here)
+    if len(_MEMO) >= 6:
+        _MEMO.pop(next(iter(_MEMO)))
+    value = compute(p)
+    _MEMO[key] = (arrays, extra, value)
+    return value
+
+
+def _arc_arrays(p: AssignmentProblem) -> tuple[np.ndarray, ...]:
+    return (p.arc_item, p.arc_option, p.arc_value, p.use_ptr, p.use_resource, p.use_amount)
+
+
+def _full_hashes(p: AssignmentProblem) -> tuple[np.ndarray, np.ndarray]:
+    if bool(p.pinned.any()) or bool(p.forbidden.any()):
+        return _item_hashes(p, 1), _item_hashes(p, 2)
+    out: tuple[np.ndarray, np.ndarray] = _memo(
+        "hashes", p, _arc_arrays(p), lambda q: (_item_hashes(q, 1), _item_hashes(q, 2))
+    )
+    return out
+
+
 def _signatures(p: AssignmentProblem) -> _Signatures:
     return _Signatures(
         item_index=p.item_index(),
         must=p.must_assign,
         penalty=p.unassigned_penalty,
         n_arcs=np.bincount(p.arc_item, minlength=p.n_items),
-        h1=_item_hashes(p, 1),
-        h2=_item_hashes(p, 2),
+        h1=_full_hashes(p)[0],
+        h2=_full_hashes(p)[1],
         resource_index=p.resource_index(),
         capacity=p.capacity,
         use_item=p.arc_item[p.use_arc_index()],
@@ -166,7 +213,11 @@ def _reusable(
     # size leaves the largest components unproven)
     look = ~bad[item_labels]
     arcs = np.flatnonzero(look[new.arc_item])
-    h1, h2 = _item_hashes(new, 1, arcs), _item_hashes(new, 2, arcs)
+    known_hashes = _MEMO.get(("hashes", *map(id, _arc_arrays(new))))
+    if known_hashes is not None and not (new.pinned.any() or new.forbidden.any()):
+        h1, h2 = _full_hashes(new)
+    else:
+        h1, h2 = _item_hashes(new, 1, arcs), _item_hashes(new, 2, arcs)
     o = old_of_item[look]
     same = (
         (base.must[o] == new.must_assign[look])
@@ -343,7 +394,9 @@ def solve_by_components(
     whose items were proven optimal in the base.  Returns the solution and the items
     whose component was proven optimal (for the next re-solve)."""
     t0 = time.perf_counter()
-    labels = _components(new)
+    labels: np.ndarray = _memo(
+        "components", new, (new.arc_item, new.use_ptr, new.use_resource), _components
+    )
     item_labels = labels[: new.n_items]
     order = np.argsort(item_labels, kind="stable")
     cuts = np.flatnonzero(np.diff(item_labels[order])) + 1
@@ -363,7 +416,7 @@ def solve_by_components(
     # solves exactly in one go: solving them together saves the fixed cost of a solve
     # per component (thousands of one-child components at national size).  The
     # others follow, the largest first, so that they get the most of the time limit.
-    simple = _transportation_items(new)
+    simple: np.ndarray = _memo("transport", new, _arc_arrays(new), _transportation_items)
     flow_batch: list[int] = []
     todo: list[list[int]] = []
     for its_arr in sorted(groups, key=lambda v: (-v.size, int(v[0]))):

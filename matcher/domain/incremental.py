@@ -91,6 +91,15 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
     cands = CandidateIndex(idx)
     changed: set[PairKey] = set()
     reached_by_ct: dict[CareType, list[Offering]] = {}
+    orders: dict[tuple[CareType, ...], dict[str, int]] = {}
+
+    def candidate_order(blocks: tuple[CareType, ...]) -> dict[str, int]:
+        """Offering id -> place in the candidate list of a need with these care types."""
+        hit = orders.get(blocks)
+        if hit is None:
+            offs = [o for ct in blocks for o in idx.by_care_type.get(ct, ())]
+            hit = orders[blocks] = {o.id: i for i, o in enumerate(offs)}
+        return hit
 
     def reached(ct: CareType) -> list[Offering]:
         """The offerings of care type `ct` that a change reached, in candidate order."""
@@ -150,12 +159,8 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
                 if pc.eligible:
                     checks.append(pc)
             if redo:
-                checks.sort(
-                    key=lambda pc: (
-                        rank[new_offs[pc.offering_id].care_type],
-                        cands.position[(new_offs[pc.offering_id].care_type, pc.offering_id)],
-                    )
-                )
+                order = candidate_order(tuple(blocks))
+                checks.sort(key=lambda pc: order[pc.offering_id])
         out.pairs.add_eligible(key, checks)
         if checks != was:
             changed.add(key)
