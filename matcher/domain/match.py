@@ -289,6 +289,10 @@ def decode(comp: Compiled, sol: Solution, base: MatchResult | None = None) -> Ma
     # start date; it always succeeds because the solver kept every prefix within capacity.
     by_off: dict[str, list[tuple[int, int, str, str, str, bool]]] = {}
     reused: dict[str, list[tuple[str, str]]] = {}
+    if base is not None and (
+        base.scenario.evaluation_date != ev or base.scenario.policy != sc.policy
+    ):
+        base = None  # start dates and verdicts depend on both
     base_at = _by_offering(base.compiled, base.solution) if base is not None else {}
     for oid, items in _by_offering(comp, sol).items():
         if base is not None and _unchanged_at(oid, comp, base, items, base_at.get(oid, {})):
