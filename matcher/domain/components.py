@@ -3,8 +3,11 @@
 Items are linked when they may use the same resource; the objective is a sum over
 these components, so each can be solved on its own.  A component whose items, arcs
 and capacities equal those of a base problem, and that no other base item could
-reach, keeps its part of the base answer when that part was proven optimal.  Both a
-first match (no base) and a what-if re-solve use this; it knows nothing of the domain.
+reach, keeps its part of the base answer: proven optimal when it was proven there, else
+unproven (solving it again would only show moves the changes did not cause).  A changed
+component without time for the solver keeps the base answer repaired (`warm_answer`).
+Both a first match (no base) and a what-if re-solve use this; it knows nothing of the
+domain.
 """
 
 from __future__ import annotations
@@ -195,11 +198,11 @@ def _components(p: AssignmentProblem) -> np.ndarray:
 
 def _reusable(
     new: AssignmentProblem, base: _Signatures, proven: frozenset[str], labels: np.ndarray
-) -> np.ndarray:
-    """Per component label: True when the base answer of its items may be kept.  Every
-    item was proven optimal in the base and has the same signature there, every resource
-    has the same capacity, and no base item outside the component could use one of its
-    resources."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per component label: whether it is unchanged from the base, and whether it is
+    unchanged and was proven optimal there.  Unchanged: every item has the same
+    signature in the base, every resource the same capacity, and no base item outside
+    the component could use one of its resources."""
     n_lab = int(labels.max()) + 1 if labels.size else 0
     item_labels = labels[: new.n_items]
     old_of_item = np.fromiter(
@@ -207,10 +210,11 @@ def _reusable(
     )
     known = old_of_item >= 0
     was_proven = np.fromiter((k in proven for k in new.item_ids), bool, new.n_items)
+    unproven = np.zeros(n_lab, dtype=bool)
+    unproven[item_labels[~was_proven]] = True
     bad = np.zeros(n_lab, dtype=bool)
-    bad[item_labels[~(known & was_proven)]] = True
-    # hash only the arcs of components that can still be reused (a what-if at national
-    # size leaves the largest components unproven)
+    bad[item_labels[~known]] = True
+    # hash only the arcs of components that can still be reused
     look = ~bad[item_labels]
     arcs = np.flatnonzero(look[new.arc_item])
     known_hashes = _MEMO.get(("hashes", *map(id, _arc_arrays(new))))
@@ -245,8 +249,7 @@ def _reusable(
     i_new = new_of_item[base.use_item[alive]]
     item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
     bad[res_label[item_label != res_label]] = True
-    out: np.ndarray = ~bad
-    return out
+    return ~bad, ~bad & ~unproven
 
 
 def _transportation_items(p: AssignmentProblem) -> np.ndarray:
@@ -383,6 +386,18 @@ def warm_answer(p: AssignmentProblem, warm: dict[str, str]) -> tuple[dict[str, s
     return out, bound
 
 
+def _slack(p: AssignmentProblem, chosen: np.ndarray, items: np.ndarray) -> float:
+    """How far the best each of `items` could get (its best arc, or its penalty) lies
+    above what it gets in `chosen` (MAXIMIZE): a valid bound on what solving them again
+    could add."""
+    best = np.full(p.n_items, -np.inf)
+    np.maximum.at(best, p.arc_item, p.arc_value.astype(np.float64))
+    best = np.maximum(best, -p.unassigned_penalty.astype(np.float64))
+    got = -p.unassigned_penalty.astype(np.float64)
+    got[p.arc_item[chosen]] = p.arc_value[chosen]
+    return float((best[items] - got[items]).sum())
+
+
 def solve_by_components(
     new: AssignmentProblem,
     base: AssignmentProblem | None,
@@ -390,8 +405,8 @@ def solve_by_components(
     options: SolveOptions,
     base_proven: frozenset[str] = frozenset(),
 ) -> tuple[Solution, frozenset[str]]:
-    """Solve `new` component by component; reuse base answers of unchanged components
-    whose items were proven optimal in the base.  Returns the solution and the items
+    """Solve `new` component by component; keep the base answers of unchanged components
+    (proven optimal only when they were proven in the base).  Returns the solution and the items
     whose component was proven optimal (for the next re-solve)."""
     t0 = time.perf_counter()
     labels: np.ndarray = _memo(
@@ -401,10 +416,11 @@ def solve_by_components(
     order = np.argsort(item_labels, kind="stable")
     cuts = np.flatnonzero(np.diff(item_labels[order])) + 1
     groups = np.split(order, cuts) if order.size else []
-    if base is not None and base_solution is not None and base_proven:
-        reusable = _reusable(new, _cached_signatures(base), base_proven, labels)
+    if base is not None and base_solution is not None:
+        unchanged, reusable = _reusable(new, _cached_signatures(base), base_proven, labels)
     else:
-        reusable = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
+        unchanged = reusable = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
+    kept_unproven: list[int] = []
     base_assign = dict(base_solution.assignments) if base_solution is not None else {}
     assignments: dict[str, str] = {}
     proven: set[str] = set()
@@ -428,6 +444,16 @@ def solve_by_components(
                 if k in base_assign:
                     assignments[k] = base_assign[k]
             reused += 1
+            continue
+        if unchanged[item_labels[its[0]]]:
+            # a part the changes did not reach, not proven optimal in the base either:
+            # its base answer stays (solving it again would only show moves the
+            # changes did not cause), unproven
+            for i in its:
+                k = new.item_ids[i]
+                if k in base_assign:
+                    assignments[k] = base_assign[k]
+            kept_unproven.extend(its)
             continue
         if bool(simple[its_arr].all()):
             flow_batch.extend(its)
@@ -478,6 +504,11 @@ def solve_by_components(
         assignments.update(sol.assignments)
     chosen = _chosen_arcs(new, assignments)
     obj = objective_of(new, chosen.tolist())
+    if kept_unproven and bound_slack is not None:
+        if new.sense is Sense.MAXIMIZE:
+            bound_slack += _slack(new, chosen, np.asarray(kept_unproven, dtype=np.int64))
+        else:
+            bound_slack = None
     unassigned = tuple(k for k in new.item_ids if k not in assignments)
     all_optimal = len(proven) == new.n_items
     bound = None if bound_slack is None else obj + bound_slack
@@ -498,6 +529,7 @@ def solve_by_components(
                 "items_proven_optimal": len(proven),
                 "items_solved_as_one_flow": len(flow_batch),
                 "components_kept_warm": kept_warm,
+                "items_kept_unproven": len(kept_unproven),
             },
         ),
         frozenset(proven),

@@ -98,3 +98,18 @@ def test_an_unchanged_proven_component_keeps_its_answer():
     changed.arc_value[0] += 1
     sol2, _ = solve_by_components(changed, p, base.solution, EXACT, base.proven_items)
     assert sol2.stats["components_reused"] == sol.stats["components"] - 1
+
+
+def test_an_unchanged_unproven_component_keeps_its_base_answer_unproven():
+    sc = generate(60, 30, seed=4, n_gemeenten=3)
+    base = match(sc, EXACT)
+    base.proven_items = frozenset()  # as if the base ran out of time everywhere
+    p = base.compiled.problem
+    sol, proven = solve_by_components(p, p, base.solution, EXACT, base.proven_items)
+    assert sol.stats["items_kept_unproven"] == p.n_items
+    assert sol.assignments == base.solution.assignments
+    assert sol.status is Status.FEASIBLE
+    assert not proven
+    verify(p, sol)
+    assert sol.best_bound is not None
+    assert sol.best_bound >= sol.objective
