@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 
 from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
@@ -46,9 +47,15 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
     return evaluate_changes(new, base)[0]
 
 
-def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Changes | None]:
+def evaluate_changes(
+    new: Scenario,
+    base: Eligibility,
+    via_pairs: Mapping[str, set[PairKey]] | None = None,
+) -> tuple[Eligibility, Changes | None]:
     """The eligibility of `new`, re-checking only what changed since `base`, and the
-    changes (None when everything was checked again)."""
+    changes (None when everything was checked again).  `via_pairs` (per hoofdaannemer,
+    the needs with an eligible pair through it in `base`, as `Compiled.via_pairs`) saves
+    looking through every pair when a budget changed."""
     old = base.scenario
     if (
         new.policy != old.policy
@@ -91,6 +98,18 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
     cands = CandidateIndex(idx)
     changed: set[PairKey] = set()
     reached_by_ct: dict[CareType, list[Offering]] = {}
+    via_keys = (
+        set().union(*(via_pairs.get(p, ()) for p in budget_providers))
+        if via_pairs is not None
+        else None
+    )
+
+    def via_budget(key: PairKey, was: list[PairCheck]) -> bool:
+        """Whether an eligible pair of `key` runs through a provider whose budget changed."""
+        if via_keys is not None:
+            return key in via_keys
+        return any(pc.via_main_contractor in budget_providers for pc in was)
+
     orders: dict[tuple[CareType, ...], dict[str, int]] = {}
 
     def candidate_order(blocks: tuple[CareType, ...]) -> dict[str, int]:
@@ -127,9 +146,7 @@ def evaluate_changes(new: Scenario, base: Eligibility) -> tuple[Eligibility, Cha
         if (
             need.care_type not in touched
             and not any(ct in touched for ct in need.alternatives)
-            and not (
-                budget_providers and any(pc.via_main_contractor in budget_providers for pc in was)
-            )
+            and not (budget_providers and via_budget(key, was))
         ):
             out.pairs.add_eligible(key, was)
             continue
@@ -267,7 +284,10 @@ def resolve(
     budget = TimeBudget(opts.time_limit_s)
     phases: dict[str, float] = {}
     t = time.perf_counter()
-    elig, changes = evaluate_changes(new, base.compiled.eligibility)
+    bc = base.compiled
+    # a problem compiled without the patch data has no via index either
+    via = bc.via_pairs if bc.raw_uses is not None else None
+    elig, changes = evaluate_changes(new, bc.eligibility, via)
     phases["eligibility"] = time.perf_counter() - t
     t = time.perf_counter()
     comp = (

@@ -273,14 +273,16 @@ def test_new_children_that_split_release_groups(seed):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_eligibility_equals_full_for_every_delta_kind(seed):
+@pytest.mark.parametrize("with_via_index", [False, True])
+def test_incremental_eligibility_equals_full_for_every_delta_kind(seed, with_via_index):
     """Same eligible checks in the same (candidate) order, and every need whose checks
     differ from the base is among the reported changes."""
     sc = generate(80, 40, seed=seed, n_gemeenten=4)
     base = evaluate(sc)
+    via = compile_scenario(sc, base).via_pairs if with_via_index else None
     for kind, d in _deltas(sc, seed):
         new = apply(sc, d)
-        inc, changes = evaluate_changes(new, base)
+        inc, changes = evaluate_changes(new, base, via)
         full = evaluate(new)
         assert list(inc.pairs) == list(full.pairs), kind
         for k in full.pairs:
