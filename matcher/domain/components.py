@@ -131,9 +131,10 @@ def _memo(kind: str, p: AssignmentProblem, arrays: tuple[np.ndarray, ...], compu
         and all(a is b for a, b in zip(hit[0], arrays, strict=True))
         and hit[1] == extra
     ):
+        _MEMO[key] = _MEMO.pop(key)  # most recently used last: the base's stay
         return hit[2]
-    # a few problems' worth (the arrays are held here)
-    if len(_MEMO) >= 6:
+    # three problems' worth of the three kinds (the arrays are held here)
+    if len(_MEMO) >= 9:
         _MEMO.pop(next(iter(_MEMO)))
     value = compute(p)
     _MEMO[key] = (arrays, extra, value)
