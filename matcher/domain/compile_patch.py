@@ -323,29 +323,49 @@ def _assemble(
     is_base = src_base >= 0
     b = src_base[is_base]
     counts = np.zeros(n_items, dtype=np.int64)
-    starts = np.zeros(n_items, dtype=np.int64)
     counts[is_base] = bptr[b + 1] - bptr[b]
-    starts[is_base] = bptr[b]
     fc = np.asarray([fresh_count[i] for i in sorted(fresh_count)], dtype=np.int64)
     counts[~is_base] = fc
-    starts[~is_base] = nba + np.concatenate(([0], np.cumsum(fc)[:-1])).astype(np.int64)[: fc.size]
-    src = gather_ranges(starts, counts)
 
+    # runs of arcs that come in one piece from the base or from the fresh arcs: copying
+    # slices is far cheaper than gathering 700k arcs one by one
+    pieces: list[tuple[bool, int, int]] = []
+    f_off = 0
+    lo_l = bptr.tolist()
+    for i, sb in enumerate(src_list):
+        if sb >= 0:
+            kind, lo, hi = True, lo_l[sb], lo_l[sb + 1]
+        else:
+            kind, lo, hi = False, f_off, f_off + fresh_count[i]
+            f_off = hi
+        if lo == hi:
+            continue
+        if pieces and pieces[-1][0] == kind and pieces[-1][2] == lo:
+            pieces[-1] = (kind, pieces[-1][1], hi)
+        else:
+            pieces.append((kind, lo, hi))
+
+    def cat(from_base: np.ndarray, from_fresh: np.ndarray, ptr_b: Any, ptr_f: Any) -> np.ndarray:
+        parts = [
+            from_base[ptr_b[lo] : ptr_b[hi]] if kind else from_fresh[ptr_f[lo] : ptr_f[hi]]
+            for kind, lo, hi in pieces
+        ]
+        return np.concatenate(parts) if parts else from_base[:0]
+
+    ident = range(max(nba, len(fresh.item)) + 1)
     opt_pos = {o: i for i, o in enumerate(lay.opt_ids)}
     opt_map = np.asarray([opt_pos.get(o, -1) for o in bp.option_ids], dtype=np.int64)
     res_map = np.asarray([lay.res_pos.get(r, -1) for r in bp.resource_ids], dtype=np.int64)
     f_opt = np.asarray(fresh.opt, dtype=np.int64)
-    arc_opt = np.concatenate((opt_map[bp.arc_option], f_opt))[src]
-    arc_val = np.concatenate((bp.arc_value, np.asarray(fresh.val, dtype=np.int64)))[src]
+    arc_opt = cat(opt_map[bp.arc_option], f_opt, ident, ident)
+    arc_val = cat(bp.arc_value, np.asarray(fresh.val, dtype=np.int64), ident, ident)
     arc_item = np.repeat(np.arange(n_items, dtype=np.int32), counts)
     f_ptr = np.asarray(fresh.ptr, dtype=np.int64)
     f_res = np.asarray(fresh.res, dtype=np.int64)
     f_amt = np.asarray(fresh.amt, dtype=np.int64)
-    use_start = np.concatenate((raw_ptr[:-1], raw_ptr[-1] + f_ptr[:-1]))[src]
-    use_count = np.concatenate((np.diff(raw_ptr), np.diff(f_ptr)))[src]
-    uidx = gather_ranges(use_start, use_count)
-    new_res = np.concatenate((res_map[raw_res], f_res))[uidx]
-    new_amt = np.concatenate((raw_amt, f_amt))[uidx]
+    use_count = cat(np.diff(raw_ptr), np.diff(f_ptr), ident, ident)
+    new_res = cat(res_map[raw_res], f_res, raw_ptr, f_ptr)
+    new_amt = cat(raw_amt, f_amt, raw_ptr, f_ptr)
     new_ptr = np.concatenate(([0], np.cumsum(use_count))).astype(np.int64)
     if bool((arc_opt < 0).any()) or bool((new_res < 0).any()):
         return None  # a kept arc lost its option or resource: the reach was too small
@@ -376,21 +396,6 @@ def _assemble(
     )
 
     infos: list[ArcInfo] = []
-    pieces: list[tuple[bool, int, int]] = []
-    f_off = 0
-    lo_l = bptr.tolist()
-    for i, sb in enumerate(src_list):
-        if sb >= 0:
-            kind, lo, hi = True, lo_l[sb], lo_l[sb + 1]
-        else:
-            kind, lo, hi = False, f_off, f_off + fresh_count[i]
-            f_off = hi
-        if lo == hi:
-            continue
-        if pieces and pieces[-1][0] == kind and pieces[-1][2] == lo:
-            pieces[-1] = (kind, pieces[-1][1], hi)
-        else:
-            pieces.append((kind, lo, hi))
     for kind, lo, hi in pieces:
         infos.extend((base.arcs if kind else fresh.infos)[lo:hi])
 
