@@ -215,23 +215,6 @@ def _reusable(
     unproven[item_labels[~was_proven]] = True
     bad = np.zeros(n_lab, dtype=bool)
     bad[item_labels[~known]] = True
-    # hash only the arcs of components that can still be reused
-    look = ~bad[item_labels]
-    arcs = np.flatnonzero(look[new.arc_item])
-    known_hashes = _MEMO.get(("hashes", *map(id, _arc_arrays(new))))
-    if known_hashes is not None and not (new.pinned.any() or new.forbidden.any()):
-        h1, h2 = _full_hashes(new)
-    else:
-        h1, h2 = _item_hashes(new, 1, arcs), _item_hashes(new, 2, arcs)
-    o = old_of_item[look]
-    same = (
-        (base.must[o] == new.must_assign[look])
-        & (base.penalty[o] == new.unassigned_penalty[look])
-        & (base.n_arcs[o] == np.bincount(new.arc_item, minlength=new.n_items)[look])
-        & (base.h1[o] == h1[look])
-        & (base.h2[o] == h2[look])
-    )
-    bad[item_labels[look][~same]] = True
     new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
     old_of_res = np.fromiter(
         (base.resource_index.get(r, -1) for r in new.resource_ids), np.int64, new.n_resources
@@ -250,6 +233,23 @@ def _reusable(
     i_new = new_of_item[base.use_item[alive]]
     item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
     bad[res_label[item_label != res_label]] = True
+    # hash last, and only the arcs of components that can still be reused
+    look = ~bad[item_labels]
+    arcs = np.flatnonzero(look[new.arc_item])
+    known_hashes = _MEMO.get(("hashes", *map(id, _arc_arrays(new))))
+    if known_hashes is not None and not (new.pinned.any() or new.forbidden.any()):
+        h1, h2 = _full_hashes(new)
+    else:
+        h1, h2 = _item_hashes(new, 1, arcs), _item_hashes(new, 2, arcs)
+    o = old_of_item[look]
+    same = (
+        (base.must[o] == new.must_assign[look])
+        & (base.penalty[o] == new.unassigned_penalty[look])
+        & (base.n_arcs[o] == np.bincount(new.arc_item, minlength=new.n_items)[look])
+        & (base.h1[o] == h1[look])
+        & (base.h2[o] == h2[look])
+    )
+    bad[item_labels[look][~same]] = True
     return ~bad, ~bad & ~unproven
 
 
@@ -325,9 +325,12 @@ def _chosen_arcs(p: AssignmentProblem, assignments: dict[str, str]) -> np.ndarra
 SOLVER_START_S_PER_ARC = 4e-6
 
 
-def warm_answer(p: AssignmentProblem, warm: dict[str, str]) -> tuple[dict[str, str], float] | None:
-    """The base answer on `p`, repaired and filled, with an upper bound on the best
-    objective (MAXIMIZE); None when the repair cannot keep the problem's pins.
+def warm_answer(
+    p: AssignmentProblem, warm: dict[str, str], items: np.ndarray | None = None
+) -> tuple[dict[str, str], float, int] | None:
+    """The base answer on `p` (on `items` only, which must be whole components), repaired
+    and filled, with an upper bound on the best objective there and the objective there
+    (MAXIMIZE); None when the repair cannot keep the problem's pins.
 
     Repair: pairs without an arc (or on a forbidden arc) are dropped, then per
     over-full resource the least valuable arcs using it until it fits.  Fill: the free
@@ -335,10 +338,15 @@ def warm_answer(p: AssignmentProblem, warm: dict[str, str]) -> tuple[dict[str, s
     the sum over items of the best each could get (its best arc, or its penalty)."""
     if p.sense is not Sense.MAXIMIZE or bool(p.pinned.any()):
         return None
+    scope = np.ones(p.n_items, dtype=bool)
+    if items is not None:
+        scope[:] = False
+        scope[items] = True
+    arc_in = scope[p.arc_item]
     use_arc = p.use_arc_index()
     chosen = np.zeros(p.n_arcs, dtype=bool)
     chosen[_chosen_arcs(p, warm)] = True
-    chosen &= ~p.forbidden
+    chosen &= ~p.forbidden & arc_in
 
     def usage() -> np.ndarray:
         on = chosen[use_arc]
@@ -364,7 +372,7 @@ def warm_answer(p: AssignmentProblem, warm: dict[str, str]) -> tuple[dict[str, s
     gain = p.arc_value + p.unassigned_penalty[p.arc_item]
     fits = p.use_amount <= residual[p.use_resource]
     misfit = np.bincount(use_arc[~fits], minlength=p.n_arcs) > 0
-    cand = np.flatnonzero(~assigned[p.arc_item] & ~p.forbidden & ~misfit & (gain > 0))
+    cand = np.flatnonzero(arc_in & ~assigned[p.arc_item] & ~p.forbidden & ~misfit & (gain > 0))
     for a in cand[np.argsort(-gain[cand], kind="stable")].tolist():
         i = int(p.arc_item[a])
         if assigned[i]:
@@ -375,16 +383,16 @@ def warm_answer(p: AssignmentProblem, warm: dict[str, str]) -> tuple[dict[str, s
             residual[res] -= amt
             assigned[i] = True
             chosen[a] = True
-    if bool((p.must_assign & ~assigned).any()):
+    if bool((p.must_assign & ~assigned & scope).any()):
         return None
     best = np.full(p.n_items, -np.inf)
-    np.maximum.at(best, p.arc_item, p.arc_value.astype(np.float64))
-    bound = float(np.maximum(best, -p.unassigned_penalty.astype(np.float64)).sum())
-    out = {
-        p.item_ids[int(p.arc_item[a])]: p.option_ids[int(p.arc_option[a])]
-        for a in np.flatnonzero(chosen)
-    }
-    return out, bound
+    np.maximum.at(best, p.arc_item[arc_in], p.arc_value[arc_in].astype(np.float64))
+    penalty = p.unassigned_penalty
+    bound = float(np.maximum(best, -penalty.astype(np.float64))[scope].sum())
+    picked = np.flatnonzero(chosen)
+    objective = int(p.arc_value[picked].sum()) - int(penalty[scope & ~assigned].sum())
+    out = {p.item_ids[int(p.arc_item[a])]: p.option_ids[int(p.arc_option[a])] for a in picked}
+    return out, bound, objective
 
 
 def _slack(p: AssignmentProblem, chosen: np.ndarray, items: np.ndarray) -> float:
@@ -463,9 +471,10 @@ def solve_by_components(
     if flow_batch:
         todo.insert(0, sorted(flow_batch))
     items_left = sum(len(its) for its in todo)
+    arcs_of_item = np.bincount(new.arc_item, minlength=new.n_items)
     for its in todo:
         ids = {new.item_ids[i] for i in its}
-        sub = _subproblem(new, np.asarray(its, dtype=np.int64))
+        its_arr = np.asarray(its, dtype=np.int64)
         warm = {k: base_assign[k] for k in ids if k in base_assign}
         # Each part gets its share (by items) of the time still left, so that the parts
         # together keep the limit; time a part does not use passes to the next ones.  A
@@ -473,18 +482,19 @@ def solve_by_components(
         left = max(0.0, options.time_limit_s - (time.perf_counter() - t0))
         left *= len(its) / max(1, items_left)
         items_left -= len(its)
-        if base_solution is not None and left < SOLVER_START_S_PER_ARC * sub.n_arcs:
+        n_arcs = int(arcs_of_item[its_arr].sum())
+        if base_solution is not None and left < SOLVER_START_S_PER_ARC * n_arcs:
             # too little time for the solver to start: the repaired base answer
-            quick = warm_answer(sub, warm)
+            quick = warm_answer(new, warm, its_arr)
             if quick is not None:
-                part, ub = quick
+                part, ub, obj_part = quick
                 solved_items += len(its)
                 kept_warm += 1
                 assignments.update(part)
                 if bound_slack is not None:
-                    obj_part = objective_of(sub, _chosen_arcs(sub, part).tolist())
                     bound_slack += max(0.0, ub - obj_part)
                 continue
+        sub = _subproblem(new, its_arr)
         sol = solve(
             sub,
             replace(

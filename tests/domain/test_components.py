@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
+
 from matcher.domain.components import solve_by_components, warm_answer
 from matcher.domain.incremental import resolve
 from matcher.domain.match import match
@@ -36,7 +38,7 @@ def test_warm_answer_repairs_an_over_full_resource_and_fills_free_places():
     # fill gives the one free unit pair of B to z (5) rather than to y on b (3)
     out = warm_answer(p, {"x": "a", "y": "a"})
     assert out is not None
-    chosen, bound = out
+    chosen, bound, objective = out
     assert chosen == {"x": "a", "z": "b"}
     sol = Solution(Status.FEASIBLE, None, None, None, chosen, ("y",), 0.0, "")
     look = {
@@ -45,8 +47,11 @@ def test_warm_answer_repairs_an_over_full_resource_and_fills_free_places():
     }
     obj = objective_of(p, [look[(k, v)] for k, v in chosen.items()])
     verify(p, replace(sol, objective=obj))
+    assert objective == obj
     assert bound >= obj
     assert bound == 10 + 7 + 5  # every item's best arc
+    # on a set of whole components: the same answer (here one component holds them all)
+    assert warm_answer(p, {"x": "a", "y": "a"}, np.arange(3)) == out
 
 
 def test_warm_answer_drops_pairs_without_an_arc_and_declines_what_it_cannot_pin():
