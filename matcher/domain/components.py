@@ -133,8 +133,8 @@ def _memo(kind: str, p: AssignmentProblem, arrays: tuple[np.ndarray, ...], compu
     ):
         _MEMO[key] = _MEMO.pop(key)  # most recently used last: the base's stay
         return hit[2]
-    # three problems' worth of the three kinds (the arrays are held here)
-    if len(_MEMO) >= 9:
+    # three problems' worth of the four kinds (the arrays are held here)
+    if len(_MEMO) >= 12:
         _MEMO.pop(next(iter(_MEMO)))
     value = compute(p)
     _MEMO[key] = (arrays, extra, value)
@@ -385,23 +385,34 @@ def warm_answer(
             chosen[a] = True
     if bool((p.must_assign & ~assigned & scope).any()):
         return None
-    best = np.full(p.n_items, -np.inf)
-    np.maximum.at(best, p.arc_item[arc_in], p.arc_value[arc_in].astype(np.float64))
     penalty = p.unassigned_penalty
-    bound = float(np.maximum(best, -penalty.astype(np.float64))[scope].sum())
+    bound = float(_best_per_item(p)[scope].sum())
     picked = np.flatnonzero(chosen)
     objective = int(p.arc_value[picked].sum()) - int(penalty[scope & ~assigned].sum())
     out = {p.item_ids[int(p.arc_item[a])]: p.option_ids[int(p.arc_option[a])] for a in picked}
     return out, bound, objective
 
 
+def _best_per_item(p: AssignmentProblem) -> np.ndarray:
+    """Per item the most it can add: its best arc's value, or minus its penalty."""
+
+    def compute(q: AssignmentProblem) -> np.ndarray:
+        best = np.full(q.n_items, -np.inf)
+        np.maximum.at(best, q.arc_item, q.arc_value.astype(np.float64))
+        out: np.ndarray = np.maximum(best, -q.unassigned_penalty.astype(np.float64))
+        return out
+
+    if bool(p.unassigned_penalty.any()):
+        return compute(p)
+    out: np.ndarray = _memo("best", p, (p.arc_item, p.arc_value), compute)
+    return out
+
+
 def _slack(p: AssignmentProblem, chosen: np.ndarray, items: np.ndarray) -> float:
     """How far the best each of `items` could get (its best arc, or its penalty) lies
     above what it gets in `chosen` (MAXIMIZE): a valid bound on what solving them again
     could add."""
-    best = np.full(p.n_items, -np.inf)
-    np.maximum.at(best, p.arc_item, p.arc_value.astype(np.float64))
-    best = np.maximum(best, -p.unassigned_penalty.astype(np.float64))
+    best = _best_per_item(p)
     got = -p.unassigned_penalty.astype(np.float64)
     got[p.arc_item[chosen]] = p.arc_value[chosen]
     return float((best[items] - got[items]).sum())
