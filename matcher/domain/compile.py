@@ -27,25 +27,33 @@ children).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from matcher.domain.arcs import (
+    ArcInfo,
+    ArcLists,
+    ArcMaker,
+    Cutoffs,
+    Group,
+    layout,
+    problem_of,
+    release_groups,
+)
 from matcher.domain.caretypes import MAX_HOME_RANK
 from matcher.domain.clocks import deadline_norm3
 from matcher.domain.eligibility import (
     Eligibility,
     ScenarioIndex,
     evaluate,
-    start_of,
 )
 from matcher.domain.model import Child, DeltaError, Scenario, Weights
 from matcher.domain.reasons import reason_text
 from matcher.errors import MatcherError
-from matcher.problem import MAX_ABS_INT, AssignmentProblem, Sense
+from matcher.problem import MAX_ABS_INT, AssignmentProblem
 
 
 class WeightsTooLargeError(MatcherError, ValueError):
@@ -158,39 +166,6 @@ def priority_points(
     )
 
 
-@dataclass(frozen=True)
-class Group:
-    offering: str
-    index: int
-    first_release: date
-    last_release: date
-    places: int
-    first_slot: int
-    last_slot: int
-
-
-@dataclass(frozen=True)
-class ArcInfo:
-    """What one arc means in domain terms.
-
-    `meets_target`: every member's help starts by its objective target date (the
-    norm-3 deadline, or evaluation date + grace days for a child already past it).
-    It is not "binnen de norm"; `Placement.within_norm` is.
-    """
-
-    item: str
-    offering: str
-    group: int
-    meets_target: bool
-    kept: bool
-    in_region: bool
-    alternative: bool
-    priority: int
-    home: int
-    cost_level: int
-    members: int
-
-
 @dataclass
 class Compiled:
     """The problem plus everything needed to read its solution back in domain terms."""
@@ -207,6 +182,16 @@ class Compiled:
     bundle_of: dict[tuple[str, str], str] = field(default_factory=dict)
     bundle_infeasible: set[str] = field(default_factory=set)
     own_places: dict[str, int] = field(default_factory=dict)  # places of current placements
+    pinned: dict[str, str] = field(default_factory=dict)  # item -> pinned offering
+    priority: dict[str, int] = field(default_factory=dict)  # child ref -> priority points
+    # What a what-if needs to patch this problem instead of compiling again
+    # (`compile_patch`): the eligible pairs per offering and per hoofdaannemer, the
+    # resource uses before the redundant ones were dropped, and per resource the most
+    # it could be asked for.
+    pairs_at: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    via_pairs: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    raw_uses: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    demand: np.ndarray | None = None
 
     def item_of(self, ref: str, need_id: str) -> str:
         return self.bundle_of.get((ref, need_id), need_item(ref, need_id))
@@ -224,6 +209,45 @@ def option_id(offering: str, group: int) -> str:
     return f"{offering}@{group}"
 
 
+def resource_demand(
+    arc_item: np.ndarray,
+    use_ptr: np.ndarray,
+    use_res: np.ndarray,
+    use_amt: np.ndarray,
+    n_res: int,
+) -> np.ndarray:
+    """Per resource: the sum, over items, of the largest amount any arc of the item uses
+    of it (every item takes at most one arc, so use never exceeds this)."""
+    if use_res.size == 0:
+        return np.zeros(n_res, dtype=np.int64)
+    counts = np.diff(use_ptr)
+    use_arc = np.repeat(np.arange(arc_item.size), counts)
+    item_of_use = arc_item[use_arc].astype(np.int64)
+    key = item_of_use * n_res + use_res.astype(np.int64)
+    order = np.lexsort((use_amt, key))
+    last = np.ones(key.size, dtype=bool)
+    last[:-1] = key[order][1:] != key[order][:-1]
+    pick = order[last]  # per (item, resource): the use with the largest amount
+    out: np.ndarray = np.bincount(use_res[pick], weights=use_amt[pick], minlength=n_res).astype(
+        np.int64
+    )
+    return out
+
+
+def keep_binding_uses(
+    use_ptr: np.ndarray, use_res: np.ndarray, use_amt: np.ndarray, redundant: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The uses of the resources that are not `redundant`."""
+    if use_res.size == 0:
+        return use_ptr, use_res, use_amt
+    n_arcs = use_ptr.size - 1
+    use_arc = np.repeat(np.arange(n_arcs), np.diff(use_ptr))
+    keep = ~redundant[use_res]
+    new_counts = np.bincount(use_arc[keep], minlength=n_arcs)
+    new_ptr = np.concatenate(([0], np.cumsum(new_counts))).astype(np.int64)
+    return new_ptr, use_res[keep], use_amt[keep]
+
+
 def drop_redundant_uses(
     arc_item: np.ndarray,
     use_ptr: np.ndarray,
@@ -239,23 +263,8 @@ def drop_redundant_uses(
     the capacity the resource cannot bind and its rows only glue the problem together
     (fewer rows: more independent components, more often a pure transportation problem).
     """
-    if use_res.size == 0:
-        return use_ptr, use_res, use_amt
-    counts = np.diff(use_ptr)
-    use_arc = np.repeat(np.arange(arc_item.size), counts)
-    item_of_use = arc_item[use_arc].astype(np.int64)
-    n_res = capacity.size
-    key = item_of_use * n_res + use_res.astype(np.int64)
-    order = np.lexsort((use_amt, key))
-    last = np.ones(key.size, dtype=bool)
-    last[:-1] = key[order][1:] != key[order][:-1]
-    pick = order[last]  # per (item, resource): the use with the largest amount
-    demand = np.bincount(use_res[pick], weights=use_amt[pick], minlength=n_res)
-    redundant = demand <= capacity
-    keep = ~redundant[use_res]
-    new_counts = np.bincount(use_arc[keep], minlength=arc_item.size)
-    new_ptr = np.concatenate(([0], np.cumsum(new_counts))).astype(np.int64)
-    return new_ptr, use_res[keep], use_amt[keep]
+    demand = resource_demand(arc_item, use_ptr, use_res, use_amt, capacity.size)
+    return keep_binding_uses(use_ptr, use_res, use_amt, demand <= capacity)
 
 
 def pinned_items(
@@ -295,17 +304,20 @@ def pinned_items(
 
 
 def check_pins_have_places(
-    pinned: dict[str, str], infos: list[ArcInfo], groups: dict[str, list[Group]]
+    pinned: dict[str, str],
+    arcs_of: dict[str, int],
+    item_members: dict[str, tuple[tuple[str, str], ...]],
+    groups: dict[str, list[Group]],
 ) -> None:
-    """A pinned item needs an arc, and the pins at one offering need places enough."""
+    """A pinned item needs an arc (`arcs_of`: arcs per pinned item), and the pins at one
+    offering need places enough."""
     if not pinned:
         return
-    members = {i.item: i.members for i in infos}
     per_offering: dict[str, int] = defaultdict(int)
     for item, oid in sorted(pinned.items()):
-        if item not in members:
+        if not arcs_of.get(item):
             raise DeltaError(f"vastzetten kan niet: bij {oid} is geen plek of budget voor {item}")
-        per_offering[oid] += members[item]
+        per_offering[oid] += len(item_members[item])
     for oid, n in sorted(per_offering.items()):
         places = sum(g.places for g in groups.get(oid, ()))
         if n > places:
@@ -314,19 +326,14 @@ def check_pins_have_places(
             )
 
 
-def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None) -> Compiled:
-    idx = eligibility.index if eligibility is not None else ScenarioIndex(scenario)
-    elig = eligibility or evaluate(scenario, idx)
-    ev = scenario.evaluation_date
-    pol = scenario.policy
-    children = scenario.child_by_ref
-    offerings = scenario.offering_by_id
-    targets = {c.ref: idx.target(c) for c in scenario.children}
-
-    # -- items: needs and bundles ------------------------------------------------
+def scenario_items(
+    scenario: Scenario, elig: Eligibility
+) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[tuple[str, str], str]]:
+    """The items (waiting needs and family bundles, in this order) with their members,
+    and the bundle item of every bundled need."""
     bundle_of: dict[tuple[str, str], str] = {}
     item_members: dict[str, tuple[tuple[str, str], ...]] = {}
-    if pol.bundle_families:
+    if scenario.policy.bundle_families:
         for bd in scenario.bundles:
             in_pool = tuple(mk for mk in bd.members if mk in elig.pairs)
             if not in_pool:
@@ -337,46 +344,11 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
     for key in elig.pairs:
         if key not in bundle_of:
             item_members[need_item(*key)] = (key,)
+    return item_members, bundle_of
 
-    # -- cutoffs per eligible pair ---------------------------------------------
-    slots = idx.slots
-    cutoffs: dict[tuple[str, str, str], int] = {}
-    own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
-    starts_of: dict[str, list[date]] = {}
-    for ref, nid in elig.pairs:
-        child = children[ref]
-        need = child.need(nid)
-        for pc in elig.eligible(ref, nid):
-            oid = pc.offering_id
-            if need.current_offering == oid:
-                cutoffs[(ref, nid, oid)] = len(slots[oid]) - 1 if pol.allow_late else 0
-                own[oid] += 1
-                continue
-            starts = starts_of.get(oid)
-            if starts is None:
-                o = offerings[oid]
-                starts = starts_of[oid] = [start_of(s, o, ev) for s in slots[oid]]
-            cutoffs[(ref, nid, oid)] = bisect_right(starts, targets[ref]) - 1
 
-    # -- release groups per offering -----------------------------------------
-    groups: dict[str, list[Group]] = {}
-    cuts_by_off: dict[str, set[int]] = defaultdict(set)
-    for (_, _, oid), c in cutoffs.items():
-        if c >= 0:
-            cuts_by_off[oid].add(c)
-    for oid, cuts in cuts_by_off.items():
-        sl = slots[oid]
-        ends = sorted(cuts | ({len(sl) - 1} if pol.allow_late else set()))
-        out: list[Group] = []
-        lo = 0
-        for end in ends:
-            places = sum(s.places for s in sl[lo : end + 1]) + (own[oid] if lo == 0 else 0)
-            out.append(Group(oid, len(out), sl[lo].release, sl[end].release, places, lo, end))
-            lo = end + 1
-        groups[oid] = out
-
-    # -- cost levels -------------------------------------------------------------
-    w = pol.weights
+def cost_levels(scenario: Scenario) -> dict[str, int]:
+    w = scenario.policy.weights
     max_price = max((o.price_cents for o in scenario.offerings), default=0)
 
     def cost_level(price: int) -> int:
@@ -384,173 +356,117 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             return w.cost_levels
         return round(w.cost_levels * (1 - price / max_price))
 
+    return {o.id: cost_level(o.price_cents) for o in scenario.offerings}
+
+
+def weights_for(
+    scenario: Scenario, item_members: dict[str, tuple[tuple[str, str], ...]]
+) -> TierWeights:
     n_members = sum(len(v) for v in item_members.values())
     # Round N up so that adding or removing a few children does not change every arc
     # value (a what-if can then reuse the untouched parts of the answer).
-    tw = tier_weights(w, -(-max(1, n_members) // WEIGHT_BUCKET) * WEIGHT_BUCKET)
+    return tier_weights(
+        scenario.policy.weights, -(-max(1, n_members) // WEIGHT_BUCKET) * WEIGHT_BUCKET
+    )
 
-    # -- arcs ----------------------------------------------------------------------
+
+def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None) -> Compiled:
+    idx = eligibility.index if eligibility is not None else ScenarioIndex(scenario)
+    elig = eligibility or evaluate(scenario, idx)
+    pol = scenario.policy
+    children = scenario.child_by_ref
+    targets = {c.ref: idx.target(c) for c in scenario.children}
+    item_members, bundle_of = scenario_items(scenario, elig)
+
+    # -- cutoffs per eligible pair ---------------------------------------------
+    cut = Cutoffs(scenario, idx, targets)
+    cutoffs: dict[tuple[str, str, str], int] = {}
+    own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
+    pairs_at: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    via_pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for key in elig.pairs:
+        ref, nid = key
+        need = children[ref].need(nid)
+        for pc in elig.eligible(ref, nid):
+            oid = pc.offering_id
+            pairs_at[oid].append(key)
+            if pc.via_main_contractor is not None:
+                via_pairs[pc.via_main_contractor].add(key)
+            if need.current_offering == oid:
+                cutoffs[(ref, nid, oid)] = cut.kept(oid)
+                own[oid] += 1
+            else:
+                cutoffs[(ref, nid, oid)] = cut.new(ref, oid)
+
+    # -- release groups per offering -----------------------------------------
+    cuts_by_off: dict[str, set[int]] = defaultdict(set)
+    for (_, _, oid), c in cutoffs.items():
+        if c >= 0:
+            cuts_by_off[oid].add(c)
+    groups = {
+        oid: release_groups(oid, cuts, idx.slots[oid], own.get(oid, 0), pol.allow_late)
+        for oid, cuts in cuts_by_off.items()
+    }
+
+    tw = weights_for(scenario, item_members)
     pinned = pinned_items(scenario, elig, item_members, bundle_of)
-
     prio_of = {
         ref: priority_points(scenario, children[ref], deadline=idx.deadline(children[ref]))
         for it in item_members.values()
         for ref, _ in it
     }
     items = list(item_members)
-    item_pos = {it: i for i, it in enumerate(items)}
-    res_ids: list[str] = []
-    res_cap: list[int] = []
-    res_pos: dict[str, int] = {}
-
-    def resource(rid: str, cap: int) -> int:
-        p = res_pos.get(rid)
-        if p is None:
-            p = res_pos[rid] = len(res_ids)
-            res_ids.append(rid)
-            res_cap.append(cap)
-        return p
-
-    for oid in sorted(groups):
-        for g in groups[oid]:
-            resource(f"place:{oid}@{g.index}", g.places)
-    for bg in scenario.budgets:
-        resource(f"budget:{bg.id}", bg.remaining_cents)
-
-    opt_ids: list[str] = []
-    opt_pos: dict[str, int] = {}
-    a_item: list[int] = []
-    a_opt: list[int] = []
-    a_val: list[int] = []
-    ptr: list[int] = [0]
-    u_res: list[int] = []
-    u_amt: list[int] = []
-    infos: list[ArcInfo] = []
+    lay = layout(scenario, groups)
+    maker = ArcMaker(scenario, elig, cutoffs, pinned, prio_of, tw, cost_levels(scenario), lay)
+    out = ArcLists()
     bundle_infeasible: set[str] = set()
+    for i, it in enumerate(items):
+        if not maker.add(it, i, item_members[it], out):
+            bundle_infeasible.add(it)
 
-    group_ids: dict[str, list[tuple[Group, int, int]]] = {}
-    for oid in sorted(groups):
-        lst = []
-        for g in groups[oid]:
-            oi = f"{oid}@{g.index}"
-            op = opt_pos[oi] = len(opt_ids)
-            opt_ids.append(oi)
-            lst.append((g, op, res_pos[f"place:{oid}@{g.index}"]))
-        group_ids[oid] = lst
-    cost_of = {o.id: cost_level(o.price_cents) for o in scenario.offerings}
-    budget_pos = {bg.id: res_pos[f"budget:{bg.id}"] for bg in scenario.budgets}
-    w_target, w_prio = tw.meets_target, tw.priority
-
-    for it in items:
-        members = item_members[it]
-        m = len(members)
-        # offerings eligible for every member
-        per_member = [{pc.offering_id: pc for pc in elig.eligible(*key)} for key in members]
-        common = [o for o in per_member[0] if all(o in d for d in per_member[1:])]
-        if not common:
-            # each member could be served, but not all at one offering
-            if m > 1 and all(per_member):
-                bundle_infeasible.add(it)
-            continue
-        prio = sum(prio_of[r] for r, _ in members)
-        first_child = children[members[0][0]]
-        item_ix = item_pos[it]
-        pin = pinned.get(it)
-        for oid in common:
-            if pin is not None and oid != pin:
-                continue
-            o = offerings[oid]
-            pcs = [d[oid] for d in per_member]
-            if m == 1:
-                cut = cutoffs[(members[0][0], members[0][1], oid)]
-                kept = children[members[0][0]].need(members[0][1]).current_offering == oid
-            else:
-                cut = min(cutoffs[(ref, nid, oid)] for ref, nid in members)
-                kept = all(children[r].need(n).current_offering == oid for r, n in members)
-            alt = any(pc.is_alternative for pc in pcs)
-            reg = all(pc.in_region for pc in pcs)
-            home = MAX_HOME_RANK - o.care_type.home_likeness_rank
-            cl = cost_of[oid]
-            budgets = (
-                [
-                    (budget_pos[bg.id], o.price_cents * m)
-                    for bg in idx.budgets_for(first_child, o, pcs[0].via_main_contractor)
-                ]
-                if o.price_cents > 0
-                else []
-            )
-            if any(amt > res_cap[r] for r, amt in budgets):
-                continue
-            base_fit = w.home * home + w.region * int(reg) + cl
-            for g, op, ri in group_ids.get(oid, ()):
-                meets = g.last_slot <= cut
-                if not meets and not pol.allow_late:
-                    break
-                if g.places < m:
-                    continue
-                k = kept and g.index == 0
-                fit = base_fit + w.keep * int(k)
-                a_item.append(item_ix)
-                a_opt.append(op)
-                a_val.append(m * w_target * int(meets) + w_prio * prio + m * fit)
-                u_res.append(ri)
-                u_amt.append(m)
-                for r, amt in budgets:
-                    u_res.append(r)
-                    u_amt.append(amt)
-                ptr.append(len(u_res))
-                infos.append(
-                    ArcInfo(
-                        item=it,
-                        offering=oid,
-                        group=g.index,
-                        meets_target=meets,
-                        kept=k,
-                        in_region=reg,
-                        alternative=alt,
-                        priority=prio,
-                        home=home,
-                        cost_level=cl,
-                        members=m,
-                    )
-                )
-
-    check_pins_have_places(pinned, infos, groups)
-    arc_item = np.asarray(a_item, dtype=np.int32)
-    use_ptr = np.asarray(ptr, dtype=np.int64)
-    use_res = np.asarray(u_res, dtype=np.int32)
-    use_amt = np.asarray(u_amt, dtype=np.int64)
-    capacity = np.asarray(res_cap, dtype=np.int64)
-    use_ptr, use_res, use_amt = drop_redundant_uses(
-        arc_item, use_ptr, use_res, use_amt, capacity, len(items)
-    )
-    problem = AssignmentProblem.create(
-        items=items,
-        options=opt_ids,
-        resources=res_ids,
-        capacity=capacity,
-        arc_item=arc_item,
-        arc_option=np.asarray(a_opt, dtype=np.int32),
-        arc_value=np.asarray(a_val, dtype=np.int64),
-        use_ptr=use_ptr,
-        use_resource=use_res,
-        use_amount=use_amt,
-        must_assign=[it in pinned for it in items],
-        sense=Sense.MAXIMIZE,
-        name=scenario.name or "scenario",
-        meta={"weights": tw.as_dict(), "evaluation_date": ev.isoformat()},
+    arc_item = np.asarray(out.item, dtype=np.int32)
+    check_pins_have_places(pinned, _arcs_per_item(arc_item, items, pinned), item_members, groups)
+    raw_ptr = np.asarray(out.ptr, dtype=np.int64)
+    raw_res = np.asarray(out.res, dtype=np.int32)
+    raw_amt = np.asarray(out.amt, dtype=np.int64)
+    capacity = np.asarray(lay.res_cap, dtype=np.int64)
+    demand = resource_demand(arc_item, raw_ptr, raw_res, raw_amt, capacity.size)
+    use_ptr, use_res, use_amt = keep_binding_uses(raw_ptr, raw_res, raw_amt, demand <= capacity)
+    arrays = (
+        arc_item,
+        np.asarray(out.opt, dtype=np.int32),
+        np.asarray(out.val, dtype=np.int64),
+        use_ptr,
+        use_res,
+        use_amt,
     )
     return Compiled(
         scenario=scenario,
-        problem=problem,
+        problem=problem_of(scenario, items, lay, tw, pinned, arrays),
         eligibility=elig,
         weights=tw,
         item_members=item_members,
-        arcs=infos,
+        arcs=out.infos,
         groups=groups,
         targets=targets,
         cutoffs=cutoffs,
         bundle_of=bundle_of,
         bundle_infeasible=bundle_infeasible,
         own_places=dict(own),
+        pinned=pinned,
+        priority=prio_of,
+        pairs_at=dict(pairs_at),
+        via_pairs=dict(via_pairs),
+        raw_uses=(raw_ptr, raw_res, raw_amt),
+        demand=demand,
     )
+
+
+def _arcs_per_item(
+    arc_item: np.ndarray, items: list[str], pinned: dict[str, str]
+) -> dict[str, int]:
+    if not pinned:
+        return {}
+    counts = np.bincount(arc_item, minlength=len(items))
+    pos = {it: i for i, it in enumerate(items)}
+    return {it: int(counts[pos[it]]) for it in pinned if it in pos}

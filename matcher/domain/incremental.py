@@ -13,12 +13,16 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Mapping
 
 from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
+from matcher.domain.compile_patch import Changes, patch_compile
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
     Eligibility,
+    PairCheck,
     ScenarioIndex,
     candidates,
     check_pair,
@@ -26,13 +30,32 @@ from matcher.domain.eligibility import (
     lazy_pairs,
     waiting_needs,
 )
-from matcher.domain.match import DEFAULT_OPTIONS, MatchResult, decode
-from matcher.domain.model import Scenario
-from matcher.domain.pair_index import CandidateIndex
+from matcher.domain.match import (
+    DECODE_RESERVE_MAX_S,
+    DECODE_RESERVE_SHARE,
+    DEFAULT_OPTIONS,
+    MatchResult,
+    decode,
+)
+from matcher.domain.model import CareNeed, Child, Offering, Scenario
+from matcher.domain.pair_index import CandidateIndex, PairKey
 from matcher.solution import SolveOptions
+from matcher.solvers.budget import TimeBudget
 
 
 def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
+    return evaluate_changes(new, base)[0]
+
+
+def evaluate_changes(
+    new: Scenario,
+    base: Eligibility,
+    via_pairs: Mapping[str, set[PairKey]] | None = None,
+) -> tuple[Eligibility, Changes | None]:
+    """The eligibility of `new`, re-checking only what changed since `base`, and the
+    changes (None when everything was checked again).  `via_pairs` (per hoofdaannemer,
+    the needs with an eligible pair through it in `base`, as `Compiled.via_pairs`) saves
+    looking through every pair when a budget changed."""
     old = base.scenario
     if (
         new.policy != old.policy
@@ -41,18 +64,22 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
         or new.subcontracts != old.subcontracts
         or new.evaluation_date != old.evaluation_date
     ):
-        return evaluate(new)
+        return evaluate(new), None
     old_offs, new_offs = old.offering_by_id, new.offering_by_id
     changed_offs = {k for k, o in new_offs.items() if old_offs.get(k) != o}
     changed_offs |= set(old_offs) - set(new_offs)
     old_b = {b.id: b for b in old.budgets}
     new_b = {b.id: b for b in new.budgets}
-    changed_b = [
-        new_b.get(k) or old_b[k] for k in set(old_b) | set(new_b) if old_b.get(k) != new_b.get(k)
+    versions = [
+        b
+        for k in set(old_b) | set(new_b)
+        if old_b.get(k) != new_b.get(k)
+        for b in (old_b.get(k), new_b.get(k))
+        if b is not None
     ]
-    if any(b.provider is None for b in changed_b):
-        return evaluate(new)
-    budget_providers = {b.provider for b in changed_b}
+    if any(b.provider is None for b in versions):
+        return evaluate(new), None
+    budget_providers = {b.provider for b in versions if b.provider is not None}
     if new.refusals != old.refusals:
         for r in set(new.refusals) ^ set(old.refusals):
             changed_offs.add(r.offering)
@@ -69,38 +96,118 @@ def evaluate_incremental(new: Scenario, base: Eligibility) -> Eligibility:
             touched.add(o.care_type)  # both care types of an offering that changed type
     out = Eligibility(new, idx, lazy_pairs(new, idx))
     cands = CandidateIndex(idx)
+    changed: set[PairKey] = set()
+    reached_by_ct: dict[CareType, list[Offering]] = {}
+    via_keys = (
+        set().union(*(via_pairs.get(p, ()) for p in budget_providers))
+        if via_pairs is not None
+        else None
+    )
+
+    def via_budget(key: PairKey, was: list[PairCheck]) -> bool:
+        """Whether an eligible pair of `key` runs through a provider whose budget changed."""
+        if via_keys is not None:
+            return key in via_keys
+        return any(pc.via_main_contractor in budget_providers for pc in was)
+
+    orders: dict[tuple[CareType, ...], dict[str, int]] = {}
+
+    def candidate_order(blocks: tuple[CareType, ...]) -> dict[str, int]:
+        """Offering id -> place in the candidate list of a need with these care types."""
+        hit = orders.get(blocks)
+        if hit is None:
+            offs = [o for ct in blocks for o in idx.by_care_type.get(ct, ())]
+            hit = orders[blocks] = {o.id: i for i, o in enumerate(offs)}
+        return hit
+
+    def reached(ct: CareType) -> list[Offering]:
+        """The offerings of care type `ct` that a change reached, in candidate order."""
+        hit = reached_by_ct.get(ct)
+        if hit is None:
+            hit = reached_by_ct[ct] = [
+                o
+                for o in idx.by_care_type.get(ct, ())
+                if o.id in changed_offs or o.provider in budget_providers
+            ]
+        return hit
+
     for child, need in waiting_needs(new):
         key = (child.ref, need.id)
-        if old_kids.get(child.ref) != child or key not in base.pairs:
+        prev_child = old_kids.get(child.ref)
+        if (prev_child is not child and prev_child != child) or key not in base.pairs:
             ok = [
                 check_pair(new, child, need, o, idx, full=False)
                 for o in cands.survivors(child, need)
             ]
             out.pairs.add_eligible(key, [pc for pc in ok if pc.eligible])
+            changed.add(key)
             continue
         was = base.eligible(*key)
-        cts = {need.care_type, *need.alternatives}
-        if not any(ct in touched for ct in cts) and not any(
-            pc.via_main_contractor in budget_providers for pc in was
+        if (
+            need.care_type not in touched
+            and not any(ct in touched for ct in need.alternatives)
+            and not (budget_providers and via_budget(key, was))
         ):
             out.pairs.add_eligible(key, was)
             continue
         # An unchanged pair keeps its outcome: eligible pairs are reused, ineligible
-        # ones stay out (their reasons are computed again only when read).
-        prev = {pc.offering_id: pc for pc in was}
-        checks = []
-        for o in candidates(new, need, idx):
-            pc = prev.get(o.id)
-            if (
-                o.id in changed_offs
-                or o.provider in budget_providers
-                or (pc is not None and pc.via_main_contractor in budget_providers)
-            ):
+        # ones stay out (their reasons are computed again only when read).  Only the
+        # candidates a change reached are checked again.
+        blocks = [need.care_type, *(a for a in need.alternatives if a != need.care_type)]
+        if len(set(blocks)) != len(blocks):
+            checks = _recheck_all(new, child, need, idx, was, changed_offs, budget_providers)
+        else:
+            rank = {ct: i for i, ct in enumerate(blocks)}
+            redo = [o for ct in blocks for o in reached(ct)]
+            redo_ids = {o.id for o in redo}
+            for pc in was:
+                if pc.via_main_contractor in budget_providers and pc.offering_id not in redo_ids:
+                    redo_ids.add(pc.offering_id)
+                    off = new_offs.get(pc.offering_id)
+                    if off is not None and off.care_type in rank:
+                        redo.append(off)
+            checks = [
+                pc
+                for pc in was
+                if pc.offering_id not in redo_ids and pc.offering_id not in changed_offs
+            ]
+            for o in redo:
                 pc = check_pair(new, child, need, o, idx, full=False)
-            if pc is not None and pc.eligible:
-                checks.append(pc)
+                if pc.eligible:
+                    checks.append(pc)
+            if redo:
+                order = candidate_order(tuple(blocks))
+                checks.sort(key=lambda pc: order[pc.offering_id])
         out.pairs.add_eligible(key, checks)
-    return out
+        if checks != was:
+            changed.add(key)
+    changed.update(k for k in base.pairs if k not in out.pairs)
+    return out, Changes(frozenset(changed), frozenset(changed_offs), frozenset(budget_providers))
+
+
+def _recheck_all(
+    new: Scenario,
+    child: Child,
+    need: CareNeed,
+    idx: ScenarioIndex,
+    was: list[PairCheck],
+    changed_offs: set[str],
+    budget_providers: set[str],
+) -> list[PairCheck]:
+    """Every candidate in order; the ones a change reached are checked again."""
+    prev = {pc.offering_id: pc for pc in was}
+    checks = []
+    for o in candidates(new, need, idx):
+        pc = prev.get(o.id)
+        if (
+            o.id in changed_offs
+            or o.provider in budget_providers
+            or (pc is not None and pc.via_main_contractor in budget_providers)
+        ):
+            pc = check_pair(new, child, need, o, idx, full=False)
+        if pc is not None and pc.eligible:
+            checks.append(pc)
+    return checks
 
 
 def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled | None:
@@ -165,13 +272,44 @@ def resolve(
     base: MatchResult, new: Scenario, options: SolveOptions | None = None
 ) -> tuple[MatchResult, Compiled]:
     """Re-solve `new` (the base scenario with deltas applied) reusing the base answer;
-    a change that only adds capacity reuses the compiled problem itself."""
+    a change that only adds capacity reuses the compiled problem itself, other changes
+    patch it (`compile_patch`).
+
+    `options.time_limit_s` covers the whole call, as in `match`: eligibility and the
+    compile count against it, the solver gets what is left (minus a small reserve for
+    decoding).  A changed part that cannot be solved in its share of the time keeps the
+    base answer, repaired (`components.warm_answer`); the answer is then not proven
+    optimal.  The seconds of each phase are in `solution.stats["phases_s"]`."""
     opts = options or DEFAULT_OPTIONS
-    elig = evaluate_incremental(new, base.compiled.eligibility)
-    comp = _capacity_only(base.compiled, new, elig) or compile_scenario(new, elig)
-    sol, proven = solve_by_components(
-        comp.problem, base.compiled.problem, base.solution, opts, base.proven_items
+    budget = TimeBudget(opts.time_limit_s)
+    phases: dict[str, float] = {}
+    t = time.perf_counter()
+    bc = base.compiled
+    # a problem compiled without the patch data has no via index either
+    via = bc.via_pairs if bc.raw_uses is not None else None
+    elig, changes = evaluate_changes(new, bc.eligibility, via)
+    phases["eligibility"] = time.perf_counter() - t
+    t = time.perf_counter()
+    comp = (
+        _capacity_only(base.compiled, new, elig)
+        or patch_compile(base.compiled, new, elig, changes)
+        or compile_scenario(new, elig)
     )
-    result = decode(comp, sol)
+    phases["compile"] = time.perf_counter() - t
+    t = time.perf_counter()
+    reserve = min(DECODE_RESERVE_MAX_S, DECODE_RESERVE_SHARE * opts.time_limit_s)
+    solve_opts = dataclasses.replace(opts, time_limit_s=max(0.0, budget.left() - reserve))
+    sol, proven = solve_by_components(
+        comp.problem, base.compiled.problem, base.solution, solve_opts, base.proven_items
+    )
+    phases["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = decode(comp, sol, base)
+    phases["decode"] = time.perf_counter() - t
+    stats = dict(sol.stats)
+    stats["phases_s"] = {k: round(v, 4) for k, v in phases.items()}
+    stats["match_s"] = round(budget.elapsed(), 4)
+    stats["time_limit_s"] = opts.time_limit_s
+    result.solution = dataclasses.replace(sol, stats=stats)
     result.proven_items = proven
     return result, comp

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+import numpy as np
+
+from matcher.domain.arcs import ArcInfo
 from matcher.domain.clocks import NormStatus, deadline_norm3, start_verdict, status
 from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.components import solve_by_components
-from matcher.domain.eligibility import PairWarning, evaluate, start_of
+from matcher.domain.eligibility import PairCheck, PairWarning, evaluate, start_of
 from matcher.domain.model import Scenario
 from matcher.solution import Solution, SolveOptions
 from matcher.solve import solve
@@ -220,34 +223,100 @@ def match(
     return result
 
 
-def decode(comp: Compiled, sol: Solution) -> MatchResult:
+def _by_offering(comp: Compiled, sol: Solution) -> dict[str, dict[str, str]]:
+    """Per offering: the items placed there and their option."""
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for item, opt in sol.assignments.items():
+        out[opt.rsplit("@", 1)[0]][item] = opt
+    return out
+
+
+def _unchanged_at(
+    oid: str, comp: Compiled, base: MatchResult, items: dict[str, str], before: dict[str, str]
+) -> bool:
+    """The placements at `oid` read back the same as in `base`: the same items on the
+    same options (`before`: the base's), the same offering, own places, children and
+    pair checks."""
+    bc = base.compiled
+    if items != before:
+        return False
+    if base.scenario.offering_by_id.get(oid) is not comp.scenario.offering_by_id[oid]:
+        return False
+    if bc.own_places.get(oid, 0) != comp.own_places.get(oid, 0):
+        return False
+    old_kids, kids = base.scenario.child_by_ref, comp.scenario.child_by_ref
+    for it in items:
+        if bc.item_members.get(it) != comp.item_members[it]:
+            return False
+        for ref, nid in comp.item_members[it]:
+            if old_kids.get(ref) is not kids[ref]:
+                return False
+            was = bc.eligibility.pairs.eligible((ref, nid))
+            if was is not comp.eligibility.pairs.eligible((ref, nid)):
+                return False
+    return True
+
+
+def decode(comp: Compiled, sol: Solution, base: MatchResult | None = None) -> MatchResult:
+    """The placements of `sol`.  With `base` (a what-if), an offering whose placements
+    read back the same as in the base keeps the base's placements."""
     sc = comp.scenario
     ev = sc.evaluation_date
     children = sc.child_by_ref
     offerings = sc.offering_by_id
     slots = comp.eligibility.index.slots
-    look: dict[tuple[str, str], int] = {}
-    for a, info in enumerate(comp.arcs):
-        look[(info.item, f"{info.offering}@{info.group}")] = a
     elig = comp.eligibility
-    # only eligible pairs are placed: the reasons of the others are not needed here
-    checks = {
-        (pc.child_ref, pc.need_id, pc.offering_id): pc
-        for ref, nid in elig.pairs
-        for pc in elig.eligible(ref, nid)
-    }
+    # only the placed pairs' checks and arcs are read (not every arc or pair)
+    by_item = comp.problem.item_index()
+    opt_ix = comp.problem.option_index()
+    first = np.searchsorted(comp.problem.arc_item, np.arange(comp.problem.n_items + 1))
+    grouped = bool(np.all(np.diff(comp.problem.arc_item) >= 0))
+
+    def arc_of(item: str, opt: str) -> ArcInfo:
+        i, o = by_item[item], opt_ix[opt]
+        if grouped:
+            lo, hi = int(first[i]), int(first[i + 1])
+            k = lo + int(np.flatnonzero(comp.problem.arc_option[lo:hi] == o)[0])
+        else:
+            mask = (comp.problem.arc_item == i) & (comp.problem.arc_option == o)
+            k = int(np.flatnonzero(mask)[0])
+        return comp.arcs[k]
+
+    def check(ref: str, nid: str, oid: str) -> PairCheck:
+        return next(pc for pc in elig.eligible(ref, nid) if pc.offering_id == oid)
 
     # Earliest-deadline-first over the release slots gives each placed member a real
     # start date; it always succeeds because the solver kept every prefix within capacity.
-    by_off: dict[str, list[tuple[int, int, str, str, str, bool]]] = defaultdict(list)
-    for item, opt in sol.assignments.items():
-        info = comp.arcs[look[(item, opt)]]
-        g = comp.groups[info.offering][info.group]
-        for ref, nid in comp.item_members[item]:
-            kept = children[ref].need(nid).current_offering == info.offering and g.index == 0
-            by_off[info.offering].append((0 if kept else 1, g.last_slot, ref, nid, item, kept))
+    by_off: dict[str, list[tuple[int, int, str, str, str, bool]]] = {}
+    reused: dict[str, list[tuple[str, str]]] = {}
+    if base is not None and (
+        base.scenario.evaluation_date != ev or base.scenario.policy != sc.policy
+    ):
+        base = None  # start dates and verdicts depend on both
+    base_at = _by_offering(base.compiled, base.solution) if base is not None else {}
+    for oid, items in _by_offering(comp, sol).items():
+        if base is not None and _unchanged_at(oid, comp, base, items, base_at.get(oid, {})):
+            reused[oid] = [m for it in items for m in comp.item_members[it]]
+            by_off[oid] = []
+            continue
+        lst = by_off[oid] = []
+        for item, opt in items.items():
+            info = arc_of(item, opt)
+            g = comp.groups[info.offering][info.group]
+            for ref, nid in comp.item_members[item]:
+                kept = children[ref].need(nid).current_offering == info.offering and g.index == 0
+                lst.append((0 if kept else 1, g.last_slot, ref, nid, item, kept))
     result = MatchResult(sc, comp, sol)
+    base_placements = base.placements if base is not None else {}
+    if base is not None and reused:
+        # in the base's order, which is the order decoding them again would give
+        rank = {key: i for i, key in enumerate(base.placements)}
+        reused = {oid: sorted(keys, key=rank.__getitem__) for oid, keys in reused.items()}
     for oid, members in by_off.items():
+        if oid in reused:
+            for key in reused[oid]:
+                result.placements[key] = base_placements[key]
+            continue
         o = offerings[oid]
         pool = [[i, s.places] for i, s in enumerate(slots[oid])]
         # a current placement whose child moves elsewhere frees its place now
@@ -264,7 +333,7 @@ def decode(comp: Compiled, sol: Solution) -> MatchResult:
                 pool[k][1] -= 1
                 start = start_of(slots[oid][pool[k][0]], o, ev)
             dl = deadline_norm3(child)
-            pc = checks[(ref, nid, oid)]
+            pc = check(ref, nid, oid)
             counts = not pc.is_alternative or need.alternative_accepted
             st = status(dl, start, ev) if counts else NormStatus.PENDING
             verdict = start_verdict(dl, start, ev)
