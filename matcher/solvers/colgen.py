@@ -90,6 +90,11 @@ class LoopResult:
     x: FloatArray | None  # last restricted LP point over all arcs (zero outside)
     reduced_costs: FloatArray  # per arc: priced weight minus its item's price (<= 0)
     columns: npt.NDArray[np.bool_] | None = None  # the arcs of the last restricted LP
+    # the last restricted LP's optimum when the loop converged: then it is the
+    # LP over all arcs with the cuts, as valid as a plain LP's optimum and
+    # free of the rounding that big capacities times slightly-off prices
+    # put into `bound` (a few units above the LP on 2 million)
+    lp_value: float | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -370,6 +375,7 @@ def lp_loop(
         new_cuts = separate(core, krows, x) if krows else []
         if new_cols.size == 0 and not new_cuts:
             converged = True
+            best.lp_value = r.primal
             break
         stalled = len(trace) > STALL_ROUNDS and trace[-1 - STALL_ROUNDS][
             1
