@@ -11,7 +11,8 @@ from typing import Any
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core
-from matcher.solvers.strategies import cpsat, lp_routes, searches, steps
+from matcher.solvers.mip import MipChild
+from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
 
 # Share of the time the MIP route leaves to CP-SAT polishing, and the least
@@ -53,10 +54,36 @@ class MipStrategy:
         inc = steps.begin(core, options, stats)
         if inc.exact:
             return steps.exact_outcome(inc)
-        _lp_route(inc, options, budget, stats)
+        # HiGHS on the whole core beside the route (side.py), from the first incumbents
+        child = side.start(inc, options, budget, stats)
+        try:
+            opts, route_budget = (
+                side.route_options(options, child),
+                side.route_budget(budget, child),
+            )
+            out = self._route(inc, opts, route_budget, stats, child)
+        except BaseException:
+            if child is not None:
+                # the route failed (e.g. proved the must-assign items infeasible): stop the child
+                child.collect(0.0, "stopped: the route ended")
+            raise
+        out = side.merge(child, out, budget, stats)
+        stats["bound_sources"] = {**inc.bounds, **bound_of(out)}
+        return out
+
+    def _route(
+        self,
+        inc: steps.Incumbents,
+        options: SolveOptions,
+        budget: TimeBudget,
+        stats: dict[str, Any],
+        child: MipChild | None,
+    ) -> Outcome:
+        _lp_route(inc, options, budget, stats, side_running=child is not None)
         best = steps.settle(inc, stats)
-        if inc.done or budget.left() < steps.MIN_SEARCH_S:
-            # too little time to start a solver process: the incumbent is the answer
+        if inc.done or budget.left() < steps.MIN_SEARCH_S or side.proved(child):
+            # too little time to start a solver process, or the side search
+            # proved its answer: the incumbent is the route's answer
             return inc.outcome(best)
         work, back, best = steps.reduced_cost_fixing(inc, best, stats)
         bound, source = inc.bound, inc.bound_source
@@ -67,7 +94,7 @@ class MipStrategy:
         )
         if stats.get("highs_failed") and not polish and budget.left() > steps.MIN_SEARCH_S:
             polish = inc.core.n_arcs <= 4 * cpsat.CPSAT_MAX_ARCS  # a fallback beats no search
-        if polish and not proven and budget.left() > steps.MIN_SEARCH_S:
+        if polish and not proven and budget.left() > steps.MIN_SEARCH_S and not side.proved(child):
             # CP-SAT's neighbourhood search polishes the MIP answer in the time
             # left (and finds a first answer fast when HiGHS found none)
             before = work.value(chosen) if chosen is not None else None
@@ -81,8 +108,17 @@ class MipStrategy:
         return Outcome(inc.core, chosen, bound, proven, source)
 
 
+def bound_of(out: Outcome) -> dict[str, float]:
+    return {} if out.bound is None else {out.bound_source: out.bound}
+
+
 def _lp_route(
-    inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+    inc: steps.Incumbents,
+    opts: SolveOptions,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+    *,
+    side_running: bool,
 ) -> None:
     """The LP route by size and time, then the Lagrangian where no LP
     fitted (or HiGHS would not fit after it); sets `inc.done` when no MIP
@@ -123,6 +159,8 @@ def _lp_route(
             stats,
             loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
+            # the child's root LP bounds at least as well as the plain LP
+            close_unconverged=not side_running,
         )
         if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
             # HiGHS would spend the time left on the LP at its root
