@@ -195,7 +195,13 @@ def hr_row(p: AssignmentProblem) -> Row:
 METHODS = ("ours", "greedy", "cpsat", "cbc", "highs", "hr")
 
 # the solve's time split and route facts printed with --split
-SPLIT_KEYS = ("lp_converged", "lp_closed", "side_mip_reason", "side_mip_won", "incumbent_source")
+SPLIT_KEYS = (
+    "lp_converged",
+    "lp_closed",
+    "side_mip_reason",
+    "side_mip_won",
+    "incumbent_source",
+)
 
 
 def plain_lp_bound(p: AssignmentProblem) -> tuple[float | None, float]:

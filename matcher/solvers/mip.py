@@ -299,6 +299,7 @@ def _child(
     hint: IntArray | None,
     presolve: bool,
 ) -> None:
+    t0 = time.perf_counter()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -306,6 +307,8 @@ def _child(
         out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
+    # how long the child took against its limit (HiGHS overruns it a little)
+    out["child_s"] = time.perf_counter() - t0
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     conn.close()
 
@@ -468,6 +471,8 @@ def _result(
         "highs_wall_time_s": wall,
         "highs_nodes": out.get("nodes"),
     }
+    if "child_s" in out:
+        stats["highs_child_s"] = out["child_s"]
     dual = out.get("dual")
     bound = dual if dual is not None and math.isfinite(dual) else None
     if ended is SearchStatus.INFEASIBLE:
