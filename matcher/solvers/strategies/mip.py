@@ -79,7 +79,7 @@ class MipStrategy:
         stats: dict[str, Any],
         child: MipChild | None,
     ) -> Outcome:
-        _lp_route(inc, options, budget, stats, side_running=child is not None)
+        _lp_route(inc, options, budget, stats)
         best = steps.settle(inc, stats)
         if inc.done or budget.left() < steps.MIN_SEARCH_S or side.proved(child):
             # too little time to start a solver process, or the side search
@@ -113,12 +113,7 @@ def bound_of(out: Outcome) -> dict[str, float]:
 
 
 def _lp_route(
-    inc: steps.Incumbents,
-    opts: SolveOptions,
-    budget: TimeBudget,
-    stats: dict[str, Any],
-    *,
-    side_running: bool,
+    inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
 ) -> None:
     """The LP route by size and time, then the Lagrangian where no LP
     fitted (or HiGHS would not fit after it); sets `inc.done` when no MIP
@@ -159,8 +154,6 @@ def _lp_route(
             stats,
             loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
-            # the child's root LP bounds at least as well as the plain LP
-            close_unconverged=not side_running,
         )
         if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
             # HiGHS would spend the time left on the LP at its root
