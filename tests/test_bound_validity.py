@@ -86,6 +86,7 @@ def one_round_colgen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(colgen, "FIRST_ARCS_PER_ITEM", 1)
     monkeypatch.setattr(colgen, "STALL_ROUNDS", 0)
     monkeypatch.setattr(colgen, "STALL_TOL", math.inf)
+    monkeypatch.setattr(colgen, "STALL_MIN_SHARE", 0.0)
     monkeypatch.setattr(
         lp_routes, "lp_loop", lambda core, **kw: real(core, **{**kw, "cuts": False})
     )
