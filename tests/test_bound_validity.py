@@ -101,10 +101,11 @@ def test_unconverged_column_generation_never_reports_a_weaker_bound_than_the_lp(
     at most the plain LP's.  One worker: the LP over all arcs with the cuts after it.
     Two workers, with that LP taken away (as when it does not fit the time left): the
     dual bound of HiGHS on the whole core beside the route."""
-    from matcher.solvers.strategies import lp_routes
+    from matcher.solvers.strategies import lp_routes, side
 
     if workers == 2:
         monkeypatch.setattr(lp_routes, "close_lp", lambda inc, budget, stats: None)
+        monkeypatch.setattr(side, "SIDE_MIN_LIMIT_S", 0.0)  # the side at a test's short limit
     p = generate_family(name, 250, 50, seed=11)
     opts = SolveOptions(time_limit_s=1.5, strategy="mip", seed=1, workers=workers)
     sol = solve(p, opts)
@@ -123,8 +124,11 @@ def test_unconverged_column_generation_never_reports_a_weaker_bound_than_the_lp(
 
 @pytest.mark.parametrize("name", ["perceel4", "all4"])
 def test_whole_core_mip_beside_the_route_keeps_the_time_and_the_better_answer(
-    name: str,
+    name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from matcher.solvers.strategies import side
+
+    monkeypatch.setattr(side, "SIDE_MIN_LIMIT_S", 0.0)  # the side at a test's short limit
     p = generate_family(name, 400, 80, seed=2)
     opts = SolveOptions(time_limit_s=1.5, strategy="mip", seed=1, workers=2)
     sol = solve(p, opts)
@@ -137,14 +141,33 @@ def test_whole_core_mip_beside_the_route_keeps_the_time_and_the_better_answer(
         assert _max_form(p.sense, sol.objective) >= _max_form(p.sense, st["side_mip_objective"])
 
 
-def test_warm_started_small_resolve_starts_no_side_process() -> None:
+def test_warm_started_small_resolve_starts_no_side_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """What-if re-solves stay in this process: no child for the whole core."""
+    from matcher.solvers.strategies import side
+
+    monkeypatch.setattr(side, "SIDE_MIN_LIMIT_S", 0.0)
     p = generate_family("perceel4", 250, 50, seed=3)
     base = solve(p, SolveOptions(time_limit_s=1.0, strategy="mip", seed=1))
     again = solve(p, SolveOptions(time_limit_s=1.0, strategy="mip", seed=1, warm_start=base))
     assert "side_mip_arcs" in base.stats
     assert "side_mip_arcs" not in again.stats
     verify(p, again)
+
+
+def test_short_limit_or_one_worker_starts_no_side_process() -> None:
+    """Below `SIDE_MIN_LIMIT_S`, or with one worker, the route keeps both cores."""
+    from matcher.solvers.strategies import side
+
+    p = generate_family("perceel4", 250, 50, seed=3)
+    short = solve(p, SolveOptions(time_limit_s=side.SIDE_MIN_LIMIT_S / 2, strategy="mip"))
+    assert "side_mip_arcs" not in short.stats
+    assert short.stats["core_arcs"] >= side.SIDE_MIN_ARCS  # the size alone would start it
+    one = solve(p, SolveOptions(time_limit_s=side.SIDE_MIN_LIMIT_S, strategy="mip", workers=1))
+    assert "side_mip_arcs" not in one.stats
+    verify(p, short)
+    verify(p, one)
 
 
 def test_side_result_merge_takes_the_better_answer_and_bound() -> None:

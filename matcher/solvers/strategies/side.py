@@ -2,7 +2,9 @@
 
 On small cores a plain MIP solver can beat the route: on family perceel4 at
 1k x 200 and 10 s HiGHS alone reached 99.66 % of the best known answer where
-the route reached 99.57 % (issue 18, item 2).  With two workers the route
+the route reached 99.57 % (issue 18, item 2).  With two workers and a limit
+of 10 s or more (`SIDE_MIN_LIMIT_S`: below, HiGHS finds nothing the route
+does not, and the route loses the second core) the route
 uses one core at a time for most of its steps, so HiGHS searches the whole
 core on the other one from the start, in a forked child started after the
 first incumbents (the best is its hint), and the better answer and the
@@ -32,6 +34,11 @@ SIDE_MIP = True
 # at 275k arcs, so larger cores would only lose a core to it)
 SIDE_MIN_ARCS = steps.LP_MIN_ARCS
 SIDE_MAX_ARCS = 50_000
+# ... and limits of this many seconds: at 1k x 200 (perceel4, all4, bundles,
+# late, seeds 1-3, load about 2) the child cost the route CPU and answers at
+# 2 s (up to -0.37 %) and 5 s (up to -0.08 %) and never gave a better one; at
+# 10 s it gave +0.07 % and +0.02 % and cost -0.05 % at worst
+SIDE_MIN_LIMIT_S = 10.0
 
 # `child_margin`
 CHILD_MARGIN_S = 0.4
@@ -64,10 +71,10 @@ def start(
     inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
 ) -> MipChild | None:
     """The child on the whole core, or None where it does not pay (one
-    worker, a core outside the size range, a warm-started small re-solve,
-    too little time)."""
+    worker, a core outside the size range, a short limit, a warm-started
+    small re-solve, too little time left)."""
     core = inc.core
-    if not SIDE_MIP or opts.workers < 2:
+    if not SIDE_MIP or opts.workers < 2 or budget.limit < SIDE_MIN_LIMIT_S:
         return None
     if not SIDE_MIN_ARCS <= core.n_arcs <= SIDE_MAX_ARCS:
         return None
