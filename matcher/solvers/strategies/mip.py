@@ -2,7 +2,9 @@
 (column and cut generation, PDLP, the plain LP, or none), the Lagrangian of
 the budget rows where the LP does not fit, then HiGHS MIP (MathOpt) under a
 hard deadline and (up to `cpsat.CPSAT_MAX_ARCS` free arcs) CP-SAT polishing
-of the best answer in the last `POLISH_SHARE` of the time."""
+of the best answer in the last `POLISH_SHARE` of the time.  With two workers,
+a small core and a long enough limit, HiGHS MIP searches the whole core
+beside all of this from the start (side.py); the better answer and bound win."""
 
 from __future__ import annotations
 
