@@ -11,6 +11,10 @@ a Markdown table with objective, children placed and time, also as ratios to
 ours; every answer goes through `matcher.verify`.
 
     .venv/bin/python -m benchmarks.peers --sizes 1k 10k [--family perceel4] [--time-limit 2]
+        [--seeds 1 2 3] [--methods ours highs] [--split]
+
+The CBC model has the same rows as ours: at most one option per child,
+exactly one for a must-assign child, every capacity and ceiling.
 """
 
 from __future__ import annotations
@@ -93,13 +97,20 @@ def pulp_cbc(p: AssignmentProblem, limit: float) -> Solution:
 
     t0 = time.perf_counter()
     m = pulp.LpProblem("matching", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{a}", cat="Binary") for a in range(p.n_arcs)]
+    x = [
+        pulp.LpVariable(f"x{a}", cat="Binary", upBound=0 if bool(p.forbidden[a]) else 1)
+        for a in range(p.n_arcs)
+    ]
     m += pulp.lpSum(int(v) * x[a] for a, v in enumerate(p.arc_value.tolist()))
     by_item: list[list[int]] = [[] for _ in range(p.n_items)]
     for a, i in enumerate(p.arc_item.tolist()):
         by_item[i].append(a)
-    for arcs in by_item:
-        if len(arcs) > 1:
+    must = np.asarray(p.must_assign, dtype=bool)
+    for i, arcs in enumerate(by_item):
+        if must[i]:
+            # a must-assign item gets exactly one of its options (as in our model)
+            m += pulp.lpSum(x[a] for a in arcs) == 1
+        elif len(arcs) > 1:
             m += pulp.lpSum(x[a] for a in arcs) <= 1
     rows: list[list[tuple[int, int]]] = [[] for _ in range(p.n_resources)]
     ptr, res, amt = p.use_ptr.tolist(), p.use_resource.tolist(), p.use_amount.tolist()
@@ -112,6 +123,9 @@ def pulp_cbc(p: AssignmentProblem, limit: float) -> Solution:
     build = time.perf_counter() - t0
     m.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, int(limit - build)), threads=2))
     wall = time.perf_counter() - t0
+    if m.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        # stopped without an integer answer: the values left are no answer
+        return Solution(Status.NO_SOLUTION_IN_TIME, None, None, None, {}, (), wall, "pulp-cbc")
     chosen = [a for a in range(p.n_arcs) if (x[a].value() or 0) > 0.5]
     sol = as_solution(p, chosen, wall, "pulp-cbc")
     return sol
@@ -178,14 +192,55 @@ def hr_row(p: AssignmentProblem) -> Row:
     return out[0]
 
 
+METHODS = ("ours", "greedy", "cpsat", "cbc", "highs", "hr")
+
+# the solve's time split and route facts printed with --split
+SPLIT_KEYS = (
+    "lp_converged",
+    "lp_closed",
+    "side_mip_reason",
+    "side_mip_won",
+    "incumbent_source",
+)
+
+
+def plain_lp_bound(p: AssignmentProblem) -> tuple[float | None, float]:
+    """The plain LP bound (HiGHS, no time limit to speak of) in max form, and its seconds."""
+    from matcher.solvers.core import build_core
+    from matcher.solvers.mip import solve_mip
+
+    core = build_core(p)
+    t0 = time.perf_counter()
+    r = solve_mip(core, time_limit_s=120.0, relative_gap=0.0, relax=True, grace_s=5.0)
+    return r.bound, time.perf_counter() - t0
+
+
+def split_line(sol: Solution) -> str:
+    st = sol.stats
+    secs = ", ".join(f"{k} {v:.2f}" for k, v in st.items() if k.endswith("_s") and v)
+    facts = ", ".join(f"{k} {st[k]}" for k in SPLIT_KEYS if k in st)
+    return f"time split: {secs}; {facts}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="*", default=["1k", "10k"], choices=list(SIZES))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=int, nargs="*", help="several seeds (instead of --seed)")
     ap.add_argument("--family", help="a family of benchmarks/families.py (default: generate.py)")
     ap.add_argument("--time-limit", type=float, help="instead of the size's own limit")
+    ap.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
+    ap.add_argument(
+        "--split", action="store_true", help="also our time split and the plain LP bound"
+    )
     a = ap.parse_args()
-    print(f"# peers, seed {a.seed}, 2 workers, load average at start {os.getloadavg()}")
+    for seed in a.seeds or [a.seed]:
+        run(a, seed)
+    print(f"\nload average at end {os.getloadavg()}")
+
+
+def run(a: argparse.Namespace, seed: int) -> None:
+    print(f"# peers, seed {seed}, 2 workers, load average at start {os.getloadavg()}")
     print(f"# instances: {a.family or 'benchmarks.generate'}")
     for name in a.sizes:
         c, o, limit = SIZES[name]
@@ -193,22 +248,32 @@ def main() -> None:
         if a.family:
             from benchmarks.families import generate_family
 
-            p = generate_family(a.family, c, o, seed=a.seed)
+            p = generate_family(a.family, c, o, seed=seed)
         else:
-            p = generate(GeneratorConfig(c, o, seed=a.seed))
+            p = generate(GeneratorConfig(c, o, seed=seed))
         rows: list[Row] = []
-        ours = solve(p, SolveOptions(time_limit_s=limit, seed=a.seed))
+        ours = solve(p, SolveOptions(time_limit_s=limit, seed=seed))
         rows.append(checked(p, ours, f"ours ({ours.strategy})"))
-        rows.append(checked(p, greedy_fcfs(p), "greedy first come, first served"))
-        plain = solve(p, SolveOptions(time_limit_s=limit, strategy="cpsat-plain"))
-        rows.append(checked(p, plain, "plain CP-SAT"))
-        rows.append(checked(p, pulp_cbc(p, limit), "PuLP / CBC"))
-        rows.append(checked(p, highs_plain(p, limit), "HiGHS MIP (MathOpt)"))
-        if c <= 10_000:
+        m = set(a.methods)
+        if "greedy" in m:
+            rows.append(checked(p, greedy_fcfs(p), "greedy first come, first served"))
+        if "cpsat" in m:
+            plain = solve(p, SolveOptions(time_limit_s=limit, strategy="cpsat-plain"))
+            rows.append(checked(p, plain, "plain CP-SAT"))
+        if "cbc" in m:
+            rows.append(checked(p, pulp_cbc(p, limit), "PuLP / CBC"))
+        if "highs" in m:
+            rows.append(checked(p, highs_plain(p, limit), "HiGHS MIP (MathOpt)"))
+        if "hr" in m and c <= 10_000:
             rows.append(hr_row(p))
         base = rows[0]
         print(f"\n## {c} children x {o} offerings, {p.n_arcs} arcs, time limit {limit} s")
-        print(f"bound of ours: {ours.best_bound} ({ours.stats.get('bound_source')})\n")
+        print(f"bound of ours: {ours.best_bound} ({ours.stats.get('bound_source')})")
+        if a.split:
+            lp, lp_s = plain_lp_bound(p)
+            print(f"plain LP bound: {lp} ({lp_s:.2f} s)")
+            print(split_line(ours))
+        print()
         print(
             "| method | objective | placed | time s | objective / ours | placed / ours "
             "| time / ours | note |"
@@ -226,7 +291,6 @@ def main() -> None:
                 f"| {r.note} |",
                 flush=True,
             )
-    print(f"\nload average at end {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -163,3 +163,30 @@ def test_generated_instance_cuts_close_most_of_the_gap() -> None:
     assert r.bound >= sol.objective - 1e-6
     # the cuts take at least half of the distance between the LP bound and the answer
     assert lp.bound - r.bound >= 0.5 * (lp.bound - sol.objective)
+
+
+def test_loop_with_time_left_runs_past_a_stall_and_reports_its_lp_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On this instance the bound stalls (2e-5 over two rounds) one round before the
+    loop converges: with most of its budget left the loop goes on, converges, and
+    its LP optimum (`lp_value`) is no weaker than the plain LP.  Stopping at the
+    stall (the rule before) leaves it unconverged a few units above the LP."""
+    from benchmarks.families import generate_family
+    from matcher.solvers.mip import solve_mip
+
+    core = build_core(generate_family("late", 1000, 200, seed=2))
+    lp = solve_mip(core, time_limit_s=30.0, relative_gap=0.0, relax=True, in_process=False)
+    assert lp.bound is not None
+    r = colgen.lp_loop(core, budget=TimeBudget(30.0))
+    assert r is not None
+    assert r.stats["lp_converged"] is True
+    assert r.lp_value is not None
+    assert r.lp_value <= lp.bound + 1e-6 * abs(lp.bound)
+    assert r.bound >= r.lp_value - 1e-6 * abs(r.lp_value)  # the prices' bound is the weaker
+    monkeypatch.setattr(colgen, "STALL_MIN_SHARE", 0.0)
+    early = colgen.lp_loop(core, budget=TimeBudget(30.0))
+    assert early is not None
+    assert early.stats["lp_converged"] is False
+    assert early.lp_value is None
+    assert early.bound > lp.bound

@@ -318,6 +318,7 @@ def _child(
     hint: IntArray | None,
     presolve: bool,
 ) -> None:
+    t0 = time.perf_counter()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -325,8 +326,90 @@ def _child(
         out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
+    # how long the child took against its limit (HiGHS overruns it a little)
+    out["child_s"] = time.perf_counter() - t0
     conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     conn.close()
+
+
+class MipChild:
+    """HiGHS on a core in a forked child that runs beside this process: start
+    it (`start`), do other work, then `collect` its answer by a deadline (the
+    child is killed then).  `solve_mip` waits for one at once; strategy
+    ``mip`` runs one on the whole core beside its own route."""
+
+    def __init__(self, core: Core, proc: Any, recv: Any, t0: float, relax: bool) -> None:
+        self.core, self.relax, self.t0 = core, relax, t0
+        self._proc, self._recv = proc, recv
+        self._out: dict[str, Any] | None = None
+
+    @classmethod
+    def start(
+        cls,
+        core: Core,
+        *,
+        time_limit_s: float,
+        relative_gap: float,
+        threads: int = HIGHS_THREADS,
+        relax: bool = False,
+        hint: IntArray | None = None,
+        presolve: bool = True,
+        t0: float | None = None,
+    ) -> MipChild | None:
+        """The child started, or None where there is no fork (no child, no
+        hard deadline)."""
+        # import MathOpt here, once, so that the forked child has it already
+        from ortools.math_opt.core.python import solver  # noqa: F401
+        from ortools.math_opt.python import parameters  # noqa: F401
+
+        try:
+            ctx = mp.get_context("fork")
+        except ValueError:
+            return None
+        t0 = time.perf_counter() if t0 is None else t0
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_child,
+            args=(send, core, time_limit_s, relative_gap, relax, threads, hint, presolve),
+        )
+        proc.start()
+        send.close()
+        return cls(core, proc, recv, t0, relax)
+
+    def done(self) -> bool:
+        """True when the child has answered (or ended): `collect` will not wait."""
+        return self._out is not None or bool(self._recv.poll(0))
+
+    def collect_raw(self, wait_s: float, stopped: str | None = None) -> dict[str, Any]:
+        """The child's raw output, waiting at most `wait_s`; a child that has
+        not answered by then is killed (`stopped` says why, else the deadline)."""
+        if self._out is not None:
+            return self._out
+        if self._recv.poll(max(0.0, wait_s)):
+            try:
+                out: dict[str, Any] = pickle.loads(self._recv.recv_bytes())  # noqa: S301 - our own child
+            except EOFError:
+                out = {
+                    "failure": SearchStatus.ERROR,
+                    "detail": "the solver process ended without answer",
+                }
+        else:
+            out = {
+                "failure": SearchStatus.TIMEOUT,
+                "detail": stopped or "hard deadline reached; solver stopped",
+            }
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+        self._recv.close()
+        self._out = out
+        return out
+
+    def collect(self, wait_s: float, stopped: str | None = None) -> MipResult:
+        """The child's answer as a `MipResult` (see `collect_raw`)."""
+        out = self.collect_raw(wait_s, stopped)
+        wall = time.perf_counter() - self.t0
+        return _result(self.core, out, self.relax, in_process=False, wall=wall)
 
 
 def solve_mip(
@@ -354,15 +437,21 @@ def solve_mip(
     limit; when it returns True (it proved the question) the child is
     stopped at once.  It needs the child, so it is ignored in process."""
     t0 = time.perf_counter()
-    # import MathOpt here, once, so that every forked child has it already
-    from ortools.math_opt.core.python import solver  # noqa: F401
-    from ortools.math_opt.python import parameters  # noqa: F401
-
-    try:
-        ctx = None if in_process else mp.get_context("fork")
-    except ValueError:  # no fork on this platform: no hard deadline either
-        ctx = None
-    if ctx is None:
+    child = (
+        None
+        if in_process
+        else MipChild.start(
+            core,
+            time_limit_s=time_limit_s,
+            relative_gap=relative_gap,
+            threads=threads,
+            relax=relax,
+            hint=hint,
+            presolve=presolve,
+            t0=t0,
+        )
+    )
+    if child is None:
         try:
             with _quiet_fds():
                 out = _solve_in_process(
@@ -371,44 +460,22 @@ def solve_mip(
         except Exception as exc:  # HiGHS reports some failures as exceptions
             out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     else:
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_child,
-            args=(send, core, time_limit_s, relative_gap, relax, threads, hint, presolve),
-        )
-        proc.start()
-        send.close()
-        deadline = t0 + time_limit_s + grace_s
         settled = False
         if while_waiting is not None:
             # (after the fork: the child must not inherit a running search)
             settled = while_waiting(TimeBudget(time_limit_s, t0))
         # a search that settled the question needs no more of the child's time
+        deadline = t0 + time_limit_s + grace_s
         wait = 0.0 if settled else max(0.0, deadline - time.perf_counter())
-        got = recv.poll(wait)
-        if got:
-            try:
-                out = pickle.loads(recv.recv_bytes())  # noqa: S301 - our own child
-            except EOFError:
-                out = {
-                    "failure": SearchStatus.ERROR,
-                    "detail": "the solver process ended without answer",
-                }
-        elif settled:
-            out = {
-                "failure": SearchStatus.TIMEOUT,
-                "detail": "stopped: the other search settled it",
-            }
-        else:
-            out = {
-                "failure": SearchStatus.TIMEOUT,
-                "detail": "hard deadline reached; solver stopped",
-            }
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        recv.close()
-    wall = time.perf_counter() - t0
+        out = child.collect_raw(wait, "stopped: the other search settled it" if settled else None)
+    return _result(core, out, relax, in_process=child is None, wall=time.perf_counter() - t0)
+
+
+def _result(
+    core: Core, out: dict[str, Any], relax: bool, *, in_process: bool, wall: float
+) -> MipResult:
+    """The raw output of a HiGHS solve (`_solve_in_process`, or a failure)
+    as a `MipResult`."""
     # `reason` is MathOpt's termination reason (a diagnostic); `failure` says
     # that the solve did not report at all (ERROR or TIMEOUT)
     failure: SearchStatus | None = out.get("failure")
@@ -417,12 +484,14 @@ def solve_mip(
     # a stop at a limit (with or without an answer)
     ended: SearchStatus = failure if failure is not None else out["ended"]
     stats = {
-        "highs_in_process": ctx is None,
+        "highs_in_process": in_process,
         "highs_reason": failure if failure is not None else reason,
         "highs_detail": out.get("detail", ""),
         "highs_wall_time_s": wall,
         "highs_nodes": out.get("nodes"),
     }
+    if "child_s" in out:
+        stats["highs_child_s"] = out["child_s"]
     dual = out.get("dual")
     bound = dual if dual is not None and math.isfinite(dual) else None
     if ended is SearchStatus.INFEASIBLE:

@@ -2,7 +2,9 @@
 (column and cut generation, PDLP, the plain LP, or none), the Lagrangian of
 the budget rows where the LP does not fit, then HiGHS MIP (MathOpt) under a
 hard deadline and (up to `cpsat.CPSAT_MAX_ARCS` free arcs) CP-SAT polishing
-of the best answer in the last `POLISH_SHARE` of the time."""
+of the best answer in the last `POLISH_SHARE` of the time.  With two workers,
+a small core and a long enough limit, HiGHS MIP searches the whole core
+beside all of this from the start (side.py); the better answer and bound win."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core
-from matcher.solvers.strategies import cpsat, lp_routes, searches, steps
+from matcher.solvers.mip import MipChild
+from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
 
 # Share of the time the MIP route leaves to CP-SAT polishing, and the least
@@ -53,10 +56,36 @@ class MipStrategy:
         inc = steps.begin(core, options, stats)
         if inc.exact:
             return steps.exact_outcome(inc)
+        # HiGHS on the whole core beside the route (side.py), from the first incumbents
+        child = side.start(inc, options, budget, stats)
+        try:
+            opts, route_budget = (
+                side.route_options(options, child),
+                side.route_budget(budget, child),
+            )
+            out = self._route(inc, opts, route_budget, stats, child)
+        except BaseException:
+            if child is not None:
+                # the route failed (e.g. proved the must-assign items infeasible): stop the child
+                child.collect(0.0, "stopped: the route ended")
+            raise
+        out = side.merge(child, out, budget, stats)
+        stats["bound_sources"] = {**inc.bounds, **bound_of(out)}
+        return out
+
+    def _route(
+        self,
+        inc: steps.Incumbents,
+        options: SolveOptions,
+        budget: TimeBudget,
+        stats: dict[str, Any],
+        child: MipChild | None,
+    ) -> Outcome:
         _lp_route(inc, options, budget, stats)
         best = steps.settle(inc, stats)
-        if inc.done or budget.left() < steps.MIN_SEARCH_S:
-            # too little time to start a solver process: the incumbent is the answer
+        if inc.done or budget.left() < steps.MIN_SEARCH_S or side.proved(child):
+            # too little time to start a solver process, or the side search
+            # proved its answer: the incumbent is the route's answer
             return inc.outcome(best)
         work, back, best = steps.reduced_cost_fixing(inc, best, stats)
         bound, source = inc.bound, inc.bound_source
@@ -67,7 +96,7 @@ class MipStrategy:
         )
         if stats.get("highs_failed") and not polish and budget.left() > steps.MIN_SEARCH_S:
             polish = inc.core.n_arcs <= 4 * cpsat.CPSAT_MAX_ARCS  # a fallback beats no search
-        if polish and not proven and budget.left() > steps.MIN_SEARCH_S:
+        if polish and not proven and budget.left() > steps.MIN_SEARCH_S and not side.proved(child):
             # CP-SAT's neighbourhood search polishes the MIP answer in the time
             # left (and finds a first answer fast when HiGHS found none)
             before = work.value(chosen) if chosen is not None else None
@@ -79,6 +108,10 @@ class MipStrategy:
         if back is not None and chosen is not None:
             chosen = steps.to_core(chosen, back)
         return Outcome(inc.core, chosen, bound, proven, source)
+
+
+def bound_of(out: Outcome) -> dict[str, float]:
+    return {} if out.bound is None else {out.bound_source: out.bound}
 
 
 def _lp_route(

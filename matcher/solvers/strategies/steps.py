@@ -65,6 +65,8 @@ class Incumbents:
     lp: Any = None
     lp_tried: bool = False
     done: bool = False
+    # every bound offered, by source (the best of each): `stats["bound_sources"]`
+    bounds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exact(self) -> bool:
@@ -72,6 +74,8 @@ class Incumbents:
 
     def offer_bound(self, bound: float | None, source: str) -> None:
         """Keep `bound` when it is better (lower, max form) than the one so far."""
+        if bound is not None and bound < self.bounds.get(source, math.inf):
+            self.bounds[source] = bound
         if bound is not None and (self.bound is None or bound < self.bound):
             self.bound, self.bound_source = bound, source
 
@@ -99,7 +103,7 @@ def begin(core: Core, opts: SolveOptions, stats: dict[str, Any]) -> Incumbents:
     if fr is not None and fr.exact:
         return inc
     if fr is not None:
-        inc.bound, inc.bound_source = float(fr.bound), FLOW_RELAXED
+        inc.offer_bound(float(fr.bound), FLOW_RELAXED)
 
     t = time.perf_counter()
     if fr is not None:
