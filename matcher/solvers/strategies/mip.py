@@ -31,6 +31,13 @@ COLGEN_SHARE = 0.5
 # first round alone gives a bound far weaker than the Lagrangian one
 COLGEN_MAX_LP_SHARE = 0.75
 
+# ... and, on cores from PDLP_MIN_ARCS arcs (where PDLP can take over), only when the
+# plain LP would take at most this share: on the families of benchmarks/families.py at
+# 10k x 2k (124k arcs, 10 s) the loop did not converge in its half of the time and left
+# gaps of 1.2-4.2 % where PDLP's route left 0.2-1.1 % (benchmarks/RESULTS.md, "Targets
+# per family")
+COLGEN_LARGE_MAX_LP_SHARE = 0.3
+
 # The LP with cuts by PDLP (pdlp_lp.py) where the simplex LP does not fit:
 # from this many arcs (measured from 54k up; below, the simplex or the
 # Lagrangian alone), within this share of the time limit, and only when its
@@ -129,11 +136,7 @@ def _lp_route(
     # budget rows: the LP by column and cut generation (colgen.py), whose
     # knapsack cuts close most of the plain LP's gap; GAP-like problems keep
     # the plain LP (no knapsack rows there, and their tuning was measured so)
-    use_colgen = (
-        COLGEN
-        and core.n_arcs >= steps.LP_MIN_ARCS
-        and steps.lp_expected_s(core) <= COLGEN_MAX_LP_SHARE * budget.limit
-    )
+    use_colgen = colgen_fits(core, budget.limit)
     # too large for the simplex in the time given: the LP with cuts by PDLP
     # gives the Lagrangian its prices (pdlp_lp.py). Its prices are worth
     # nothing without the flows after it: one priced by its first prices (the
@@ -179,6 +182,15 @@ def _lp_route(
         # after a failed LP (HiGHS error) the search still runs: its own
         # failure falls back to CP-SAT
         inc.done = inc.done or not inc.lp_tried
+
+
+def colgen_fits(core: Core, limit: float) -> bool:
+    """Whether the LP by column and cut generation is the LP route for `core` with
+    `limit` seconds (else PDLP or the plain LP, by size)."""
+    if not COLGEN or core.n_arcs < steps.LP_MIN_ARCS:
+        return False
+    share = COLGEN_MAX_LP_SHARE if core.n_arcs < PDLP_MIN_ARCS else COLGEN_LARGE_MAX_LP_SHARE
+    return steps.lp_expected_s(core) <= share * limit
 
 
 def _pdlp_round_s(core: Core) -> float:
