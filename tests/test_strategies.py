@@ -176,3 +176,22 @@ def test_solve_model_takes_its_time_from_the_budget() -> None:
         SearchStatus.INFEASIBLE,
         SearchStatus.NO_SOLUTION,
     )
+
+
+def test_column_generation_above_pdlp_size_only_when_the_lp_is_cheap() -> None:
+    """Below PDLP's size the loop runs while the plain LP takes at most 75 % of the
+    limit; from PDLP's size only up to 30 %, else PDLP's route (at 10k x 2k, 124k arcs
+    and 10 s, the loop did not converge: benchmarks/RESULTS.md, "Targets per family")."""
+    from types import SimpleNamespace
+
+    from matcher.solvers.strategies import mip as mip_strategy
+
+    def fits(arcs: int, limit: float) -> bool:
+        return mip_strategy.colgen_fits(SimpleNamespace(n_arcs=arcs), limit)  # type: ignore[arg-type]
+
+    assert not fits(500, 10.0)  # below the LP's least size
+    assert fits(12_000, 2.0)  # 1k x 200 at 2 s
+    assert fits(46_000, 10.0)  # the national demo at 10 s
+    assert not fits(124_000, 10.0)  # 10k x 2k at 10 s: PDLP
+    assert fits(124_000, 30.0)  # ... with 30 s the plain LP (6.3 s) is cheap again
+    assert not fits(2_500_000, 180.0)  # 100k x 10k: PDLP
