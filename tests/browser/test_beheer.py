@@ -103,6 +103,12 @@ def test_page_reflows_and_is_accessible(
 def test_keyboard_only_upload_with_preview_and_confirmation(
     page: Page, live_server: str, own_offerings_csv: Path
 ) -> None:
+    # The browser intercepts file dialogs only once a listener exists, and it is told so
+    # without waiting for an answer: registered right before the key press (as
+    # `expect_file_chooser` does), a loaded machine opened the dialog first and the test
+    # waited 30 s for an event that never came. Registered here, it is in place long
+    # before the key press.
+    page.on("filechooser", lambda _chooser: None)
     login(page, live_server, Role.AANBIEDER)
     page.goto(f"{live_server}/inlezen")
     field = page.locator("#veld-bestanden")
