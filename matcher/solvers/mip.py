@@ -175,8 +175,9 @@ def objective_scale(core: Core) -> float:
     return 2.0 ** -math.ceil(math.log2(top / MAX_MODEL_WEIGHT))
 
 
-def build_model_proto(core: Core, relax: bool = False) -> Any:
-    """The MathOpt model of `core`, its objective multiplied by `objective_scale`."""
+def build_model_proto(core: Core, relax: bool, scale: float) -> Any:
+    """The MathOpt model of `core`, its objective multiplied by `scale`
+    (`objective_scale`: the caller multiplies every value read back by 1 / scale)."""
     from ortools.math_opt import model_pb2
 
     n_a = core.n_arcs
@@ -187,7 +188,6 @@ def build_model_proto(core: Core, relax: bool = False) -> Any:
     v.upper_bounds.extend(np.ones(n_a))
     v.integers.extend(np.full(n_a, not relax, dtype=bool))
     mp_.objective.maximize = True
-    scale = objective_scale(core)
     mp_.objective.offset = float(core.const) * scale
     nz = np.flatnonzero(core.weight != 0)
     mp_.objective.linear_coefficients.ids.extend(nz.astype(np.int64))
@@ -221,7 +221,8 @@ def _solve_in_process(
     from ortools.math_opt.python import init_arguments, parameters
 
     t0 = time.perf_counter()
-    proto = build_model_proto(core, relax)
+    scale = objective_scale(core)
+    proto = build_model_proto(core, relax, scale)
     build = time.perf_counter() - t0
     prm = highs_parameters(
         max(0.01, time_limit_s - build), relative_gap, threads=threads, presolve=presolve
@@ -248,7 +249,7 @@ def _solve_in_process(
         res = result_pb2.SolveResultProto.FromString(res)
     term = res.termination
     reason = result_pb2.TerminationReasonProto.Name(term.reason)
-    unscale = 1.0 / objective_scale(core)
+    unscale = 1.0 / scale
     out: dict[str, Any] = {
         "reason": reason,
         "ended": _ended(term.reason),
