@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -19,38 +18,16 @@ from matcher.problem_file import (
     read_problem,
     write_problem,
 )
-from tests.test_solve_helpers import tiny_problems
+from tests.test_solve_helpers import assert_same_problem, tiny_problems
 
 GAP_DIR = Path(__file__).resolve().parent / "fixtures" / "gap"
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "problem.schema.json"
 
 
-def same(a: AssignmentProblem, b: AssignmentProblem) -> None:
-    assert a.item_ids == b.item_ids
-    assert a.option_ids == b.option_ids
-    assert a.resource_ids == b.resource_ids
-    assert a.sense is b.sense
-    assert a.name == b.name
-    for f in (
-        "must_assign",
-        "unassigned_penalty",
-        "capacity",
-        "arc_item",
-        "arc_option",
-        "arc_value",
-        "use_ptr",
-        "use_resource",
-        "use_amount",
-        "pinned",
-        "forbidden",
-    ):
-        assert np.array_equal(getattr(a, f), getattr(b, f)), f
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems(budgets=True))
 def test_json_round_trip(p: AssignmentProblem) -> None:
-    same(p, problem_from_json_dict(json.loads(json.dumps(problem_to_json_dict(p)))))
+    assert_same_problem(p, problem_from_json_dict(json.loads(json.dumps(problem_to_json_dict(p)))))
 
 
 def test_write_and_read_file(tmp_path: Path) -> None:
@@ -65,7 +42,7 @@ def test_write_and_read_file(tmp_path: Path) -> None:
     f = tmp_path / "p.json"
     write_problem(p, f)
     q = read_problem(f)
-    same(p, q)
+    assert_same_problem(p, q)
     doc = json.loads(f.read_text())
     assert doc["format"] == "matcher-problem"
     assert doc["version"] == 1

@@ -52,6 +52,29 @@ def brute_force(p: AssignmentProblem) -> BruteResult:
     return BruteResult(best is not None, best)
 
 
+def assert_same_problem(a: AssignmentProblem, b: AssignmentProblem) -> None:
+    """Every field of the two problems is equal, array for array."""
+    assert a.item_ids == b.item_ids
+    assert a.option_ids == b.option_ids
+    assert a.resource_ids == b.resource_ids
+    assert a.sense is b.sense
+    assert a.name == b.name
+    for f in (
+        "must_assign",
+        "unassigned_penalty",
+        "capacity",
+        "arc_item",
+        "arc_option",
+        "arc_value",
+        "use_ptr",
+        "use_resource",
+        "use_amount",
+        "pinned",
+        "forbidden",
+    ):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
 def shuffled(p: AssignmentProblem, seed: int) -> AssignmentProblem:
     """The same problem with items, options, resources, arcs and uses reordered."""
     rng = np.random.default_rng(seed)

@@ -36,6 +36,7 @@ from matcher.domain.whatif import (
 )
 from matcher.problem import validate_arrays
 from matcher.solution import SolveOptions, Status, verify
+from tests.test_solve_helpers import assert_same_problem
 
 EXACT = SolveOptions(time_limit_s=20, relative_gap=0.0)
 
@@ -107,24 +108,8 @@ def _deltas(sc: Scenario, seed: int) -> list[tuple[str, Delta]]:
 def assert_same_compiled(a: Compiled, b: Compiled) -> None:
     pa, pb = a.problem, b.problem
     assert validate_arrays(pa) == []
-    assert pa.item_ids == pb.item_ids
-    assert pa.option_ids == pb.option_ids
-    assert pa.resource_ids == pb.resource_ids
-    for name in (
-        "capacity",
-        "arc_item",
-        "arc_option",
-        "arc_value",
-        "use_ptr",
-        "use_resource",
-        "use_amount",
-        "must_assign",
-        "unassigned_penalty",
-        "pinned",
-        "forbidden",
-    ):
-        assert np.array_equal(getattr(pa, name), getattr(pb, name)), name
-    assert (pa.sense, pa.name, dict(pa.meta)) == (pb.sense, pb.name, dict(pb.meta))
+    assert_same_problem(pa, pb)
+    assert dict(pa.meta) == dict(pb.meta)
     assert a.arcs == b.arcs
     assert a.weights == b.weights
     assert a.item_members == b.item_members
