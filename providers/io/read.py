@@ -356,7 +356,10 @@ def _read_json(name: str, data: bytes, problems: list[Problem]) -> list[RawTable
         if len(records) > MAX_ROWS:
             problems.append(_too_many_rows(name, table))
             continue
-        header: list[str] = []
+        # An empty list has no keys to read a header from; it stands for the table with
+        # every column and no rows, as an exported empty table (CSV and XLSX keep the
+        # header row), so it must not be rejected for missing columns.
+        header: list[str] = [] if records else list(TABLES[table].column_names)
         for rec in records:
             if len(rec) > MAX_COLUMNS:
                 problems.append(_too_many_columns(name, table, None))

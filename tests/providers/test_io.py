@@ -100,6 +100,21 @@ def test_round_trip_every_format(tmp_path: Path, fmt: str, dialect: str) -> None
         assert v.records[t] == data[t], t
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_an_exported_empty_table_reads_back_as_empty(tmp_path: Path, fmt: str) -> None:
+    # A region without budgets exports an empty budgetten table; reading that export
+    # back must not fail on "missing columns" (JSON has no header row to read them from).
+    data = dict(demo.generate_region("JZ24", seed=3, n_children=20, today=TODAY))
+    data["budgetten"] = []
+    dest = tmp_path / ("out" if fmt == "csv" else f"out.{fmt}")
+    export_tables(data, fmt, dest)
+    tables, problems = read_tables(dest)
+    assert problems == []
+    v = validate(tables, problems, today=TODAY)
+    assert v.records["budgetten"] == []
+    assert v.records["aanbod"] == data["aanbod"]
+
+
 def test_excel_nl_csv_uses_semicolons_and_decimal_comma(tmp_path: Path) -> None:
     data = demo.generate_region("JZ31", seed=2, n_children=20, today=TODAY)
     export_tables(data, "csv", tmp_path, dialect="excel-nl")
