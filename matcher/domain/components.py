@@ -13,6 +13,7 @@ domain.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -430,6 +431,7 @@ def _slack(p: AssignmentProblem, chosen: np.ndarray, items: np.ndarray) -> float
 # array, id, the warm start and the options but the time limit are the same: the solve
 # is deterministic, so it would give the same answer again.
 _SOLVED: OrderedDict[bytes, Solution] = OrderedDict()
+_SOLVED_LOCK = threading.Lock()  # a web server may match in several threads
 SOLVED_MAX = 512
 # parts this large are not kept (the answer's dict and the hashing would cost more
 # than they save; the search's parts have a few thousand arcs at most)
@@ -473,21 +475,26 @@ def _part_key(p: AssignmentProblem, warm: dict[str, str], options: SolveOptions)
 
 def _solve_part(sub: AssignmentProblem, warm: dict[str, str], options: SolveOptions) -> Solution:
     """`solve` of one part with `warm` as its warm start, or the proven answer of the
-    same part solved before when that solve took no longer than this one's limit."""
+    same part solved before when that solve took no longer than this one's limit and the
+    limit leaves a search its time (`MIN_PART_S`: with less, a new solve may keep its
+    first answer unproven)."""
     key = _part_key(sub, warm, options) if sub.n_arcs <= SOLVED_MAX_ARCS else None
-    hit = _SOLVED.get(key) if key is not None else None
-    if hit is not None and hit.wall_time_s <= options.time_limit_s:
-        _SOLVED.move_to_end(key)  # type: ignore[arg-type]
-        return hit
+    if key is not None:
+        with _SOLVED_LOCK:
+            hit = _SOLVED.get(key)
+            if hit is not None and max(hit.wall_time_s, MIN_PART_S) <= options.time_limit_s:
+                _SOLVED.move_to_end(key)
+                return hit
     sol = solve(
         sub,
         replace(options, warm_start=Solution(Status.FEASIBLE, None, None, None, warm, (), 0.0, "")),
     )
     if key is not None and sol.status is Status.OPTIMAL:
-        _SOLVED[key] = sol
-        _SOLVED.move_to_end(key)
-        while len(_SOLVED) > SOLVED_MAX:
-            _SOLVED.popitem(last=False)
+        with _SOLVED_LOCK:
+            _SOLVED[key] = sol
+            _SOLVED.move_to_end(key)
+            while len(_SOLVED) > SOLVED_MAX:
+                _SOLVED.popitem(last=False)
     return sol
 
 

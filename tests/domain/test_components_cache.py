@@ -15,6 +15,7 @@ from matcher.domain import components
 from matcher.domain.components import solve_by_components
 from matcher.problem import AssignmentProblem
 from matcher.solution import Solution, SolveOptions, Status
+from matcher.solve import solve as real
 
 
 def _problem(budget: int = 10) -> AssignmentProblem:
@@ -45,13 +46,12 @@ def _empty() -> Iterator[None]:
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[AssignmentProblem]:
     seen: list[AssignmentProblem] = []
-    real = components.solve
 
     def counting(p: AssignmentProblem, o: SolveOptions) -> Solution:
         seen.append(p)
         return real(p, o)
 
-    monkeypatch.setattr(components, "solve", counting)
+    monkeypatch.setattr("matcher.domain.components.solve", counting)
     return seen
 
 
@@ -99,14 +99,13 @@ def test_a_limit_shorter_than_the_kept_solve_solves_again(calls: list[Assignment
 
 
 def test_an_unproven_answer_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = components.solve
     n = [0]
 
     def unproven(p: AssignmentProblem, o: SolveOptions) -> Solution:
         n[0] += 1
         return replace(real(p, o), status=Status.FEASIBLE)
 
-    monkeypatch.setattr(components, "solve", unproven)
+    monkeypatch.setattr("matcher.domain.components.solve", unproven)
     solve_by_components(_problem(), None, None, OPTS)
     solve_by_components(_problem(), None, None, OPTS)
     assert n[0] == 2
@@ -121,3 +120,13 @@ def test_the_key_covers_ids_and_arrays() -> None:
     assert key(p, {}, OPTS) != key(renamed, {}, OPTS)
     assert key(p, {}, OPTS) != key(replace(p, arc_value=p.arc_value + 1), {}, OPTS)
     assert key(p, {}, OPTS) != key(p, {"c0": "o0"}, OPTS)
+
+
+def test_a_limit_too_short_for_a_search_solves_again(calls: list[AssignmentProblem]) -> None:
+    """With less than `MIN_PART_S` a new solve may stop at its first answer: the kept
+    proven one is not what it would give."""
+    solve_by_components(_problem(), None, None, OPTS)
+    solve_by_components(
+        _problem(), None, None, replace(OPTS, time_limit_s=components.MIN_PART_S / 2)
+    )
+    assert len(calls) == 2
