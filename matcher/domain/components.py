@@ -12,7 +12,10 @@ domain.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -422,6 +425,79 @@ def _slack(p: AssignmentProblem, chosen: np.ndarray, items: np.ndarray) -> float
     return float((best[items] - got[items]).sum())
 
 
+# Parts solved before, by their content (`_part_key`): the search for what would help
+# re-solves many neighbourhoods whose untouched components are the same problem each
+# time.  Only proven optimal answers are kept, and a part is the same only when every
+# array, id, the warm start and the options but the time limit are the same: the solve
+# is deterministic, so it would give the same answer again.
+_SOLVED: OrderedDict[bytes, Solution] = OrderedDict()
+_SOLVED_LOCK = threading.Lock()  # a web server may match in several threads
+SOLVED_MAX = 512
+# parts this large are not kept (the answer's dict and the hashing would cost more
+# than they save; the search's parts have a few thousand arcs at most)
+SOLVED_MAX_ARCS = 20_000
+
+
+def _part_key(p: AssignmentProblem, warm: dict[str, str], options: SolveOptions) -> bytes:
+    """A digest of everything the solve of part `p` reads but the time limit."""
+    h = hashlib.blake2b(digest_size=32)
+    for a in (
+        p.must_assign,
+        p.unassigned_penalty,
+        p.capacity,
+        p.arc_item,
+        p.arc_option,
+        p.arc_value,
+        p.use_ptr,
+        p.use_resource,
+        p.use_amount,
+        p.pinned,
+        p.forbidden,
+    ):
+        # the dtype and the length too, so that arrays cannot run into each other
+        h.update(f"{a.dtype.str}:{a.size};".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    head = (
+        p.item_ids,
+        p.option_ids,
+        p.resource_ids,
+        p.sense.value,
+        p.name,
+        sorted(warm.items()),
+        options.relative_gap,
+        options.workers,
+        options.seed,
+        options.strategy,
+    )
+    h.update(repr(head).encode())
+    return h.digest()
+
+
+def _solve_part(sub: AssignmentProblem, warm: dict[str, str], options: SolveOptions) -> Solution:
+    """`solve` of one part with `warm` as its warm start, or the proven answer of the
+    same part solved before when that solve took no longer than this one's limit and the
+    limit leaves a search its time (`MIN_PART_S`: with less, a new solve may keep its
+    first answer unproven)."""
+    key = _part_key(sub, warm, options) if sub.n_arcs <= SOLVED_MAX_ARCS else None
+    if key is not None:
+        with _SOLVED_LOCK:
+            hit = _SOLVED.get(key)
+            if hit is not None and max(hit.wall_time_s, MIN_PART_S) <= options.time_limit_s:
+                _SOLVED.move_to_end(key)
+                return hit
+    sol = solve(
+        sub,
+        replace(options, warm_start=Solution(Status.FEASIBLE, None, None, None, warm, (), 0.0, "")),
+    )
+    if key is not None and sol.status is Status.OPTIMAL:
+        with _SOLVED_LOCK:
+            _SOLVED[key] = sol
+            _SOLVED.move_to_end(key)
+            while len(_SOLVED) > SOLVED_MAX:
+                _SOLVED.popitem(last=False)
+    return sol
+
+
 def solve_by_components(
     new: AssignmentProblem,
     base: AssignmentProblem | None,
@@ -514,14 +590,7 @@ def solve_by_components(
                     bound_slack += max(0.0, ub - obj_part)
                 continue
         sub = _subproblem(new, its_arr)
-        sol = solve(
-            sub,
-            replace(
-                options,
-                time_limit_s=left,
-                warm_start=Solution(Status.FEASIBLE, None, None, None, warm, (), 0.0, ""),
-            ),
-        )
+        sol = _solve_part(sub, warm, replace(options, time_limit_s=left))
         solved_items += len(its)
         if not sol.status.has_solution:
             return sol, frozenset()
