@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Mapping
 
+import numpy as np
+
 from matcher.domain.caretypes import CareType
 from matcher.domain.compile import Compiled, compile_scenario
-from matcher.domain.compile_patch import Changes, patch_compile
+from matcher.domain.compile_patch import Changes, patch_compile_kept
 from matcher.domain.components import solve_by_components
 from matcher.domain.eligibility import (
     Eligibility,
@@ -39,7 +42,8 @@ from matcher.domain.match import (
 )
 from matcher.domain.model import CareNeed, Child, Offering, Scenario
 from matcher.domain.pair_index import CandidateIndex, PairKey
-from matcher.solution import SolveOptions
+from matcher.problem import AssignmentProblem, Sense
+from matcher.solution import Solution, SolveOptions, Status
 from matcher.solvers.budget import TimeBudget
 
 
@@ -268,6 +272,93 @@ def _capacity_only(base: Compiled, new: Scenario, elig: Eligibility) -> Compiled
     return dataclasses.replace(base, scenario=new, problem=problem, eligibility=elig, groups=groups)
 
 
+def delta_bound(
+    base: AssignmentProblem, base_bound: float | None, new: AssignmentProblem, kept: np.ndarray
+) -> float | None:
+    """An upper bound on the best objective of `new` from a valid upper bound on the
+    best objective of `base` (MAXIMIZE), where `kept[i]` says that item i of `new` has
+    the same arcs (values and resource uses) as the base item of that id.  None when
+    the argument below does not apply (pins, must-assign items, another sense, a
+    penalty that changed, no finite base bound).
+
+    Take a best answer x of `new`.  Keep only its kept items, and leave out, per
+    resource whose capacity rose by d, kept items on it until it is within the base
+    capacity again: what is left is an answer of `base` (kept items use only base
+    arcs, and every other base item is unassigned), so its base objective is at most
+    `base_bound`.  The objective of x exceeds it by at most: what the left-out items
+    added (unit amounts: d items, each at most its best arc plus its penalty; other
+    amounts: d times the best value per unit, plus one more item), the best each new
+    or rebuilt item can add, and the penalties of the base items that are gone or
+    rebuilt (unassigned in the kept answer).  A resource whose uses `base` dropped as
+    redundant cannot be over its base capacity in what is left."""
+    if base_bound is None or not math.isfinite(base_bound):
+        return None
+    if base.sense is not Sense.MAXIMIZE or new.sense is not Sense.MAXIMIZE:
+        return None
+    if bool(base.pinned.any()) or bool(base.must_assign.any()):
+        return None
+    if kept.shape != (new.n_items,):
+        return None
+    base_ix = base.item_index()
+    kept_ids = [new.item_ids[i] for i in np.flatnonzero(kept).tolist()]
+    bidx = np.fromiter((base_ix.get(k, -1) for k in kept_ids), np.int64, len(kept_ids))
+    if bool((bidx < 0).any()):
+        return None
+    if not np.array_equal(base.unassigned_penalty[bidx], new.unassigned_penalty[kept]):
+        return None
+    kept_base = np.zeros(base.n_items, dtype=bool)
+    kept_base[bidx] = True
+    extra = int(base.unassigned_penalty[~kept_base].sum())
+    fresh_arcs = np.flatnonzero(~kept[new.arc_item])
+    best = np.full(new.n_items, -np.inf)
+    np.maximum.at(best, new.arc_item[fresh_arcs], new.arc_value[fresh_arcs].astype(np.float64))
+    best = np.maximum(best, -new.unassigned_penalty.astype(np.float64))
+    add = float(best[~kept].sum()) + extra
+    # capacity that rose, per base resource
+    new_res = new.resource_index()
+    cap_new = np.fromiter(
+        (new.capacity[j] if (j := new_res.get(r)) is not None else -1 for r in base.resource_ids),
+        np.int64,
+        base.n_resources,
+    )
+    rise = np.maximum(0, cap_new - base.capacity)
+    if bool(rise.any()):
+        uses = np.flatnonzero(rise[base.use_resource] > 0)
+        arcs = np.searchsorted(base.use_ptr, uses, side="right") - 1
+        on = kept_base[base.arc_item[arcs]]
+        uses, arcs = uses[on], arcs[on]
+        res = base.use_resource[uses]
+        amt = base.use_amount[uses].astype(np.float64)
+        gain = np.maximum(
+            0.0,
+            base.arc_value[arcs].astype(np.float64)
+            + base.unassigned_penalty[base.arc_item[arcs]].astype(np.float64),
+        )
+        top = np.zeros(base.n_resources)
+        np.maximum.at(top, res, gain)
+        ratio = np.zeros(base.n_resources)
+        np.maximum.at(ratio, res, gain / amt)
+        not_unit = np.zeros(base.n_resources, dtype=bool)
+        not_unit[res[amt != 1]] = True
+        d = rise.astype(np.float64)
+        loss = np.where(not_unit, d * ratio + top, d * top)
+        add += float(loss.sum())
+    return float(base_bound) + add
+
+
+def _tighter_bound(sol: Solution, bound: float | None) -> Solution:
+    """`sol` with `bound` as its best bound when that is lower (MAXIMIZE; both are
+    valid, so the lower one is too)."""
+    if bound is None or sol.objective is None or sol.status is Status.OPTIMAL:
+        return sol
+    if sol.best_bound is not None and sol.best_bound <= bound:
+        return sol
+    if bound < sol.objective:
+        return sol  # cannot happen when the argument holds; never report it
+    gap = abs(bound - sol.objective) / max(1.0, abs(sol.objective))
+    return dataclasses.replace(sol, best_bound=bound, gap=gap)
+
+
 def resolve(
     base: MatchResult, new: Scenario, options: SolveOptions | None = None
 ) -> tuple[MatchResult, Compiled]:
@@ -290,11 +381,16 @@ def resolve(
     elig, changes = evaluate_changes(new, bc.eligibility, via)
     phases["eligibility"] = time.perf_counter() - t
     t = time.perf_counter()
-    comp = (
-        _capacity_only(base.compiled, new, elig)
-        or patch_compile(base.compiled, new, elig, changes)
-        or compile_scenario(new, elig)
-    )
+    kept: np.ndarray | None = None
+    comp = _capacity_only(base.compiled, new, elig)
+    if comp is not None:
+        kept = np.ones(comp.problem.n_items, dtype=bool)
+    else:
+        patched = patch_compile_kept(base.compiled, new, elig, changes)
+        if patched is not None:
+            comp, kept = patched
+        else:
+            comp = compile_scenario(new, elig)
     phases["compile"] = time.perf_counter() - t
     t = time.perf_counter()
     reserve = min(DECODE_RESERVE_MAX_S, DECODE_RESERVE_SHARE * opts.time_limit_s)
@@ -302,6 +398,14 @@ def resolve(
     sol, proven = solve_by_components(
         comp.problem, base.compiled.problem, base.solution, solve_opts, base.proven_items
     )
+    if kept is not None:
+        bs = base.solution
+        base_bound = bs.best_bound
+        if base_bound is None and bs.status is Status.OPTIMAL and bs.objective is not None:
+            base_bound = float(bs.objective)
+        sol = _tighter_bound(
+            sol, delta_bound(base.compiled.problem, base_bound, comp.problem, kept)
+        )
     phases["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     result = decode(comp, sol, base)
