@@ -202,12 +202,20 @@ def _components(p: AssignmentProblem) -> np.ndarray:
 
 
 def _reusable(
-    new: AssignmentProblem, base: _Signatures, proven: frozenset[str], labels: np.ndarray
+    new: AssignmentProblem,
+    base: _Signatures,
+    proven: frozenset[str],
+    labels: np.ndarray,
+    kept: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per component label: whether it is unchanged from the base, and whether it is
     unchanged and was proven optimal there.  Unchanged: every item has the same
     signature in the base, every resource the same capacity, and no base item outside
-    the component could use one of its resources."""
+    the component could use one of its resources.  With `kept` (per new item: its arcs
+    and their uses before redundant ones were dropped are the base's, as a patched
+    compile knows) no hashing is needed; a base item then also marks its own component
+    when one of its base resources changed capacity or lies elsewhere now (a use
+    dropped as redundant leaves no trace in the new arcs)."""
     n_lab = int(labels.max()) + 1 if labels.size else 0
     item_labels = labels[: new.n_items]
     old_of_item = np.fromiter(
@@ -237,6 +245,17 @@ def _reusable(
     i_new = new_of_item[base.use_item[alive]]
     item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
     bad[res_label[item_label != res_label]] = True
+    if kept is not None:
+        moved = (item_label >= 0) & ((item_label != res_label) | ~cap_same[r_new[alive]])
+        bad[item_label[moved]] = True
+        bad[item_labels[~kept]] = True
+        look = ~bad[item_labels]
+        o = old_of_item[look]
+        same = (base.must[o] == new.must_assign[look]) & (
+            base.penalty[o] == new.unassigned_penalty[look]
+        )
+        bad[item_labels[look][~same]] = True
+        return ~bad, ~bad & ~unproven
     # hash last, and only the arcs of components that can still be reused
     look = ~bad[item_labels]
     arcs = np.flatnonzero(look[new.arc_item])
@@ -428,10 +447,12 @@ def solve_by_components(
     base_solution: Solution | None,
     options: SolveOptions,
     base_proven: frozenset[str] = frozenset(),
+    kept: np.ndarray | None = None,
 ) -> tuple[Solution, frozenset[str]]:
     """Solve `new` component by component; keep the base answers of unchanged components
     (proven optimal only when they were proven in the base).  Returns the solution and the items
-    whose component was proven optimal (for the next re-solve)."""
+    whose component was proven optimal (for the next re-solve).  `kept`: see
+    `_reusable`."""
     t0 = time.perf_counter()
     labels: np.ndarray = _memo(
         "components", new, (new.arc_item, new.use_ptr, new.use_resource), _components
@@ -441,7 +462,7 @@ def solve_by_components(
     cuts = np.flatnonzero(np.diff(item_labels[order])) + 1
     groups = np.split(order, cuts) if order.size else []
     if base is not None and base_solution is not None:
-        unchanged, reusable = _reusable(new, _cached_signatures(base), base_proven, labels)
+        unchanged, reusable = _reusable(new, _cached_signatures(base), base_proven, labels, kept)
     else:
         unchanged = reusable = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=bool)
     kept_unproven: list[int] = []

@@ -396,7 +396,7 @@ def resolve(
     reserve = min(DECODE_RESERVE_MAX_S, DECODE_RESERVE_SHARE * opts.time_limit_s)
     solve_opts = dataclasses.replace(opts, time_limit_s=max(0.0, budget.left() - reserve))
     sol, proven = solve_by_components(
-        comp.problem, base.compiled.problem, base.solution, solve_opts, base.proven_items
+        comp.problem, base.compiled.problem, base.solution, solve_opts, base.proven_items, kept
     )
     if kept is not None:
         bs = base.solution

@@ -16,7 +16,7 @@ from matcher.domain.eligibility import evaluate
 from matcher.domain.incremental import delta_bound, evaluate_changes, resolve
 from matcher.domain.match import match
 from matcher.domain.synth import generate
-from matcher.domain.whatif import AddPlaces, apply
+from matcher.domain.whatif import AddPlaces, ChangeCeiling, apply
 from matcher.problem import AssignmentProblem
 from matcher.solution import SolveOptions, Status, verify
 from tests.domain.test_compile_patch import _deltas
@@ -140,3 +140,35 @@ def test_a_what_if_reports_the_tighter_valid_bound():
         scratch = match(new, EXACT, compiled=compile_scenario(new, evaluate(new)))
         if r.solution.best_bound is not None:
             assert r.solution.best_bound >= scratch.solution.objective, kind
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_a_place_that_stops_binding_is_not_reused_as_unchanged(seed):
+    """So many more places that the offering's place row is dropped as redundant: the
+    new arcs no longer show it, yet the parts of the base answer that it limited must be
+    solved again (the patch knows the items kept their arcs; the capacity changed)."""
+    sc = generate(60, 12, seed=seed, n_gemeenten=3)
+    base = match(sc, EXACT)
+    busy = Counter(p.offering for p in base.placements.values())
+    for oid, _ in busy.most_common(3):
+        new = apply(sc, AddPlaces(oid, 60))
+        r, comp = resolve(base, new, EXACT)
+        verify(comp.problem, r.solution)
+        scratch = match(new, EXACT, compiled=compile_scenario(new, evaluate(new)))
+        assert r.solution.status is Status.OPTIMAL, oid
+        assert r.solution.objective == scratch.solution.objective, oid
+
+
+@pytest.mark.parametrize("seed", [2, 3, 5])
+def test_a_budget_that_stops_binding_is_not_reused_as_unchanged(seed):
+    """A ceiling raised so far that its budget row is dropped as redundant: the items
+    on it keep their arcs, but what the row limited in the base must be solved again."""
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = match(sc, EXACT)
+    for b in sc.budgets:
+        new = apply(sc, ChangeCeiling(b.id, 10**12))
+        r, comp = resolve(base, new, EXACT)
+        verify(comp.problem, r.solution)
+        scratch = match(new, EXACT, compiled=compile_scenario(new, evaluate(new)))
+        assert r.solution.status is Status.OPTIMAL, b.id
+        assert r.solution.objective == scratch.solution.objective, b.id
