@@ -189,6 +189,16 @@ def _cached_signatures(p: AssignmentProblem) -> _Signatures:
     return sig
 
 
+def prepare_base(p: AssignmentProblem) -> None:
+    """Compute now what re-solves against base `p` read (its signatures and hashes, its
+    components, which items are plain transportation, each item's best): a server does
+    this once after the base answer, so that no what-if pays for it."""
+    _cached_signatures(p)
+    _memo("components", p, (p.arc_item, p.use_ptr, p.use_resource), _components)
+    _memo("transport", p, _arc_arrays(p), _transportation_items)
+    _best_per_item(p)
+
+
 def _components(p: AssignmentProblem) -> np.ndarray:
     """Component label per item and then per resource (items linked by sharing a
     resource); labels are consecutive from 0."""
