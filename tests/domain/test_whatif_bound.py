@@ -172,3 +172,32 @@ def test_a_budget_that_stops_binding_is_not_reused_as_unchanged(seed):
         scratch = match(new, EXACT, compiled=compile_scenario(new, evaluate(new)))
         assert r.solution.status is Status.OPTIMAL, b.id
         assert r.solution.objective == scratch.solution.objective, b.id
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_components_from_the_base_join_whole_components(seed):
+    """The labels a what-if builds from the base's components give every component of
+    the new problem one label (they may join several, never split one)."""
+    from matcher.domain.components import _components, _labels_from_base, prepare_base
+
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = compile_scenario(sc)
+    prepare_base(base.problem)
+    derived_somewhere = 0
+    for kind, d in _deltas(sc, seed):
+        new = apply(sc, d)
+        elig, changes = evaluate_changes(new, base.eligibility)
+        out = patch_compile_kept(base, new, elig, changes)
+        if out is None:
+            continue
+        p, kept = out[0].problem, out[1]
+        got = _labels_from_base(p, base.problem, kept)
+        assert got is not None, kind
+        derived_somewhere += 1
+        true = _components(p)
+        assert got.shape == true.shape
+        for lab in np.unique(true):
+            assert np.unique(got[true == lab]).size == 1, kind
+        items = p.arc_item[p.use_arc_index()]
+        assert np.array_equal(got[items], got[p.n_items + p.use_resource]), kind
+    assert derived_somewhere > 5
