@@ -44,7 +44,6 @@ from matcher.domain.incremental import prepare, resolve
 from matcher.domain.match import DEFAULT_OPTIONS, match
 from matcher.domain.model import CareNeed
 from matcher.domain.synth import generate
-from matcher.solution import verify
 from matcher.domain.whatif import (
     AddChildren,
     AddPlaces,
@@ -53,6 +52,7 @@ from matcher.domain.whatif import (
     WaiveContraIndication,
     apply,
 )
+from matcher.solution import verify
 
 
 def _cpu() -> float:

@@ -417,9 +417,13 @@ def resolve(
         base_bound = bs.best_bound
         if base_bound is None and bs.status is Status.OPTIMAL and bs.objective is not None:
             base_bound = float(bs.objective)
-        sol = _tighter_bound(
+        tighter = _tighter_bound(
             sol, delta_bound(base.compiled.problem, base_bound, comp.problem, kept)
         )
+        bound_from_base = tighter is not sol
+        sol = tighter
+    else:
+        bound_from_base = False
     phases["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     result = decode(comp, sol, base)
@@ -428,6 +432,9 @@ def resolve(
     stats["phases_s"] = {k: round(v, 4) for k, v in phases.items()}
     stats["match_s"] = round(budget.elapsed(), 4)
     stats["time_limit_s"] = opts.time_limit_s
+    # the bound is the base's plus what the delta can add (`delta_bound`), not the
+    # components' own
+    stats["bound_from_base"] = bound_from_base
     result.solution = dataclasses.replace(sol, stats=stats)
     result.proven_items = proven
     return result, comp

@@ -140,6 +140,7 @@ def test_a_what_if_reports_the_tighter_valid_bound():
         scratch = match(new, EXACT, compiled=compile_scenario(new, evaluate(new)))
         if r.solution.best_bound is not None:
             assert r.solution.best_bound >= scratch.solution.objective, kind
+        assert isinstance(r.solution.stats["bound_from_base"], bool)
 
 
 @pytest.mark.parametrize("seed", [4, 6])
