@@ -136,33 +136,12 @@ def evaluate_changes(
             ]
         return hit
 
-    # 11,000 waiting needs at 10,000 children: the loop binds what it calls per need
     base_pairs = base.pairs
-    base_eligible = base_pairs.eligible
-    add_eligible = out.pairs.add_eligible
-    for child, need in waiting_needs(new):
-        key = (child.ref, need.id)
-        prev_child = old_kids.get(child.ref)
-        if (prev_child is not child and prev_child != child) or key not in base_pairs:
-            ok = [
-                check_pair(new, child, need, o, idx, full=False)
-                for o in cands.survivors(child, need)
-            ]
-            add_eligible(key, [pc for pc in ok if pc.eligible])
-            changed.add(key)
-            continue
-        was = base_eligible(key)
-        if (
-            not touched
-            or (
-                need.care_type not in touched and not any(ct in touched for ct in need.alternatives)
-            )
-        ) and not (budget_providers and via_budget(key, was)):
-            add_eligible(key, was)
-            continue
-        # An unchanged pair keeps its outcome: eligible pairs are reused, ineligible
-        # ones stay out (their reasons are computed again only when read).  Only the
-        # candidates a change reached are checked again.
+
+    def recheck(child: Child, need: CareNeed, key: PairKey, was: list[PairCheck]) -> None:
+        """An unchanged pair keeps its outcome: eligible pairs are reused, ineligible
+        ones stay out (their reasons are computed again only when read).  Only the
+        candidates a change reached are checked again."""
         blocks = [need.care_type, *(a for a in need.alternatives if a != need.care_type)]
         if len(set(blocks)) != len(blocks):
             checks = _recheck_all(new, child, need, idx, was, changed_offs, budget_providers)
@@ -191,9 +170,132 @@ def evaluate_changes(
         out.pairs.add_eligible(key, checks)
         if checks != was:
             changed.add(key)
+
+    def fresh(child: Child, need: CareNeed, key: PairKey) -> None:
+        ok = [
+            check_pair(new, child, need, o, idx, full=False) for o in cands.survivors(child, need)
+        ]
+        out.pairs.add_eligible(key, [pc for pc in ok if pc.eligible])
+        changed.add(key)
+
+    plan = _walk_plan(new, old, base, via_keys, bool(budget_providers))
+    if plan is not None:
+        # the base's table in its order; only the needs a change can reach are visited
+        kept_children, gone_keys = plan
+        out.pairs.take_eligible(base_pairs)
+        for key in gone_keys:
+            out.pairs.remove(key)
+        changed.update(gone_keys)
+        visit: dict[PairKey, None] = {}
+        by_ct = _keys_by_care_type(base)
+        for ct in touched:
+            visit.update(dict.fromkeys(by_ct.get(ct, ())))
+        if via_keys:
+            visit.update(dict.fromkeys(via_keys))
+        kids = new.child_by_ref
+        for key in visit:
+            if key in gone_keys or key[0] not in kept_children:
+                continue
+            child = kids[key[0]]
+            recheck(child, child.need(key[1]), key, base_pairs.eligible(key))
+        for child in new.children:
+            if child.ref in kept_children:
+                continue
+            for c, need in _waiting_of(new, child):
+                fresh(c, need, (c.ref, need.id))
+        return out, Changes(
+            frozenset(changed), frozenset(changed_offs), frozenset(budget_providers)
+        )
+
+    # 11,000 waiting needs at 10,000 children: the loop binds what it calls per need
+    base_eligible = base_pairs.eligible
+    add_eligible = out.pairs.add_eligible
+    for child, need in waiting_needs(new):
+        key = (child.ref, need.id)
+        prev_child = old_kids.get(child.ref)
+        if (prev_child is not child and prev_child != child) or key not in base_pairs:
+            fresh(child, need, key)
+            continue
+        was = base_eligible(key)
+        if (
+            not touched
+            or (
+                need.care_type not in touched and not any(ct in touched for ct in need.alternatives)
+            )
+        ) and not (budget_providers and via_budget(key, was)):
+            add_eligible(key, was)
+            continue
+        recheck(child, need, key, was)
     new_pairs = out.pairs
     changed.update(k for k in base_pairs if k not in new_pairs)
     return out, Changes(frozenset(changed), frozenset(changed_offs), frozenset(budget_providers))
+
+
+_BY_KEYS: dict[
+    int, tuple[Eligibility, dict[CareType, list[PairKey]], dict[str, list[PairKey]]]
+] = {}
+
+
+def _base_keys(
+    base: Eligibility,
+) -> tuple[dict[CareType, list[PairKey]], dict[str, list[PairKey]]]:
+    """The base's waiting needs per care type they may get (their own and their
+    alternatives) and per child, in the table's order; kept per base (by identity)."""
+    hit = _BY_KEYS.get(id(base))
+    if hit is not None and hit[0] is base:
+        return hit[1], hit[2]
+    kids = base.scenario.child_by_ref
+    by_ct: dict[CareType, list[PairKey]] = {}
+    by_ref: dict[str, list[PairKey]] = {}
+    for key in base.pairs:
+        need = kids[key[0]].need(key[1])
+        for ct in {need.care_type, *need.alternatives}:
+            by_ct.setdefault(ct, []).append(key)
+        by_ref.setdefault(key[0], []).append(key)
+    if len(_BY_KEYS) >= 4:
+        _BY_KEYS.pop(next(iter(_BY_KEYS)))
+    _BY_KEYS[id(base)] = (base, by_ct, by_ref)
+    return by_ct, by_ref
+
+
+def _keys_by_care_type(base: Eligibility) -> dict[CareType, list[PairKey]]:
+    return _base_keys(base)[0]
+
+
+def _waiting_of(sc: Scenario, child: Child) -> list[tuple[Child, CareNeed]]:
+    return list(waiting_needs(dataclasses.replace(sc, children=(child,))))
+
+
+def _walk_plan(
+    new: Scenario,
+    old: Scenario,
+    base: Eligibility,
+    via_keys: set[PairKey] | None,
+    budgets_changed: bool,
+) -> tuple[set[str], set[PairKey]] | None:
+    """When the base's table can be taken as it is and only the needs a change reached
+    visited: (the children that are unchanged, the base's needs whose child left).
+    That needs the new children in the base's order with new ones at the end, every
+    changed child waiting with the same needs as before (its needs keep their place),
+    and the needs through a changed budget known (`via_keys`).  None otherwise: the
+    caller walks every waiting need."""
+    if via_keys is None and budgets_changed:
+        return None
+    old_kids, new_kids = old.child_by_ref, new.child_by_ref
+    common_old = [c.ref for c in old.children if c.ref in new_kids]
+    common_new = [c.ref for c in new.children[: len(common_old)]]
+    if common_new != common_old:
+        return None  # reordered, or a new child before an old one
+    _, by_ref = _base_keys(base)
+    kept: set[str] = set()
+    for ref in common_old:
+        prev, cur = old_kids[ref], new_kids[ref]
+        if prev is cur or prev == cur:
+            kept.add(ref)
+        elif [(c.ref, n.id) for c, n in _waiting_of(new, cur)] != by_ref.get(ref, []):
+            return None
+    gone = {k for c in old.children if c.ref not in new_kids for k in by_ref.get(c.ref, ())}
+    return kept, gone
 
 
 def _recheck_all(
@@ -371,6 +473,7 @@ def prepare(base: MatchResult) -> None:
     problem's signatures, components and per-item best): otherwise the first what-if
     pays for it (about 0.3 s at 10,000 children)."""
     prepare_base(base.compiled.problem)
+    _base_keys(base.compiled.eligibility)
 
 
 def resolve(
