@@ -111,6 +111,17 @@ def patch_compile(
 ) -> Compiled | None:
     """`compile_scenario(new, elig)` built from `base`, or None when that cannot be done
     by rebuilding only the items the changes reach."""
+    out = patch_compile_kept(base, new, elig, changes)
+    return None if out is None else out[0]
+
+
+def patch_compile_kept(
+    base: Compiled, new: Scenario, elig: Eligibility, changes: Changes | None
+) -> tuple[Compiled, np.ndarray] | None:
+    """As `patch_compile`, with per item of the new problem whether it kept its base
+    arcs (the same options, values and resource uses before redundant uses are
+    dropped), that is: it was not built again.  A what-if reads from this which parts
+    of the base answer and the base bound still hold."""
     old = base.scenario
     if changes is None or base.raw_uses is None or base.demand is None:
         return None
@@ -291,7 +302,7 @@ def _assemble(
     extra: dict[str, Any],
     raw: tuple[np.ndarray, np.ndarray, np.ndarray],
     base_demand: np.ndarray,
-) -> Compiled | None:
+) -> tuple[Compiled, np.ndarray] | None:
     """The new arrays: per item in order, its base arcs (options and resources mapped to
     the new layout) or its fresh ones; then the redundant uses dropped as compile does,
     with the demand per resource updated by the items that left or were built again."""
@@ -313,7 +324,18 @@ def _assemble(
             uses = keep_binding_uses(raw_ptr, raw_res, raw_amt, ~binding)
         arrays = (bp.arc_item, bp.arc_option, bp.arc_value, *uses)
         return _compiled(
-            base, new, elig, items, tw, lay, extra, arrays, base.arcs, raw, base_demand
+            base,
+            new,
+            elig,
+            items,
+            tw,
+            lay,
+            extra,
+            arrays,
+            base.arcs,
+            raw,
+            base_demand,
+            np.ones(len(items), dtype=bool),
         )
     n_items, nb, nba = len(items), bp.n_items, bp.n_arcs
     bptr = np.searchsorted(bp.arc_item, np.arange(nb + 1))
@@ -401,7 +423,9 @@ def _assemble(
 
     arrays = (arc_item, arc_opt.astype(np.int32), arc_val, use_ptr, use_res, use_amt)
     raw_new = (new_ptr, new_res.astype(np.int32), new_amt)
-    return _compiled(base, new, elig, items, tw, lay, extra, arrays, infos, raw_new, demand)
+    return _compiled(
+        base, new, elig, items, tw, lay, extra, arrays, infos, raw_new, demand, is_base
+    )
 
 
 def _compiled(
@@ -416,7 +440,8 @@ def _compiled(
     infos: list[ArcInfo],
     raw: tuple[np.ndarray, np.ndarray, np.ndarray],
     demand: np.ndarray,
-) -> Compiled:
+    kept: np.ndarray,
+) -> tuple[Compiled, np.ndarray]:
     pinned = extra["pinned"]
     if pinned:
         counts = np.bincount(arrays[0], minlength=len(items))
@@ -428,7 +453,7 @@ def _compiled(
             extra["groups"],
         )
     problem = problem_of(new, items, lay, tw, pinned, arrays, validate=False)
-    return Compiled(
+    compiled = Compiled(
         scenario=new,
         problem=problem,
         eligibility=elig,
@@ -438,3 +463,5 @@ def _compiled(
         demand=demand,
         **extra,
     )
+    kept.flags.writeable = False
+    return compiled, kept

@@ -162,6 +162,18 @@ class PairTable(Mapping[PairKey, list["PairCheck"]]):
         self._keys[key] = None
         self._eligible[key] = checks
 
+    def take_eligible(self, other: PairTable) -> None:
+        """Every need of `other` with its eligible checks, in `other`'s order, after
+        the needs already here (a what-if starts from its base's table this way and
+        then replaces the needs a change reached: a replaced need keeps its place)."""
+        self._keys.update(other._keys)
+        self._eligible.update(other._eligible)
+
+    def remove(self, key: PairKey) -> None:
+        self._keys.pop(key, None)
+        self._eligible.pop(key, None)
+        self._full.pop(key, None)
+
     def __setitem__(self, key: PairKey, checks: list[PairCheck]) -> None:
         self._keys[key] = None
         self._full[key] = checks

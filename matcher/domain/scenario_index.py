@@ -159,16 +159,43 @@ class ScenarioIndex:
     @cached_property
     def slots(self) -> dict[str, tuple[Slot, ...]]:
         """Per offering: free places now, then releases within the horizon, by date."""
+        return {o.id: self._slots_of(o) for o in self.scenario.offerings}
+
+    def _slots_of(self, o: Offering) -> tuple[Slot, ...]:
         ev = self.scenario.evaluation_date
-        out: dict[str, tuple[Slot, ...]] = {}
+        by_day: dict[date, int] = defaultdict(int)
+        by_day[ev] += o.free_now
+        for r in o.releases:
+            if r.places > 0 and r.on <= self.horizon_end:
+                by_day[max(ev, r.on)] += r.places
+        return tuple(Slot(d, p) for d, p in sorted(by_day.items()))
+
+    def reuse(self, base: ScenarioIndex) -> None:
+        """Take the slots and first starts of the offerings that are the same objects in
+        `base` (a what-if's base, same evaluation date and horizon) instead of computing
+        them all again; the others are computed."""
+        if (
+            base.scenario.evaluation_date != self.scenario.evaluation_date
+            or base.horizon_end != self.horizon_end
+        ):
+            return
+        same = {o.id for o in base.scenario.offerings} & {o.id for o in self.scenario.offerings}
+        old = base.scenario.offering_by_id
+        b_slots, b_first, b_held = base.slots, base.first_start, base.held_places
+        held = self.held_places
+        slots: dict[str, tuple[Slot, ...]] = {}
+        first: dict[str, date | None] = {}
         for o in self.scenario.offerings:
-            by_day: dict[date, int] = defaultdict(int)
-            by_day[ev] += o.free_now
-            for r in o.releases:
-                if r.places > 0 and r.on <= self.horizon_end:
-                    by_day[max(ev, r.on)] += r.places
-            out[o.id] = tuple(Slot(d, p) for d, p in sorted(by_day.items()))
-        return out
+            if o.id in same and old[o.id] is o:
+                slots[o.id] = b_slots[o.id]
+                if b_held.get(o.id, 0) == held.get(o.id, 0):
+                    first[o.id] = b_first[o.id]
+                    continue
+            else:
+                slots[o.id] = self._slots_of(o)
+            first[o.id] = self._first_start_of(o, slots[o.id], held)
+        self.__dict__["slots"] = slots
+        self.__dict__["first_start"] = first
 
     @cached_property
     def held_places(self) -> dict[str, int]:
@@ -185,22 +212,19 @@ class ScenarioIndex:
     def first_start(self) -> dict[str, date | None]:
         """Per offering: the earliest start over all slots with places, counting places
         held by children who may move (None: no place at all)."""
-        ev = self.scenario.evaluation_date
-        out: dict[str, date | None] = {}
-        held = self.held_places
-        for o in self.scenario.offerings:
-            # slots are sorted by release and a start never comes before its release,
-            # so the first slot with a place gives the earliest start
-            first = next(
-                (
-                    s
-                    for i, s in enumerate(self.slots[o.id])
-                    if s.places > 0 or (i == 0 and held.get(o.id, 0) > 0)
-                ),
-                None,
-            )
-            out[o.id] = None if first is None else start_of(first, o, ev)
-        return out
+        held, slots = self.held_places, self.slots
+        return {o.id: self._first_start_of(o, slots[o.id], held) for o in self.scenario.offerings}
+
+    def _first_start_of(
+        self, o: Offering, slots: tuple[Slot, ...], held: dict[str, int]
+    ) -> date | None:
+        # slots are sorted by release and a start never comes before its release,
+        # so the first slot with a place gives the earliest start
+        first = next(
+            (s for i, s in enumerate(slots) if s.places > 0 or (i == 0 and held.get(o.id, 0) > 0)),
+            None,
+        )
+        return None if first is None else start_of(first, o, self.scenario.evaluation_date)
 
 
 def start_of(slot: Slot, offering: Offering, ev: date) -> date:

@@ -276,3 +276,26 @@ def test_incremental_eligibility_equals_full_for_every_delta_kind(seed, with_via
                 k not in base.pairs or base.eligible(*k) != full.eligible(*k)
             ):
                 assert k in changes.keys, (kind, k)
+
+
+def test_keep_binding_uses_equals_counting_per_arc():
+    """The running-count form of `keep_binding_uses` gives what counting the kept uses
+    per arc gives, for arcs without uses too."""
+    from matcher.domain.compile import keep_binding_uses
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n_arcs, n_res = int(rng.integers(1, 60)), int(rng.integers(1, 8))
+        counts = rng.integers(0, 4, n_arcs)
+        ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        res = rng.integers(0, n_res, int(ptr[-1])).astype(np.int32)
+        amt = rng.integers(1, 5, int(ptr[-1])).astype(np.int64)
+        redundant = rng.random(n_res) < 0.4
+        got = keep_binding_uses(ptr, res, amt, redundant)
+        keep = ~redundant[res]
+        use_arc = np.repeat(np.arange(n_arcs), counts)
+        want_ptr = np.concatenate(([0], np.cumsum(np.bincount(use_arc[keep], minlength=n_arcs))))
+        assert np.array_equal(got[0], want_ptr)
+        assert got[0].dtype == np.int64
+        assert np.array_equal(got[1], res[keep])
+        assert np.array_equal(got[2], amt[keep])
