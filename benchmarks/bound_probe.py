@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 from benchmarks.families import generate_family
 from matcher import SolveOptions, solve
@@ -23,9 +24,9 @@ from matcher.solvers.core import build_core
 from matcher.solvers.mip import solve_mip
 
 
-def probe(family: str, seed: int, limit: float, highs: list[float], cut_lp_s: float) -> dict:
+def probe(family: str, seed: int, limit: float, highs: list[float], cut_lp_s: float) -> dict[str, Any]:
     p = generate_family(family, 1000, 200, seed)
-    out: dict = {"family": family, "seed": seed}
+    out: dict[str, Any] = {"family": family, "seed": seed}
     t = time.perf_counter()
     sol = solve(p, SolveOptions(time_limit_s=limit))
     out["ours"] = {
