@@ -24,7 +24,9 @@ from matcher.solvers.core import build_core
 from matcher.solvers.mip import solve_mip
 
 
-def probe(family: str, seed: int, limit: float, highs: list[float], cut_lp_s: float) -> dict[str, Any]:
+def probe(
+    family: str, seed: int, limit: float, highs: list[float], cut_lp_s: float
+) -> dict[str, Any]:
     p = generate_family(family, 1000, 200, seed)
     out: dict[str, Any] = {"family": family, "seed": seed}
     t = time.perf_counter()
