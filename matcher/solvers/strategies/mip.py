@@ -160,9 +160,7 @@ def _lp_route(
             loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
         )
-        if inc.lp is not None and budget.left() < steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(
-            inc.core
-        ):
+        if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
             # HiGHS would spend the time left on the LP at its root
             inc.done = True
     elif use_pdlp:
