@@ -137,7 +137,9 @@ def cut_primary(core: Core) -> tuple[IntArray, IntArray]:
     is one; else the arc's resource of least capacity among those it uses by a
     positive amount (not a cut): on the `bundles` family a family's arc takes
     2-3 places of its offering, so the place resource is not a unit one and
-    its provider rows got no cuts at all before."""
+    its provider rows got no cuts at all before.  Only arcs without a flow
+    primary get another one, and every row they use was no knapsack row
+    before (an arc without a primary spoilt it), so no row loses its cuts."""
     from matcher.solvers.flow import primary_resource
 
     prim = primary_resource(core)
