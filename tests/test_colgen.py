@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from matcher import AssignmentProblem, ProblemBuilder, SolveOptions, solve, verify
 from matcher.solvers import colgen
 from matcher.solvers.budget import TimeBudget
-from matcher.solvers.core import Core, build_core
+from matcher.solvers.core import Core, CoreInfeasible, build_core
 from matcher.solvers.flow import primary_resource
 from tests.test_solve_helpers import brute_force
 
@@ -43,6 +43,39 @@ def provider_problems(draw: st.DrawFn) -> AssignmentProblem:
             uses = {f"place:o{o}": 1, f"provider:p{prov[o]}": price[o]}
             if gemeente:
                 uses["gemeente:g"] = price[o]
+            b.arc(f"c{i}", f"o{o}", draw(st.integers(1, 50)), uses)
+    return b.build()
+
+
+@st.composite
+def bundle_problems(draw: st.DrawFn) -> AssignmentProblem:
+    """As `provider_problems`, with families: an item of size 2-3 takes that many
+    places of its offering and pays that many times the price (the `bundles`
+    family), and at times an arc whose budget amount is no whole multiple of its
+    places (a row that must then get no cuts)."""
+    n_items = draw(st.integers(1, 5))
+    n_opts = draw(st.integers(1, 4))
+    n_prov = draw(st.integers(1, 2))
+    b = ProblemBuilder()
+    price = [draw(st.integers(1, 9)) for _ in range(n_opts)]
+    prov = [draw(st.integers(0, n_prov - 1)) for _ in range(n_opts)]
+    for o in range(n_opts):
+        b.resource(f"place:o{o}", draw(st.integers(1, 5)))
+    for q in range(n_prov):
+        b.resource(f"provider:p{q}", draw(st.integers(1, 30)))
+    gemeente = draw(st.booleans())
+    if gemeente:
+        b.resource("gemeente:g", draw(st.integers(1, 40)))
+    for i in range(n_items):
+        b.item(f"c{i}", must_assign=draw(st.integers(0, 5)) == 0)
+        size = draw(st.sampled_from([1, 1, 2, 3]))
+        odd = draw(st.integers(0, 9)) == 0
+        opts = draw(st.lists(st.integers(0, n_opts - 1), min_size=1, max_size=n_opts, unique=True))
+        for o in opts:
+            pay = price[o] * size + (1 if odd and size > 1 else 0)
+            uses = {f"place:o{o}": size, f"provider:p{prov[o]}": pay}
+            if gemeente:
+                uses["gemeente:g"] = pay
             b.arc(f"c{i}", f"o{o}", draw(st.integers(1, 50)), uses)
     return b.build()
 
@@ -90,6 +123,67 @@ def test_cuts_keep_every_integer_answer(p: AssignmentProblem, seed: int) -> None
     assert not np.any(prim >= core.n_resources)  # the flow never routes through a cut
     for ch in _all_choices(core):
         assert ext.is_feasible(ch) == core.is_feasible(ch)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bundle_problems(), st.integers(0, 2**31 - 1))
+def test_cuts_over_places_of_families_keep_every_integer_answer(
+    p: AssignmentProblem, seed: int
+) -> None:
+    """Cuts counted in places (an arc of a family of 2-3 counts 2-3), separated
+    from any point, hold for every feasible choice; the loop's bound stays at or
+    above the optimum."""
+    try:
+        core = build_core(p)
+    except CoreInfeasible:
+        return  # a must-assign family fits none of its offerings
+    krows = colgen.knapsack_rows(core)
+    rng = np.random.default_rng(seed)
+    x = rng.random(core.n_arcs) * 2
+    cuts = colgen.separate(core, krows, x, per_row=50)
+    ext = colgen.with_cuts(core, cuts)
+    assert ext.n_cuts == len(cuts)
+    for ch in _all_choices(core):
+        assert ext.is_feasible(ch) == core.is_feasible(ch)
+    truth = brute_force(p)
+    if truth.objective is None:
+        return
+    r = colgen.lp_loop(core, budget=TimeBudget(10.0))
+    if r is not None:
+        assert r.bound >= truth.objective - 1e-6
+        if r.lp_value is not None:
+            assert r.lp_value >= truth.objective - 1e-6
+
+
+def _family_core(pays: int) -> Core:
+    """A provider budget of 10 over two offerings of price 3 with 4 places each,
+    and two families of 2 children per offering (2 places, `pays` each)."""
+    b = ProblemBuilder()
+    b.resource("provider:p", 10)
+    for o in ("o1", "o2"):
+        b.resource(f"place:{o}", 4)
+    for i in range(4):
+        o = "o1" if i < 2 else "o2"
+        b.item(f"f{i}")
+        b.arc(f"f{i}", o, 60, {f"place:{o}": 2, "provider:p": pays})
+    return build_core(b.build())
+
+
+def test_families_rows_get_cuts_in_places() -> None:
+    """Families pay 6 for 2 places (3 a place): the budget of 10 pays for 3
+    places, so at most one family; the LP fills 10/6 families, the cut in
+    places (at most 3 places of either offering) brings the bound to 90 (1.5
+    families), and no cut comes from a row whose amount is no whole multiple of
+    the places (7 for 2 places)."""
+    core = _family_core(6)
+    krows = colgen.knapsack_rows(core)
+    assert len(krows) == 1
+    assert krows[0].amount.tolist() == [3, 3]
+    r = colgen.lp_loop(core, budget=TimeBudget(10.0))
+    assert r is not None
+    assert r.stats["lp_cuts"] >= 1
+    assert r.bound == pytest.approx(90.0)  # the plain LP says 100
+    assert colgen.knapsack_rows(_family_core(7)) == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

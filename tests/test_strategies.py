@@ -195,3 +195,51 @@ def test_column_generation_above_pdlp_size_only_when_the_lp_is_cheap() -> None:
     assert not fits(124_000, 10.0)  # 10k x 2k at 10 s: PDLP
     assert fits(124_000, 30.0)  # ... with 30 s the plain LP (6.3 s) is cheap again
     assert not fits(2_500_000, 180.0)  # 100k x 10k: PDLP
+
+
+def test_sub_mip_takes_the_half_of_a_search_that_would_not_run() -> None:
+    """The sub-MIP on the LP's fractional items keeps half its time for HiGHS on the
+    whole core only where that search fits in the time left after it (mip.py's rule:
+    4 expected LPs): at 1k x 200 (12k arcs) with 10 s it does (5 s left after the
+    loop), with 2 s it does not, and the sub-MIP takes all but a margin; above the
+    in-process size it always took all the time left."""
+    from types import SimpleNamespace
+
+    from matcher.solvers.strategies import lp_routes, steps
+
+    def secs(arcs: int, limit: float, elapsed: float) -> tuple[float, bool]:
+        budget = TimeBudget(limit, time.perf_counter() - elapsed)
+        core = SimpleNamespace(n_arcs=arcs)
+        return lp_routes.fix_mip_seconds(core, budget, 0.05 * limit)  # type: ignore[arg-type]
+
+    left, whole = secs(12_000, 10.0, 5.0)
+    assert not whole
+    assert left == pytest.approx((5.0 - 0.5) / 2, abs=0.01)
+    assert 5.0 - left >= steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(
+        SimpleNamespace(n_arcs=12_000)  # type: ignore[arg-type]
+    )
+    left, whole = secs(12_000, 2.0, 1.0)
+    assert whole
+    margin = lp_routes.FIX_MIP_END_MARGIN_S + lp_routes.FIX_MIP_END_MARGIN_SHARE * 2.0
+    assert left == pytest.approx(1.0 - steps.MIN_SEARCH_S - margin, abs=0.01)
+    left, whole = secs(24_000, 2.0, 1.0)  # all4 at 1k x 200: unchanged
+    assert not whole
+    assert left == pytest.approx(1.0 - steps.MIN_SEARCH_S, abs=0.01)
+
+
+def test_lagrangian_keeps_a_small_margin_on_small_cores() -> None:
+    """The Lagrangian after the LP route stops `_answer_margin` before the deadline:
+    0.42 s at 2 s on a national-size core, 0.14 s on a core HiGHS takes in process
+    (assembled in hundredths of a second), so at 1k x 200 and 2 s it gets the time
+    the sub-MIP leaves it."""
+    from types import SimpleNamespace
+
+    from matcher.solvers.strategies import mip as mip_strategy
+    from matcher.solvers.strategies import steps
+
+    budget = TimeBudget(2.0)
+    large = SimpleNamespace(n_arcs=steps.INPROCESS_MAX_ARCS + 1)
+    small = SimpleNamespace(n_arcs=12_000)
+    assert mip_strategy._answer_margin(budget) == pytest.approx(0.42)
+    assert mip_strategy._answer_margin(budget, large) == pytest.approx(0.42)  # type: ignore[arg-type]
+    assert mip_strategy._answer_margin(budget, small) == pytest.approx(0.14)  # type: ignore[arg-type]

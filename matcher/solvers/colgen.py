@@ -16,14 +16,17 @@ prices give a valid bound (`dual_bound`), so every round yields one, whether
 or not the column generation has converged.
 
 It also adds *knapsack cardinality cuts*.  A budget row ``r`` is a knapsack
-row when every arc on it has a primary unit resource ``k`` (its option's
-places) and the same amount ``a_k`` on ``r`` for all arcs of that primary.
-With ``n_k`` the number of chosen arcs on ``r`` through ``k``, every answer
-satisfies ``n_k <= cap_k`` and ``sum a_k n_k <= B_r`` in integers, so for a
-set ``T`` of primaries ``sum_{k in T} n_k <= beta_T``, the most arcs of ``T``
-the budget pays for (cheapest first, which is exact for a count).  These rows
-are valid for every integer answer and cut off the LP's fractional fill.
-Only cuts the LP point violates are added, the most violated first.
+row when every arc on it has a primary resource ``k`` (its option's places),
+used by a positive whole amount ``u`` (1, or 2-3 for a family that takes 2-3
+places), and an amount on ``r`` that is ``a_k`` per unit of ``k``, the same
+``a_k`` for all arcs of that primary.  With ``n_k`` the units of ``k`` that the
+chosen arcs on ``r`` through ``k`` take, every answer satisfies ``n_k <=
+cap_k`` and ``sum a_k n_k <= B_r`` in integers, so for a set ``T`` of
+primaries ``sum_{k in T} n_k <= beta_T``, the most units of ``T`` the budget
+pays for (cheapest first, which is exact for a count).  These rows (amount
+``u`` per arc) are valid for every integer answer and cut off the LP's
+fractional fill.  Only cuts the LP point violates are added, the most
+violated first.
 """
 
 from __future__ import annotations
@@ -127,11 +130,42 @@ def dual_bound(core: Core, prices: FloatArray) -> tuple[float, FloatArray, Float
     return core.const + float(mu.sum()) + float(prices @ cap), mu, pw
 
 
-def knapsack_rows(core: Core) -> list[KnapsackRow]:
-    """The budget rows that can get cardinality cuts (module docstring)."""
+def cut_primary(core: Core) -> tuple[IntArray, IntArray]:
+    """Per arc the resource its cuts count (-1 for none) and the arc's amount on it.
+
+    The flow's primary (the tightest resource with amount 1 only) where there
+    is one; else the arc's resource of least capacity among those it uses by a
+    positive amount (not a cut): on the `bundles` family a family's arc takes
+    2-3 places of its offering, so the place resource is not a unit one and
+    its provider rows got no cuts at all before.  Only arcs without a flow
+    primary get another one, and every row they use was no knapsack row
+    before (an arc without a primary spoilt it), so no row loses its cuts."""
     from matcher.solvers.flow import primary_resource
 
     prim = primary_resource(core)
+    ua = core.use_arc()
+    n_cut0 = core.n_resources - core.n_cuts
+    ok = (core.use_res < n_cut0) & (core.use_amount > 0) & (prim[ua] < 0)
+    arcs, res = ua[ok], core.use_res[ok]
+    if arcs.size:
+        o = np.lexsort((res, core.capacity[res], arcs))
+        arcs, res = arcs[o], res[o]
+        first = np.r_[True, arcs[1:] != arcs[:-1]]
+        prim[arcs[first]] = res[first]
+    # the arc's amount on its primary (1 for the flow's unit primaries)
+    on_prim = core.use_res == prim[ua]
+    prim_amt = np.zeros(core.n_arcs, dtype=np.int64)
+    prim_amt[ua[on_prim]] = core.use_amount[on_prim]
+    prim[prim_amt <= 0] = -1
+    return prim, prim_amt
+
+
+def knapsack_rows(
+    core: Core, primary: tuple[IntArray, IntArray] | None = None
+) -> list[KnapsackRow]:
+    """The budget rows that can get cardinality cuts (module docstring);
+    `primary` is `cut_primary(core)` when the caller has it."""
+    prim, prim_amt = primary if primary is not None else cut_primary(core)
     ua = core.use_arc()
     total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
     is_prim = np.zeros(core.n_resources, dtype=bool)
@@ -140,15 +174,18 @@ def knapsack_rows(core: Core) -> list[KnapsackRow]:
     cand[core.n_resources - core.n_cuts :] = False
     m = cand[core.use_res]
     row, arc, amt = core.use_res[m], ua[m], core.use_amount[m]
-    pk = prim[arc]
+    pk, pu = prim[arc], np.maximum(prim_amt[arc], 1)
     bad = np.zeros(core.n_resources, dtype=bool)
     bad[row[pk < 0]] = True
     # a negative amount gives budget back and "cheapest first" no longer
     # bounds the count (problem validation rejects them; a core built
     # without it still must not get invalid cuts)
     bad[row[amt <= 0]] = True
+    # the row's amount must be a whole amount per unit of the primary: the
+    # count of units then meets a knapsack with whole weights
+    bad[row[amt % pu != 0]] = True
     ok = ~bad[row]
-    row, pk, amt = row[ok], pk[ok], amt[ok]
+    row, pk, amt = row[ok], pk[ok], amt[ok] // pu[ok]
     out: list[KnapsackRow] = []
     if row.size == 0:
         return out
@@ -199,23 +236,23 @@ def separate(
     x: FloatArray,
     per_row: int = CUTS_PER_ROW,
     min_violation: float = CUT_TOL,
+    primary: tuple[IntArray, IntArray] | None = None,
 ) -> list[tuple[int, IntArray, int]]:
     """Cardinality cuts violated by the LP point `x`: (row, primaries, beta).
 
     Per row only subsets of the primaries the LP uses are tried (a primary at
     zero never makes a cut more violated), at most `MAX_CUT_OPTIONS` of them
     (the most used)."""
-    from matcher.solvers.flow import primary_resource
-
     if not krows:
         return []
-    prim = primary_resource(core)
+    prim, prim_amt = primary if primary is not None else cut_primary(core)
     ua = core.use_arc()
     rows = np.array([kr.row for kr in krows], dtype=np.int64)
     pos = np.full(core.n_resources, -1, dtype=np.int64)
     pos[rows] = np.arange(rows.size)
     m = (pos[core.use_res] >= 0) & (x[ua] > 1e-9)
-    key_row, key_prim, val = pos[core.use_res[m]], prim[ua[m]], x[ua[m]]
+    key_row, key_prim = pos[core.use_res[m]], prim[ua[m]]
+    val = x[ua[m]] * prim_amt[ua[m]]  # units of the primary
     n_by: dict[tuple[int, int], float] = {}
     for kr_i, kp, v in zip(key_row.tolist(), key_prim.tolist(), val.tolist(), strict=True):
         n_by[(kr_i, kp)] = n_by.get((kr_i, kp), 0.0) + v
@@ -244,14 +281,17 @@ def separate(
     return out
 
 
-def with_cuts(core: Core, cuts: list[tuple[int, IntArray, int]]) -> Core:
-    """The core with one more resource per cut: amount 1 on every arc that uses
-    the cut's row through one of its primaries; capacity beta."""
-    from matcher.solvers.flow import primary_resource
-
+def with_cuts(
+    core: Core,
+    cuts: list[tuple[int, IntArray, int]],
+    primary: tuple[IntArray, IntArray] | None = None,
+) -> Core:
+    """The core with one more resource per cut: on every arc that uses the
+    cut's row through one of its primaries, the arc's amount on that primary
+    (its units); capacity beta."""
     if not cuts:
         return core
-    prim = primary_resource(core)
+    prim, prim_amt = primary if primary is not None else cut_primary(core)
     ua = core.use_arc()
     n_r = core.n_resources
     # one key per (row, primary) of every cut, sorted: each use of a cut row
@@ -275,7 +315,7 @@ def with_cuts(core: Core, cuts: list[tuple[int, IntArray, int]]) -> Core:
     o = np.lexsort((new_res, new_arc))
     arc = np.concatenate([ua, new_arc[o]])
     res = np.concatenate([core.use_res, new_res[o]])
-    amt = np.concatenate([core.use_amount, np.ones(new_arc.size, dtype=np.int64)])
+    amt = np.concatenate([core.use_amount, prim_amt[new_arc[o]]])
     # old uses first and in their order within an arc, then the cuts by
     # number; both runs are sorted by arc, so the stable sort is a merge
     o = np.argsort(arc, kind="stable")
@@ -335,7 +375,10 @@ def lp_loop(
     from matcher.solvers.mip import solve_mip
 
     t_start = time.perf_counter()
-    krows = knapsack_rows(core) if cuts else []
+    # the cuts' primaries stay those of the core without cuts (a cut is never
+    # one), so one computation serves every round
+    primary = cut_primary(core)
+    krows = knapsack_rows(core, primary) if cuts else []
     t_krows = time.perf_counter() - t_start
     lam = np.zeros(core.n_resources) if prices is None else prices.astype(np.float64).copy()
     _, _, pw = dual_bound(core, lam)
@@ -376,7 +419,7 @@ def lp_loop(
         else:
             best.x = x  # the newest point separates best
         new_cols = new_columns(core, pw, in_lp)
-        new_cuts = separate(core, krows, x) if krows else []
+        new_cuts = separate(core, krows, x, primary=primary) if krows else []
         if new_cols.size == 0 and not new_cuts:
             converged = True
             best.lp_value = r.primal
@@ -391,7 +434,7 @@ def lp_loop(
         in_lp[new_cols] = True
         cols_added += int(new_cols.size)
         if new_cuts:
-            core = with_cuts(core, new_cuts)
+            core = with_cuts(core, new_cuts, primary)
             lam = np.concatenate([lam, np.zeros(len(new_cuts))])
             cuts_added += len(new_cuts)
             # the best bound's prices stay valid on the larger core (price 0 on the cuts)

@@ -160,7 +160,9 @@ def _lp_route(
             loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
         )
-        if inc.lp is not None and budget.left() < 4 * steps.lp_expected_s(inc.core):
+        if inc.lp is not None and budget.left() < steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(
+            inc.core
+        ):
             # HiGHS would spend the time left on the LP at its root
             inc.done = True
     elif use_pdlp:
@@ -177,7 +179,7 @@ def _lp_route(
         and budget.left() > steps.MIN_SEARCH_S
     ):
         # too large for the LP (or for HiGHS after the LP) in the time given
-        until = budget.deadline - _answer_margin(budget)
+        until = budget.deadline - _answer_margin(budget, inc.core)
         lp_routes.lagrangian_prices(inc, budget.until(until), stats)
         # after a failed LP (HiGHS error) the search still runs: its own
         # failure falls back to CP-SAT
@@ -197,7 +199,14 @@ def _pdlp_round_s(core: Core) -> float:
     return 0.2 + core.n_arcs * PDLP_SECONDS_PER_ARC
 
 
-def _answer_margin(budget: TimeBudget) -> float:
+def _answer_margin(budget: TimeBudget, core: Core | None = None) -> float:
     """Time kept for assembling the answer after the Lagrangian (about a
-    second for a national instance)."""
+    second for a national instance; a core HiGHS takes in process, up to
+    `steps.INPROCESS_MAX_ARCS` arcs, is assembled in hundredths of a second)."""
+    if core is not None and core.n_arcs <= steps.INPROCESS_MAX_ARCS:
+        return SMALL_ANSWER_MARGIN_S + SMALL_ANSWER_MARGIN_SHARE * budget.limit
     return 0.3 + 0.06 * budget.limit
+
+
+SMALL_ANSWER_MARGIN_S = 0.1
+SMALL_ANSWER_MARGIN_SHARE = 0.02

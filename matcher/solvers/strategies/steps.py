@@ -36,6 +36,12 @@ LP_SECONDS_PER_ARC = 5e-5
 # than it can find; the incumbent is returned.
 MIN_SEARCH_S = 0.25
 
+# HiGHS MIP on the whole core after an LP route runs only with this many
+# times the expected LP time left: with less it would spend it on the LP at
+# its root (strategy mip; the sub-MIP on the LP's fractional items then
+# takes that time itself, lp_routes.fix_and_mip)
+SEARCH_AFTER_LP_LPS = 4.0
+
 # HiGHS runs in this process (no fork, no pickling: what-if re-solves of a
 # few thousand arcs) up to this many free arcs, where it keeps to its time
 # limit; the MIP there runs without presolve, which proved the what-if
