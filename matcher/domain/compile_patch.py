@@ -34,7 +34,7 @@ from matcher.domain.compile import (
     scenario_items,
     weights_for,
 )
-from matcher.domain.components import gather_ranges
+from matcher.domain.component_reuse import gather_ranges
 from matcher.domain.eligibility import Eligibility
 from matcher.domain.model import Scenario
 

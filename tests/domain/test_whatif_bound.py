@@ -179,7 +179,8 @@ def test_a_budget_that_stops_binding_is_not_reused_as_unchanged(seed):
 def test_components_from_the_base_join_whole_components(seed):
     """The labels a what-if builds from the base's components give every component of
     the new problem one label (they may join several, never split one)."""
-    from matcher.domain.components import _components, _labels_from_base, prepare_base
+    from matcher.domain.component_reuse import components_of, labels_from_base
+    from matcher.domain.components import prepare_base
 
     sc = generate(80, 40, seed=seed, n_gemeenten=4)
     base = compile_scenario(sc)
@@ -192,10 +193,10 @@ def test_components_from_the_base_join_whole_components(seed):
         if out is None:
             continue
         p, kept = out[0].problem, out[1]
-        got = _labels_from_base(p, base.problem, kept)
+        got = labels_from_base(p, base.problem, kept)
         assert got is not None, kind
         derived_somewhere += 1
-        true = _components(p)
+        true = components_of(p)
         assert got.shape == true.shape
         for lab in np.unique(true):
             assert np.unique(got[true == lab]).size == 1, kind
