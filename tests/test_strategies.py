@@ -243,3 +243,19 @@ def test_lagrangian_keeps_a_small_margin_on_small_cores() -> None:
     assert mip_strategy._answer_margin(budget) == pytest.approx(0.42)
     assert mip_strategy._answer_margin(budget, large) == pytest.approx(0.42)  # type: ignore[arg-type]
     assert mip_strategy._answer_margin(budget, small) == pytest.approx(0.14)  # type: ignore[arg-type]
+
+
+def test_the_simplex_is_expected_slower_per_arc_on_huge_cores() -> None:
+    """At 1.25 million arcs and 180 s the plain LP is no longer worth it (PDLP's route
+    then runs), while a 10k x 2k core keeps the measured linear rate."""
+    from types import SimpleNamespace
+
+    from matcher.solvers.strategies import steps
+
+    def core(arcs: int) -> Any:
+        return SimpleNamespace(n_arcs=arcs)
+
+    assert steps.lp_expected_s(core(250_000)) == pytest.approx(0.05 + 250_000 * 5e-5)
+    assert steps.lp_expected_s(core(1_250_000)) == pytest.approx((0.05 + 62.5) * 5**0.5)
+    assert steps.lp_worth_it(core(250_000), TimeBudget(180.0))
+    assert not steps.lp_worth_it(core(1_250_000), TimeBudget(180.0))

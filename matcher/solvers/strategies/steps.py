@@ -233,7 +233,17 @@ def lp_worth_it(core: Core, budget: TimeBudget) -> bool:
 
 
 def lp_expected_s(core: Core) -> float:
-    return 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
+    """The simplex's expected seconds on `core`.  Linear up to `LP_LINEAR_ARCS`, then
+    growing with the square root of the size on top: the families at 100k x 10k (1.25
+    million arcs) were expected at 62 s and had no LP after 106 s, so the route ran the
+    simplex into its deadline instead of PDLP (benchmarks/RESULTS.md, "Issue 18 in one
+    quiet window, s24")."""
+    linear = 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
+    return linear * max(1.0, core.n_arcs / LP_LINEAR_ARCS) ** 0.5
+
+
+# up to here the per-arc rate was measured (10k x 2k cores of 124,000-250,000 arcs)
+LP_LINEAR_ARCS = 250_000
 
 
 def target(bound: float | None, opts: SolveOptions) -> float | None:
