@@ -239,7 +239,7 @@ def lp_expected_s(core: Core) -> float:
     simplex into its deadline instead of PDLP (benchmarks/RESULTS.md, "Issue 18 in one
     quiet window, s24")."""
     linear = 0.05 + core.n_arcs * LP_SECONDS_PER_ARC
-    return linear * max(1.0, core.n_arcs / LP_LINEAR_ARCS) ** 0.5
+    return linear * math.sqrt(max(1.0, core.n_arcs / LP_LINEAR_ARCS))
 
 
 # up to here the per-arc rate was measured (10k x 2k cores of 124,000-250,000 arcs)
