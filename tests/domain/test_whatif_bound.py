@@ -5,21 +5,35 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from matcher.domain.compile import compile_scenario
+from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.compile_patch import patch_compile_kept
 from matcher.domain.eligibility import evaluate
 from matcher.domain.incremental import delta_bound, evaluate_changes, resolve
 from matcher.domain.match import match
+from matcher.domain.model import Scenario
 from matcher.domain.synth import generate
 from matcher.domain.whatif import AddPlaces, ChangeCeiling, apply
 from matcher.problem import AssignmentProblem
 from matcher.solution import SolveOptions, Status, verify
 from tests.domain.test_compile_patch import _deltas
+
+
+def _patched(sc: Scenario, base: Compiled, seed: int) -> Iterator[tuple[str, Compiled, np.ndarray]]:
+    """Each delta of `_deltas` that a patch can compile: its kind, the patched problem and
+    which items kept their base arcs."""
+    for kind, d in _deltas(sc, seed):
+        new = apply(sc, d)
+        elig, changes = evaluate_changes(new, base.eligibility)
+        out = patch_compile_kept(base, new, elig, changes)
+        if out is not None:
+            yield kind, out[0], out[1]
+
 
 EXACT = SolveOptions(time_limit_s=20, relative_gap=0.0)
 
@@ -43,13 +57,7 @@ def test_kept_items_have_their_base_arcs(seed):
     sc = generate(80, 40, seed=seed, n_gemeenten=4)
     base = compile_scenario(sc)
     rebuilt_somewhere = False
-    for kind, d in _deltas(sc, seed):
-        new = apply(sc, d)
-        elig, changes = evaluate_changes(new, base.eligibility)
-        out = patch_compile_kept(base, new, elig, changes)
-        if out is None:
-            continue
-        comp, kept = out
+    for kind, comp, kept in _patched(sc, base, seed):
         assert kept.shape == (comp.problem.n_items,)
         bix = base.problem.item_index()
         for i, it in enumerate(comp.problem.item_ids):
@@ -186,13 +194,8 @@ def test_components_from_the_base_join_whole_components(seed):
     base = compile_scenario(sc)
     prepare_base(base.problem)
     derived_somewhere = 0
-    for kind, d in _deltas(sc, seed):
-        new = apply(sc, d)
-        elig, changes = evaluate_changes(new, base.eligibility)
-        out = patch_compile_kept(base, new, elig, changes)
-        if out is None:
-            continue
-        p, kept = out[0].problem, out[1]
+    for kind, comp, kept in _patched(sc, base, seed):
+        p = comp.problem
         got = labels_from_base(p, base.problem, kept)
         assert got is not None, kind
         derived_somewhere += 1
