@@ -199,13 +199,7 @@ def labels_from_base(
     links are merged.  Every use's item and resource end up with one label, so each
     label is a union of components (a component the changes split stays one label):
     enough for solving per label, and far cheaper than the components of 700k arcs."""
-    hit = _MEMO.get(("components", *map(id, (base.arc_item, base.use_ptr, base.use_resource))))
-    if hit is None or not all(
-        a is b
-        for a, b in zip(hit[0], (base.arc_item, base.use_ptr, base.use_resource), strict=True)
-    ):
-        return None
-    base_labels = hit[2]
+    base_labels = memo_value("components", (base.arc_item, base.use_ptr, base.use_resource))
     if not isinstance(base_labels, np.ndarray):
         return None
     base_items, base_res = base.item_index(), base.resource_index()
@@ -315,7 +309,14 @@ def unchanged_components(
     return ~bad, ~bad & ~unproven
 
 
+def memo_value(kind: str, arrays: tuple[np.ndarray, ...]) -> object | None:
+    """The value `memo` holds of `kind` for these very arrays, or None."""
+    hit = _MEMO.get((kind, *map(id, arrays)))
+    if hit is None or not all(a is b for a, b in zip(hit[0], arrays, strict=True)):
+        return None
+    return hit[2]
+
+
 def memo_has(kind: str, arrays: tuple[np.ndarray, ...]) -> bool:
     """Whether `memo` holds a value of `kind` for these very arrays."""
-    hit = _MEMO.get((kind, *map(id, arrays)))
-    return hit is not None and all(a is b for a, b in zip(hit[0], arrays, strict=True))
+    return memo_value(kind, arrays) is not None
