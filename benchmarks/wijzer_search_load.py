@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/wijzer_search_load.py [--offerings 5000] [--users 20]
         [--seconds 30] [--seed 1] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--workers 2] [--launch serve|uvicorn]
 
 Builds a fresh SQLite database in a temporary folder (or, with `--postgres ADMIN_URL`, a
 fresh PostgreSQL database created through that server and dropped afterwards) with the
 data layer's
 national demo generator (`--offerings` offerings over all regions) through the
-importer, adds one verwijzer account, starts `python -m wijzer serve` in its own
-process on a free 127.0.0.1 port, then runs `--users` concurrent logged-in
+importer, adds one verwijzer account, starts the server (`python -m wijzer serve
+--workers N` as deployed, or `--launch uvicorn`: uvicorn's own `--workers`, one socket
+shared by the processes) on a free 127.0.0.1 port, then runs `--users` concurrent logged-in
 clients (asyncio + httpx), each searching with seeded random care type, age and
 gemeente for `--seconds` after a warm-up (`--warmup`, default 5 s). Set
 WIJZER_SEARCH_WARM=1 in the environment to let each server process fill its search
@@ -148,6 +150,23 @@ async def user(
                 await asyncio.sleep(rng.uniform(*think))
 
 
+def _server_cpu_seconds(parent: int) -> list[float]:
+    """Processor seconds used so far by each server process (Linux), busiest first:
+    shows whether the processes shared the work."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields[1] is the parent; utime and stime are fields 14 and 15 of stat.
+        if entry.name.isdigit() and int(fields[1]) == parent:
+            found.append((int(fields[11]) + int(fields[12])) / tick)
+    # multiprocessing's resource tracker is a child too; it uses next to nothing.
+    return sorted((c for c in found if c >= 0.5), reverse=True)
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -168,8 +187,15 @@ def main() -> int:
         help="seconds each user waits between searches (uniform), like locust's wait_time",
     )
     # One uvicorn process per core is how the wijzer is deployed (see docs/wijzer.md).
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--workers", type=int, default=2, help="server processes")
     ap.add_argument("--postgres", metavar="ADMIN_URL", help="run on a fresh PostgreSQL database")
+    ap.add_argument(
+        "--launch",
+        choices=("serve", "uvicorn"),
+        default="serve",
+        help="serve: `python -m wijzer serve --workers N` (a socket per process); "
+        "uvicorn: `uvicorn --workers N` (one socket shared by the processes)",
+    )
     args = ap.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="wijzer-bench-") as tmp,
@@ -185,25 +211,19 @@ def main() -> int:
             WIJZER_SECRET_KEY="benchmark-" + "k" * 40,
             WIJZER_LOGIN_MAX_FAILURES="1000",
         )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "wijzer.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--workers",
-                str(args.workers),
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        if args.launch == "serve":
+            # As deployed: one process per core, each on its own socket of the port.
+            cmd = [sys.executable, "-m", "wijzer", "serve", "--host", "127.0.0.1"]
+            cmd += ["--port", str(port), "--workers", str(args.workers)]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "--factory", "wijzer.app:create_app"]
+            cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+            cmd += ["--workers", str(args.workers)]
+        # The server's log (JSON lines, one per request with `serve`) is written, as in
+        # production, to a file that is shown only when the server does not start.
+        log_path = Path(tmp) / "server.log"
+        log_file = log_path.open("wb")
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
@@ -212,7 +232,9 @@ def main() -> int:
                     with socket.create_connection(("127.0.0.1", port), timeout=1):
                         break
                 except OSError:
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        log_file.flush()
+                        print(log_path.read_text()[-4000:], file=sys.stderr)
                         raise
                     time.sleep(0.2)
             latencies: list[float] = []
@@ -240,9 +262,11 @@ def main() -> int:
                 )
 
             asyncio.run(run_all())
+            cpu = _server_cpu_seconds(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
+            log_file.close()
     ms = [x * 1000 for x in latencies]
     if not ms:
         print("no measurements; errors:", sorted(set(errors)))
@@ -252,16 +276,17 @@ def main() -> int:
         f"{backend} database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)"
     )
     print(
-        "| users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms | p99 ms "
-        "| max ms | errors |"
+        "| launch | users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms "
+        "| p99 ms | max ms | errors | server cpu s per process |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     think = f"{args.think[0]:g}-{args.think[1]:g}"
     print(
-        f"| {args.users} | {think} | {args.workers} | {args.seconds:.0f} | {len(ms)} | "
+        f"| {args.launch} | {args.users} | {think} | {args.workers} | {args.seconds:.0f} | "
+        f"{len(ms)} | "
         f"{len(ms) / args.seconds:.1f} | "
         f"{pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {max(ms):.1f} | "
-        f"{len(errors)} |"
+        f"{len(errors)} | {' / '.join(f'{c:.1f}' for c in cpu)} |"
     )
     return 0
 

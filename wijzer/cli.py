@@ -14,15 +14,31 @@ from wijzer.deps import engine_for, prepare, sessions_for
 from wijzer.settings import Settings
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     # An upgraded app on an older database would fail at the first login; the
-    # migrations are idempotent, so bring the schema up to date before serving.
+    # migrations are idempotent, so bring the schema up to date before serving (once,
+    # before any server process starts).
     engine = engine_for(settings)
     try:
         prepare(engine)
     finally:
         engine.dispose()
+    if workers > 1:
+        return server.run_workers(host, port, workers)
     server.run(create_app(settings), host, port)
+    return 0
+
+
+def _workers(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= server.MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"kies een heel getal van 1 tot en met {server.MAX_WORKERS}, niet {value!r}"
+        )
+    return n
 
 
 def check_terms(settings: Settings) -> int:
@@ -50,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=text)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        if name == "serve":
+            p.add_argument(
+                "--workers",
+                type=_workers,
+                default=1,
+                help="aantal serverprocessen op dezelfde poort (advies: een per processorkern)",
+            )
     sub.add_parser(
         "check-termijnen",
         help="zoek aanmeldingen die niet op tijd zijn beantwoord en stuur de meldingen",
@@ -59,6 +82,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-termijnen":
         return check_terms(settings)
     if args.command == "serve":
-        serve(settings, args.host, args.port)
-        return 0
+        return serve(settings, args.host, args.port, args.workers)
     return int(run_demo(settings, args.host, args.port, out=sys.stdout))

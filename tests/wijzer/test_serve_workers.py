@@ -1,0 +1,223 @@
+"""`python -m wijzer serve --workers N`: N processes on one port, each with its own
+listening socket, so new connections are spread over all of them and a session made
+on one process holds on the others."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from providers.store import accounts
+from providers.store.engine import make_engine, migrate, session_factory
+from providers.store.models import OrganisationKind, Role
+from wijzer import cli, server
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "een lang wachtwoord voor de test"
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc to see which process holds what"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command may hold spaces or brackets; the fields after the last ")" do not.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _established_inodes(port: int) -> set[str]:
+    """Inodes of the server ends of the established TCP connections on `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01":
+                inodes.add(fields[9])
+    return inodes
+
+
+def _sockets_of(pid: int) -> set[str]:
+    out = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        match = re.fullmatch(r"socket:\[(\d+)\]", target)
+        if match:
+            out.add(match.group(1))
+    return out
+
+
+def _serve(tmp_path: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    url = f"sqlite:///{tmp_path / 'wijzer.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine).begin() as s:
+        org = accounts.create_organisation(s, "Test GI", OrganisationKind.GI, gi_code="TGI")
+        accounts.create_account(s, "verwijzer", PASSWORD, Role.VERWIJZER, org)
+    engine.dispose()
+    env = {k: v for k, v in os.environ.items() if k != server.COOKIE_SIGNING_VARIABLE}
+    env.update(WIJZER_DATABASE_URL=url, WIJZER_OVERDUE_CHECK_MINUTES="0")
+    cmd = [sys.executable, "-m", "wijzer", "serve", "--port", str(port), "--workers", str(workers)]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, workers: int) -> list[int]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server stopped while starting"
+        kids = _children(proc.pid)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except OSError:
+            time.sleep(0.2)
+            continue
+        # Every server process listens once it is up (multiprocessing's resource
+        # tracker is a child too, and does not).
+        servers = [pid for pid in kids if _listens(pid, port)]
+        if len(servers) == workers:
+            return servers
+        time.sleep(0.2)
+    raise AssertionError("the server processes did not start within 60 s")
+
+
+def _listens(pid: int, port: int) -> bool:
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                listening.add(fields[9])
+    return bool(listening & _sockets_of(pid))
+
+
+def _login(base: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/inloggen")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        r = client.post(
+            "/inloggen",
+            data={"gebruikersnaam": "verwijzer", "wachtwoord": PASSWORD, "csrf_token": token[1]},
+        )
+        assert r.status_code == 303, r.text
+        return client.cookies
+
+
+def test_two_processes_share_the_connections_and_the_sessions(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _serve(tmp_path, port, 2)
+    clients: list[httpx.Client] = []
+    kids: list[int] = []
+    try:
+        kids = _wait_listening(proc, port, 2)
+        assert len(kids) == 2
+        base = f"http://127.0.0.1:{port}"
+        cookies = _login(base)
+        # 40 new connections, kept open: the kernel hashes each to one of the two
+        # listening sockets, so both processes get some (all on one: chance 2**-39).
+        for _ in range(40):
+            client = httpx.Client(base_url=base, cookies=cookies)
+            clients.append(client)
+            r = client.get("/zoeken")
+            # Logged in on every process: the cookie's key is shared (no secret was set).
+            assert r.status_code == 200, r.status_code
+            assert "Zoeken" in r.text
+        established = _established_inodes(port)
+        held = {pid: len(_sockets_of(pid) & established) for pid in kids}
+        assert sum(held.values()) == 40, held
+        assert all(n > 0 for n in held.values()), held
+    finally:
+        for client in clients:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0
+    # A stop signal to the first process stops the server processes too.
+    assert kids
+    assert not any(Path(f"/proc/{pid}").exists() for pid in kids)
+
+
+def test_the_first_connections_are_spread_too(tmp_path: Path) -> None:
+    """The processes start listening together: connections made the moment the port
+    opens (a restart under load) do not all go to the process that started first."""
+    port = _free_port()
+    proc = _serve(tmp_path, port, 2)
+    opened: list[socket.socket] = []
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not opened:
+            assert proc.poll() is None, "the server stopped while starting"
+            assert time.monotonic() < deadline, "the port did not open within 60 s"
+            try:
+                opened.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+            except OSError:
+                time.sleep(0.01)
+        opened += [socket.create_connection(("127.0.0.1", port)) for _ in range(39)]
+        kids = _wait_listening(proc, port, 2)
+        # Give the processes a moment to accept what waits in their queues.
+        time.sleep(1.0)
+        established = _established_inodes(port)
+        held = {pid: len(_sockets_of(pid) & established) for pid in kids}
+        assert sum(held.values()) == 40, held
+        assert all(n > 0 for n in held.values()), held
+    finally:
+        for sock in opened:
+            sock.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = _serve(tmp_path, port, 2)
+        proc.wait(timeout=60)
+    assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", str(server.MAX_WORKERS + 1)])
+def test_workers_outside_the_range_are_refused(value: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="kies een heel getal"):
+        cli._workers(value)
+
+
+def test_workers_inside_the_range_are_kept() -> None:
+    assert cli._workers("2") == 2
+    assert cli._workers(str(server.MAX_WORKERS)) == server.MAX_WORKERS
