@@ -37,7 +37,7 @@ from providers.convert import attributes_of, regions
 from providers.store import waits
 from providers.store.access import OfferingView, Principal
 from services.errors import InvalidRequest
-from services.search_cache import SearchCache, prime_index
+from services.search_cache import LoopFigures, SearchCache, prime_index
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -198,12 +198,20 @@ SOURCE_MEASURED = "gemeten"
 SOURCE_STATED = "opgegeven door de aanbieder"
 
 
-def measured_flows(session: Session, *, today: dt.date) -> dict[int, MeasuredFlow]:
+def measured_flows(
+    session: Session, *, today: dt.date, figures: LoopFigures | None = None
+) -> dict[int, MeasuredFlow]:
     """Per offering with a shown measured wait (six starts in six months): the loop's
-    figures as plain values for the forecast (the matcher reads no database)."""
-    counts = waits.answer_counts(session, today=today)
+    figures as plain values for the forecast (the matcher reads no database).
+    `figures`: the loop's figures when already read (the search cache keeps them)."""
+    if figures is None:
+        figures = LoopFigures(
+            waits=waits.measured_waits(session, today=today),
+            counts=waits.answer_counts(session, today=today),
+        )
+    counts = figures.counts
     out: dict[int, MeasuredFlow] = {}
-    for oid, m in waits.measured_waits(session, today=today).items():
+    for oid, m in figures.waits.items():
         if m.median_days is None or m.p80_days is None:
             continue
         c = counts.get(oid, waits.AnswerCounts(0, 0, 0))
@@ -287,7 +295,8 @@ def search(
     deadline, basis = _deadline(child, req, today)
     fitting: list[Candidate] = []
     other: list[Candidate] = []
-    measured = waits.measured_waits(session, today=today)
+    loop = cache.loop_figures(session, today)
+    measured = loop.waits
     for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
         check = check_pair(scenario, child, child.needs[0], offering, index)
         only_via_main = bool(check.eligible and check.via_main_contractor and req.direct_only)
@@ -328,7 +337,7 @@ def search(
         )
     )
     urgent = child.urgent_deadline is not None or child.acute_unsafety
-    flows = measured_flows(session, today=today) if req.forecast_rows else {}
+    flows = measured_flows(session, today=today, figures=loop) if req.forecast_rows else {}
     for i, c in enumerate(fitting[: req.forecast_rows]):
         f = forecast(
             cache, c.offering, c.view.version, today, urgent, deadline, flows.get(c.view.id)
@@ -410,7 +419,8 @@ def warm_cache(
     seen = 0
     with sessions() as session:
         cache.sync(session, today)
-        flows = measured_flows(session, today=today) if with_forecast else {}
+        loop = cache.loop_figures(session, today)
+        flows = measured_flows(session, today=today, figures=loop) if with_forecast else {}
         for care_type in care_types:
             catalog = cache.offerings(session, principal, care_type.value, today)
             for view, offering in zip(catalog.views, catalog.offerings, strict=True):

@@ -23,6 +23,13 @@ from matcher.domain.eligibility import ScenarioIndex, Slot
 from providers.convert import budget_of, contract_of, offering_of, perceel_of, regions
 from providers.store.access import OfferingView, Principal, search_offerings
 from providers.store.purchase import PurchaseTables, data_version, purchase_tables
+from providers.store.waits import (
+    AnswerCounts,
+    MeasuredWait,
+    aanmelding_version,
+    answer_counts,
+    measured_waits,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -71,6 +78,15 @@ def purchase_for(tables: PurchaseTables, care_type: str, region: str) -> Purchas
 
 
 @dataclass(frozen=True)
+class LoopFigures:
+    """What the loop measured per offering in the last months: the wait from
+    aanmelding to start, and the aanmeldingen made, answered and declined."""
+
+    waits: dict[int, MeasuredWait]
+    counts: dict[int, AnswerCounts]
+
+
+@dataclass(frozen=True)
 class CareTypeOfferings:
     """All offerings of one care type on one day, as store views and domain objects.
 
@@ -96,6 +112,8 @@ class SearchCache:
         self._purchases: dict[tuple[str, str], Purchase] = {}
         self._tables: PurchaseTables | None = None
         self._forecasts: dict[tuple[str, int, bool], object] = {}
+        # The loop's figures change with the aanmeldingen, not with the offerings.
+        self._loop: tuple[tuple[object, ...], LoopFigures] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -155,6 +173,22 @@ class SearchCache:
             with self._lock:
                 self._purchases[(care_type, region)] = found
         return found
+
+    def loop_figures(self, session: Session, today: dt.date) -> LoopFigures:
+        """The measured waits and answer counts of `today`, read again only when an
+        aanmelding changed. The version is read in the same session as the figures, so
+        figures are never kept under a version newer than they are."""
+        key = (today, *aanmelding_version(session))
+        found = self._loop
+        if found is not None and found[0] == key:
+            return found[1]
+        figures = LoopFigures(
+            waits=measured_waits(session, today=today),
+            counts=answer_counts(session, today=today),
+        )
+        with self._lock:
+            self._loop = (key, figures)
+        return figures
 
     def forecast(self, key: tuple[str, int, bool], compute: Callable[[], T]) -> T:
         """A per-offering value (offering id, its version, ...) such as a forecast."""

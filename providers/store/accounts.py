@@ -135,21 +135,32 @@ def active_account(session: Session, username: str) -> tuple[Principal, str | No
     """The principal of an active account and its organisation's name; None when the
     account does not exist or is switched off (asked on every request, so a removed
     account or a changed role counts at once)."""
-    acc = session.scalar(
-        select(Account).where(Account.username == username, Account.active.is_(True))
-    )
-    if acc is None:
+    # One row with plain columns: this runs on every request, so no ORM objects.
+    org = Organisation
+    row = session.execute(
+        select(
+            Account.username,
+            Account.role,
+            Account.organisation_id,
+            org.region_code,
+            org.provider_id,
+            org.gi_code,
+            org.name,
+        )
+        .outerjoin(org, org.id == Account.organisation_id)
+        .where(Account.username == username, Account.active.is_(True))
+    ).first()
+    if row is None:
         return None
-    org = session.get(Organisation, acc.organisation_id)
     principal = Principal(
-        username=acc.username,
-        role=Role(acc.role),
-        organisation_id=acc.organisation_id,
-        region_code=org.region_code if org else None,
-        provider_id=org.provider_id if org else None,
-        gi_code=org.gi_code if org else None,
+        username=row.username,
+        role=Role(row.role),
+        organisation_id=row.organisation_id,
+        region_code=row.region_code,
+        provider_id=row.provider_id,
+        gi_code=row.gi_code,
     )
-    return principal, org.name if org else None
+    return principal, row.name
 
 
 def change_role(

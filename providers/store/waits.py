@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from providers.store.models import Aanmelding, AanmeldingStatus
@@ -59,6 +59,22 @@ def summarise(offering_id: int, days: Sequence[int], leads: Sequence[int] = ()) 
         return MeasuredWait(offering_id, len(days), None, None)
     lead = median(leads) if leads else None
     return MeasuredWait(offering_id, len(days), median(days), percentile(days, 80), lead)
+
+
+def aanmelding_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever an aanmelding is made, answered, started or removed (every
+    status change raises its version), so figures computed from them can be kept
+    until then."""
+    a = Aanmelding
+    row = session.execute(
+        select(
+            func.count(a.id),
+            func.coalesce(func.sum(a.version), 0),
+            func.max(a.id),
+            func.max(a.updated_at),
+        )
+    ).one()
+    return tuple(row)
 
 
 def measured_waits(session: Session, *, today: dt.date) -> dict[int, MeasuredWait]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.domain.reasons import Reason
-from providers.store import aanmeldingen, referrals
+from providers.store import aanmeldingen, referrals, waits
 from providers.store.access import Principal
 from services import search
 from services.search_cache import SearchCache
@@ -91,3 +92,40 @@ def test_the_search_page_names_the_source(app: FastAPI, ids: dict[str, int]) -> 
         )
         sources = {r["forecast"]["source"] for r in api.json()["results"] if r.get("forecast")}
         assert sources == {"opgegeven door de aanbieder"}
+
+
+def test_the_loop_figures_are_read_again_only_after_an_aanmelding_changed(
+    app: FastAPI, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.search_cache as search_cache
+
+    reads: list[dt.date] = []
+    real = search_cache.measured_waits
+
+    def counted(session: Session, *, today: dt.date) -> dict[int, waits.MeasuredWait]:
+        reads.append(today)
+        return real(session, today=today)
+
+    monkeypatch.setattr(search_cache, "measured_waits", counted)
+    snel = ids["offering:snel"]
+    cache = SearchCache(stale_after_days=14)
+    for _ in range(3):
+        assert _forecast(app, cache, snel).source == search.SOURCE_STATED
+    assert len(reads) == 1
+    with _sessions(app).begin() as s:
+        for i in range(6):
+            asked = TODAY - dt.timedelta(days=100 + i)
+            aid = _request(s, snel, asked)
+            yes = asked + dt.timedelta(days=5)
+            start = yes + dt.timedelta(days=30)
+            aanmeldingen.accept(s, SYSTEM, aid, planned_intake=yes, planned_start=start, today=yes)
+            aanmeldingen.register_start(s, SYSTEM, aid, on=start, today=TODAY)
+    # Six starts: the figures are read again and the forecast now uses them.
+    assert _forecast(app, cache, snel).source == search.SOURCE_MEASURED
+    assert len(reads) == 2
+    with _sessions(app).begin() as s:
+        _request(s, snel, TODAY - dt.timedelta(days=3))
+    # A new aanmelding only (no new start) is a change too: read once more, then kept.
+    _forecast(app, cache, snel)
+    _forecast(app, cache, snel)
+    assert len(reads) == 3
