@@ -5,6 +5,7 @@ them for a whole scenario; `compile_patch` rebuilds only the items a what-if cha
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -160,10 +161,18 @@ class ArcMaker:
     lay: Layout
 
     def add(
-        self, it: str, item_ix: int, members: tuple[tuple[str, str], ...], out: ArcLists
+        self,
+        it: str,
+        item_ix: int,
+        members: tuple[tuple[str, str], ...],
+        out: ArcLists,
+        only: set[str] | None = None,
+        copy: Callable[[list[str]], None] | None = None,
     ) -> bool:
         """Append the arcs of item `it`; False when the item is a bundle whose members
-        could each be served, but not all at one offering."""
+        could each be served, but not all at one offering.  With `only`, the arcs at
+        the other offerings are not built but appended by `copy(offerings)` (a what-if
+        copies them from the base: they cannot have changed), in the same order."""
         sc, elig, cutoffs = self.scenario, self.elig, self.cutoffs
         children, offerings, idx = sc.child_by_ref, sc.offering_by_id, elig.index
         w, pol, res_cap = sc.policy.weights, sc.policy, self.lay.res_cap
@@ -177,9 +186,18 @@ class ArcMaker:
         first_child = children[members[0][0]]
         pin = self.pinned.get(it)
         w_target, w_prio = self.weights.meets_target, self.weights.priority
+        # offerings whose arcs are copied, in a row: copied in one go
+        pending: list[str] = []
         for oid in common:
             if pin is not None and oid != pin:
                 continue
+            if only is not None and copy is not None:
+                if oid not in only:
+                    pending.append(oid)
+                    continue
+                if pending:
+                    copy(pending)
+                    pending = []
             o = offerings[oid]
             pcs = [d[oid] for d in per_member]
             if m == 1:
@@ -235,6 +253,8 @@ class ArcMaker:
                         members=m,
                     )
                 )
+        if pending and copy is not None:
+            copy(pending)
         return True
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,12 +228,31 @@ def patch_compile_kept(
     def item_of(key: PairKey) -> str:
         return bundle_of.get(key, need_item(*key))
 
-    redo: set[str] = {item_of(k) for k in keys} | {base.item_of(*k) for k in keys}
+    # Items whose pairs, members, pin or priority changed are built again in full; an
+    # item that is only reached through an offering (its release groups, places or
+    # budgets changed) gets new arcs at that offering only, the rest copied from the base.
+    partial: dict[str, set[str]] = defaultdict(set)
+    # A need of an unchanged child that kept its item, with no budget changed, has other
+    # eligible offerings only among the changed offerings (the rest of its checks are
+    # reused), so only its arcs there can differ.
+    full_keys = {
+        k
+        for k in keys
+        if changes.budget_providers
+        or k[0] in changed_refs
+        or k not in old_elig.pairs
+        or k not in elig.pairs
+        or item_of(k) != base.item_of(*k)
+    }
+    full: set[str] = {item_of(k) for k in full_keys} | {base.item_of(*k) for k in full_keys}
+    for k in keys - full_keys:
+        partial[item_of(k)].update(changes.offerings)
     reach = set(changes.offerings) | regrouped
     flips = _BudgetFlips(old, new)
     reach |= {o.id for o in new.offerings if o.provider in flips.full}
     for oid in reach:
-        redo.update(item_of(k) for k in pairs_at.get(oid, ()))
+        for k in pairs_at.get(oid, ()):
+            partial[item_of(k)].add(oid)
     # a ceiling change: the items whose cost at an offering of the provider (or through
     # it as hoofdaannemer) lies in the window
     for o in new.offerings:
@@ -240,7 +260,7 @@ def patch_compile_kept(
             for k in pairs_at.get(o.id, ()):
                 it = item_of(k)
                 if flips.reaches(o.provider, o.price_cents * len(item_members[it])):
-                    redo.add(it)
+                    partial[it].add(o.id)
     for prov in set(flips.windows) | flips.full:
         for k in via_pairs.get(prov, ()):
             it = item_of(k)
@@ -249,12 +269,13 @@ def patch_compile_kept(
                 and flips.reaches(prov, offs[pc.offering_id].price_cents * len(item_members[it]))
                 for pc in elig.eligible(*k)
             ):
-                redo.add(it)
+                full.add(it)
     pinned = pinned_items(new, elig, item_members, bundle_of)
-    redo.update(
+    full.update(
         it for it in set(pinned) | set(base.pinned) if pinned.get(it) != base.pinned.get(it)
     )
-    redo.update(it for it, m in item_members.items() if base.item_members.get(it, m) != m)
+    full.update(it for it, m in item_members.items() if base.item_members.get(it, m) != m)
+    redo = full | set(partial)
 
     # -- arcs of the items to build again ---------------------------------------------------
     lay = layout(new, groups)
@@ -266,12 +287,20 @@ def patch_compile_kept(
         it for it in base.bundle_infeasible if it not in redo and it in item_members
     }
     base_pos = bp.item_index()
+    copier = _BaseArcs(base, base.raw_uses, lay) if any(it not in full for it in partial) else None
     for i, it in enumerate(items):
         if it in redo or it not in base_pos:
             before = len(fresh.item)
-            if not maker.add(it, i, item_members[it], fresh):
+            if copier is not None and it not in full and it in base_pos:
+                copy = copier.at(it, i, fresh)
+                built = maker.add(it, i, item_members[it], fresh, partial[it], copy)
+            else:
+                built = maker.add(it, i, item_members[it], fresh)
+            if not built:
                 bundle_infeasible.add(it)
             fresh_count[i] = len(fresh.item) - before
+    if copier is not None and copier.lost:
+        return None  # a copied arc lost its option or resource: the reach was too small
     extra: dict[str, Any] = dict(
         targets=targets,
         priority=priority,
@@ -288,6 +317,73 @@ def patch_compile_kept(
     return _assemble(
         base, new, elig, items, tw, lay, fresh, fresh_count, extra, base.raw_uses, base.demand
     )
+
+
+class _BaseArcs:
+    """Copies an item's base arcs at one offering into the fresh arcs, with its option
+    and resources moved to the new layout (the raw uses, before redundant ones are
+    dropped, as the fresh arcs have them)."""
+
+    def __init__(
+        self, base: Compiled, raw: tuple[np.ndarray, np.ndarray, np.ndarray], lay: Any
+    ) -> None:
+        bp = base.problem
+        self.base = base
+        self.raw_ptr, self.raw_res, self.raw_amt = raw
+        self.bptr = np.searchsorted(bp.arc_item, np.arange(bp.n_items + 1)).tolist()
+        self.pos = bp.item_index()
+        opt_pos = {o: i for i, o in enumerate(lay.opt_ids)}
+        self.opt_map = np.asarray([opt_pos.get(o, -1) for o in bp.option_ids], dtype=np.int64)
+        self.res_map = np.asarray([lay.res_pos.get(r, -1) for r in bp.resource_ids], dtype=np.int64)
+        self.lost = False
+
+    def at(self, it: str, item_ix: int, out: ArcLists) -> Callable[[list[str]], None]:
+        """The `copy` of `ArcMaker.add` for item `it` (its index in the new problem).
+        The item's arcs are read from the arrays once, as lists; offerings that follow
+        each other in the base are copied as one slice."""
+        bi = self.pos[it]
+        lo, hi = self.bptr[bi], self.bptr[bi + 1]
+        bp, arcs = self.base.problem, self.base.arcs
+        u0, u1 = int(self.raw_ptr[lo]), int(self.raw_ptr[hi])
+        opts: list[int] = self.opt_map[bp.arc_option[lo:hi]].tolist()
+        vals: list[int] = bp.arc_value[lo:hi].tolist()
+        res: list[int] = self.res_map[self.raw_res[u0:u1]].tolist()
+        amt: list[int] = self.raw_amt[u0:u1].tolist()
+        ptrs: list[int] = (self.raw_ptr[lo : hi + 1] - u0).tolist()
+        runs: dict[str, tuple[int, int]] = {}
+        for r in range(hi - lo):
+            oid = arcs[lo + r].offering
+            runs[oid] = (runs.get(oid, (r, r))[0], r + 1)
+
+        def piece(r0: int, r1: int) -> None:
+            p0, p1 = ptrs[r0], ptrs[r1]
+            if min(opts[r0:r1]) < 0 or (p1 > p0 and min(res[p0:p1]) < 0):
+                self.lost = True
+                return
+            shift = len(out.res) - p0
+            out.item.extend([item_ix] * (r1 - r0))
+            out.opt.extend(opts[r0:r1])
+            out.val.extend(vals[r0:r1])
+            out.res.extend(res[p0:p1])
+            out.amt.extend(amt[p0:p1])
+            out.ptr.extend([q + shift for q in ptrs[r0 + 1 : r1 + 1]])
+            out.infos.extend(arcs[lo + r0 : lo + r1])
+
+        def copy(oids: list[str]) -> None:
+            start = end = -1
+            for oid in oids:
+                r0, r1 = runs.get(oid, (0, 0))
+                if r0 == r1:
+                    continue
+                if r0 != end:
+                    if end > start:
+                        piece(start, end)
+                    start = r0
+                end = r1
+            if end > start:
+                piece(start, end)
+
+        return copy
 
 
 def _assemble(

@@ -299,3 +299,33 @@ def test_keep_binding_uses_equals_counting_per_arc():
         assert got[0].dtype == np.int64
         assert np.array_equal(got[1], res[keep])
         assert np.array_equal(got[2], amt[keep])
+
+
+def test_an_item_reached_through_one_offering_copies_its_other_arcs(monkeypatch):
+    """More places at one offering: the items with a pair there get new arcs at that
+    offering only; their arcs elsewhere come from the base, and the result is still
+    the full compile."""
+    import matcher.domain.compile_patch as cp
+
+    sc = generate(80, 40, seed=7, n_gemeenten=4)
+    base = compile_scenario(sc)
+    busiest = max(base.pairs_at, key=lambda o: len(base.pairs_at[o]))
+    copied: list[str] = []
+    real_at = cp._BaseArcs.at
+
+    def counting_at(self, it, item_ix, out):
+        copy = real_at(self, it, item_ix, out)
+
+        def counted(oids):
+            copied.extend(oids)
+            copy(oids)
+
+        return counted
+
+    monkeypatch.setattr(cp._BaseArcs, "at", counting_at)
+    new = apply(sc, AddPlaces(busiest, 3))
+    patched = _patched(base, new)
+    assert patched is not None
+    assert_same_compiled(patched, compile_scenario(new, evaluate(new)))
+    assert copied, "no arc was copied from the base"
+    assert busiest not in copied
