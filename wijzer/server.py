@@ -11,23 +11,18 @@ import signal
 import socket
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from wijzer import logs
 
-if TYPE_CHECKING:
-    from multiprocessing.synchronize import Barrier
-
 log = logging.getLogger(__name__)
 
 # The largest request line plus headers the server reads (then the app's own limits apply).
 SERVER_HEAD_BYTES = 2 * 1024 * 1024
 MAX_WORKERS = 64
-# How long a server process waits for the others to start before it gives up.
-STARTUP_WAIT_S = 300.0
 COOKIE_SIGNING_VARIABLE = "WIJZER_SECRET_KEY"
 
 
@@ -51,13 +46,13 @@ def run(app: FastAPI, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, **server_options())
 
 
-def reuse_port_socket(host: str, port: int, *, listen: bool = True) -> socket.socket:
+def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A listening socket that shares `port` with the other server processes.
 
     Each process listens on its own socket and the kernel spreads new connections over
-    them. With one socket shared by all processes (uvicorn's own ``--workers``) Linux
-    wakes the process that waited last, so one busy process takes every connection
-    while the others stay idle (measured: 20 users, all on one of two processes)."""
+    them. One socket shared by all processes (uvicorn's own ``--workers``) listens
+    before any process can answer, and the first process that is up accepts every
+    connection waiting there (measured: 20 users, all on one of two processes)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
@@ -65,33 +60,21 @@ def reuse_port_socket(host: str, port: int, *, listen: bool = True) -> socket.so
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
-        if listen:
-            sock.listen(2048)
+        sock.listen(2048)
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def _worker(host: str, port: int, ready: Barrier) -> None:
-    """One server process (started with spawn, so it builds its own app)."""
+def _worker(sock: socket.socket) -> None:
+    """One server process (started with spawn, so it builds its own app) on its own
+    listening socket."""
     from wijzer.app import create_app
     from wijzer.settings import Settings
 
     logs.configure()
-    # Bound now, listening only once the app has started (asyncio listens when it
-    # starts serving): no connection reaches a process that cannot answer yet.
-    sock = reuse_port_socket(host, port, listen=False)
-    app = create_app(Settings())
-
-    def all_started() -> None:
-        # The last start-up step waits for the other processes, so all start listening
-        # together and the first connections are spread over all of them (a process
-        # that listened alone would get them all, and keep them while they stay open).
-        ready.wait(timeout=STARTUP_WAIT_S)
-
-    app.router.add_event_handler("startup", all_started)
-    config = uvicorn.Config(app, **server_options())
+    config = uvicorn.Config(create_app(Settings()), **server_options())
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -108,17 +91,22 @@ def run_workers(host: str, port: int, workers: int) -> int:
         # logged in on one process is logged out on the next request to another.
         log.warning("%s is not set: sessions end when the server stops", COOKIE_SIGNING_VARIABLE)
         os.environ[COOKIE_SIGNING_VARIABLE] = secrets.token_urlsafe(48)
+    # All sockets listen before any process starts: a connection made while the
+    # processes start waits at the socket the kernel gave it to, so even the first
+    # connections are spread (a socket that listened alone would get them all).
+    sockets: list[socket.socket] = []
     try:
-        # Fails here, once and clearly, when the port is taken by another program.
-        reuse_port_socket(host, port, listen=False).close()
+        for _ in range(workers):
+            sockets.append(reuse_port_socket(host, port))
     except OSError as exc:
+        for sock in sockets:
+            sock.close()
         print(f"De wijzer kan niet luisteren op {host}:{port}: {exc.strerror}.", file=sys.stderr)
         return 1
     context = multiprocessing.get_context("spawn")
-    ready = context.Barrier(workers)
     processes = [
-        context.Process(target=_worker, args=(host, port, ready), name=f"wijzer-{i + 1}")
-        for i in range(workers)
+        context.Process(target=_worker, args=(sock,), name=f"wijzer-{i + 1}")
+        for i, sock in enumerate(sockets)
     ]
     stopping = False
 
@@ -133,6 +121,9 @@ def run_workers(host: str, port: int, workers: int) -> int:
     try:
         for p in processes:
             p.start()
+        # Each process holds its own copy of its socket now.
+        for sock in sockets:
+            sock.close()
         log.info("serving on %s:%d with %d processes", host, port, workers)
         code = 0
         while any(p.is_alive() for p in processes):

@@ -24,6 +24,8 @@ from wijzer import cli, server
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "een lang wachtwoord voor de test"
+# A process may still be starting when its first request arrives (on a busy machine).
+TIMEOUT_S = 60.0
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc to see which process holds what"
@@ -125,7 +127,7 @@ def _listens(pid: int, port: int) -> bool:
 
 
 def _login(base: str) -> httpx.Cookies:
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=TIMEOUT_S) as client:
         page = client.get("/inloggen")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token is not None
@@ -150,7 +152,7 @@ def test_two_processes_share_the_connections_and_the_sessions(tmp_path: Path) ->
         # 40 new connections, kept open: the kernel hashes each to one of the two
         # listening sockets, so both processes get some (all on one: chance 2**-39).
         for _ in range(40):
-            client = httpx.Client(base_url=base, cookies=cookies)
+            client = httpx.Client(base_url=base, cookies=cookies, timeout=TIMEOUT_S)
             clients.append(client)
             r = client.get("/zoeken")
             # Logged in on every process: the cookie's key is shared (no secret was set).
@@ -189,10 +191,15 @@ def test_the_first_connections_are_spread_too(tmp_path: Path) -> None:
                 time.sleep(0.01)
         opened += [socket.create_connection(("127.0.0.1", port)) for _ in range(39)]
         kids = _wait_listening(proc, port, 2)
-        # Give the processes a moment to accept what waits in their queues.
-        time.sleep(1.0)
-        established = _established_inodes(port)
-        held = {pid: len(_sockets_of(pid) & established) for pid in kids}
+        # The connections wait in the queues of the sockets they were given to until
+        # each process has started and accepts them.
+        deadline = time.monotonic() + 60
+        while True:
+            established = _established_inodes(port)
+            held = {pid: len(_sockets_of(pid) & established) for pid in kids}
+            if sum(held.values()) == 40 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert sum(held.values()) == 40, held
         assert all(n > 0 for n in held.values()), held
     finally:
