@@ -85,6 +85,13 @@ def run_workers(host: str, port: int, workers: int) -> int:
     stopped first (the others are then stopped too, so a supervisor can restart all)."""
     if not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
+    if not hasattr(socket, "SO_REUSEPORT"):
+        print(
+            "Meer serverprocessen op één poort kan op dit systeem niet (het kent geen "
+            "SO_REUSEPORT). Start de wijzer zonder --workers.",
+            file=sys.stderr,
+        )
+        return 1
     logs.configure()
     if not os.environ.get(COOKIE_SIGNING_VARIABLE):
         # Every process must sign the session cookie with the same key, or a user

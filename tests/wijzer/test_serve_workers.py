@@ -219,6 +219,14 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
 
 
+def test_a_system_without_a_shared_port_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delattr(socket, "SO_REUSEPORT")
+    assert server.run_workers("127.0.0.1", _free_port(), 2) == 1
+    assert "Start de wijzer zonder --workers" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "abc", str(server.MAX_WORKERS + 1)])
 def test_workers_outside_the_range_are_refused(value: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="kies een heel getal"):
