@@ -17,6 +17,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from matcher.domain.compile import (
 from matcher.domain.component_reuse import gather_ranges
 from matcher.domain.eligibility import Eligibility
 from matcher.domain.model import Scenario
+from matcher.problem import AssignmentProblem
 
 PairKey = tuple[str, str]
 
@@ -286,8 +288,9 @@ def patch_compile_kept(
     bundle_infeasible = {
         it for it in base.bundle_infeasible if it not in redo and it in item_members
     }
-    base_pos = bp.item_index()
-    copier = _BaseArcs(base, base.raw_uses, lay) if any(it not in full for it in partial) else None
+    maps = _BaseMaps(bp, lay)
+    base_pos = maps.pos
+    copier = _BaseArcs(base, base.raw_uses, maps) if any(it not in full for it in partial) else None
     for i, it in enumerate(items):
         if it in redo or it not in base_pos:
             before = len(fresh.item)
@@ -315,8 +318,36 @@ def patch_compile_kept(
         pinned=pinned,
     )
     return _assemble(
-        base, new, elig, items, tw, lay, fresh, fresh_count, extra, base.raw_uses, base.demand
+        base, new, elig, items, tw, lay, maps, fresh, fresh_count, extra, base.raw_uses, base.demand
     )
+
+
+class _BaseMaps:
+    """Where the base's items and arcs are, and where its options and resources sit in
+    the new layout: read by the copies of base arcs and by `_assemble`, built once and
+    only when asked (a patch that keeps every item needs none of them)."""
+
+    def __init__(self, bp: AssignmentProblem, lay: Any) -> None:
+        self.bp, self.lay = bp, lay
+
+    @cached_property
+    def pos(self) -> dict[str, int]:
+        return self.bp.item_index()
+
+    @cached_property
+    def bptr(self) -> np.ndarray:
+        """Per base item, where its arcs start (arcs are grouped by item)."""
+        return np.searchsorted(self.bp.arc_item, np.arange(self.bp.n_items + 1))
+
+    @cached_property
+    def opt_map(self) -> np.ndarray:
+        opt_pos = {o: i for i, o in enumerate(self.lay.opt_ids)}
+        return np.asarray([opt_pos.get(o, -1) for o in self.bp.option_ids], dtype=np.int64)
+
+    @cached_property
+    def res_map(self) -> np.ndarray:
+        res_pos = self.lay.res_pos
+        return np.asarray([res_pos.get(r, -1) for r in self.bp.resource_ids], dtype=np.int64)
 
 
 class _BaseArcs:
@@ -325,16 +356,13 @@ class _BaseArcs:
     dropped, as the fresh arcs have them)."""
 
     def __init__(
-        self, base: Compiled, raw: tuple[np.ndarray, np.ndarray, np.ndarray], lay: Any
+        self, base: Compiled, raw: tuple[np.ndarray, np.ndarray, np.ndarray], maps: _BaseMaps
     ) -> None:
-        bp = base.problem
         self.base = base
         self.raw_ptr, self.raw_res, self.raw_amt = raw
-        self.bptr = np.searchsorted(bp.arc_item, np.arange(bp.n_items + 1)).tolist()
-        self.pos = bp.item_index()
-        opt_pos = {o: i for i, o in enumerate(lay.opt_ids)}
-        self.opt_map = np.asarray([opt_pos.get(o, -1) for o in bp.option_ids], dtype=np.int64)
-        self.res_map = np.asarray([lay.res_pos.get(r, -1) for r in bp.resource_ids], dtype=np.int64)
+        self.bptr: list[int] = maps.bptr.tolist()
+        self.pos = maps.pos
+        self.opt_map, self.res_map = maps.opt_map, maps.res_map
         self.lost = False
 
     def at(self, it: str, item_ix: int, out: ArcLists) -> Callable[[list[str]], None]:
@@ -393,6 +421,7 @@ def _assemble(
     items: list[str],
     tw: Any,
     lay: Any,
+    maps: _BaseMaps,
     fresh: ArcLists,
     fresh_count: dict[int, int],
     extra: dict[str, Any],
@@ -434,8 +463,8 @@ def _assemble(
             np.ones(len(items), dtype=bool),
         )
     n_items, nb, nba = len(items), bp.n_items, bp.n_arcs
-    bptr = np.searchsorted(bp.arc_item, np.arange(nb + 1))
-    base_pos = bp.item_index()
+    bptr = maps.bptr
+    base_pos = maps.pos
     src_list = [-1 if i in fresh_count else base_pos[it] for i, it in enumerate(items)]
     src_base = np.asarray(src_list, dtype=np.int64).reshape(-1)
     is_base = src_base >= 0
@@ -471,9 +500,7 @@ def _assemble(
         return np.concatenate(parts) if parts else from_base[:0]
 
     ident = range(max(nba, len(fresh.item)) + 1)
-    opt_pos = {o: i for i, o in enumerate(lay.opt_ids)}
-    opt_map = np.asarray([opt_pos.get(o, -1) for o in bp.option_ids], dtype=np.int64)
-    res_map = np.asarray([lay.res_pos.get(r, -1) for r in bp.resource_ids], dtype=np.int64)
+    opt_map, res_map = maps.opt_map, maps.res_map
     f_opt = np.asarray(fresh.opt, dtype=np.int64)
     arc_opt = cat(opt_map[bp.arc_option], f_opt, ident, ident)
     arc_val = cat(bp.arc_value, np.asarray(fresh.val, dtype=np.int64), ident, ident)
