@@ -205,10 +205,7 @@ def measured_flows(
     figures as plain values for the forecast (the matcher reads no database).
     `figures`: the loop's figures when already read (the search cache keeps them)."""
     if figures is None:
-        figures = LoopFigures(
-            waits=waits.measured_waits(session, today=today),
-            counts=waits.answer_counts(session, today=today),
-        )
+        figures = LoopFigures.read(session, today)
     counts = figures.counts
     out: dict[int, MeasuredFlow] = {}
     for oid, m in figures.waits.items():

@@ -85,6 +85,13 @@ class LoopFigures:
     waits: dict[int, MeasuredWait]
     counts: dict[int, AnswerCounts]
 
+    @classmethod
+    def read(cls, session: Session, today: dt.date) -> LoopFigures:
+        return cls(
+            waits=measured_waits(session, today=today),
+            counts=answer_counts(session, today=today),
+        )
+
 
 @dataclass(frozen=True)
 class CareTypeOfferings:
@@ -182,10 +189,7 @@ class SearchCache:
         found = self._loop
         if found is not None and found[0] == key:
             return found[1]
-        figures = LoopFigures(
-            waits=measured_waits(session, today=today),
-            counts=answer_counts(session, today=today),
-        )
+        figures = LoopFigures.read(session, today)
         with self._lock:
             self._loop = (key, figures)
         return figures
