@@ -6,8 +6,9 @@ A search reads the same offerings, contracts and budgets again and again; they o
 change on a write (an aanbieder update, a budget update, an import). The cache keeps
 them per care type, built once per data version and day, so a search does no ORM
 work and no release-schedule arithmetic. The version is read from the database on
-every search (a few aggregates), so a write made by another server process is seen
-at once.
+every search (one counter that the database raises with every write to those tables,
+`providers.store.purchase.data_version`), so a write made by another server process is
+seen at once.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -329,6 +330,19 @@ class ImportBatch(Base):
     actor: Mapped[str] = mapped_column(String(100))
     files: Mapped[str] = mapped_column(String(1000))
     counts: Mapped[str] = mapped_column(String(400))
+
+
+class ChangeCounter(Base):
+    """A number the database raises in the transaction of every write to one kind of
+    data (triggers of migration 0011), so a cache can tell in one read whether
+    anything it was built from changed. `last_tx` lets PostgreSQL raise it once per
+    transaction."""
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    last_tx: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class WebSession(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from providers.store import models
+from providers.store import changes, models
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,14 @@ def purchase_tables(session: Session, *, region_code: str | None = None) -> Purc
 
 
 def data_version(session: Session) -> tuple[object, ...]:
-    """Changes whenever anything the search reads changes (including imports)."""
+    """Changes whenever anything the search reads changes (including imports): on
+    SQLite and PostgreSQL the database's own change counter (`changes.OFFERS`)."""
+    n = changes.counter(session, changes.OFFERS)
+    return (n,) if n is not None else _summed_version(session)
+
+
+def _summed_version(session: Session) -> tuple[object, ...]:
+    """The version from the tables themselves, for a database without the triggers."""
     off, bud = models.Offering, models.Budget
     row = session.execute(
         select(

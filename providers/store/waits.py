@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from providers.store import changes
 from providers.store.models import Aanmelding, AanmeldingStatus
 
 MONTHS = 6
@@ -64,7 +65,10 @@ def summarise(offering_id: int, days: Sequence[int], leads: Sequence[int] = ()) 
 def aanmelding_version(session: Session) -> tuple[object, ...]:
     """Changes whenever an aanmelding is made, answered, started or removed (every
     status change raises its version), so figures computed from them can be kept
-    until then."""
+    until then: on SQLite and PostgreSQL the database's own change counter."""
+    n = changes.counter(session, changes.AANMELDINGEN)
+    if n is not None:
+        return (n,)
     a = Aanmelding
     row = session.execute(
         select(

@@ -54,7 +54,7 @@ def _load(sessions: sessionmaker[Session], demo_dir: Path) -> None:
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
-    assert current_revision(engine) == "0010"
+    assert current_revision(engine) == "0011"
 
 
 def test_import_then_reimport_updates_in_place(

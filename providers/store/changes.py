@@ -1,0 +1,27 @@
+"""Change counters: numbers the database raises in the transaction of every write to
+one kind of data (the triggers of migration 0011), so a cache can tell with one read
+of one row whether anything it was built from changed, also when another server
+process wrote it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from providers.store.models import ChangeCounter
+
+# Everything the search's cache of offerings and purchases is built from.
+OFFERS = "aanbod"
+# The aanmeldingen (the loop's measured waits and answer counts).
+AANMELDINGEN = "aanmeldingen"
+# The databases migration 0011 gives the triggers to.
+WITH_TRIGGERS = ("sqlite", "postgresql")
+
+
+def counter(session: Session, name: str) -> int | None:
+    """The counter's value now, or None when this database keeps no counters (the
+    caller then derives a version from the tables themselves). Read it before the data
+    it stands for: data kept under a value is then never older than that value."""
+    if session.get_bind().dialect.name not in WITH_TRIGGERS:
+        return None
+    return session.scalar(select(ChangeCounter.n).where(ChangeCounter.name == name))
