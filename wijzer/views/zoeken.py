@@ -336,12 +336,17 @@ def _flags(c: use_case.Candidate, names: Mapping[str, str]) -> list[Flag]:
     return flags
 
 
-def _row(c: use_case.Candidate, names: Mapping[str, str]) -> ResultRow:
+def _row(
+    c: use_case.Candidate, names: Mapping[str, str], reasons: list[str] | None = None
+) -> ResultRow:
+    """One result as the page and the API show it. Built without pydantic's checks
+    (`model_construct`): every value comes typed from the search, and a search page
+    builds a row for each of some hundreds of offerings."""
     view = c.view
     location = reference.gemeenten().get(view.gemeente_code)
     labels = care_type_labels()
     f = c.forecast
-    return ResultRow(
+    return ResultRow.model_construct(
         offering_id=view.id,
         provider=view.provider_name,
         care_type=view.care_type,
@@ -359,13 +364,13 @@ def _row(c: use_case.Candidate, names: Mapping[str, str]) -> ResultRow:
         days_late=c.verdict.days_late,
         uncertain=c.uncertain,
         flags=_flags(c, names),
-        reasons=[] if c.fits else _reason_texts(c, names),
+        reasons=[] if c.fits else (_reason_texts(c, names) if reasons is None else reasons),
         intake_stop=view.intake_stop,
         last_confirmed=view.confirmed_at.date(),
         stale=view.stale,
         forecast=None
         if f is None
-        else StartForecastView(
+        else StartForecastView.model_construct(
             median=f.median,
             low=f.low,
             high=f.high,
@@ -409,14 +414,15 @@ def search(
     ctx.deadline_passed = result.deadline_passed
     ctx.out_of_region_count = result.out_of_region_count
     ctx.forecast_rows = forecast_rows
-    ctx.results = [_row(c, result.provider_names) for c in result.fitting]
-    rows = {c.view.id: _row(c, result.provider_names) for c in result.non_fitting}
+    names = result.provider_names
+    ctx.results = [_row(c, names) for c in result.fitting]
+    reasons = {c.view.id: _reason_texts(c, names) for c in result.non_fitting}
     if form.ook_niet_passend:
-        ctx.non_fitting = list(rows.values())
+        ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in result.non_fitting]
     # Counted in the catalogue's order, so reasons with equal counts keep that order.
     reason_counts: Counter[str] = Counter()
-    for offering_id in sorted(rows):
-        reason_counts.update(rows[offering_id].reasons)
+    for offering_id in sorted(reasons):
+        reason_counts.update(reasons[offering_id])
     ctx.non_fitting_count = len(result.non_fitting)
     ctx.non_fitting_reasons = [
         ReasonCount(reason=r, count=n)
