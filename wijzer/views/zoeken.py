@@ -339,14 +339,13 @@ def _flags(c: use_case.Candidate, names: Mapping[str, str]) -> list[Flag]:
 def _row(
     c: use_case.Candidate, names: Mapping[str, str], reasons: list[str] | None = None
 ) -> ResultRow:
-    """One result as the page and the API show it. Built without pydantic's checks
-    (`model_construct`): every value comes typed from the search, and a search page
-    builds a row for each of some hundreds of offerings."""
+    """One result as the page and the API show it. `reasons`: the reasons it does not
+    fit, when already put into words."""
     view = c.view
     location = reference.gemeenten().get(view.gemeente_code)
     labels = care_type_labels()
     f = c.forecast
-    return ResultRow.model_construct(
+    return ResultRow(
         offering_id=view.id,
         provider=view.provider_name,
         care_type=view.care_type,
@@ -370,7 +369,7 @@ def _row(
         stale=view.stale,
         forecast=None
         if f is None
-        else StartForecastView.model_construct(
+        else StartForecastView(
             median=f.median,
             low=f.low,
             high=f.high,
