@@ -152,6 +152,8 @@ def contra_indications_hit(ctx: PairContext) -> tuple[ChildAttribute, ...]:
 
 
 def _contra_indications_hit(ctx: PairContext) -> tuple[ChildAttribute, ...]:
+    if not ctx.child.attributes:
+        return ()  # nothing to hit; the common case of a search without kenmerken
     declared = ctx.offering.contra_indications - ctx.offering.waived_contra_indications
     hits = set(ctx.child.attributes & declared)
     for r in ctx.index.refusals.get((ctx.offering.id, ctx.child.ref), ()):
