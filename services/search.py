@@ -30,7 +30,7 @@ from matcher.domain.clocks import (
 from matcher.domain.eligibility import PairCheck, Reason, ScenarioIndex, check_pair
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
 from matcher.forecast.domain import MeasuredFlow, state_from_offering
-from matcher.forecast.simulate import summarise
+from matcher.forecast.simulate import summarise_entry
 from providers import reference
 from providers.convert import ATTRIBUTE_BY_CODE as ATTRIBUTE_BY_CODE
 from providers.convert import attributes_of, regions
@@ -389,7 +389,7 @@ def forecast(
     if starts is None:
         return None
     position = [e.ref for e in state.queue].index(QUERY_CHILD)
-    f = summarise(state, starts, seed=seed, runs=FORECAST_RUNS)[position]
+    f = summarise_entry(state, starts, position, seed=seed, runs=FORECAST_RUNS)
     return StartForecast(
         median=f.median_date,
         low=f.low_date,

@@ -50,7 +50,7 @@ from matcher.domain.reasons import Group, PairWarning, euro_text, group_of
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts
 from matcher.forecast import with_new_referral as refer
 from matcher.forecast.domain import state_from_offering
-from matcher.forecast.simulate import summarise
+from matcher.forecast.simulate import summarise_entry
 from providers import reference
 from providers.store.access import Principal
 from providers.store.aggregates import protect, small_cell
@@ -445,7 +445,7 @@ def _earliest_start(sc: Scenario, region: str) -> dict[str, tuple[float, float, 
             starts = simulate_starts(state, runs=FORECAST_RUNS, seed=seed)
         except ForecastInputError:
             continue
-        f = summarise(state, starts, seed=seed, runs=FORECAST_RUNS)[-1]
+        f = summarise_entry(state, starts, len(state.queue) - 1, seed=seed, runs=FORECAST_RUNS)
         if f.median_days is None or f.low_days is None or f.high_days is None:
             continue
         got = (f.low_days, f.median_days, f.high_days)

@@ -65,7 +65,7 @@ def create_app(
         dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(reload=settings.reload_templates)
     app.state.engine = engine_for(settings)
     app.state.sessions = sessions_for(app.state.engine)
     app.state.accounts = (

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     jobs_max_active: int = Field(default=3, ge=1, le=100)
     jobs_max_stored: int = Field(default=50, ge=5, le=10_000)
     debug: bool = False
+    # Read a template again when its file changed (for whoever edits them); off, a
+    # page costs no file checks.
+    reload_templates: bool = False
     # Working days a provider has to answer an aanmelding (iJw: the answer term).
     referral_answer_days: int = Field(default=5, ge=1, le=30)
     # A provider's own wait that differs from the measured median by more days than

@@ -281,9 +281,10 @@ def _serve_queue(
             out_row[regular_idx[k]] = np.nan
 
 
-def _quantile_days(values: FloatArray, q: float) -> float | None:
-    v = float(np.quantile(values, q, method="inverted_cdf"))
-    return v if math.isfinite(v) else None
+def _quantiles_days(values: FloatArray, qs: tuple[float, ...]) -> list[float | None]:
+    """The quantiles `qs` in one pass (each as np.quantile(values, q) would give it)."""
+    found = np.quantile(values, qs, method="inverted_cdf")
+    return [float(v) if math.isfinite(v) else None for v in found]
 
 
 def _as_date(as_of: date, days: float | None) -> date | None:
@@ -296,43 +297,47 @@ def summarise(
     state: OfferingState, starts: FloatArray, *, seed: int, runs: int
 ) -> list[StartForecast]:
     """Turn simulated start offsets into one `StartForecast` per queue entry."""
-    out: list[StartForecast] = []
-    for j, entry in enumerate(state.queue):
-        col = starts[:, j]
-        stayed = col[~np.isnan(col)]
-        p_leave = 1.0 - stayed.size / max(1, col.size)
-        deadline_p: float | None = None
-        if stayed.size == 0:
-            lo = med = hi = None
-        else:
-            lo = _quantile_days(stayed, INTERVAL[0])
-            med = _quantile_days(stayed, 0.5)
-            hi = _quantile_days(stayed, INTERVAL[1])
-        if entry.deadline is not None and stayed.size:
-            limit = (entry.deadline - state.as_of).days
-            deadline_p = float(np.mean(stayed > limit))
-        out.append(
-            StartForecast(
-                ref=entry.ref,
-                offering_id=state.offering_id,
-                care_type=state.care_type,
-                as_of=state.as_of,
-                position=j + 1,
-                median_days=med,
-                low_days=lo,
-                high_days=hi,
-                median_date=_as_date(state.as_of, med),
-                low_date=_as_date(state.as_of, lo),
-                high_date=_as_date(state.as_of, hi),
-                deadline=entry.deadline,
-                p_after_deadline=deadline_p,
-                p_leaves_queue=p_leave,
-                runs=runs,
-                seed=seed,
-                confirmed_on=state.confirmed_on,
-            )
-        )
-    return out
+    return [
+        summarise_entry(state, starts, j, seed=seed, runs=runs) for j in range(len(state.queue))
+    ]
+
+
+def summarise_entry(
+    state: OfferingState, starts: FloatArray, j: int, *, seed: int, runs: int
+) -> StartForecast:
+    """The `StartForecast` of queue entry `j` (0-based) alone: a search or a what-if
+    needs one child's figures, not those of everyone in the queue."""
+    entry = state.queue[j]
+    col = starts[:, j]
+    stayed = col[~np.isnan(col)]
+    p_leave = 1.0 - stayed.size / max(1, col.size)
+    deadline_p: float | None = None
+    if stayed.size == 0:
+        lo = med = hi = None
+    else:
+        lo, med, hi = _quantiles_days(stayed, (INTERVAL[0], 0.5, INTERVAL[1]))
+    if entry.deadline is not None and stayed.size:
+        limit = (entry.deadline - state.as_of).days
+        deadline_p = float(np.mean(stayed > limit))
+    return StartForecast(
+        ref=entry.ref,
+        offering_id=state.offering_id,
+        care_type=state.care_type,
+        as_of=state.as_of,
+        position=j + 1,
+        median_days=med,
+        low_days=lo,
+        high_days=hi,
+        median_date=_as_date(state.as_of, med),
+        low_date=_as_date(state.as_of, lo),
+        high_date=_as_date(state.as_of, hi),
+        deadline=entry.deadline,
+        p_after_deadline=deadline_p,
+        p_leaves_queue=p_leave,
+        runs=runs,
+        seed=seed,
+        confirmed_on=state.confirmed_on,
+    )
 
 
 def forecast_offering(
@@ -383,7 +388,7 @@ def forecast_child(
         sub_seed = _derive_seed(seed, state.offering_id)
         starts = simulate_starts(st, runs=runs, seed=sub_seed, horizon_days=horizon_days)
         j = [e.ref for e in st.queue].index(entry.ref)
-        mine = summarise(st, starts, seed=sub_seed, runs=runs)[j]
+        mine = summarise_entry(st, starts, j, seed=sub_seed, runs=runs)
         out.append(mine)
     return sorted(
         out, key=lambda f: (math.inf if f.median_days is None else f.median_days, f.offering_id)

@@ -1,6 +1,8 @@
-"""The select's options are escaped once per list; each page marks its own choice."""
+"""Rendering costs: select options escaped once per list, templates read once per process."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from wijzer.rendering import make_templates, select_options
 
@@ -36,3 +38,13 @@ def test_the_select_field_macro_renders_the_same_as_before() -> None:
     assert '<option value="">Kies</option>' in html
     assert '<option value="0363" selected>Amsterdam</option>' in html
     assert 'name="gemeente"' in html
+
+
+def test_templates_are_read_once_unless_asked(tmp_path: Path) -> None:
+    from wijzer.app import create_app
+    from wijzer.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'w.sqlite3'}"
+    assert not create_app(Settings(database_url=url)).state.templates.env.auto_reload
+    again = create_app(Settings(database_url=url, reload_templates=True))
+    assert again.state.templates.env.auto_reload
