@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import secrets
+import threading
 from http import HTTPStatus
 from pathlib import Path
 
@@ -222,8 +223,6 @@ def _log_refused(what: str, request: Request) -> None:
 
 
 def _start_warming(app: FastAPI) -> None:
-    import threading
-
     settings: Settings = app.state.settings
 
     def work() -> None:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # Fill the search cache (offerings and start forecasts) in a background thread at
     # start-up; switch on in production (each server process warms its own cache).
     search_warm: bool = False
+    # Searches one server process works on at once (its search lane); the others wait
+    # their turn. A search is processor work under one interpreter lock: more at once
+    # only makes each slower (wijzer.routers.zoeken.in_search_lane).
+    search_concurrency: int = Field(default=1, ge=1, le=64)
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
     # Longest query string the app reads; a longer one gets 414 (the search with every

@@ -18,10 +18,10 @@ AANMELDINGEN = "aanmeldingen"
 WITH_TRIGGERS = ("sqlite", "postgresql")
 
 
-def counter(session: Session, name: str) -> int | None:
+def counter(session: Session, kind: str) -> int | None:
     """The counter's value now, or None when this database keeps no counters (the
     caller then derives a version from the tables themselves). Read it before the data
     it stands for: data kept under a value is then never older than that value."""
     if session.get_bind().dialect.name not in WITH_TRIGGERS:
         return None
-    return session.scalar(select(ChangeCounter.n).where(ChangeCounter.name == name))
+    return session.scalar(select(ChangeCounter.n).where(ChangeCounter.kind == kind))

@@ -340,7 +340,7 @@ class ChangeCounter(Base):
 
     __tablename__ = "change_counters"
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
     last_tx: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

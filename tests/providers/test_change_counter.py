@@ -173,5 +173,5 @@ def test_the_migration_goes_down_and_up_again(engine: Engine) -> None:
     assert current_revision(engine) == "0010"
     migrate(engine)
     with engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT name, n FROM change_counters")).all())
+        rows = dict(conn.execute(text("SELECT kind, n FROM change_counters")).all())
     assert rows == {"aanbod": 0, "aanmeldingen": 0}

@@ -75,10 +75,9 @@ def me(user: Annotated[SessionUser, Depends(require_roles(*Role))]) -> Me:
     responses={422: {"description": "Fouten in de zoekvraag, per veld"}},
     openapi_extra={"parameters": zoeken_view.search_parameters()},
 )
-def search(
+async def search(
     request: Request,
     user: Annotated[SessionUser, Depends(require_roles(*zoeken.ROLES))],
-    db: DbSession,
     route: zoeken_view.Route = zoeken_view.Route.MAIN_CONTRACTOR,
     regio: zoeken_view.Area = zoeken_view.Area.IN_REGION,
     ook_niet_passend: bool = False,
@@ -87,8 +86,12 @@ def search(
     # messages); the schema lists them with exactly the values it accepts. Unlike
     # the page, which shows an empty form, the API answers a question without the
     # required parameters with 422.
-    ctx = zoeken.build_context(request, user, db, empty_form=False)
-    return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
+    def answer(request: Request) -> JSONResponse:
+        with request.app.state.sessions() as db:
+            ctx = zoeken.build_context(request, user, db, empty_form=False)
+        return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
+
+    return await zoeken.in_search_lane(request, answer)
 
 
 AanbiederUser = Annotated[SessionUser, Depends(require_roles(*aanbieder.ROLES))]

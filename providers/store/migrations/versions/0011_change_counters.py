@@ -46,7 +46,7 @@ CREATE OR REPLACE FUNCTION raise_change_counter() RETURNS trigger AS $$
 BEGIN
     -- once per transaction: the first row raises it, later rows find it raised
     UPDATE change_counters SET n = n + 1, last_tx = txid_current()
-     WHERE name = TG_ARGV[0] AND last_tx IS DISTINCT FROM txid_current();
+     WHERE kind = TG_ARGV[0] AND last_tx IS DISTINCT FROM txid_current();
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql
@@ -56,18 +56,18 @@ $$ LANGUAGE plpgsql
 def upgrade() -> None:
     op.create_table(
         "change_counters",
-        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.Column("last_tx", sa.BigInteger(), nullable=True),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_change_counters")),
+        sa.PrimaryKeyConstraint("kind", name=op.f("pk_change_counters")),
     )
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute(BUMP_PG)
     for counter, tables in COUNTERS.items():
         op.execute(
-            sa.text("INSERT INTO change_counters (name, n) VALUES (:name, 0)").bindparams(
-                name=counter
+            sa.text("INSERT INTO change_counters (kind, n) VALUES (:kind, 0)").bindparams(
+                kind=counter
             )
         )
         for table in tables:
@@ -84,7 +84,7 @@ def upgrade() -> None:
                     op.execute(
                         f"CREATE TRIGGER {table}_{verb.lower()}_raise_{counter} "  # noqa: S608 # nosec B608
                         f"AFTER {verb} ON {table} BEGIN UPDATE change_counters "
-                        f"SET n = n + 1 WHERE name = '{counter}'; END"
+                        f"SET n = n + 1 WHERE kind = '{counter}'; END"
                     )
     # Another database gets no triggers: `data_version` sums the tables there instead.
 
