@@ -77,6 +77,10 @@ def test_search_without_javascript(browser: Browser, live_server: str) -> None:
     _fill(page)
     page.get_by_role("button", name="Zoeken").click()
     expect(page.locator("#resultaten-titel")).to_have_text("2 aanbiedingen passen")
+    # The page the server sent back keeps what was chosen, so a search can be changed.
+    expect(page.get_by_label("Welke hulp?")).to_have_value("TRAUMATHERAPIE")
+    expect(page.get_by_label("Gemeente die betaalt")).to_have_value("GM0505")
+    expect(page.get_by_label("Leeftijd (jaren)")).to_have_value("9")
     context.close()
 
 
