@@ -113,6 +113,35 @@ def test_switch_off_hides_non_fitting_but_counts_them(verwijzer: TestClient) -> 
     assert {rc["reason"] for rc in ctx["non_fitting_reasons"]} >= {"Het budgetplafond is bereikt"}
 
 
+def test_the_page_lists_the_nearest_that_do_not_fit_and_links_to_all(
+    verwijzer: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    monkeypatch.setattr(zoeken_view, "NON_FITTING_SHOWN", 2)
+    params = {**BASE, "ook_niet_passend": "1"}
+    html = verwijzer.get("/zoeken", params=params).text
+    table = html.split('id="niet-passend-titel"')[1]
+    rows = re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', table)
+    assert len(rows) == 2
+    # The heading counts all four; the sentence says which two are shown.
+    assert "4 aanbiedingen passen niet" in html
+    assert "U ziet de 2 aanbiedingen die het dichtstbij zijn." in html
+    assert "alle_niet_passend=1" in html
+    assert "Laat alle 4 zien" in html
+    # The counts per reason cover all four, also those not listed.
+    assert "Er is een opnamestop" in table
+    assert "Niet ingekocht" in table
+    every = verwijzer.get("/zoeken", params={**params, "alle_niet_passend": "1"}).text
+    every_table = every.split('id="niet-passend-titel"')[1]
+    assert len(re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', every_table)) == 4
+    assert "niet-passend-meer" not in every
+    # The choice stays with the form, so a changed search still lists them all.
+    assert '<input type="hidden" name="alle_niet_passend" value="1">' in every
+    # The API lists them all.
+    assert len(api(verwijzer, ook_niet_passend="1")["non_fitting"]) == 4
+
+
 def test_out_of_region_allowed_with_a_flag(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, regio="buiten")
     far = by_provider(ctx["results"])["Verre Zorg"]

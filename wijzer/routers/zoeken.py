@@ -39,15 +39,17 @@ async def in_search_lane(request: Request, work: Callable[[Request], T]) -> T:
 
 
 def build_context(
-    request: Request, user: SessionUser, db: Session, *, empty_form: bool = True
+    request: Request, user: SessionUser, db: Session, *, for_page: bool = True
 ) -> view.SearchContext:
-    """The one context object of the search, for the page and the API alike. Without
-    parameters the page shows an empty form (`empty_form`); the API checks them."""
+    """The one context object of the search, for the page and the API alike. For the
+    page (`for_page`), no parameters give an empty form and the offerings that do not
+    fit are listed nearest first up to `view.NON_FITTING_SHOWN`; the API checks the
+    parameters and lists them all."""
     settings: Settings = request.app.state.settings
     params = request.query_params
     form = view.parse_form(params, {"kenmerken": params.getlist("kenmerken")})
     today = settings.current_date()
-    if not params and empty_form:
+    if not params and for_page:
         return view.SearchContext(
             form=form, today=today, stale_after_days=settings.stale_after_days
         )
@@ -59,6 +61,7 @@ def build_context(
         stale_after_days=settings.stale_after_days,
         cache=request.app.state.search_cache,
         forecast_rows=settings.search_forecast_rows,
+        limit_non_fitting=for_page,
     )
 
 

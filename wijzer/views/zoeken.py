@@ -30,6 +30,10 @@ from services.search_cache import SearchCache
 from wijzer.auth import SessionUser
 from wijzer.forms import FormErrors, parse_int
 
+# Offerings that do not fit listed on the page, nearest first: beyond the region a care
+# type can have hundreds, a wall of rows (on a phone, tens of thousands of pixels)
+# where the counts per reason already say why. A link shows them all.
+NON_FITTING_SHOWN = 25
 # A budget that has room for this few placements or fewer gets a warning flag.
 BUDGET_WARN_PLACEMENTS = 3
 
@@ -104,6 +108,7 @@ class SearchForm(BaseModel):
     uitspraak: str = ""
     deadline: str = ""
     ook_niet_passend: bool = False
+    alle_niet_passend: bool = False  # every offering that does not fit, not only the nearest
 
 
 class ReasonCount(BaseModel):
@@ -122,7 +127,9 @@ class SearchContext(BaseModel):
     stale_after_days: int
     results: list[ResultRow] = Field(default_factory=list)
     non_fitting: list[ResultRow] = Field(
-        default_factory=list, description="only filled when ook_niet_passend is set"
+        default_factory=list,
+        description="only filled when ook_niet_passend is set; on the page the "
+        "NON_FITTING_SHOWN nearest unless alle_niet_passend is set, in the API all",
     )
     non_fitting_count: int = 0
     non_fitting_reasons: list[ReasonCount] = Field(default_factory=list)
@@ -216,6 +223,7 @@ def parse_form(params: Mapping[str, str], multi: Mapping[str, Sequence[str]]) ->
         uitspraak=params.get("uitspraak", "").strip(),
         deadline=params.get("deadline", "").strip(),
         ook_niet_passend=flag("ook_niet_passend"),
+        alle_niet_passend=flag("alle_niet_passend"),
     )
 
 
@@ -390,7 +398,11 @@ def search(
     stale_after_days: int,
     cache: SearchCache | None = None,
     forecast_rows: int = FORECAST_ROWS,
+    limit_non_fitting: bool = True,
 ) -> SearchContext:
+    """The search for the page and the API. `limit_non_fitting`: list only the nearest
+    `NON_FITTING_SHOWN` offerings that do not fit (the page), unless the form asks for
+    all of them; the counts per reason always cover all."""
     ctx = SearchContext(form=form, today=today, stale_after_days=stale_after_days)
     req, ctx.errors = check_search_form(form, today, forecast_rows=forecast_rows)
     if req is None:
@@ -417,7 +429,10 @@ def search(
     ctx.results = [_row(c, names) for c in result.fitting]
     reasons = {c.view.id: _reason_texts(c, names) for c in result.non_fitting}
     if form.ook_niet_passend:
-        ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in result.non_fitting]
+        shown = result.non_fitting  # nearest first
+        if limit_non_fitting and not form.alle_niet_passend:
+            shown = shown[:NON_FITTING_SHOWN]
+        ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in shown]
     # Counted in the catalogue's order, so reasons with equal counts keep that order.
     reason_counts: Counter[str] = Counter()
     for offering_id in sorted(reasons):
