@@ -90,3 +90,10 @@ def test_the_lane_checks_the_role_first(client: TestClient) -> None:
     login(client, "test-aanbieder")
     assert client.get("/zoeken", params=BASE).status_code == 403
     assert client.get("/api/v1/zoeken", params=BASE).status_code == 403
+
+
+def test_the_same_app_searches_from_a_second_event_loop(app: FastAPI) -> None:
+    for _ in range(2):  # each TestClient runs the app in an event loop of its own
+        with TestClient(app) as client:
+            login(client, "test-verwijzer")
+            assert client.get("/zoeken", params=BASE).status_code == 200
