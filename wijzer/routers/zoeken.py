@@ -29,8 +29,8 @@ async def in_search_lane(request: Request, work: Callable[[Request], T]) -> T:
     threads, every search finishes later and the switching costs time of its own;
     each thread hand-off (a dependency, then the route) costs more. So the whole search
     runs in one hand-off, in turn, and the event loop stays free for other requests.
-    Under 20 users without a pause this gave 147-154 instead of 108 searches a second
-    (`benchmarks/RESULTS.md`)."""
+    Under 20 users without a pause this gave 145 instead of 108 searches a second
+    (`benchmarks/RESULTS.md`, s26)."""
     state = request.app.state
     lane = getattr(state, "search_lane", None)
     if lane is None:  # made in the event loop, which is where the limiter belongs
