@@ -170,3 +170,49 @@ def test_a_passed_deadline_is_late_with_days_late_never_unsure() -> None:
     assert got.days_late == 64
     assert not unsure
     assert verdict_text(got) == "Te laat: start 64 dagen na de deadline"
+
+
+# ------------------------------------------------------------ one cache, many searches
+
+
+def _outcome(result: uc.SearchResult) -> list[tuple[object, ...]]:
+    return [
+        (
+            c.view.id,
+            c.fits,
+            c.check.eligible,
+            c.check.reasons,
+            c.check.via_main_contractor,
+            c.start_low,
+            c.start_high,
+            c.verdict,
+            c.uncertain,
+            c.budget_room,
+            c.distance_km,
+        )
+        for c in (*result.fitting, *result.non_fitting)
+    ]
+
+
+def test_a_long_lived_cache_answers_as_a_fresh_one(sessions: sessionmaker[Session]) -> None:
+    """What a cache keeps between searches (offerings, purchases, the loop's figures)
+    changes no answer: each search against one with a fresh cache."""
+    import random
+
+    rng = random.Random(3)
+    gemeenten = sorted(reference.jeugdregios()[REGION].gemeente_codes)
+    outside = sorted(reference.jeugdregios()["JZ22"].gemeente_codes)
+    kept = SearchCache(stale_after_days=14)
+    with sessions() as db:
+        for _ in range(40):
+            req = _request(
+                care_type=rng.choice(list(CareType)).value,
+                age=rng.randint(4, 17),
+                gemeente=rng.choice(gemeenten + outside[:3]),
+                also_outside_region=rng.random() < 0.5,
+                forecast_rows=0,
+            )
+            warm = uc.search(db, SYSTEM, req, today=TODAY, cache=kept)
+            cold = uc.search(db, SYSTEM, req, today=TODAY, cache=SearchCache(14))
+            assert _outcome(warm) == _outcome(cold), req
+    assert kept.hits > 0  # the kept cache was used, not filled anew each time
