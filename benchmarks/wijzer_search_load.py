@@ -306,7 +306,7 @@ def main() -> int:
         return 1
     backend = "PostgreSQL" if args.postgres else "SQLite"
     # The server processes' own processor time in the measured part, per request
-    # (the client, the log writing of the parent and the database not included).
+    # (the client and the database not included).
     spent = sum(cpu[p] - cpu_before[p] for p in cpu if p in cpu_before)
     per_request = f"{spent * 1000 / len(ms):.1f}" if cpu_before else "-"
     print(

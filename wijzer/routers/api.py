@@ -87,8 +87,7 @@ async def search(
     # the page, which shows an empty form, the API answers a question without the
     # required parameters with 422.
     def answer(request: Request) -> JSONResponse:
-        with request.app.state.sessions() as db:
-            ctx = zoeken.build_context(request, user, db, for_page=False)
+        ctx = zoeken.build_context(request, user, for_page=False)
         return JSONResponse(ctx.model_dump(mode="json"), status_code=422 if ctx.errors else 200)
 
     return await zoeken.in_search_lane(request, answer)

@@ -8,7 +8,6 @@ from typing import TypeVar
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from wijzer.auth import Role, SessionUser, require_roles
 from wijzer.rendering import render
@@ -39,7 +38,7 @@ async def in_search_lane(request: Request, work: Callable[[Request], T]) -> T:
 
 
 def build_context(
-    request: Request, user: SessionUser, db: Session, *, for_page: bool = True
+    request: Request, user: SessionUser, *, for_page: bool = True
 ) -> view.SearchContext:
     """The one context object of the search, for the page and the API alike. For the
     page (`for_page`), no parameters give an empty form and the offerings that do not
@@ -53,16 +52,17 @@ def build_context(
         return view.SearchContext(
             form=form, today=today, stale_after_days=settings.stale_after_days
         )
-    return view.search(
-        db,
-        user,
-        form,
-        today=today,
-        stale_after_days=settings.stale_after_days,
-        cache=request.app.state.search_cache,
-        forecast_rows=settings.search_forecast_rows,
-        limit_non_fitting=for_page,
-    )
+    with request.app.state.sessions() as db:
+        return view.search(
+            db,
+            user,
+            form,
+            today=today,
+            stale_after_days=settings.stale_after_days,
+            cache=request.app.state.search_cache,
+            forecast_rows=settings.search_forecast_rows,
+            limit_non_fitting=for_page,
+        )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -72,8 +72,7 @@ async def page(request: Request) -> HTMLResponse:
 
 def _page(request: Request) -> HTMLResponse:
     user = _ALLOWED(request)
-    with request.app.state.sessions() as db:
-        ctx = build_context(request, user, db)
+    ctx = build_context(request, user)
     return render(
         request,
         "zoeken/index.html",

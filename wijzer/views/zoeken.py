@@ -138,6 +138,11 @@ class SearchContext(BaseModel):
     )
     forecast_rows: int = FORECAST_ROWS
 
+    @property
+    def non_fitting_cut(self) -> bool:
+        """Only the nearest of the offerings that do not fit are listed."""
+        return bool(self.non_fitting) and len(self.non_fitting) < self.non_fitting_count
+
 
 # ------------------------------------------------------------------ options
 
@@ -344,11 +349,9 @@ def _flags(c: use_case.Candidate, names: Mapping[str, str]) -> list[Flag]:
     return flags
 
 
-def _row(
-    c: use_case.Candidate, names: Mapping[str, str], reasons: list[str] | None = None
-) -> ResultRow:
-    """One result as the page and the API show it. `reasons`: the reasons it does not
-    fit, when already put into words."""
+def _row(c: use_case.Candidate, names: Mapping[str, str], reasons: Sequence[str] = ()) -> ResultRow:
+    """One result as the page and the API show it. `reasons`: why it does not fit, in
+    words (`_reason_texts`; none for an offering that fits)."""
     view = c.view
     location = reference.gemeenten().get(view.gemeente_code)
     labels = care_type_labels()
@@ -371,7 +374,7 @@ def _row(
         days_late=c.verdict.days_late,
         uncertain=c.uncertain,
         flags=_flags(c, names),
-        reasons=[] if c.fits else (_reason_texts(c, names) if reasons is None else reasons),
+        reasons=list(reasons),
         intake_stop=view.intake_stop,
         last_confirmed=view.confirmed_at.date(),
         stale=view.stale,
