@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from matcher.domain import CareNeed, CareType, Child, Offering, Policy, Scenario
 from matcher.domain.clocks import (
     NormVerdict,
@@ -30,7 +28,7 @@ from matcher.domain.clocks import (
 from matcher.domain.eligibility import PairCheck, Reason, ScenarioIndex, check_pair
 from matcher.forecast import ForecastInputError, QueueEntry, simulate_starts, with_new_referral
 from matcher.forecast.domain import MeasuredFlow, state_from_offering
-from matcher.forecast.simulate import summarise_entry
+from matcher.forecast.simulate import EntryStarts
 from providers import reference
 from providers.convert import ATTRIBUTE_BY_CODE as ATTRIBUTE_BY_CODE
 from providers.convert import attributes_of, regions
@@ -258,7 +256,7 @@ def search(
     gemeenten = reference.gemeenten()
     home = gemeenten[req.gemeente]
     child = query_child(req)
-    cache.sync(session, today)
+    counted = cache.sync(session, today)
     catalog = cache.offerings(session, user, req.care_type, today)
     pairs = list(zip(catalog.views, catalog.offerings, strict=True))
     out_of_region = 0
@@ -288,11 +286,11 @@ def search(
         name="zoekvraag",
     )
     index = ScenarioIndex(scenario)
-    prime_index(index, catalog)
+    prime_index(index, catalog, purchase)
     deadline, basis = _deadline(child, req, today)
     fitting: list[Candidate] = []
     other: list[Candidate] = []
-    loop = cache.loop_figures(session, today)
+    loop = cache.loop_figures(session, today, counted)
     measured = loop.waits
     for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
         check = check_pair(scenario, child, child.needs[0], offering, index)
@@ -302,7 +300,6 @@ def search(
         if low is not None:
             stated = today + dt.timedelta(days=stated_wait_days(view, measured.get(view.id)))
             high = max(low, stated)
-        location = gemeenten.get(view.gemeente_code)
         room: int | None = None
         if Reason.BUDGET_CEILING_REACHED not in check.reasons and offering.price_cents > 0:
             rooms = [
@@ -321,7 +318,7 @@ def search(
             start_high=high,
             verdict=verdict,
             uncertain=uncertain,
-            distance_km=round(reference.distance_km(home, location), 1) if location else None,
+            distance_km=reference.distance_between(home.code, view.gemeente_code),
             budget_room=room,
         )
         (fitting if candidate.fits else other).append(candidate)
@@ -366,30 +363,30 @@ def forecast(
     """Forecast for a child referred today: cached per offering (and data version),
     so only the deadline is applied per search.  With `measured` the flow is the
     loop's, not the provider's own figures, and the result says so (`source`)."""
-    try:
-        base = state_from_offering(offering, as_of=today, measured=measured)
-    except ForecastInputError:
-        return None
-    entry = QueueEntry(ref=QUERY_CHILD, urgent=urgent, deadline=deadline)
-    state = with_new_referral(base, entry)
     # The same per-offering seed as matcher.forecast.forecast_child, so the figures
     # here match a forecast made there with FORECAST_SEED.
     seed = (FORECAST_SEED * 1_000_003 + zlib.crc32(offering.id.encode())) % (2**63)
 
-    def simulate() -> np.ndarray | None:
+    def simulate() -> EntryStarts | None:
         try:
-            return simulate_starts(state, runs=FORECAST_RUNS, seed=seed)
+            base = state_from_offering(offering, as_of=today, measured=measured)
+            # the deadline is given per search (`EntryStarts.forecast`)
+            entry = QueueEntry(ref=QUERY_CHILD, urgent=urgent, deadline=None)
+            state = with_new_referral(base, entry)
+            starts = simulate_starts(state, runs=FORECAST_RUNS, seed=seed)
         except ForecastInputError:
             return None
+        position = [e.ref for e in state.queue].index(QUERY_CHILD)
+        return EntryStarts.of(state, starts, position, seed=seed, runs=FORECAST_RUNS)
 
     # A new start or answer changes the measured flow without changing the offering's
-    # version: the figures are part of the key.
+    # version: the figures are part of the key. The day is not: the cache forgets
+    # every forecast when the day changes (`SearchCache.sync`).
     key = offering.id if measured is None else f"{offering.id}|{measured!r}"
-    starts = cache.forecast((key, version, urgent), simulate)
-    if starts is None:
+    found = cache.forecast((key, version, urgent), simulate)
+    if found is None:
         return None
-    position = [e.ref for e in state.queue].index(QUERY_CHILD)
-    f = summarise_entry(state, starts, position, seed=seed, runs=FORECAST_RUNS)
+    f = found.forecast(deadline)
     return StartForecast(
         median=f.median_date,
         low=f.low_date,
@@ -415,8 +412,8 @@ def warm_cache(
     pay for them. Returns the number of offerings seen. Runs in a background thread."""
     seen = 0
     with sessions() as session:
-        cache.sync(session, today)
-        loop = cache.loop_figures(session, today)
+        counted = cache.sync(session, today)
+        loop = cache.loop_figures(session, today, counted)
         flows = measured_flows(session, today=today, figures=loop) if with_forecast else {}
         for care_type in care_types:
             catalog = cache.offerings(session, principal, care_type.value, today)

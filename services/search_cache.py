@@ -15,15 +15,25 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 from matcher.domain import Budget, Contract, Offering, Scenario, Subcontract
 from matcher.domain.eligibility import ScenarioIndex, Slot
+from matcher.domain.scenario_index import PurchaseLookups
 from providers.convert import budget_of, contract_of, offering_of, perceel_of, regions
+from providers.store import changes
 from providers.store.access import OfferingView, Principal, search_offerings
-from providers.store.purchase import PurchaseTables, data_version, purchase_tables
+from providers.store.purchase import (
+    BudgetRow,
+    ContractRow,
+    PurchaseTables,
+    data_version,
+    purchase_tables,
+)
 from providers.store.waits import (
     AnswerCounts,
     MeasuredWait,
@@ -50,19 +60,30 @@ class Purchase:
     subcontracts: tuple[Subcontract, ...]
     budgets: tuple[Budget, ...]
     perceel: dict[tuple[str, str], str]
+    # Kept as long as the purchase (one data version and day): the offerings as this
+    # region sees them, and the index's lookups that depend on nothing else.
+    lookups: PurchaseLookups = field(default_factory=PurchaseLookups, compare=False)
+    _seen: dict[str, tuple[Offering, Offering]] = field(default_factory=dict, compare=False)
 
     def offering(self, o: Offering) -> Offering:
         """The offering with the perceel it has under this region's contracts (as in
-        the region's scenario)."""
+        the region's scenario); the same object every time for the same `o`, so the
+        index's lookups per offering stay valid from one search to the next."""
+        seen = self._seen.get(o.id)
+        if seen is not None and seen[0] is o:
+            return seen[1]
         perceel = self.perceel.get((o.provider, o.care_type.value), "")
-        return o if perceel == o.perceel else replace(o, perceel=perceel)
+        out = o if perceel == o.perceel else replace(o, perceel=perceel)
+        self._seen[o.id] = (o, out)
+        return out
 
 
 def purchase_for(tables: PurchaseTables, care_type: str, region: str) -> Purchase:
     """What `region` (the child's purchasing region and its gemeenten) bought of `care_type`.
 
     Contracts and budgets of other regions never apply to a child of this region, so
-    they are left out.
+    they are left out (a budget applies when its region, or its gemeente, is this
+    region's: as `ScenarioIndex.budgets_for` reads them).
     """
     rows = [c for c in tables.contracts if c.region == region]
     contracts = tuple(contract_of(c) for c in rows if c.care_type == care_type)
@@ -72,10 +93,40 @@ def purchase_for(tables: PurchaseTables, care_type: str, region: str) -> Purchas
         for main, sub in tables.subcontracts
         if main in mains
     )
+    members = _gemeenten_of().get(region, frozenset())
     budgets = tuple(
-        budget_of(b) for b in tables.budgets if not b.care_types or care_type in b.care_types
+        b
+        for b in (
+            budget_of(r) for r in tables.budgets if not r.care_types or care_type in r.care_types
+        )
+        if b.region in (None, region) and (b.gemeente is None or b.gemeente in members)
     )
     return Purchase(contracts, subcontracts, budgets, perceel_of(rows))
+
+
+@cache
+def _gemeenten_of() -> dict[str, frozenset[str]]:
+    """Region code -> its gemeenten, as the scenario's regions (`regions()`) give them."""
+    return {r.code: frozenset(r.gemeenten) for r in regions()}
+
+
+def by_region(tables: PurchaseTables) -> dict[str, PurchaseTables]:
+    """The tables cut per region: its contracts and the budgets `purchase_for` could
+    keep for it (all subcontracts), so a purchase reads a region's rows, not all."""
+    region_of = {g: code for code, members in _gemeenten_of().items() for g in members}
+    contracts: dict[str, list[ContractRow]] = defaultdict(list)
+    for c in tables.contracts:
+        contracts[c.region].append(c)
+    budgets: dict[str, list[BudgetRow]] = defaultdict(list)
+    for b in tables.budgets:
+        # a gemeente's budget can apply in that gemeente's region, any other in its own
+        # (`budget_of`); `purchase_for` still checks each
+        home = b.gemeente if b.level == "gemeente" else None
+        budgets[b.region if home is None else region_of.get(home, b.region)].append(b)
+    return {
+        code: replace(tables, contracts=tuple(contracts[code]), budgets=tuple(budgets[code]))
+        for code in set(contracts) | set(budgets)
+    }
 
 
 @dataclass(frozen=True)
@@ -118,16 +169,19 @@ class SearchCache:
         self._key: tuple[object, ...] | None = None
         self._offerings: dict[str, CareTypeOfferings] = {}
         self._purchases: dict[tuple[str, str], Purchase] = {}
-        self._tables: PurchaseTables | None = None
+        self._tables: dict[str, PurchaseTables] | None = None
         self._forecasts: dict[tuple[str, int, bool], object] = {}
         # The loop's figures change with the aanmeldingen, not with the offerings.
         self._loop: tuple[tuple[object, ...], LoopFigures] | None = None
         self.hits = 0
         self.misses = 0
 
-    def sync(self, session: Session, today: dt.date) -> None:
-        """Drop everything when the data version or the day changed."""
-        key = (today, *data_version(session))
+    def sync(self, session: Session, today: dt.date) -> Mapping[str, int] | None:
+        """Drop everything when the data version or the day changed. Returns the
+        database's change counters as read for that (None where it keeps none), for
+        `loop_figures` in the same session: one read for both."""
+        read = changes.counters(session)
+        key = (today, *data_version(session, read))
         with self._lock:
             if key != self._key:
                 # Forecasts are keyed by offering version and day, so a write to one
@@ -138,6 +192,7 @@ class SearchCache:
                 self._offerings = {}
                 self._purchases = {}
                 self._tables = None
+        return read
 
     def offerings(
         self, session: Session, principal: Principal, care_type: str, today: dt.date
@@ -176,17 +231,21 @@ class SearchCache:
         if found is None:
             tables = self._tables
             if tables is None:
-                tables = self._tables = purchase_tables(session)
-            found = purchase_for(tables, care_type, region)
+                tables = self._tables = by_region(purchase_tables(session))
+            empty = PurchaseTables((), (), ())
+            found = purchase_for(tables.get(region, empty), care_type, region)
             with self._lock:
                 self._purchases[(care_type, region)] = found
         return found
 
-    def loop_figures(self, session: Session, today: dt.date) -> LoopFigures:
+    def loop_figures(
+        self, session: Session, today: dt.date, read: Mapping[str, int] | None = None
+    ) -> LoopFigures:
         """The measured waits and answer counts of `today`, read again only when an
-        aanmelding changed. The version is read in the same session as the figures, so
-        figures are never kept under a version newer than they are."""
-        key = (today, *aanmelding_version(session))
+        aanmelding changed. The version is read in the same session as the figures and
+        before them (`read`: the counters `sync` read), so figures are never kept
+        under a version newer than they are."""
+        key = (today, *aanmelding_version(session, read))
         found = self._loop
         if found is not None and found[0] == key:
             return found[1]
@@ -205,11 +264,17 @@ class SearchCache:
         return found  # type: ignore[return-value]
 
 
-def prime_index(index: ScenarioIndex, cached: CareTypeOfferings) -> None:
-    """Hand the index the per-offering values computed once for the care type.
+def prime_index(
+    index: ScenarioIndex, cached: CareTypeOfferings, purchase: Purchase | None = None
+) -> None:
+    """Hand the index the per-offering values computed once for the care type, and
+    with `purchase` the lookups kept for that purchase (its scenario must be built from
+    `purchase` and `cached` only, as the search's is).
 
     ``slots`` and ``first_start`` are cached properties of the index: setting them
     in the instance dictionary is how a cached property is filled.
     """
     index.__dict__["slots"] = cached.slots
     index.__dict__["first_start"] = cached.first_start
+    if purchase is not None:
+        index.share_purchase_lookups(purchase.lookups)

@@ -8,7 +8,7 @@ pair, so each is built once.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -18,6 +18,20 @@ from matcher.domain.model import Budget, CareNeed, Child, Offering, Refusal, Sce
 from matcher.domain.reasons import Reason
 
 Route = tuple[Reason | None, str | None, tuple[str, ...]]
+
+
+@dataclass
+class PurchaseLookups:
+    """The index's answers that depend only on what was bought: contracts, subcontracts,
+    budgets, regions, the evaluation date and the offerings (not on any child but its
+    gemeente).  Scenarios that share all of these may share one (see
+    `ScenarioIndex.share_purchase_lookups`), so a lookup made for one is not made again
+    for the next."""
+
+    contracted: dict[tuple[str, CareType], set[str]] = field(default_factory=dict)
+    purchasable: dict[tuple[str, CareType], frozenset[str]] = field(default_factory=dict)
+    routes: dict[tuple[str, CareType, str], Route] = field(default_factory=dict)
+    budgets: dict[tuple[str, str, str | None], list[Budget]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,22 @@ class ScenarioIndex:
         self._routes: dict[tuple[str, CareType, str], Route] = {}
         self.region_of = dict(scenario.purchase_region_of)
         self.subs_of: dict[str, set[str]] = defaultdict(set)
+        # per onderaannemer: the hoofdaannemers that said yes or no to it (for any care
+        # type); a route only asks those, not every contracted hoofdaannemer
+        self.mains_of: dict[str, set[str]] = defaultdict(set)
         for main, sub, _ in self.subcontract:
             self.subs_of[main].add(sub)
+            self.mains_of[sub].add(main)
+
+    def share_purchase_lookups(self, lookups: PurchaseLookups) -> None:
+        """Read and fill `lookups` instead of this index's own. The caller vouches that
+        every scenario sharing them has the same contracts, subcontracts, budgets,
+        regions, evaluation date and offering objects (the search's cache keeps one per
+        care type, purchasing region and data version)."""
+        self._contracted = lookups.contracted
+        self._purchasable = lookups.purchasable
+        self._routes = lookups.routes
+        self._budget_cache = lookups.budgets
 
     def target(self, child: Child) -> date:
         """The objective's target date (not the norm), computed once per child."""
@@ -239,7 +267,8 @@ def _route(index: ScenarioIndex, gemeente: str, ct: CareType, provider: str) -> 
     if not contracted:
         return Reason.NOT_PURCHASED, None, ()
     declining: list[str] = []
-    for main in sorted(contracted):
+    # a hoofdaannemer without a word on this provider neither accepts nor declines it
+    for main in sorted(contracted & index.mains_of.get(provider, set())):
         ok = index.accepts_sub(main, provider, ct)
         if ok:
             return None, main, ()

@@ -307,37 +307,67 @@ def summarise_entry(
 ) -> StartForecast:
     """The `StartForecast` of queue entry `j` (0-based) alone: a search or a what-if
     needs one child's figures, not those of everyone in the queue."""
-    entry = state.queue[j]
-    col = starts[:, j]
-    stayed = col[~np.isnan(col)]
-    p_leave = 1.0 - stayed.size / max(1, col.size)
-    deadline_p: float | None = None
-    if stayed.size == 0:
+    return EntryStarts.of(state, starts, j, seed=seed, runs=runs).forecast(state.queue[j].deadline)
+
+
+@dataclass(frozen=True)
+class EntryStarts:
+    """One queue entry's simulated starts, summarised as far as no deadline enters.
+    The simulation does not read the deadline, so a search keeps this per offering
+    and applies each child's deadline with `forecast`."""
+
+    state: OfferingState
+    j: int
+    stayed: FloatArray  # sorted: the starts of the runs in which the entry stayed
+    p_leave: float
+    low_days: float | None
+    median_days: float | None
+    high_days: float | None
+    seed: int
+    runs: int
+
+    @classmethod
+    def of(
+        cls, state: OfferingState, starts: FloatArray, j: int, *, seed: int, runs: int
+    ) -> EntryStarts:
+        col = starts[:, j]
+        stayed = np.sort(col[~np.isnan(col)])
         lo = med = hi = None
-    else:
-        lo, med, hi = _quantiles_days(stayed, (INTERVAL[0], 0.5, INTERVAL[1]))
-    if entry.deadline is not None and stayed.size:
-        limit = (entry.deadline - state.as_of).days
-        deadline_p = float(np.mean(stayed > limit))
-    return StartForecast(
-        ref=entry.ref,
-        offering_id=state.offering_id,
-        care_type=state.care_type,
-        as_of=state.as_of,
-        position=j + 1,
-        median_days=med,
-        low_days=lo,
-        high_days=hi,
-        median_date=_as_date(state.as_of, med),
-        low_date=_as_date(state.as_of, lo),
-        high_date=_as_date(state.as_of, hi),
-        deadline=entry.deadline,
-        p_after_deadline=deadline_p,
-        p_leaves_queue=p_leave,
-        runs=runs,
-        seed=seed,
-        confirmed_on=state.confirmed_on,
-    )
+        if stayed.size:
+            lo, med, hi = _quantiles_days(stayed, (INTERVAL[0], 0.5, INTERVAL[1]))
+        p_leave = 1.0 - stayed.size / max(1, col.size)
+        return cls(state, j, stayed, p_leave, lo, med, hi, seed, runs)
+
+    def p_after(self, deadline: date) -> float:
+        """The share of runs (of those the entry stayed in) that start after `deadline`;
+        a run without a start in the horizon (inf) counts as after."""
+        limit = (deadline - self.state.as_of).days
+        after = self.stayed.size - int(np.searchsorted(self.stayed, limit, side="right"))
+        return after / self.stayed.size
+
+    def forecast(self, deadline: date | None) -> StartForecast:
+        state, as_of = self.state, self.state.as_of
+        return StartForecast(
+            ref=state.queue[self.j].ref,
+            offering_id=state.offering_id,
+            care_type=state.care_type,
+            as_of=as_of,
+            position=self.j + 1,
+            median_days=self.median_days,
+            low_days=self.low_days,
+            high_days=self.high_days,
+            median_date=_as_date(as_of, self.median_days),
+            low_date=_as_date(as_of, self.low_days),
+            high_date=_as_date(as_of, self.high_days),
+            deadline=deadline,
+            p_after_deadline=None
+            if deadline is None or not self.stayed.size
+            else self.p_after(deadline),
+            p_leaves_queue=self.p_leave,
+            runs=self.runs,
+            seed=self.seed,
+            confirmed_on=state.confirmed_on,
+        )
 
 
 def forecast_offering(

@@ -16,7 +16,7 @@ import csv
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -267,6 +267,18 @@ def measures() -> dict[str, Code]:
     return _project_codes("maatregelen.csv")
 
 
+@lru_cache(maxsize=1 << 17)
+def distance_between(a: str, b: str, year: int = DEFAULT_YEAR) -> float | None:
+    """`distance_km` between two gemeenten by CBS code, rounded to 0.1 km as the pages
+    show it (None when a code is not a gemeente of `year`); a search asks it for the
+    same few hundred places again and again."""
+    found = gemeenten(year)
+    here, there = found.get(a), found.get(b)
+    if here is None or there is None:
+        return None
+    return round(distance_km(here, there), 1)
+
+
 def distance_km(a: Gemeente, b: Gemeente) -> float:
     """Straight-line ("hemelsbreed") distance between two gemeente points."""
     r = 6371.0
@@ -289,6 +301,7 @@ __all__ = [
     "available_years",
     "care_types",
     "code_list",
+    "distance_between",
     "distance_km",
     "gemeenten",
     "gis",

@@ -5,6 +5,8 @@ process wrote it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,10 +20,22 @@ AANMELDINGEN = "aanmeldingen"
 WITH_TRIGGERS = ("sqlite", "postgresql")
 
 
-def counter(session: Session, kind: str) -> int | None:
+def counter(session: Session, kind: str, read: Mapping[str, int] | None = None) -> int | None:
     """The counter's value now, or None when this database keeps no counters (the
     caller then derives a version from the tables themselves). Read it before the data
-    it stands for: data kept under a value is then never older than that value."""
+    it stands for: data kept under a value is then never older than that value.
+    `read`: every counter as `counters` read it earlier in this session (one read for
+    all; the data read after it is then no older than its values either)."""
+    if read is not None:
+        return read[kind]
     if session.get_bind().dialect.name not in WITH_TRIGGERS:
         return None
     return session.scalar(select(ChangeCounter.n).where(ChangeCounter.kind == kind))
+
+
+def counters(session: Session) -> dict[str, int] | None:
+    """Every counter's value now in one read, or None as in `counter`."""
+    if session.get_bind().dialect.name not in WITH_TRIGGERS:
+        return None
+    rows = session.execute(select(ChangeCounter.kind, ChangeCounter.n))
+    return {kind: n for kind, n in rows}

@@ -115,10 +115,11 @@ def purchase_tables(session: Session, *, region_code: str | None = None) -> Purc
     )
 
 
-def data_version(session: Session) -> tuple[object, ...]:
+def data_version(session: Session, read: Mapping[str, int] | None = None) -> tuple[object, ...]:
     """Changes whenever anything the search reads changes (including imports): on
-    SQLite and PostgreSQL the database's own change counter (`changes.OFFERS`)."""
-    n = changes.counter(session, changes.OFFERS)
+    SQLite and PostgreSQL the database's own change counter (`changes.OFFERS`).
+    `read`: the counters as `changes.counters` read them earlier in this session."""
+    n = changes.counter(session, changes.OFFERS, read)
     return (n,) if n is not None else _summed_version(session)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -62,11 +62,14 @@ def summarise(offering_id: int, days: Sequence[int], leads: Sequence[int] = ()) 
     return MeasuredWait(offering_id, len(days), median(days), percentile(days, 80), lead)
 
 
-def aanmelding_version(session: Session) -> tuple[object, ...]:
+def aanmelding_version(
+    session: Session, read: Mapping[str, int] | None = None
+) -> tuple[object, ...]:
     """Changes whenever an aanmelding is made, answered, started or removed (every
     status change raises its version), so figures computed from them can be kept
-    until then: on SQLite and PostgreSQL the database's own change counter."""
-    n = changes.counter(session, changes.AANMELDINGEN)
+    until then: on SQLite and PostgreSQL the database's own change counter.
+    `read`: the counters as `changes.counters` read them earlier in this session."""
+    n = changes.counter(session, changes.AANMELDINGEN, read)
     if n is not None:
         return (n,)
     a = Aanmelding

@@ -37,6 +37,7 @@ from matcher.domain.model import (
     Scenario,
     Subcontract,
 )
+from matcher.domain.reasons import Reason
 from matcher.domain.synth import generate
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,3 +213,69 @@ def test_match_charges_every_phase_to_its_time_limit() -> None:
     assert r.solution.stats["time_limit_s"] == 5.0
     assert r.solution.stats["match_s"] >= sum(phases.values()) - 1e-3
     assert r.compiled.eligibility.pairs.filled == 0  # matching read no reasons
+
+
+@SETTINGS
+@given(seed=st.integers(0, 100_000), n=st.integers(1, 20), m=st.integers(1, 30))
+def test_purchase_route_asks_every_contracted_main_contractor_in_order(
+    seed: int, n: int, m: int
+) -> None:
+    """The index asks only the hoofdaannemers that said something about a provider;
+    the route is the one of asking every contracted hoofdaannemer in name order (R11):
+    the first that accepts is used, and every one that refuses is named."""
+    from matcher.domain.scenario_index import ScenarioIndex
+
+    sc = varied(seed, n, m)
+    rng = random.Random(seed)
+    names = [*sorted({o.provider for o in sc.offerings}), "P-extra-1", "P-extra-2"]
+    care_types = sorted({o.care_type for o in sc.offerings}, key=lambda c: c.value)
+    # several contracted hoofdaannemers per gemeente, with a word on many providers
+    extra_contracts = [
+        Contract(
+            f"CR{i}", rng.choice(names), rng.choice(care_types), rng.choice(sc.regions[0].gemeenten)
+        )
+        for i in range(12)
+    ]
+    extra_subs = [
+        Subcontract(
+            rng.choice(names),
+            rng.choice(names),
+            rng.random() < 0.5,
+            rng.choice([None, *care_types]),
+        )
+        for _ in range(40)
+    ]
+    sc = replace(
+        sc,
+        contracts=(*sc.contracts, *extra_contracts),
+        subcontracts=(*sc.subcontracts, *extra_subs),
+    )
+    index = ScenarioIndex(sc)
+    providers = sorted(
+        {o.provider for o in sc.offerings} | {s.sub_provider for s in sc.subcontracts}
+    )
+    gemeenten = [*sc.regions[0].gemeenten, "GM9999"]
+    for g in gemeenten:
+        for ct in {o.care_type for o in sc.offerings}:
+            contracted = index.contracted_providers(
+                Child(ref="x", gemeente=g, region=sc.regions[0].code, needs=()), ct
+            )
+            for p in providers:
+                expected: tuple[object, ...]
+                if p in contracted:
+                    expected = (None, None, ())
+                elif not contracted:
+                    expected = (Reason.NOT_PURCHASED, None, ())
+                else:
+                    declining: list[str] = []
+                    expected = (Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR, None, ())
+                    for main in sorted(contracted):
+                        says = index.accepts_sub(main, p, ct)
+                        if says:
+                            expected = (None, main, ())
+                            break
+                        if says is False:
+                            declining.append(main)
+                    else:
+                        expected = (Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR, None, tuple(declining))
+                assert index.route(g, ct, p) == expected, (g, ct, p)

@@ -265,3 +265,33 @@ def test_little_evidence_gives_a_wider_interval() -> None:
 
     w_sure, w_unsure = widths(sure), widths(unsure)
     assert np.mean(w_unsure) > np.mean(w_sure)
+
+
+def test_one_simulation_serves_every_deadline() -> None:
+    """A search keeps an entry's simulated starts and applies each child's deadline
+    (`EntryStarts.forecast`): the figures are those of a summary made for that deadline,
+    counting runs without a start in the horizon (inf) as late and leaving out the runs
+    in which the child left the list (nan)."""
+    from matcher.forecast.simulate import INTERVAL, EntryStarts, summarise_entry
+
+    rng = np.random.default_rng(4)
+    col = rng.integers(0, 200, size=300).astype(float)
+    col[rng.random(300) < 0.1] = np.inf
+    col[rng.random(300) < 0.1] = np.nan
+    starts = np.column_stack([rng.integers(0, 50, size=300).astype(float), col])
+    st = state((QueueEntry("a"), QueueEntry("b")), flow=DEFAULT_FLOW["AMBULANT"])
+    kept = EntryStarts.of(st, starts, 1, seed=7, runs=300)
+    stayed = col[~np.isnan(col)]
+    for days in (-5, 0, 17, 99, 100, 150, 199, 400):
+        deadline = AS_OF + timedelta(days=days)
+        with_deadline = replace(st, queue=(QueueEntry("a"), QueueEntry("b", deadline=deadline)))
+        f = kept.forecast(deadline)
+        assert f == summarise_entry(with_deadline, starts, 1, seed=7, runs=300)
+        assert f.p_after_deadline == float(np.mean(stayed > days))
+    found = np.quantile(stayed, (INTERVAL[0], 0.5, INTERVAL[1]), method="inverted_cdf")
+    f = kept.forecast(None)
+    assert f.p_after_deadline is None
+    assert [f.low_days, f.median_days, f.high_days] == [
+        float(v) if np.isfinite(v) else None for v in found
+    ]
+    assert f.p_leaves_queue == pytest.approx(1 - stayed.size / 300)

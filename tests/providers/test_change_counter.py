@@ -175,3 +175,24 @@ def test_the_migration_goes_down_and_up_again(engine: Engine) -> None:
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT kind, n FROM change_counters")).all())
     assert rows == {"aanbod": 0, "aanmeldingen": 0}
+
+
+def test_one_read_of_every_counter_gives_each_version(
+    sessions: sessionmaker[Session], demo_dir: Path
+) -> None:
+    """The search reads both counters at once; each version is what its own read gives."""
+    from providers.store import changes
+    from providers.store.waits import aanmelding_version
+
+    import_files(sessions, SYSTEM, demo_dir, today=TODAY)
+    with sessions() as s:
+        read = changes.counters(s)
+        assert read is not None
+        assert set(read) >= {changes.OFFERS, changes.AANMELDINGEN}
+        assert data_version(s, read) == data_version(s) == (read[changes.OFFERS],)
+        assert aanmelding_version(s, read) == aanmelding_version(s)
+    with sessions.begin() as s:
+        s.execute(update(Budget).values(spent_cents=Budget.spent_cents + 1))
+    with sessions() as s:
+        # a read kept from before a write stands for the data as it was then
+        assert data_version(s) > data_version(s, read)

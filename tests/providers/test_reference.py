@@ -210,3 +210,12 @@ def test_distance_is_straight_line_km() -> None:
     assert 15 < d < 25
     assert 140 < reference.distance_km(g["GM0363"], g["GM0014"]) < 160  # Amsterdam - Groningen
     assert reference.distance_km(g["GM0505"], g["GM0505"]) == 0
+
+
+def test_distance_between_codes_is_the_distance_as_shown() -> None:
+    g = reference.gemeenten()
+    d = reference.distance_between("GM0505", "GM0512")
+    assert d == round(reference.distance_km(g["GM0505"], g["GM0512"]), 1)
+    assert d == reference.distance_between("GM0512", "GM0505")
+    assert reference.distance_between("GM0505", "GM0505") == 0
+    assert reference.distance_between("GM0505", "GM9999") is None

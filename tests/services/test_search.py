@@ -189,14 +189,16 @@ def _outcome(result: uc.SearchResult) -> list[tuple[object, ...]]:
             c.uncertain,
             c.budget_room,
             c.distance_km,
+            c.forecast,
         )
         for c in (*result.fitting, *result.non_fitting)
     ]
 
 
 def test_a_long_lived_cache_answers_as_a_fresh_one(sessions: sessionmaker[Session]) -> None:
-    """What a cache keeps between searches (offerings, purchases, the loop's figures)
-    changes no answer: each search against one with a fresh cache."""
+    """What a cache keeps between searches (offerings, purchases with their lookups,
+    the loop's figures, start forecasts without a deadline) changes no answer: each
+    search against one with a fresh cache, with rulings that give other deadlines."""
     import random
 
     rng = random.Random(3)
@@ -210,9 +212,44 @@ def test_a_long_lived_cache_answers_as_a_fresh_one(sessions: sessionmaker[Sessio
                 age=rng.randint(4, 17),
                 gemeente=rng.choice(gemeenten + outside[:3]),
                 also_outside_region=rng.random() < 0.5,
-                forecast_rows=0,
+                ruling=TODAY - dt.timedelta(days=rng.randint(0, 120)),
+                forecast_rows=rng.choice((0, 3)),
             )
             warm = uc.search(db, SYSTEM, req, today=TODAY, cache=kept)
             cold = uc.search(db, SYSTEM, req, today=TODAY, cache=SearchCache(14))
             assert _outcome(warm) == _outcome(cold), req
     assert kept.hits > 0  # the kept cache was used, not filled anew each time
+
+
+def test_a_purchase_holds_the_budgets_that_can_apply_in_its_region(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Cut per region or read whole, the tables give the same purchase; a budget of
+    another region is left out, so a child's lookup never walks it."""
+    from providers.store.purchase import purchase_tables
+    from services.search_cache import by_region, purchase_for
+
+    with sessions() as db:
+        whole = purchase_tables(db)
+    cut = by_region(whole)
+    members = set(reference.jeugdregios()[REGION].gemeente_codes)
+    others = [b for b in whole.budgets if b.region != REGION and b.gemeente not in members]
+    assert others, "the fixture needs budgets of more than one region"
+    seen = 0
+    for ct in CareType:
+        for region in reference.jeugdregios():
+            a = purchase_for(whole, ct.value, region)
+            b = purchase_for(
+                cut.get(region, dataclasses.replace(whole, contracts=(), budgets=())),
+                ct.value,
+                region,
+            )
+            assert a == b, (ct, region)
+            for budget in a.budgets:
+                seen += 1
+                assert budget.region in (None, region)
+                if budget.gemeente is not None:
+                    assert budget.gemeente in reference.jeugdregios()[region].gemeente_codes
+    assert seen
+    ours = purchase_for(whole, next(iter(CareType)).value, REGION).budgets
+    assert not {b.ext_id for b in others} & {b.id for b in ours}
