@@ -78,6 +78,10 @@ class ScenarioIndex:
         self._purchasable: dict[tuple[str, CareType], frozenset[str]] = {}
         self._routes: dict[tuple[str, CareType, str], Route] = {}
         self.region_of = dict(scenario.purchase_region_of)
+        # A gemeente that buys nothing itself and has no budget of its own is looked up
+        # as its region: every such gemeente of a region gets the same answers.
+        self._own_buyers = {c.buyer for c in scenario.contracts}
+        self._own_budgets = {b.gemeente for b in scenario.budgets if b.gemeente is not None}
         self.subs_of: dict[str, set[str]] = defaultdict(set)
         # per onderaannemer: the hoofdaannemers that said yes or no to it (for any care
         # type); a route only asks those, not every contracted hoofdaannemer
@@ -120,8 +124,23 @@ class ScenarioIndex:
     def contracted_providers(self, child: Child, care_type: CareType) -> set[str]:
         return set(self._contracted_for(child.gemeente, care_type))
 
+    def _purchase_key(self, gemeente: str) -> str:
+        """What the purchase answers for `gemeente` depend on: the gemeente itself when
+        it holds contracts, else its region (all contracts it can use are the region's)."""
+        if gemeente in self._own_buyers:
+            return gemeente
+        region = self.region_of.get(gemeente)
+        return gemeente if region is None else "@" + region
+
+    def _budget_key(self, gemeente: str) -> str:
+        """As `_purchase_key`, for budgets: the gemeente when it has a budget of its own."""
+        if gemeente in self._own_budgets:
+            return gemeente
+        region = self.region_of.get(gemeente)
+        return gemeente if region is None else "@" + region
+
     def _contracted_for(self, gemeente: str, care_type: CareType) -> set[str]:
-        key = (gemeente, care_type)
+        key = (self._purchase_key(gemeente), care_type)
         out = self._contracted.get(key)
         if out is None:
             out = set()
@@ -132,7 +151,7 @@ class ScenarioIndex:
 
     def route(self, gemeente: str, care_type: CareType, provider: str) -> Route:
         """`purchase_route` for a gemeente, care type and provider (cached)."""
-        key = (gemeente, care_type, provider)
+        key = (self._purchase_key(gemeente), care_type, provider)
         hit = self._routes.get(key)
         if hit is None:
             hit = self._routes[key] = _route(self, gemeente, care_type, provider)
@@ -141,7 +160,7 @@ class ScenarioIndex:
     def purchasable(self, gemeente: str, care_type: CareType) -> frozenset[str]:
         """Providers whose `purchase_route` for a child of `gemeente` has no reason:
         contracted, or accepted as onderaannemer by a contracted hoofdaannemer."""
-        key = (gemeente, care_type)
+        key = (self._purchase_key(gemeente), care_type)
         hit = self._purchasable.get(key)
         if hit is None:
             contracted = self._contracted_for(gemeente, care_type)
@@ -160,7 +179,7 @@ class ScenarioIndex:
     def budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
         """The budgets a placement of `child` at `offering` (through `via`) draws on; the
         answer depends on the child only through its gemeente, so it is cached."""
-        key = (child.gemeente, offering.id, via)
+        key = (self._budget_key(child.gemeente), offering.id, via)
         hit = self._budget_cache.get(key)
         if hit is None or self.scenario.offering_by_id.get(offering.id) is not offering:
             hit = self._budget_cache[key] = self._budgets_for(child, offering, via)

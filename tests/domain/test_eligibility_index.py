@@ -279,3 +279,45 @@ def test_purchase_route_asks_every_contracted_main_contractor_in_order(
                     else:
                         expected = (Reason.NOT_PURCHASED_NO_MAIN_CONTRACTOR, None, tuple(declining))
                 assert index.route(g, ct, p) == expected, (g, ct, p)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 100_000), n=st.integers(1, 20), m=st.integers(1, 20))
+def test_lookups_shared_by_the_gemeenten_of_a_region_are_each_gemeentes_own(
+    seed: int, n: int, m: int
+) -> None:
+    """The index answers a gemeente without contracts or budgets of its own as its
+    region; asked for children of every gemeente in turn, each answer is the one a new
+    index gives for that child alone."""
+    from matcher.domain.model import Budget
+    from matcher.domain.scenario_index import ScenarioIndex
+
+    sc = varied(seed, n, m)
+    rng = random.Random(seed)
+    gemeenten = list(sc.regions[0].gemeenten)
+    region = sc.regions[0].code
+    providers = sorted({o.provider for o in sc.offerings})
+    budgets = [
+        Budget(f"BG{i}", rng.randint(0, 10**6), gemeente=rng.choice(gemeenten)) for i in range(2)
+    ] + [
+        Budget(f"BR{i}", rng.randint(0, 10**6), provider=rng.choice([None, *providers]), region=r)
+        for i, r in enumerate((region, region, "JZ91"))
+    ]
+    sc = replace(sc, budgets=(*sc.budgets, *budgets))
+    shared = ScenarioIndex(sc)
+    asks = [
+        (g, o, via)
+        for g in [*gemeenten, "GM9999"]
+        for o in sc.offerings
+        for via in (None, rng.choice(providers))
+    ]
+    rng.shuffle(asks)
+    for g, o, via in asks:
+        child = Child(ref="x", gemeente=g, region=region, needs=())
+        fresh = ScenarioIndex(sc)
+        assert shared.budgets_for(child, o, via) == fresh.budgets_for(child, o, via), (g, o.id)
+        assert shared.route(g, o.care_type, o.provider) == fresh.route(g, o.care_type, o.provider)
+        assert shared.purchasable(g, o.care_type) == fresh.purchasable(g, o.care_type)
+        assert shared.contracted_providers(child, o.care_type) == fresh.contracted_providers(
+            child, o.care_type
+        )
