@@ -125,15 +125,29 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Unfit:
+    """An offering that does not fit the child, and why (every one is counted)."""
+
+    view: OfferingView
+    offering: Offering
+    check: PairCheck
+    only_via_main: bool
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
 class SearchResult:
     request: SearchRequest
     today: dt.date
     deadline: dt.date
     deadline_basis: DeadlineBasis
     fitting: tuple[Candidate, ...]  # best first
-    non_fitting: tuple[Candidate, ...]  # nearest first
+    # nearest first: every offering that does not fit, or the nearest `non_fitting_limit`
+    non_fitting: tuple[Candidate, ...]
     out_of_region_count: int  # offerings outside the region, not checked further
     provider_names: dict[str, str]  # provider id -> name, of the offerings checked
+    # every offering that does not fit (nearest first), also those not in `non_fitting`
+    unfit: tuple[Unfit, ...] = ()
 
     @property
     def deadline_passed(self) -> bool:
@@ -248,13 +262,15 @@ def search(
     *,
     today: dt.date,
     cache: SearchCache,
+    non_fitting_limit: int | None = None,
 ) -> SearchResult:
-    """Every offering of the care type checked for the child, fitting ones first."""
+    """Every offering of the care type checked for the child, fitting ones first.
+    `non_fitting_limit`: the offerings that do not fit get a full result (start,
+    verdict, budget room) only for the nearest so many; `unfit` holds every one."""
     issues = req.problems()
     if issues:
         raise InvalidRequest(issues)
-    gemeenten = reference.gemeenten()
-    home = gemeenten[req.gemeente]
+    home = reference.gemeenten()[req.gemeente]
     child = query_child(req)
     counted = cache.sync(session, today)
     catalog = cache.offerings(session, user, req.care_type, today)
@@ -289,12 +305,19 @@ def search(
     prime_index(index, catalog, purchase)
     deadline, basis = _deadline(child, req, today)
     fitting: list[Candidate] = []
-    other: list[Candidate] = []
+    unfit: list[Unfit] = []
     loop = cache.loop_figures(session, today, counted)
     measured = loop.waits
-    for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
-        check = check_pair(scenario, child, child.needs[0], offering, index)
-        only_via_main = bool(check.eligible and check.via_main_contractor and req.direct_only)
+
+    def candidate(
+        view: OfferingView,
+        offering: Offering,
+        check: PairCheck,
+        *,
+        fits: bool,
+        only_via_main: bool,
+        distance_km: float | None,
+    ) -> Candidate:
         low = check.earliest_start
         high = None
         if low is not None:
@@ -308,20 +331,32 @@ def search(
             ]
             room = min(rooms) if rooms else None
         verdict, uncertain = judge(low, high, None, deadline, today)
-        candidate = Candidate(
+        return Candidate(
             view=view,
             offering=offering,
             check=check,
-            fits=check.eligible and not only_via_main,
-            only_via_main=only_via_main,
             start_low=low,
             start_high=high,
             verdict=verdict,
             uncertain=uncertain,
-            distance_km=reference.distance_between(home.code, view.gemeente_code),
             budget_room=room,
+            fits=fits,
+            only_via_main=only_via_main,
+            distance_km=distance_km,
         )
-        (fitting if candidate.fits else other).append(candidate)
+
+    for (view, _), offering in zip(pairs, scenario.offerings, strict=True):
+        check = check_pair(scenario, child, child.needs[0], offering, index)
+        only_via_main = bool(check.eligible and check.via_main_contractor and req.direct_only)
+        distance = reference.distance_between(home.code, view.gemeente_code)
+        if check.eligible and not only_via_main:
+            fitting.append(
+                candidate(
+                    view, offering, check, fits=True, only_via_main=False, distance_km=distance
+                )
+            )
+        else:
+            unfit.append(Unfit(view, offering, check, only_via_main, distance))
     fitting.sort(
         key=lambda c: (
             start_rank(c.start_low, c.start_high, deadline),
@@ -338,7 +373,21 @@ def search(
         )
         verdict, uncertain = judge(c.start_low, c.start_high, f, deadline, today)
         fitting[i] = replace(c, forecast=f, verdict=verdict, uncertain=uncertain)
-    other.sort(key=lambda c: (c.distance_km or 1e9, c.view.provider_name))
+    unfit.sort(
+        key=lambda u: (u.distance_km if u.distance_km is not None else 1e9, u.view.provider_name)
+    )
+    listed = unfit if non_fitting_limit is None else unfit[:non_fitting_limit]
+    other = [
+        candidate(
+            u.view,
+            u.offering,
+            u.check,
+            fits=False,
+            only_via_main=u.only_via_main,
+            distance_km=u.distance_km,
+        )
+        for u in listed
+    ]
     return SearchResult(
         request=req,
         today=today,
@@ -348,6 +397,7 @@ def search(
         non_fitting=tuple(other),
         out_of_region_count=out_of_region,
         provider_names={v.provider_ext_id: v.provider_name for v, _ in pairs},
+        unfit=tuple(unfit),
     )
 
 

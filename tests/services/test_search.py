@@ -253,3 +253,28 @@ def test_a_purchase_holds_the_budgets_that_can_apply_in_its_region(
     assert seen
     ours = purchase_for(whole, next(iter(CareType)).value, REGION).budgets
     assert not {b.ext_id for b in others} & {b.id for b in ours}
+
+
+def test_only_the_nearest_offerings_that_do_not_fit_get_a_full_result(
+    sessions: sessionmaker[Session],
+) -> None:
+    """With a limit, the offerings that do not fit are all counted with their reasons
+    (`unfit`, nearest first, the child's own gemeente at 0 km before the rest) and the
+    nearest get the same full result as without a limit."""
+    cut_seen, own_gemeente_seen = 0, 0
+    with sessions() as db:
+        for ct in CareType:
+            req = _request(care_type=ct.value, age=3, also_outside_region=True, forecast_rows=0)
+            whole = uc.search(db, SYSTEM, req, today=TODAY, cache=SearchCache(14))
+            cut = uc.search(
+                db, SYSTEM, req, today=TODAY, cache=SearchCache(14), non_fitting_limit=3
+            )
+            assert len(whole.non_fitting) == len(whole.unfit) == len(cut.unfit)
+            assert cut.non_fitting == whole.non_fitting[:3]
+            assert [u.check for u in cut.unfit] == [c.check for c in whole.non_fitting]
+            distances = [u.distance_km for u in cut.unfit]
+            known = [d for d in distances if d is not None]
+            assert known == sorted(known) and distances[: len(known)] == known
+            cut_seen += len(cut.unfit) > 3
+            own_gemeente_seen += 0.0 in known
+    assert cut_seen and own_gemeente_seen  # the fixture has both cases

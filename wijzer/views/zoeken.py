@@ -295,7 +295,7 @@ DEADLINE_BASIS_TEXT = {
 }
 
 
-def _reason_texts(c: use_case.Candidate, names: Mapping[str, str]) -> list[str]:
+def _reason_texts(c: use_case.Candidate | use_case.Unfit, names: Mapping[str, str]) -> list[str]:
     if c.only_via_main:
         main = c.check.via_main_contractor or ""
         return [warning_text(PairWarning.VIA_MAIN_CONTRACTOR, main=names.get(main, main))]
@@ -410,6 +410,11 @@ def search(
     req, ctx.errors = check_search_form(form, today, forecast_rows=forecast_rows)
     if req is None:
         return ctx
+    limit: int | None = None
+    if not form.ook_niet_passend:
+        limit = 0
+    elif limit_non_fitting and not form.alle_niet_passend:
+        limit = NON_FITTING_SHOWN
     try:
         result = use_case.search(
             session,
@@ -417,6 +422,7 @@ def search(
             req,
             today=today,
             cache=cache or SearchCache(stale_after_days),
+            non_fitting_limit=limit,
         )
     except InvalidRequest as exc:
         for name, message in exc.issues.items():
@@ -430,17 +436,14 @@ def search(
     ctx.forecast_rows = forecast_rows
     names = result.provider_names
     ctx.results = [_row(c, names) for c in result.fitting]
-    reasons = {c.view.id: _reason_texts(c, names) for c in result.non_fitting}
-    if form.ook_niet_passend:
-        shown = result.non_fitting  # nearest first
-        if limit_non_fitting and not form.alle_niet_passend:
-            shown = shown[:NON_FITTING_SHOWN]
-        ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in shown]
+    reasons = {u.view.id: _reason_texts(u, names) for u in result.unfit}
+    # nearest first, as many as `limit` asked for
+    ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in result.non_fitting]
     # Counted in the catalogue's order, so reasons with equal counts keep that order.
     reason_counts: Counter[str] = Counter()
     for offering_id in sorted(reasons):
         reason_counts.update(reasons[offering_id])
-    ctx.non_fitting_count = len(result.non_fitting)
+    ctx.non_fitting_count = len(result.unfit)
     ctx.non_fitting_reasons = [
         ReasonCount(reason=r, count=n)
         for r, n in sorted(reason_counts.items(), key=lambda x: -x[1])
