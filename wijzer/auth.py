@@ -21,7 +21,7 @@ from providers.store import accounts
 from providers.store.access import Principal
 from providers.store.accounts import hash_password, verify_dummy, verify_password
 from providers.store.models import Role as Role
-from providers.store.sessions import session_user
+from providers.store.sessions import session_account, session_user
 from wijzer.errors import WijzerError
 
 SESSION_USER_KEY = "user"
@@ -59,6 +59,12 @@ class AccountDirectory(Protocol):
 
     def get(self, username: str) -> SessionUser | None: ...
 
+    def for_session(
+        self, sessions: sessionmaker[Session], token: str, username: str
+    ) -> SessionUser | None:
+        """The account of the live session `token` when it is `username`'s, else None."""
+        ...
+
 
 @dataclass
 class MemoryAccountDirectory:
@@ -80,6 +86,13 @@ class MemoryAccountDirectory:
     def get(self, username: str) -> SessionUser | None:
         entry = self._accounts.get(username.lower())
         return entry[1] if entry else None
+
+    def for_session(
+        self, sessions: sessionmaker[Session], token: str, username: str
+    ) -> SessionUser | None:
+        with sessions() as session:
+            live = session_user(session, token)
+        return self.get(username) if live == username else None
 
 
 class DatabaseAccountDirectory:
@@ -113,6 +126,16 @@ class DatabaseAccountDirectory:
     def get(self, username: str) -> SessionUser | None:
         with self._sessions() as session:
             return self._user(accounts.active_account(session, username))
+
+    def for_session(
+        self, sessions: sessionmaker[Session], token: str, username: str
+    ) -> SessionUser | None:
+        # one read for the session and its account: this runs on every request
+        with sessions() as session:
+            found = session_account(session, token)
+        if found is None or found[0].username != username:
+            return None
+        return self._user(found)
 
 
 class LoginRateLimiter:
@@ -185,12 +208,9 @@ def current_user(request: Request) -> SessionUser | None:
     cached = getattr(request.state, "current_user", None)
     if cached is not None and cached[0] == key:
         return cached[1]  # type: ignore[no-any-return]
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    with sessions() as session:
-        live = session_user(session, token)
     directory: AccountDirectory = request.app.state.accounts
     # Looked up on every request so a removed account or changed role counts at once.
-    user = directory.get(username) if live == username else None
+    user = directory.for_session(request.app.state.sessions, token, username)
     request.state.current_user = (key, user)
     return user
 

@@ -10,10 +10,11 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import Session
 
 from providers import reference
@@ -135,9 +136,15 @@ def active_account(session: Session, username: str) -> tuple[Principal, str | No
     """The principal of an active account and its organisation's name; None when the
     account does not exist or is switched off (asked on every request, so a removed
     account or a changed role counts at once)."""
-    # One row with plain columns: this runs on every request, so no ORM objects.
+    row = session.execute(active_account_query().where(Account.username == username)).first()
+    return None if row is None else principal_of(row)
+
+
+def active_account_query() -> Select[str, str, int, str | None, int | None, str | None, str]:
+    """The plain columns `principal_of` reads, of active accounts only: this runs on
+    every request, so no ORM objects (`sessions.session_account` adds its session)."""
     org = Organisation
-    row = session.execute(
+    return (
         select(
             Account.username,
             Account.role,
@@ -148,10 +155,12 @@ def active_account(session: Session, username: str) -> tuple[Principal, str | No
             org.name,
         )
         .outerjoin(org, org.id == Account.organisation_id)
-        .where(Account.username == username, Account.active.is_(True))
-    ).first()
-    if row is None:
-        return None
+        .where(Account.active.is_(True))
+    )
+
+
+def principal_of(row: Row[*tuple[Any, ...]]) -> tuple[Principal, str | None]:
+    """The principal and organisation name of a row of `active_account_query`."""
     principal = Principal(
         username=row.username,
         role=Role(row.role),

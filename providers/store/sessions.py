@@ -16,6 +16,7 @@ import secrets
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from providers.store import accounts
 from providers.store.access import AccessDenied, Principal
 from providers.store.accounts import hash_password
 from providers.store.models import Account, Role, WebSession, utcnow
@@ -49,6 +50,10 @@ def start_session(session: Session, username: str, max_age_s: int) -> str:
     return token
 
 
+def _live(ended_at: dt.datetime | None, expires_at: dt.datetime, now: dt.datetime | None) -> bool:
+    return ended_at is None and _aware(expires_at) > (now or utcnow())
+
+
 def session_user(session: Session, token: str, *, now: dt.datetime | None = None) -> str | None:
     """The username of a live session, or None (unknown, ended or expired token)."""
     row = session.execute(
@@ -56,11 +61,26 @@ def session_user(session: Session, token: str, *, now: dt.datetime | None = None
             WebSession.token_hash == _hash(token)
         )
     ).first()
-    if row is None or row.ended_at is not None:
-        return None
-    if _aware(row.expires_at) <= (now or utcnow()):
+    if row is None or not _live(row.ended_at, row.expires_at, now):
         return None
     return str(row.username)
+
+
+def session_account(
+    session: Session, token: str, *, now: dt.datetime | None = None
+) -> tuple[Principal, str | None] | None:
+    """The active account of a live session (as `accounts.active_account` gives it) in
+    one read: asked on every request. None for an unknown, ended or expired token and
+    for an account that was switched off or removed."""
+    row = session.execute(
+        accounts.active_account_query()
+        .add_columns(WebSession.expires_at, WebSession.ended_at)
+        .join(WebSession, WebSession.username == Account.username)
+        .where(WebSession.token_hash == _hash(token))
+    ).first()
+    if row is None or not _live(row.ended_at, row.expires_at, now):
+        return None
+    return accounts.principal_of(row)
 
 
 def end_session(session: Session, token: str) -> None:

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.convert import offering_of
@@ -485,3 +485,32 @@ def test_beheer_binds_an_organisation_to_a_region_and_only_beheer_may(
             accounts.admin_create_organisation(
                 s, Principal("tf", Role.TAFEL, None), "X Y", OrganisationKind.GI
             )
+
+
+def test_the_account_of_a_session_is_read_as_the_account_itself(
+    sessions: sessionmaker[Session],
+) -> None:
+    """One read gives the account behind a session, as `active_account` gives it, and
+    nothing for an unknown, ended or expired session or a switched-off account."""
+    org = _org(sessions, OrganisationKind.REGIO, region_code="JZ31")
+    with sessions() as s, s.begin():
+        accounts.admin_create_account(s, SYSTEM, "tafel-zhz", Role.TAFEL, org)
+        live = web_sessions.start_session(s, "tafel-zhz", 3600)
+        ended = web_sessions.start_session(s, "tafel-zhz", 3600)
+        web_sessions.end_session(s, ended)
+        acc_id = s.scalars(select(Account.id).where(Account.username == "tafel-zhz")).one()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    with sessions() as s:
+        found = web_sessions.session_account(s, live)
+        assert found is not None
+        assert found == accounts.active_account(s, "tafel-zhz")
+        assert found[0].role is Role.TAFEL and found[0].region_code == "JZ31"
+        assert web_sessions.session_account(s, ended) is None
+        assert web_sessions.session_account(s, "not-a-token") is None
+        assert web_sessions.session_account(s, live, now=later) is None  # expired
+    with sessions() as s, s.begin():
+        # switched off behind the app's back: switching off also ends the sessions
+        s.execute(update(Account).where(Account.id == acc_id).values(active=False))
+    with sessions() as s:
+        assert web_sessions.session_user(s, live) == "tafel-zhz"  # the session still runs
+        assert web_sessions.session_account(s, live) is None  # but its account is off
