@@ -18,7 +18,8 @@ cache (offerings and start forecasts) at start-up, as in production: the users s
 from the start, but the measured part begins only when every server process has
 logged that its cache is warm (and not before `--warmup`); the table gives when.
 Every search is a full page (HTML) with the offerings that do not fit switched on.
-Prints one table, with the server processes' processor time per request.
+Prints one table, with the server processes' processor time per request and that of
+the load generator itself (the 20 users share the 2 cores with the server).
 The client and the server share the machine.
 """
 
@@ -246,6 +247,9 @@ def main() -> int:
             latencies: list[float] = []
             warm_seconds: list[float] = []
             cpu_before: dict[int, float] = {}
+            # this process's processor time (the 20 users) at the start and end of the
+            # measured part: it shares the 2 cores with the server
+            client_cpu: list[float] = []
             errors: list[str] = []
             start = time.monotonic()
             # Open-ended until wait_for_warm_caches knows when the measured part starts.
@@ -275,6 +279,7 @@ def main() -> int:
                 warm_seconds.append(ready - start)
                 await asyncio.sleep(max(0.0, ready - time.monotonic()))
                 cpu_before.update(_server_cpu_seconds(server.pid))
+                client_cpu.append(time.process_time())
 
             async def run_all() -> None:
                 await asyncio.gather(
@@ -296,6 +301,7 @@ def main() -> int:
 
             asyncio.run(run_all())
             cpu = _server_cpu_seconds(server.pid)
+            client_cpu.append(time.process_time())
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -309,14 +315,18 @@ def main() -> int:
     # (the client and the database not included).
     spent = sum(cpu[p] - cpu_before[p] for p in cpu if p in cpu_before)
     per_request = f"{spent * 1000 / len(ms):.1f}" if cpu_before else "-"
+    client = (
+        f"{(client_cpu[-1] - client_cpu[0]) * 1000 / len(ms):.1f}" if len(client_cpu) == 2 else "-"
+    )
     print(
         f"{backend} database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)"
     )
     print(
         "| launch | users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms "
-        "| p99 ms | max ms | errors | server cpu s per process | server cpu ms per request |"
+        "| p99 ms | max ms | errors | server cpu s per process | server cpu ms per request "
+        "| client cpu ms per request |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     think = f"{args.think[0]:g}-{args.think[1]:g}"
     print(
         f"| {args.launch} | {args.users} | {think} | {args.workers} | {args.seconds:.0f} | "
@@ -324,7 +334,7 @@ def main() -> int:
         f"{len(ms) / args.seconds:.1f} | "
         f"{pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {max(ms):.1f} | "
         f"{len(errors)} | {' / '.join(f'{c:.1f}' for c in sorted(cpu.values(), reverse=True))} | "
-        f"{per_request} |"
+        f"{per_request} | {client} |"
     )
     if warm_seconds:
         print(f"measured from {warm_seconds[0]:.0f} s after the server started (caches warm)")
