@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matcher.domain.model import ChildAttribute
 
@@ -299,10 +300,17 @@ def reason_text(
 ) -> str:
     """The B1 sentence of a reason (no closing full stop), with the contra-indications
     or the age range filled in when given."""
+    return _reason_text(reason, tuple(contra), age_min, age_max)
+
+
+@lru_cache(maxsize=4096)
+def _reason_text(
+    reason: Reason, contra: tuple[ChildAttribute, ...], age_min: int | None, age_max: int | None
+) -> str:
+    # a search puts the reasons of some 200 offerings into words: a handful of distinct ones
     entry = REASONS[reason]
     if reason is Reason.CONTRA_INDICATION:
-        attrs = list(contra)
-        return entry.text(contra=attribute_list(attrs) if attrs else None)
+        return entry.text(contra=attribute_list(list(contra)) if contra else None)
     if reason is Reason.AGE_OUT_OF_RANGE:
         return entry.text(age_min=age_min, age_max=age_max)
     return entry.sentence

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from providers.store import accounts
@@ -72,15 +72,19 @@ def session_account(
     """The active account of a live session (as `accounts.active_account` gives it) in
     one read: asked on every request. None for an unknown, ended or expired token and
     for an account that was switched off or removed."""
-    row = session.execute(
-        accounts.active_account_query()
-        .add_columns(WebSession.expires_at, WebSession.ended_at)
-        .join(WebSession, WebSession.username == Account.username)
-        .where(WebSession.token_hash == _hash(token))
-    ).first()
+    row = session.execute(_SESSION_ACCOUNT, {"token_hash": _hash(token)}).first()
     if row is None or not _live(row.ended_at, row.expires_at, now):
         return None
     return accounts.principal_of(row)
+
+
+# Built once: it runs on every request.
+_SESSION_ACCOUNT = (
+    accounts.active_account_query()
+    .add_columns(WebSession.expires_at, WebSession.ended_at)
+    .join(WebSession, WebSession.username == Account.username)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
 
 
 def end_session(session: Session, token: str) -> None:
