@@ -504,7 +504,8 @@ def test_the_account_of_a_session_is_read_as_the_account_itself(
         found = web_sessions.session_account(s, live)
         assert found is not None
         assert found == accounts.active_account(s, "tafel-zhz")
-        assert found[0].role is Role.TAFEL and found[0].region_code == "JZ31"
+        assert found[0].role is Role.TAFEL
+        assert found[0].region_code == "JZ31"
         assert web_sessions.session_account(s, ended) is None
         assert web_sessions.session_account(s, "not-a-token") is None
         assert web_sessions.session_account(s, live, now=later) is None  # expired

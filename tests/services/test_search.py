@@ -274,7 +274,10 @@ def test_only_the_nearest_offerings_that_do_not_fit_get_a_full_result(
             assert [u.check for u in cut.unfit] == [c.check for c in whole.non_fitting]
             distances = [u.distance_km for u in cut.unfit]
             known = [d for d in distances if d is not None]
-            assert known == sorted(known) and distances[: len(known)] == known
+            assert known == sorted(known)
+            assert distances[: len(known)] == known  # an unknown distance comes last
             cut_seen += len(cut.unfit) > 3
             own_gemeente_seen += 0.0 in known
-    assert cut_seen and own_gemeente_seen  # the fixture has both cases
+    # the fixture has both cases
+    assert cut_seen
+    assert own_gemeente_seen
