@@ -195,7 +195,7 @@ def _ages(ctx: PairContext) -> tuple[int, int]:
 
 
 def _ages_at_start_and_end(ctx: PairContext) -> tuple[int, int]:
-    start = max(ctx.scenario.evaluation_date, ctx.scenario.evaluation_date)
+    start = ctx.scenario.evaluation_date
     end = start + timedelta(weeks=ctx.offering.duration_weeks)
     a0 = ctx.child.age_on(start)
     if ctx.child.birth_month is None:
