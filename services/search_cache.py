@@ -93,39 +93,40 @@ def purchase_for(tables: PurchaseTables, care_type: str, region: str) -> Purchas
         for main, sub in tables.subcontracts
         if main in mains
     )
-    members = _gemeenten_of().get(region, frozenset())
     budgets = tuple(
         b
         for b in (
             budget_of(r) for r in tables.budgets if not r.care_types or care_type in r.care_types
         )
-        if b.region in (None, region) and (b.gemeente is None or b.gemeente in members)
+        if _budget_region(b) == region
     )
     return Purchase(contracts, subcontracts, budgets, perceel_of(rows))
 
 
+def _budget_region(b: Budget) -> str | None:
+    """The one region whose children a budget can apply to: its own, or that of its
+    gemeente (as the scenario's regions, `regions()`, place it)."""
+    return b.region if b.region is not None else _region_of().get(b.gemeente or "")
+
+
 @cache
-def _gemeenten_of() -> dict[str, frozenset[str]]:
-    """Region code -> its gemeenten, as the scenario's regions (`regions()`) give them."""
-    return {r.code: frozenset(r.gemeenten) for r in regions()}
+def _region_of() -> dict[str, str]:
+    return {g: r.code for r in regions() for g in r.gemeenten}
 
 
 def by_region(tables: PurchaseTables) -> dict[str, PurchaseTables]:
     """The tables cut per region: its contracts and the budgets `purchase_for` could
     keep for it (all subcontracts), so a purchase reads a region's rows, not all."""
-    region_of = {g: code for code, members in _gemeenten_of().items() for g in members}
-    contracts: dict[str, list[ContractRow]] = defaultdict(list)
+    contracts: dict[str | None, list[ContractRow]] = defaultdict(list)
     for c in tables.contracts:
         contracts[c.region].append(c)
-    budgets: dict[str, list[BudgetRow]] = defaultdict(list)
-    for b in tables.budgets:
-        # a gemeente's budget can apply in that gemeente's region, any other in its own
-        # (`budget_of`); `purchase_for` still checks each
-        home = b.gemeente if b.level == "gemeente" else None
-        budgets[b.region if home is None else region_of.get(home, b.region)].append(b)
+    budgets: dict[str | None, list[BudgetRow]] = defaultdict(list)
+    for row in tables.budgets:
+        budgets[_budget_region(budget_of(row))].append(row)
     return {
         code: replace(tables, contracts=tuple(contracts[code]), budgets=tuple(budgets[code]))
-        for code in set(contracts) | set(budgets)
+        for code in {*contracts, *budgets}
+        if code is not None  # a budget no region's children can draw on
     }
 
 

@@ -124,23 +124,16 @@ class ScenarioIndex:
     def contracted_providers(self, child: Child, care_type: CareType) -> set[str]:
         return set(self._contracted_for(child.gemeente, care_type))
 
-    def _purchase_key(self, gemeente: str) -> str:
-        """What the purchase answers for `gemeente` depend on: the gemeente itself when
-        it holds contracts, else its region (all contracts it can use are the region's)."""
-        if gemeente in self._own_buyers:
-            return gemeente
-        region = self.region_of.get(gemeente)
-        return gemeente if region is None else "@" + region
-
-    def _budget_key(self, gemeente: str) -> str:
-        """As `_purchase_key`, for budgets: the gemeente when it has a budget of its own."""
-        if gemeente in self._own_budgets:
+    def _lookup_key(self, gemeente: str, own: set[str]) -> str:
+        """What a purchase answer for `gemeente` depends on: the gemeente itself when it
+        is in `own` (it holds contracts, or budgets, of its own), else its region."""
+        if gemeente in own:
             return gemeente
         region = self.region_of.get(gemeente)
         return gemeente if region is None else "@" + region
 
     def _contracted_for(self, gemeente: str, care_type: CareType) -> set[str]:
-        key = (self._purchase_key(gemeente), care_type)
+        key = (self._lookup_key(gemeente, self._own_buyers), care_type)
         out = self._contracted.get(key)
         if out is None:
             out = set()
@@ -151,7 +144,7 @@ class ScenarioIndex:
 
     def route(self, gemeente: str, care_type: CareType, provider: str) -> Route:
         """`purchase_route` for a gemeente, care type and provider (cached)."""
-        key = (self._purchase_key(gemeente), care_type, provider)
+        key = (self._lookup_key(gemeente, self._own_buyers), care_type, provider)
         hit = self._routes.get(key)
         if hit is None:
             hit = self._routes[key] = _route(self, gemeente, care_type, provider)
@@ -160,7 +153,7 @@ class ScenarioIndex:
     def purchasable(self, gemeente: str, care_type: CareType) -> frozenset[str]:
         """Providers whose `purchase_route` for a child of `gemeente` has no reason:
         contracted, or accepted as onderaannemer by a contracted hoofdaannemer."""
-        key = (self._purchase_key(gemeente), care_type)
+        key = (self._lookup_key(gemeente, self._own_buyers), care_type)
         hit = self._purchasable.get(key)
         if hit is None:
             contracted = self._contracted_for(gemeente, care_type)
@@ -179,7 +172,7 @@ class ScenarioIndex:
     def budgets_for(self, child: Child, offering: Offering, via: str | None) -> list[Budget]:
         """The budgets a placement of `child` at `offering` (through `via`) draws on; the
         answer depends on the child only through its gemeente, so it is cached."""
-        key = (self._budget_key(child.gemeente), offering.id, via)
+        key = (self._lookup_key(child.gemeente, self._own_budgets), offering.id, via)
         hit = self._budget_cache.get(key)
         if hit is None or self.scenario.offering_by_id.get(offering.id) is not offering:
             hit = self._budget_cache[key] = self._budgets_for(child, offering, via)
