@@ -19,7 +19,9 @@ from the start, but the measured part begins only when every server process has
 logged that its cache is warm (and not before `--warmup`); the table gives when.
 Every search is a full page (HTML) with the offerings that do not fit switched on.
 Prints one table, with the server processes' processor time per request and that of
-the load generator itself (the 20 users share the 2 cores with the server).
+the load generator itself (the 20 users share the 2 cores with the server), and the
+time a search spent in the server by its access log line (with `serve`; the rest of
+the wait is the client's).
 The client and the server share the machine.
 """
 
@@ -174,6 +176,27 @@ def _server_cpu_seconds(parent: int) -> dict[int, float]:
     return {pid: c for pid, c in found if c >= 0.5}
 
 
+def _server_times(log_path: Path, wall: list[float]) -> list[float]:
+    """The milliseconds each search spent in the server (its access log line), for the
+    searches that ended in the measured part: the rest of the wait is the client's."""
+    import datetime as dt
+    import json
+
+    out: list[float] = []
+    for line in log_path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = str(entry.get("message", ""))
+        if entry.get("logger") != "wijzer.access" or not message.startswith("GET /zoeken "):
+            continue
+        at = dt.datetime.fromisoformat(entry["time"]).timestamp()
+        if wall[0] <= at <= wall[1]:
+            out.append(float(message.rsplit(" ", 1)[1].removesuffix("ms")))
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -254,6 +277,7 @@ def main() -> int:
             start = time.monotonic()
             # Open-ended until wait_for_warm_caches knows when the measured part starts.
             window = [math.inf, math.inf]
+            wall = [math.inf, math.inf]  # the same, in seconds since the epoch (the log's)
             warming = os.environ.get("WIJZER_SEARCH_WARM", "").lower() in ("1", "true", "yes")
 
             async def wait_for_warm_caches() -> None:
@@ -276,6 +300,8 @@ def main() -> int:
                     await asyncio.sleep(0.5)
                 ready = max(start + args.warmup, time.monotonic())
                 window[:] = [ready, ready + args.seconds]
+                wall[:] = [time.time() + ready - time.monotonic(), 0.0]
+                wall[1] = wall[0] + args.seconds
                 warm_seconds.append(ready - start)
                 await asyncio.sleep(max(0.0, ready - time.monotonic()))
                 cpu_before.update(_server_cpu_seconds(server.pid))
@@ -306,6 +332,7 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
             log_file.close()
+            server_ms = _server_times(log_path, wall)
     ms = [x * 1000 for x in latencies]
     if not ms:
         print("no measurements; errors:", sorted(set(errors)))
@@ -321,12 +348,13 @@ def main() -> int:
     print(
         f"{backend} database built in {build_s:.1f} s ({args.offerings} offerings, 1000 children)"
     )
+    in_server = f"{pct(server_ms, 50):.0f} / {pct(server_ms, 95):.0f}" if server_ms else "-"
     print(
         "| launch | users | think s | workers | seconds | requests | req/s | p50 ms | p95 ms "
         "| p99 ms | max ms | errors | server cpu s per process | server cpu ms per request "
-        "| client cpu ms per request |"
+        "| client cpu ms per request | in the server p50 / p95 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     think = f"{args.think[0]:g}-{args.think[1]:g}"
     print(
         f"| {args.launch} | {args.users} | {think} | {args.workers} | {args.seconds:.0f} | "
@@ -334,7 +362,7 @@ def main() -> int:
         f"{len(ms) / args.seconds:.1f} | "
         f"{pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {max(ms):.1f} | "
         f"{len(errors)} | {' / '.join(f'{c:.1f}' for c in sorted(cpu.values(), reverse=True))} | "
-        f"{per_request} | {client} |"
+        f"{per_request} | {client} | {in_server} |"
     )
     if warm_seconds:
         print(f"measured from {warm_seconds[0]:.0f} s after the server started (caches warm)")
