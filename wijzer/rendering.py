@@ -82,8 +82,13 @@ def select_options(options: Sequence[tuple[object, object]], selected: object = 
     """<option> elements for `options` (value, text), the one equal to `selected` marked.
 
     A select of every gemeente has some 340 options on each search page: escaping them
-    once per list instead of once per page is most of the form's rendering time."""
-    html, at = _options_html(tuple((v, t) for v, t in options))
+    once per list instead of once per page is most of the form's rendering time. The
+    lists of the forms are tuples made once per process, so such a tuple is looked up as
+    it is (copying and hashing 340 pairs per page was 2 % of a search)."""
+    try:
+        html, at = _options_html(options)
+    except TypeError:  # not a tuple of tuples (unhashable): made into one
+        html, at = _options_html(tuple((v, t) for v, t in options))
     pos = at.get(str(selected))
     return html if pos is None else html[:pos] + SELECTED + html[pos:]
 

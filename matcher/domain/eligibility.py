@@ -190,7 +190,12 @@ def rule_stability(ctx: PairContext) -> Reason | None:
 
 def _ages(ctx: PairContext) -> tuple[int, int]:
     if ctx._ages is None:
-        ctx._ages = _ages_at_start_and_end(ctx)
+        # the same for every offering of the same duration: once per child and duration
+        key = (ctx.child.ref, ctx.offering.duration_weeks)
+        ages = ctx.index.ages.get(key)
+        if ages is None:
+            ages = ctx.index.ages[key] = _ages_at_start_and_end(ctx)
+        ctx._ages = ages
     return ctx._ages
 
 
@@ -263,11 +268,9 @@ def blocking_budgets(ctx: PairContext, via: str | None) -> tuple[str, ...]:
     price = ctx.offering.price_cents
     out: tuple[str, ...] = ()
     if price > 0:
-        out = tuple(
-            b.id
-            for b in ctx.index.budgets_for(ctx.child, ctx.offering, via)
-            if price > b.remaining_cents
-        )
+        budgets = ctx.index.budgets_for(ctx.child, ctx.offering, via)
+        if budgets:  # most offerings draw on none or one
+            out = tuple(b.id for b in budgets if price > b.remaining_cents)
     ctx._blocking = (via, out)
     return out
 

@@ -70,6 +70,8 @@ class ScenarioIndex:
             self.budgets_by_provider[b.provider].append(b)
         self.forbidden = {(f.child_ref, f.need_id, f.offering) for f in scenario.forbids}
         self._targets: dict[str, date] = {}
+        # (child ref, duration in weeks) -> ages at the start and the planned end
+        self.ages: dict[tuple[str, int], tuple[int, int]] = {}
         self._deadlines: dict[str, date | None] = {}
         self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
         # purchase facts depend on the child only through its gemeente: computed once

@@ -48,3 +48,9 @@ def test_templates_are_read_once_unless_asked(tmp_path: Path) -> None:
     assert not create_app(Settings(database_url=url)).state.templates.env.auto_reload
     again = create_app(Settings(database_url=url, reload_templates=True))
     assert again.state.templates.env.auto_reload
+
+
+def test_options_given_as_a_list_or_with_lists_give_the_same_html() -> None:
+    as_tuple = select_options(OPTIONS, "7")
+    assert select_options(list(OPTIONS), "7") == as_tuple
+    assert select_options(tuple(list(pair) for pair in OPTIONS), "7") == as_tuple

@@ -388,3 +388,45 @@ def test_care_type_labels_have_one_source() -> None:
     assert options["RESIDENTIEEL_JENO"].startswith(
         care_type_label("RESIDENTIEEL_JENO", capital=True)
     )
+
+
+def test_reasons_counted_per_kind_as_per_offering() -> None:
+    """`count_reasons` counts kinds of offerings, then words: the same counts, in the same
+    order (most first, equal counts by offering id), as putting every offering into
+    words and counting those."""
+    import random
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from matcher.domain.model import ChildAttribute
+
+    rng = random.Random(3)
+    kinds = [
+        (Reason.AGE_OUT_OF_RANGE,),
+        (Reason.INTAKE_STOP,),
+        (Reason.BUDGET_CEILING_REACHED, Reason.INTAKE_STOP),
+        (Reason.CONTRA_INDICATION,),
+        (Reason.NOT_PURCHASED,),
+    ]
+    unfit = []
+    for oid in rng.sample(range(1, 1000), 300):
+        via_main = rng.random() < 0.1
+        unfit.append(
+            SimpleNamespace(
+                view=SimpleNamespace(id=oid, age_min=rng.choice([0, 4, 12]), age_max=18),
+                check=SimpleNamespace(
+                    reasons=() if via_main else rng.choice(kinds),
+                    contra_indications=rng.choice([(), (ChildAttribute.AGGRESSION,)]),
+                    via_main_contractor=rng.choice(["H1", "H2"]) if via_main else None,
+                ),
+                only_via_main=via_main,
+            )
+        )
+    names = {"H1": "Hoofd Een", "H2": "Hoofd Twee"}
+    naive: Counter[str] = Counter()
+    for u in sorted(unfit, key=lambda u: u.view.id):
+        naive.update(zoeken_view._reason_texts(u, names))  # type: ignore[arg-type]
+    expected = sorted(naive.items(), key=lambda x: -x[1])
+    got = zoeken_view.count_reasons(unfit, names)  # type: ignore[arg-type]
+    assert [(rc.reason, rc.count) for rc in got] == expected
+    assert len(got) > 8  # many kinds of words, with ties among them

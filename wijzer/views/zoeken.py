@@ -310,6 +310,34 @@ def _reason_texts(c: use_case.Candidate | use_case.Unfit, names: Mapping[str, st
     ]
 
 
+def count_reasons(unfit: Sequence[use_case.Unfit], names: Mapping[str, str]) -> list[ReasonCount]:
+    """How many offerings give each reason in words, most first; equal counts in the
+    catalogue's order (by offering id).
+
+    Offerings with the same reasons, age range and route share their words: they are
+    counted per kind first and put into words once per kind (some 300 offerings, a
+    few kinds)."""
+    kinds: Counter[tuple[object, ...]] = Counter()
+    first: dict[tuple[object, ...], use_case.Unfit] = {}
+    for u in sorted(unfit, key=lambda u: u.view.id):
+        kind = _reason_kind(u)
+        kinds[kind] += 1
+        first.setdefault(kind, u)
+    counts: Counter[str] = Counter()
+    for kind, n in kinds.items():
+        for text in _reason_texts(first[kind], names):
+            counts[text] += n
+    return [ReasonCount(reason=r, count=n) for r, n in sorted(counts.items(), key=lambda x: -x[1])]
+
+
+def _reason_kind(u: use_case.Unfit) -> tuple[object, ...]:
+    """What `_reason_texts` reads of an offering that does not fit: equal kinds give
+    equal words."""
+    if u.only_via_main:
+        return (u.check.via_main_contractor,)
+    return (u.check.reasons, u.check.contra_indications, u.view.age_min, u.view.age_max)
+
+
 def _verdict_level(c: use_case.Candidate) -> str:
     if c.uncertain:
         return "warn"
@@ -436,16 +464,8 @@ def search(
     ctx.forecast_rows = forecast_rows
     names = result.provider_names
     ctx.results = [_row(c, names) for c in result.fitting]
-    reasons = {u.view.id: _reason_texts(u, names) for u in result.unfit}
     # nearest first, as many as `limit` asked for
-    ctx.non_fitting = [_row(c, names, reasons[c.view.id]) for c in result.non_fitting]
-    # Counted in the catalogue's order, so reasons with equal counts keep that order.
-    reason_counts: Counter[str] = Counter()
-    for offering_id in sorted(reasons):
-        reason_counts.update(reasons[offering_id])
+    ctx.non_fitting = [_row(c, names, _reason_texts(c, names)) for c in result.non_fitting]
     ctx.non_fitting_count = len(result.unfit)
-    ctx.non_fitting_reasons = [
-        ReasonCount(reason=r, count=n)
-        for r, n in sorted(reason_counts.items(), key=lambda x: -x[1])
-    ]
+    ctx.non_fitting_reasons = count_reasons(result.unfit, names)
     return ctx
