@@ -4,6 +4,7 @@ connection over (`wijzer.server.ConnectionShare`, `HandOver`)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -69,7 +70,10 @@ def _answer(share: ConnectionShare, client: tuple[str, int] | None) -> list[Mess
         sent.append(message)
 
     scope: Scope = {"type": "http", "client": client, "path": "/"}
-    asyncio.run(HandOver(app, share)(scope, receive, send))
+    # In a thread of its own: a browser test before it may leave an event loop running
+    # in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, HandOver(app, share)(scope, receive, send)).result()
     return sent
 
 
