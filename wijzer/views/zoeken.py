@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from matcher.domain import CareType
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.clocks import Verdict
 from matcher.domain.eligibility import PairWarning, Reason
+from matcher.domain.model import ChildAttribute
 from matcher.domain.reasons import Group, reason_text, warning_text
 from providers import reference
 from services import search as use_case
@@ -295,47 +297,54 @@ DEADLINE_BASIS_TEXT = {
 }
 
 
-def _reason_texts(c: use_case.Candidate | use_case.Unfit, names: Mapping[str, str]) -> list[str]:
+class _ReasonKind(NamedTuple):
+    """Everything the words of why an offering does not fit depend on: offerings of one
+    kind get the same words. (A named tuple: one is made and hashed for each of some 300
+    offerings per search.)"""
+
+    main: str | None  # only through this hoofdaannemer, and direct was asked
+    reasons: tuple[Reason, ...] = ()
+    contra: tuple[ChildAttribute, ...] = ()
+    age_min: int | None = None
+    age_max: int | None = None
+
+    def texts(self, names: Mapping[str, str]) -> list[str]:
+        if self.main is not None:
+            name = names.get(self.main, self.main)
+            return [warning_text(PairWarning.VIA_MAIN_CONTRACTOR, main=name)]
+        return [
+            reason_text(r, contra=self.contra, age_min=self.age_min, age_max=self.age_max)
+            for r in self.reasons
+        ]
+
+
+def _reason_kind(c: use_case.Candidate | use_case.Unfit) -> _ReasonKind:
     if c.only_via_main:
-        main = c.check.via_main_contractor or ""
-        return [warning_text(PairWarning.VIA_MAIN_CONTRACTOR, main=names.get(main, main))]
-    return [
-        reason_text(
-            r,
-            contra=c.check.contra_indications,
-            age_min=c.view.age_min,
-            age_max=c.view.age_max,
-        )
-        for r in c.check.reasons
-    ]
+        return _ReasonKind(main=c.check.via_main_contractor or "")
+    check, view = c.check, c.view
+    return _ReasonKind(None, check.reasons, check.contra_indications, view.age_min, view.age_max)
+
+
+def _reason_texts(c: use_case.Candidate | use_case.Unfit, names: Mapping[str, str]) -> list[str]:
+    return _reason_kind(c).texts(names)
 
 
 def count_reasons(unfit: Sequence[use_case.Unfit], names: Mapping[str, str]) -> list[ReasonCount]:
     """How many offerings give each reason in words, most first; equal counts in the
     catalogue's order (by offering id).
 
-    Offerings with the same reasons, age range and route share their words: they are
-    counted per kind first and put into words once per kind (some 300 offerings, a
-    few kinds)."""
-    kinds: Counter[tuple[object, ...]] = Counter()
-    first: dict[tuple[object, ...], use_case.Unfit] = {}
-    for u in sorted(unfit, key=lambda u: u.view.id):
-        kind = _reason_kind(u)
-        kinds[kind] += 1
-        first.setdefault(kind, u)
+    Offerings are counted per kind (`_ReasonKind`) and each kind is put into words once
+    (some 300 offerings, a few kinds)."""
+    kinds: Counter[_ReasonKind] = Counter(_reason_kind(u) for u in sorted(unfit, key=_offering_id))
     counts: Counter[str] = Counter()
     for kind, n in kinds.items():
-        for text in _reason_texts(first[kind], names):
+        for text in kind.texts(names):
             counts[text] += n
     return [ReasonCount(reason=r, count=n) for r, n in sorted(counts.items(), key=lambda x: -x[1])]
 
 
-def _reason_kind(u: use_case.Unfit) -> tuple[object, ...]:
-    """What `_reason_texts` reads of an offering that does not fit: equal kinds give
-    equal words."""
-    if u.only_via_main:
-        return (u.check.via_main_contractor,)
-    return (u.check.reasons, u.check.contra_indications, u.view.age_min, u.view.age_max)
+def _offering_id(u: use_case.Unfit) -> int:
+    return u.view.id
 
 
 def _verdict_level(c: use_case.Candidate) -> str:
