@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from matcher.domain.model import (
     CareNeed,
@@ -49,7 +49,6 @@ class PairContext:
     and the full check read the same facts; each is computed once per pair)."""
 
     __slots__ = (
-        "_ages",
         "_blocking",
         "_contra",
         "_purchase",
@@ -77,7 +76,6 @@ class PairContext:
         self.target = target  # the objective's target date (clocks.objective_target_date)
         self.index = index
         self._purchase: tuple[Reason | None, str | None, tuple[str, ...]] | None = None
-        self._ages: tuple[int, int] | None = None
         self._contra: tuple[ChildAttribute, ...] | None = None
         self._blocking: tuple[str | None, tuple[str, ...]] | None = None
 
@@ -189,23 +187,7 @@ def rule_stability(ctx: PairContext) -> Reason | None:
 
 
 def _ages(ctx: PairContext) -> tuple[int, int]:
-    if ctx._ages is None:
-        # the same for every offering of the same duration: once per child and duration
-        key = (ctx.child.ref, ctx.offering.duration_weeks)
-        ages = ctx.index.ages.get(key)
-        if ages is None:
-            ages = ctx.index.ages[key] = _ages_at_start_and_end(ctx)
-        ctx._ages = ages
-    return ctx._ages
-
-
-def _ages_at_start_and_end(ctx: PairContext) -> tuple[int, int]:
-    start = ctx.scenario.evaluation_date
-    end = start + timedelta(weeks=ctx.offering.duration_weeks)
-    a0 = ctx.child.age_on(start)
-    if ctx.child.birth_month is None:
-        return a0, a0 + ctx.offering.duration_weeks // 52
-    return a0, ctx.child.age_on(end)
+    return ctx.index.ages(ctx.child, ctx.offering.duration_weeks)
 
 
 def rule_age(ctx: PairContext) -> Reason | None:

@@ -70,8 +70,7 @@ class ScenarioIndex:
             self.budgets_by_provider[b.provider].append(b)
         self.forbidden = {(f.child_ref, f.need_id, f.offering) for f in scenario.forbids}
         self._targets: dict[str, date] = {}
-        # (child ref, duration in weeks) -> ages at the start and the planned end
-        self.ages: dict[tuple[str, int], tuple[int, int]] = {}
+        self._ages: dict[tuple[str, int], tuple[int, int]] = {}
         self._deadlines: dict[str, date | None] = {}
         self._budget_cache: dict[tuple[str, str, str | None], list[Budget]] = {}
         # purchase facts depend on the child only through its gemeente: computed once
@@ -109,6 +108,22 @@ class ScenarioIndex:
             t = objective_target_date(self.scenario, child, self.deadline(child))
             self._targets[child.ref] = t
         return t
+
+    def ages(self, child: Child, duration_weeks: int) -> tuple[int, int]:
+        """The child's age at the start (the evaluation date) and at the planned end of
+        help lasting `duration_weeks`, computed once per child and duration (the same for
+        every offering of that duration)."""
+        key = (child.ref, duration_weeks)
+        hit = self._ages.get(key)
+        if hit is None:
+            start = self.scenario.evaluation_date
+            a0 = child.age_on(start)
+            if child.birth_month is None:
+                hit = (a0, a0 + duration_weeks // 52)
+            else:
+                hit = (a0, child.age_on(start + timedelta(weeks=duration_weeks)))
+            self._ages[key] = hit
+        return hit
 
     def deadline(self, child: Child) -> date | None:
         """The norm-3 deadline, computed once per child."""
