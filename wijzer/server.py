@@ -110,10 +110,6 @@ class ConnectionShare:
         return True
 
 
-def _client(value: Any) -> tuple[str, int] | None:
-    return (str(value[0]), int(value[1])) if value else None
-
-
 class SharedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol that keeps its process's count in `share`."""
 
@@ -124,7 +120,7 @@ class SharedH11Protocol(H11Protocol):
         self.share.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.share.closed(_client(self.client))
+        self.share.closed(self.client)
         super().connection_lost(exc)
 
 
@@ -142,8 +138,9 @@ class HandOver:
             return
 
         async def send_closing(message: Message) -> None:
+            # uvicorn's scope carries the protocol's own (address, port) tuple
             if message["type"] == "http.response.start" and self.share.hand_over(
-                _client(scope.get("client"))
+                scope.get("client")
             ):
                 message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
             await send(message)
