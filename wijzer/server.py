@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from wijzer import logs
+from wijzer import collector, logs
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def server_options() -> dict[str, Any]:
 
 def run(app: FastAPI, host: str, port: int) -> None:
     logs.configure()
+    collector.install()
     uvicorn.run(app, host=host, port=port, **server_options())
 
 
@@ -155,6 +156,7 @@ def _worker(sock: socket.socket, counts: MutableSequence[int], index: int) -> No
     from wijzer.settings import Settings
 
     logs.configure()
+    collector.install()
     share = ConnectionShare(counts, index)
     protocol = type("SharedH11Protocol", (SharedH11Protocol,), {"share": share})
     options = {**server_options(), "http": protocol}
