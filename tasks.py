@@ -3,6 +3,7 @@
 
     python3 tasks.py demo   # install, then start the wijzer with demo data (SQLite)
     python3 tasks.py test   # install, then ruff, mypy, import rules and the full test suite
+    python3 tasks.py bench-tools  # install, and Debian's wrk for benchmarks/wijzer_search_load.py
 
 Installation goes into ./.venv; `pyproject.toml` lists every Python package.
 System packages the browser tests need (Debian's chromium) are installed with
@@ -26,6 +27,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".installed"
 DEBIAN_PACKAGES = ["chromium"]
+# Not needed by the tests: a load generator that leaves the server the processor.
+BENCHMARK_PACKAGES = ["wrk"]
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -44,14 +47,15 @@ def install() -> None:
     STAMP.write_text(digest)
 
 
-def install_system_packages() -> None:
-    missing = [p for p in DEBIAN_PACKAGES if shutil.which(p) is None]
+def install_system_packages(
+    packages: list[str] = DEBIAN_PACKAGES, without: str = "the browser tests will be skipped"
+) -> None:
+    missing = [p for p in packages if shutil.which(p) is None]
     if not missing:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         print(
-            f"note: {', '.join(missing)} not installed and cannot install it here; "
-            "the browser tests will be skipped",
+            f"note: {', '.join(missing)} not installed and cannot install it here; {without}",
             flush=True,
         )
         return
@@ -127,7 +131,7 @@ def demo(extra: list[str]) -> None:
 def main() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - the fresh machine may have an older Python
         sys.exit("Python 3.11 or newer is needed")
-    if len(sys.argv) < 2 or sys.argv[1] not in {"install", "test", "demo"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"install", "test", "demo", "bench-tools"}:
         sys.exit(__doc__)
     cmd, extra = sys.argv[1], sys.argv[2:]
     try:
@@ -135,6 +139,9 @@ def main() -> None:
             install()
         elif cmd == "test":
             test(extra)
+        elif cmd == "bench-tools":
+            install()
+            install_system_packages(BENCHMARK_PACKAGES, "use the Python users (--client python)")
         else:
             demo(extra)
     except subprocess.CalledProcessError as exc:
