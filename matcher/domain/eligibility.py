@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from matcher.domain.model import (
     CareNeed,
@@ -86,9 +87,13 @@ class PairContext:
         return self._purchase
 
 
-@dataclass(frozen=True)
-class PairCheck:
-    """The outcome for one (child, need, offering)."""
+class PairCheck(NamedTuple):
+    """The outcome for one (child, need, offering).
+
+    A named tuple rather than a frozen dataclass: as immutable, and made about three
+    times as fast (a frozen dataclass sets each field through `object.__setattr__`);
+    one is made per pair checked, some 115 per search of the wijzer and millions on a
+    national list."""
 
     child_ref: str
     need_id: str

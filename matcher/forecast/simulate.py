@@ -342,7 +342,8 @@ class EntryStarts:
         """The share of runs (of those the entry stayed in) that start after `deadline`;
         a run without a start in the horizon (inf) counts as after."""
         limit = (deadline - self.state.as_of).days
-        after = self.stayed.size - int(np.searchsorted(self.stayed, limit, side="right"))
+        # the array's own method: np.searchsorted's dispatch costs twice the search
+        after = self.stayed.size - int(self.stayed.searchsorted(limit, side="right"))
         return after / self.stayed.size
 
     def forecast(self, deadline: date | None) -> StartForecast:
