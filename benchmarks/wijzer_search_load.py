@@ -57,6 +57,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "benchmark wachtwoord"
+# The searches both clients make: care type and gemeente drawn from the database, and
+# these (`user` in Python, WRK_SCRIPT in wrk's Lua).
+AGES = (4, 17)
+RULING = "2026-10-01"
+REGIONS = ("binnen", "buiten")
 # What each server process logs when its search cache is full (wijzer.app).
 WARMED_LINE = "search cache warmed"
 MAX_WARM_SECONDS = 900
@@ -134,11 +139,7 @@ async def user(
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         page = await client.get("/inloggen")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        r = await client.post(
-            "/inloggen",
-            data={"gebruikersnaam": "bench", "wachtwoord": PASSWORD, "csrf_token": token},
-        )
+        r = await client.post("/inloggen", data=login_form(page.text))
         if r.status_code != 303:
             errors.append(f"login {r.status_code}")
             return
@@ -146,10 +147,10 @@ async def user(
         while time.monotonic() < window[1]:
             params = {
                 "zorgvorm": rng.choice(care_types),
-                "leeftijd": str(rng.randint(4, 17)),
+                "leeftijd": str(rng.randint(*AGES)),
                 "gemeente": rng.choice(gemeenten),
-                "uitspraak": "2026-10-01",
-                "regio": rng.choice(["binnen", "buiten"]),
+                "uitspraak": RULING,
+                "regio": rng.choice(REGIONS),
                 "ook_niet_passend": "1",
             }
             t0 = time.perf_counter()
@@ -169,32 +170,35 @@ async def user(
                 await asyncio.sleep(rng.uniform(*think))
 
 
+def login_form(page: str) -> dict[str, str]:
+    """The sign-in form of the benchmark's verwijzer, with the token of the page."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return {"gebruikersnaam": "bench", "wachtwoord": PASSWORD, "csrf_token": token}
+
+
 def sign_in(base: str) -> str:
     """The Cookie header of one signed-in session of the benchmark's verwijzer."""
     import httpx
 
     with httpx.Client(base_url=base, timeout=30) as client:
-        page = client.get("/inloggen")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        data = {"gebruikersnaam": "bench", "wachtwoord": PASSWORD, "csrf_token": token}
-        r = client.post("/inloggen", data=data)
+        r = client.post("/inloggen", data=login_form(client.get("/inloggen").text))
         if r.status_code != 303:
             raise SystemExit(f"sign-in for wrk failed: {r.status_code}")
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-# The searches of `user` (the same fields and ranges), drawn by wrk's LuaJIT; `done`
-# prints one JSON line that run_wrk reads.
+# The searches of `user`, drawn by wrk's LuaJIT; `done` prints one JSON line that
+# run_wrk reads.
 WRK_SCRIPT = """
 local care_types = {%(care_types)s}
 local gemeenten = {%(gemeenten)s}
-local regio = {"binnen", "buiten"}
+local regio = {%(regions)s}
 math.randomseed(%(seed)d)
 request = function()
   local path = "/zoeken?zorgvorm=" .. care_types[math.random(#care_types)]
-    .. "&leeftijd=" .. math.random(4, 17)
+    .. "&leeftijd=" .. math.random(%(age_min)d, %(age_max)d)
     .. "&gemeente=" .. gemeenten[math.random(#gemeenten)]
-    .. "&uitspraak=2026-10-01&regio=" .. regio[math.random(2)] .. "&ook_niet_passend=1"
+    .. "&uitspraak=%(ruling)s&regio=" .. regio[math.random(#regio)] .. "&ook_niet_passend=1"
   return wrk.format("GET", path, {["Cookie"] = "%(cookie)s"})
 end
 done = function(summary, latency, requests)
@@ -215,12 +219,16 @@ def run_wrk(
     if wrk is None:
         raise SystemExit("wrk is not installed: python3 tasks.py bench-tools (Debian's wrk)")
 
-    def lua_list(values: list[str]) -> str:
+    def lua_list(values: list[str] | tuple[str, ...]) -> str:
         return ", ".join(f'"{v}"' for v in values)
 
     script = WRK_SCRIPT % {
         "care_types": lua_list(care_types),
         "gemeenten": lua_list(gemeenten),
+        "regions": lua_list(REGIONS),
+        "age_min": AGES[0],
+        "age_max": AGES[1],
+        "ruling": RULING,
         "seed": seed,
         "cookie": sign_in(base),
     }
@@ -419,7 +427,7 @@ def main() -> int:
             asyncio.run(run_all())
             if args.client == "wrk":
                 cpu_before.update(_server_cpu_seconds(server.pid))
-                wall[:] = [time.time(), time.time() + args.seconds]
+                wall[0] = time.time()
                 counts, wrk_cpu = run_wrk(
                     base, args.users, args.seconds, args.seed, care_types, gemeenten
                 )
