@@ -71,3 +71,28 @@ def test_with_pins_rejects_unknown_pair() -> None:
     assert q.pinned.tolist() == [False, False, True]
     assert q.forbidden.tolist() == [True, False, False]
     assert not np.shares_memory(q.pinned, p.pinned)
+
+
+def test_derived_maps_are_built_once_and_never_pickled() -> None:
+    import pickle
+
+    b = ProblemBuilder()
+    b.item("i1")
+    b.item("i2")
+    b.resource("r", 1)
+    b.arc("i1", "o1", 3, {"r": 1})
+    b.arc("i2", "o1", 2, {"r": 1})
+    b.arc("i2", "o2", 1, {})
+    p = b.build()
+    assert p.item_index() is p.item_index() == {"i1": 0, "i2": 1}
+    assert p.option_index() == {"o1": 0, "o2": 1}
+    assert p.resource_index() == {"r": 0}
+    use_arc = p.use_arc_index()
+    assert use_arc is p.use_arc_index()
+    assert use_arc.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="read-only"):
+        use_arc[0] = 1
+    copy = pickle.loads(pickle.dumps(p))
+    assert not {"_item_pos", "_option_pos", "_resource_pos", "_use_arc"} & set(copy.__dict__)
+    assert copy.item_index() == p.item_index()
+    assert copy.use_arc_index().tolist() == [0, 1]

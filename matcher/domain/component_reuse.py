@@ -8,7 +8,7 @@ of the domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,19 @@ def gather_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
+def positions(
+    ids: tuple[str, ...], base_ids: tuple[str, ...], base_index: dict[str, int]
+) -> tuple[np.ndarray, bool]:
+    """Per id its position in `base_ids` (-1 when not there), and whether `ids` starts
+    with `base_ids` (then the positions need no lookup per id)."""
+    nb = len(base_ids)
+    if ids[:nb] == base_ids:
+        out = np.full(len(ids), -1, dtype=np.int64)
+        out[:nb] = np.arange(nb)
+        return out, True
+    return np.fromiter((base_index.get(k, -1) for k in ids), np.int64, len(ids)), False
+
+
 @dataclass(frozen=True)
 class _Signatures:
     """Per item (in the problem's item order): whether it must be assigned, its penalty,
@@ -88,6 +101,7 @@ class _Signatures:
     the first, and must still keep a component from being reused).  Per resource its
     capacity; per use, the item that may use the resource."""
 
+    item_ids: tuple[str, ...]
     item_index: dict[str, int]
     must: np.ndarray
     penalty: np.ndarray
@@ -98,6 +112,34 @@ class _Signatures:
     capacity: np.ndarray
     use_item: np.ndarray
     use_resource: np.ndarray
+    resource_ids: tuple[str, ...]
+    # per base item whether it was proven optimal, for the last `proven` set asked
+    proven_of: dict[int, tuple[frozenset[str], np.ndarray]] = field(
+        default_factory=dict, compare=False
+    )
+
+    def positions(self, new: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Per item and per resource of `new`, its position in the base (-1 when new),
+        and whether `new` starts with the base's items and resources in the base's
+        order (then every base item and resource is at its own position). A what-if
+        keeps the base's order and adds at the end, so the position maps need no
+        lookup per id."""
+        old_of_item, items_kept = positions(new.item_ids, self.item_ids, self.item_index)
+        old_of_res, res_kept = positions(new.resource_ids, self.resource_ids, self.resource_index)
+        return old_of_item, old_of_res, items_kept and res_kept
+
+    def was_proven(self, proven: frozenset[str], old_of_item: np.ndarray) -> np.ndarray:
+        """Per item of `new` (by `old_of_item`), whether it was proven optimal in the
+        base: a new item never was."""
+        hit = self.proven_of.get(id(proven))
+        if hit is None or hit[0] is not proven:
+            self.proven_of.clear()
+            flags = np.fromiter((k in proven for k in self.item_ids), bool, len(self.item_ids))
+            hit = self.proven_of[id(proven)] = (proven, flags)
+        out: np.ndarray = np.zeros(old_of_item.size, dtype=bool)
+        known = old_of_item >= 0
+        out[known] = hit[1][old_of_item[known]]
+        return out
 
 
 _MEMO: dict[tuple[object, ...], tuple[tuple[np.ndarray, ...], object, object]] = {}
@@ -149,6 +191,7 @@ def _full_hashes(p: AssignmentProblem) -> tuple[np.ndarray, np.ndarray]:
 
 def _signatures(p: AssignmentProblem) -> _Signatures:
     return _Signatures(
+        item_ids=p.item_ids,
         item_index=p.item_index(),
         must=p.must_assign,
         penalty=p.unassigned_penalty,
@@ -159,6 +202,7 @@ def _signatures(p: AssignmentProblem) -> _Signatures:
         capacity=p.capacity,
         use_item=p.arc_item[p.use_arc_index()],
         use_resource=p.use_resource,
+        resource_ids=p.resource_ids,
     )
 
 
@@ -202,25 +246,19 @@ def labels_from_base(
     base_labels = memo_value("components", (base.arc_item, base.use_ptr, base.use_resource))
     if not isinstance(base_labels, np.ndarray):
         return None
-    base_items, base_res = base.item_index(), base.resource_index()
+    old_of_item = positions(new.item_ids, base.item_ids, base.item_index())[0]
+    src_res = positions(new.resource_ids, base.resource_ids, base.resource_index())[0]
     n_base = int(base_labels.max()) + 1 if base_labels.size else 0
     nxt = n_base
     lab = np.empty(new.n_items + new.n_resources, dtype=np.int64)
-    src_item = np.fromiter(
-        (base_items.get(k, -1) if kept[i] else -1 for i, k in enumerate(new.item_ids)),
-        np.int64,
-        new.n_items,
-    )
-    src_res = np.fromiter(
-        (base_res.get(r, -1) for r in new.resource_ids), np.int64, new.n_resources
-    )
+    src_item = np.where(kept, old_of_item, -1)
     src = np.concatenate((src_item, np.where(src_res >= 0, base.n_items + src_res, -1)))
     own = src < 0
     lab[~own] = base_labels[src[~own]]
     lab[own] = nxt + np.arange(int(own.sum()))
     n_lab = nxt + int(own.sum())
     a = lab[new.arc_item[new.use_arc_index()]]
-    b = lab[new.n_items + new.use_resource.astype(np.int64)]
+    b = lab[new.n_items :][new.use_resource]
     diff = a != b
     if bool(diff.any()):
         graph = coo_matrix(
@@ -251,35 +289,37 @@ def unchanged_components(
     dropped as redundant leaves no trace in the new arcs)."""
     n_lab = int(labels.max()) + 1 if labels.size else 0
     item_labels = labels[: new.n_items]
-    old_of_item = np.fromiter(
-        (base.item_index.get(k, -1) for k in new.item_ids), np.int64, new.n_items
-    )
+    old_of_item, old_of_res, in_place = base.positions(new)
     known = old_of_item >= 0
-    was_proven = np.fromiter((k in proven for k in new.item_ids), bool, new.n_items)
+    was_proven = base.was_proven(proven, old_of_item)
     unproven = np.zeros(n_lab, dtype=bool)
     unproven[item_labels[~was_proven]] = True
     bad = np.zeros(n_lab, dtype=bool)
     bad[item_labels[~known]] = True
-    new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
-    old_of_res = np.fromiter(
-        (base.resource_index.get(r, -1) for r in new.resource_ids), np.int64, new.n_resources
-    )
     res_known = old_of_res >= 0
-    new_of_res[old_of_res[res_known]] = np.flatnonzero(res_known)
     cap_same = res_known.copy()
     cap_same[res_known] = base.capacity[old_of_res[res_known]] == new.capacity[res_known]
     bad[labels[new.n_items :][~cap_same]] = True
     # base uses of resources that still exist: the base item must sit in the same component
-    r_new = new_of_res[base.use_resource]
-    alive = r_new >= 0
-    res_label = labels[new.n_items + r_new[alive]]
-    new_of_item = np.full(len(base.item_index), -1, dtype=np.int64)
-    new_of_item[old_of_item[known]] = np.flatnonzero(known)
-    i_new = new_of_item[base.use_item[alive]]
-    item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
+    if in_place:
+        # every base item and resource at its own position: no use is gone, no item new
+        res_label = labels[new.n_items :][base.use_resource]
+        item_label = item_labels[base.use_item]
+        cap_same_at_use = cap_same[base.use_resource]
+    else:
+        new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
+        new_of_res[old_of_res[res_known]] = np.flatnonzero(res_known)
+        r_new = new_of_res[base.use_resource]
+        alive = r_new >= 0
+        res_label = labels[new.n_items + r_new[alive]]
+        new_of_item = np.full(len(base.item_index), -1, dtype=np.int64)
+        new_of_item[old_of_item[known]] = np.flatnonzero(known)
+        i_new = new_of_item[base.use_item[alive]]
+        item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
+        cap_same_at_use = cap_same[r_new[alive]]
     bad[res_label[item_label != res_label]] = True
     if kept is not None:
-        moved = (item_label >= 0) & ((item_label != res_label) | ~cap_same[r_new[alive]])
+        moved = (item_label >= 0) & ((item_label != res_label) | ~cap_same_at_use)
         bad[item_label[moved]] = True
         bad[item_labels[~kept]] = True
         look = ~bad[item_labels]

@@ -329,3 +329,22 @@ def test_an_item_reached_through_one_offering_copies_its_other_arcs(monkeypatch)
     assert_same_compiled(patched, compile_scenario(new, evaluate(new)))
     assert copied, "no arc was copied from the base"
     assert busiest not in copied
+
+
+def test_the_base_read_back_is_kept_until_the_base_answer_changes():
+    from dataclasses import replace as dc_replace
+
+    from matcher.domain.match import _base_read_back
+
+    sc = generate(40, 20, seed=3, n_gemeenten=2)
+    base = match(sc, EXACT)
+    first = _base_read_back(base)
+    assert _base_read_back(base) is first
+    assert sum(len(v) for v in first.placed_at.values()) == len(base.placements)
+    assert all(
+        base.placements[k].offering == oid for oid, ks in first.placed_at.items() for k in ks
+    )
+    base.solution = dc_replace(base.solution)
+    again = _base_read_back(base)
+    assert again is not first
+    assert again.solution is base.solution

@@ -206,3 +206,54 @@ def test_components_from_the_base_join_whole_components(seed):
         items = p.arc_item[p.use_arc_index()]
         assert np.array_equal(got[items], got[p.n_items + p.use_resource]), kind
     assert derived_somewhere > 5
+
+
+def test_positions_by_prefix_and_by_lookup():
+    from matcher.domain.component_reuse import positions
+
+    base = ("a", "b", "c")
+    index = {k: i for i, k in enumerate(base)}
+    got, prefix = positions(("a", "b", "c", "d"), base, index)
+    assert prefix
+    assert got.tolist() == [0, 1, 2, -1]
+    got, prefix = positions(("c", "a", "d"), base, index)
+    assert not prefix
+    assert got.tolist() == [2, 0, -1]
+    got, prefix = positions(("a", "b"), base, index)
+    assert not prefix
+    assert got.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_reuse_is_the_same_with_and_without_the_in_place_shortcut(seed, monkeypatch):
+    """Which components a what-if keeps does not depend on the shortcut taken when the
+    new problem starts with the base's items and resources in the base's order."""
+    from matcher.domain import component_reuse as cr
+    from matcher.domain.components import prepare_base
+
+    sc = generate(80, 40, seed=seed, n_gemeenten=4)
+    base = match(sc, EXACT)
+    bp = base.compiled.problem
+    prepare_base(bp)
+    lookup = cr.positions
+
+    def no_shortcut(ids, base_ids, base_index):
+        return np.fromiter((base_index.get(k, -1) for k in ids), np.int64, len(ids)), False
+
+    in_place = 0
+    for kind, comp, kept in _patched(sc, base.compiled, seed):
+        p = comp.problem
+        sig = cr.base_signatures(bp)
+        if sig.positions(p)[2]:
+            in_place += 1
+        with monkeypatch.context() as m:
+            m.setattr(cr, "positions", lookup)
+            labels = cr.labels_from_base(p, bp, kept)
+            fast = cr.unchanged_components(p, sig, base.proven_items, labels, kept)
+            m.setattr(cr, "positions", no_shortcut)
+            slow_labels = cr.labels_from_base(p, bp, kept)
+            slow = cr.unchanged_components(p, sig, base.proven_items, slow_labels, kept)
+        assert np.array_equal(labels, slow_labels), kind
+        assert np.array_equal(fast[0], slow[0]), kind
+        assert np.array_equal(fast[1], slow[1]), kind
+    assert in_place > 5
