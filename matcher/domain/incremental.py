@@ -42,6 +42,7 @@ from matcher.domain.match import (
 )
 from matcher.domain.model import CareNeed, Child, Offering, Scenario
 from matcher.domain.pair_index import CandidateIndex, PairKey
+from matcher.gc_pause import collector_paused
 from matcher.problem import AssignmentProblem, Sense
 from matcher.solution import Solution, SolveOptions, Status
 from matcher.solvers.budget import TimeBudget
@@ -487,7 +488,15 @@ def resolve(
     compile count against it, the solver gets what is left (minus a small reserve for
     decoding).  A changed part that cannot be solved in its share of the time keeps the
     base answer, repaired (`components.warm_answer`); the answer is then not proven
-    optimal.  The seconds of each phase are in `solution.stats["phases_s"]`."""
+    optimal.  The seconds of each phase are in `solution.stats["phases_s"]`.  Python's
+    cyclic collector is paused meanwhile (`matcher.gc_pause`)."""
+    with collector_paused():
+        return _resolve(base, new, options)
+
+
+def _resolve(
+    base: MatchResult, new: Scenario, options: SolveOptions | None
+) -> tuple[MatchResult, Compiled]:
     opts = options or DEFAULT_OPTIONS
     budget = TimeBudget(opts.time_limit_s)
     phases: dict[str, float] = {}
