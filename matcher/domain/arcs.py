@@ -153,7 +153,7 @@ class ArcMaker:
 
     scenario: Scenario
     elig: Eligibility
-    cutoffs: dict[tuple[str, str, str], int]
+    cutoffs: dict[str, dict[tuple[str, str], int]]
     pinned: dict[str, str]
     priority: dict[str, int]
     weights: TierWeights
@@ -200,11 +200,12 @@ class ArcMaker:
                     pending = []
             o = offerings[oid]
             pcs = [d[oid] for d in per_member]
+            at = cutoffs[oid]
             if m == 1:
-                cut = cutoffs[(members[0][0], members[0][1], oid)]
+                cut = at[members[0]]
                 kept = children[members[0][0]].need(members[0][1]).current_offering == oid
             else:
-                cut = min(cutoffs[(ref, nid, oid)] for ref, nid in members)
+                cut = min(at[key] for key in members)
                 kept = all(children[r].need(n).current_offering == oid for r, n in members)
             alt = any(pc.is_alternative for pc in pcs)
             reg = all(pc.in_region for pc in pcs)

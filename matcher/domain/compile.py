@@ -178,7 +178,9 @@ class Compiled:
     arcs: list[ArcInfo]
     groups: dict[str, list[Group]]
     targets: dict[str, date]  # child ref -> objective target date (not the norm)
-    cutoffs: dict[tuple[str, str, str], int]  # (ref, need, offering) -> last usable slot
+    # offering -> (ref, need) -> last usable slot; per offering, so that a what-if copies
+    # only the offerings it changes
+    cutoffs: dict[str, dict[tuple[str, str], int]]
     bundle_of: dict[tuple[str, str], str] = field(default_factory=dict)
     bundle_infeasible: set[str] = field(default_factory=set)
     own_places: dict[str, int] = field(default_factory=dict)  # places of current placements
@@ -381,7 +383,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
 
     # -- cutoffs per eligible pair ---------------------------------------------
     cut = Cutoffs(scenario, idx, targets)
-    cutoffs: dict[tuple[str, str, str], int] = {}
+    cutoffs: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
     own: dict[str, int] = defaultdict(int)  # offering -> own places of kept children
     pairs_at: dict[str, list[tuple[str, str]]] = defaultdict(list)
     via_pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -394,20 +396,17 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
             if pc.via_main_contractor is not None:
                 via_pairs[pc.via_main_contractor].add(key)
             if need.current_offering == oid:
-                cutoffs[(ref, nid, oid)] = cut.kept(oid)
+                cutoffs[oid][key] = cut.kept(oid)
                 own[oid] += 1
             else:
-                cutoffs[(ref, nid, oid)] = cut.new(ref, oid)
+                cutoffs[oid][key] = cut.new(ref, oid)
 
     # -- release groups per offering -----------------------------------------
-    cuts_by_off: dict[str, set[int]] = defaultdict(set)
-    for (_, _, oid), c in cutoffs.items():
-        if c >= 0:
-            cuts_by_off[oid].add(c)
-    groups = {
-        oid: release_groups(oid, cuts, idx.slots[oid], own.get(oid, 0), pol.allow_late)
-        for oid, cuts in cuts_by_off.items()
-    }
+    groups = {}
+    for oid, at in cutoffs.items():
+        cuts = {c for c in at.values() if c >= 0}
+        if cuts:
+            groups[oid] = release_groups(oid, cuts, idx.slots[oid], own.get(oid, 0), pol.allow_late)
 
     tw = weights_for(scenario, item_members)
     pinned = pinned_items(scenario, elig, item_members, bundle_of)
@@ -450,7 +449,7 @@ def compile_scenario(scenario: Scenario, eligibility: Eligibility | None = None)
         arcs=out.infos,
         groups=groups,
         targets=targets,
-        cutoffs=cutoffs,
+        cutoffs=dict(cutoffs),
         bundle_of=bundle_of,
         bundle_infeasible=bundle_infeasible,
         own_places=dict(own),

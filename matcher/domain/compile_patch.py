@@ -168,7 +168,16 @@ def patch_compile_kept(
 
     # -- cutoffs, own places and the pairs per offering -------------------------------
     cut = Cutoffs(new, idx, targets)
+    # the base's cut-offs, an offering's own copy made at its first change
     cutoffs = dict(base.cutoffs)
+    copied: set[str] = set()
+
+    def cutoffs_at(oid: str) -> dict[PairKey, int]:
+        if oid not in copied:
+            copied.add(oid)
+            cutoffs[oid] = dict(cutoffs.get(oid, ()))
+        return cutoffs[oid]
+
     own = defaultdict(int, base.own_places)
     pairs_at = dict(base.pairs_at)
     via_pairs = dict(base.via_pairs)
@@ -181,7 +190,7 @@ def patch_compile_kept(
         need = old_kids[ref].need(nid)
         for pc in old_elig.eligible(ref, nid):
             oid = pc.offering_id
-            del cutoffs[(ref, nid, oid)]
+            del cutoffs_at(oid)[key]
             own[oid] -= need.current_offering == oid
             dropped[oid].add(key)
             touched.add(oid)
@@ -190,11 +199,12 @@ def patch_compile_kept(
     for oid, gone in dropped.items():
         pairs_at[oid] = [k for k in pairs_at[oid] if k not in gone]
     for oid in changes.offerings:
+        at = cutoffs_at(oid)
         for ref, nid in pairs_at.get(oid, ()):
             if kids[ref].need(nid).current_offering == oid:
-                cutoffs[(ref, nid, oid)] = cut.kept(oid)
+                at[(ref, nid)] = cut.kept(oid)
             else:
-                cutoffs[(ref, nid, oid)] = cut.new(ref, oid)
+                at[(ref, nid)] = cut.new(ref, oid)
     for key in keys:
         if key not in elig.pairs:
             continue
@@ -209,16 +219,19 @@ def patch_compile_kept(
                     key
                 }
             if need.current_offering == oid:
-                cutoffs[(ref, nid, oid)] = cut.kept(oid)
+                cutoffs_at(oid)[key] = cut.kept(oid)
                 own[oid] += 1
             else:
-                cutoffs[(ref, nid, oid)] = cut.new(ref, oid)
+                cutoffs_at(oid)[key] = cut.new(ref, oid)
+    for oid in copied:
+        if not cutoffs[oid]:
+            del cutoffs[oid]  # as a compile from scratch: no offering without pairs
 
     # -- release groups of the touched offerings ---------------------------------------
     groups = dict(base.groups)
     regrouped: set[str] = set()
     for oid in touched:
-        cuts = {cv for r, n in pairs_at.get(oid, ()) if (cv := cutoffs[(r, n, oid)]) >= 0}
+        cuts = {cv for cv in cutoffs.get(oid, {}).values() if cv >= 0}
         if cuts:
             groups[oid] = _release_groups(oid, cuts, idx.slots[oid], own[oid], pol.allow_late)
         else:
