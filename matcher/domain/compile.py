@@ -28,6 +28,7 @@ children).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -175,7 +176,7 @@ class Compiled:
     eligibility: Eligibility
     weights: TierWeights
     item_members: dict[str, tuple[tuple[str, str], ...]]
-    arcs: list[ArcInfo]
+    arcs: Sequence[ArcInfo]  # a list, or a what-if's runs of its base's (`base_arcs`)
     groups: dict[str, list[Group]]
     targets: dict[str, date]  # child ref -> objective target date (not the norm)
     # offering -> (ref, need) -> last usable slot; per offering, so that a what-if copies
@@ -330,10 +331,14 @@ def check_pins_have_places(
 
 
 def scenario_items(
-    scenario: Scenario, elig: Eligibility
+    scenario: Scenario,
+    elig: Eligibility,
+    like: dict[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[tuple[str, str], str]]:
     """The items (waiting needs and family bundles, in this order) with their members,
-    and the bundle item of every bundled need."""
+    and the bundle item of every bundled need.  `like`: the items of a problem this
+    one is patched from; a need's item that has the same member there keeps that
+    tuple (a what-if at 10,000 children then makes no new tuple per need)."""
     bundle_of: dict[tuple[str, str], str] = {}
     item_members: dict[str, tuple[tuple[str, str], ...]] = {}
     if scenario.policy.bundle_families:
@@ -344,9 +349,16 @@ def scenario_items(
             for mk in in_pool:
                 bundle_of[mk] = bundle_item(bd.id)
             item_members[bundle_item(bd.id)] = in_pool
+    if like is None:
+        for key in elig.pairs:
+            if key not in bundle_of:
+                item_members[need_item(*key)] = (key,)
+        return item_members, bundle_of
     for key in elig.pairs:
         if key not in bundle_of:
-            item_members[need_item(*key)] = (key,)
+            it = need_item(*key)
+            was = like.get(it)
+            item_members[it] = was if was is not None and was[0] == key else (key,)
     return item_members, bundle_of
 
 

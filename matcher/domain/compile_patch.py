@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from matcher.domain.arcs import ArcInfo, ArcLists, ArcMaker, Cutoffs, layout, problem_of
 from matcher.domain.arcs import release_groups as _release_groups
+from matcher.domain.base_arcs import BaseArcs, BaseMaps, PatchedArcs
 from matcher.domain.compile import (
     Compiled,
     check_pins_have_places,
@@ -39,7 +39,6 @@ from matcher.domain.compile import (
 from matcher.domain.component_reuse import gather_ranges
 from matcher.domain.eligibility import Eligibility
 from matcher.domain.model import Scenario
-from matcher.problem import AssignmentProblem
 
 PairKey = tuple[str, str]
 
@@ -149,7 +148,7 @@ def patch_compile_kept(
         for c in (old_kids.get(ref), kids.get(ref)):
             if c is not None:
                 keys.update((ref, n.id) for n in c.needs)
-    item_members, bundle_of = scenario_items(new, elig)
+    item_members, bundle_of = scenario_items(new, elig, base.item_members)
     tw = weights_for(new, item_members)
     if tw != base.weights:
         return None
@@ -301,9 +300,9 @@ def patch_compile_kept(
     bundle_infeasible = {
         it for it in base.bundle_infeasible if it not in redo and it in item_members
     }
-    maps = _BaseMaps(bp, lay)
+    maps = BaseMaps(bp, lay)
     base_pos = maps.pos
-    copier = _BaseArcs(base, base.raw_uses, maps) if any(it not in full for it in partial) else None
+    copier = BaseArcs(base, base.raw_uses, maps) if any(it not in full for it in partial) else None
     for i, it in enumerate(items):
         if it in redo or it not in base_pos:
             before = len(fresh.item)
@@ -335,98 +334,6 @@ def patch_compile_kept(
     )
 
 
-class _BaseMaps:
-    """Where the base's items and arcs are, and where its options and resources sit in
-    the new layout: read by the copies of base arcs and by `_assemble`, built once and
-    only when asked (a patch that keeps every item needs none of them)."""
-
-    def __init__(self, bp: AssignmentProblem, lay: Any) -> None:
-        self.bp, self.lay = bp, lay
-
-    @cached_property
-    def pos(self) -> dict[str, int]:
-        return self.bp.item_index()
-
-    @cached_property
-    def bptr(self) -> np.ndarray:
-        """Per base item, where its arcs start (arcs are grouped by item)."""
-        return np.searchsorted(self.bp.arc_item, np.arange(self.bp.n_items + 1))
-
-    @cached_property
-    def opt_map(self) -> np.ndarray:
-        opt_pos = {o: i for i, o in enumerate(self.lay.opt_ids)}
-        return np.asarray([opt_pos.get(o, -1) for o in self.bp.option_ids], dtype=np.int64)
-
-    @cached_property
-    def res_map(self) -> np.ndarray:
-        res_pos = self.lay.res_pos
-        return np.asarray([res_pos.get(r, -1) for r in self.bp.resource_ids], dtype=np.int64)
-
-
-class _BaseArcs:
-    """Copies an item's base arcs at one offering into the fresh arcs, with its option
-    and resources moved to the new layout (the raw uses, before redundant ones are
-    dropped, as the fresh arcs have them)."""
-
-    def __init__(
-        self, base: Compiled, raw: tuple[np.ndarray, np.ndarray, np.ndarray], maps: _BaseMaps
-    ) -> None:
-        self.base = base
-        self.raw_ptr, self.raw_res, self.raw_amt = raw
-        self.bptr: list[int] = maps.bptr.tolist()
-        self.pos = maps.pos
-        self.opt_map, self.res_map = maps.opt_map, maps.res_map
-        self.lost = False
-
-    def at(self, it: str, item_ix: int, out: ArcLists) -> Callable[[list[str]], None]:
-        """The `copy` of `ArcMaker.add` for item `it` (its index in the new problem).
-        The item's arcs are read from the arrays once, as lists; offerings that follow
-        each other in the base are copied as one slice."""
-        bi = self.pos[it]
-        lo, hi = self.bptr[bi], self.bptr[bi + 1]
-        bp, arcs = self.base.problem, self.base.arcs
-        u0, u1 = int(self.raw_ptr[lo]), int(self.raw_ptr[hi])
-        opts: list[int] = self.opt_map[bp.arc_option[lo:hi]].tolist()
-        vals: list[int] = bp.arc_value[lo:hi].tolist()
-        res: list[int] = self.res_map[self.raw_res[u0:u1]].tolist()
-        amt: list[int] = self.raw_amt[u0:u1].tolist()
-        ptrs: list[int] = (self.raw_ptr[lo : hi + 1] - u0).tolist()
-        runs: dict[str, tuple[int, int]] = {}
-        for r in range(hi - lo):
-            oid = arcs[lo + r].offering
-            runs[oid] = (runs.get(oid, (r, r))[0], r + 1)
-
-        def piece(r0: int, r1: int) -> None:
-            p0, p1 = ptrs[r0], ptrs[r1]
-            if min(opts[r0:r1]) < 0 or (p1 > p0 and min(res[p0:p1]) < 0):
-                self.lost = True
-                return
-            shift = len(out.res) - p0
-            out.item.extend([item_ix] * (r1 - r0))
-            out.opt.extend(opts[r0:r1])
-            out.val.extend(vals[r0:r1])
-            out.res.extend(res[p0:p1])
-            out.amt.extend(amt[p0:p1])
-            out.ptr.extend([q + shift for q in ptrs[r0 + 1 : r1 + 1]])
-            out.infos.extend(arcs[lo + r0 : lo + r1])
-
-        def copy(oids: list[str]) -> None:
-            start = end = -1
-            for oid in oids:
-                r0, r1 = runs.get(oid, (0, 0))
-                if r0 == r1:
-                    continue
-                if r0 != end:
-                    if end > start:
-                        piece(start, end)
-                    start = r0
-                end = r1
-            if end > start:
-                piece(start, end)
-
-        return copy
-
-
 def _assemble(
     base: Compiled,
     new: Scenario,
@@ -434,7 +341,7 @@ def _assemble(
     items: list[str],
     tw: Any,
     lay: Any,
-    maps: _BaseMaps,
+    maps: BaseMaps,
     fresh: ArcLists,
     fresh_count: dict[int, int],
     extra: dict[str, Any],
@@ -553,9 +460,8 @@ def _assemble(
         new_ptr, new_res.astype(np.int32), new_amt, demand <= capacity
     )
 
-    infos: list[ArcInfo] = []
-    for kind, lo, hi in pieces:
-        infos.extend((base.arcs if kind else fresh.infos)[lo:hi])
+    base_arcs = base.arcs if isinstance(base.arcs, list) else list(base.arcs)
+    infos = PatchedArcs([(base_arcs if kind else fresh.infos, lo, hi) for kind, lo, hi in pieces])
 
     arrays = (arc_item, arc_opt.astype(np.int32), arc_val, use_ptr, use_res, use_amt)
     raw_new = (new_ptr, new_res.astype(np.int32), new_amt)
@@ -573,7 +479,7 @@ def _compiled(
     lay: Any,
     extra: dict[str, Any],
     arrays: tuple[np.ndarray, ...],
-    infos: list[ArcInfo],
+    infos: Sequence[ArcInfo],
     raw: tuple[np.ndarray, np.ndarray, np.ndarray],
     demand: np.ndarray,
     kept: np.ndarray,

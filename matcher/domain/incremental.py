@@ -147,25 +147,38 @@ def evaluate_changes(
         if len(set(blocks)) != len(blocks):
             checks = _recheck_all(new, child, need, idx, was, changed_offs, budget_providers)
         else:
-            rank = {ct: i for i, ct in enumerate(blocks)}
             redo = [o for ct in blocks for o in reached(ct)]
             redo_ids = {o.id for o in redo}
+            if budget_providers:
+                rank = {ct: i for i, ct in enumerate(blocks)}
+                for pc in was:
+                    if (
+                        pc.via_main_contractor in budget_providers
+                        and pc.offering_id not in redo_ids
+                    ):
+                        redo_ids.add(pc.offering_id)
+                        off = new_offs.get(pc.offering_id)
+                        if off is not None and off.care_type in rank:
+                            redo.append(off)
+            checks = []
+            before: dict[str, PairCheck] = {}  # the checks made again, as they were
             for pc in was:
-                if pc.via_main_contractor in budget_providers and pc.offering_id not in redo_ids:
-                    redo_ids.add(pc.offering_id)
-                    off = new_offs.get(pc.offering_id)
-                    if off is not None and off.care_type in rank:
-                        redo.append(off)
-            checks = [
-                pc
-                for pc in was
-                if pc.offering_id not in redo_ids and pc.offering_id not in changed_offs
-            ]
+                if pc.offering_id in redo_ids or pc.offering_id in changed_offs:
+                    before[pc.offering_id] = pc
+                else:
+                    checks.append(pc)
+            again: list[PairCheck] = []
+            same = True
             for o in redo:
                 pc = check_pair(new, child, need, o, idx, full=False)
                 if pc.eligible:
-                    checks.append(pc)
-            if redo:
+                    again.append(pc)
+                    same = same and before.get(o.id) == pc
+            if same and len(again) == len(before):
+                # every pair checked again came out as it was: the need keeps its list
+                checks = was
+            elif again:
+                checks += again
                 order = candidate_order(tuple(blocks))
                 checks.sort(key=lambda pc: order[pc.offering_id])
         out.pairs.add_eligible(key, checks)

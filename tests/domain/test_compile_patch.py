@@ -311,7 +311,7 @@ def test_an_item_reached_through_one_offering_copies_its_other_arcs(monkeypatch)
     base = compile_scenario(sc)
     busiest = max(base.pairs_at, key=lambda o: len(base.pairs_at[o]))
     copied: list[str] = []
-    real_at = cp._BaseArcs.at
+    real_at = cp.BaseArcs.at
 
     def counting_at(self, it, item_ix, out):
         copy = real_at(self, it, item_ix, out)
@@ -322,7 +322,7 @@ def test_an_item_reached_through_one_offering_copies_its_other_arcs(monkeypatch)
 
         return counted
 
-    monkeypatch.setattr(cp._BaseArcs, "at", counting_at)
+    monkeypatch.setattr(cp.BaseArcs, "at", counting_at)
     new = apply(sc, AddPlaces(busiest, 3))
     patched = _patched(base, new)
     assert patched is not None
