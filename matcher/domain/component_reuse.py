@@ -118,15 +118,16 @@ class _Signatures:
         default_factory=dict, compare=False
     )
 
-    def positions(self, new: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, bool]:
+    def positions(self, new: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, bool, bool]:
         """Per item and per resource of `new`, its position in the base (-1 when new),
         and whether `new` starts with the base's items and resources in the base's
-        order (then every base item and resource is at its own position). A what-if
+        order, for the items and for the resources (then every base item, or every
+        base resource, is at its own position). A what-if
         keeps the base's order and adds at the end, so the position maps need no
         lookup per id."""
         old_of_item, items_kept = positions(new.item_ids, self.item_ids, self.item_index)
         old_of_res, res_kept = positions(new.resource_ids, self.resource_ids, self.resource_index)
-        return old_of_item, old_of_res, items_kept and res_kept
+        return old_of_item, old_of_res, items_kept, res_kept
 
     def was_proven(self, proven: frozenset[str], old_of_item: np.ndarray) -> np.ndarray:
         """Per item of `new` (by `old_of_item`), whether it was proven optimal in the
@@ -289,7 +290,7 @@ def unchanged_components(
     dropped as redundant leaves no trace in the new arcs)."""
     n_lab = int(labels.max()) + 1 if labels.size else 0
     item_labels = labels[: new.n_items]
-    old_of_item, old_of_res, in_place = base.positions(new)
+    old_of_item, old_of_res, items_in_place, res_in_place = base.positions(new)
     known = old_of_item >= 0
     was_proven = base.was_proven(proven, old_of_item)
     unproven = np.zeros(n_lab, dtype=bool)
@@ -301,22 +302,24 @@ def unchanged_components(
     cap_same[res_known] = base.capacity[old_of_res[res_known]] == new.capacity[res_known]
     bad[labels[new.n_items :][~cap_same]] = True
     # base uses of resources that still exist: the base item must sit in the same component
-    if in_place:
-        # every base item and resource at its own position: no use is gone, no item new
-        res_label = labels[new.n_items :][base.use_resource]
-        item_label = item_labels[base.use_item]
-        cap_same_at_use = cap_same[base.use_resource]
+    # (a base item or resource at its own position needs no mapping: no lookup per use)
+    if res_in_place:
+        r_new, use_item = base.use_resource, base.use_item
     else:
         new_of_res = np.full(len(base.resource_index) + 1, -1, dtype=np.int64)
         new_of_res[old_of_res[res_known]] = np.flatnonzero(res_known)
-        r_new = new_of_res[base.use_resource]
-        alive = r_new >= 0
-        res_label = labels[new.n_items + r_new[alive]]
+        r_all = new_of_res[base.use_resource]
+        alive = r_all >= 0
+        r_new, use_item = r_all[alive], base.use_item[alive]
+    res_label = labels[new.n_items :][r_new]
+    if items_in_place:
+        item_label = item_labels[use_item]
+    else:
         new_of_item = np.full(len(base.item_index), -1, dtype=np.int64)
         new_of_item[old_of_item[known]] = np.flatnonzero(known)
-        i_new = new_of_item[base.use_item[alive]]
-        item_label = np.where(i_new >= 0, labels[np.maximum(i_new, 0)], -1)
-        cap_same_at_use = cap_same[r_new[alive]]
+        i_new = new_of_item[use_item]
+        item_label = np.where(i_new >= 0, item_labels[np.maximum(i_new, 0)], -1)
+    cap_same_at_use = cap_same[r_new]
     bad[res_label[item_label != res_label]] = True
     if kept is not None:
         moved = (item_label >= 0) & ((item_label != res_label) | ~cap_same_at_use)

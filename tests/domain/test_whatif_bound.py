@@ -244,7 +244,7 @@ def test_reuse_is_the_same_with_and_without_the_in_place_shortcut(seed, monkeypa
     for kind, comp, kept in _patched(sc, base.compiled, seed):
         p = comp.problem
         sig = cr.base_signatures(bp)
-        if sig.positions(p)[2]:
+        if sig.positions(p)[2] or sig.positions(p)[3]:
             in_place += 1
         with monkeypatch.context() as m:
             m.setattr(cr, "positions", lookup)
