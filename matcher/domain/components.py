@@ -51,11 +51,12 @@ def prepare_base(p: AssignmentProblem) -> None:
 def _transportation_items(p: AssignmentProblem) -> np.ndarray:
     """Per item: every arc uses at most one resource, by exactly 1 (no budget row)."""
     counts = np.diff(p.use_ptr)
-    ok_use = p.use_amount == 1
-    bad_uses = np.bincount(p.use_arc_index(), weights=~ok_use, minlength=p.n_arcs)
-    simple_arc = (counts <= 1) & (bad_uses == 0)
-    bad_arcs = np.bincount(p.arc_item, weights=~simple_arc, minlength=p.n_items)
-    out: np.ndarray = bad_arcs == 0
+    # an arc with one use: that use's amount is 1 (read at the arc's first use)
+    first = np.minimum(p.use_ptr[:-1], max(0, p.use_amount.size - 1))
+    one = p.use_amount[first] == 1 if p.use_amount.size else np.zeros(p.n_arcs, dtype=bool)
+    simple_arc = (counts == 0) | ((counts == 1) & one)
+    out: np.ndarray = np.ones(p.n_items, dtype=bool)
+    out[p.arc_item[~simple_arc]] = False
     return out
 
 

@@ -118,3 +118,24 @@ def test_an_unchanged_unproven_component_keeps_its_base_answer_unproven():
     verify(p, sol)
     assert sol.best_bound is not None
     assert sol.best_bound >= sol.objective
+
+
+def test_transportation_items_are_those_whose_every_arc_uses_one_place_by_one() -> None:
+    from benchmarks.families import generate_family
+    from matcher.domain.compile import compile_scenario
+    from matcher.domain.components import _transportation_items
+    from matcher.domain.synth import generate
+
+    problems = {
+        "domain": compile_scenario(generate(80, 40, seed=2, n_gemeenten=4)).problem,
+        "bundles": generate_family("bundles", 200, 40, seed=2),  # every arc has a ceiling
+    }
+    for family, p in problems.items():
+        want = np.ones(p.n_items, dtype=bool)
+        for a in range(p.n_arcs):
+            lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
+            if hi - lo > 1 or any(int(q) != 1 for q in p.use_amount[lo:hi]):
+                want[int(p.arc_item[a])] = False
+        got = _transportation_items(p)
+        assert np.array_equal(got, want), family
+    assert 0 < int(_transportation_items(problems["domain"]).sum()) < problems["domain"].n_items
