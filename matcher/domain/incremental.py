@@ -71,7 +71,10 @@ def evaluate_changes(
     ):
         return evaluate(new), None
     old_offs, new_offs = old.offering_by_id, new.offering_by_id
-    changed_offs = {k for k, o in new_offs.items() if old_offs.get(k) != o}
+    # `is not` first: a dataclass's == compares every field, also of the same object
+    changed_offs = {
+        k for k, o in new_offs.items() if (before_o := old_offs.get(k)) is not o and before_o != o
+    }
     changed_offs |= set(old_offs) - set(new_offs)
     old_b = {b.id: b for b in old.budgets}
     new_b = {b.id: b for b in new.budgets}
@@ -101,7 +104,8 @@ def evaluate_changes(
         if o.id in changed_offs or o.provider in budget_providers:
             touched.add(o.care_type)  # both care types of an offering that changed type
     out = Eligibility(new, idx, lazy_pairs(new, idx))
-    cands = CandidateIndex(idx)
+    # made when a need is checked afresh (a new child), not for every what-if
+    cands: list[CandidateIndex] = []
     changed: set[PairKey] = set()
     reached_by_ct: dict[CareType, list[Offering]] = {}
     via_keys = (
@@ -186,8 +190,11 @@ def evaluate_changes(
             changed.add(key)
 
     def fresh(child: Child, need: CareNeed, key: PairKey) -> None:
+        if not cands:
+            cands.append(CandidateIndex(idx))
         ok = [
-            check_pair(new, child, need, o, idx, full=False) for o in cands.survivors(child, need)
+            check_pair(new, child, need, o, idx, full=False)
+            for o in cands[0].survivors(child, need)
         ]
         out.pairs.add_eligible(key, [pc for pc in ok if pc.eligible])
         changed.add(key)

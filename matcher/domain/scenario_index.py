@@ -236,6 +236,10 @@ class ScenarioIndex:
             or base.horizon_end != self.horizon_end
         ):
             return
+        if "held_places" not in self.__dict__:
+            held_now = self._held_from(base)
+            if held_now is not None:
+                self.__dict__["held_places"] = held_now
         same = {o.id for o in base.scenario.offerings} & {o.id for o in self.scenario.offerings}
         old = base.scenario.offering_by_id
         b_slots, b_first, b_held = base.slots, base.first_start, base.held_places
@@ -253,6 +257,25 @@ class ScenarioIndex:
             first[o.id] = self._first_start_of(o, slots[o.id], held)
         self.__dict__["slots"] = slots
         self.__dict__["first_start"] = first
+
+    def _held_from(self, base: ScenarioIndex) -> dict[str, int] | None:
+        """`held_places` from the base's, counting only the children that are not the
+        same objects as in the base (a what-if changes a few of 10,000); None when
+        most changed."""
+        old, new = base.scenario.children, self.scenario.children
+        gone = [a for a, b in zip(old, new, strict=False) if a is not b] + list(old[len(new) :])
+        came = [b for a, b in zip(old, new, strict=False) if a is not b] + list(new[len(old) :])
+        if len(gone) + len(came) > len(new) // 4:
+            return None
+        out: dict[str, int] = defaultdict(int, base.held_places)
+        for children, step in ((gone, -1), (came, 1)):
+            for c in children:
+                for n in c.needs:
+                    if n.current_offering is not None:
+                        out[n.current_offering] += step
+        for k in [k for k, v in out.items() if v == 0]:
+            del out[k]
+        return out
 
     @cached_property
     def held_places(self) -> dict[str, int]:

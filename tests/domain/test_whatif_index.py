@@ -23,6 +23,11 @@ def test_reused_slots_and_first_starts_equal_fresh_ones(seed):
         reused.reuse(base)
         assert reused.slots == fresh.slots, kind
         assert reused.first_start == fresh.first_start, kind
+        # held places counted from the base's (a missing offering holds none)
+        assert "held_places" in reused.__dict__, kind
+        assert {k: v for k, v in reused.held_places.items() if v} == {
+            k: v for k, v in fresh.held_places.items() if v
+        }, kind
         taken += sum(1 for k, v in reused.slots.items() if base.slots.get(k) is v)
     assert taken > 0
 
@@ -45,6 +50,7 @@ def test_a_child_placed_now_changes_the_first_start_it_frees():
     reused = ScenarioIndex(new)
     reused.reuse(base)
     assert reused.first_start == ScenarioIndex(new).first_start
+    assert reused.held_places[full[0].id] == base.held_places.get(full[0].id, 0) + 1
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -79,3 +85,15 @@ def test_eligibility_from_the_base_table_equals_a_full_evaluation(seed):
             ], (kind, key)
         planned += _walk_plan(new, sc, base.eligibility, set(), True) is not None
     assert planned >= len(deltas) // 2
+
+
+def test_held_places_are_counted_afresh_when_most_children_changed():
+    from dataclasses import replace
+
+    sc = generate(40, 20, seed=2, n_gemeenten=2)
+    base = ScenarioIndex(sc)
+    new = replace(sc, children=tuple(replace(c) for c in sc.children))  # all new objects
+    reused = ScenarioIndex(new)
+    assert reused._held_from(base) is None
+    reused.reuse(base)
+    assert reused.held_places == ScenarioIndex(new).held_places
