@@ -1,11 +1,11 @@
 """Python's cyclic collector paused while a what-if is re-solved.
 
 A what-if at 10,000 children makes and drops some millions of small objects (pair
-checks, tuples, lists) and builds dictionaries of hundreds of thousands of entries (the
-cut-off per eligible pair). Almost all of it is freed by reference counting; the cyclic
-collector only walks it. Measured over 74 what-ifs at 10,000 children, it ran 29 times
-per what-if and took 34-39 ms of each (`benchmarks/RESULTS.md`, "The collector in a
-what-if"): a sixth of the 0.2 s a what-if may take.
+checks, tuples, lists) and builds tables of thousands of entries. Almost all of it is
+freed by reference counting; the cyclic collector only walks it. Measured over 74
+what-ifs at 10,000 children, it ran 29 times per what-if and took 34-39 ms of each
+(`benchmarks/RESULTS.md`, "What-if at 10,000 children under 0.2 s ... s30"): a sixth
+of the 0.2 s a what-if may take.
 
 `collector_paused` switches the collector off for the block and, once the last block
 running in the process ends, on again, with one collection of the youngest generation:

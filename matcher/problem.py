@@ -67,7 +67,7 @@ class ProblemValidationError(MatcherError, ValueError):
 
 # What a problem derives from its arrays once, when first asked (see below); never
 # pickled.
-_DERIVED = frozenset({"_item_pos", "_option_pos", "_resource_pos", "_use_arc"})
+_DERIVED = frozenset({"_item_pos", "_option_pos", "_resource_pos", "_use_arc", "_item_arcs"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,6 +134,21 @@ class AssignmentProblem:
     def _use_arc(self) -> Int32Array:
         counts = np.diff(self.use_ptr)
         out = np.repeat(np.arange(self.n_arcs, dtype=np.int32), counts)
+        out.flags.writeable = False
+        return out
+
+    def item_arc_ptr(self) -> npt.NDArray[np.intp] | None:
+        """Where each item's arcs start and end (`ptr[i]:ptr[i + 1]`) when the arcs come
+        grouped by item in item order, as a compile makes them; None otherwise (built
+        once per problem, read-only)."""
+        return self._item_arcs
+
+    @cached_property
+    def _item_arcs(self) -> npt.NDArray[np.intp] | None:
+        a = self.arc_item
+        if a.size and bool(np.any(a[1:] < a[:-1])):
+            return None
+        out: npt.NDArray[np.intp] = np.searchsorted(a, np.arange(self.n_items + 1))
         out.flags.writeable = False
         return out
 

@@ -96,3 +96,20 @@ def test_derived_maps_are_built_once_and_never_pickled() -> None:
     assert not {"_item_pos", "_option_pos", "_resource_pos", "_use_arc"} & set(copy.__dict__)
     assert copy.item_index() == p.item_index()
     assert copy.use_arc_index().tolist() == [0, 1]
+
+
+def test_item_arc_ptr_only_for_arcs_grouped_by_item() -> None:
+    b = ProblemBuilder()
+    for it in ("i1", "i2", "i3"):
+        b.item(it)
+    b.arc("i1", "o1", 3)
+    b.arc("i1", "o2", 2)
+    b.arc("i3", "o1", 1)
+    p = b.build()
+    ptr = p.item_arc_ptr()
+    assert ptr is not None
+    assert ptr.tolist() == [0, 2, 2, 3]  # i2 has no arc
+    assert ptr is p.item_arc_ptr()
+    mixed = b.build()
+    object.__setattr__(mixed, "arc_item", mixed.arc_item[::-1].copy())
+    assert mixed.item_arc_ptr() is None

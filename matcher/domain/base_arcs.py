@@ -32,8 +32,11 @@ class BaseMaps:
 
     @cached_property
     def bptr(self) -> np.ndarray:
-        """Per base item, where its arcs start (arcs are grouped by item)."""
-        return np.searchsorted(self.bp.arc_item, np.arange(self.bp.n_items + 1))
+        """Per base item, where its arcs start (a patch is made only from a base whose
+        arcs are grouped by item)."""
+        ptr = self.bp.item_arc_ptr()
+        assert ptr is not None  # patch_compile_kept checked it
+        return ptr
 
     @cached_property
     def opt_map(self) -> np.ndarray:
@@ -121,12 +124,11 @@ class PatchedArcs(Sequence[ArcInfo]):
     def __init__(self, runs: list[tuple[list[ArcInfo], int, int]]) -> None:
         self._src = [src for src, _, _ in runs]
         self._lo = [lo for _, lo, _ in runs]
-        self._starts: list[int] = []
-        n = 0
+        # where each run starts in the whole, and where the last one ends
+        self._starts = [0]
         for _, lo, hi in runs:
-            self._starts.append(n)
-            n += hi - lo
-        self._n = n
+            self._starts.append(self._starts[-1] + hi - lo)
+        self._n = self._starts[-1]
 
     def __len__(self) -> int:
         return self._n
@@ -156,8 +158,7 @@ class PatchedArcs(Sequence[ArcInfo]):
             return out
         j = bisect_right(self._starts, start) - 1
         while j < len(self._src) and self._starts[j] < stop:
-            end = self._starts[j + 1] if j + 1 < len(self._starts) else self._n
-            a, b = max(start, self._starts[j]), min(stop, end)
+            a, b = max(start, self._starts[j]), min(stop, self._starts[j + 1])
             lo = self._lo[j] - self._starts[j]
             out.extend(self._src[j][lo + a : lo + b])
             j += 1
@@ -165,9 +166,8 @@ class PatchedArcs(Sequence[ArcInfo]):
 
     def __iter__(self) -> Iterator[ArcInfo]:
         for j, src in enumerate(self._src):
-            end = self._starts[j + 1] if j + 1 < len(self._starts) else self._n
             lo = self._lo[j]
-            yield from src[lo : lo + end - self._starts[j]]
+            yield from src[lo : lo + self._starts[j + 1] - self._starts[j]]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or len(other) != self._n:

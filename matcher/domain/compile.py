@@ -349,15 +349,10 @@ def scenario_items(
             for mk in in_pool:
                 bundle_of[mk] = bundle_item(bd.id)
             item_members[bundle_item(bd.id)] = in_pool
-    if like is None:
-        for key in elig.pairs:
-            if key not in bundle_of:
-                item_members[need_item(*key)] = (key,)
-        return item_members, bundle_of
     for key in elig.pairs:
         if key not in bundle_of:
             it = need_item(*key)
-            was = like.get(it)
+            was = like.get(it) if like is not None else None
             item_members[it] = was if was is not None and was[0] == key else (key,)
     return item_members, bundle_of
 

@@ -130,7 +130,7 @@ def patch_compile_kept(
     if not _same_frame(old, new):
         return None
     bp = base.problem
-    if bp.n_arcs and bool(np.any(np.diff(bp.arc_item) < 0)):
+    if bp.item_arc_ptr() is None:
         return None  # the arcs must come grouped by item, in item order
     old_elig = base.eligibility
     offs = new.offering_by_id

@@ -120,11 +120,10 @@ class _Signatures:
 
     def positions(self, new: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, bool, bool]:
         """Per item and per resource of `new`, its position in the base (-1 when new),
-        and whether `new` starts with the base's items and resources in the base's
-        order, for the items and for the resources (then every base item, or every
-        base resource, is at its own position). A what-if
-        keeps the base's order and adds at the end, so the position maps need no
-        lookup per id."""
+        and whether `new` starts with the base's items, and with its resources, in the
+        base's order (then every base item, or resource, is at its own position). A
+        what-if keeps the base's order and adds at the end, so the maps need no lookup
+        per id."""
         old_of_item, items_kept = positions(new.item_ids, self.item_ids, self.item_index)
         old_of_res, res_kept = positions(new.resource_ids, self.resource_ids, self.resource_index)
         return old_of_item, old_of_res, items_kept, res_kept

@@ -312,12 +312,11 @@ def decode(comp: Compiled, sol: Solution, base: MatchResult | None = None) -> Ma
     # only the placed pairs' checks and arcs are read (not every arc or pair)
     by_item = comp.problem.item_index()
     opt_ix = comp.problem.option_index()
-    first = np.searchsorted(comp.problem.arc_item, np.arange(comp.problem.n_items + 1))
-    grouped = bool(np.all(np.diff(comp.problem.arc_item) >= 0))
+    first = comp.problem.item_arc_ptr()
 
     def arc_of(item: str, opt: str) -> ArcInfo:
         i, o = by_item[item], opt_ix[opt]
-        if grouped:
+        if first is not None:
             lo, hi = int(first[i]), int(first[i + 1])
             k = lo + int(np.flatnonzero(comp.problem.arc_option[lo:hi] == o)[0])
         else:
@@ -340,10 +339,8 @@ def decode(comp: Compiled, sol: Solution, base: MatchResult | None = None) -> Ma
         base = None  # start dates and verdicts depend on both
     read = _base_read_back(base) if base is not None else None
     for oid, items in _by_offering(comp, sol).items():
-        if (
-            base is not None
-            and read is not None
-            and _unchanged_at(oid, comp, base, items, read.items_at.get(oid, {}))
+        if read is not None and _unchanged_at(
+            oid, comp, read.base, items, read.items_at.get(oid, {})
         ):
             reused[oid] = read.placed_at[oid]
             by_off[oid] = []
