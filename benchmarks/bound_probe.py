@@ -6,7 +6,7 @@ size's limit, the plain LP bound, the LP with knapsack cuts run to convergence
 each `--highs` limit (the longest gives the best known answer).
 
     PYTHONPATH=. python -m benchmarks.bound_probe --families tight bundles \
-        --seeds 1 2 3 --limit 2 --highs 2 10 60
+        --seeds 1 2 3 --limit 2 --highs 2 10 60 [--children 10000 --offerings 2000]
 """
 
 from __future__ import annotations
@@ -25,10 +25,16 @@ from matcher.solvers.mip import solve_mip
 
 
 def probe(
-    family: str, seed: int, limit: float, highs: list[float], cut_lp_s: float
+    family: str,
+    seed: int,
+    limit: float,
+    highs: list[float],
+    cut_lp_s: float,
+    size: tuple[int, int] = (1000, 200),
+    plain_lp_s: float = 120.0,
 ) -> dict[str, Any]:
-    p = generate_family(family, 1000, 200, seed)
-    out: dict[str, Any] = {"family": family, "seed": seed}
+    p = generate_family(family, size[0], size[1], seed)
+    out: dict[str, Any] = {"family": family, "seed": seed, "size": list(size)}
     t = time.perf_counter()
     sol = solve(p, SolveOptions(time_limit_s=limit))
     out["ours"] = {
@@ -42,7 +48,7 @@ def probe(
     }
     core = build_core(p)
     t = time.perf_counter()
-    r = solve_mip(core, time_limit_s=120.0, relative_gap=0.0, relax=True, grace_s=5.0)
+    r = solve_mip(core, time_limit_s=plain_lp_s, relative_gap=0.0, relax=True, grace_s=5.0)
     out["plain_lp"] = {"bound": r.bound, "s": round(time.perf_counter() - t, 3)}
     t = time.perf_counter()
     lr = lp_loop(core, budget=TimeBudget(cut_lp_s))
@@ -73,10 +79,15 @@ def main() -> None:
     ap.add_argument("--limit", type=float, default=2.0)
     ap.add_argument("--highs", nargs="*", type=float, default=[2.0, 10.0, 60.0])
     ap.add_argument("--cut-lp-s", type=float, default=30.0)
+    ap.add_argument("--plain-lp-s", type=float, default=120.0)
+    ap.add_argument("--children", type=int, default=1000)
+    ap.add_argument("--offerings", type=int, default=200)
     args = ap.parse_args()
+    size = (args.children, args.offerings)
     for fam in args.families:
         for seed in args.seeds:
-            print(json.dumps(probe(fam, seed, args.limit, args.highs, args.cut_lp_s)), flush=True)
+            got = probe(fam, seed, args.limit, args.highs, args.cut_lp_s, size, args.plain_lp_s)
+            print(json.dumps(got), flush=True)
 
 
 if __name__ == "__main__":

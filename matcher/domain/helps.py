@@ -232,7 +232,11 @@ def _smallest(pred: Callable[[int], bool], first: int, top: int) -> int | None:
 
 
 def _least_raise(
-    pred: Callable[[int], bool], needed: Callable[[int], int | None], guess: int, top: int
+    pred: Callable[[int], bool],
+    needed: Callable[[int], int | None],
+    guess: int,
+    top: int,
+    carry: Callable[[int, int], object] = lambda hi, to: None,
 ) -> int | None:
     """The smallest raise in euros (0 for none) for which pred holds, given pred(top).
 
@@ -241,7 +245,9 @@ def _least_raise(
     so that amount (`needed`) is enough for it; one euro less either fails (then that
     amount is the smallest) or gives an answer that pays less.  The amounts the walk
     visits are those of the answers themselves, the same for every child waiting on
-    this budget, so one re-solve serves them all instead of a bisection per child."""
+    this budget, so one re-solve serves them all instead of a bisection per child.
+    `carry(hi, tight)` may make the answer at `hi` the answer at `tight` (it fits there
+    and stays optimal), which spares that re-solve."""
     g = max(1, min(guess, top))
     hi = top
     if pred(g):
@@ -251,6 +257,8 @@ def _least_raise(
     while hi > 0:
         tight = needed(hi)
         if tight is not None and tight < hi:
+            if tight > 0:
+                carry(hi, tight)
             if pred(tight):
                 hi = tight
                 continue
@@ -371,6 +379,20 @@ def search_help(
         total -= sum(use.pays(p, bid) for k, p in base.items() if k in inside)
         return total + sum(use.pays(p, bid) for p in placements.values())
 
+    def carry(src: tuple[Delta, ...], dst: tuple[Delta, ...]) -> None:
+        """The answer of the re-solve of `src` as that of `dst`, where it provably is
+        one (`Neighbourhoods.carry`): a re-solve spared, counted as none."""
+        if hoods is None:
+            return
+        scope = hoods.scope(dst, ref, nid)
+        if scope is None or scope != hoods.scope(src, ref, nid):
+            return
+        if shared.get((dst, scope)) is not None or shared.get((src, scope)) is None:
+            return
+        got = hoods.carry(src, dst, scope)
+        if got is not None:
+            shared.put((dst, scope), (*got, hoods.needs(scope)))
+
     searched_places: list[str] = []
     searched_budgets: list[str] = []
     best_levers: int | None = None
@@ -385,7 +407,7 @@ def search_help(
             if plan.late and out.changes:
                 continue
             found = _run_plan(
-                plan, attempt, spent, r, dl, limits, searched_places, searched_budgets
+                plan, attempt, spent, carry, r, dl, limits, searched_places, searched_budgets
             )
             if found is not None:
                 deltas, pl = found
@@ -427,6 +449,7 @@ def _run_plan(
     plan: _Plan,
     attempt: Callable[[tuple[Delta, ...]], Placement | None],
     spent: Callable[[tuple[Delta, ...], str], int | None],
+    carry: Callable[[tuple[Delta, ...], tuple[Delta, ...]], None],
     r: MatchResult,
     dl: date | None,
     limits: SearchLimits,
@@ -483,7 +506,13 @@ def _run_plan(
         top = limits.max_raise_cents // 100
         if not with_raise(top):
             return None
-        euros = _least_raise(with_raise, needed, -(-guess // 100), top)
+
+        def carried(
+            hi: int, to: int, changed: Callable[[int], tuple[Delta, ...]] = changed
+        ) -> None:
+            carry(changed(hi), changed(to))
+
+        euros = _least_raise(with_raise, needed, -(-guess // 100), top, carried)
         if euros is None:
             return None
         if euros:

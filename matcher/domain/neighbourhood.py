@@ -31,7 +31,7 @@ within the norm; the child's own neighbourhood answers whether it is placed.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
 from matcher.domain.compile import compile_scenario
@@ -43,7 +43,7 @@ from matcher.domain.eligibility import (
     waiting_needs,
 )
 from matcher.domain.incremental import evaluate_incremental
-from matcher.domain.match import MatchResult, Placement, match
+from matcher.domain.match import MatchResult, Placement, decode, match
 from matcher.domain.model import Scenario
 from matcher.domain.reasons import Reason
 from matcher.domain.whatif import (
@@ -55,7 +55,8 @@ from matcher.domain.whatif import (
     WaiveContraIndication,
     apply_all,
 )
-from matcher.solution import SolveOptions
+from matcher.restriction import carries
+from matcher.solution import SolveOptions, Status
 
 __all__ = ["Neighbourhoods"]
 
@@ -65,6 +66,10 @@ Scope = frozenset[Node]
 # A pair failing first for one of these can become an arc when places, time or money
 # are added, so it links its need to the offering.
 LINKS = frozenset({Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE, Reason.BUDGET_CEILING_REACHED})
+# re-solves kept for `Neighbourhoods.carry` (the ceiling walk carries the answer it
+# has just solved)
+RECENT_MAX = 8
+
 # A pair failing first for one of these becomes an arc only with that switch.
 SWITCHED = frozenset({Reason.INTAKE_STOP, Reason.CONTRA_INDICATION})
 
@@ -175,6 +180,8 @@ class Neighbourhoods:
         # a pair that failed first for its deadline, checked with late starts allowed
         # at an offering no change touched: every late re-solve gets the same check
         self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
+        # the last re-solves' results, for `carry`
+        self._recent: OrderedDict[tuple[tuple[Delta, ...], Scope], MatchResult] = OrderedDict()
         dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
         self._dearest = dearest.id if dearest is not None else None
 
@@ -288,6 +295,29 @@ class Neighbourhoods:
         r2 = match(new, options, compiled=compile_scenario(new, elig))
         if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
+        self._recent[(tuple(deltas), scope)] = r2
+        while len(self._recent) > RECENT_MAX:
+            self._recent.popitem(last=False)
+        return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
+
+    def carry(
+        self, src: Sequence[Delta], dst: Sequence[Delta], scope: Scope
+    ) -> tuple[dict[tuple[str, str], Placement], int] | None:
+        """The answer of a recent re-solve of `src` in `scope` as the answer of `dst`
+        (as `resolve` gives it), without a solve: when that answer was proven optimal
+        and `dst`'s problem only restricts `src`'s and still holds it, it is optimal
+        there as well (`matcher.restriction`).  None when that does not hold."""
+        r1 = self._recent.get((tuple(src), scope))
+        if r1 is None or r1.solution.status is not Status.OPTIMAL:
+            return None
+        part, new, relaxed = self._relaxed_checks(dst, scope)
+        elig = relaxed or evaluate_incremental(new, part.eligibility)
+        comp = compile_scenario(new, elig)
+        if comp.weights.priority_mode != self.base.compiled.weights.priority_mode:
+            return None
+        if not carries(r1.compiled.problem, comp.problem, r1.solution.assignments):
+            return None
+        r2 = decode(comp, r1.solution)
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
 
 

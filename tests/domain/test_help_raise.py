@@ -58,3 +58,77 @@ def test_the_shortfall_is_tried_first() -> None:
 
     assert _least_raise(pred, _needed, 4800, TOP) == 4800
     assert asked == [4800, 4799]
+
+
+def test_the_walk_asks_to_carry_the_answer_before_it_re_solves_the_amount_it_pays() -> None:
+    events: list[tuple[str, int]] = []
+
+    def pred(v: int) -> bool:
+        events.append(("ask", v))
+        return v >= 14398
+
+    def carry(hi: int, to: int) -> None:
+        assert to == _needed(hi)
+        assert 0 < to < hi
+        events.append(("carry", to))
+
+    assert _least_raise(pred, _needed, 4800, TOP, carry) == 14398
+    carried = [i for i, (kind, _) in enumerate(events) if kind == "carry"]
+    assert carried, "the walk went down through the answers' amounts"
+    # each answer's own amount is offered to `carry` right before `pred` asks for it
+    for i in carried:
+        assert events[i + 1] == ("ask", events[i][1])
+
+
+def test_a_carried_answer_is_as_good_as_a_re_solve_of_its_change() -> None:
+    """On a demo region, every answer the ceiling walk carries to a lower raise fits
+    that raise's problem and is worth as much as a fresh re-solve of it (within the
+    solver's relative gap), so the spared re-solve could not have found more."""
+    import datetime as dt
+
+    from matcher.domain.compile import compile_scenario
+    from matcher.domain.explain import SearchLimits, explain
+    from matcher.domain.incremental import evaluate_incremental
+    from matcher.domain.match import DEFAULT_OPTIONS, match
+    from matcher.domain.neighbourhood import Neighbourhoods
+    from matcher.solution import verify
+    from providers import demo
+    from providers.convert import to_scenario
+
+    today = dt.date(2026, 11, 20)
+    data = demo.generate_region("JZ31", seed=2, n_children=200, today=today)
+    base = match(to_scenario(data, evaluation_date=today, region_code="JZ31"))
+    seen: list[tuple[object, object, object]] = []
+    original = Neighbourhoods.carry
+
+    def carry(self: Neighbourhoods, src, dst, scope):  # type: ignore[no-untyped-def]
+        got = original(self, src, dst, scope)
+        if got is not None:
+            part, new, relaxed = self._relaxed_checks(dst, scope)
+            elig = relaxed or evaluate_incremental(new, part.eligibility)
+            fresh = match(new, DEFAULT_OPTIONS, compiled=compile_scenario(new, elig))
+            seen.append((self._recent[(tuple(src), scope)], fresh, got))
+        return got
+
+    Neighbourhoods.carry = carry  # type: ignore[method-assign]
+    try:
+        explain(base, time_budget_s=60, limits=SearchLimits(stop_at_smallest=True))
+    finally:
+        Neighbourhoods.carry = original  # type: ignore[method-assign]
+    assert len(seen) >= 3, "the walk must carry answers on this region"
+    for src, fresh, got in seen:
+        answer = src.solution  # type: ignore[attr-defined]
+        # feasible in the lower raise's problem, with the same worth there
+        report = verify(fresh.compiled.problem, answer)  # type: ignore[attr-defined]
+        assert report.objective == answer.objective
+        best = fresh.solution  # type: ignore[attr-defined]
+        assert answer.objective >= best.objective - DEFAULT_OPTIONS.relative_gap * abs(
+            best.objective
+        )
+        assert answer.objective <= best.best_bound + 1e-6 * abs(best.best_bound)
+        placements, _ = got  # type: ignore[misc]
+        assert placements.keys() == {
+            (m[0], m[1])
+            for item in answer.assignments
+            for m in src.compiled.item_members[item]  # type: ignore[attr-defined]
+        }
