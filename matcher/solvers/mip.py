@@ -93,9 +93,12 @@ def highs_parameters(
     seed: int | None = None,
     threads: int = HIGHS_THREADS,
     presolve: bool = True,
+    node_limit: int | None = None,
 ) -> Any:
     """MathOpt parameters for every HiGHS solve here (output off, the one
-    thread count of the module docstring)."""
+    thread count of the module docstring); `node_limit` stops the search after
+    that many branch-and-bound nodes (a limit that, unlike time, gives the same
+    answer on every machine)."""
     from ortools.math_opt.python import parameters
 
     prm = parameters.SolveParameters(
@@ -110,6 +113,8 @@ def highs_parameters(
     prm.highs.int_options["threads"] = threads
     if not presolve:
         prm.highs.string_options["presolve"] = "off"
+    if node_limit is not None:
+        prm.node_limit = node_limit
     return prm
 
 
@@ -215,6 +220,7 @@ def _solve_in_process(
     threads: int,
     hint: IntArray | None = None,
     presolve: bool = True,
+    node_limit: int | None = None,
 ) -> dict[str, Any]:
     from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
@@ -225,7 +231,11 @@ def _solve_in_process(
     proto = build_model_proto(core, relax, scale)
     build = time.perf_counter() - t0
     prm = highs_parameters(
-        max(0.01, time_limit_s - build), relative_gap, threads=threads, presolve=presolve
+        max(0.01, time_limit_s - build),
+        relative_gap,
+        threads=threads,
+        presolve=presolve,
+        node_limit=node_limit,
     )
     mps = model_parameters_pb2.ModelSolveParametersProto()
     if hint is not None and not relax:
@@ -318,13 +328,16 @@ def _child(
     threads: int,
     hint: IntArray | None,
     presolve: bool,
+    node_limit: int | None = None,
 ) -> None:
     t0 = time.perf_counter()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
-        out = _solve_in_process(core, time_limit_s, relative_gap, relax, threads, hint, presolve)
+        out = _solve_in_process(
+            core, time_limit_s, relative_gap, relax, threads, hint, presolve, node_limit
+        )
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     # how long the child took against its limit (HiGHS overruns it a little)
@@ -356,6 +369,7 @@ class MipChild:
         hint: IntArray | None = None,
         presolve: bool = True,
         t0: float | None = None,
+        node_limit: int | None = None,
     ) -> MipChild | None:
         """The child started, or None where there is no fork (no child, no
         hard deadline)."""
@@ -371,7 +385,17 @@ class MipChild:
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_child,
-            args=(send, core, time_limit_s, relative_gap, relax, threads, hint, presolve),
+            args=(
+                send,
+                core,
+                time_limit_s,
+                relative_gap,
+                relax,
+                threads,
+                hint,
+                presolve,
+                node_limit,
+            ),
         )
         proc.start()
         send.close()
@@ -425,6 +449,7 @@ def solve_mip(
     in_process: bool = False,
     presolve: bool = True,
     while_waiting: Callable[[TimeBudget], bool] | None = None,
+    node_limit: int | None = None,
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
@@ -450,13 +475,14 @@ def solve_mip(
             hint=hint,
             presolve=presolve,
             t0=t0,
+            node_limit=node_limit,
         )
     )
     if child is None:
         try:
             with _quiet_fds():
                 out = _solve_in_process(
-                    core, time_limit_s, relative_gap, relax, threads, hint, presolve
+                    core, time_limit_s, relative_gap, relax, threads, hint, presolve, node_limit
                 )
         except Exception as exc:  # HiGHS reports some failures as exceptions
             out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}

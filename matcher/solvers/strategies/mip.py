@@ -22,6 +22,16 @@ from matcher.solvers.strategies.base import Outcome
 POLISH_SHARE = 0.25
 POLISH_MIN_S = 2.0
 
+# A warm-started small core: HiGHS for at most this many nodes, then CP-SAT on
+# all but SMALL_CPSAT_KEEP of the time left, then HiGHS again without a limit
+# (docs/solver.md, "Small re-solves"): the search's re-solves that HiGHS proves
+# took at most 120 nodes, those it did not 10,000 nodes in 7 s
+SMALL_MIP_NODES = 200
+SMALL_CPSAT_KEEP = 0.5
+# ... and CP-SAT for at most this long: where it cannot prove (the ceiling walk's
+# re-solves of about 100 items, which HiGHS proves in 100 nodes), HiGHS goes on
+SMALL_CPSAT_MAX_S = 2.0
+
 # Problems with budget rows get the LP by column and cut generation
 # (colgen.py) in the first COLGEN_SHARE of the time limit.
 COLGEN = True
@@ -98,9 +108,38 @@ class MipStrategy:
         bound, source = inc.bound, inc.bound_source
         polish = inc.core.n_arcs <= cpsat.CPSAT_MAX_ARCS
         share = POLISH_SHARE if polish and budget.left() > POLISH_MIN_S else 0.0
-        chosen, bound, source, proven = searches.run_mip(
-            work, best, bound, source, options, budget, stats, reserve_s=share * budget.left()
+        # a warm-started small core (a what-if's or a search's re-solve) gets HiGHS for
+        # a number of nodes first: where its bound stalls (nearly equal weights and a
+        # budget that fits a fraction of a child more) CP-SAT proves in a second what
+        # HiGHS searched for ten (docs/solver.md, "Small re-solves")
+        staged = (
+            polish
+            and options.warm_start is not None
+            and inc.core.n_arcs <= steps.INPROCESS_MAX_ARCS
+            and budget.left() > POLISH_MIN_S
         )
+        chosen, bound, source, proven = searches.run_mip(
+            work,
+            best,
+            bound,
+            source,
+            options,
+            budget,
+            stats,
+            reserve_s=share * budget.left(),
+            node_limit=SMALL_MIP_NODES if staged else None,
+        )
+        if staged and not proven and not stats.get("highs_failed"):
+            stats["highs_node_limit"] = SMALL_MIP_NODES
+            keep = max(SMALL_CPSAT_KEEP * budget.left(), budget.left() - SMALL_CPSAT_MAX_S)
+            chosen, bound, source, proven = searches.run_cpsat(
+                work, chosen, bound, source, options, budget, stats, reserve_s=keep
+            )
+            if not proven and budget.left() > steps.MIN_SEARCH_S:
+                chosen, bound, source, proven = searches.run_mip(
+                    work, chosen, bound, source, options, budget, stats,
+                    reserve_s=share * budget.left(),
+                )  # fmt: skip
         if stats.get("highs_failed") and not polish and budget.left() > steps.MIN_SEARCH_S:
             polish = inc.core.n_arcs <= 4 * cpsat.CPSAT_MAX_ARCS  # a fallback beats no search
         if polish and not proven and budget.left() > steps.MIN_SEARCH_S and not side.proved(child):

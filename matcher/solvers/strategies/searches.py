@@ -93,6 +93,7 @@ def run_mip(
     reserve_s: float = 0.0,
     presolve: bool | None = None,
     with_cpsat: bool = False,
+    node_limit: int | None = None,
 ) -> Found:
     """HiGHS MIP in the time left but `reserve_s`; with `with_cpsat` (and two
     workers) CP-SAT searches the same core on the other core meanwhile.  A
@@ -131,6 +132,7 @@ def run_mip(
         # without; the GAP search asks for it (docs/solver.md)
         presolve=(not small) if presolve is None else presolve,
         while_waiting=while_waiting,
+        node_limit=node_limit,
     )
     stats.update(r.stats)
     if side:
