@@ -21,7 +21,11 @@ change (its changes, where and when the child starts), and the sentence when not
 was found.  The other changes found are not compared: the search may stop a child at
 its first change once no later one can be smaller.  The saved answers of the default
 list are `benchmarks/answers/help_search_jz31_600.jsonl` (made at ba45956, before the
-search was made faster).  Exit status 1 when an answer differs.
+search was made faster), `..._99ba7d2.jsonl` (after the objective's scale changed which
+of several equal answers HiGHS returns) and `..._f51375d.jsonl`, the current one (the
+ceiling walk carries an answer to the amount it pays: four needs got another answer of
+the same worth, one a change where the per-child cap stopped it before; RESULTS.md,
+s31).  Exit status 1 when an answer differs.
 """
 
 from __future__ import annotations

@@ -55,8 +55,9 @@ from matcher.domain.whatif import (
     WaiveContraIndication,
     apply_all,
 )
+from matcher.problem import AssignmentProblem
 from matcher.restriction import carries
-from matcher.solution import SolveOptions, Status
+from matcher.solution import Solution, SolveOptions, Status
 
 __all__ = ["Neighbourhoods"]
 
@@ -68,7 +69,7 @@ Scope = frozenset[Node]
 LINKS = frozenset({Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE, Reason.BUDGET_CEILING_REACHED})
 # re-solves kept for `Neighbourhoods.carry` (the ceiling walk carries the answer it
 # has just solved)
-RECENT_MAX = 8
+RECENT_MAX = 4
 
 # A pair failing first for one of these becomes an arc only with that switch.
 SWITCHED = frozenset({Reason.INTAKE_STOP, Reason.CONTRA_INDICATION})
@@ -180,8 +181,11 @@ class Neighbourhoods:
         # a pair that failed first for its deadline, checked with late starts allowed
         # at an offering no change touched: every late re-solve gets the same check
         self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
-        # the last re-solves' results, for `carry`
-        self._recent: OrderedDict[tuple[tuple[Delta, ...], Scope], MatchResult] = OrderedDict()
+        # the last re-solves' problems and answers, for `carry` (not their whole results:
+        # kept alive, those would give every full collection more to walk)
+        self._recent: OrderedDict[
+            tuple[tuple[Delta, ...], Scope], tuple[AssignmentProblem, Solution]
+        ] = OrderedDict()
         dearest = max(sc.offerings, key=lambda o: o.price_cents, default=None)
         self._dearest = dearest.id if dearest is not None else None
 
@@ -295,7 +299,7 @@ class Neighbourhoods:
         r2 = match(new, options, compiled=compile_scenario(new, elig))
         if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
-        self._recent[(tuple(deltas), scope)] = r2
+        self._recent[(tuple(deltas), scope)] = (r2.compiled.problem, r2.solution)
         while len(self._recent) > RECENT_MAX:
             self._recent.popitem(last=False)
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
@@ -307,17 +311,18 @@ class Neighbourhoods:
         (as `resolve` gives it), without a solve: when that answer was proven optimal
         and `dst`'s problem only restricts `src`'s and still holds it, it is optimal
         there as well (`matcher.restriction`).  None when that does not hold."""
-        r1 = self._recent.get((tuple(src), scope))
-        if r1 is None or r1.solution.status is not Status.OPTIMAL:
+        got = self._recent.get((tuple(src), scope))
+        if got is None or got[1].status is not Status.OPTIMAL:
             return None
+        problem, answer = got
         part, new, relaxed = self._relaxed_checks(dst, scope)
         elig = relaxed or evaluate_incremental(new, part.eligibility)
         comp = compile_scenario(new, elig)
         if comp.weights.priority_mode != self.base.compiled.weights.priority_mode:
             return None
-        if not carries(r1.compiled.problem, comp.problem, r1.solution.assignments):
+        if not carries(problem, comp.problem, answer.assignments):
             return None
-        r2 = decode(comp, r1.solution)
+        r2 = decode(comp, answer)
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
 
 
