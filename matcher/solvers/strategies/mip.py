@@ -23,9 +23,9 @@ POLISH_SHARE = 0.25
 POLISH_MIN_S = 2.0
 
 # A warm-started small core: HiGHS for at most this many nodes, then CP-SAT on
-# all but SMALL_CPSAT_KEEP of the time left, then HiGHS again without a limit
-# (docs/solver.md, "Small re-solves"): the search's re-solves that HiGHS proves
-# took at most 120 nodes, those it did not 10,000 nodes in 7 s
+# all but SMALL_CPSAT_KEEP of the time left, then HiGHS again (with presolve)
+# without a limit (docs/solver.md, "Small re-solves"): the search's re-solves that
+# HiGHS proves took at most 120 nodes, those it did not 10,000 nodes in 7 s
 SMALL_MIP_NODES = 200
 SMALL_CPSAT_KEEP = 0.5
 # ... and CP-SAT for at most this long: where it cannot prove (the ceiling walk's
@@ -118,28 +118,15 @@ class MipStrategy:
             and inc.core.n_arcs <= steps.INPROCESS_MAX_ARCS
             and budget.left() > POLISH_MIN_S
         )
-        chosen, bound, source, proven = searches.run_mip(
-            work,
-            best,
-            bound,
-            source,
-            options,
-            budget,
-            stats,
-            reserve_s=share * budget.left(),
-            node_limit=SMALL_MIP_NODES if staged else None,
-        )
-        if staged and not proven and not stats.get("highs_failed"):
-            stats["highs_node_limit"] = SMALL_MIP_NODES
-            keep = max(SMALL_CPSAT_KEEP * budget.left(), budget.left() - SMALL_CPSAT_MAX_S)
-            chosen, bound, source, proven = searches.run_cpsat(
-                work, chosen, bound, source, options, budget, stats, reserve_s=keep
+        if staged:
+            chosen, bound, source, proven = _small_stages(
+                work, best, bound, source, options, budget, stats, share
             )
-            if not proven and budget.left() > steps.MIN_SEARCH_S:
-                chosen, bound, source, proven = searches.run_mip(
-                    work, chosen, bound, source, options, budget, stats,
-                    reserve_s=share * budget.left(),
-                )  # fmt: skip
+        else:
+            chosen, bound, source, proven = searches.run_mip(
+                work, best, bound, source, options, budget, stats,
+                reserve_s=share * budget.left(),
+            )  # fmt: skip
         if stats.get("highs_failed") and not polish and budget.left() > steps.MIN_SEARCH_S:
             polish = inc.core.n_arcs <= 4 * cpsat.CPSAT_MAX_ARCS  # a fallback beats no search
         if polish and not proven and budget.left() > steps.MIN_SEARCH_S and not side.proved(child):
@@ -154,6 +141,40 @@ class MipStrategy:
         if back is not None and chosen is not None:
             chosen = steps.to_core(chosen, back)
         return Outcome(inc.core, chosen, bound, proven, source)
+
+
+def _small_stages(
+    work: Core,
+    best: Any,
+    bound: float | None,
+    source: str,
+    options: SolveOptions,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+    share: float,
+) -> searches.Found:
+    """HiGHS without presolve for `SMALL_MIP_NODES` nodes, CP-SAT for at most
+    `SMALL_CPSAT_MAX_S`, then HiGHS with presolve for the rest (docs/solver.md,
+    "Small re-solves"): a re-solve HiGHS's root proves only with presolve (one of 133
+    needs: 1 node against more than 200) or only after 20,000 nodes (one of 49 needs,
+    which CP-SAT does not prove in 30 s) ends in the last stage."""
+    chosen, bound, source, proven = searches.run_mip(
+        work, best, bound, source, options, budget, stats,
+        reserve_s=share * budget.left(), presolve=False, node_limit=SMALL_MIP_NODES,
+    )  # fmt: skip
+    if proven or stats.get("highs_failed"):
+        return chosen, bound, source, proven
+    stats["highs_node_limit"] = SMALL_MIP_NODES
+    keep = max(SMALL_CPSAT_KEEP * budget.left(), budget.left() - SMALL_CPSAT_MAX_S)
+    chosen, bound, source, proven = searches.run_cpsat(
+        work, chosen, bound, source, options, budget, stats, reserve_s=keep
+    )
+    if proven or budget.left() <= steps.MIN_SEARCH_S:
+        return chosen, bound, source, proven
+    return searches.run_mip(
+        work, chosen, bound, source, options, budget, stats,
+        reserve_s=share * budget.left(), presolve=True,
+    )  # fmt: skip
 
 
 def bound_of(out: Outcome) -> dict[str, float]:
