@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from matcher.problem import ProblemBuilder
 from matcher.problem_file import read_problem
 from matcher.solution import Solution, SolveOptions, Status
 from matcher.solve import solve
@@ -20,6 +19,7 @@ from matcher.solvers.core import build_core
 from matcher.solvers.mip import solve_mip
 from matcher.solvers.status import SearchStatus
 from matcher.solvers.strategies import mip as mip_strategy
+from tests.budget_problems import budget_problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "problems"
 
@@ -51,21 +51,15 @@ def test_a_stalled_re_solve_is_proven_after_the_node_limit(
 
 
 def test_a_re_solve_highs_proves_within_the_limit_takes_no_other_path() -> None:
-    b = ProblemBuilder(name="small")
     # above the size `auto` sends to CP-SAT
-    b.resource("budget", 40)
-    for o in range(4):
-        b.resource(f"place{o}", 5)
-    for i in range(30):
-        b.item(f"i{i}")
-        for o in range(4):
-            b.arc(
-                f"i{i}",
-                f"o{o}",
-                10 + (i * 7 + o * 3) % 11,
-                {f"place{o}": 1, "budget": 1 + (i + o) % 3},
-            )
-    p = b.build()
+    p = budget_problem(
+        30,
+        4,
+        budget=40,
+        places=5,
+        value=lambda i, o: 10 + (i * 7 + o * 3) % 11,
+        amount=lambda i, o: 1 + (i + o) % 3,
+    )
     sol = solve(p, SolveOptions(time_limit_s=10, relative_gap=0.0, warm_start=_warm({})))
     assert sol.status is Status.OPTIMAL
     assert sol.strategy == "mip"

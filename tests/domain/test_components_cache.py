@@ -10,30 +10,24 @@ from typing import Any
 
 import pytest
 
-from matcher import ProblemBuilder
 from matcher.domain import components
 from matcher.domain.components import solve_by_components
 from matcher.problem import AssignmentProblem
 from matcher.solution import Solution, SolveOptions, Status
 from matcher.solve import solve as real
+from tests.budget_problems import budget_problem
 
 
 def _problem(budget: int = 10) -> AssignmentProblem:
     """One part with a budget row that binds (solved by a search, not a flow)."""
-    b = ProblemBuilder()
-    b.resource("budget", budget)
-    for o in range(3):
-        b.resource(f"place:{o}", 2)
-    for i in range(6):
-        b.item(f"c{i}")
-        for o in range(3):
-            b.arc(
-                f"c{i}",
-                f"o{o}",
-                20 + (i * 3 + o * 11) % 17,
-                {f"place:{o}": 1, "budget": 3 + (i * 7 + o * 5) % 5},
-            )
-    return b.build()
+    return budget_problem(
+        6,
+        3,
+        budget=budget,
+        places=2,
+        value=lambda i, o: 20 + (i * 3 + o * 11) % 17,
+        amount=lambda i, o: 3 + (i * 7 + o * 5) % 5,
+    )
 
 
 @pytest.fixture(autouse=True)
