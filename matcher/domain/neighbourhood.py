@@ -67,12 +67,11 @@ Scope = frozenset[Node]
 # A pair failing first for one of these can become an arc when places, time or money
 # are added, so it links its need to the offering.
 LINKS = frozenset({Reason.NO_CAPACITY, Reason.WAIT_EXCEEDS_DEADLINE, Reason.BUDGET_CEILING_REACHED})
+# A pair failing first for one of these becomes an arc only with that switch.
+SWITCHED = frozenset({Reason.INTAKE_STOP, Reason.CONTRA_INDICATION})
 # re-solves kept for `Neighbourhoods.carry` (the ceiling walk carries the answer it
 # has just solved)
 RECENT_MAX = 4
-
-# A pair failing first for one of these becomes an arc only with that switch.
-SWITCHED = frozenset({Reason.INTAKE_STOP, Reason.CONTRA_INDICATION})
 
 
 @dataclasses.dataclass

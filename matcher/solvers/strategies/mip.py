@@ -12,7 +12,7 @@ from typing import Any
 
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
-from matcher.solvers.core import Core
+from matcher.solvers.core import Core, IntArray
 from matcher.solvers.mip import MipChild
 from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
@@ -111,7 +111,7 @@ class MipStrategy:
         # a warm-started small core (a what-if's or a search's re-solve) gets HiGHS for
         # a number of nodes first: where its bound stalls (nearly equal weights and a
         # budget that fits a fraction of a child more) CP-SAT proves in a second what
-        # HiGHS searched for ten (docs/solver.md, "Small re-solves")
+        # HiGHS searched seven seconds for (docs/solver.md, "Small re-solves")
         staged = (
             polish
             and options.warm_start is not None
@@ -145,7 +145,7 @@ class MipStrategy:
 
 def _small_stages(
     work: Core,
-    best: Any,
+    best: IntArray | None,
     bound: float | None,
     source: str,
     options: SolveOptions,
