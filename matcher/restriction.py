@@ -15,20 +15,20 @@ than trusting that argument.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from matcher.problem import AssignmentProblem
+from matcher.solution import Solution, VerificationError, verify
 
 __all__ = ["carries"]
 
 
-def carries(big: AssignmentProblem, small: AssignmentProblem, answer: Mapping[str, str]) -> bool:
-    """Whether `answer` (item id -> option id), optimal in `big`, is optimal in `small`:
-    True only when `small` restricts `big` (module docstring) and `answer` is an
-    answer of `small` (its arcs there, not forbidden, within every capacity, every
-    must-assign item assigned)."""
+def carries(big: AssignmentProblem, small: AssignmentProblem, answer: Solution) -> bool:
+    """Whether `answer`, optimal in `big`, is optimal in `small`: True only when
+    `small` restricts `big` (module docstring) and `answer` passes
+    `matcher.solution.verify` on `small` (its arcs there and not forbidden, its pins
+    and must-assign items kept, every capacity held, its objective and bound the
+    same)."""
     if small.sense != big.sense or set(small.item_ids) != set(big.item_ids):
         return False
     b_item = big.item_index()
@@ -67,7 +67,11 @@ def carries(big: AssignmentProblem, small: AssignmentProblem, answer: Mapping[st
     }
     if pins_small != pins_big:
         return False
-    return _fits(small, answer)
+    try:
+        verify(small, answer)
+    except VerificationError:
+        return False
+    return True
 
 
 def _uses(p: AssignmentProblem, arc: int, ids: tuple[str, ...]) -> dict[str, int]:
@@ -76,29 +80,3 @@ def _uses(p: AssignmentProblem, arc: int, ids: tuple[str, ...]) -> dict[str, int
     for r, amount in zip(p.use_resource[lo:hi], p.use_amount[lo:hi], strict=True):
         out[ids[int(r)]] = out.get(ids[int(r)], 0) + int(amount)
     return out
-
-
-def _fits(p: AssignmentProblem, answer: Mapping[str, str]) -> bool:
-    items, opts = p.item_index(), p.option_index()
-    lookup = p.arc_lookup()
-    chosen: list[int] = []
-    for item, opt in answer.items():
-        if item not in items or opt not in opts:
-            return False
-        a = lookup.get((items[item], opts[opt]))
-        if a is None or bool(p.forbidden[a]):
-            return False
-        chosen.append(a)
-    assigned = np.zeros(p.n_items, dtype=bool)
-    if chosen:
-        assigned[p.arc_item[np.asarray(chosen, dtype=np.int64)]] = True
-    if bool(np.any(p.must_assign & ~assigned)):
-        return False
-    pinned = set(np.flatnonzero(p.pinned).tolist())
-    if not pinned <= set(chosen):
-        return False
-    use = np.zeros(p.n_resources, dtype=np.int64)
-    for a in chosen:
-        lo, hi = int(p.use_ptr[a]), int(p.use_ptr[a + 1])
-        np.add.at(use, p.use_resource[lo:hi], p.use_amount[lo:hi])
-    return bool(np.all(use <= p.capacity))

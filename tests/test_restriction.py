@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from matcher.problem import AssignmentProblem, ProblemBuilder, Sense
 from matcher.restriction import carries
+from matcher.solution import Solution, Status, assignment_arcs, objective_of
 
 OPTIONS = ("o1", "o2", "o3")
 
@@ -80,6 +81,14 @@ def _answers(p: AssignmentProblem) -> list[tuple[int, dict[str, str]]]:
     return out
 
 
+def _solution(p: AssignmentProblem, answer: dict[str, str]) -> Solution:
+    """`answer` as the solver gives it for `p`: its objective there, every other item
+    unassigned."""
+    objective = objective_of(p, assignment_arcs(p, answer))
+    unassigned = tuple(i for i in p.item_ids if i not in answer)
+    return Solution(Status.OPTIMAL, objective, float(objective), 0.0, answer, unassigned, 0.0, "")
+
+
 def _best(p: AssignmentProblem) -> tuple[int, dict[str, str]] | None:
     got = _answers(p)
     return max(got, key=lambda x: x[0]) if got else None
@@ -125,7 +134,7 @@ def test_a_carried_answer_is_optimal_in_the_smaller_problem(pair: tuple[Spec, Sp
     best_big = _best(big)
     assert best_big is not None  # nothing is required: leaving every item out is an answer
     value, answer = best_big
-    got = carries(big, small, answer)
+    got = carries(big, small, _solution(big, answer))
     small_answers = _answers(small)
     fits = any(a == answer for _, a in small_answers)
     # the problems only differ by dropped arcs and lower capacities: a fitting answer
@@ -150,7 +159,7 @@ def test_the_same_problem_carries_its_best_answer() -> None:
     p = _base().build()
     best = _best(p)
     assert best is not None
-    assert carries(p, p, best[1])
+    assert carries(p, p, _solution(p, best[1]))
 
 
 def _changed(change: str) -> Spec:
@@ -191,7 +200,7 @@ def test_no_carry_when_the_smaller_problem_is_not_a_restriction() -> None:
         "sense",
         "other item",
     ):
-        assert not carries(big, _changed(change).build(), best[1]), change
+        assert not carries(big, _changed(change).build(), _solution(big, best[1])), change
 
 
 def test_no_carry_when_the_answer_does_not_fit() -> None:
@@ -201,10 +210,10 @@ def test_no_carry_when_the_answer_does_not_fit() -> None:
     answer = best[1]
     no_arc = _base()
     del no_arc.arcs["i2"]["o2"]
-    assert not carries(big, no_arc.build(), answer)
+    assert not carries(big, no_arc.build(), _solution(big, answer))
     no_room = _base()
     no_room.caps["budget"] = 8  # the answer pays 9
-    assert not carries(big, no_room.build(), answer)
+    assert not carries(big, no_room.build(), _solution(big, answer))
     room = _base()
     room.caps["budget"] = 9
-    assert carries(big, room.build(), answer)
+    assert carries(big, room.build(), _solution(big, answer))

@@ -34,7 +34,7 @@ import dataclasses
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
-from matcher.domain.compile import compile_scenario
+from matcher.domain.compile import Compiled, compile_scenario
 from matcher.domain.eligibility import (
     Eligibility,
     PairCheck,
@@ -182,6 +182,9 @@ class Neighbourhoods:
         self._late: dict[tuple[tuple[str, str], str], PairCheck] = {}
         # the last re-solves' problems and answers, for `carry` (not their whole results:
         # kept alive, those would give every full collection more to walk)
+        self._last_compiled: (
+            tuple[tuple[tuple[Delta, ...], Scope], tuple[_Part, Compiled] | None] | None
+        ) = None
         self._recent: OrderedDict[
             tuple[tuple[Delta, ...], Scope], tuple[AssignmentProblem, Solution]
         ] = OrderedDict()
@@ -291,13 +294,11 @@ class Neighbourhoods:
         """(placements of the neighbourhood, needs placed within the norm in the whole
         scenario) with `deltas` applied; None when the neighbourhood cannot stand for
         the whole (the caller then re-solves everything)."""
-        # only the pairs the change can turn around are checked again; the small problem
-        # is then compiled and solved whole
-        part, new, relaxed = self._relaxed_checks(deltas, scope)
-        elig = relaxed or evaluate_incremental(new, part.eligibility)
-        r2 = match(new, options, compiled=compile_scenario(new, elig))
-        if r2.compiled.weights.priority_mode != self.base.compiled.weights.priority_mode:
+        got = self._compiled(deltas, scope)
+        if got is None:
             return None
+        part, comp = got
+        r2 = match(comp.scenario, options, compiled=comp)
         self._recent[(tuple(deltas), scope)] = (r2.compiled.problem, r2.solution)
         while len(self._recent) > RECENT_MAX:
             self._recent.popitem(last=False)
@@ -310,19 +311,37 @@ class Neighbourhoods:
         (as `resolve` gives it), without a solve: when that answer was proven optimal
         and `dst`'s problem only restricts `src`'s and still holds it, it is optimal
         there as well (`matcher.restriction`).  None when that does not hold."""
-        got = self._recent.get((tuple(src), scope))
-        if got is None or got[1].status is not Status.OPTIMAL:
+        recent = self._recent.get((tuple(src), scope))
+        if recent is None or recent[1].status is not Status.OPTIMAL:
             return None
-        problem, answer = got
-        part, new, relaxed = self._relaxed_checks(dst, scope)
-        elig = relaxed or evaluate_incremental(new, part.eligibility)
-        comp = compile_scenario(new, elig)
-        if comp.weights.priority_mode != self.base.compiled.weights.priority_mode:
+        problem, answer = recent
+        got = self._compiled(dst, scope)
+        if got is None:
             return None
-        if not carries(problem, comp.problem, answer.assignments):
+        part, comp = got
+        if not carries(problem, comp.problem, answer):
             return None
         r2 = decode(comp, answer)
         return r2.placements, self.base.n_within_norm - part.base_within + r2.n_within_norm
+
+    def _compiled(self, deltas: Sequence[Delta], scope: Scope) -> tuple[_Part, Compiled] | None:
+        """The neighbourhood's problem with `deltas` applied; None when its objective's
+        tier order is not the whole scenario's (the caller then re-solves everything).
+        The last one is kept: a carry that does not hold is followed by the re-solve of
+        the same change."""
+        key = (tuple(deltas), scope)
+        if self._last_compiled is not None and self._last_compiled[0] == key:
+            return self._last_compiled[1]
+        # only the pairs the change can turn around are checked again; the small problem
+        # is then compiled whole
+        part, new, relaxed = self._relaxed_checks(deltas, scope)
+        elig = relaxed or evaluate_incremental(new, part.eligibility)
+        comp = compile_scenario(new, elig)
+        got = None
+        if comp.weights.priority_mode == self.base.compiled.weights.priority_mode:
+            got = (part, comp)
+        self._last_compiled = (key, got)
+        return got
 
 
 def _relaxed(
