@@ -26,7 +26,7 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,10 +36,44 @@ import numpy as np
 
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
+from matcher.solvers.mip_model import (
+    MAX_MODEL_WEIGHT,
+    AtLeast,
+    LpRows,
+    build_model_proto,
+    lp_rows,
+    objective_scale,
+    resource_rows,
+)
 from matcher.solvers.status import SearchStatus
+
+__all__ = [
+    "HIGHS_THREADS",
+    "INTEGER_GAP",
+    "MAX_MODEL_WEIGHT",
+    "AtLeast",
+    "LpRows",
+    "MipChild",
+    "MipResult",
+    "ModelResult",
+    "build_model_proto",
+    "highs_parameters",
+    "lp_rows",
+    "objective_scale",
+    "resource_rows",
+    "solve_mip",
+    "solve_model",
+]
 
 # one thread setting for every HiGHS solve in any process (module docstring)
 HIGHS_THREADS = 1
+
+# Every arc weight and the constant are whole numbers, so the optimum is one: a MIP
+# bound less than one above an answer proves it optimal.  HiGHS's own absolute gap
+# (1e-6) made it separate cuts at the root until its bound came that close; on the
+# near-equal weights of the search's re-solves that took a fifth of their time
+# (benchmarks/RESULTS.md, "Whole-number objectives").
+INTEGER_GAP = 0.9
 
 
 @dataclass
@@ -52,37 +86,6 @@ class MipResult:
     duals: Any = None  # LP resource prices (>= 0, max form) when relax=True
     reduced_costs: Any = None  # LP reduced costs per arc when relax=True
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class LpRows:
-    """The rows of the LP of a core: 0..n_items-1 one per item (at most one
-    arc; exactly one when must-assign), then one per resource that can
-    overflow, in `resource_rows` order (`resources`)."""
-
-    resources: IntArray
-    row: IntArray  # the non-zeros: row, column (arc) and value
-    col: IntArray
-    value: Any
-    lower: Any  # row bounds
-    upper: Any
-
-
-def lp_rows(core: Core) -> LpRows:
-    n_a, n_i = core.n_arcs, core.n_items
-    rows_r = resource_rows(core)
-    row_of_res = np.full(core.n_resources, -1, dtype=np.int64)
-    row_of_res[rows_r] = n_i + np.arange(rows_r.size)
-    use_arc = core.use_arc()
-    keep = row_of_res[core.use_res] >= 0
-    return LpRows(
-        resources=rows_r,
-        row=np.concatenate([core.arc_item, row_of_res[core.use_res[keep]]]),
-        col=np.concatenate([np.arange(n_a, dtype=np.int64), use_arc[keep]]),
-        value=np.concatenate([np.ones(n_a), core.use_amount[keep].astype(np.float64)]),
-        lower=np.concatenate([np.where(core.must, 1.0, -np.inf), np.full(rows_r.size, -np.inf)]),
-        upper=np.concatenate([np.ones(n_i), core.capacity[rows_r].astype(np.float64)]),
-    )
 
 
 def highs_parameters(
@@ -164,61 +167,6 @@ def solve_model(
     )
 
 
-# HiGHS' dual simplex fails on objective coefficients far above this ("excessive dual
-# values": the domain path's tiered weights reach 6e10); the model gets its weights
-# divided by a power of two (exact in floating point) and every value read back is
-# multiplied again (`objective_scale`).
-MAX_MODEL_WEIGHT = 2.0**20
-
-# Every arc weight and the constant are whole numbers, so the optimum is one: a MIP
-# bound less than one above an answer proves it optimal.  HiGHS's own absolute gap
-# (1e-6) made it separate cuts at the root until its bound came that close; on the
-# near-equal weights of the search's re-solves that took a fifth of their time
-# (benchmarks/RESULTS.md, "Whole-number objectives").
-INTEGER_GAP = 0.9
-
-
-def objective_scale(core: Core) -> float:
-    """The power of two the model's objective is multiplied by (1 when the weights are
-    small enough for HiGHS as they are)."""
-    top = float(np.abs(core.weight).max()) if core.weight.size else 0.0
-    if top <= MAX_MODEL_WEIGHT:
-        return 1.0
-    return 2.0 ** -math.ceil(math.log2(top / MAX_MODEL_WEIGHT))
-
-
-def build_model_proto(core: Core, relax: bool, scale: float) -> Any:
-    """The MathOpt model of `core`, its objective multiplied by `scale`
-    (`objective_scale`: the caller multiplies every value read back by 1 / scale)."""
-    from ortools.math_opt import model_pb2
-
-    n_a = core.n_arcs
-    mp_ = model_pb2.ModelProto()
-    v = mp_.variables
-    v.ids.extend(np.arange(n_a, dtype=np.int64))
-    v.lower_bounds.extend(np.zeros(n_a))
-    v.upper_bounds.extend(np.ones(n_a))
-    v.integers.extend(np.full(n_a, not relax, dtype=bool))
-    mp_.objective.maximize = True
-    mp_.objective.offset = float(core.const) * scale
-    nz = np.flatnonzero(core.weight != 0)
-    mp_.objective.linear_coefficients.ids.extend(nz.astype(np.int64))
-    mp_.objective.linear_coefficients.values.extend(core.weight[nz].astype(np.float64) * scale)
-
-    rows = lp_rows(core)
-    lc = mp_.linear_constraints
-    lc.ids.extend(np.arange(rows.lower.size, dtype=np.int64))
-    lc.lower_bounds.extend(rows.lower)
-    lc.upper_bounds.extend(rows.upper)
-    r_rows, r_cols, r_vals = rows.row, rows.col, rows.value
-    o = np.lexsort((r_cols, r_rows))
-    mat = mp_.linear_constraint_matrix
-    mat.row_ids.extend(r_rows[o])
-    mat.column_ids.extend(r_cols[o])
-    mat.coefficients.extend(r_vals[o])
-    return mp_
-
-
 def _solve_in_process(
     core: Core,
     time_limit_s: float,
@@ -228,6 +176,7 @@ def _solve_in_process(
     hint: IntArray | None = None,
     presolve: bool = True,
     node_limit: int | None = None,
+    at_least: Sequence[AtLeast] = (),
 ) -> dict[str, Any]:
     from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
@@ -235,7 +184,7 @@ def _solve_in_process(
 
     t0 = time.perf_counter()
     scale = objective_scale(core)
-    proto = build_model_proto(core, relax, scale)
+    proto = build_model_proto(core, relax, scale, at_least)
     build = time.perf_counter() - t0
     prm = highs_parameters(
         max(0.01, time_limit_s - build),
@@ -319,12 +268,6 @@ def _quiet_fds() -> Iterator[None]:
             os.dup2(saved[1], 2)
             for fd in (*saved, devnull):
                 os.close(fd)
-
-
-def resource_rows(core: Core) -> IntArray:
-    """Resources that get a row (those that can overflow), in row order."""
-    total = np.bincount(core.use_res, weights=core.use_amount, minlength=core.n_resources)
-    return np.flatnonzero(total > core.capacity).astype(np.int64)
 
 
 def _child(
@@ -458,6 +401,7 @@ def solve_mip(
     presolve: bool = True,
     while_waiting: Callable[[TimeBudget], bool] | None = None,
     node_limit: int | None = None,
+    at_least: Sequence[AtLeast] = (),
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
@@ -469,7 +413,12 @@ def solve_mip(
     ``while_waiting(budget)`` runs in this process while the child solves
     (another search on the idle core), with ``budget`` the child's time
     limit; when it returns True (it proved the question) the child is
-    stopped at once.  It needs the child, so it is ignored in process."""
+    stopped at once.  It needs the child, so it is ignored in process.
+
+    ``at_least`` adds rows (coefficients per arc, the least sum), in process only
+    (`matcher.solvers.tiers` holds a tier at its optimum with one)."""
+    if at_least and not in_process:
+        raise ValueError("rows beyond the core's are only solved in process")
     t0 = time.perf_counter()
     child = (
         None
@@ -490,7 +439,15 @@ def solve_mip(
         try:
             with _quiet_fds():
                 out = _solve_in_process(
-                    core, time_limit_s, relative_gap, relax, threads, hint, presolve, node_limit
+                    core,
+                    time_limit_s,
+                    relative_gap,
+                    relax,
+                    threads,
+                    hint,
+                    presolve,
+                    node_limit,
+                    at_least,
                 )
         except Exception as exc:  # HiGHS reports some failures as exceptions
             out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
