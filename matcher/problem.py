@@ -70,6 +70,12 @@ class ProblemValidationError(MatcherError, ValueError):
 _DERIVED = frozenset({"_item_pos", "_option_pos", "_resource_pos", "_use_arc", "_item_arcs"})
 
 
+# meta key: the units of the objective's tiers, largest first, where one unit of a tier
+# is meant to outweigh everything below it (matcher.solvers.tiers checks this on each
+# problem it solves and solves the tiers that hold one after the other)
+OBJECTIVE_TIERS = "objective_tiers"
+
+
 @dataclass(frozen=True, eq=False)
 class AssignmentProblem:
     """An immutable arc-level assignment problem (column-wise).
@@ -98,6 +104,7 @@ class AssignmentProblem:
     forbidden: BoolArray
     sense: Sense = Sense.MAXIMIZE
     name: str = ""
+    # free-form; one key the solver reads: OBJECTIVE_TIERS
     meta: Mapping[str, object] = field(default_factory=dict)
 
     # -- sizes -------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 from matcher.domain.caretypes import MAX_HOME_RANK
 from matcher.domain.eligibility import Eligibility, ScenarioIndex, start_of
 from matcher.domain.model import Scenario
-from matcher.problem import AssignmentProblem, Sense
+from matcher.problem import OBJECTIVE_TIERS, AssignmentProblem, Sense
 
 if TYPE_CHECKING:
     from matcher.domain.compile import TierWeights
@@ -285,7 +285,13 @@ def problem_of(
         must_assign=[it in pinned for it in items],
         sense=Sense.MAXIMIZE,
         name=scenario.name or "scenario",
-        meta={"weights": tw.as_dict(), "evaluation_date": scenario.evaluation_date.isoformat()},
+        meta={
+            "weights": tw.as_dict(),
+            "evaluation_date": scenario.evaluation_date.isoformat(),
+            # W1 outweighs everything below it; the priority tier may (the solver checks
+            # each on the problem it solves: matcher.solvers.tiers)
+            OBJECTIVE_TIERS: [tw.meets_target, tw.priority],
+        },
     )
     if validate:
         return AssignmentProblem.create(**fields)  # type: ignore[arg-type]

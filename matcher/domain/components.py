@@ -98,6 +98,7 @@ def _subproblem(p: AssignmentProblem, items: np.ndarray) -> AssignmentProblem:
         forbidden=p.forbidden[arcs],
         sense=p.sense,
         name=p.name,
+        meta=p.meta,
     )
 
 

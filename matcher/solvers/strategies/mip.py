@@ -13,9 +13,11 @@ from typing import Any
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
-from matcher.solvers.mip import MipChild
+from matcher.solvers.mip import AtLeast, MipChild
 from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
+from matcher.solvers.tiers import split as split_tiers
+from matcher.solvers.tiers import units_of
 
 # Share of the time the MIP route leaves to CP-SAT polishing, and the least
 # time left for which polishing is tried (docs/solver.md).
@@ -31,6 +33,7 @@ SMALL_CPSAT_KEEP = 0.5
 # ... and CP-SAT for at most this long: where it cannot prove (the ceiling walk's
 # re-solves of about 100 items, which HiGHS proves in 100 nodes), HiGHS goes on
 SMALL_CPSAT_MAX_S = 2.0
+
 
 # Problems with budget rows get the LP by column and cut generation
 # (colgen.py) in the first COLGEN_SHARE of the time limit.
@@ -157,7 +160,8 @@ def _small_stages(
     `SMALL_CPSAT_MAX_S`, then HiGHS with presolve for the rest (docs/solver.md,
     "Small re-solves"): a re-solve HiGHS's root proves only with presolve (one of 133
     needs: 1 node against more than 200) or only after 20,000 nodes (one of 49 needs,
-    which CP-SAT does not prove in 30 s) ends in the last stage."""
+    which CP-SAT does not prove in 30 s) ends in the last stage.  There HiGHS gets the
+    rows of the objective's tiers when it has them (`searches.tier_rows`)."""
     chosen, bound, source, proven = searches.run_mip(
         work, best, bound, source, options, budget, stats,
         reserve_s=share * budget.left(), presolve=False, node_limit=SMALL_MIP_NODES,
@@ -171,10 +175,30 @@ def _small_stages(
     )
     if proven or budget.left() <= steps.MIN_SEARCH_S:
         return chosen, bound, source, proven
-    return searches.run_mip(
-        work, chosen, bound, source, options, budget, stats,
-        reserve_s=share * budget.left(), presolve=True,
+    # an objective in tiers (tiers.py): each tier solved alone gives a row that every
+    # optimal answer meets, and with it HiGHS's LP cannot trade part of a top-tier unit
+    # for lower ones where a tier's weights lie close together (the 49 needs above:
+    # 30 nodes with the row against 20,000 without)
+    rows: list[AtLeast] = []
+    hint = chosen
+    tiers = split_tiers(work, units_of(work))
+    if tiers is not None:
+        stats["tiers_units"] = list(tiers.units)
+        rows, hint = searches.tier_rows(
+            work, tiers, chosen, budget, stats, node_limit=SMALL_MIP_NODES
+        )
+    found = searches.run_mip(
+        work, hint, bound, source, options, budget, stats,
+        reserve_s=share * budget.left(), presolve=True, at_least=rows,
     )  # fmt: skip
+    return (_better(work, chosen, found[0]), *found[1:])
+
+
+def _better(core: Core, a: IntArray | None, b: IntArray | None) -> IntArray | None:
+    """The answer worth more (`a` on a tie)."""
+    if a is None or (b is not None and core.value(b) > core.value(a)):
+        return b
+    return a
 
 
 def bound_of(out: Outcome) -> dict[str, float]:

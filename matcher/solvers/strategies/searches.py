@@ -6,6 +6,7 @@ Each returns ``(answer, bound, bound_source, proven)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from matcher.solution import SolveOptions
@@ -16,6 +17,7 @@ from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, CoreInfeasible, IntArray
 from matcher.solvers.status import SearchStatus
 from matcher.solvers.strategies import steps
+from matcher.solvers.tiers import Tiers
 
 # CP-SAT runs with one worker up to this many free arcs (as fast, and ties
 # then break the same way); `auto` sends problems this small to CP-SAT.
@@ -94,10 +96,12 @@ def run_mip(
     presolve: bool | None = None,
     with_cpsat: bool = False,
     node_limit: int | None = None,
+    at_least: Sequence[mip_solver.AtLeast] = (),
 ) -> Found:
     """HiGHS MIP in the time left but `reserve_s`; with `with_cpsat` (and two
     workers) CP-SAT searches the same core on the other core meanwhile.  A
-    failed HiGHS run sets ``stats["highs_failed"]`` (the caller falls back)."""
+    failed HiGHS run sets ``stats["highs_failed"]`` (the caller falls back).
+    `at_least` rows (met by every optimal answer) go to HiGHS, in process."""
     if hint is not None and steps.proven(core, hint, bound, opts):
         return hint, bound, bound_source, True
     small = core.n_arcs <= steps.INPROCESS_MAX_ARCS
@@ -133,6 +137,7 @@ def run_mip(
         presolve=(not small) if presolve is None else presolve,
         while_waiting=while_waiting,
         node_limit=node_limit,
+        at_least=at_least,
     )
     stats.update(r.stats)
     if side:
@@ -162,3 +167,42 @@ def run_mip(
     if r.bound is not None and (bound is None or r.bound < bound):
         bound, bound_source = r.bound, "highs-mip dual bound"
     return best, bound, bound_source, r.status is SearchStatus.OPTIMAL
+
+
+def tier_rows(
+    core: Core,
+    tiers: Tiers,
+    hint: IntArray | None,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+    node_limit: int | None = None,
+) -> tuple[list[mip_solver.AtLeast], IntArray | None]:
+    """HiGHS on each tier of `tiers` in turn (`matcher.solvers.tiers`), every earlier
+    tier held at its optimum: a row per tier proven (within `node_limit` nodes), which
+    every optimal answer of the whole objective meets, and the hint for a search with
+    those rows (`hint` where it meets them, else the last tier's answer)."""
+    rows: list[mip_solver.AtLeast] = []
+    current = hint
+    nodes: list[int | None] = []
+    for k in range(len(tiers.units)):
+        tier = tiers.objective(core, k)
+        r = mip_solver.solve_mip(
+            tier,
+            time_limit_s=max(0.05, budget.left() - 0.05),
+            relative_gap=0.0,
+            hint=current,
+            in_process=True,
+            presolve=False,
+            node_limit=node_limit,
+            at_least=rows,
+        )
+        nodes.append(r.stats.get("highs_nodes"))
+        if r.status is not SearchStatus.OPTIMAL or r.chosen is None:
+            break
+        best = tier.value(r.chosen)
+        rows.append((tier.weight, best))
+        if current is None or tier.value(current) < best:
+            current = r.chosen
+    stats["tiers_nodes"] = nodes
+    stats["tier_rows"] = len(rows)
+    return rows, current
