@@ -10,7 +10,6 @@ then searched 100 nodes to bring it under 1e-6."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,9 @@ from hypothesis import strategies as st
 from matcher.problem import AssignmentProblem, ProblemBuilder, Sense
 from matcher.problem_file import read_problem
 from matcher.solvers import mip
-from matcher.solvers.core import Core, CoreInfeasible, IntArray, build_core
+from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.status import SearchStatus
-from tests.test_solve_helpers import brute_force, tiny_problems
+from tests.test_solve_helpers import brute_force, core_answers, tiny_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "problems"
 # the answer of the fixture, proven with HiGHS's own gap (1e-6)
@@ -82,20 +81,6 @@ def test_an_answer_one_unit_below_the_best_is_not_taken_for_it() -> None:
     assert core.value(r.chosen) == 3 * BIG + 2
 
 
-def _answers(core: Core) -> list[tuple[int, IntArray]]:
-    """Every feasible choice of a tiny core with its value, the best first."""
-    per_item = [
-        ([] if core.must[i] else [-1]) + [int(a) for a in np.flatnonzero(core.arc_item == i)]
-        for i in range(core.n_items)
-    ]
-    out = []
-    for combo in itertools.product(*per_item):
-        chosen = np.array(combo, dtype=np.int64)
-        if core.is_feasible(chosen):
-            out.append((core.value(chosen), chosen))
-    return sorted(out, key=lambda t: -t[0])
-
-
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems(budgets=True, max_items=4), st.data())
 def test_an_answer_one_unit_below_the_optimum_is_not_taken_for_it(
@@ -118,7 +103,7 @@ def test_an_answer_one_unit_below_the_optimum_is_not_taken_for_it(
         core = build_core(big)
     except CoreInfeasible:
         return
-    answers = _answers(core)
+    answers = core_answers(core)
     assume(len(answers) >= 2 and answers[0][0] > answers[1][0])
     best = answers[0][0]
     assert best == brute_force(big).objective

@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from matcher import AssignmentProblem, ProblemBuilder, Sense
+from matcher.solvers.core import Core, IntArray
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,20 @@ def brute_force(p: AssignmentProblem) -> BruteResult:
         if best is None or (total > best if p.sense is Sense.MAXIMIZE else total < best):
             best = total
     return BruteResult(best is not None, best)
+
+
+def core_answers(core: Core) -> list[tuple[int, IntArray]]:
+    """Every feasible choice of a tiny core with its value (max form), the best first."""
+    per_item = [
+        ([] if core.must[i] else [-1]) + [int(a) for a in np.flatnonzero(core.arc_item == i)]
+        for i in range(core.n_items)
+    ]
+    out = []
+    for combo in itertools.product(*per_item):
+        chosen = np.array(combo, dtype=np.int64)
+        if core.is_feasible(chosen):
+            out.append((core.value(chosen), chosen))
+    return sorted(out, key=lambda t: -t[0])
 
 
 def assert_same_problem(a: AssignmentProblem, b: AssignmentProblem) -> None:

@@ -10,7 +10,6 @@ and HiGHS with presolve took 4.6 s on it."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 from pathlib import Path
 
@@ -26,12 +25,12 @@ from matcher.solution import Solution, SolveOptions, Status
 from matcher.solve import solve
 from matcher.solvers import mip
 from matcher.solvers.budget import TimeBudget
-from matcher.solvers.core import Core, CoreInfeasible, IntArray, build_core
+from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.status import SearchStatus
 from matcher.solvers.strategies import mip as mip_strategy
 from matcher.solvers.strategies import searches
 from matcher.solvers.tiers import split, units_of
-from tests.test_solve_helpers import tiny_problems
+from tests.test_solve_helpers import core_answers, tiny_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "problems"
 UNIT = 1_000
@@ -84,19 +83,6 @@ def test_a_problem_without_tiers_has_none() -> None:
     assert split(core, units_of(core)) is None
 
 
-def _answers(core: Core) -> list[tuple[int, IntArray]]:
-    per_item = [
-        ([] if core.must[i] else [-1]) + [int(a) for a in np.flatnonzero(core.arc_item == i)]
-        for i in range(core.n_items)
-    ]
-    out = []
-    for combo in itertools.product(*per_item):
-        chosen = np.array(combo, dtype=np.int64)
-        if core.is_feasible(chosen):
-            out.append((core.value(chosen), chosen))
-    return out
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems(budgets=True, max_items=4), st.data())
 def test_every_optimal_answer_meets_the_rows_and_they_keep_the_optimum(
@@ -121,7 +107,7 @@ def test_every_optimal_answer_meets_the_rows_and_they_keep_the_optimum(
     tiers = split(core, units_of(core))
     assume(tiers is not None)
     assert tiers is not None
-    answers = _answers(core)
+    answers = core_answers(core)
     assume(answers)
     best = max(v for v, _ in answers)
     budget = TimeBudget(30.0)

@@ -1,21 +1,20 @@
-"""Objectives in tiers, solved one tier after the other.
+"""Objectives in tiers: a row per tier that every optimal answer meets.
 
 The domain's weights come in tiers (`matcher.domain.compile`): one more child placed
 by its target date outweighs every priority and fit of the whole scenario.  Within a
 tier the weights of a region's re-solves lie close together, and there HiGHS's LP
 bound is weak: it places a fraction of a child more than any answer can, trading
 top-tier units for lower-tier gains, and branch and bound then searches thousands of
-nodes among answers of nearly the same worth.  Solved as tiers, the LP cannot trade:
-first the top tier alone (small whole-number coefficients, mostly proven at the
-root), then the rest with the top tier held at its optimum by one row.
+nodes among answers of nearly the same worth.  The top tier solved alone (small whole
+numbers, mostly proven at the root) gives the most units any answer has; every optimal
+answer has that many, so the row "at least that many" keeps every optimal answer and
+takes that trade from the LP (`strategies.searches.tier_rows`).
 
 A problem names its tier units in its meta (`matcher.problem.OBJECTIVE_TIERS`), largest
-first.  A unit
-is used only where it holds on the core being solved (`split`): summed over the
-items, the part of the weights below the unit (each weight modulo the unit) can
-differ between any two answers by less than one unit.  Then an answer with one unit
-more in the tier is better whatever the rest, and the optimum found tier by tier is
-the optimum of the weighted sum.
+first.  A unit is used only where it holds on the core being solved (`split`): summed
+over the items, the part of the weights below the unit (each weight modulo the unit)
+can differ between any two answers by less than one unit.  Then an answer with one unit
+more in the tier is better whatever the rest.
 """
 
 from __future__ import annotations
@@ -42,10 +41,8 @@ class Tiers:
     rest: IntArray
 
     def objective(self, core: Core, k: int) -> Core:
-        """`core` with the weights of tier `k` (the rest after the last tier for k
-        equal to the number of tiers) and no constant."""
-        w = self.coefficients[k] if k < len(self.units) else self.rest
-        return dataclasses.replace(core, weight=w, const=0)
+        """`core` with the weights of tier `k` (its coefficients) and no constant."""
+        return dataclasses.replace(core, weight=self.coefficients[k], const=0)
 
 
 def units_of(core: Core) -> tuple[int, ...]:

@@ -34,7 +34,6 @@ SMALL_CPSAT_KEEP = 0.5
 # re-solves of about 100 items, which HiGHS proves in 100 nodes), HiGHS goes on
 SMALL_CPSAT_MAX_S = 2.0
 
-
 # Problems with budget rows get the LP by column and cut generation
 # (colgen.py) in the first COLGEN_SHARE of the time limit.
 COLGEN = True
