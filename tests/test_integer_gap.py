@@ -9,7 +9,6 @@ then searched 100 nodes to bring it under 1e-6."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from matcher.problem import AssignmentProblem, ProblemBuilder, Sense
+from matcher.problem import AssignmentProblem, ProblemBuilder
 from matcher.problem_file import read_problem
 from matcher.solvers import mip
 from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.status import SearchStatus
-from tests.test_solve_helpers import brute_force, core_answers, tiny_problems
+from tests.test_solve_helpers import at_scale, brute_force, core_answers, per_arc, tiny_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "problems"
 # the answer of the fixture, proven with HiGHS's own gap (1e-6)
@@ -89,16 +88,7 @@ def test_an_answer_one_unit_below_the_optimum_is_not_taken_for_it(
     # the same choices weighed at a large scale with a few units between them, so that
     # the best and the next answer often differ by exactly one; HiGHS starts from the
     # next answer and must not stop there
-    nudge = np.array(
-        data.draw(st.lists(st.integers(0, 2), min_size=p.n_arcs, max_size=p.n_arcs)),
-        dtype=np.int64,
-    )
-    big = dataclasses.replace(
-        p,
-        sense=Sense.MAXIMIZE,
-        arc_value=p.arc_value * BIG + nudge,
-        unassigned_penalty=p.unassigned_penalty * BIG,
-    )
+    big = at_scale(p, BIG, data.draw(per_arc(p, 2)))
     try:
         core = build_core(big)
     except CoreInfeasible:

@@ -7,7 +7,7 @@ with the solvers.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import strategies as st
@@ -51,6 +51,27 @@ def brute_force(p: AssignmentProblem) -> BruteResult:
         if best is None or (total > best if p.sense is Sense.MAXIMIZE else total < best):
             best = total
     return BruteResult(best is not None, best)
+
+
+def at_scale(
+    p: AssignmentProblem, unit: int, below: IntArray, meta: dict[str, object] | None = None
+) -> AssignmentProblem:
+    """`p` maximized with every value times `unit` plus `below` (per arc): the same
+    choices, worth far more, with a little between answers of the same value."""
+    return replace(
+        p,
+        sense=Sense.MAXIMIZE,
+        arc_value=p.arc_value * unit + below,
+        unassigned_penalty=p.unassigned_penalty * unit,
+        meta=dict(p.meta) if meta is None else meta,
+    )
+
+
+@st.composite
+def per_arc(draw: st.DrawFn, p: AssignmentProblem, most: int) -> IntArray:
+    """A whole number from 0 to `most` for every arc of `p`."""
+    values = draw(st.lists(st.integers(0, most), min_size=p.n_arcs, max_size=p.n_arcs))
+    return np.array(values, dtype=np.int64)
 
 
 def core_answers(core: Core) -> list[tuple[int, IntArray]]:

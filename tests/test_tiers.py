@@ -9,7 +9,6 @@ and HiGHS with presolve took 4.6 s on it."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher.domain.match import match
-from matcher.problem import OBJECTIVE_TIERS, AssignmentProblem, ProblemBuilder, Sense
+from matcher.problem import OBJECTIVE_TIERS, AssignmentProblem, ProblemBuilder
 from matcher.problem_file import read_problem
 from matcher.solution import Solution, SolveOptions, Status
 from matcher.solve import solve
@@ -30,7 +29,7 @@ from matcher.solvers.status import SearchStatus
 from matcher.solvers.strategies import mip as mip_strategy
 from matcher.solvers.strategies import searches
 from matcher.solvers.tiers import split, units_of
-from tests.test_solve_helpers import core_answers, tiny_problems
+from tests.test_solve_helpers import at_scale, core_answers, per_arc, tiny_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "problems"
 UNIT = 1_000
@@ -89,17 +88,7 @@ def test_every_optimal_answer_meets_the_rows_and_they_keep_the_optimum(
     p: AssignmentProblem, data: st.DataObject
 ) -> None:
     # the values of a tiny problem as the top tier, with a little below it
-    below = np.array(
-        data.draw(st.lists(st.integers(0, 9), min_size=p.n_arcs, max_size=p.n_arcs)),
-        dtype=np.int64,
-    )
-    tiered = dataclasses.replace(
-        p,
-        sense=Sense.MAXIMIZE,
-        arc_value=p.arc_value * UNIT + below,
-        unassigned_penalty=p.unassigned_penalty * UNIT,
-        meta={OBJECTIVE_TIERS: [UNIT]},
-    )
+    tiered = at_scale(p, UNIT, data.draw(per_arc(p, 9)), meta={OBJECTIVE_TIERS: [UNIT]})
     try:
         core = build_core(tiered)
     except CoreInfeasible:
