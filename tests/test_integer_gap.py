@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from matcher.problem import AssignmentProblem, ProblemBuilder
 from matcher.problem_file import read_problem
-from matcher.solvers import mip
+from matcher.solvers import mip, mip_model
 from matcher.solvers.core import CoreInfeasible, build_core
 from matcher.solvers.status import SearchStatus
 from tests.test_solve_helpers import at_scale, brute_force, core_answers, per_arc, tiny_problems
@@ -42,7 +42,7 @@ def test_a_bound_less_than_one_above_the_answer_proves_it_at_the_root() -> None:
 def test_without_it_highs_searches_on_to_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     core = build_core(read_problem(FIXTURES / "late_walk_re_solve.json"))
     # HiGHS's own absolute gap, in the problem's units
-    monkeypatch.setattr(mip, "INTEGER_GAP", 1e-6 / mip.objective_scale(core))
+    monkeypatch.setattr(mip, "INTEGER_GAP", 1e-6 / mip_model.objective_scale(core))
     r = mip.solve_mip(core, time_limit_s=60, relative_gap=0.0, in_process=True, presolve=False)
     assert r.status is SearchStatus.OPTIMAL
     assert r.chosen is not None
@@ -64,7 +64,7 @@ def test_an_answer_one_unit_below_the_best_is_not_taken_for_it() -> None:
         b.item(item)
         b.arc(item, "o", value, {"money": size})
     core = build_core(b.build())
-    assert mip.objective_scale(core) <= 2**-10
+    assert mip_model.objective_scale(core) <= 2**-10
     # b and c: one unit below a and c
     nxt = np.full(core.n_items, -1, dtype=np.int64)
     for item in ("b", "c"):

@@ -1,4 +1,4 @@
-"""The objective scale of the HiGHS model (`matcher.solvers.mip.objective_scale`).
+"""The objective scale of the HiGHS model (`matcher.solvers.mip_model.objective_scale`).
 
 HiGHS' dual simplex stops with "excessive dual values" on the domain path's tiered
 weights (up to 6e10): the national demo's LP failed, and the route fell back to the
@@ -16,21 +16,21 @@ import numpy as np
 import pytest
 
 from benchmarks.families import domain_problem, generate_family
-from matcher.solvers import mip
+from matcher.solvers import mip, mip_model
 from matcher.solvers.core import build_core
 
 
 def test_scale_is_one_for_small_weights_and_a_power_of_two_that_fits_for_large() -> None:
     p = generate_family("perceel4", 60, 15, seed=3)
-    assert mip.objective_scale(build_core(p)) == 1.0
+    assert mip_model.objective_scale(build_core(p)) == 1.0
     for factor in (2**10, 3**17, 2**40):
         big = dataclasses.replace(p, arc_value=p.arc_value * factor)
         core = build_core(big)
-        s = mip.objective_scale(core)
+        s = mip_model.objective_scale(core)
         assert s < 1.0
         assert math.log2(s) == int(math.log2(s))
         top = float(np.abs(core.weight).max())
-        assert top * s <= mip.MAX_MODEL_WEIGHT < 2 * top * s
+        assert top * s <= mip_model.MAX_MODEL_WEIGHT < 2 * top * s
 
 
 def test_scaled_model_reads_back_the_values_of_the_unscaled_one() -> None:
@@ -42,8 +42,8 @@ def test_scaled_model_reads_back_the_values_of_the_unscaled_one() -> None:
         p, arc_value=p.arc_value * f, unassigned_penalty=p.unassigned_penalty * f
     )
     small_core, big_core = build_core(p), build_core(big)
-    assert mip.objective_scale(small_core) == 1.0
-    assert mip.objective_scale(big_core) < 1.0
+    assert mip_model.objective_scale(small_core) == 1.0
+    assert mip_model.objective_scale(big_core) < 1.0
     args = {"time_limit_s": 30.0, "relative_gap": 0.0, "relax": True, "in_process": True}
     a = mip.solve_mip(small_core, **args)
     b = mip.solve_mip(big_core, **args)
@@ -63,7 +63,7 @@ def test_scaled_model_reads_back_the_values_of_the_unscaled_one() -> None:
 def test_the_national_demo_lp_solves() -> None:
     """The regression: HiGHS failed on this LP before the scale."""
     core = build_core(domain_problem("national", seed=1))
-    assert mip.objective_scale(core) < 1.0
+    assert mip_model.objective_scale(core) < 1.0
     r = mip.solve_mip(core, time_limit_s=60.0, relative_gap=0.0, relax=True, in_process=True)
     assert r.bound is not None, r.stats
     assert r.x is not None

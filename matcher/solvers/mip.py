@@ -36,34 +36,8 @@ import numpy as np
 
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
-from matcher.solvers.mip_model import (
-    MAX_MODEL_WEIGHT,
-    AtLeast,
-    LpRows,
-    build_model_proto,
-    lp_rows,
-    objective_scale,
-    resource_rows,
-)
+from matcher.solvers.mip_model import AtLeast, build_model_proto, objective_scale, resource_rows
 from matcher.solvers.status import SearchStatus
-
-__all__ = [
-    "HIGHS_THREADS",
-    "INTEGER_GAP",
-    "MAX_MODEL_WEIGHT",
-    "AtLeast",
-    "LpRows",
-    "MipChild",
-    "MipResult",
-    "ModelResult",
-    "build_model_proto",
-    "highs_parameters",
-    "lp_rows",
-    "objective_scale",
-    "resource_rows",
-    "solve_mip",
-    "solve_model",
-]
 
 # one thread setting for every HiGHS solve in any process (module docstring)
 HIGHS_THREADS = 1

@@ -79,7 +79,7 @@ def _build(core: Core) -> _Qp:
     import scipy.sparse as sp
     from ortools.pdlp.python import pdlp
 
-    from matcher.solvers.mip import lp_rows
+    from matcher.solvers.mip_model import lp_rows
 
     n_a, n_i = core.n_arcs, core.n_items
     lr = lp_rows(core)

@@ -13,7 +13,8 @@ from typing import Any
 from matcher.solution import SolveOptions
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
-from matcher.solvers.mip import AtLeast, MipChild
+from matcher.solvers.mip import MipChild
+from matcher.solvers.mip_model import AtLeast
 from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
 from matcher.solvers.tiers import split as split_tiers

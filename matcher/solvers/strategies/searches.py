@@ -15,6 +15,7 @@ from matcher.solvers import heuristics
 from matcher.solvers import mip as mip_solver
 from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, CoreInfeasible, IntArray
+from matcher.solvers.mip_model import AtLeast
 from matcher.solvers.status import SearchStatus
 from matcher.solvers.strategies import steps
 from matcher.solvers.tiers import Tiers
@@ -96,7 +97,7 @@ def run_mip(
     presolve: bool | None = None,
     with_cpsat: bool = False,
     node_limit: int | None = None,
-    at_least: Sequence[mip_solver.AtLeast] = (),
+    at_least: Sequence[AtLeast] = (),
 ) -> Found:
     """HiGHS MIP in the time left but `reserve_s`; with `with_cpsat` (and two
     workers) CP-SAT searches the same core on the other core meanwhile.  A
@@ -176,12 +177,12 @@ def tier_rows(
     budget: TimeBudget,
     stats: dict[str, Any],
     node_limit: int | None = None,
-) -> tuple[list[mip_solver.AtLeast], IntArray | None]:
+) -> tuple[list[AtLeast], IntArray | None]:
     """HiGHS on each tier of `tiers` in turn (`matcher.solvers.tiers`), every earlier
     tier held at its optimum: a row per tier proven (within `node_limit` nodes), which
     every optimal answer of the whole objective meets, and the hint for a search with
     those rows (`hint` where it meets them, else the last tier's answer)."""
-    rows: list[mip_solver.AtLeast] = []
+    rows: list[AtLeast] = []
     current = hint
     nodes: list[int | None] = []
     for k in range(len(tiers.units)):
