@@ -9,7 +9,8 @@ tafel's run makes it (`SearchLimits(stop_at_smallest=True)`) and a budget large 
 that no need is left unsearched, so that the seconds are those of the whole search.
 The default regions are the eleven of `benchmarks/RESULTS.md` (s31 and later): the
 default list (seed 1, 600 children) and ten more.  Prints one table row per region and
-the sum.
+the sum.  `--one-process` keeps each search in this process (`matcher.domain.search_split`
+off), to compare.
 """
 
 from __future__ import annotations
@@ -42,13 +43,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=300.0)
     ap.add_argument("--regions", nargs="*", default=list(REGIONS), help="seed,children")
+    # the whole search in this process alone (`matcher.domain.search_split.SPLIT` off)
+    ap.add_argument("--one-process", action="store_true")
     args = ap.parse_args()
 
+    from matcher.domain import search_split
     from matcher.domain.explain import SearchLimits, explain
     from matcher.domain.match import match
     from providers import demo
     from providers.convert import to_scenario
 
+    search_split.SPLIT = not args.one_process
     today = dt.date(2026, 11, 20)
     print(
         "| region (seed, children) | unplaced | search s | verified change "

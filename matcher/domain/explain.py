@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.domain import search_split
 from matcher.domain.caretypes import care_type_label
 from matcher.domain.decisive import Blockers, Decisive, SolutionUse, decide
 from matcher.domain.eligibility import PairCheck, Reason, check_pair
@@ -37,7 +38,7 @@ from matcher.domain.helps import (
     SmallestChange,
     search_help,
 )
-from matcher.domain.match import ChildCounts, MatchResult
+from matcher.domain.match import DEFAULT_OPTIONS, ChildCounts, MatchResult
 from matcher.domain.neighbourhood import Neighbourhoods
 from matcher.domain.reasons import (
     ALL_CANDIDATES,
@@ -378,8 +379,11 @@ def explain(
         todo.append((comp.eligibility.index.deadline(child), len(todo), ne, checked))
     if search:
         # the time budget goes to the children whose deadline comes first (overdue first)
-        for _, _, ne, checked in sorted(todo, key=lambda t: (t[0] or date.max, t[1])):
-            found = search_help(
+        order = sorted(todo, key=lambda t: (t[0] or date.max, t[1]))
+
+        def run_one(i: int) -> HelpSearch:
+            _, _, ne, checked = order[i]
+            return search_help(
                 r,
                 ne.child_ref,
                 ne.need_id,
@@ -392,6 +396,16 @@ def explain(
                 cache=cache,
                 hoods=hoods,
             )
+
+        workers = (options or DEFAULT_OPTIONS).workers
+        if hoods is not None and search_split.wanted(workers, len(order)):
+            keys = [(ne.child_ref, ne.need_id) for _, _, ne, _ in order]
+            found_all = search_split.run_split(
+                len(order), run_one, hoods.sharing(keys), deadline
+            ).answers
+        else:
+            found_all = [run_one(i) for i in range(len(order))]
+        for (_, _, ne, _), found in zip(order, found_all, strict=True):
             _take(ne, found)
         if floor is not None:  # a run with a group floor: its changes must hold there too
             check_help(r, out, floor, deadline=deadline + time_budget_s)

@@ -225,6 +225,23 @@ class Neighbourhoods:
         uf, name = (self.wide, "wide") if late else (self.narrow, "narrow")
         return frozenset({("partition", name)} | {uf.find(s) for s in seeds})
 
+    def sharing(self, keys: Sequence[tuple[str, str]]) -> list[list[int]]:
+        """The positions of the needs `keys`, grouped so that no re-solve of one group's
+        search can answer another's: every scope of a change lies in one wide
+        neighbourhood, or joins the needs whose pair at one offering fails for a switch
+        (an intake stop, a contra-indication).  Only a change for everyone (a place
+        outside the region) reaches further.  Groups and their positions in the order
+        of `keys`."""
+        joined = _UnionFind()
+        for (oid, reason), nodes in self._failing.items():
+            if reason in SWITCHED:
+                for n in nodes:
+                    joined.union(self.wide.find(n), self.wide.find(("o", oid)))
+        out: dict[Node, list[int]] = {}
+        for i, (ref, nid) in enumerate(keys):
+            out.setdefault(joined.find(self.wide.find(("n", ref, nid))), []).append(i)
+        return list(out.values())
+
     def _part(self, scope: Scope) -> _Part:
         if scope in self._parts:
             return self._parts[scope]

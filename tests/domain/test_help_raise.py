@@ -4,6 +4,8 @@ one budget, and is the same raise a bisection finds."""
 
 from __future__ import annotations
 
+import pytest
+
 from matcher.domain.helps import _least_raise, _smallest
 
 # children waiting on one budget get a place, one by one, as the raise grows: the
@@ -80,12 +82,15 @@ def test_the_walk_asks_to_carry_the_answer_before_it_re_solves_the_amount_it_pay
         assert events[i + 1] == ("ask", events[i][1])
 
 
-def test_a_carried_answer_is_as_good_as_a_re_solve_of_its_change() -> None:
+def test_a_carried_answer_is_as_good_as_a_re_solve_of_its_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """On a demo region, every answer the ceiling walk carries to a lower raise fits
     that raise's problem and is worth as much as a fresh re-solve of it (within the
     solver's relative gap), so the spared re-solve could not have found more."""
     import datetime as dt
 
+    from matcher.domain import search_split
     from matcher.domain.compile import compile_scenario
     from matcher.domain.explain import SearchLimits, explain
     from matcher.domain.incremental import evaluate_incremental
@@ -110,6 +115,8 @@ def test_a_carried_answer_is_as_good_as_a_re_solve_of_its_change() -> None:
             seen.append((self._recent[(tuple(src), scope)], fresh, got))
         return got
 
+    # the walk is watched from this process: none of it may run in a forked child
+    monkeypatch.setattr(search_split, "SPLIT", False)
     Neighbourhoods.carry = carry  # type: ignore[method-assign]
     try:
         explain(base, time_budget_s=60, limits=SearchLimits(stop_at_smallest=True))
