@@ -75,7 +75,8 @@ def run_split(
         return Split([run_one(i) for i in range(n)], 0)
     taken = ctx.Value("i", 0)
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, run_one, groups, taken), daemon=True)
+    # not a daemon: a daemon may not start processes, and a re-solve may fork HiGHS
+    proc = ctx.Process(target=_child, args=(send, run_one, groups, taken))
     proc.start()
     send.close()
     out: dict[int, T] = _take_groups(run_one, groups, taken)

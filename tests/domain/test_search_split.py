@@ -171,3 +171,28 @@ def test_a_short_list_or_one_core_is_not_split() -> None:
     assert search_split.wanted(2, search_split.SPLIT_MIN_NEEDS)
     assert not search_split.wanted(2, search_split.SPLIT_MIN_NEEDS - 1)
     assert not search_split.wanted(1, 500)
+
+
+def _nothing() -> None:
+    return None
+
+
+def test_the_child_may_start_a_process_of_its_own() -> None:
+    """A re-solve of a large neighbourhood runs HiGHS in a forked process of its own
+    (`matcher.solvers.mip.MipChild`): the search's child must be allowed to start one."""
+    parent = os.getpid()
+    child_started = mp.get_context("fork").Event()
+
+    def run_one(i: int) -> tuple[str, int]:
+        if os.getpid() == parent:
+            child_started.wait(30)
+            return ("parent", i)
+        child_started.set()
+        grandchild = mp.get_context("fork").Process(target=_nothing)
+        grandchild.start()
+        grandchild.join(30)
+        return ("child", i)
+
+    got = search_split.run_split(5, run_one, _groups(), time.perf_counter() + 30)
+    assert got.from_child > 0
+    assert [i for _, i in got.answers] == [0, 1, 2, 3, 4]
