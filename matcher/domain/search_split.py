@@ -66,18 +66,24 @@ def run_split(
 ) -> Split[T]:
     """`run_one(i)` for every i < n (`groups` holds each i once), group by group: this
     process and a forked child each take the next group not taken yet.  One process
-    alone where there is no fork or only one group."""
+    alone where there is no fork, only one group, or no process can be started here."""
     try:
         ctx = mp.get_context("fork")
     except ValueError:
         ctx = None
-    if ctx is None or len(groups) < 2:
+    # a daemon (a Dask worker runs as one) may not start a process
+    if ctx is None or len(groups) < 2 or mp.current_process().daemon:
         return Split([run_one(i) for i in range(n)], 0)
     taken = ctx.Value("i", 0)
     recv, send = ctx.Pipe(duplex=False)
-    # not a daemon: a daemon may not start processes, and a re-solve may fork HiGHS
+    # not a daemon itself, for the same reason: a re-solve in it may fork HiGHS
     proc = ctx.Process(target=_child, args=(send, run_one, groups, taken))
-    proc.start()
+    try:
+        proc.start()
+    except OSError:  # no process to be had (memory, process limit): one process
+        recv.close()
+        send.close()
+        return Split([run_one(i) for i in range(n)], 0)
     send.close()
     out: dict[int, T] = _take_groups(run_one, groups, taken)
     got = _collect(proc, recv, deadline + GRACE_S) or {}

@@ -196,3 +196,29 @@ def test_the_child_may_start_a_process_of_its_own() -> None:
     got = search_split.run_split(5, run_one, _groups(), time.perf_counter() + 30)
     assert got.from_child > 0
     assert [i for _, i in got.answers] == [0, 1, 2, 3, 4]
+
+
+def test_a_daemon_searches_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mp.current_process(), "daemon", True, raising=False)
+    got = search_split.run_split(5, lambda i: i, _groups(), time.perf_counter() + 30)
+    assert got.answers == [0, 1, 2, 3, 4]
+    assert got.from_child == 0
+
+
+def test_a_process_that_cannot_start_leaves_the_search_to_this_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx = mp.get_context("fork")
+
+    class NoStart(ctx.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            raise OSError("no more processes")
+
+    class Ctx:
+        def __getattr__(self, name: str) -> Any:
+            return NoStart if name == "Process" else getattr(ctx, name)
+
+    monkeypatch.setattr(search_split.mp, "get_context", lambda _method: Ctx())
+    got = search_split.run_split(5, lambda i: i, _groups(), time.perf_counter() + 30)
+    assert got.answers == [0, 1, 2, 3, 4]
+    assert got.from_child == 0
