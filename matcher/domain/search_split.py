@@ -39,8 +39,9 @@ __all__ = ["SPLIT", "SPLIT_MIN_NEEDS", "Split", "run_split", "wanted"]
 T = TypeVar("T")
 
 SPLIT = True
-# a shorter list is searched in this process alone: forking and collecting cost about
-# 10 ms, more than the search of a few needs gains
+# a shorter list is searched in this process alone: forking a process of 200 MB and
+# collecting its answers took about 20 ms (benchmarks/RESULTS.md, s33), more than the
+# search of a few needs gains
 SPLIT_MIN_NEEDS = 8
 # how long past the deadline the child may take: a re-solve started just before it runs
 # for at least half a second (`helps.search_help`)
