@@ -10,8 +10,8 @@ at the end.
 A group holds the needs whose searches can share a re-solve
 (`Neighbourhoods.sharing`): one re-solve with two extra places answers every child
 waiting there, and a re-solve found in the cache does not count against a child's cap
-of re-solves.  So a need's answer does not depend on which process searches its group,
-and the answers are the same on every run.  Only a change for everyone (a place outside
+of re-solves.  So a need's answer does not depend on which process searches its
+group.  Only a change for everyone (a place outside
 the region) can serve needs of two groups; such a re-solve is made once per process.
 The groups are taken in the order of their first need (the earliest deadline first).
 Within a process a group's needs come one after the other, so the ceiling walk can
@@ -86,7 +86,12 @@ def run_split(
         send.close()
         return Split([run_one(i) for i in range(n)], 0)
     send.close()
-    out: dict[int, T] = _take_groups(run_one, groups, taken)
+    try:
+        out: dict[int, T] = _take_groups(run_one, groups, taken)
+    except BaseException:
+        # this process's search failed: the child's answers are not wanted
+        _collect(proc, recv, 0.0)
+        raise
     got = _collect(proc, recv, deadline + GRACE_S) or {}
     out.update(got)
     # the needs of groups the child took but did not answer: searched here

@@ -222,3 +222,19 @@ def test_a_process_that_cannot_start_leaves_the_search_to_this_one(
     got = search_split.run_split(5, lambda i: i, _groups(), time.perf_counter() + 30)
     assert got.answers == [0, 1, 2, 3, 4]
     assert got.from_child == 0
+
+
+def test_a_failure_here_stops_the_child_and_is_raised() -> None:
+    parent = os.getpid()
+
+    def run_one(i: int) -> int:
+        if os.getpid() == parent:
+            raise RuntimeError("the search failed here")
+        time.sleep(60)
+        return i
+
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="failed here"):
+        search_split.run_split(5, run_one, _groups(), t0 + 30)
+    assert time.perf_counter() - t0 < 5
+    assert not mp.active_children()
