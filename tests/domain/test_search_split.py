@@ -9,6 +9,7 @@ import multiprocessing as mp
 import os
 import sys
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -106,19 +107,25 @@ def _groups() -> list[list[int]]:
     return [[0, 3], [1], [2, 4]]
 
 
-def test_each_process_takes_whole_groups_and_every_answer_comes_back() -> None:
+def _both_take_groups(in_child: Callable[[], None]) -> search_split.Split[tuple[str, int]]:
+    """`run_split` over `_groups()` where this process waits until the child has taken a
+    group of its own; the child runs `in_child` for each of its needs."""
     parent = os.getpid()
     child_started = mp.get_context("fork").Event()
 
     def run_one(i: int) -> tuple[str, int]:
         if os.getpid() == parent:
-            # the parent waits until the child has a group of its own
             child_started.wait(30)
             return ("parent", i)
         child_started.set()
+        in_child()
         return ("child", i)
 
-    got = search_split.run_split(5, run_one, _groups(), time.perf_counter() + 30)
+    return search_split.run_split(5, run_one, _groups(), time.perf_counter() + 30)
+
+
+def test_each_process_takes_whole_groups_and_every_answer_comes_back() -> None:
+    got = _both_take_groups(lambda: None)
     assert [i for _, i in got.answers] == [0, 1, 2, 3, 4]
     assert got.from_child == sum(1 for who, _ in got.answers if who == "child") > 0
     by = {i: who for who, i in got.answers}
@@ -180,20 +187,14 @@ def _nothing() -> None:
 def test_the_child_may_start_a_process_of_its_own() -> None:
     """A re-solve of a large neighbourhood runs HiGHS in a forked process of its own
     (`matcher.solvers.mip.MipChild`): the search's child must be allowed to start one."""
-    parent = os.getpid()
-    child_started = mp.get_context("fork").Event()
 
-    def run_one(i: int) -> tuple[str, int]:
-        if os.getpid() == parent:
-            child_started.wait(30)
-            return ("parent", i)
-        child_started.set()
+    def start_one() -> None:
         grandchild = mp.get_context("fork").Process(target=_nothing)
         grandchild.start()
         grandchild.join(30)
-        return ("child", i)
+        assert grandchild.exitcode == 0
 
-    got = search_split.run_split(5, run_one, _groups(), time.perf_counter() + 30)
+    got = _both_take_groups(start_one)
     assert got.from_child > 0
     assert [i for _, i in got.answers] == [0, 1, 2, 3, 4]
 
