@@ -151,10 +151,12 @@ def pdlp(
         stats["lp_failed"] = True
 
 
-def lagrangian_prices(inc: steps.Incumbents, budget: TimeBudget, stats: dict[str, Any]) -> None:
+def lagrangian_prices(
+    inc: steps.Incumbents, budget: TimeBudget, stats: dict[str, Any], max_steps: int = 200
+) -> None:
     """Lagrangian prices on the budget rows around min-cost flow within
-    `budget`: answers and a bound, started from the LP's prices when there
-    are any."""
+    `budget` and at most `max_steps` steps: answers and a bound, started from
+    the LP's prices when there are any."""
     core = inc.core
     t = time.perf_counter()
     fr, lp = inc.flow, inc.lp
@@ -165,6 +167,7 @@ def lagrangian_prices(inc: steps.Incumbents, budget: TimeBudget, stats: dict[str
         prices=lp.duals if lp is not None else None,
         first=fr.chosen if fr is not None and lp is None else None,
         est_step_s=stats.get("flow_s", 0.0) + stats.get("heuristic_s", 0.0),
+        max_iter=max_steps,
     )
     stats["lagrange_s"] = round(time.perf_counter() - t, 6)
     stats["lagrange_iterations"] = lr.iterations

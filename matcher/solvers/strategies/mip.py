@@ -15,7 +15,7 @@ from matcher.solvers.budget import TimeBudget
 from matcher.solvers.core import Core, IntArray
 from matcher.solvers.mip import MipChild
 from matcher.solvers.mip_model import AtLeast
-from matcher.solvers.strategies import cpsat, lp_routes, searches, side, steps
+from matcher.solvers.strategies import cpsat, lp_routes, parts, searches, side, steps
 from matcher.solvers.strategies.base import Outcome
 from matcher.solvers.tiers import split as split_tiers
 from matcher.solvers.tiers import units_of
@@ -62,6 +62,12 @@ PDLP_SHARE = 0.7
 PDLP_SECONDS_PER_ARC = 4e-6
 PDLP_MIN_ROUNDS = 2
 
+# After PDLP's route: the Lagrangian for this many steps (the first, from PDLP's prices,
+# gave the bound on every family at 10k and 50k; the second's repair once a better
+# answer), then parts of the problem solved again until its deadline (parts.py)
+PARTS = True
+LAGRANGE_STEPS_BEFORE_PARTS = 3
+
 # Share of the time limit kept free after the sub-MIP on the LP's fractional
 # items (for the steps after it and for assembling the answer).
 FIX_MIP_RESERVE = 0.05
@@ -69,6 +75,10 @@ FIX_MIP_RESERVE = 0.05
 
 class MipStrategy:
     name = "mip"
+
+    def __init__(self, with_parts: bool = True) -> None:
+        # a part solved again (parts.py) must not be split into parts once more
+        self.with_parts = with_parts
 
     def run(
         self, core: Core, options: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
@@ -101,7 +111,7 @@ class MipStrategy:
         stats: dict[str, Any],
         child: MipChild | None,
     ) -> Outcome:
-        _lp_route(inc, options, budget, stats)
+        _lp_route(inc, options, budget, stats, self.with_parts)
         best = steps.settle(inc, stats)
         if inc.done or budget.left() < steps.MIN_SEARCH_S or side.proved(child):
             # too little time to start a solver process, or the side search
@@ -206,7 +216,11 @@ def bound_of(out: Outcome) -> dict[str, float]:
 
 
 def _lp_route(
-    inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+    inc: steps.Incumbents,
+    opts: SolveOptions,
+    budget: TimeBudget,
+    stats: dict[str, Any],
+    with_parts: bool = True,
 ) -> None:
     """The LP route by size and time, then the Lagrangian where no LP
     fitted (or HiGHS would not fit after it); sets `inc.done` when no MIP
@@ -264,10 +278,38 @@ def _lp_route(
     ):
         # too large for the LP (or for HiGHS after the LP) in the time given
         until = budget.deadline - _answer_margin(budget, inc.core)
-        lp_routes.lagrangian_prices(inc, budget.until(until), stats)
+        if use_pdlp and PARTS and with_parts:
+            # after PDLP the first steps give the bound; the time after them goes
+            # to the answer, part by part (parts.py)
+            lp_routes.lagrangian_prices(
+                inc, budget.until(until), stats, max_steps=LAGRANGE_STEPS_BEFORE_PARTS
+            )
+            _parts(inc, opts, budget.until(until), stats)
+        else:
+            lp_routes.lagrangian_prices(inc, budget.until(until), stats)
         # after a failed LP (HiGHS error) the search still runs: its own
         # failure falls back to CP-SAT
         inc.done = inc.done or not inc.lp_tried
+
+
+def _parts(
+    inc: steps.Incumbents, opts: SolveOptions, budget: TimeBudget, stats: dict[str, Any]
+) -> None:
+    """The best answer with parts of the problem solved again by this strategy
+    without parts (parts.py), one worker each."""
+    best = inc.best_feasible()
+    if best is None:
+        return
+
+    def solve_part(sub: Core, seconds: float) -> IntArray | None:
+        part_opts = SolveOptions(
+            time_limit_s=seconds, relative_gap=opts.relative_gap, workers=1, seed=opts.seed
+        )
+        return MipStrategy(with_parts=False).run(sub, part_opts, TimeBudget(seconds), {}).chosen
+
+    x = inc.lp.x if inc.lp is not None else None
+    improved = parts.improve(inc.core, best, x, budget, solve_part, stats)
+    inc.candidates.append(("parts solved again", improved))
 
 
 def colgen_fits(core: Core, limit: float) -> bool:

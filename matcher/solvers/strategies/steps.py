@@ -272,4 +272,6 @@ def to_sub(chosen: IntArray, back: IntArray) -> IntArray:
 
 def to_core(chosen: IntArray, back: IntArray) -> IntArray:
     """Map a choice on a restricted core back onto the core's arcs."""
+    if back.size == 0:  # a core without arcs: nothing is chosen
+        return np.full_like(chosen, -1)
     return np.where(chosen >= 0, back[np.maximum(chosen, 0)], -1)
