@@ -90,6 +90,9 @@ def _worker(method: str, path: str, limit: float, seed: int) -> dict[str, Any]:
         out["strategy"] = sol.strategy
         out["bound_source"] = sol.stats.get("bound_source")
         out["lp_converged"] = sol.stats.get("lp_converged")
+        if "parts_tried" in sol.stats:
+            # parts solved again after PDLP's route (matcher/solvers/strategies/parts.py)
+            out["parts"] = {k: sol.stats[f"parts_{k}"] for k in ("tried", "improved", "gain", "s")}
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out["peak_gb"] = round(max(own, kids) / 2**20, 2)  # ru_maxrss is in KiB on Linux
@@ -259,6 +262,13 @@ def main() -> None:
                 for _, o, _, _, _ in rows
             }
             print("\nbound of ours: " + "; ".join(sorted(srcs)))
+            for s, o, _, _, _ in rows:
+                if o.get("parts"):
+                    pt = o["parts"]
+                    print(
+                        f"- seed {s}: parts solved again: {pt['improved']} of {pt['tried']} "
+                        f"better, +{pt['gain']:,} in {pt['s']:.1f} s"
+                    )
             for n in notes:
                 print(f"- {n}")
     print(f"\nload average at end {os.getloadavg()}")
