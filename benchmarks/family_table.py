@@ -262,11 +262,11 @@ def main() -> None:
                 for _, o, _, _, _ in rows
             }
             print("\nbound of ours: " + "; ".join(sorted(srcs)))
-            for s, o, _, _, _ in rows:
-                if o.get("parts"):
-                    pt = o["parts"]
+            for row_seed, row_ours, *_ in rows:
+                if row_ours.get("parts"):
+                    pt = row_ours["parts"]
                     print(
-                        f"- seed {s}: parts solved again: {pt['improved']} of {pt['tried']} "
+                        f"- seed {row_seed}: parts solved again: {pt['improved']} of {pt['tried']} "
                         f"better, +{pt['gain']:,} in {pt['s']:.1f} s"
                     )
             for n in notes:
