@@ -552,7 +552,7 @@ def scenario_from_db(
     rows = waiting_list(session, principal, region_code=region, purpose="matching")
     wished = {c.family_prefers_provider_id for c in rows} - {None}
     q = select(Provider.id, Provider.ext_id).where(Provider.id.in_(wished))
-    provider_ext = dict(session.execute(q).tuples().all()) if wished else {}
+    provider_ext = {pid: ext for pid, ext in session.execute(q).all()} if wished else {}
     for c in sorted(rows, key=lambda c: c.ref):
         if region and gem[c.gemeente_code].region_code != region:
             continue
