@@ -99,9 +99,9 @@ def test_a_part_has_exactly_the_answers_that_hold_the_other_items(
     assert in_sub == holding
 
 
-def _answers(core: Core, chosen: IntArray, better: bool) -> parts.SolvePart:
-    """A `solve_part` that returns the part's best answer (or its worst) and
-    records the parts it was given."""
+def _answers(better: bool) -> parts.SolvePart:
+    """A `solve_part` that returns the part's best answer (or its worst), found by
+    enumeration."""
 
     def solve_part(sub: Core, seconds: float) -> IntArray | None:
         assert 0 < seconds <= parts.PART_S
@@ -120,7 +120,7 @@ def test_improve_takes_a_better_part_answer_and_never_a_worse_one(
     nothing = np.full(core.n_items, -1, dtype=np.int64)
     optimum = max((c for c in _all_choices(core) if core.is_feasible(c)), key=core.value)
     stats: dict[str, object] = {}
-    got = parts.improve(core, nothing, None, TimeBudget(10.0), _answers(core, nothing, True), stats)
+    got = parts.improve(core, nothing, None, TimeBudget(10.0), _answers(True), stats)
     assert core.is_feasible(got)
     # the two gemeenten share only the place o3 and the contract p: solved one after
     # the other from nothing, they reach the optimum here
@@ -128,7 +128,7 @@ def test_improve_takes_a_better_part_answer_and_never_a_worse_one(
     assert stats["parts_tried"] == 2
     assert stats["parts_improved"] == 2
     assert stats["parts_gain"] == core.value(optimum) - core.value(nothing)
-    worse = parts.improve(core, optimum, None, TimeBudget(10.0), _answers(core, optimum, False), {})
+    worse = parts.improve(core, optimum, None, TimeBudget(10.0), _answers(False), {})
     assert worse.tolist() == optimum.tolist()
 
 
