@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     # start-up; switch on in production (each server process warms its own cache).
     search_warm: bool = False
     # Searches one server process works on at once (its search lane); the others wait
-    # their turn. A search is processor work under one interpreter lock: more at once
-    # only makes each slower (wijzer.routers.zoeken.in_search_lane).
-    search_concurrency: int = Field(default=1, ge=1, le=64)
+    # their turn. A search is processor work under one interpreter lock, but it also
+    # waits for the database and for the event loop to take its page: a second search
+    # uses those waits, more only switch (wijzer.routers.zoeken.in_search_lane).
+    search_concurrency: int = Field(default=2, ge=1, le=64)
     # Fix "today" for demonstrations and tests; empty means the real date.
     today: dt.date | None = None
     # Longest query string the app reads; a longer one gets 414 (the search with every

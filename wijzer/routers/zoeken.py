@@ -22,14 +22,16 @@ _ALLOWED = require_roles(*ROLES)
 
 async def in_search_lane(request: Request, work: Callable[[Request], T]) -> T:
     """Run a search (`work`: role check, database, page) in this process's search lane:
-    `WIJZER_SEARCH_CONCURRENCY` threads, default one, taken in turn.
+    `WIJZER_SEARCH_CONCURRENCY` threads, default two, taken in turn.
 
     A search is processor work under one interpreter lock. Run side by side in many
     threads, every search finishes later and the switching costs time of its own;
     each thread hand-off (a dependency, then the route) costs more. So the whole search
     runs in one hand-off, in turn, and the event loop stays free for other requests.
     Under 20 users without a pause this gave 145 instead of 108 searches a second
-    (`benchmarks/RESULTS.md`, s26)."""
+    (`benchmarks/RESULTS.md`, s26). Two at a time rather than one: a search also waits
+    for the database and for the event loop to send its page, and the second uses
+    those waits (s35: p95 about 10 ms lower on PostgreSQL and SQLite)."""
     state = request.app.state
     lane = getattr(state, "search_lane", None)
     if lane is None:  # made in the event loop, which is where the limiter belongs
