@@ -198,7 +198,11 @@ class SearchCache:
     def offerings(
         self, session: Session, principal: Principal, care_type: str, today: dt.date
     ) -> CareTypeOfferings:
-        found = self._offerings.get(care_type)
+        # The dictionary of the version this search saw: `sync` replaces it when another
+        # search sees a write, and what this one read before that must not land in the
+        # new one (its own search still uses it)
+        target = self._offerings
+        found = target.get(care_type)
         if found is not None:
             self.hits += 1
             return found
@@ -224,19 +228,23 @@ class SearchCache:
         )
         built = CareTypeOfferings(views, offerings, dict(index.slots), dict(index.first_start))
         with self._lock:
-            self._offerings[care_type] = built
+            if self._offerings is target:
+                target[care_type] = built
         return built
 
     def purchase(self, session: Session, care_type: str, region: str) -> Purchase:
-        found = self._purchases.get((care_type, region))
+        target = self._purchases  # as in `offerings`
+        found = target.get((care_type, region))
         if found is None:
             tables = self._tables
             if tables is None:
-                tables = self._tables = by_region(purchase_tables(session))
+                tables = by_region(purchase_tables(session))
             empty = PurchaseTables((), (), ())
             found = purchase_for(tables.get(region, empty), care_type, region)
             with self._lock:
-                self._purchases[(care_type, region)] = found
+                if self._purchases is target:
+                    self._tables = tables
+                    target[(care_type, region)] = found
         return found
 
     def loop_figures(
