@@ -80,7 +80,7 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> loggi
         server.propagate = True
     # The server's access log writes full URLs, query strings included: switched off;
     # AccessLogMiddleware writes the access log instead.
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpcore", "httpx2", "httpcore2"):
         # An HTTP client logs every URL it calls, query string included.
         logging.getLogger(name).setLevel(logging.WARNING)
     uvicorn_access = logging.getLogger("uvicorn.access")

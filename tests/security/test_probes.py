@@ -372,6 +372,23 @@ def test_oversized_body_gets_413_before_it_is_read(client: TestClient) -> None:
 SENSITIVE = ("ZEDENVERLEDEN", "SUICIDALITEIT")
 
 
+@pytest.mark.parametrize("name", ["httpx", "httpcore", "httpx2", "httpcore2"])
+def test_http_clients_log_no_urls(name: str) -> None:
+    """An HTTP client logs every URL it calls at INFO, query strings included (and a
+    search's query string holds a child's kenmerken): after `logs.configure` only
+    their warnings are written."""
+    root = logging.getLogger()
+    level = root.level
+    handler = logs.configure(io.StringIO())
+    try:
+        client = logging.getLogger(name)
+        assert not client.isEnabledFor(logging.INFO)
+        assert client.isEnabledFor(logging.WARNING)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
 def test_log_lines_for_an_auditor(app: FastAPI) -> None:
     """With the logging `serve` sets up: every line JSON with time, level, logger,
     message, request id and user; the security events at INFO or above; no child
