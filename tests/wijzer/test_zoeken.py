@@ -142,6 +142,48 @@ def test_the_page_lists_the_nearest_that_do_not_fit_and_links_to_all(
     assert len(api(verwijzer, ook_niet_passend="1")["non_fitting"]) == 4
 
 
+def test_no_offering_of_the_care_type_at_all_says_so(verwijzer: TestClient) -> None:
+    """Nothing of this care type, in the region or outside it: the page says so and
+    does not send the verwijzer to "what does not fit", which would show nothing."""
+    params = {**BASE, "zorgvorm": "PLEEGZORG"}
+    ctx = api(verwijzer, zorgvorm="PLEEGZORG")
+    assert (len(ctx["results"]), ctx["non_fitting_count"], ctx["out_of_region_count"]) == (0, 0, 0)
+    for extra in ({}, {"ook_niet_passend": "1"}, {"regio": "buiten"}):
+        html = verwijzer.get("/zoeken", params={**params, **extra}).text
+        assert "0 aanbiedingen passen" in html
+        assert "Er is geen aanbod van deze hulp, in de regio en daarbuiten." in html
+        assert "om te zien waarom" not in html
+        assert 'id="niet-passend-titel"' not in html
+
+
+def test_only_outside_the_region_points_there_not_to_what_does_not_fit(
+    verwijzer: TestClient,
+) -> None:
+    """Videohometraining is offered in another region only: the page names that, and
+    asks to look outside the region, not at "what does not fit" (nothing in the region)."""
+    ctx = api(verwijzer, zorgvorm="VIDEOHOMETRAINING")
+    assert (len(ctx["results"]), ctx["non_fitting_count"]) == (0, 0)
+    assert ctx["out_of_region_count"] >= 1
+    html = verwijzer.get("/zoeken", params={**BASE, "zorgvorm": "VIDEOHOMETRAINING"}).text
+    assert "Er is geen aanbod dat past." in html
+    assert "om te zien waarom" not in html
+    assert 'Kies "Ook buiten de regio" om ze te bekijken.' in html.replace("&#34;", '"')
+    assert "Er is geen aanbod van deze hulp, in de regio en daarbuiten." not in html
+
+
+def test_nothing_fits_but_something_does_not_points_to_the_reasons(
+    verwijzer: TestClient,
+) -> None:
+    params = {**BASE, "route": "direct", "kenmerken": "ZEDENVERLEDEN"}
+    ctx = api(verwijzer, route="direct", kenmerken="ZEDENVERLEDEN")
+    assert not ctx["results"]
+    assert ctx["non_fitting_count"] > 0
+    html = verwijzer.get("/zoeken", params=params).text
+    assert 'Er is geen aanbod dat past. Kies hierboven "Laat ook aanbod zien dat niet past"' in (
+        html.replace("&#34;", '"')
+    )
+
+
 def test_out_of_region_allowed_with_a_flag(verwijzer: TestClient) -> None:
     ctx = api(verwijzer, regio="buiten")
     far = by_provider(ctx["results"])["Verre Zorg"]
