@@ -145,6 +145,12 @@ class SearchContext(BaseModel):
         """Only the nearest of the offerings that do not fit are listed."""
         return bool(self.non_fitting) and len(self.non_fitting) < self.non_fitting_count
 
+    @property
+    def nothing_offered(self) -> bool:
+        """No offering of the care type at all, in the region or outside it: there is
+        nothing that does not fit to show either."""
+        return not self.results and not self.non_fitting_count and not self.out_of_region_count
+
 
 # ------------------------------------------------------------------ options
 
