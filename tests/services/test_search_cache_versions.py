@@ -53,18 +53,27 @@ def _counting(monkeypatch: pytest.MonkeyPatch, name: str, during_first: Any) -> 
     return calls
 
 
+def _raced(
+    db: Session, versions: Versions, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> tuple[SearchCache, list[int]]:
+    """A cache synced at version 1 whose `reader`, on its first call, lets another
+    search see version 2 after the read (a write between the two), and its call count."""
+    cache = SearchCache(stale_after_days=14)
+
+    def other_search_sees_a_write() -> None:
+        versions.n = 2
+        cache.sync(db, TODAY)
+
+    calls = _counting(monkeypatch, reader, other_search_sees_a_write)
+    cache.sync(db, TODAY)
+    return cache, calls
+
+
 def test_offerings_read_before_a_newer_version_are_not_kept_for_it(
     sessions: sessionmaker[Session], versions: Versions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = SearchCache(stale_after_days=14)
     with sessions() as db:
-
-        def other_search_sees_a_write() -> None:
-            versions.n = 2
-            cache.sync(db, TODAY)
-
-        calls = _counting(monkeypatch, "search_offerings", other_search_sees_a_write)
-        cache.sync(db, TODAY)
+        cache, calls = _raced(db, versions, monkeypatch, "search_offerings")
         first = cache.offerings(db, SYSTEM, CARE_TYPE, TODAY)
         assert first.offerings  # this search still answers from what it read
         again = cache.offerings(db, SYSTEM, CARE_TYPE, TODAY)
@@ -77,15 +86,8 @@ def test_offerings_read_before_a_newer_version_are_not_kept_for_it(
 def test_purchases_read_before_a_newer_version_are_not_kept_for_it(
     sessions: sessionmaker[Session], versions: Versions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = SearchCache(stale_after_days=14)
     with sessions() as db:
-
-        def other_search_sees_a_write() -> None:
-            versions.n = 2
-            cache.sync(db, TODAY)
-
-        calls = _counting(monkeypatch, "purchase_tables", other_search_sees_a_write)
-        cache.sync(db, TODAY)
+        cache, calls = _raced(db, versions, monkeypatch, "purchase_tables")
         first = cache.purchase(db, CARE_TYPE, REGION)
         assert first.perceel  # read from the tables
         cache.purchase(db, CARE_TYPE, REGION)
