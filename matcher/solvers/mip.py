@@ -71,11 +71,14 @@ def highs_parameters(
     threads: int = HIGHS_THREADS,
     presolve: bool = True,
     node_limit: int | None = None,
+    cut_pool: int | None = None,
 ) -> Any:
     """MathOpt parameters for every HiGHS solve here (output off, the one
     thread count of the module docstring); `node_limit` stops the search after
     that many branch-and-bound nodes (a limit that, unlike time, gives the same
-    answer on every machine)."""
+    answer on every machine); `cut_pool` caps HiGHS's pool of cuts
+    (`mip_pool_soft_limit`, 10,000 by default), which ends its root's cut
+    rounds sooner, so that its heuristics start within a short limit."""
     from ortools.math_opt.python import parameters
 
     prm = parameters.SolveParameters(
@@ -92,6 +95,8 @@ def highs_parameters(
         prm.highs.string_options["presolve"] = "off"
     if node_limit is not None:
         prm.node_limit = node_limit
+    if cut_pool is not None:
+        prm.highs.int_options["mip_pool_soft_limit"] = cut_pool
     return prm
 
 
@@ -151,6 +156,7 @@ def _solve_in_process(
     presolve: bool = True,
     node_limit: int | None = None,
     at_least: Sequence[AtLeast] = (),
+    cut_pool: int | None = None,
 ) -> dict[str, Any]:
     from ortools.math_opt import callback_pb2, model_parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
@@ -167,6 +173,7 @@ def _solve_in_process(
         threads=threads,
         presolve=presolve,
         node_limit=node_limit,
+        cut_pool=cut_pool,
     )
     mps = model_parameters_pb2.ModelSolveParametersProto()
     if hint is not None and not relax:
@@ -254,6 +261,7 @@ def _child(
     hint: IntArray | None,
     presolve: bool,
     node_limit: int | None = None,
+    cut_pool: int | None = None,
 ) -> None:
     t0 = time.perf_counter()
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -261,7 +269,15 @@ def _child(
     os.dup2(devnull, 2)
     try:
         out = _solve_in_process(
-            core, time_limit_s, relative_gap, relax, threads, hint, presolve, node_limit
+            core,
+            time_limit_s,
+            relative_gap,
+            relax,
+            threads,
+            hint,
+            presolve,
+            node_limit,
+            cut_pool=cut_pool,
         )
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
@@ -295,6 +311,7 @@ class MipChild:
         presolve: bool = True,
         t0: float | None = None,
         node_limit: int | None = None,
+        cut_pool: int | None = None,
     ) -> MipChild | None:
         """The child started, or None where there is no fork (no child, no
         hard deadline)."""
@@ -320,6 +337,7 @@ class MipChild:
                 hint,
                 presolve,
                 node_limit,
+                cut_pool,
             ),
         )
         proc.start()
@@ -376,6 +394,7 @@ def solve_mip(
     while_waiting: Callable[[TimeBudget], bool] | None = None,
     node_limit: int | None = None,
     at_least: Sequence[AtLeast] = (),
+    cut_pool: int | None = None,
 ) -> MipResult:
     """HiGHS on the core; in a child killed when it overruns ``time_limit_s +
     grace_s``, or in this process when ``in_process`` (small models only).
@@ -390,7 +409,8 @@ def solve_mip(
     stopped at once.  It needs the child, so it is ignored in process.
 
     ``at_least`` adds rows (coefficients per arc, the least sum), in process only
-    (`matcher.solvers.tiers` holds a tier at its optimum with one)."""
+    (`matcher.solvers.tiers` holds a tier at its optimum with one).  ``cut_pool``:
+    see `highs_parameters`."""
     if at_least and not in_process:
         raise ValueError("rows beyond the core's are only solved in process")
     t0 = time.perf_counter()
@@ -407,6 +427,7 @@ def solve_mip(
             presolve=presolve,
             t0=t0,
             node_limit=node_limit,
+            cut_pool=cut_pool,
         )
     )
     if child is None:
@@ -422,6 +443,7 @@ def solve_mip(
                     presolve,
                     node_limit,
                     at_least,
+                    cut_pool,
                 )
         except Exception as exc:  # HiGHS reports some failures as exceptions
             out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}

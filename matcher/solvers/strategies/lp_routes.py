@@ -33,10 +33,12 @@ def colgen(
     *,
     loop_budget: TimeBudget,
     fix_reserve_s: float,
+    workers: int = 1,
 ) -> None:
     """The column and cut generation LP within `loop_budget` and the answers
     its point and prices give; then HiGHS on the items it leaves fractional,
-    keeping `fix_reserve_s` of `budget` free.  A loop that stopped before it
+    keeping `fix_reserve_s` of `budget` free (with `workers` >= 2 two such
+    sub-MIPs at once, `fix_and_mip`).  A loop that stopped before it
     converged is followed by the LP over all arcs with its cuts when the
     time allows (`close_lp`)."""
     t = time.perf_counter()
@@ -57,7 +59,7 @@ def colgen(
         cands = steps.lp_candidates(ext, r.x, r.prices, np.where(priced_rows(ext), r.prices, 0.0))
         if r.x is not None and r.columns is not None:
             t_fix = time.perf_counter()
-            fixed = fix_and_mip(ext, r.x, r.columns, budget, cands, stats, fix_reserve_s)
+            fixed = fix_and_mip(ext, r.x, r.columns, budget, cands, stats, fix_reserve_s, workers)
             stats["fix_mip_s"] = round(time.perf_counter() - t_fix, 6)
             if fixed is not None:
                 cands.append(("LP ones fixed + HiGHS sub-MIP", fixed))
@@ -212,11 +214,20 @@ def fix_and_mip(
     cands: list[tuple[str, IntArray]],
     stats: dict[str, Any],
     reserve_s: float,
+    workers: int = 1,
 ) -> IntArray | None:
     """HiGHS on the items the LP leaves fractional: the arcs at 1 stay fixed,
     the other items keep the arcs of the last restricted LP.  That MIP is a few
     thousand arcs where the whole one is tens of thousands, and its answer is
-    feasible for the whole problem (docs/solver.md)."""
+    feasible for the whole problem (docs/solver.md).
+
+    Where this step ends the route (a short limit, `fix_mip_seconds`) and two
+    workers are allowed, a second sub-MIP runs at the same time in a forked
+    child: the same items on only the arcs the LP uses, and those of the
+    answer both start from.  It is a fifth of the size, and on tight ceilings
+    HiGHS gets further in it; on other families the wide one mostly gives
+    more (benchmarks/RESULTS.md, s34 and s36).  The better answer of the two
+    is taken, the wide one's on a tie."""
     left, whole = fix_mip_seconds(core, budget, reserve_s)
     stats["fix_mip_takes_search_half"] = whole
     if left < steps.MIN_SEARCH_S:
@@ -226,29 +237,95 @@ def fix_and_mip(
     fixed_item[core.arc_item[one]] = True
     cols = columns & ~fixed_item[core.arc_item]
     cols[one] = True
+    # the best answer so far, moved onto the fixed arcs: HiGHS starts from it
+    # (repaired inside each sub-problem) instead of its own weak first answers
+    best = max((ch for _, ch in cands if core.is_feasible(ch)), key=core.value, default=None)
+    start = None
+    if best is not None:
+        start = best.copy()
+        start[core.arc_item[one]] = one
     sub, back = core.restrict(cols)
     stats["fix_mip_arcs"] = sub.n_arcs
-    # the best answer so far, moved onto the fixed arcs and repaired inside
-    # the sub-problem: HiGHS starts from it instead of its own weak first answers
-    best = max((ch for _, ch in cands if core.is_feasible(ch)), key=core.value, default=None)
-    hint = None
-    if best is not None:
-        h = best.copy()
-        h[core.arc_item[one]] = one
-        h[(h >= 0) & ~cols[np.maximum(h, 0)]] = -1
-        h = heuristics.repair_and_fill(sub, steps.to_sub(h, back))
-        hint = h if sub.is_feasible(h) else None
-        if hint is not None:
-            stats["fix_mip_hint"] = sub.value(hint)
-    r = mip_solver.solve_mip(
-        sub,
+    hint = _sub_hint(sub, back, cols, start)
+    if hint is not None:
+        stats["fix_mip_hint"] = sub.value(hint)
+    used = cols & (x > 1e-9)
+    if hint is not None:
+        # the wide one's starting answer, so that both start from the same answer
+        on = steps.to_core(hint, back)
+        used[on[on >= 0]] = True
+    small = sub.n_arcs <= steps.INPROCESS_MAX_ARCS
+    if not (whole and small and workers >= 2 and NARROW_SUB_MIP) or int(used.sum()) >= sub.n_arcs:
+        r = mip_solver.solve_mip(
+            sub,
+            time_limit_s=left,
+            relative_gap=1e-6,
+            grace_s=0.1,
+            hint=hint,
+            in_process=small,
+        )
+        stats["fix_mip_reason"] = r.stats.get("highs_reason")
+        return _on_core(core, sub, back, r.chosen)
+    nsub, nback = core.restrict(used)
+    stats["fix_mip_narrow_arcs"] = nsub.n_arcs
+    wide: list[mip_solver.MipResult] = []
+
+    def wide_meanwhile(child_budget: TimeBudget) -> bool:
+        wide.append(
+            mip_solver.solve_mip(
+                sub, time_limit_s=child_budget.left(), relative_gap=1e-6, hint=hint, in_process=True
+            )
+        )
+        return False  # the narrow one may still find more: it keeps its time
+
+    nhint = None if hint is None else steps.to_sub(steps.to_core(hint, back), nback)
+    rn = mip_solver.solve_mip(
+        nsub,
         time_limit_s=left,
         relative_gap=1e-6,
         grace_s=0.1,
-        hint=hint,
-        in_process=sub.n_arcs <= steps.INPROCESS_MAX_ARCS,
+        hint=nhint,
+        while_waiting=wide_meanwhile,
+        cut_pool=NARROW_CUT_POOL,
     )
-    stats["fix_mip_reason"] = r.stats.get("highs_reason")
-    if r.chosen is None or not sub.is_feasible(r.chosen):
+    # (without a fork the narrow one ran alone, here: then it is the only answer)
+    answers = [(_on_core(core, nsub, nback, rn.chosen), True)]
+    stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
+    if wide:
+        answers.append((_on_core(core, sub, back, wide[0].chosen), False))
+        stats["fix_mip_reason"] = wide[0].stats.get("highs_reason")
+    got = [(ch, narrow) for ch, narrow in answers if ch is not None]
+    for ch, narrow in got:
+        stats["fix_mip_narrow_value" if narrow else "fix_mip_value"] = core.value(ch)
+    if not got:
         return None
-    return steps.to_core(r.chosen, back)
+    # the wide one first: on a tie it is the answer, as without the narrow one
+    answer, stats["fix_mip_narrow_won"] = max(reversed(got), key=lambda g: core.value(g[0]))
+    return answer
+
+
+# the second, narrow sub-MIP beside the wide one (`fix_and_mip`), and HiGHS's pool of
+# cuts there: with the default (10,000) HiGHS spent the whole 0.6-0.7 s of a 2 s solve
+# at 1k x 200 in its root's cut rounds on family tight and found nothing beyond its
+# hint; with 300 its sub-MIP heuristic found +0.2 to +1.2 % on two of three seeds
+# (benchmarks/RESULTS.md, s36).  The wide one keeps the default: there the same cap
+# gave as much less as more over the families.
+NARROW_SUB_MIP = True
+NARROW_CUT_POOL = 300
+
+
+def _sub_hint(sub: Core, back: IntArray, cols: Any, start: IntArray | None) -> IntArray | None:
+    """`start` (an answer on the core) inside the sub-problem of the arcs `cols`,
+    repaired there; None when that is not feasible."""
+    if start is None:
+        return None
+    h = start.copy()
+    h[(h >= 0) & ~cols[np.maximum(h, 0)]] = -1
+    h = heuristics.repair_and_fill(sub, steps.to_sub(h, back))
+    return h if sub.is_feasible(h) else None
+
+
+def _on_core(core: Core, sub: Core, back: IntArray, chosen: IntArray | None) -> IntArray | None:
+    if chosen is None or not sub.is_feasible(chosen):
+        return None
+    return steps.to_core(chosen, back)

@@ -257,6 +257,7 @@ def _lp_route(
             stats,
             loop_budget=budget.until(budget.at(COLGEN_SHARE)),
             fix_reserve_s=FIX_MIP_RESERVE * budget.limit,
+            workers=opts.workers,
         )
         if inc.lp is not None and budget.left() < steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(
             inc.core
