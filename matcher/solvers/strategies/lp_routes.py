@@ -307,7 +307,7 @@ def fix_and_mip(
 # the second, narrow sub-MIP beside the wide one (`fix_and_mip`), and HiGHS's pool of
 # cuts there: with the default (10,000) HiGHS spent the whole 0.6-0.7 s of a 2 s solve
 # at 1k x 200 in its root's cut rounds on family tight and found nothing beyond its
-# hint; with 300 its sub-MIP heuristic found +0.2 to +1.2 % on two of three seeds
+# hint; with 300 its sub-MIP heuristic found +0.4 and +1.2 % on two of three seeds
 # (benchmarks/RESULTS.md, s36).  The wide one keeps the default: there the same cap
 # gave as much less as more over the families.
 NARROW_SUB_MIP = True
