@@ -114,3 +114,18 @@ def test_the_route_with_two_sub_mips_keeps_its_limit_and_gives_a_valid_answer() 
     assert sol.objective >= max(st["fix_mip_value"], st["fix_mip_narrow_value"])
     assert verify(p, sol).objective == sol.objective
     assert sol.wall_time_s <= 2.0 + steps.MIN_SEARCH_S
+
+
+def test_a_daemon_runs_the_wide_sub_mip_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon process (a Dask worker runs as one) may not start the child: the wide
+    sub-MIP runs alone, as with one worker."""
+    from types import SimpleNamespace
+
+    assert lp_routes._can_fork()
+    monkeypatch.setattr(lp_routes.mp, "current_process", lambda: SimpleNamespace(daemon=True))
+    assert not lp_routes._can_fork()
+    core = _tight_core()
+    got, stats, calls = _run(monkeypatch, core, {"wide": "hint", "narrow": "hint"})
+    assert calls == ["wide"]
+    assert "fix_mip_narrow_arcs" not in stats
+    assert got is not None

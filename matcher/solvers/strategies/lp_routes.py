@@ -9,6 +9,7 @@ rows to its core.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import time
 from typing import Any
 
@@ -255,7 +256,8 @@ def fix_and_mip(
         on = steps.to_core(hint, back)
         used[on[on >= 0]] = True
     small = sub.n_arcs <= steps.INPROCESS_MAX_ARCS
-    if not (whole and small and workers >= 2 and NARROW_SUB_MIP) or int(used.sum()) >= sub.n_arcs:
+    two = whole and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
+    if not two or int(used.sum()) >= sub.n_arcs:
         r = mip_solver.solve_mip(
             sub,
             time_limit_s=left,
@@ -288,7 +290,7 @@ def fix_and_mip(
         while_waiting=wide_meanwhile,
         cut_pool=NARROW_CUT_POOL,
     )
-    # (without a fork the narrow one ran alone, here: then it is the only answer)
+    # (had the child not started, the narrow one ran here and the wide one not)
     answers = [(_on_core(core, nsub, nback, rn.chosen), True)]
     stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
     if wide:
@@ -312,6 +314,16 @@ def fix_and_mip(
 # gave as much less as more over the families.
 NARROW_SUB_MIP = True
 NARROW_CUT_POOL = 300
+
+
+def _can_fork() -> bool:
+    """Whether this process may fork the narrow sub-MIP's child (a daemon, such as a
+    Dask worker, may not start a process)."""
+    try:
+        mp.get_context("fork")
+    except ValueError:
+        return False
+    return not mp.current_process().daemon
 
 
 def _sub_hint(sub: Core, back: IntArray, cols: Any, start: IntArray | None) -> IntArray | None:
