@@ -308,8 +308,8 @@ def fix_and_mip(
 
 # the second, narrow sub-MIP beside the wide one (`fix_and_mip`), and HiGHS's pool of
 # cuts there: with the default (10,000) HiGHS spent the whole 0.6-0.7 s of a 2 s solve
-# at 1k x 200 in its root's cut rounds on family tight and found nothing beyond its
-# hint; with 300 its sub-MIP heuristic found +0.4 and +1.2 % on two of three seeds
+# at 1k x 200 in its root's cut rounds on family tight, +0.2 % beyond its hint on one
+# of three seeds; with 300 its sub-MIP heuristic found +0.4 and +1.2 % on two of them
 # (benchmarks/RESULTS.md, s36).  The wide one keeps the default: there the same cap
 # gave as much less as more over the families.
 NARROW_SUB_MIP = True
