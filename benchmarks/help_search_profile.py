@@ -30,8 +30,10 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -86,13 +88,10 @@ def main() -> int:
 
             return original(n, timed, parts, deadline)
 
-        search_split.run_split = run_split  # type: ignore[assignment]
-        try:
+        with patch.object(search_split, "run_split", run_split):
             t0 = time.perf_counter()
             explain(r, time_budget_s=600, limits=limits)
             wall = time.perf_counter() - t0
-        finally:
-            search_split.run_split = original
         lines = [line.split() for line in log.read().splitlines()]
     if not groups:
         print("the search was not split (too few needs, or no second process)")
@@ -128,74 +127,51 @@ class Stages:
         self.calls: Counter[tuple[str, str]] = Counter()
         self._size = "-"
 
-    def watching(self) -> Any:
-        from contextlib import ExitStack
-
+    def watching(self) -> ExitStack:
         from matcher.domain import neighbourhood
 
         stack = ExitStack()
         hoods = neighbourhood.Neighbourhoods
         # (method, position of its scope among the arguments after self)
         for name, at in (("resolve", 1), ("placeable", 1), ("carry", 2)):
-            stack.enter_context(self._method(hoods, name, at))
+            stack.enter_context(patch.object(hoods, name, self._method(hoods, name, at)))
         for name in ("compile_scenario", "_relaxed", "match", "decode"):
-            stack.enter_context(self._function(neighbourhood, name))
+            stack.enter_context(
+                patch.object(neighbourhood, name, self._function(neighbourhood, name))
+            )
         return stack
 
-    def _method(self, cls: Any, name: str, at: int) -> Any:
-        from contextlib import contextmanager
+    def _add(self, key: tuple[str, str], since: float) -> None:
+        self.seconds[key] += time.perf_counter() - since
+        self.calls[key] += 1
 
+    def _method(self, cls: Any, name: str, at: int) -> Callable[..., Any]:
         original = getattr(cls, name)
-        stages = self
 
         def wrapped(hoods: Any, *a: Any) -> Any:
-            deltas = a[0]
             size = "large" if len(hoods.needs(a[at])) >= BIG_SCOPE else "small"
-            kinds = "+".join(sorted({type(d).__name__ for d in deltas})) or "none"
-            stages._size = size
+            kinds = "+".join(sorted({type(d).__name__ for d in a[0]})) or "none"
+            self._size = size
             t = time.perf_counter()
             try:
                 return original(hoods, *a)
             finally:
-                key = (f"{name} {kinds}", size)
-                stages.seconds[key] += time.perf_counter() - t
-                stages.calls[key] += 1
-                stages._size = "-"
+                self._add((f"{name} {kinds}", size), t)
+                self._size = "-"
 
-        @contextmanager
-        def patched() -> Any:
-            setattr(cls, name, wrapped)
-            try:
-                yield
-            finally:
-                setattr(cls, name, original)
+        return wrapped
 
-        return patched()
-
-    def _function(self, module: Any, name: str) -> Any:
-        from contextlib import contextmanager
-
+    def _function(self, module: Any, name: str) -> Callable[..., Any]:
         original = getattr(module, name)
-        stages = self
 
         def wrapped(*a: Any, **k: Any) -> Any:
             t = time.perf_counter()
             try:
                 return original(*a, **k)
             finally:
-                key = (f"  within: {name}", stages._size)
-                stages.seconds[key] += time.perf_counter() - t
-                stages.calls[key] += 1
+                self._add((f"  within: {name}", self._size), t)
 
-        @contextmanager
-        def patched() -> Any:
-            setattr(module, name, wrapped)
-            try:
-                yield
-            finally:
-                setattr(module, name, original)
-
-        return patched()
+        return wrapped
 
     def print(self, total: float) -> None:
         print("| stage | neighbourhood | calls | s |")
