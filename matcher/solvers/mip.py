@@ -251,34 +251,15 @@ def _quiet_fds() -> Iterator[None]:
                 os.close(fd)
 
 
-def _child(
-    conn: Any,
-    core: Core,
-    time_limit_s: float,
-    relative_gap: float,
-    relax: bool,
-    threads: int,
-    hint: IntArray | None,
-    presolve: bool,
-    node_limit: int | None = None,
-    cut_pool: int | None = None,
-) -> None:
+def _child(conn: Any, core: Core, solve_kw: dict[str, Any]) -> None:
+    """`_solve_in_process(core, **solve_kw)` in the forked child; its output goes
+    back through `conn`."""
     t0 = time.perf_counter()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
-        out = _solve_in_process(
-            core,
-            time_limit_s,
-            relative_gap,
-            relax,
-            threads,
-            hint,
-            presolve,
-            node_limit,
-            cut_pool=cut_pool,
-        )
+        out = _solve_in_process(core, **solve_kw)
     except Exception as exc:  # the parent reports it; a child must not crash silently
         out = {"failure": SearchStatus.ERROR, "detail": repr(exc)}
     # how long the child took against its limit (HiGHS overruns it a little)
@@ -325,21 +306,17 @@ class MipChild:
             return None
         t0 = time.perf_counter() if t0 is None else t0
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_child,
-            args=(
-                send,
-                core,
-                time_limit_s,
-                relative_gap,
-                relax,
-                threads,
-                hint,
-                presolve,
-                node_limit,
-                cut_pool,
-            ),
-        )
+        solve_kw = {
+            "time_limit_s": time_limit_s,
+            "relative_gap": relative_gap,
+            "relax": relax,
+            "threads": threads,
+            "hint": hint,
+            "presolve": presolve,
+            "node_limit": node_limit,
+            "cut_pool": cut_pool,
+        }
+        proc = ctx.Process(target=_child, args=(send, core, solve_kw))
         proc.start()
         send.close()
         return cls(core, proc, recv, t0, relax)
