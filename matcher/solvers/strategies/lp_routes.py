@@ -256,28 +256,23 @@ def fix_and_mip(
         on = steps.to_core(hint, back)
         used[on[on >= 0]] = True
     small = sub.n_arcs <= steps.INPROCESS_MAX_ARCS
-    two = whole and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
-    if not two or int(used.sum()) >= sub.n_arcs:
+
+    def solve_wide(limit_s: float) -> mip_solver.MipResult:
         r = mip_solver.solve_mip(
-            sub,
-            time_limit_s=left,
-            relative_gap=1e-6,
-            grace_s=0.1,
-            hint=hint,
-            in_process=small,
+            sub, time_limit_s=limit_s, relative_gap=1e-6, grace_s=0.1, hint=hint, in_process=small
         )
         stats["fix_mip_reason"] = r.stats.get("highs_reason")
-        return _on_core(core, sub, back, r.chosen)
+        return r
+
+    two = whole and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
+    if not two or int(used.sum()) >= sub.n_arcs:
+        return _on_core(core, sub, back, solve_wide(left).chosen)
     nsub, nback = core.restrict(used)
     stats["fix_mip_narrow_arcs"] = nsub.n_arcs
     wide: list[mip_solver.MipResult] = []
 
     def wide_meanwhile(child_budget: TimeBudget) -> bool:
-        wide.append(
-            mip_solver.solve_mip(
-                sub, time_limit_s=child_budget.left(), relative_gap=1e-6, hint=hint, in_process=True
-            )
-        )
+        wide.append(solve_wide(child_budget.left()))
         return False  # the narrow one may still find more: it keeps its time
 
     nhint = None if hint is None else steps.to_sub(steps.to_core(hint, back), nback)
@@ -295,7 +290,6 @@ def fix_and_mip(
     stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
     if wide:
         answers.append((_on_core(core, sub, back, wide[0].chosen), False))
-        stats["fix_mip_reason"] = wide[0].stats.get("highs_reason")
     got = [(ch, narrow) for ch, narrow in answers if ch is not None]
     for ch, narrow in got:
         stats["fix_mip_narrow_value" if narrow else "fix_mip_value"] = core.value(ch)
