@@ -1,6 +1,7 @@
 """The sub-MIP on the LP's fractional items (`lp_routes.fix_and_mip`): with two workers,
 where it ends the route, a narrow one (only the arcs the LP uses) runs in a forked child
-beside the wide one, and the better answer is taken."""
+beside the wide one, started during the LP loop (`lp_routes.EarlyNarrow`), and the
+better answer is taken."""
 
 from __future__ import annotations
 
@@ -107,6 +108,9 @@ def test_the_route_with_two_sub_mips_keeps_its_limit_and_gives_a_valid_answer() 
     p = generate_family("tight", 1000, 200, 2)
     sol = solve(p, SolveOptions(time_limit_s=2.0, workers=2))
     st = sol.stats
+    # the narrow one started during the loop, after its third round
+    assert st["fix_mip_narrow_round"] == lp_routes.NARROW_START_ROUND == 3
+    assert st["lp_rounds"] > lp_routes.NARROW_START_ROUND
     assert 0 < st["fix_mip_narrow_arcs"] < st["fix_mip_arcs"] / 2
     assert st["fix_mip_narrow_reason"]
     assert st["fix_mip_reason"]
@@ -129,3 +133,87 @@ def test_a_daemon_runs_the_wide_sub_mip_alone(monkeypatch: pytest.MonkeyPatch) -
     assert calls == ["wide"]
     assert "fix_mip_narrow_arcs" not in stats
     assert got is not None
+
+
+def _early(core: Core, workers: int = 2, limit: float = 2.0) -> lp_routes.EarlyNarrow | None:
+    """`EarlyNarrow.wanted` for a solve of `limit` seconds that has just begun, with
+    the loop's half of it."""
+    inc = steps.begin(core, SolveOptions(time_limit_s=limit), {})
+    budget = TimeBudget(limit)
+    loop = budget.until(budget.at(0.5))
+    return lp_routes.EarlyNarrow.wanted(inc, budget, loop, 0.05 * limit, workers)
+
+
+def test_the_early_narrow_sub_mip_is_wanted_only_where_it_ends_the_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core = _tight_core()
+    assert _early(core) is not None  # 2 s: the sub-MIP after the loop ends the route
+    assert _early(core, workers=1) is None
+    # 30 s: HiGHS on the whole core has its half after the sub-MIP, on the second core
+    assert _early(core, limit=30.0) is None
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(lp_routes.mp, "current_process", lambda: SimpleNamespace(daemon=True))
+    assert _early(core) is None
+
+
+def test_the_early_child_starts_after_its_round_and_is_stopped_when_not_wanted() -> None:
+    core = _tight_core()
+    early = _early(core)
+    assert early is not None
+    x, columns = _lp_point(core)
+    prices = np.zeros(core.n_resources)
+    for _ in range(lp_routes.NARROW_START_ROUND - 1):
+        early.after_round(core, x, columns, prices)
+        assert early.child is None
+    early.after_round(core, x, columns, prices)
+    child = early.child
+    assert child is not None
+    assert 0 < early.sub.n_arcs < core.n_arcs
+    early.stop()
+    assert early.child is None
+    assert child.done()  # stopped, not left running beside the route
+    assert early.collect() is None
+
+
+def test_fix_and_mip_takes_the_early_childs_answer_when_it_is_worth_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wide sub-MIP runs here alone (no second child), the early one's answer
+    is collected and wins where it is worth more."""
+    core = _tight_core()
+    early = _early(core)
+    assert early is not None
+    x, columns = _lp_point(core)
+    started: list[Any] = []
+
+    class FakeChild:
+        def __init__(self, sub: Core, **kw: Any) -> None:
+            self.hint = kw["hint"]
+            started.append(self)
+
+        def collect(self, wait_s: float, stopped: str | None = None) -> mip_solver.MipResult:
+            return mip_solver.MipResult(SearchStatus.FEASIBLE, self.hint, None)
+
+    monkeypatch.setattr(mip_solver.MipChild, "start", lambda sub, **kw: FakeChild(sub, **kw))
+    for _ in range(lp_routes.NARROW_START_ROUND):
+        early.after_round(core, x, columns, np.zeros(core.n_resources))
+    assert len(started) == 1
+    calls: list[bool] = []
+
+    def wide(sub: Core, **kw: Any) -> mip_solver.MipResult:
+        calls.append(kw.get("while_waiting") is not None)
+        return mip_solver.MipResult(SearchStatus.FEASIBLE, np.full(sub.n_items, -1), None)
+
+    monkeypatch.setattr(mip_solver, "solve_mip", wide)
+    budget = TimeBudget(2.0, time.perf_counter() - 1.0)
+    stats: dict[str, Any] = {}
+    start = np.full(core.n_items, -1)
+    got = lp_routes.fix_and_mip(core, x, columns, budget, [("s", start)], stats, 0.1, 2, early)
+    assert calls == [False]  # the wide one alone, in this process
+    assert got is not None
+    assert core.is_feasible(got)
+    assert stats["fix_mip_narrow_won"] is True
+    assert core.value(got) == stats["fix_mip_narrow_value"] > stats["fix_mip_value"]
+    assert early.child is None

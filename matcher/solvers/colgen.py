@@ -32,6 +32,7 @@ violated first.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.solvers.budget import TimeBudget
-from matcher.solvers.core import Core, IntArray
+from matcher.solvers.core import BoolArray, Core, IntArray
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -365,6 +366,7 @@ def lp_loop(
     keep: IntArray | None = None,
     cuts: bool = True,
     in_process_max_arcs: int = 20_000,
+    after_round: Callable[[Core, FloatArray, BoolArray, FloatArray], None] | None = None,
 ) -> LoopResult | None:
     """Rounds of restricted LP, column pricing and cut separation until the
     LP over all arcs and violated cuts is solved or the `budget` ends; None
@@ -418,6 +420,8 @@ def lp_loop(
             best = LoopResult(core, bound, lam, x, rc)
         else:
             best.x = x  # the newest point separates best
+        if after_round is not None:
+            after_round(core, x, in_lp, lam)
         new_cols = new_columns(core, pw, in_lp)
         new_cuts = separate(core, krows, x, primary=primary) if krows else []
         if new_cols.size == 0 and not new_cuts:

@@ -43,6 +43,7 @@ def colgen(
     converged is followed by the LP over all arcs with its cuts when the
     time allows (`close_lp`)."""
     t = time.perf_counter()
+    early = EarlyNarrow.wanted(inc, budget, loop_budget, fix_reserve_s, workers)
     # (the flow answer's marginal-value budget prices, lagrange.start_prices,
     # chose worse first columns than no prices: docs/solver.md)
     r = lp_loop(
@@ -50,6 +51,7 @@ def colgen(
         budget=loop_budget,
         keep=inc.best_feasible(),
         in_process_max_arcs=steps.INPROCESS_MAX_ARCS,
+        after_round=early.after_round if early is not None else None,
     )
     inc.lp_tried = True
     if r is not None:
@@ -60,7 +62,9 @@ def colgen(
         cands = steps.lp_candidates(ext, r.x, r.prices, np.where(priced_rows(ext), r.prices, 0.0))
         if r.x is not None and r.columns is not None:
             t_fix = time.perf_counter()
-            fixed = fix_and_mip(ext, r.x, r.columns, budget, cands, stats, fix_reserve_s, workers)
+            fixed = fix_and_mip(
+                ext, r.x, r.columns, budget, cands, stats, fix_reserve_s, workers, early
+            )
             stats["fix_mip_s"] = round(time.perf_counter() - t_fix, 6)
             if fixed is not None:
                 cands.append(("LP ones fixed + HiGHS sub-MIP", fixed))
@@ -76,6 +80,8 @@ def colgen(
     stats["lp_heuristics_s"] = round(time.perf_counter() - t, 6)
     if inc.lp is None:
         stats["lp_failed"] = True
+    if early is not None:
+        early.stop()  # (a loop that failed, or a sub-MIP that did not run)
 
 
 COLGEN_SOURCE = "LP relaxation with knapsack cuts (column generation, HiGHS)"
@@ -187,15 +193,19 @@ FIX_MIP_END_MARGIN_S = 0.1
 FIX_MIP_END_MARGIN_SHARE = 0.025
 
 
-def fix_mip_seconds(core: Core, budget: TimeBudget, reserve_s: float) -> tuple[float, bool]:
+def fix_mip_seconds(
+    core: Core, budget: TimeBudget, reserve_s: float, at: float | None = None
+) -> tuple[float, bool]:
     """The sub-MIP's time limit, and whether it also takes the half kept for
     HiGHS on the whole core after it, because that search would not fit in
-    it (True; the sub-MIP then ends the route)."""
-    left = budget.left() - max(steps.MIN_SEARCH_S, reserve_s)
+    it (True; the sub-MIP then ends the route); for a sub-MIP started at
+    `at` (a `time.perf_counter()` reading), by default now."""
+    has = budget.left() if at is None else max(0.0, budget.deadline - at)
+    left = has - max(steps.MIN_SEARCH_S, reserve_s)
     if core.n_arcs > steps.INPROCESS_MAX_ARCS:
         return left, False
     # the same rule as mip.py's after this step, on the time left after it
-    if budget.left() - left / 2 >= steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(core):
+    if has - left / 2 >= steps.SEARCH_AFTER_LP_LPS * steps.lp_expected_s(core):
         # HiGHS can prove a problem this small on the whole: keep half the
         # time for that search, which this heuristic step must not starve
         return left / 2, False
@@ -216,6 +226,7 @@ def fix_and_mip(
     stats: dict[str, Any],
     reserve_s: float,
     workers: int = 1,
+    early: EarlyNarrow | None = None,
 ) -> IntArray | None:
     """HiGHS on the items the LP leaves fractional: the arcs at 1 stay fixed,
     the other items keep the arcs of the last restricted LP.  That MIP is a few
@@ -227,12 +238,79 @@ def fix_and_mip(
     child: the same items on only the arcs the LP uses, and those of the
     answer both start from.  It is a fifth of the size, and on tight ceilings
     HiGHS gets further in it; on other families the wide one mostly gives
-    more (benchmarks/RESULTS.md, s34 and s36).  The better answer of the two
-    is taken, the wide one's on a tie."""
+    more (benchmarks/RESULTS.md, s34 and s36).  `early` is that child started
+    from a round of the LP loop (`EarlyNarrow`), which then gives it the
+    loop's later rounds too.  The better answer of the two is taken, the wide
+    one's on a tie."""
     left, whole = fix_mip_seconds(core, budget, reserve_s)
     stats["fix_mip_takes_search_half"] = whole
+    if early is not None and not whole:
+        early.stop()  # the search on the whole core after this step takes the second core
+        early = None
     if left < steps.MIN_SEARCH_S:
         return None
+    sub, back, cols, hint = _fixed_sub(core, x, columns, cands)
+    stats["fix_mip_arcs"] = sub.n_arcs
+    if hint is not None:
+        stats["fix_mip_hint"] = sub.value(hint)
+    small = sub.n_arcs <= steps.INPROCESS_MAX_ARCS
+
+    def solve_wide(limit_s: float) -> mip_solver.MipResult:
+        r = mip_solver.solve_mip(
+            sub, time_limit_s=limit_s, relative_gap=1e-6, grace_s=0.1, hint=hint, in_process=small
+        )
+        stats["fix_mip_reason"] = r.stats.get("highs_reason")
+        return r
+
+    answers: list[tuple[IntArray | None, bool]] = []
+    if early is not None and early.child is not None:
+        stats["fix_mip_narrow_arcs"] = early.sub.n_arcs
+        stats["fix_mip_narrow_round"] = NARROW_START_ROUND
+        answers.append((_on_core(core, sub, back, solve_wide(left).chosen), False))
+        rn = early.collect()
+        assert rn is not None  # (the child was started)
+        answers.insert(0, (_on_core(core, early.sub, early.back, rn.chosen), True))
+        stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
+    else:
+        two = whole and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
+        nsub, nback, nhint = _narrow(core, x, cols, sub, back, hint)
+        if not two or nsub.n_arcs >= sub.n_arcs:
+            return _on_core(core, sub, back, solve_wide(left).chosen)
+        stats["fix_mip_narrow_arcs"] = nsub.n_arcs
+        wide: list[mip_solver.MipResult] = []
+
+        def wide_meanwhile(child_budget: TimeBudget) -> bool:
+            wide.append(solve_wide(child_budget.left()))
+            return False  # the narrow one may still find more: it keeps its time
+
+        rn = mip_solver.solve_mip(
+            nsub,
+            time_limit_s=left,
+            relative_gap=1e-6,
+            grace_s=0.1,
+            hint=nhint,
+            while_waiting=wide_meanwhile,
+            cut_pool=NARROW_CUT_POOL,
+        )
+        # (had the child not started, the narrow one ran here and the wide one not)
+        answers.append((_on_core(core, nsub, nback, rn.chosen), True))
+        stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
+        if wide:
+            answers.append((_on_core(core, sub, back, wide[0].chosen), False))
+    got = [(ch, narrow) for ch, narrow in answers if ch is not None]
+    for ch, narrow in got:
+        stats["fix_mip_narrow_value" if narrow else "fix_mip_value"] = core.value(ch)
+    if not got:
+        return None
+    # the wide one first: on a tie it is the answer, as without the narrow one
+    answer, stats["fix_mip_narrow_won"] = max(reversed(got), key=lambda g: core.value(g[0]))
+    return answer
+
+
+def _fixed_sub(
+    core: Core, x: Any, columns: Any, cands: list[tuple[str, IntArray]]
+) -> tuple[Core, IntArray, Any, IntArray | None]:
+    """The wide sub-MIP: its core, arc map, arcs (on `core`) and starting answer."""
     one = np.flatnonzero(x > 1 - 1e-6)
     fixed_item = np.zeros(core.n_items, dtype=bool)
     fixed_item[core.arc_item[one]] = True
@@ -246,58 +324,91 @@ def fix_and_mip(
         start = best.copy()
         start[core.arc_item[one]] = one
     sub, back = core.restrict(cols)
-    stats["fix_mip_arcs"] = sub.n_arcs
-    hint = _sub_hint(sub, back, cols, start)
-    if hint is not None:
-        stats["fix_mip_hint"] = sub.value(hint)
+    return sub, back, cols, _sub_hint(sub, back, cols, start)
+
+
+def _narrow(
+    core: Core, x: Any, cols: Any, sub: Core, back: IntArray, hint: IntArray | None
+) -> tuple[Core, IntArray, IntArray | None]:
+    """The narrow sub-MIP: the wide one's arcs that the LP uses, and those of its
+    starting answer; its core, arc map and starting answer."""
     used = cols & (x > 1e-9)
     if hint is not None:
         # the wide one's starting answer, so that both start from the same answer
         on = steps.to_core(hint, back)
         used[on[on >= 0]] = True
-    small = sub.n_arcs <= steps.INPROCESS_MAX_ARCS
-
-    def solve_wide(limit_s: float) -> mip_solver.MipResult:
-        r = mip_solver.solve_mip(
-            sub, time_limit_s=limit_s, relative_gap=1e-6, grace_s=0.1, hint=hint, in_process=small
-        )
-        stats["fix_mip_reason"] = r.stats.get("highs_reason")
-        return r
-
-    two = whole and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
-    if not two or int(used.sum()) >= sub.n_arcs:
-        return _on_core(core, sub, back, solve_wide(left).chosen)
     nsub, nback = core.restrict(used)
-    stats["fix_mip_narrow_arcs"] = nsub.n_arcs
-    wide: list[mip_solver.MipResult] = []
-
-    def wide_meanwhile(child_budget: TimeBudget) -> bool:
-        wide.append(solve_wide(child_budget.left()))
-        return False  # the narrow one may still find more: it keeps its time
-
     nhint = None if hint is None else steps.to_sub(steps.to_core(hint, back), nback)
-    rn = mip_solver.solve_mip(
-        nsub,
-        time_limit_s=left,
-        relative_gap=1e-6,
-        grace_s=0.1,
-        hint=nhint,
-        while_waiting=wide_meanwhile,
-        cut_pool=NARROW_CUT_POOL,
-    )
-    # (had the child not started, the narrow one ran here and the wide one not)
-    answers = [(_on_core(core, nsub, nback, rn.chosen), True)]
-    stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
-    if wide:
-        answers.append((_on_core(core, sub, back, wide[0].chosen), False))
-    got = [(ch, narrow) for ch, narrow in answers if ch is not None]
-    for ch, narrow in got:
-        stats["fix_mip_narrow_value" if narrow else "fix_mip_value"] = core.value(ch)
-    if not got:
-        return None
-    # the wide one first: on a tie it is the answer, as without the narrow one
-    answer, stats["fix_mip_narrow_won"] = max(reversed(got), key=lambda g: core.value(g[0]))
-    return answer
+    return nsub, nback, nhint
+
+
+class EarlyNarrow:
+    """The narrow sub-MIP (`fix_and_mip`) started in a forked child after round
+    `NARROW_START_ROUND` of the LP loop, so that it also has the second core
+    while the loop's later rounds run in this process.  On family tight at 1k x
+    200 and 2 s it had 0.6-0.75 s after the loop and returned its starting
+    answer on two of three seeds; replayed alone, it gave +1.2 % on seed 2 with
+    1.5 s (benchmarks/RESULTS.md, s37)."""
+
+    def __init__(self, inc: steps.Incumbents, end: float) -> None:
+        self.inc, self.end = inc, end
+        self.round = 0
+        self.child: mip_solver.MipChild | None = None
+        self.sub: Core = inc.core
+        self.back: IntArray = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def wanted(
+        cls,
+        inc: steps.Incumbents,
+        budget: TimeBudget,
+        loop_budget: TimeBudget,
+        reserve_s: float,
+        workers: int,
+    ) -> EarlyNarrow | None:
+        """One where two workers are allowed and the sub-MIP after the loop, as
+        the loop's own budget foresees it, ends the route (`fix_mip_seconds`):
+        both sub-MIPs then end at the same time."""
+        if not (NARROW_SUB_MIP and NARROW_START_ROUND and workers >= 2 and _can_fork()):
+            return None
+        left, whole = fix_mip_seconds(inc.core, budget, reserve_s, at=loop_budget.deadline)
+        if not whole or left < steps.MIN_SEARCH_S:
+            return None
+        return cls(inc, loop_budget.deadline + left)
+
+    def after_round(self, core: Core, x: Any, in_lp: Any, prices: Any) -> None:
+        """`colgen.lp_loop`'s hook: the child started after round
+        `NARROW_START_ROUND`, from that round's point and the best answer so far."""
+        self.round += 1
+        if self.child is not None or self.round != NARROW_START_ROUND:
+            return
+        cands = steps.lp_candidates(core, x, prices, np.where(priced_rows(core), prices, 0.0))
+        # (the first incumbents are answers on the core without the loop's cut rows,
+        # which every answer meets)
+        cands += self.inc.candidates
+        sub, back, cols, hint = _fixed_sub(core, x, in_lp, cands)
+        nsub, nback, nhint = _narrow(core, x, cols, sub, back, hint)
+        limit = self.end - time.perf_counter()
+        if nsub.n_arcs > steps.INPROCESS_MAX_ARCS or limit < steps.MIN_SEARCH_S:
+            return
+        self.sub, self.back = nsub, nback
+        self.child = mip_solver.MipChild.start(
+            nsub, time_limit_s=limit, relative_gap=1e-6, hint=nhint, cut_pool=NARROW_CUT_POOL
+        )
+
+    def collect(self) -> mip_solver.MipResult | None:
+        """The child's answer, waiting until shortly after its limit; None when no
+        child was started."""
+        if self.child is None:
+            return None
+        child, self.child = self.child, None
+        return child.collect(max(0.0, self.end + NARROW_GRACE_S - time.perf_counter()))
+
+    def stop(self) -> None:
+        """The child stopped (its answer is not wanted)."""
+        if self.child is not None:
+            self.child.collect(0.0, "stopped: the sub-MIP after the loop did not run")
+            self.child = None
 
 
 # the second, narrow sub-MIP beside the wide one (`fix_and_mip`), and HiGHS's pool of
@@ -308,6 +419,12 @@ def fix_and_mip(
 # gave as much less as more over the families.
 NARROW_SUB_MIP = True
 NARROW_CUT_POOL = 300
+# ... started after this round of the LP loop (`EarlyNarrow`; 0: after the loop): on
+# family tight at 1k x 200, 2 s, starts after rounds 2, 3 and 4 each took the worst
+# seed from 1.60 % to 1.00-1.02 % and kept every other family within 0.3 % (s37)
+NARROW_START_ROUND = 3
+# how long after its limit the early child may answer (the grace of the wide one)
+NARROW_GRACE_S = 0.1
 
 
 def _can_fork() -> bool:
