@@ -154,8 +154,14 @@ def test_the_early_narrow_sub_mip_is_wanted_only_where_it_ends_the_route(
     assert _early(core, limit=30.0) is None
     from types import SimpleNamespace
 
+    # a core above the in-process size keeps no half for that search: the sub-MIP
+    # takes the time left at every limit, and the narrow one runs beside it
+    late = build_core(generate_family("late", 1000, 200, 1))
+    assert late.n_arcs > steps.INPROCESS_MAX_ARCS
+    assert _early(late, limit=30.0) is not None
     monkeypatch.setattr(lp_routes.mp, "current_process", lambda: SimpleNamespace(daemon=True))
     assert _early(core) is None
+    assert _early(late) is None
 
 
 def test_the_early_child_starts_after_its_round_and_is_stopped_when_not_wanted() -> None:
