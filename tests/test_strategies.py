@@ -228,21 +228,29 @@ def test_sub_mip_takes_the_half_of_a_search_that_would_not_run() -> None:
 
 
 def test_lagrangian_keeps_a_small_margin_on_small_cores() -> None:
-    """The Lagrangian after the LP route stops `_answer_margin` before the deadline:
-    0.42 s at 2 s on a national-size core, 0.14 s on a core HiGHS takes in process
-    (assembled in hundredths of a second), so at 1k x 200 and 2 s it gets the time
-    the sub-MIP leaves it."""
+    """The Lagrangian and the parts after the LP route stop `_answer_margin` before the
+    deadline: by the core's size (0.15 s + 2.5 us per arc), never more than 0.3 s + 6 %
+    of the limit; 0.14 s at 2 s on a core HiGHS takes in process (assembled in
+    hundredths of a second), so at 1k x 200 and 2 s it gets the time the sub-MIP
+    leaves it."""
     from types import SimpleNamespace
 
     from matcher.solvers.strategies import mip as mip_strategy
     from matcher.solvers.strategies import steps
 
-    budget = TimeBudget(2.0)
-    large = SimpleNamespace(n_arcs=steps.INPROCESS_MAX_ARCS + 1)
-    small = SimpleNamespace(n_arcs=12_000)
-    assert mip_strategy._answer_margin(budget) == pytest.approx(0.42)
-    assert mip_strategy._answer_margin(budget, large) == pytest.approx(0.42)  # type: ignore[arg-type]
-    assert mip_strategy._answer_margin(budget, small) == pytest.approx(0.14)  # type: ignore[arg-type]
+    def core(arcs: int) -> Any:
+        return SimpleNamespace(n_arcs=arcs)
+
+    two, ten, three_minutes = TimeBudget(2.0), TimeBudget(10.0), TimeBudget(180.0)
+    assert mip_strategy._answer_margin(two) == pytest.approx(0.42)  # no core: the share
+    large = core(steps.INPROCESS_MAX_ARCS + 1)
+    assert mip_strategy._answer_margin(two, large) == pytest.approx(0.15 + 20_001 * 2.5e-6)
+    # 10k x 2k: 0.46 s at 10 s, where the share kept 0.9 s; at 2 s the share is less
+    assert mip_strategy._answer_margin(ten, core(124_000)) == pytest.approx(0.46)
+    assert mip_strategy._answer_margin(two, core(124_000)) == pytest.approx(0.42)
+    # 100k x 10k: 3.3 s of 180 s, where the share kept 11.1 s
+    assert mip_strategy._answer_margin(three_minutes, core(1_250_000)) == pytest.approx(3.275)
+    assert mip_strategy._answer_margin(two, core(12_000)) == pytest.approx(0.14)
 
 
 def test_the_simplex_is_expected_slower_per_arc_on_huge_cores() -> None:
