@@ -242,9 +242,9 @@ def fix_and_mip(
     feasible for the whole problem (docs/solver.md).
 
     Where this step ends the route (a short limit or a large core,
-    `_ends_route`) and two workers are allowed, a second sub-MIP runs at the same time in a forked
-    child: the same items on only the arcs the LP uses, and those of the
-    answer both start from.  It is a fifth of the size, and on tight ceilings
+    `_ends_route`) and two workers are allowed, a second sub-MIP runs at the
+    same time in a forked child: the same items on only the arcs the LP uses,
+    and those of the answer both start from.  It is a fifth of the size, and on tight ceilings
     HiGHS gets further in it; on other families the wide one mostly gives
     more (benchmarks/RESULTS.md, s34 and s36).  `early` is that child started
     from a round of the LP loop (`EarlyNarrow`), which then gives it the
