@@ -164,11 +164,13 @@ def test_solve_runs_parts_after_pdlp_within_its_limit(
     monkeypatch.setattr(parts, "PART_MIN_S", 0.3)
     p = generate(GeneratorConfig(1000, 200, seed=1))
     seen: list[int] = []
+    workers: list[int] = []
     run = mip_strategy.MipStrategy.run
 
     def counted(self: mip_strategy.MipStrategy, core: Core, *args: object) -> object:
         if not self.with_parts:
             seen.append(core.n_arcs)
+            workers.append(args[0].workers)  # type: ignore[attr-defined]
         return run(self, core, *args)  # type: ignore[arg-type]
 
     # the first solve in a process pays for loading the solvers and left PDLP one round
@@ -182,6 +184,8 @@ def test_solve_runs_parts_after_pdlp_within_its_limit(
     assert sol.stats["lagrange_iterations"] <= mip_strategy.LAGRANGE_STEPS_BEFORE_PARTS
     assert sol.stats["parts_tried"] >= 1
     assert len(seen) == sol.stats["parts_tried"]
+    # a part's route has the solve's two workers (PDLP's threads are done by then)
+    assert workers == [2] * len(seen)
     assert all(n < build_core(p).n_arcs for n in seen), seen
     assert sol.wall_time_s < 2.0 + 0.25
     assert sol.gap is not None
