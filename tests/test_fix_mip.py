@@ -170,10 +170,10 @@ def test_the_early_child_starts_after_its_round_and_is_stopped_when_not_wanted()
     assert early is not None
     x, columns = _lp_point(core)
     prices = np.zeros(core.n_resources)
-    for _ in range(lp_routes.NARROW_START_ROUND - 1):
-        early.after_round(core, x, columns, prices)
+    for rounds in range(1, lp_routes.NARROW_START_ROUND):
+        early.after_round(rounds, core, x, columns, prices)
         assert early.child is None
-    early.after_round(core, x, columns, prices)
+    early.after_round(lp_routes.NARROW_START_ROUND, core, x, columns, prices)
     child = early.child
     assert child is not None
     assert 0 < early.sub.n_arcs < core.n_arcs
@@ -203,8 +203,8 @@ def test_fix_and_mip_takes_the_early_childs_answer_when_it_is_worth_more(
             return mip_solver.MipResult(SearchStatus.FEASIBLE, self.hint, None)
 
     monkeypatch.setattr(mip_solver.MipChild, "start", lambda sub, **kw: FakeChild(sub, **kw))
-    for _ in range(lp_routes.NARROW_START_ROUND):
-        early.after_round(core, x, columns, np.zeros(core.n_resources))
+    for rounds in range(1, lp_routes.NARROW_START_ROUND + 1):
+        early.after_round(rounds, core, x, columns, np.zeros(core.n_resources))
     assert len(started) == 1
     calls: list[bool] = []
 

@@ -366,14 +366,17 @@ def lp_loop(
     keep: IntArray | None = None,
     cuts: bool = True,
     in_process_max_arcs: int = 20_000,
-    after_round: Callable[[Core, FloatArray, BoolArray, FloatArray], None] | None = None,
+    after_round: Callable[[int, Core, FloatArray, BoolArray, FloatArray], None] | None = None,
 ) -> LoopResult | None:
     """Rounds of restricted LP, column pricing and cut separation until the
     LP over all arcs and violated cuts is solved or the `budget` ends; None
     when not even one round fits.
 
     `prices` (per resource of `core`) choose the first arcs; `keep` are arcs
-    always in the restricted LP (an incumbent's)."""
+    always in the restricted LP (an incumbent's).  `after_round(rounds, core,
+    x, in_lp, prices)` is called after each round's LP, with the rounds so far,
+    the core with the cuts found so far, the round's point on every arc, the
+    restricted LP's arcs and the round's prices."""
     from matcher.solvers.mip import solve_mip
 
     t_start = time.perf_counter()
@@ -421,7 +424,7 @@ def lp_loop(
         else:
             best.x = x  # the newest point separates best
         if after_round is not None:
-            after_round(core, x, in_lp, lam)
+            after_round(rounds, core, x, in_lp, lam)
         new_cols = new_columns(core, pw, in_lp)
         new_cuts = separate(core, krows, x, primary=primary) if krows else []
         if new_cols.size == 0 and not new_cuts:

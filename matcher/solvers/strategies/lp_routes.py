@@ -281,9 +281,10 @@ def fix_and_mip(
         answers.insert(0, (_on_core(core, early.sub, early.back, rn.chosen), True))
         stats["fix_mip_narrow_reason"] = rn.stats.get("highs_reason")
     else:
-        two = ends and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()
+        if not (ends and small and workers >= 2 and NARROW_SUB_MIP and _can_fork()):
+            return _on_core(core, sub, back, solve_wide(left).chosen)
         nsub, nback, nhint = _narrow(core, x, cols, sub, back, hint)
-        if not two or nsub.n_arcs >= sub.n_arcs:
+        if nsub.n_arcs >= sub.n_arcs:
             return _on_core(core, sub, back, solve_wide(left).chosen)
         stats["fix_mip_narrow_arcs"] = nsub.n_arcs
         wide: list[mip_solver.MipResult] = []
@@ -361,7 +362,6 @@ class EarlyNarrow:
 
     def __init__(self, inc: steps.Incumbents, end: float) -> None:
         self.inc, self.end = inc, end
-        self.round = 0
         self.child: mip_solver.MipChild | None = None
         self.sub: Core = inc.core
         self.back: IntArray = np.zeros(0, dtype=np.int64)
@@ -385,11 +385,10 @@ class EarlyNarrow:
             return None
         return cls(inc, loop_budget.deadline + left)
 
-    def after_round(self, core: Core, x: Any, in_lp: Any, prices: Any) -> None:
+    def after_round(self, rounds: int, core: Core, x: Any, in_lp: Any, prices: Any) -> None:
         """`colgen.lp_loop`'s hook: the child started after round
         `NARROW_START_ROUND`, from that round's point and the best answer so far."""
-        self.round += 1
-        if self.child is not None or self.round != NARROW_START_ROUND:
+        if self.child is not None or rounds != NARROW_START_ROUND:
             return
         cands = steps.lp_candidates(core, x, prices, np.where(priced_rows(core), prices, 0.0))
         # (the first incumbents are answers on the core without the loop's cut rows,
